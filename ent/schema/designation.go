@@ -1,0 +1,56 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Designation is one grant of a designation type to an enterprise or a
+// talent. Dates are calendar dates stored as YYYY-MM-DD text, which sorts and
+// compares correctly on every dialect.
+type Designation struct{ ent.Schema }
+
+// Fields of the Designation.
+func (Designation) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").Immutable().NotEmpty(),
+		field.String("type").Immutable(),
+		field.Int("enterprise_id").Optional().Nillable().Immutable(),
+		field.String("talent_id").Optional().Nillable().Immutable(),
+		field.String("level").Default(""),
+		// status is the recorded status: active, suspended or revoked.
+		// Expiry is derived from valid_until, never stored.
+		field.String("status"),
+		field.String("valid_from"),
+		field.String("valid_until"),
+		field.String("granted_by_bureau").Immutable(),
+		field.String("granted_by_subject").Immutable(),
+		field.String("document_number"),
+		field.String("note").Default(""),
+		field.String("seed_clause"),
+		field.String("status_reason").Default(""),
+		field.Int64("version").Default(1),
+		field.Time("created_at").Immutable(),
+		field.Time("updated_at"),
+	}
+}
+
+// Edges of the Designation.
+func (Designation) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("enterprise", Enterprise.Type).Ref("designations").Field("enterprise_id").Unique().Immutable(),
+		edge.From("talent", Talent.Type).Ref("designations").Field("talent_id").Unique().Immutable(),
+		edge.To("status_changes", StatusChange.Type),
+	}
+}
+
+// Indexes of the Designation.
+func (Designation) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("enterprise_id", "type"),
+		index.Fields("talent_id", "type"),
+		index.Fields("type", "document_number"),
+	}
+}
