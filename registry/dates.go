@@ -1,0 +1,39 @@
+package registry
+
+import (
+	"time"
+)
+
+// chinaStandardTime is UTC+8 all year; China observes no daylight saving.
+var chinaStandardTime = time.FixedZone("CST", 8*60*60)
+
+// dateLayout is the calendar-date format of every date the registry takes
+// and returns.
+const dateLayout = "2006-01-02"
+
+// Clock returns the current instant; tests inject their own.
+type Clock func() time.Time
+
+// today returns the calendar date in Asia/Shanghai.
+func (r *Registry) today() string { return r.clock().In(chinaStandardTime).Format(dateLayout) }
+
+// parseDate validates a YYYY-MM-DD date, adding a violation for field when
+// it is missing (and required) or malformed.
+func parseDate(v *violations, field, value string, required bool) string {
+	if value == "" {
+		if required {
+			v.add(field, "is required (YYYY-MM-DD)")
+		}
+		return ""
+	}
+	t, err := time.Parse(dateLayout, value)
+	if err != nil || t.Format(dateLayout) != value {
+		v.add(field, "must be a date YYYY-MM-DD")
+		return ""
+	}
+	if t.Year() < 1900 || t.Year() > 2999 {
+		v.add(field, "must be a year between 1900 and 2999")
+		return ""
+	}
+	return value
+}

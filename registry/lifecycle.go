@@ -1,0 +1,125 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/designation"
+)
+
+// StatusUpdate is a request to suspend, reinstate or revoke a designation.
+type StatusUpdate struct {
+	ID     string
+	Reason string
+}
+
+// Renewal is a request to move a designation's valid_until.
+type Renewal struct {
+	ID             string
+	ValidUntil     string
+	DocumentNumber string
+}
+
+// SuspendDesignation moves an active designation to suspended from today.
+func (r *Registry) SuspendDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
+	return r.changeStatus(ctx, authz.ActSuspend, in, true, StatusSuspended, StatusActive)
+}
+
+// ReinstateDesignation moves a suspended designation back to active from today.
+func (r *Registry) ReinstateDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
+	return r.changeStatus(ctx, authz.ActReinstate, in, false, StatusActive, StatusSuspended)
+}
+
+// RevokeDesignation ends an active, suspended or expired designation for
+// good, from today.
+func (r *Registry) RevokeDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
+	return r.changeStatus(ctx, authz.ActRevoke, in, true, StatusRevoked, StatusActive, StatusSuspended, StatusExpired)
+}
+
+// changeStatus moves a designation to status `to` from one of `from`,
+// recording the change with today's date.
+func (r *Registry) changeStatus(ctx context.Context, action string, in StatusUpdate, reasonRequired bool, to Status, from ...Status) (Designation, error) {
+	v := &violations{}
+	reason := cleanText(v, "reason", in.Reason, maxReasonLen, reasonRequired)
+	if err := v.err(); err != nil {
+		return Designation{}, err
+	}
+	return r.mutateDesignation(ctx, action, in.ID, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate) error {
+		current := designationOf(d, r.today()).Status
+		allowed := false
+		for _, f := range from {
+			allowed = allowed || current == f
+		}
+		if !allowed {
+			return failedPrecondition("cannot %s a designation that is %s", action, current)
+		}
+		upd.SetStatus(string(to)).SetStatusReason(reason)
+		return tx.StatusChange.Create().SetDesignationID(d.ID).SetStatus(string(to)).
+			SetEffectiveOn(r.today()).SetReason(reason).SetRecordedAt(r.now()).Exec(ctx)
+	})
+}
+
+// RenewDesignation moves valid_until and records the renewing document. A
+// revoked designation cannot be renewed.
+func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designation, error) {
+	v := &violations{}
+	until := parseDate(v, "valid_until", in.ValidUntil, true)
+	doc := cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, true)
+	if err := v.err(); err != nil {
+		return Designation{}, err
+	}
+	return r.mutateDesignation(ctx, authz.ActRenew, in.ID, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate) error {
+		if d.Status == string(StatusRevoked) {
+			return failedPrecondition("cannot renew a revoked designation")
+		}
+		if until < d.ValidFrom {
+			return invalidField("valid_until", "must not be before valid_from "+d.ValidFrom)
+		}
+		upd.SetValidUntil(until).SetDocumentNumber(doc)
+		return nil
+	})
+}
+
+// mutateDesignation loads a designation, authorizes action on it, lets
+// apply check and stage the change, and saves it with an optimistic version
+// check and an audit event, all in one transaction.
+func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate) error) (Designation, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return Designation{}, err
+	}
+	if id == "" {
+		return Designation{}, invalidField("id", "is required")
+	}
+	var out Designation
+	err = r.inTx(ctx, func(tx *ent.Tx) error {
+		d, err := loadDesignation(ctx, tx.Client(), id)
+		if err != nil {
+			return err
+		}
+		if err := r.authorize(p, authz.DesignationObject(d.Type), action, designationOwners(d)...); err != nil {
+			return err
+		}
+		before := designationOf(d, r.today())
+		upd := tx.Designation.Update().Where(designation.ID(d.ID), designation.Version(d.Version)).
+			SetVersion(d.Version + 1).SetUpdatedAt(r.now())
+		if err := apply(tx, d, upd); err != nil {
+			return err
+		}
+		n, err := upd.Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return newError(KindAborted, "designation %s was changed concurrently; read it again and retry", id)
+		}
+		d, err = loadDesignation(ctx, tx.Client(), id)
+		if err != nil {
+			return err
+		}
+		out = designationOf(d, r.today())
+		return r.record(ctx, tx, p, change{action: "designation." + action, entityType: "designation", entityID: id, before: before, after: out, reason: reason})
+	})
+	return out, err
+}

@@ -1,0 +1,127 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/audithead"
+)
+
+// Config holds what a Registry needs besides its database.
+type Config struct {
+	// Secrets protects identity numbers at rest. Required.
+	Secrets *Secrets
+	// Clock defaults to time.Now.
+	Clock Clock
+	// Logger defaults to a no-op logger.
+	Logger *zap.Logger
+}
+
+// Registry is the domain service. It is safe for concurrent use.
+type Registry struct {
+	db      *ent.Client
+	authz   *authz.Authorizer
+	secrets *Secrets
+	clock   Clock
+	log     *zap.Logger
+}
+
+// New prepares the database (schema, reference data, default policy, audit
+// chain head), loads the policy and returns a Registry on it.
+func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
+	if cfg.Secrets == nil {
+		return nil, errors.New("registry: Config.Secrets is required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if err := Migrate(ctx, db); err != nil {
+		return nil, fmt.Errorf("registry: migrate: %w", err)
+	}
+	if err := loadReferenceData(ctx, db); err != nil {
+		return nil, fmt.Errorf("registry: reference data: %w", err)
+	}
+	if err := db.AuditHead.Create().SetID(auditHeadID).OnConflictColumns(audithead.FieldID).Ignore().Exec(ctx); err != nil {
+		return nil, fmt.Errorf("registry: audit head: %w", err)
+	}
+	if err := authz.Sync(ctx, db, authz.DefaultPolicy(defaultGrants())); err != nil {
+		return nil, fmt.Errorf("registry: default policy: %w", err)
+	}
+	a, err := authz.New(db)
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger}, nil
+}
+
+// now is the current instant, truncated to what every database stores.
+func (r *Registry) now() time.Time { return r.clock().UTC().Truncate(time.Microsecond) }
+
+// inTx runs fn in a transaction, committing if it returns nil and rolling
+// back otherwise.
+func (r *Registry) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := r.db.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			r.log.Warn("rollback failed", zap.Error(rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// authorize asks the Authorizer and turns a denial into a KindPermissionDenied error.
+func (r *Registry) authorize(p Principal, object, action string, owners ...string) error {
+	d, err := r.decide(p, object, action, owners...)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		return permissionDenied("%s may not %s %s", p, action, object)
+	}
+	return nil
+}
+
+func (r *Registry) decide(p Principal, object, action string, owners ...string) (authz.Decision, error) {
+	d, err := r.authz.Decide(authz.Request{Role: p.Role, Org: p.Org, Object: object, Action: action, Owners: owners})
+	if err != nil {
+		return d, fmt.Errorf("authorize: %w", err)
+	}
+	return d, nil
+}
+
+// readScope decides how much of object the principal may read: everything
+// (all == true), only what its own organisation owns (all == false), or
+// nothing (a KindPermissionDenied error).
+func (r *Registry) readScope(p Principal, object string) (all bool, err error) {
+	d, err := r.decide(p, object, authz.ActRead)
+	if err != nil {
+		return false, err
+	}
+	if d.Allowed {
+		return true, nil
+	}
+	d, err = r.decide(p, object, authz.ActRead, p.Org)
+	if err != nil {
+		return false, err
+	}
+	if d.Allowed {
+		return false, nil
+	}
+	return false, permissionDenied("%s may not read %s", p, object)
+}

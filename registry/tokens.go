@@ -1,0 +1,228 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/apitoken"
+	"github.com/hangzhou-ai/registry/registry/ident"
+)
+
+// tokenPrefix marks registry bearer tokens; 32 random bytes (256 bits) follow, base64url.
+const tokenPrefix = "rgt_"
+
+const tokenRandomBytes = 32
+
+// Token describes a bearer token without its secret.
+type Token struct {
+	ID        int64      `json:"id"`
+	Subject   string     `json:"subject"`
+	Org       string     `json:"organisation"`
+	Role      string     `json:"role"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+func tokenOf(t *ent.APIToken) Token {
+	return Token{ID: int64(t.ID), Subject: t.Subject, Org: t.Organisation, Role: t.Role, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, RevokedAt: t.RevokedAt}
+}
+
+// NewToken is a request for a bearer token.
+type NewToken struct {
+	Subject string
+	Org     string
+	Role    string
+	// TTL bounds the token's life; zero means it does not expire.
+	TTL time.Duration
+}
+
+// ParseToken checks a bearer token's form and returns its storage hash.
+func ParseToken(raw string) (hash string, ok bool) {
+	rest, found := strings.CutPrefix(raw, tokenPrefix)
+	if !found {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(b) != tokenRandomBytes {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:]), true
+}
+
+// rolesByOrgKind lists the roles an organisation of each kind can hold.
+var rolesByOrgKind = map[string][]string{
+	"bureau":     {authz.RoleIssuer, authz.RoleViewer},
+	"enterprise": {authz.RoleMember},
+	"park":       {authz.RoleOperator, authz.RoleViewer},
+	"auditor":    {authz.RoleAuditor},
+	"admin":      {authz.RoleAdmin},
+}
+
+// validatePrincipal checks that org names a known kind of organisation and
+// that role is one that kind can hold.
+func validatePrincipal(v *violations, orgField, roleField, org, role string) {
+	kind, code, _ := strings.Cut(org, ":")
+	roles, known := rolesByOrgKind[kind]
+	switch {
+	case !known:
+		v.add(orgField, "must be bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
+		return
+	case kind == "bureau":
+		if _, ok := bureausByCode[code]; !ok {
+			v.add(orgField, fmt.Sprintf("unknown bureau %q", code))
+		}
+	case kind == "enterprise":
+		if err := ident.ValidateCreditCode(code); err != nil {
+			v.add(orgField, "is not enterprise:<valid credit code>: "+err.Error())
+		}
+	case kind == "park":
+		if code == "" {
+			v.add(orgField, "must be park:<code>")
+		}
+	case code != "":
+		v.add(orgField, fmt.Sprintf("must be just %q", kind))
+	}
+	if !slices.Contains(roles, role) {
+		v.add(roleField, fmt.Sprintf("must be one of %s for %s", strings.Join(roles, ", "), kind))
+	}
+}
+
+// IssueToken creates a bearer token and returns it once with its record.
+// It is the bootstrap path (registryd token create) and the body of
+// CreateToken; the token creation is audited as made by actor.
+func (r *Registry) IssueToken(ctx context.Context, actor Principal, in NewToken) (string, Token, error) {
+	v := &violations{}
+	subject := cleanText(v, "subject", in.Subject, maxNameLen, true)
+	validatePrincipal(v, "organisation", "role", in.Org, in.Role)
+	if in.TTL < 0 {
+		v.add("ttl_days", "must not be negative")
+	}
+	if err := v.err(); err != nil {
+		return "", Token{}, err
+	}
+	raw := tokenPrefix + base64.RawURLEncoding.EncodeToString(randomBytes(tokenRandomBytes))
+	hash, _ := ParseToken(raw)
+	var out Token
+	err := r.inTx(ctx, func(tx *ent.Tx) error {
+		now := r.now()
+		create := tx.APIToken.Create().SetTokenHash(hash).SetSubject(subject).SetOrganisation(in.Org).
+			SetRole(in.Role).SetCreatedAt(now)
+		if in.TTL > 0 {
+			create.SetExpiresAt(now.Add(in.TTL))
+		}
+		t, err := create.Save(ctx)
+		if err != nil {
+			return err
+		}
+		out = tokenOf(t)
+		return r.record(ctx, tx, actor, change{action: "token.create", entityType: "token", entityID: fmt.Sprint(t.ID), after: out})
+	})
+	if err != nil {
+		return "", Token{}, err
+	}
+	return raw, out, nil
+}
+
+// CreateToken issues a token; only administrators may.
+func (r *Registry) CreateToken(ctx context.Context, in NewToken) (string, Token, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return "", Token{}, err
+	}
+	if err := r.authorize(p, authz.ObjToken, authz.ActManage); err != nil {
+		return "", Token{}, err
+	}
+	return r.IssueToken(ctx, p, in)
+}
+
+// RevokeToken ends a token at once. The context's principal, if any, must
+// be an administrator; without one (registryd token revoke) actor is recorded.
+func (r *Registry) RevokeToken(ctx context.Context, actor Principal, id int64) (Token, error) {
+	if p, ok := PrincipalFrom(ctx); ok {
+		if err := r.authorize(p, authz.ObjToken, authz.ActManage); err != nil {
+			return Token{}, err
+		}
+		actor = p
+	}
+	var out Token
+	err := r.inTx(ctx, func(tx *ent.Tx) error {
+		t, err := tx.APIToken.Get(ctx, int(id))
+		if ent.IsNotFound(err) {
+			return notFound("token %d does not exist", id)
+		}
+		if err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return failedPrecondition("token %d is already revoked", id)
+		}
+		before := tokenOf(t)
+		t, err = t.Update().SetRevokedAt(r.now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		out = tokenOf(t)
+		return r.record(ctx, tx, actor, change{action: "token.revoke", entityType: "token", entityID: fmt.Sprint(id), before: before, after: out})
+	})
+	return out, err
+}
+
+// ListTokens lists every token without its secret; only administrators and auditors may.
+func (r *Registry) ListTokens(ctx context.Context) ([]Token, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.decide(p, authz.ObjToken, authz.ActManage)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Allowed {
+		if err := r.authorize(p, authz.ObjToken, authz.ActRead); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := r.db.APIToken.Query().Order(ent.Asc(apitoken.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Token, len(rows))
+	for i, t := range rows {
+		out[i] = tokenOf(t)
+	}
+	return out, nil
+}
+
+// Authenticate returns the principal of a bearer token. Unknown, malformed,
+// expired and revoked tokens are all KindUnauthenticated.
+func (r *Registry) Authenticate(ctx context.Context, raw string) (Principal, error) {
+	hash, ok := ParseToken(raw)
+	if !ok {
+		return Principal{}, newError(KindUnauthenticated, "malformed bearer token")
+	}
+	t, err := r.db.APIToken.Query().Where(apitoken.TokenHash(hash)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return Principal{}, newError(KindUnauthenticated, "unknown bearer token")
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	now := r.now()
+	switch {
+	case t.RevokedAt != nil:
+		return Principal{}, newError(KindUnauthenticated, "bearer token revoked")
+	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+		return Principal{}, newError(KindUnauthenticated, "bearer token expired")
+	}
+	return Principal{Subject: t.Subject, Org: t.Organisation, Role: t.Role}, nil
+}
