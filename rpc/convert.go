@@ -1,0 +1,90 @@
+package rpc
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/hangzhou-ai/registry/registry"
+	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+)
+
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func optionalTimestamp(t *time.Time) *timestamppb.Timestamp {
+	if t == nil {
+		return nil
+	}
+	return timestamppb.New(*t)
+}
+
+func toEnterprise(e registry.Enterprise) *registryv1.Enterprise {
+	return &registryv1.Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, CreatedAt: timestamp(e.CreatedAt)}
+}
+
+func toTalent(t registry.Talent) *registryv1.Talent {
+	return &registryv1.Talent{
+		Id: t.ID, Name: t.Name, IdNumberMasked: t.IDNumberMasked, Nationality: t.Nationality,
+		EmployerCreditCode: t.EmployerCreditCode, CreatedAt: timestamp(t.CreatedAt),
+	}
+}
+
+var statusToProto = map[registry.Status]registryv1.DesignationStatus{
+	registry.StatusActive:    registryv1.DesignationStatus_DESIGNATION_STATUS_ACTIVE,
+	registry.StatusSuspended: registryv1.DesignationStatus_DESIGNATION_STATUS_SUSPENDED,
+	registry.StatusRevoked:   registryv1.DesignationStatus_DESIGNATION_STATUS_REVOKED,
+	registry.StatusExpired:   registryv1.DesignationStatus_DESIGNATION_STATUS_EXPIRED,
+}
+
+// fromStatus maps a filter status; unknown enum numbers pass through as
+// text so the registry rejects them by name.
+func fromStatus(s registryv1.DesignationStatus) registry.Status {
+	for k, v := range statusToProto {
+		if v == s {
+			return k
+		}
+	}
+	if s == registryv1.DesignationStatus_DESIGNATION_STATUS_UNSPECIFIED {
+		return ""
+	}
+	return registry.Status(s.String())
+}
+
+func toDesignation(d registry.Designation) *registryv1.Designation {
+	return &registryv1.Designation{
+		Id: d.ID, Type: d.Type, EnterpriseCreditCode: d.EnterpriseCreditCode, TalentId: d.TalentID,
+		Level: d.Level, Status: statusToProto[d.Status], ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil,
+		GrantedByBureau: d.GrantedByBureau, DocumentNumber: d.DocumentNumber, SeedClause: d.SeedClause,
+		StatusReason: d.StatusReason, Version: d.Version, CreatedAt: timestamp(d.CreatedAt),
+		UpdatedAt: timestamp(d.UpdatedAt), Note: d.Note,
+	}
+}
+
+func toToken(t registry.Token) *registryv1.Token {
+	return &registryv1.Token{
+		Id: t.ID, Subject: t.Subject, Organisation: t.Org, Role: t.Role, CreatedAt: timestamp(t.CreatedAt),
+		ExpiresAt: optionalTimestamp(t.ExpiresAt), RevokedAt: optionalTimestamp(t.RevokedAt),
+	}
+}
+
+func toAuditEvent(e registry.AuditEvent) *registryv1.AuditEvent {
+	return &registryv1.AuditEvent{
+		Sequence: e.Sequence, OccurredAt: timestamp(e.OccurredAt), ActorSubject: e.Subject,
+		ActorOrganisation: e.Org, ActorRole: e.Role, Action: e.Action, EntityType: e.EntityType,
+		EntityId: e.EntityID, Before: e.Before, After: e.After, Reason: e.Reason, PrevHash: e.PrevHash, Hash: e.Hash,
+	}
+}
+
+// mapSlice converts every element of in with f.
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, x := range in {
+		out[i] = f(x)
+	}
+	return out
+}

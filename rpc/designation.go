@@ -1,0 +1,91 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/hangzhou-ai/registry/registry"
+	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+)
+
+type designationService struct {
+	registryv1connect.UnimplementedDesignationServiceHandler
+	reg *registry.Registry
+}
+
+func toDesignationType(t registry.DesignationType) *registryv1.DesignationType {
+	return &registryv1.DesignationType{
+		Code: t.Code, NameZh: t.NameZh, NameEn: t.NameEn, SubjectKind: t.SubjectKind,
+		GrantingBureaus: t.GrantingBureaus, SeedClause: t.SeedClause, HasLevels: t.HasLevels,
+	}
+}
+
+func (s *designationService) ListDesignationTypes(ctx context.Context, _ *registryv1.ListDesignationTypesRequest) (*registryv1.ListDesignationTypesResponse, error) {
+	types, err := s.reg.ListDesignationTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.ListDesignationTypesResponse{Types: mapSlice(types, toDesignationType)}, nil
+}
+
+func (s *designationService) GrantDesignation(ctx context.Context, req *registryv1.GrantDesignationRequest) (*registryv1.GrantDesignationResponse, error) {
+	d, err := s.reg.GrantDesignation(ctx, registry.Grant{
+		Type: req.Type, EnterpriseCreditCode: req.EnterpriseCreditCode, TalentID: req.TalentId, Level: req.Level,
+		ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber, Note: req.Note,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.GrantDesignationResponse{Designation: toDesignation(d)}, nil
+}
+
+func (s *designationService) GetDesignation(ctx context.Context, req *registryv1.GetDesignationRequest) (*registryv1.GetDesignationResponse, error) {
+	d, err := s.reg.GetDesignation(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.GetDesignationResponse{Designation: toDesignation(d)}, nil
+}
+
+func (s *designationService) ListDesignations(ctx context.Context, req *registryv1.ListDesignationsRequest) (*registryv1.ListDesignationsResponse, error) {
+	list, next, err := s.reg.ListDesignations(ctx, registry.DesignationFilter{
+		EnterpriseCreditCode: req.EnterpriseCreditCode, TalentID: req.TalentId, Type: req.Type,
+		Status: fromStatus(req.Status), AsOf: req.AsOf, PageSize: int(req.PageSize), PageToken: req.PageToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.ListDesignationsResponse{Designations: mapSlice(list, toDesignation), NextPageToken: next}, nil
+}
+
+func (s *designationService) SuspendDesignation(ctx context.Context, req *registryv1.SuspendDesignationRequest) (*registryv1.SuspendDesignationResponse, error) {
+	d, err := s.reg.SuspendDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.SuspendDesignationResponse{Designation: toDesignation(d)}, nil
+}
+
+func (s *designationService) ReinstateDesignation(ctx context.Context, req *registryv1.ReinstateDesignationRequest) (*registryv1.ReinstateDesignationResponse, error) {
+	d, err := s.reg.ReinstateDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.ReinstateDesignationResponse{Designation: toDesignation(d)}, nil
+}
+
+func (s *designationService) RevokeDesignation(ctx context.Context, req *registryv1.RevokeDesignationRequest) (*registryv1.RevokeDesignationResponse, error) {
+	d, err := s.reg.RevokeDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.RevokeDesignationResponse{Designation: toDesignation(d)}, nil
+}
+
+func (s *designationService) RenewDesignation(ctx context.Context, req *registryv1.RenewDesignationRequest) (*registryv1.RenewDesignationResponse, error) {
+	d, err := s.reg.RenewDesignation(ctx, registry.Renewal{ID: req.Id, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.RenewDesignationResponse{Designation: toDesignation(d)}, nil
+}

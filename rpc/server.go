@@ -1,0 +1,50 @@
+package rpc
+
+import (
+	"net/http"
+
+	"connectrpc.com/connect/v2"
+	"connectrpc.com/connect/v2/connecthttp"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect/v2"
+	"go.uber.org/zap"
+
+	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+)
+
+// maxRequestBytes caps a request message.
+const maxRequestBytes = 4 << 20
+
+// NewServer registers every registry.v1 service, server reflection and the
+// interceptors on a connect.Server. Use it directly for in-process clients
+// (connectinprocess) or mount it with NewHandler.
+func NewServer(reg *registry.Registry, log *zap.Logger) *connect.Server {
+	s := connect.NewServer(serverInterceptor(reg, log))
+	registryv1connect.RegisterEnterpriseServiceHandler(s, &enterpriseService{reg: reg})
+	registryv1connect.RegisterTalentServiceHandler(s, &talentService{reg: reg})
+	registryv1connect.RegisterDesignationServiceHandler(s, &designationService{reg: reg})
+	registryv1connect.RegisterAccessServiceHandler(s, &accessService{reg: reg})
+	registryv1connect.RegisterAuditServiceHandler(s, &auditService{reg: reg})
+	grpcreflect.Register(s)
+	return s
+}
+
+// ServiceNames are the fully-qualified names of the registry.v1 services.
+var ServiceNames = []string{
+	registryv1connect.EnterpriseServiceName,
+	registryv1connect.TalentServiceName,
+	registryv1connect.DesignationServiceName,
+	registryv1connect.AccessServiceName,
+	registryv1connect.AuditServiceName,
+}
+
+// NewHandler serves the registry over HTTP: every service under its
+// Connect/gRPC/gRPC-Web routes, plus grpc.health.v1.Health reporting
+// SERVING for the registry's services.
+func NewHandler(reg *registry.Registry, log *zap.Logger) http.Handler {
+	mux := http.NewServeMux()
+	connecthttp.Mount(mux, NewServer(reg, log), connecthttp.WithReadMaxBytes(maxRequestBytes))
+	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(ServiceNames...)))
+	return mux
+}
