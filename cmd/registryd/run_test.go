@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect/v2"
+	"connectrpc.com/connect/v2/connecthttp"
+	"connectrpc.com/grpcreflect/v2"
+
+	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func h2cClient() *http.Client {
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: &http.Transport{Protocols: p}}
+}
+
+// TestServeDemo runs `registryd serve --demo` on a temporary SQLite file and
+// checks the health service, reflection over gRPC, a Connect JSON call with
+// a printed demo token, gRPC-Web, and graceful shutdown.
+func TestServeDemo(t *testing.T) {
+	addr := freeAddr(t)
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "registry.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--database-url", dbURL}, env(nil), &stdout, &stderr)
+	}()
+	base := "http://" + addr
+	var health string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		res, err := http.Post(base+"/grpc.health.v1.Health/Check", "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			health = string(b)
+			break
+		}
+	}
+	if !strings.Contains(health, "SERVING") {
+		cancel()
+		t.Fatalf("health: %q\nstderr: %s", health, stderr.String())
+	}
+
+	tokens := map[string]string{}
+	for _, line := range strings.Split(stdout.String(), "\n")[1:] {
+		if f := strings.Fields(line); len(f) == 3 {
+			tokens[f[0]+"@"+f[1]] = f[2]
+		}
+	}
+	for _, want := range []string{"admin@admin", "auditor@auditor", "issuer@bureau:economy-it", "issuer@bureau:talent-office"} {
+		if !strings.HasPrefix(tokens[want], "rgt_") {
+			t.Fatalf("demo printed no token for %s:\n%s", want, stdout.String())
+		}
+	}
+
+	grpcClient := connect.NewClient(connecthttp.NewTransport(h2cClient(), base, connecthttp.WithGRPC()))
+	stream := grpcreflect.NewClient(grpcClient).NewStream(ctx)
+	services, err := stream.ListServices()
+	stream.Close()
+	if err != nil {
+		t.Fatalf("reflection: %v", err)
+	}
+	if !slices.Contains(services, "registry.v1.DesignationService") {
+		t.Fatalf("reflection lists %v", services)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, base+"/registry.v1.DesignationService/ListDesignations", strings.NewReader(`{"type":"little-giant"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tokens["issuer@bureau:economy-it"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"type":"little-giant"`) {
+		t.Fatalf("connect JSON call: %d %s", res.StatusCode, body)
+	}
+
+	withToken := func(next connect.ClientFunc) connect.ClientFunc {
+		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
+			info, _ := connect.CallInfoForClientContext(ctx)
+			info.RequestHeader().Set("Authorization", "Bearer "+tokens["auditor@auditor"])
+			return next(ctx, spec)
+		}
+	}
+	web := registryv1connect.NewAuditServiceClient(connect.NewClient(connecthttp.NewTransport(http.DefaultClient, base, connecthttp.WithGRPCWeb()), withToken))
+	verify, err := web.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
+	if err != nil || !verify.Ok || verify.EventsChecked == 0 {
+		t.Fatalf("gRPC-Web verify: %v %+v", err, verify)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	logs := stderr.String()
+	if !strings.Contains(logs, `"procedure":"/registry.v1.DesignationService/ListDesignations"`) || !strings.Contains(logs, `"code":"ok"`) {
+		t.Fatalf("no call log line:\n%s", logs)
+	}
+	for _, tok := range tokens {
+		if strings.Contains(logs, tok) {
+			t.Fatal("a token reached the log")
+		}
+	}
+}
+
+// TestTokenCommands creates a token from the command line (printing only
+// the token), refuses bad principals and unknown ids, revokes it, and
+// finds both changes in a verified audit chain.
+func TestTokenCommands(t *testing.T) {
+	dir := t.TempDir()
+	dbURL := "sqlite:" + filepath.Join(dir, "registry.db")
+	vars := env(map[string]string{"REGISTRY_DATABASE_URL": dbURL})
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"token", "create", "--subject", "王小明", "--org", "bureau:economy-it", "--role", "issuer"}, vars, &out, &errOut); err != nil {
+		t.Fatalf("token create: %v\n%s", err, errOut.String())
+	}
+	token := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(token, "rgt_") || strings.Contains(token, "\n") {
+		t.Fatalf("token create printed %q, want only the token", out.String())
+	}
+	for _, bad := range [][]string{
+		{"token", "create", "--subject", "x", "--org", "bureau:nowhere", "--role", "issuer"},
+		{"token", "create", "--subject", "x", "--org", "enterprise:91110000600037341L", "--role", "issuer"},
+		{"token", "revoke", "--id", "999"},
+	} {
+		if err := run(t.Context(), bad, vars, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v succeeded", bad)
+		}
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"token", "revoke", "--id", "1"}, vars, &out, io.Discard); err != nil || !strings.Contains(out.String(), "revoked") {
+		t.Fatalf("token revoke: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"audit", "verify"}, vars, &out, io.Discard); err != nil || !strings.Contains(out.String(), "OK: 2 events") {
+		t.Fatalf("audit verify: %v %q", err, out.String())
+	}
+	if err := run(t.Context(), []string{"bogus"}, vars, io.Discard, io.Discard); err == nil {
+		t.Fatal("unknown command succeeded")
+	}
+}
