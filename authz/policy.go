@@ -10,7 +10,20 @@ const (
 	RoleOperator = "operator" // a park operator
 	RoleAuditor  = "auditor"
 	RoleAdmin    = "admin"
+	// RoleTalentAssessor is an enterprise's HR staff who recognise its own
+	// employees as talents within a talent authorization's quota.
+	RoleTalentAssessor = "talent-assessor"
 )
+
+// GroupAuthorizedEnterprise groups the organisations of enterprises that
+// hold a talent authorization: g, enterprise:<code>, authorized-enterprise.
+const GroupAuthorizedEnterprise = "authorized-enterprise"
+
+// AuthorizedEnterprise is the g line that admits an enterprise's talent
+// assessors to recognise talents.
+func AuthorizedEnterprise(creditCode string) Rule {
+	return Rule{Type: "g", Values: []string{EnterpriseOrg(creditCode), GroupAuthorizedEnterprise}}
+}
 
 // Actions on designations and other objects.
 const (
@@ -22,6 +35,11 @@ const (
 	ActRead      = "read"
 	ActRegister  = "register"
 	ActManage    = "manage"
+	// ActRecognize consumes a talent authorization's place; ActWithdraw
+	// revokes a recognition made that way and returns the place.
+	ActRecognize    = "recognize"
+	ActWithdraw     = "withdraw"
+	ActRecordAwards = "record-awards"
 )
 
 // LifecycleActions are the actions a granting bureau takes on designations
@@ -30,11 +48,13 @@ var LifecycleActions = []string{ActSuspend, ActReinstate, ActRenew, ActRevoke}
 
 // Objects that are not designations.
 const (
-	ObjEnterprise = "enterprise"
-	ObjTalent     = "talent"
-	ObjAudit      = "audit"
-	ObjPolicy     = "policy"
-	ObjToken      = "token"
+	ObjEnterprise  = "enterprise"
+	ObjTalent      = "talent"
+	ObjAudit       = "audit"
+	ObjPolicy      = "policy"
+	ObjToken       = "token"
+	ObjCompetition = "competition"
+	ObjAward       = "award"
 )
 
 // DesignationObject is the policy object for designations of type code.
@@ -59,8 +79,11 @@ func p(role, org, obj, act, scope string) Rule {
 // DefaultPolicy returns the default rules: for every designation type, the
 // bureaus in grants (type code -> bureau codes) may grant it and act on
 // designations they granted; bureau staff read the registry and register
-// enterprises and talents; enterprise members read what they own; auditors
-// read everything; administrators manage tokens and read the policy.
+// enterprises and talents; enterprise members and talent assessors read
+// what they own, and assessors of an authorized enterprise recognise and
+// withdraw talents within its authorization; economy-IT registers
+// competitions and records awards; auditors read everything;
+// administrators manage tokens and read the policy.
 func DefaultPolicy(grants map[string][]string) []Rule {
 	var rules []Rule
 	for _, code := range sortedKeys(grants) {
@@ -73,16 +96,25 @@ func DefaultPolicy(grants map[string][]string) []Rule {
 		}
 	}
 	for _, role := range []string{RoleIssuer, RoleViewer} {
-		for _, obj := range []string{ObjEnterprise, ObjTalent, DesignationObject("*"), ObjPolicy} {
+		for _, obj := range []string{ObjEnterprise, ObjTalent, DesignationObject("*"), ObjPolicy, ObjCompetition, ObjAward} {
 			rules = append(rules, p(role, "bureau:*", obj, ActRead, ScopeAny))
 		}
 	}
+	for _, role := range []string{RoleMember, RoleTalentAssessor} {
+		for _, obj := range []string{ObjEnterprise, ObjTalent, DesignationObject("*"), ObjAward} {
+			rules = append(rules, p(role, "enterprise:*", obj, ActRead, ScopeOwn))
+		}
+		rules = append(rules, p(role, "enterprise:*", ObjCompetition, ActRead, ScopeAny))
+	}
+	recognition := DesignationObject("talent-recognition")
 	rules = append(rules,
 		p(RoleIssuer, "bureau:*", ObjEnterprise, ActRegister, ScopeAny),
 		p(RoleIssuer, "bureau:*", ObjTalent, ActRegister, ScopeAny),
-		p(RoleMember, "enterprise:*", ObjEnterprise, ActRead, ScopeOwn),
-		p(RoleMember, "enterprise:*", ObjTalent, ActRead, ScopeOwn),
-		p(RoleMember, "enterprise:*", DesignationObject("*"), ActRead, ScopeOwn),
+		p(RoleTalentAssessor, GroupAuthorizedEnterprise, recognition, ActRecognize, ScopeOwn),
+		p(RoleTalentAssessor, GroupAuthorizedEnterprise, recognition, ActWithdraw, ScopeOwn),
+		p(RoleIssuer, BureauOrg("talent-office"), recognition, ActWithdraw, ScopeOwn),
+		p(RoleIssuer, BureauOrg("economy-it"), ObjCompetition, ActRegister, ScopeAny),
+		p(RoleIssuer, BureauOrg("economy-it"), ObjCompetition, ActRecordAwards, ScopeAny),
 		p(RoleAuditor, OrgAuditor, "*", ActRead, ScopeAny),
 		p(RoleAdmin, OrgAdmin, ObjToken, ActManage, ScopeAny),
 		p(RoleAdmin, OrgAdmin, ObjPolicy, ActRead, ScopeAny),

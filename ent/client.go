@@ -18,13 +18,17 @@ import (
 	"github.com/hangzhou-ai/registry/ent/apitoken"
 	"github.com/hangzhou-ai/registry/ent/auditevent"
 	"github.com/hangzhou-ai/registry/ent/audithead"
+	"github.com/hangzhou-ai/registry/ent/authorizationquota"
+	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/casbinrule"
+	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 
 	stdsql "database/sql"
 )
@@ -40,10 +44,16 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// AuditHead is the client for interacting with the AuditHead builders.
 	AuditHead *AuditHeadClient
+	// AuthorizationQuota is the client for interacting with the AuthorizationQuota builders.
+	AuthorizationQuota *AuthorizationQuotaClient
+	// Award is the client for interacting with the Award builders.
+	Award *AwardClient
 	// Bureau is the client for interacting with the Bureau builders.
 	Bureau *BureauClient
 	// CasbinRule is the client for interacting with the CasbinRule builders.
 	CasbinRule *CasbinRuleClient
+	// Competition is the client for interacting with the Competition builders.
+	Competition *CompetitionClient
 	// Designation is the client for interacting with the Designation builders.
 	Designation *DesignationClient
 	// DesignationType is the client for interacting with the DesignationType builders.
@@ -54,6 +64,8 @@ type Client struct {
 	StatusChange *StatusChangeClient
 	// Talent is the client for interacting with the Talent builders.
 	Talent *TalentClient
+	// TalentAuthorization is the client for interacting with the TalentAuthorization builders.
+	TalentAuthorization *TalentAuthorizationClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -68,13 +80,17 @@ func (c *Client) init() {
 	c.APIToken = NewAPITokenClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.AuditHead = NewAuditHeadClient(c.config)
+	c.AuthorizationQuota = NewAuthorizationQuotaClient(c.config)
+	c.Award = NewAwardClient(c.config)
 	c.Bureau = NewBureauClient(c.config)
 	c.CasbinRule = NewCasbinRuleClient(c.config)
+	c.Competition = NewCompetitionClient(c.config)
 	c.Designation = NewDesignationClient(c.config)
 	c.DesignationType = NewDesignationTypeClient(c.config)
 	c.Enterprise = NewEnterpriseClient(c.config)
 	c.StatusChange = NewStatusChangeClient(c.config)
 	c.Talent = NewTalentClient(c.config)
+	c.TalentAuthorization = NewTalentAuthorizationClient(c.config)
 }
 
 type (
@@ -165,18 +181,22 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIToken:        NewAPITokenClient(cfg),
-		AuditEvent:      NewAuditEventClient(cfg),
-		AuditHead:       NewAuditHeadClient(cfg),
-		Bureau:          NewBureauClient(cfg),
-		CasbinRule:      NewCasbinRuleClient(cfg),
-		Designation:     NewDesignationClient(cfg),
-		DesignationType: NewDesignationTypeClient(cfg),
-		Enterprise:      NewEnterpriseClient(cfg),
-		StatusChange:    NewStatusChangeClient(cfg),
-		Talent:          NewTalentClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIToken:            NewAPITokenClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		AuditHead:           NewAuditHeadClient(cfg),
+		AuthorizationQuota:  NewAuthorizationQuotaClient(cfg),
+		Award:               NewAwardClient(cfg),
+		Bureau:              NewBureauClient(cfg),
+		CasbinRule:          NewCasbinRuleClient(cfg),
+		Competition:         NewCompetitionClient(cfg),
+		Designation:         NewDesignationClient(cfg),
+		DesignationType:     NewDesignationTypeClient(cfg),
+		Enterprise:          NewEnterpriseClient(cfg),
+		StatusChange:        NewStatusChangeClient(cfg),
+		Talent:              NewTalentClient(cfg),
+		TalentAuthorization: NewTalentAuthorizationClient(cfg),
 	}, nil
 }
 
@@ -194,18 +214,22 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		APIToken:        NewAPITokenClient(cfg),
-		AuditEvent:      NewAuditEventClient(cfg),
-		AuditHead:       NewAuditHeadClient(cfg),
-		Bureau:          NewBureauClient(cfg),
-		CasbinRule:      NewCasbinRuleClient(cfg),
-		Designation:     NewDesignationClient(cfg),
-		DesignationType: NewDesignationTypeClient(cfg),
-		Enterprise:      NewEnterpriseClient(cfg),
-		StatusChange:    NewStatusChangeClient(cfg),
-		Talent:          NewTalentClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIToken:            NewAPITokenClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		AuditHead:           NewAuditHeadClient(cfg),
+		AuthorizationQuota:  NewAuthorizationQuotaClient(cfg),
+		Award:               NewAwardClient(cfg),
+		Bureau:              NewBureauClient(cfg),
+		CasbinRule:          NewCasbinRuleClient(cfg),
+		Competition:         NewCompetitionClient(cfg),
+		Designation:         NewDesignationClient(cfg),
+		DesignationType:     NewDesignationTypeClient(cfg),
+		Enterprise:          NewEnterpriseClient(cfg),
+		StatusChange:        NewStatusChangeClient(cfg),
+		Talent:              NewTalentClient(cfg),
+		TalentAuthorization: NewTalentAuthorizationClient(cfg),
 	}, nil
 }
 
@@ -235,8 +259,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.AuditEvent, c.AuditHead, c.Bureau, c.CasbinRule, c.Designation,
-		c.DesignationType, c.Enterprise, c.StatusChange, c.Talent,
+		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
+		c.CasbinRule, c.Competition, c.Designation, c.DesignationType, c.Enterprise,
+		c.StatusChange, c.Talent, c.TalentAuthorization,
 	} {
 		n.Use(hooks...)
 	}
@@ -246,8 +271,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.AuditEvent, c.AuditHead, c.Bureau, c.CasbinRule, c.Designation,
-		c.DesignationType, c.Enterprise, c.StatusChange, c.Talent,
+		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
+		c.CasbinRule, c.Competition, c.Designation, c.DesignationType, c.Enterprise,
+		c.StatusChange, c.Talent, c.TalentAuthorization,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -262,10 +288,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *AuditHeadMutation:
 		return c.AuditHead.mutate(ctx, m)
+	case *AuthorizationQuotaMutation:
+		return c.AuthorizationQuota.mutate(ctx, m)
+	case *AwardMutation:
+		return c.Award.mutate(ctx, m)
 	case *BureauMutation:
 		return c.Bureau.mutate(ctx, m)
 	case *CasbinRuleMutation:
 		return c.CasbinRule.mutate(ctx, m)
+	case *CompetitionMutation:
+		return c.Competition.mutate(ctx, m)
 	case *DesignationMutation:
 		return c.Designation.mutate(ctx, m)
 	case *DesignationTypeMutation:
@@ -276,6 +308,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.StatusChange.mutate(ctx, m)
 	case *TalentMutation:
 		return c.Talent.mutate(ctx, m)
+	case *TalentAuthorizationMutation:
+		return c.TalentAuthorization.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -680,6 +714,304 @@ func (c *AuditHeadClient) mutate(ctx context.Context, m *AuditHeadMutation) (Val
 	}
 }
 
+// AuthorizationQuotaClient is a client for the AuthorizationQuota schema.
+type AuthorizationQuotaClient struct {
+	config
+}
+
+// NewAuthorizationQuotaClient returns a client for the AuthorizationQuota from the given config.
+func NewAuthorizationQuotaClient(c config) *AuthorizationQuotaClient {
+	return &AuthorizationQuotaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `authorizationquota.Hooks(f(g(h())))`.
+func (c *AuthorizationQuotaClient) Use(hooks ...Hook) {
+	c.hooks.AuthorizationQuota = append(c.hooks.AuthorizationQuota, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `authorizationquota.Intercept(f(g(h())))`.
+func (c *AuthorizationQuotaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuthorizationQuota = append(c.inters.AuthorizationQuota, interceptors...)
+}
+
+// Create returns a builder for creating a AuthorizationQuota entity.
+func (c *AuthorizationQuotaClient) Create() *AuthorizationQuotaCreate {
+	mutation := newAuthorizationQuotaMutation(c.config, OpCreate)
+	return &AuthorizationQuotaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuthorizationQuota entities.
+func (c *AuthorizationQuotaClient) CreateBulk(builders ...*AuthorizationQuotaCreate) *AuthorizationQuotaCreateBulk {
+	return &AuthorizationQuotaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuthorizationQuotaClient) MapCreateBulk(slice any, setFunc func(*AuthorizationQuotaCreate, int)) *AuthorizationQuotaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuthorizationQuotaCreateBulk{err: fmt.Errorf("calling to AuthorizationQuotaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuthorizationQuotaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuthorizationQuotaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuthorizationQuota.
+func (c *AuthorizationQuotaClient) Update() *AuthorizationQuotaUpdate {
+	mutation := newAuthorizationQuotaMutation(c.config, OpUpdate)
+	return &AuthorizationQuotaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuthorizationQuotaClient) UpdateOne(_m *AuthorizationQuota) *AuthorizationQuotaUpdateOne {
+	mutation := newAuthorizationQuotaMutation(c.config, OpUpdateOne, withAuthorizationQuota(_m))
+	return &AuthorizationQuotaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuthorizationQuotaClient) UpdateOneID(id int) *AuthorizationQuotaUpdateOne {
+	mutation := newAuthorizationQuotaMutation(c.config, OpUpdateOne, withAuthorizationQuotaID(id))
+	return &AuthorizationQuotaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuthorizationQuota.
+func (c *AuthorizationQuotaClient) Delete() *AuthorizationQuotaDelete {
+	mutation := newAuthorizationQuotaMutation(c.config, OpDelete)
+	return &AuthorizationQuotaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuthorizationQuotaClient) DeleteOne(_m *AuthorizationQuota) *AuthorizationQuotaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuthorizationQuotaClient) DeleteOneID(id int) *AuthorizationQuotaDeleteOne {
+	builder := c.Delete().Where(authorizationquota.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuthorizationQuotaDeleteOne{builder}
+}
+
+// Query returns a query builder for AuthorizationQuota.
+func (c *AuthorizationQuotaClient) Query() *AuthorizationQuotaQuery {
+	return &AuthorizationQuotaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuthorizationQuota},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuthorizationQuota entity by its id.
+func (c *AuthorizationQuotaClient) Get(ctx context.Context, id int) (*AuthorizationQuota, error) {
+	return c.Query().Where(authorizationquota.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuthorizationQuotaClient) GetX(ctx context.Context, id int) *AuthorizationQuota {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuthorizationQuotaClient) Hooks() []Hook {
+	return c.hooks.AuthorizationQuota
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuthorizationQuotaClient) Interceptors() []Interceptor {
+	return c.inters.AuthorizationQuota
+}
+
+func (c *AuthorizationQuotaClient) mutate(ctx context.Context, m *AuthorizationQuotaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuthorizationQuotaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuthorizationQuotaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuthorizationQuotaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuthorizationQuotaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuthorizationQuota mutation op: %q", m.Op())
+	}
+}
+
+// AwardClient is a client for the Award schema.
+type AwardClient struct {
+	config
+}
+
+// NewAwardClient returns a client for the Award from the given config.
+func NewAwardClient(c config) *AwardClient {
+	return &AwardClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `award.Hooks(f(g(h())))`.
+func (c *AwardClient) Use(hooks ...Hook) {
+	c.hooks.Award = append(c.hooks.Award, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `award.Intercept(f(g(h())))`.
+func (c *AwardClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Award = append(c.inters.Award, interceptors...)
+}
+
+// Create returns a builder for creating a Award entity.
+func (c *AwardClient) Create() *AwardCreate {
+	mutation := newAwardMutation(c.config, OpCreate)
+	return &AwardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Award entities.
+func (c *AwardClient) CreateBulk(builders ...*AwardCreate) *AwardCreateBulk {
+	return &AwardCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AwardClient) MapCreateBulk(slice any, setFunc func(*AwardCreate, int)) *AwardCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AwardCreateBulk{err: fmt.Errorf("calling to AwardClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AwardCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AwardCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Award.
+func (c *AwardClient) Update() *AwardUpdate {
+	mutation := newAwardMutation(c.config, OpUpdate)
+	return &AwardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AwardClient) UpdateOne(_m *Award) *AwardUpdateOne {
+	mutation := newAwardMutation(c.config, OpUpdateOne, withAward(_m))
+	return &AwardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AwardClient) UpdateOneID(id string) *AwardUpdateOne {
+	mutation := newAwardMutation(c.config, OpUpdateOne, withAwardID(id))
+	return &AwardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Award.
+func (c *AwardClient) Delete() *AwardDelete {
+	mutation := newAwardMutation(c.config, OpDelete)
+	return &AwardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AwardClient) DeleteOne(_m *Award) *AwardDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AwardClient) DeleteOneID(id string) *AwardDeleteOne {
+	builder := c.Delete().Where(award.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AwardDeleteOne{builder}
+}
+
+// Query returns a query builder for Award.
+func (c *AwardClient) Query() *AwardQuery {
+	return &AwardQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAward},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Award entity by its id.
+func (c *AwardClient) Get(ctx context.Context, id string) (*Award, error) {
+	return c.Query().Where(award.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AwardClient) GetX(ctx context.Context, id string) *Award {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCompetition queries the competition edge of a Award.
+func (c *AwardClient) QueryCompetition(_m *Award) *CompetitionQuery {
+	query := (&CompetitionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(award.Table, award.FieldID, id),
+			sqlgraph.To(competition.Table, competition.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, award.CompetitionTable, award.CompetitionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTalent queries the talent edge of a Award.
+func (c *AwardClient) QueryTalent(_m *Award) *TalentQuery {
+	query := (&TalentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(award.Table, award.FieldID, id),
+			sqlgraph.To(talent.Table, talent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, award.TalentTable, award.TalentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AwardClient) Hooks() []Hook {
+	return c.hooks.Award
+}
+
+// Interceptors returns the client interceptors.
+func (c *AwardClient) Interceptors() []Interceptor {
+	return c.inters.Award
+}
+
+func (c *AwardClient) mutate(ctx context.Context, m *AwardMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AwardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AwardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AwardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AwardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Award mutation op: %q", m.Op())
+	}
+}
+
 // BureauClient is a client for the Bureau schema.
 type BureauClient struct {
 	config
@@ -943,6 +1275,155 @@ func (c *CasbinRuleClient) mutate(ctx context.Context, m *CasbinRuleMutation) (V
 		return (&CasbinRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CasbinRule mutation op: %q", m.Op())
+	}
+}
+
+// CompetitionClient is a client for the Competition schema.
+type CompetitionClient struct {
+	config
+}
+
+// NewCompetitionClient returns a client for the Competition from the given config.
+func NewCompetitionClient(c config) *CompetitionClient {
+	return &CompetitionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `competition.Hooks(f(g(h())))`.
+func (c *CompetitionClient) Use(hooks ...Hook) {
+	c.hooks.Competition = append(c.hooks.Competition, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `competition.Intercept(f(g(h())))`.
+func (c *CompetitionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Competition = append(c.inters.Competition, interceptors...)
+}
+
+// Create returns a builder for creating a Competition entity.
+func (c *CompetitionClient) Create() *CompetitionCreate {
+	mutation := newCompetitionMutation(c.config, OpCreate)
+	return &CompetitionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Competition entities.
+func (c *CompetitionClient) CreateBulk(builders ...*CompetitionCreate) *CompetitionCreateBulk {
+	return &CompetitionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CompetitionClient) MapCreateBulk(slice any, setFunc func(*CompetitionCreate, int)) *CompetitionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CompetitionCreateBulk{err: fmt.Errorf("calling to CompetitionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CompetitionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CompetitionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Competition.
+func (c *CompetitionClient) Update() *CompetitionUpdate {
+	mutation := newCompetitionMutation(c.config, OpUpdate)
+	return &CompetitionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CompetitionClient) UpdateOne(_m *Competition) *CompetitionUpdateOne {
+	mutation := newCompetitionMutation(c.config, OpUpdateOne, withCompetition(_m))
+	return &CompetitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CompetitionClient) UpdateOneID(id string) *CompetitionUpdateOne {
+	mutation := newCompetitionMutation(c.config, OpUpdateOne, withCompetitionID(id))
+	return &CompetitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Competition.
+func (c *CompetitionClient) Delete() *CompetitionDelete {
+	mutation := newCompetitionMutation(c.config, OpDelete)
+	return &CompetitionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CompetitionClient) DeleteOne(_m *Competition) *CompetitionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CompetitionClient) DeleteOneID(id string) *CompetitionDeleteOne {
+	builder := c.Delete().Where(competition.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CompetitionDeleteOne{builder}
+}
+
+// Query returns a query builder for Competition.
+func (c *CompetitionClient) Query() *CompetitionQuery {
+	return &CompetitionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCompetition},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Competition entity by its id.
+func (c *CompetitionClient) Get(ctx context.Context, id string) (*Competition, error) {
+	return c.Query().Where(competition.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CompetitionClient) GetX(ctx context.Context, id string) *Competition {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAwards queries the awards edge of a Competition.
+func (c *CompetitionClient) QueryAwards(_m *Competition) *AwardQuery {
+	query := (&AwardClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(competition.Table, competition.FieldID, id),
+			sqlgraph.To(award.Table, award.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, competition.AwardsTable, competition.AwardsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CompetitionClient) Hooks() []Hook {
+	return c.hooks.Competition
+}
+
+// Interceptors returns the client interceptors.
+func (c *CompetitionClient) Interceptors() []Interceptor {
+	return c.inters.Competition
+}
+
+func (c *CompetitionClient) mutate(ctx context.Context, m *CompetitionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CompetitionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CompetitionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CompetitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CompetitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Competition mutation op: %q", m.Op())
 	}
 }
 
@@ -1714,6 +2195,22 @@ func (c *TalentClient) QueryDesignations(_m *Talent) *DesignationQuery {
 	return query
 }
 
+// QueryAwards queries the awards edge of a Talent.
+func (c *TalentClient) QueryAwards(_m *Talent) *AwardQuery {
+	query := (&AwardClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(talent.Table, talent.FieldID, id),
+			sqlgraph.To(award.Table, award.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, talent.AwardsTable, talent.AwardsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *TalentClient) Hooks() []Hook {
 	return c.hooks.Talent
@@ -1739,15 +2236,150 @@ func (c *TalentClient) mutate(ctx context.Context, m *TalentMutation) (Value, er
 	}
 }
 
+// TalentAuthorizationClient is a client for the TalentAuthorization schema.
+type TalentAuthorizationClient struct {
+	config
+}
+
+// NewTalentAuthorizationClient returns a client for the TalentAuthorization from the given config.
+func NewTalentAuthorizationClient(c config) *TalentAuthorizationClient {
+	return &TalentAuthorizationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `talentauthorization.Hooks(f(g(h())))`.
+func (c *TalentAuthorizationClient) Use(hooks ...Hook) {
+	c.hooks.TalentAuthorization = append(c.hooks.TalentAuthorization, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `talentauthorization.Intercept(f(g(h())))`.
+func (c *TalentAuthorizationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TalentAuthorization = append(c.inters.TalentAuthorization, interceptors...)
+}
+
+// Create returns a builder for creating a TalentAuthorization entity.
+func (c *TalentAuthorizationClient) Create() *TalentAuthorizationCreate {
+	mutation := newTalentAuthorizationMutation(c.config, OpCreate)
+	return &TalentAuthorizationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TalentAuthorization entities.
+func (c *TalentAuthorizationClient) CreateBulk(builders ...*TalentAuthorizationCreate) *TalentAuthorizationCreateBulk {
+	return &TalentAuthorizationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TalentAuthorizationClient) MapCreateBulk(slice any, setFunc func(*TalentAuthorizationCreate, int)) *TalentAuthorizationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TalentAuthorizationCreateBulk{err: fmt.Errorf("calling to TalentAuthorizationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TalentAuthorizationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TalentAuthorizationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TalentAuthorization.
+func (c *TalentAuthorizationClient) Update() *TalentAuthorizationUpdate {
+	mutation := newTalentAuthorizationMutation(c.config, OpUpdate)
+	return &TalentAuthorizationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TalentAuthorizationClient) UpdateOne(_m *TalentAuthorization) *TalentAuthorizationUpdateOne {
+	mutation := newTalentAuthorizationMutation(c.config, OpUpdateOne, withTalentAuthorization(_m))
+	return &TalentAuthorizationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TalentAuthorizationClient) UpdateOneID(id string) *TalentAuthorizationUpdateOne {
+	mutation := newTalentAuthorizationMutation(c.config, OpUpdateOne, withTalentAuthorizationID(id))
+	return &TalentAuthorizationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TalentAuthorization.
+func (c *TalentAuthorizationClient) Delete() *TalentAuthorizationDelete {
+	mutation := newTalentAuthorizationMutation(c.config, OpDelete)
+	return &TalentAuthorizationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TalentAuthorizationClient) DeleteOne(_m *TalentAuthorization) *TalentAuthorizationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TalentAuthorizationClient) DeleteOneID(id string) *TalentAuthorizationDeleteOne {
+	builder := c.Delete().Where(talentauthorization.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TalentAuthorizationDeleteOne{builder}
+}
+
+// Query returns a query builder for TalentAuthorization.
+func (c *TalentAuthorizationClient) Query() *TalentAuthorizationQuery {
+	return &TalentAuthorizationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTalentAuthorization},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TalentAuthorization entity by its id.
+func (c *TalentAuthorizationClient) Get(ctx context.Context, id string) (*TalentAuthorization, error) {
+	return c.Query().Where(talentauthorization.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TalentAuthorizationClient) GetX(ctx context.Context, id string) *TalentAuthorization {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TalentAuthorizationClient) Hooks() []Hook {
+	return c.hooks.TalentAuthorization
+}
+
+// Interceptors returns the client interceptors.
+func (c *TalentAuthorizationClient) Interceptors() []Interceptor {
+	return c.inters.TalentAuthorization
+}
+
+func (c *TalentAuthorizationClient) mutate(ctx context.Context, m *TalentAuthorizationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TalentAuthorizationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TalentAuthorizationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TalentAuthorizationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TalentAuthorizationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TalentAuthorization mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, AuditEvent, AuditHead, Bureau, CasbinRule, Designation,
-		DesignationType, Enterprise, StatusChange, Talent []ent.Hook
+		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
+		Competition, Designation, DesignationType, Enterprise, StatusChange, Talent,
+		TalentAuthorization []ent.Hook
 	}
 	inters struct {
-		APIToken, AuditEvent, AuditHead, Bureau, CasbinRule, Designation,
-		DesignationType, Enterprise, StatusChange, Talent []ent.Interceptor
+		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
+		Competition, Designation, DesignationType, Enterprise, StatusChange, Talent,
+		TalentAuthorization []ent.Interceptor
 	}
 )
 

@@ -37,6 +37,12 @@ type Designation struct {
 	GrantedByBureau string `json:"granted_by_bureau,omitempty"`
 	// GrantedBySubject holds the value of the "granted_by_subject" field.
 	GrantedBySubject string `json:"granted_by_subject,omitempty"`
+	// GrantedByOrg holds the value of the "granted_by_org" field.
+	GrantedByOrg string `json:"granted_by_org,omitempty"`
+	// AuthorizationID holds the value of the "authorization_id" field.
+	AuthorizationID *string `json:"authorization_id,omitempty"`
+	// AwardID holds the value of the "award_id" field.
+	AwardID *string `json:"award_id,omitempty"`
 	// DocumentNumber holds the value of the "document_number" field.
 	DocumentNumber string `json:"document_number,omitempty"`
 	// Note holds the value of the "note" field.
@@ -108,7 +114,7 @@ func (*Designation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case designation.FieldEnterpriseID, designation.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case designation.FieldID, designation.FieldType, designation.FieldTalentID, designation.FieldLevel, designation.FieldStatus, designation.FieldValidFrom, designation.FieldValidUntil, designation.FieldGrantedByBureau, designation.FieldGrantedBySubject, designation.FieldDocumentNumber, designation.FieldNote, designation.FieldSeedClause, designation.FieldStatusReason:
+		case designation.FieldID, designation.FieldType, designation.FieldTalentID, designation.FieldLevel, designation.FieldStatus, designation.FieldValidFrom, designation.FieldValidUntil, designation.FieldGrantedByBureau, designation.FieldGrantedBySubject, designation.FieldGrantedByOrg, designation.FieldAuthorizationID, designation.FieldAwardID, designation.FieldDocumentNumber, designation.FieldNote, designation.FieldSeedClause, designation.FieldStatusReason:
 			values[i] = new(sql.NullString)
 		case designation.FieldCreatedAt, designation.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -188,6 +194,26 @@ func (_m *Designation) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field granted_by_subject", values[i])
 			} else if value.Valid {
 				_m.GrantedBySubject = value.String
+			}
+		case designation.FieldGrantedByOrg:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field granted_by_org", values[i])
+			} else if value.Valid {
+				_m.GrantedByOrg = value.String
+			}
+		case designation.FieldAuthorizationID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field authorization_id", values[i])
+			} else if value.Valid {
+				_m.AuthorizationID = new(string)
+				*_m.AuthorizationID = value.String
+			}
+		case designation.FieldAwardID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field award_id", values[i])
+			} else if value.Valid {
+				_m.AwardID = new(string)
+				*_m.AwardID = value.String
 			}
 		case designation.FieldDocumentNumber:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -312,6 +338,19 @@ func (_m *Designation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("granted_by_subject=")
 	builder.WriteString(_m.GrantedBySubject)
+	builder.WriteString(", ")
+	builder.WriteString("granted_by_org=")
+	builder.WriteString(_m.GrantedByOrg)
+	builder.WriteString(", ")
+	if v := _m.AuthorizationID; v != nil {
+		builder.WriteString("authorization_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.AwardID; v != nil {
+		builder.WriteString("award_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("document_number=")
 	builder.WriteString(_m.DocumentNumber)

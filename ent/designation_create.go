@@ -104,6 +104,48 @@ func (_c *DesignationCreate) SetGrantedBySubject(v string) *DesignationCreate {
 	return _c
 }
 
+// SetGrantedByOrg sets the "granted_by_org" field.
+func (_c *DesignationCreate) SetGrantedByOrg(v string) *DesignationCreate {
+	_c.mutation.SetGrantedByOrg(v)
+	return _c
+}
+
+// SetNillableGrantedByOrg sets the "granted_by_org" field if the given value is not nil.
+func (_c *DesignationCreate) SetNillableGrantedByOrg(v *string) *DesignationCreate {
+	if v != nil {
+		_c.SetGrantedByOrg(*v)
+	}
+	return _c
+}
+
+// SetAuthorizationID sets the "authorization_id" field.
+func (_c *DesignationCreate) SetAuthorizationID(v string) *DesignationCreate {
+	_c.mutation.SetAuthorizationID(v)
+	return _c
+}
+
+// SetNillableAuthorizationID sets the "authorization_id" field if the given value is not nil.
+func (_c *DesignationCreate) SetNillableAuthorizationID(v *string) *DesignationCreate {
+	if v != nil {
+		_c.SetAuthorizationID(*v)
+	}
+	return _c
+}
+
+// SetAwardID sets the "award_id" field.
+func (_c *DesignationCreate) SetAwardID(v string) *DesignationCreate {
+	_c.mutation.SetAwardID(v)
+	return _c
+}
+
+// SetNillableAwardID sets the "award_id" field if the given value is not nil.
+func (_c *DesignationCreate) SetNillableAwardID(v *string) *DesignationCreate {
+	if v != nil {
+		_c.SetAwardID(*v)
+	}
+	return _c
+}
+
 // SetDocumentNumber sets the "document_number" field.
 func (_c *DesignationCreate) SetDocumentNumber(v string) *DesignationCreate {
 	_c.mutation.SetDocumentNumber(v)
@@ -240,6 +282,10 @@ func (_c *DesignationCreate) defaults() {
 		v := designation.DefaultLevel
 		_c.mutation.SetLevel(v)
 	}
+	if _, ok := _c.mutation.GrantedByOrg(); !ok {
+		v := designation.DefaultGrantedByOrg
+		_c.mutation.SetGrantedByOrg(v)
+	}
 	if _, ok := _c.mutation.Note(); !ok {
 		v := designation.DefaultNote
 		_c.mutation.SetNote(v)
@@ -276,6 +322,9 @@ func (_c *DesignationCreate) check() error {
 	}
 	if _, ok := _c.mutation.GrantedBySubject(); !ok {
 		return &ValidationError{Name: "granted_by_subject", err: errors.New(`ent: missing required field "Designation.granted_by_subject"`)}
+	}
+	if _, ok := _c.mutation.GrantedByOrg(); !ok {
+		return &ValidationError{Name: "granted_by_org", err: errors.New(`ent: missing required field "Designation.granted_by_org"`)}
 	}
 	if _, ok := _c.mutation.DocumentNumber(); !ok {
 		return &ValidationError{Name: "document_number", err: errors.New(`ent: missing required field "Designation.document_number"`)}
@@ -366,6 +415,18 @@ func (_c *DesignationCreate) createSpec() (*Designation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.GrantedBySubject(); ok {
 		_spec.SetField(designation.FieldGrantedBySubject, field.TypeString, value)
 		_node.GrantedBySubject = value
+	}
+	if value, ok := _c.mutation.GrantedByOrg(); ok {
+		_spec.SetField(designation.FieldGrantedByOrg, field.TypeString, value)
+		_node.GrantedByOrg = value
+	}
+	if value, ok := _c.mutation.AuthorizationID(); ok {
+		_spec.SetField(designation.FieldAuthorizationID, field.TypeString, value)
+		_node.AuthorizationID = &value
+	}
+	if value, ok := _c.mutation.AwardID(); ok {
+		_spec.SetField(designation.FieldAwardID, field.TypeString, value)
+		_node.AwardID = &value
 	}
 	if value, ok := _c.mutation.DocumentNumber(); ok {
 		_spec.SetField(designation.FieldDocumentNumber, field.TypeString, value)
@@ -654,6 +715,15 @@ func (u *DesignationUpsertOne) UpdateNewValues() *DesignationUpsertOne {
 		}
 		if _, exists := u.create.mutation.GrantedBySubject(); exists {
 			s.SetIgnore(designation.FieldGrantedBySubject)
+		}
+		if _, exists := u.create.mutation.GrantedByOrg(); exists {
+			s.SetIgnore(designation.FieldGrantedByOrg)
+		}
+		if _, exists := u.create.mutation.AuthorizationID(); exists {
+			s.SetIgnore(designation.FieldAuthorizationID)
+		}
+		if _, exists := u.create.mutation.AwardID(); exists {
+			s.SetIgnore(designation.FieldAwardID)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(designation.FieldCreatedAt)
@@ -1033,6 +1103,15 @@ func (u *DesignationUpsertBulk) UpdateNewValues() *DesignationUpsertBulk {
 			}
 			if _, exists := b.mutation.GrantedBySubject(); exists {
 				s.SetIgnore(designation.FieldGrantedBySubject)
+			}
+			if _, exists := b.mutation.GrantedByOrg(); exists {
+				s.SetIgnore(designation.FieldGrantedByOrg)
+			}
+			if _, exists := b.mutation.AuthorizationID(); exists {
+				s.SetIgnore(designation.FieldAuthorizationID)
+			}
+			if _, exists := b.mutation.AwardID(); exists {
+				s.SetIgnore(designation.FieldAwardID)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(designation.FieldCreatedAt)

@@ -272,6 +272,12 @@ func (_u *DesignationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if value, ok := _u.mutation.ValidUntil(); ok {
 		_spec.SetField(designation.FieldValidUntil, field.TypeString, value)
 	}
+	if _u.mutation.AuthorizationIDCleared() {
+		_spec.ClearField(designation.FieldAuthorizationID, field.TypeString)
+	}
+	if _u.mutation.AwardIDCleared() {
+		_spec.ClearField(designation.FieldAwardID, field.TypeString)
+	}
 	if value, ok := _u.mutation.DocumentNumber(); ok {
 		_spec.SetField(designation.FieldDocumentNumber, field.TypeString, value)
 	}
@@ -631,6 +637,12 @@ func (_u *DesignationUpdateOne) sqlSave(ctx context.Context) (_node *Designation
 	}
 	if value, ok := _u.mutation.ValidUntil(); ok {
 		_spec.SetField(designation.FieldValidUntil, field.TypeString, value)
+	}
+	if _u.mutation.AuthorizationIDCleared() {
+		_spec.ClearField(designation.FieldAuthorizationID, field.TypeString)
+	}
+	if _u.mutation.AwardIDCleared() {
+		_spec.ClearField(designation.FieldAwardID, field.TypeString)
 	}
 	if value, ok := _u.mutation.DocumentNumber(); ok {
 		_spec.SetField(designation.FieldDocumentNumber, field.TypeString, value)

@@ -15,13 +15,17 @@ import (
 	"github.com/hangzhou-ai/registry/ent/apitoken"
 	"github.com/hangzhou-ai/registry/ent/auditevent"
 	"github.com/hangzhou-ai/registry/ent/audithead"
+	"github.com/hangzhou-ai/registry/ent/authorizationquota"
+	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/casbinrule"
+	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -82,16 +86,20 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:        apitoken.ValidColumn,
-			auditevent.Table:      auditevent.ValidColumn,
-			audithead.Table:       audithead.ValidColumn,
-			bureau.Table:          bureau.ValidColumn,
-			casbinrule.Table:      casbinrule.ValidColumn,
-			designation.Table:     designation.ValidColumn,
-			designationtype.Table: designationtype.ValidColumn,
-			enterprise.Table:      enterprise.ValidColumn,
-			statuschange.Table:    statuschange.ValidColumn,
-			talent.Table:          talent.ValidColumn,
+			apitoken.Table:            apitoken.ValidColumn,
+			auditevent.Table:          auditevent.ValidColumn,
+			audithead.Table:           audithead.ValidColumn,
+			authorizationquota.Table:  authorizationquota.ValidColumn,
+			award.Table:               award.ValidColumn,
+			bureau.Table:              bureau.ValidColumn,
+			casbinrule.Table:          casbinrule.ValidColumn,
+			competition.Table:         competition.ValidColumn,
+			designation.Table:         designation.ValidColumn,
+			designationtype.Table:     designationtype.ValidColumn,
+			enterprise.Table:          enterprise.ValidColumn,
+			statuschange.Table:        statuschange.ValidColumn,
+			talent.Table:              talent.ValidColumn,
+			talentauthorization.Table: talentauthorization.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

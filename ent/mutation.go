@@ -14,14 +14,19 @@ import (
 	"github.com/hangzhou-ai/registry/ent/apitoken"
 	"github.com/hangzhou-ai/registry/ent/auditevent"
 	"github.com/hangzhou-ai/registry/ent/audithead"
+	"github.com/hangzhou-ai/registry/ent/authorizationquota"
+	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/casbinrule"
+	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/predicate"
+	"github.com/hangzhou-ai/registry/ent/schema"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 )
 
 const (
@@ -33,16 +38,20 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken        = "APIToken"
-	TypeAuditEvent      = "AuditEvent"
-	TypeAuditHead       = "AuditHead"
-	TypeBureau          = "Bureau"
-	TypeCasbinRule      = "CasbinRule"
-	TypeDesignation     = "Designation"
-	TypeDesignationType = "DesignationType"
-	TypeEnterprise      = "Enterprise"
-	TypeStatusChange    = "StatusChange"
-	TypeTalent          = "Talent"
+	TypeAPIToken            = "APIToken"
+	TypeAuditEvent          = "AuditEvent"
+	TypeAuditHead           = "AuditHead"
+	TypeAuthorizationQuota  = "AuthorizationQuota"
+	TypeAward               = "Award"
+	TypeBureau              = "Bureau"
+	TypeCasbinRule          = "CasbinRule"
+	TypeCompetition         = "Competition"
+	TypeDesignation         = "Designation"
+	TypeDesignationType     = "DesignationType"
+	TypeEnterprise          = "Enterprise"
+	TypeStatusChange        = "StatusChange"
+	TypeTalent              = "Talent"
+	TypeTalentAuthorization = "TalentAuthorization"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -2084,6 +2093,1265 @@ func (m *AuditHeadMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditHead edge %s", name)
 }
 
+// AuthorizationQuotaMutation represents an operation that mutates the AuthorizationQuota nodes in the graph.
+type AuthorizationQuotaMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	authorization_id *string
+	level            *string
+	places           *int
+	addplaces        *int
+	used             *int
+	addused          *int
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*AuthorizationQuota, error)
+	predicates       []predicate.AuthorizationQuota
+}
+
+var _ ent.Mutation = (*AuthorizationQuotaMutation)(nil)
+
+// authorizationquotaOption allows management of the mutation configuration using functional options.
+type authorizationquotaOption func(*AuthorizationQuotaMutation)
+
+// newAuthorizationQuotaMutation creates new mutation for the AuthorizationQuota entity.
+func newAuthorizationQuotaMutation(c config, op Op, opts ...authorizationquotaOption) *AuthorizationQuotaMutation {
+	m := &AuthorizationQuotaMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuthorizationQuota,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuthorizationQuotaID sets the ID field of the mutation.
+func withAuthorizationQuotaID(id int) authorizationquotaOption {
+	return func(m *AuthorizationQuotaMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuthorizationQuota
+		)
+		m.oldValue = func(ctx context.Context) (*AuthorizationQuota, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuthorizationQuota.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuthorizationQuota sets the old AuthorizationQuota of the mutation.
+func withAuthorizationQuota(node *AuthorizationQuota) authorizationquotaOption {
+	return func(m *AuthorizationQuotaMutation) {
+		m.oldValue = func(context.Context) (*AuthorizationQuota, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuthorizationQuotaMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuthorizationQuotaMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuthorizationQuotaMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuthorizationQuotaMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuthorizationQuota.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAuthorizationID sets the "authorization_id" field.
+func (m *AuthorizationQuotaMutation) SetAuthorizationID(s string) {
+	m.authorization_id = &s
+}
+
+// AuthorizationID returns the value of the "authorization_id" field in the mutation.
+func (m *AuthorizationQuotaMutation) AuthorizationID() (r string, exists bool) {
+	v := m.authorization_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorizationID returns the old "authorization_id" field's value of the AuthorizationQuota entity.
+// If the AuthorizationQuota object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuthorizationQuotaMutation) OldAuthorizationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorizationID: %w", err)
+	}
+	return oldValue.AuthorizationID, nil
+}
+
+// ResetAuthorizationID resets all changes to the "authorization_id" field.
+func (m *AuthorizationQuotaMutation) ResetAuthorizationID() {
+	m.authorization_id = nil
+}
+
+// SetLevel sets the "level" field.
+func (m *AuthorizationQuotaMutation) SetLevel(s string) {
+	m.level = &s
+}
+
+// Level returns the value of the "level" field in the mutation.
+func (m *AuthorizationQuotaMutation) Level() (r string, exists bool) {
+	v := m.level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLevel returns the old "level" field's value of the AuthorizationQuota entity.
+// If the AuthorizationQuota object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuthorizationQuotaMutation) OldLevel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLevel: %w", err)
+	}
+	return oldValue.Level, nil
+}
+
+// ResetLevel resets all changes to the "level" field.
+func (m *AuthorizationQuotaMutation) ResetLevel() {
+	m.level = nil
+}
+
+// SetPlaces sets the "places" field.
+func (m *AuthorizationQuotaMutation) SetPlaces(i int) {
+	m.places = &i
+	m.addplaces = nil
+}
+
+// Places returns the value of the "places" field in the mutation.
+func (m *AuthorizationQuotaMutation) Places() (r int, exists bool) {
+	v := m.places
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlaces returns the old "places" field's value of the AuthorizationQuota entity.
+// If the AuthorizationQuota object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuthorizationQuotaMutation) OldPlaces(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlaces is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlaces requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlaces: %w", err)
+	}
+	return oldValue.Places, nil
+}
+
+// AddPlaces adds i to the "places" field.
+func (m *AuthorizationQuotaMutation) AddPlaces(i int) {
+	if m.addplaces != nil {
+		*m.addplaces += i
+	} else {
+		m.addplaces = &i
+	}
+}
+
+// AddedPlaces returns the value that was added to the "places" field in this mutation.
+func (m *AuthorizationQuotaMutation) AddedPlaces() (r int, exists bool) {
+	v := m.addplaces
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPlaces resets all changes to the "places" field.
+func (m *AuthorizationQuotaMutation) ResetPlaces() {
+	m.places = nil
+	m.addplaces = nil
+}
+
+// SetUsed sets the "used" field.
+func (m *AuthorizationQuotaMutation) SetUsed(i int) {
+	m.used = &i
+	m.addused = nil
+}
+
+// Used returns the value of the "used" field in the mutation.
+func (m *AuthorizationQuotaMutation) Used() (r int, exists bool) {
+	v := m.used
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsed returns the old "used" field's value of the AuthorizationQuota entity.
+// If the AuthorizationQuota object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuthorizationQuotaMutation) OldUsed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsed: %w", err)
+	}
+	return oldValue.Used, nil
+}
+
+// AddUsed adds i to the "used" field.
+func (m *AuthorizationQuotaMutation) AddUsed(i int) {
+	if m.addused != nil {
+		*m.addused += i
+	} else {
+		m.addused = &i
+	}
+}
+
+// AddedUsed returns the value that was added to the "used" field in this mutation.
+func (m *AuthorizationQuotaMutation) AddedUsed() (r int, exists bool) {
+	v := m.addused
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsed resets all changes to the "used" field.
+func (m *AuthorizationQuotaMutation) ResetUsed() {
+	m.used = nil
+	m.addused = nil
+}
+
+// Where appends a list predicates to the AuthorizationQuotaMutation builder.
+func (m *AuthorizationQuotaMutation) Where(ps ...predicate.AuthorizationQuota) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuthorizationQuotaMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuthorizationQuotaMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuthorizationQuota, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuthorizationQuotaMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuthorizationQuotaMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuthorizationQuota).
+func (m *AuthorizationQuotaMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuthorizationQuotaMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.authorization_id != nil {
+		fields = append(fields, authorizationquota.FieldAuthorizationID)
+	}
+	if m.level != nil {
+		fields = append(fields, authorizationquota.FieldLevel)
+	}
+	if m.places != nil {
+		fields = append(fields, authorizationquota.FieldPlaces)
+	}
+	if m.used != nil {
+		fields = append(fields, authorizationquota.FieldUsed)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuthorizationQuotaMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case authorizationquota.FieldAuthorizationID:
+		return m.AuthorizationID()
+	case authorizationquota.FieldLevel:
+		return m.Level()
+	case authorizationquota.FieldPlaces:
+		return m.Places()
+	case authorizationquota.FieldUsed:
+		return m.Used()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuthorizationQuotaMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case authorizationquota.FieldAuthorizationID:
+		return m.OldAuthorizationID(ctx)
+	case authorizationquota.FieldLevel:
+		return m.OldLevel(ctx)
+	case authorizationquota.FieldPlaces:
+		return m.OldPlaces(ctx)
+	case authorizationquota.FieldUsed:
+		return m.OldUsed(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuthorizationQuota field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuthorizationQuotaMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case authorizationquota.FieldAuthorizationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorizationID(v)
+		return nil
+	case authorizationquota.FieldLevel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLevel(v)
+		return nil
+	case authorizationquota.FieldPlaces:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlaces(v)
+		return nil
+	case authorizationquota.FieldUsed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuthorizationQuota field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuthorizationQuotaMutation) AddedFields() []string {
+	var fields []string
+	if m.addplaces != nil {
+		fields = append(fields, authorizationquota.FieldPlaces)
+	}
+	if m.addused != nil {
+		fields = append(fields, authorizationquota.FieldUsed)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuthorizationQuotaMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case authorizationquota.FieldPlaces:
+		return m.AddedPlaces()
+	case authorizationquota.FieldUsed:
+		return m.AddedUsed()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuthorizationQuotaMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case authorizationquota.FieldPlaces:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPlaces(v)
+		return nil
+	case authorizationquota.FieldUsed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuthorizationQuota numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuthorizationQuotaMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuthorizationQuotaMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuthorizationQuotaMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AuthorizationQuota nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuthorizationQuotaMutation) ResetField(name string) error {
+	switch name {
+	case authorizationquota.FieldAuthorizationID:
+		m.ResetAuthorizationID()
+		return nil
+	case authorizationquota.FieldLevel:
+		m.ResetLevel()
+		return nil
+	case authorizationquota.FieldPlaces:
+		m.ResetPlaces()
+		return nil
+	case authorizationquota.FieldUsed:
+		m.ResetUsed()
+		return nil
+	}
+	return fmt.Errorf("unknown AuthorizationQuota field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuthorizationQuotaMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuthorizationQuotaMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuthorizationQuotaMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuthorizationQuotaMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuthorizationQuotaMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuthorizationQuotaMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuthorizationQuotaMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AuthorizationQuota unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuthorizationQuotaMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AuthorizationQuota edge %s", name)
+}
+
+// AwardMutation represents an operation that mutates the Award nodes in the graph.
+type AwardMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *string
+	prize              *string
+	team               *string
+	level              *string
+	created_at         *time.Time
+	clearedFields      map[string]struct{}
+	competition        *string
+	clearedcompetition bool
+	talent             *string
+	clearedtalent      bool
+	done               bool
+	oldValue           func(context.Context) (*Award, error)
+	predicates         []predicate.Award
+}
+
+var _ ent.Mutation = (*AwardMutation)(nil)
+
+// awardOption allows management of the mutation configuration using functional options.
+type awardOption func(*AwardMutation)
+
+// newAwardMutation creates new mutation for the Award entity.
+func newAwardMutation(c config, op Op, opts ...awardOption) *AwardMutation {
+	m := &AwardMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAward,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAwardID sets the ID field of the mutation.
+func withAwardID(id string) awardOption {
+	return func(m *AwardMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Award
+		)
+		m.oldValue = func(ctx context.Context) (*Award, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Award.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAward sets the old Award of the mutation.
+func withAward(node *Award) awardOption {
+	return func(m *AwardMutation) {
+		m.oldValue = func(context.Context) (*Award, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AwardMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AwardMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Award entities.
+func (m *AwardMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AwardMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AwardMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Award.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCompetitionID sets the "competition_id" field.
+func (m *AwardMutation) SetCompetitionID(s string) {
+	m.competition = &s
+}
+
+// CompetitionID returns the value of the "competition_id" field in the mutation.
+func (m *AwardMutation) CompetitionID() (r string, exists bool) {
+	v := m.competition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompetitionID returns the old "competition_id" field's value of the Award entity.
+// If the Award object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AwardMutation) OldCompetitionID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompetitionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompetitionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompetitionID: %w", err)
+	}
+	return oldValue.CompetitionID, nil
+}
+
+// ResetCompetitionID resets all changes to the "competition_id" field.
+func (m *AwardMutation) ResetCompetitionID() {
+	m.competition = nil
+}
+
+// SetTalentID sets the "talent_id" field.
+func (m *AwardMutation) SetTalentID(s string) {
+	m.talent = &s
+}
+
+// TalentID returns the value of the "talent_id" field in the mutation.
+func (m *AwardMutation) TalentID() (r string, exists bool) {
+	v := m.talent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTalentID returns the old "talent_id" field's value of the Award entity.
+// If the Award object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AwardMutation) OldTalentID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTalentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTalentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTalentID: %w", err)
+	}
+	return oldValue.TalentID, nil
+}
+
+// ResetTalentID resets all changes to the "talent_id" field.
+func (m *AwardMutation) ResetTalentID() {
+	m.talent = nil
+}
+
+// SetPrize sets the "prize" field.
+func (m *AwardMutation) SetPrize(s string) {
+	m.prize = &s
+}
+
+// Prize returns the value of the "prize" field in the mutation.
+func (m *AwardMutation) Prize() (r string, exists bool) {
+	v := m.prize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrize returns the old "prize" field's value of the Award entity.
+// If the Award object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AwardMutation) OldPrize(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrize: %w", err)
+	}
+	return oldValue.Prize, nil
+}
+
+// ResetPrize resets all changes to the "prize" field.
+func (m *AwardMutation) ResetPrize() {
+	m.prize = nil
+}
+
+// SetTeam sets the "team" field.
+func (m *AwardMutation) SetTeam(s string) {
+	m.team = &s
+}
+
+// Team returns the value of the "team" field in the mutation.
+func (m *AwardMutation) Team() (r string, exists bool) {
+	v := m.team
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeam returns the old "team" field's value of the Award entity.
+// If the Award object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AwardMutation) OldTeam(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeam is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeam requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeam: %w", err)
+	}
+	return oldValue.Team, nil
+}
+
+// ResetTeam resets all changes to the "team" field.
+func (m *AwardMutation) ResetTeam() {
+	m.team = nil
+}
+
+// SetLevel sets the "level" field.
+func (m *AwardMutation) SetLevel(s string) {
+	m.level = &s
+}
+
+// Level returns the value of the "level" field in the mutation.
+func (m *AwardMutation) Level() (r string, exists bool) {
+	v := m.level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLevel returns the old "level" field's value of the Award entity.
+// If the Award object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AwardMutation) OldLevel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLevel: %w", err)
+	}
+	return oldValue.Level, nil
+}
+
+// ResetLevel resets all changes to the "level" field.
+func (m *AwardMutation) ResetLevel() {
+	m.level = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AwardMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AwardMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Award entity.
+// If the Award object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AwardMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AwardMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearCompetition clears the "competition" edge to the Competition entity.
+func (m *AwardMutation) ClearCompetition() {
+	m.clearedcompetition = true
+	m.clearedFields[award.FieldCompetitionID] = struct{}{}
+}
+
+// CompetitionCleared reports if the "competition" edge to the Competition entity was cleared.
+func (m *AwardMutation) CompetitionCleared() bool {
+	return m.clearedcompetition
+}
+
+// CompetitionIDs returns the "competition" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CompetitionID instead. It exists only for internal usage by the builders.
+func (m *AwardMutation) CompetitionIDs() (ids []string) {
+	if id := m.competition; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCompetition resets all changes to the "competition" edge.
+func (m *AwardMutation) ResetCompetition() {
+	m.competition = nil
+	m.clearedcompetition = false
+}
+
+// ClearTalent clears the "talent" edge to the Talent entity.
+func (m *AwardMutation) ClearTalent() {
+	m.clearedtalent = true
+	m.clearedFields[award.FieldTalentID] = struct{}{}
+}
+
+// TalentCleared reports if the "talent" edge to the Talent entity was cleared.
+func (m *AwardMutation) TalentCleared() bool {
+	return m.clearedtalent
+}
+
+// TalentIDs returns the "talent" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TalentID instead. It exists only for internal usage by the builders.
+func (m *AwardMutation) TalentIDs() (ids []string) {
+	if id := m.talent; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTalent resets all changes to the "talent" edge.
+func (m *AwardMutation) ResetTalent() {
+	m.talent = nil
+	m.clearedtalent = false
+}
+
+// Where appends a list predicates to the AwardMutation builder.
+func (m *AwardMutation) Where(ps ...predicate.Award) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AwardMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AwardMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Award, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AwardMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AwardMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Award).
+func (m *AwardMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AwardMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.competition != nil {
+		fields = append(fields, award.FieldCompetitionID)
+	}
+	if m.talent != nil {
+		fields = append(fields, award.FieldTalentID)
+	}
+	if m.prize != nil {
+		fields = append(fields, award.FieldPrize)
+	}
+	if m.team != nil {
+		fields = append(fields, award.FieldTeam)
+	}
+	if m.level != nil {
+		fields = append(fields, award.FieldLevel)
+	}
+	if m.created_at != nil {
+		fields = append(fields, award.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AwardMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case award.FieldCompetitionID:
+		return m.CompetitionID()
+	case award.FieldTalentID:
+		return m.TalentID()
+	case award.FieldPrize:
+		return m.Prize()
+	case award.FieldTeam:
+		return m.Team()
+	case award.FieldLevel:
+		return m.Level()
+	case award.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AwardMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case award.FieldCompetitionID:
+		return m.OldCompetitionID(ctx)
+	case award.FieldTalentID:
+		return m.OldTalentID(ctx)
+	case award.FieldPrize:
+		return m.OldPrize(ctx)
+	case award.FieldTeam:
+		return m.OldTeam(ctx)
+	case award.FieldLevel:
+		return m.OldLevel(ctx)
+	case award.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Award field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AwardMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case award.FieldCompetitionID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompetitionID(v)
+		return nil
+	case award.FieldTalentID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTalentID(v)
+		return nil
+	case award.FieldPrize:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrize(v)
+		return nil
+	case award.FieldTeam:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeam(v)
+		return nil
+	case award.FieldLevel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLevel(v)
+		return nil
+	case award.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Award field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AwardMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AwardMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AwardMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Award numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AwardMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AwardMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AwardMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Award nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AwardMutation) ResetField(name string) error {
+	switch name {
+	case award.FieldCompetitionID:
+		m.ResetCompetitionID()
+		return nil
+	case award.FieldTalentID:
+		m.ResetTalentID()
+		return nil
+	case award.FieldPrize:
+		m.ResetPrize()
+		return nil
+	case award.FieldTeam:
+		m.ResetTeam()
+		return nil
+	case award.FieldLevel:
+		m.ResetLevel()
+		return nil
+	case award.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Award field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AwardMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.competition != nil {
+		edges = append(edges, award.EdgeCompetition)
+	}
+	if m.talent != nil {
+		edges = append(edges, award.EdgeTalent)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AwardMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case award.EdgeCompetition:
+		if id := m.competition; id != nil {
+			return []ent.Value{*id}
+		}
+	case award.EdgeTalent:
+		if id := m.talent; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AwardMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AwardMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AwardMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcompetition {
+		edges = append(edges, award.EdgeCompetition)
+	}
+	if m.clearedtalent {
+		edges = append(edges, award.EdgeTalent)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AwardMutation) EdgeCleared(name string) bool {
+	switch name {
+	case award.EdgeCompetition:
+		return m.clearedcompetition
+	case award.EdgeTalent:
+		return m.clearedtalent
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AwardMutation) ClearEdge(name string) error {
+	switch name {
+	case award.EdgeCompetition:
+		m.ClearCompetition()
+		return nil
+	case award.EdgeTalent:
+		m.ClearTalent()
+		return nil
+	}
+	return fmt.Errorf("unknown Award unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AwardMutation) ResetEdge(name string) error {
+	switch name {
+	case award.EdgeCompetition:
+		m.ResetCompetition()
+		return nil
+	case award.EdgeTalent:
+		m.ResetTalent()
+		return nil
+	}
+	return fmt.Errorf("unknown Award edge %s", name)
+}
+
 // BureauMutation represents an operation that mutates the Bureau nodes in the graph.
 type BureauMutation struct {
 	config
@@ -3120,6 +4388,753 @@ func (m *CasbinRuleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown CasbinRule edge %s", name)
 }
 
+// CompetitionMutation represents an operation that mutates the Competition nodes in the graph.
+type CompetitionMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *string
+	name               *string
+	organiser          *string
+	year               *int
+	addyear            *int
+	tier               *string
+	prize_levels       *[]schema.PrizeLevel
+	appendprize_levels []schema.PrizeLevel
+	created_at         *time.Time
+	clearedFields      map[string]struct{}
+	awards             map[string]struct{}
+	removedawards      map[string]struct{}
+	clearedawards      bool
+	done               bool
+	oldValue           func(context.Context) (*Competition, error)
+	predicates         []predicate.Competition
+}
+
+var _ ent.Mutation = (*CompetitionMutation)(nil)
+
+// competitionOption allows management of the mutation configuration using functional options.
+type competitionOption func(*CompetitionMutation)
+
+// newCompetitionMutation creates new mutation for the Competition entity.
+func newCompetitionMutation(c config, op Op, opts ...competitionOption) *CompetitionMutation {
+	m := &CompetitionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCompetition,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCompetitionID sets the ID field of the mutation.
+func withCompetitionID(id string) competitionOption {
+	return func(m *CompetitionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Competition
+		)
+		m.oldValue = func(ctx context.Context) (*Competition, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Competition.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCompetition sets the old Competition of the mutation.
+func withCompetition(node *Competition) competitionOption {
+	return func(m *CompetitionMutation) {
+		m.oldValue = func(context.Context) (*Competition, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CompetitionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CompetitionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Competition entities.
+func (m *CompetitionMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CompetitionMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CompetitionMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Competition.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *CompetitionMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CompetitionMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Competition entity.
+// If the Competition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompetitionMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CompetitionMutation) ResetName() {
+	m.name = nil
+}
+
+// SetOrganiser sets the "organiser" field.
+func (m *CompetitionMutation) SetOrganiser(s string) {
+	m.organiser = &s
+}
+
+// Organiser returns the value of the "organiser" field in the mutation.
+func (m *CompetitionMutation) Organiser() (r string, exists bool) {
+	v := m.organiser
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganiser returns the old "organiser" field's value of the Competition entity.
+// If the Competition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompetitionMutation) OldOrganiser(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganiser is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganiser requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganiser: %w", err)
+	}
+	return oldValue.Organiser, nil
+}
+
+// ResetOrganiser resets all changes to the "organiser" field.
+func (m *CompetitionMutation) ResetOrganiser() {
+	m.organiser = nil
+}
+
+// SetYear sets the "year" field.
+func (m *CompetitionMutation) SetYear(i int) {
+	m.year = &i
+	m.addyear = nil
+}
+
+// Year returns the value of the "year" field in the mutation.
+func (m *CompetitionMutation) Year() (r int, exists bool) {
+	v := m.year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYear returns the old "year" field's value of the Competition entity.
+// If the Competition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompetitionMutation) OldYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYear: %w", err)
+	}
+	return oldValue.Year, nil
+}
+
+// AddYear adds i to the "year" field.
+func (m *CompetitionMutation) AddYear(i int) {
+	if m.addyear != nil {
+		*m.addyear += i
+	} else {
+		m.addyear = &i
+	}
+}
+
+// AddedYear returns the value that was added to the "year" field in this mutation.
+func (m *CompetitionMutation) AddedYear() (r int, exists bool) {
+	v := m.addyear
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYear resets all changes to the "year" field.
+func (m *CompetitionMutation) ResetYear() {
+	m.year = nil
+	m.addyear = nil
+}
+
+// SetTier sets the "tier" field.
+func (m *CompetitionMutation) SetTier(s string) {
+	m.tier = &s
+}
+
+// Tier returns the value of the "tier" field in the mutation.
+func (m *CompetitionMutation) Tier() (r string, exists bool) {
+	v := m.tier
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTier returns the old "tier" field's value of the Competition entity.
+// If the Competition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompetitionMutation) OldTier(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTier is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTier requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTier: %w", err)
+	}
+	return oldValue.Tier, nil
+}
+
+// ResetTier resets all changes to the "tier" field.
+func (m *CompetitionMutation) ResetTier() {
+	m.tier = nil
+}
+
+// SetPrizeLevels sets the "prize_levels" field.
+func (m *CompetitionMutation) SetPrizeLevels(sl []schema.PrizeLevel) {
+	m.prize_levels = &sl
+	m.appendprize_levels = nil
+}
+
+// PrizeLevels returns the value of the "prize_levels" field in the mutation.
+func (m *CompetitionMutation) PrizeLevels() (r []schema.PrizeLevel, exists bool) {
+	v := m.prize_levels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrizeLevels returns the old "prize_levels" field's value of the Competition entity.
+// If the Competition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompetitionMutation) OldPrizeLevels(ctx context.Context) (v []schema.PrizeLevel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrizeLevels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrizeLevels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrizeLevels: %w", err)
+	}
+	return oldValue.PrizeLevels, nil
+}
+
+// AppendPrizeLevels adds sl to the "prize_levels" field.
+func (m *CompetitionMutation) AppendPrizeLevels(sl []schema.PrizeLevel) {
+	m.appendprize_levels = append(m.appendprize_levels, sl...)
+}
+
+// AppendedPrizeLevels returns the list of values that were appended to the "prize_levels" field in this mutation.
+func (m *CompetitionMutation) AppendedPrizeLevels() ([]schema.PrizeLevel, bool) {
+	if len(m.appendprize_levels) == 0 {
+		return nil, false
+	}
+	return m.appendprize_levels, true
+}
+
+// ResetPrizeLevels resets all changes to the "prize_levels" field.
+func (m *CompetitionMutation) ResetPrizeLevels() {
+	m.prize_levels = nil
+	m.appendprize_levels = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CompetitionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CompetitionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Competition entity.
+// If the Competition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompetitionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CompetitionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// AddAwardIDs adds the "awards" edge to the Award entity by ids.
+func (m *CompetitionMutation) AddAwardIDs(ids ...string) {
+	if m.awards == nil {
+		m.awards = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.awards[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAwards clears the "awards" edge to the Award entity.
+func (m *CompetitionMutation) ClearAwards() {
+	m.clearedawards = true
+}
+
+// AwardsCleared reports if the "awards" edge to the Award entity was cleared.
+func (m *CompetitionMutation) AwardsCleared() bool {
+	return m.clearedawards
+}
+
+// RemoveAwardIDs removes the "awards" edge to the Award entity by IDs.
+func (m *CompetitionMutation) RemoveAwardIDs(ids ...string) {
+	if m.removedawards == nil {
+		m.removedawards = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.awards, ids[i])
+		m.removedawards[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAwards returns the removed IDs of the "awards" edge to the Award entity.
+func (m *CompetitionMutation) RemovedAwardsIDs() (ids []string) {
+	for id := range m.removedawards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AwardsIDs returns the "awards" edge IDs in the mutation.
+func (m *CompetitionMutation) AwardsIDs() (ids []string) {
+	for id := range m.awards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAwards resets all changes to the "awards" edge.
+func (m *CompetitionMutation) ResetAwards() {
+	m.awards = nil
+	m.clearedawards = false
+	m.removedawards = nil
+}
+
+// Where appends a list predicates to the CompetitionMutation builder.
+func (m *CompetitionMutation) Where(ps ...predicate.Competition) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CompetitionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CompetitionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Competition, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CompetitionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CompetitionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Competition).
+func (m *CompetitionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CompetitionMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.name != nil {
+		fields = append(fields, competition.FieldName)
+	}
+	if m.organiser != nil {
+		fields = append(fields, competition.FieldOrganiser)
+	}
+	if m.year != nil {
+		fields = append(fields, competition.FieldYear)
+	}
+	if m.tier != nil {
+		fields = append(fields, competition.FieldTier)
+	}
+	if m.prize_levels != nil {
+		fields = append(fields, competition.FieldPrizeLevels)
+	}
+	if m.created_at != nil {
+		fields = append(fields, competition.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CompetitionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case competition.FieldName:
+		return m.Name()
+	case competition.FieldOrganiser:
+		return m.Organiser()
+	case competition.FieldYear:
+		return m.Year()
+	case competition.FieldTier:
+		return m.Tier()
+	case competition.FieldPrizeLevels:
+		return m.PrizeLevels()
+	case competition.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CompetitionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case competition.FieldName:
+		return m.OldName(ctx)
+	case competition.FieldOrganiser:
+		return m.OldOrganiser(ctx)
+	case competition.FieldYear:
+		return m.OldYear(ctx)
+	case competition.FieldTier:
+		return m.OldTier(ctx)
+	case competition.FieldPrizeLevels:
+		return m.OldPrizeLevels(ctx)
+	case competition.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Competition field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CompetitionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case competition.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case competition.FieldOrganiser:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganiser(v)
+		return nil
+	case competition.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYear(v)
+		return nil
+	case competition.FieldTier:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTier(v)
+		return nil
+	case competition.FieldPrizeLevels:
+		v, ok := value.([]schema.PrizeLevel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrizeLevels(v)
+		return nil
+	case competition.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Competition field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CompetitionMutation) AddedFields() []string {
+	var fields []string
+	if m.addyear != nil {
+		fields = append(fields, competition.FieldYear)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CompetitionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case competition.FieldYear:
+		return m.AddedYear()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CompetitionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case competition.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYear(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Competition numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CompetitionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CompetitionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CompetitionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Competition nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CompetitionMutation) ResetField(name string) error {
+	switch name {
+	case competition.FieldName:
+		m.ResetName()
+		return nil
+	case competition.FieldOrganiser:
+		m.ResetOrganiser()
+		return nil
+	case competition.FieldYear:
+		m.ResetYear()
+		return nil
+	case competition.FieldTier:
+		m.ResetTier()
+		return nil
+	case competition.FieldPrizeLevels:
+		m.ResetPrizeLevels()
+		return nil
+	case competition.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Competition field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CompetitionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.awards != nil {
+		edges = append(edges, competition.EdgeAwards)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CompetitionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case competition.EdgeAwards:
+		ids := make([]ent.Value, 0, len(m.awards))
+		for id := range m.awards {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CompetitionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedawards != nil {
+		edges = append(edges, competition.EdgeAwards)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CompetitionMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case competition.EdgeAwards:
+		ids := make([]ent.Value, 0, len(m.removedawards))
+		for id := range m.removedawards {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CompetitionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedawards {
+		edges = append(edges, competition.EdgeAwards)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CompetitionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case competition.EdgeAwards:
+		return m.clearedawards
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CompetitionMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Competition unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CompetitionMutation) ResetEdge(name string) error {
+	switch name {
+	case competition.EdgeAwards:
+		m.ResetAwards()
+		return nil
+	}
+	return fmt.Errorf("unknown Competition edge %s", name)
+}
+
 // DesignationMutation represents an operation that mutates the Designation nodes in the graph.
 type DesignationMutation struct {
 	config
@@ -3133,6 +5148,9 @@ type DesignationMutation struct {
 	valid_until           *string
 	granted_by_bureau     *string
 	granted_by_subject    *string
+	granted_by_org        *string
+	authorization_id      *string
+	award_id              *string
 	document_number       *string
 	note                  *string
 	seed_clause           *string
@@ -3608,6 +5626,140 @@ func (m *DesignationMutation) ResetGrantedBySubject() {
 	m.granted_by_subject = nil
 }
 
+// SetGrantedByOrg sets the "granted_by_org" field.
+func (m *DesignationMutation) SetGrantedByOrg(s string) {
+	m.granted_by_org = &s
+}
+
+// GrantedByOrg returns the value of the "granted_by_org" field in the mutation.
+func (m *DesignationMutation) GrantedByOrg() (r string, exists bool) {
+	v := m.granted_by_org
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrantedByOrg returns the old "granted_by_org" field's value of the Designation entity.
+// If the Designation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DesignationMutation) OldGrantedByOrg(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrantedByOrg is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrantedByOrg requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrantedByOrg: %w", err)
+	}
+	return oldValue.GrantedByOrg, nil
+}
+
+// ResetGrantedByOrg resets all changes to the "granted_by_org" field.
+func (m *DesignationMutation) ResetGrantedByOrg() {
+	m.granted_by_org = nil
+}
+
+// SetAuthorizationID sets the "authorization_id" field.
+func (m *DesignationMutation) SetAuthorizationID(s string) {
+	m.authorization_id = &s
+}
+
+// AuthorizationID returns the value of the "authorization_id" field in the mutation.
+func (m *DesignationMutation) AuthorizationID() (r string, exists bool) {
+	v := m.authorization_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorizationID returns the old "authorization_id" field's value of the Designation entity.
+// If the Designation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DesignationMutation) OldAuthorizationID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorizationID: %w", err)
+	}
+	return oldValue.AuthorizationID, nil
+}
+
+// ClearAuthorizationID clears the value of the "authorization_id" field.
+func (m *DesignationMutation) ClearAuthorizationID() {
+	m.authorization_id = nil
+	m.clearedFields[designation.FieldAuthorizationID] = struct{}{}
+}
+
+// AuthorizationIDCleared returns if the "authorization_id" field was cleared in this mutation.
+func (m *DesignationMutation) AuthorizationIDCleared() bool {
+	_, ok := m.clearedFields[designation.FieldAuthorizationID]
+	return ok
+}
+
+// ResetAuthorizationID resets all changes to the "authorization_id" field.
+func (m *DesignationMutation) ResetAuthorizationID() {
+	m.authorization_id = nil
+	delete(m.clearedFields, designation.FieldAuthorizationID)
+}
+
+// SetAwardID sets the "award_id" field.
+func (m *DesignationMutation) SetAwardID(s string) {
+	m.award_id = &s
+}
+
+// AwardID returns the value of the "award_id" field in the mutation.
+func (m *DesignationMutation) AwardID() (r string, exists bool) {
+	v := m.award_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAwardID returns the old "award_id" field's value of the Designation entity.
+// If the Designation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DesignationMutation) OldAwardID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAwardID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAwardID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAwardID: %w", err)
+	}
+	return oldValue.AwardID, nil
+}
+
+// ClearAwardID clears the value of the "award_id" field.
+func (m *DesignationMutation) ClearAwardID() {
+	m.award_id = nil
+	m.clearedFields[designation.FieldAwardID] = struct{}{}
+}
+
+// AwardIDCleared returns if the "award_id" field was cleared in this mutation.
+func (m *DesignationMutation) AwardIDCleared() bool {
+	_, ok := m.clearedFields[designation.FieldAwardID]
+	return ok
+}
+
+// ResetAwardID resets all changes to the "award_id" field.
+func (m *DesignationMutation) ResetAwardID() {
+	m.award_id = nil
+	delete(m.clearedFields, designation.FieldAwardID)
+}
+
 // SetDocumentNumber sets the "document_number" field.
 func (m *DesignationMutation) SetDocumentNumber(s string) {
 	m.document_number = &s
@@ -4022,7 +6174,7 @@ func (m *DesignationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DesignationMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 19)
 	if m._type != nil {
 		fields = append(fields, designation.FieldType)
 	}
@@ -4049,6 +6201,15 @@ func (m *DesignationMutation) Fields() []string {
 	}
 	if m.granted_by_subject != nil {
 		fields = append(fields, designation.FieldGrantedBySubject)
+	}
+	if m.granted_by_org != nil {
+		fields = append(fields, designation.FieldGrantedByOrg)
+	}
+	if m.authorization_id != nil {
+		fields = append(fields, designation.FieldAuthorizationID)
+	}
+	if m.award_id != nil {
+		fields = append(fields, designation.FieldAwardID)
 	}
 	if m.document_number != nil {
 		fields = append(fields, designation.FieldDocumentNumber)
@@ -4097,6 +6258,12 @@ func (m *DesignationMutation) Field(name string) (ent.Value, bool) {
 		return m.GrantedByBureau()
 	case designation.FieldGrantedBySubject:
 		return m.GrantedBySubject()
+	case designation.FieldGrantedByOrg:
+		return m.GrantedByOrg()
+	case designation.FieldAuthorizationID:
+		return m.AuthorizationID()
+	case designation.FieldAwardID:
+		return m.AwardID()
 	case designation.FieldDocumentNumber:
 		return m.DocumentNumber()
 	case designation.FieldNote:
@@ -4138,6 +6305,12 @@ func (m *DesignationMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldGrantedByBureau(ctx)
 	case designation.FieldGrantedBySubject:
 		return m.OldGrantedBySubject(ctx)
+	case designation.FieldGrantedByOrg:
+		return m.OldGrantedByOrg(ctx)
+	case designation.FieldAuthorizationID:
+		return m.OldAuthorizationID(ctx)
+	case designation.FieldAwardID:
+		return m.OldAwardID(ctx)
 	case designation.FieldDocumentNumber:
 		return m.OldDocumentNumber(ctx)
 	case designation.FieldNote:
@@ -4223,6 +6396,27 @@ func (m *DesignationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetGrantedBySubject(v)
+		return nil
+	case designation.FieldGrantedByOrg:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrantedByOrg(v)
+		return nil
+	case designation.FieldAuthorizationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorizationID(v)
+		return nil
+	case designation.FieldAwardID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAwardID(v)
 		return nil
 	case designation.FieldDocumentNumber:
 		v, ok := value.(string)
@@ -4324,6 +6518,12 @@ func (m *DesignationMutation) ClearedFields() []string {
 	if m.FieldCleared(designation.FieldTalentID) {
 		fields = append(fields, designation.FieldTalentID)
 	}
+	if m.FieldCleared(designation.FieldAuthorizationID) {
+		fields = append(fields, designation.FieldAuthorizationID)
+	}
+	if m.FieldCleared(designation.FieldAwardID) {
+		fields = append(fields, designation.FieldAwardID)
+	}
 	return fields
 }
 
@@ -4343,6 +6543,12 @@ func (m *DesignationMutation) ClearField(name string) error {
 		return nil
 	case designation.FieldTalentID:
 		m.ClearTalentID()
+		return nil
+	case designation.FieldAuthorizationID:
+		m.ClearAuthorizationID()
+		return nil
+	case designation.FieldAwardID:
+		m.ClearAwardID()
 		return nil
 	}
 	return fmt.Errorf("unknown Designation nullable field %s", name)
@@ -4378,6 +6584,15 @@ func (m *DesignationMutation) ResetField(name string) error {
 		return nil
 	case designation.FieldGrantedBySubject:
 		m.ResetGrantedBySubject()
+		return nil
+	case designation.FieldGrantedByOrg:
+		m.ResetGrantedByOrg()
+		return nil
+	case designation.FieldAuthorizationID:
+		m.ResetAuthorizationID()
+		return nil
+	case designation.FieldAwardID:
+		m.ResetAwardID()
 		return nil
 	case designation.FieldDocumentNumber:
 		m.ResetDocumentNumber()
@@ -6441,6 +8656,9 @@ type TalentMutation struct {
 	designations        map[string]struct{}
 	removeddesignations map[string]struct{}
 	cleareddesignations bool
+	awards              map[string]struct{}
+	removedawards       map[string]struct{}
+	clearedawards       bool
 	done                bool
 	oldValue            func(context.Context) (*Talent, error)
 	predicates          []predicate.Talent
@@ -6932,6 +9150,60 @@ func (m *TalentMutation) ResetDesignations() {
 	m.removeddesignations = nil
 }
 
+// AddAwardIDs adds the "awards" edge to the Award entity by ids.
+func (m *TalentMutation) AddAwardIDs(ids ...string) {
+	if m.awards == nil {
+		m.awards = make(map[string]struct{})
+	}
+	for i := range ids {
+		m.awards[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAwards clears the "awards" edge to the Award entity.
+func (m *TalentMutation) ClearAwards() {
+	m.clearedawards = true
+}
+
+// AwardsCleared reports if the "awards" edge to the Award entity was cleared.
+func (m *TalentMutation) AwardsCleared() bool {
+	return m.clearedawards
+}
+
+// RemoveAwardIDs removes the "awards" edge to the Award entity by IDs.
+func (m *TalentMutation) RemoveAwardIDs(ids ...string) {
+	if m.removedawards == nil {
+		m.removedawards = make(map[string]struct{})
+	}
+	for i := range ids {
+		delete(m.awards, ids[i])
+		m.removedawards[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAwards returns the removed IDs of the "awards" edge to the Award entity.
+func (m *TalentMutation) RemovedAwardsIDs() (ids []string) {
+	for id := range m.removedawards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AwardsIDs returns the "awards" edge IDs in the mutation.
+func (m *TalentMutation) AwardsIDs() (ids []string) {
+	for id := range m.awards {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAwards resets all changes to the "awards" edge.
+func (m *TalentMutation) ResetAwards() {
+	m.awards = nil
+	m.clearedawards = false
+	m.removedawards = nil
+}
+
 // Where appends a list predicates to the TalentMutation builder.
 func (m *TalentMutation) Where(ps ...predicate.Talent) {
 	m.predicates = append(m.predicates, ps...)
@@ -7196,12 +9468,15 @@ func (m *TalentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TalentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.employer != nil {
 		edges = append(edges, talent.EdgeEmployer)
 	}
 	if m.designations != nil {
 		edges = append(edges, talent.EdgeDesignations)
+	}
+	if m.awards != nil {
+		edges = append(edges, talent.EdgeAwards)
 	}
 	return edges
 }
@@ -7220,15 +9495,24 @@ func (m *TalentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case talent.EdgeAwards:
+		ids := make([]ent.Value, 0, len(m.awards))
+		for id := range m.awards {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TalentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removeddesignations != nil {
 		edges = append(edges, talent.EdgeDesignations)
+	}
+	if m.removedawards != nil {
+		edges = append(edges, talent.EdgeAwards)
 	}
 	return edges
 }
@@ -7243,18 +9527,27 @@ func (m *TalentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case talent.EdgeAwards:
+		ids := make([]ent.Value, 0, len(m.removedawards))
+		for id := range m.removedawards {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TalentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedemployer {
 		edges = append(edges, talent.EdgeEmployer)
 	}
 	if m.cleareddesignations {
 		edges = append(edges, talent.EdgeDesignations)
+	}
+	if m.clearedawards {
+		edges = append(edges, talent.EdgeAwards)
 	}
 	return edges
 }
@@ -7267,6 +9560,8 @@ func (m *TalentMutation) EdgeCleared(name string) bool {
 		return m.clearedemployer
 	case talent.EdgeDesignations:
 		return m.cleareddesignations
+	case talent.EdgeAwards:
+		return m.clearedawards
 	}
 	return false
 }
@@ -7292,6 +9587,464 @@ func (m *TalentMutation) ResetEdge(name string) error {
 	case talent.EdgeDesignations:
 		m.ResetDesignations()
 		return nil
+	case talent.EdgeAwards:
+		m.ResetAwards()
+		return nil
 	}
 	return fmt.Errorf("unknown Talent edge %s", name)
+}
+
+// TalentAuthorizationMutation represents an operation that mutates the TalentAuthorization nodes in the graph.
+type TalentAuthorizationMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *string
+	enterprise_id    *int
+	addenterprise_id *int
+	year             *int
+	addyear          *int
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*TalentAuthorization, error)
+	predicates       []predicate.TalentAuthorization
+}
+
+var _ ent.Mutation = (*TalentAuthorizationMutation)(nil)
+
+// talentauthorizationOption allows management of the mutation configuration using functional options.
+type talentauthorizationOption func(*TalentAuthorizationMutation)
+
+// newTalentAuthorizationMutation creates new mutation for the TalentAuthorization entity.
+func newTalentAuthorizationMutation(c config, op Op, opts ...talentauthorizationOption) *TalentAuthorizationMutation {
+	m := &TalentAuthorizationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTalentAuthorization,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTalentAuthorizationID sets the ID field of the mutation.
+func withTalentAuthorizationID(id string) talentauthorizationOption {
+	return func(m *TalentAuthorizationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TalentAuthorization
+		)
+		m.oldValue = func(ctx context.Context) (*TalentAuthorization, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TalentAuthorization.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTalentAuthorization sets the old TalentAuthorization of the mutation.
+func withTalentAuthorization(node *TalentAuthorization) talentauthorizationOption {
+	return func(m *TalentAuthorizationMutation) {
+		m.oldValue = func(context.Context) (*TalentAuthorization, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TalentAuthorizationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TalentAuthorizationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of TalentAuthorization entities.
+func (m *TalentAuthorizationMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TalentAuthorizationMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TalentAuthorizationMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TalentAuthorization.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetEnterpriseID sets the "enterprise_id" field.
+func (m *TalentAuthorizationMutation) SetEnterpriseID(i int) {
+	m.enterprise_id = &i
+	m.addenterprise_id = nil
+}
+
+// EnterpriseID returns the value of the "enterprise_id" field in the mutation.
+func (m *TalentAuthorizationMutation) EnterpriseID() (r int, exists bool) {
+	v := m.enterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnterpriseID returns the old "enterprise_id" field's value of the TalentAuthorization entity.
+// If the TalentAuthorization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TalentAuthorizationMutation) OldEnterpriseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnterpriseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnterpriseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnterpriseID: %w", err)
+	}
+	return oldValue.EnterpriseID, nil
+}
+
+// AddEnterpriseID adds i to the "enterprise_id" field.
+func (m *TalentAuthorizationMutation) AddEnterpriseID(i int) {
+	if m.addenterprise_id != nil {
+		*m.addenterprise_id += i
+	} else {
+		m.addenterprise_id = &i
+	}
+}
+
+// AddedEnterpriseID returns the value that was added to the "enterprise_id" field in this mutation.
+func (m *TalentAuthorizationMutation) AddedEnterpriseID() (r int, exists bool) {
+	v := m.addenterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnterpriseID resets all changes to the "enterprise_id" field.
+func (m *TalentAuthorizationMutation) ResetEnterpriseID() {
+	m.enterprise_id = nil
+	m.addenterprise_id = nil
+}
+
+// SetYear sets the "year" field.
+func (m *TalentAuthorizationMutation) SetYear(i int) {
+	m.year = &i
+	m.addyear = nil
+}
+
+// Year returns the value of the "year" field in the mutation.
+func (m *TalentAuthorizationMutation) Year() (r int, exists bool) {
+	v := m.year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYear returns the old "year" field's value of the TalentAuthorization entity.
+// If the TalentAuthorization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TalentAuthorizationMutation) OldYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYear: %w", err)
+	}
+	return oldValue.Year, nil
+}
+
+// AddYear adds i to the "year" field.
+func (m *TalentAuthorizationMutation) AddYear(i int) {
+	if m.addyear != nil {
+		*m.addyear += i
+	} else {
+		m.addyear = &i
+	}
+}
+
+// AddedYear returns the value that was added to the "year" field in this mutation.
+func (m *TalentAuthorizationMutation) AddedYear() (r int, exists bool) {
+	v := m.addyear
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYear resets all changes to the "year" field.
+func (m *TalentAuthorizationMutation) ResetYear() {
+	m.year = nil
+	m.addyear = nil
+}
+
+// Where appends a list predicates to the TalentAuthorizationMutation builder.
+func (m *TalentAuthorizationMutation) Where(ps ...predicate.TalentAuthorization) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TalentAuthorizationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TalentAuthorizationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TalentAuthorization, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TalentAuthorizationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TalentAuthorizationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TalentAuthorization).
+func (m *TalentAuthorizationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TalentAuthorizationMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.enterprise_id != nil {
+		fields = append(fields, talentauthorization.FieldEnterpriseID)
+	}
+	if m.year != nil {
+		fields = append(fields, talentauthorization.FieldYear)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TalentAuthorizationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case talentauthorization.FieldEnterpriseID:
+		return m.EnterpriseID()
+	case talentauthorization.FieldYear:
+		return m.Year()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TalentAuthorizationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case talentauthorization.FieldEnterpriseID:
+		return m.OldEnterpriseID(ctx)
+	case talentauthorization.FieldYear:
+		return m.OldYear(ctx)
+	}
+	return nil, fmt.Errorf("unknown TalentAuthorization field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TalentAuthorizationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case talentauthorization.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnterpriseID(v)
+		return nil
+	case talentauthorization.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYear(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TalentAuthorization field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TalentAuthorizationMutation) AddedFields() []string {
+	var fields []string
+	if m.addenterprise_id != nil {
+		fields = append(fields, talentauthorization.FieldEnterpriseID)
+	}
+	if m.addyear != nil {
+		fields = append(fields, talentauthorization.FieldYear)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TalentAuthorizationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case talentauthorization.FieldEnterpriseID:
+		return m.AddedEnterpriseID()
+	case talentauthorization.FieldYear:
+		return m.AddedYear()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TalentAuthorizationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case talentauthorization.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnterpriseID(v)
+		return nil
+	case talentauthorization.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYear(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TalentAuthorization numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TalentAuthorizationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TalentAuthorizationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TalentAuthorizationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown TalentAuthorization nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TalentAuthorizationMutation) ResetField(name string) error {
+	switch name {
+	case talentauthorization.FieldEnterpriseID:
+		m.ResetEnterpriseID()
+		return nil
+	case talentauthorization.FieldYear:
+		m.ResetYear()
+		return nil
+	}
+	return fmt.Errorf("unknown TalentAuthorization field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TalentAuthorizationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TalentAuthorizationMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TalentAuthorizationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TalentAuthorizationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TalentAuthorizationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TalentAuthorizationMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TalentAuthorizationMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TalentAuthorization unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TalentAuthorizationMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TalentAuthorization edge %s", name)
 }

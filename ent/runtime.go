@@ -5,14 +5,18 @@ package ent
 import (
 	"github.com/hangzhou-ai/registry/ent/auditevent"
 	"github.com/hangzhou-ai/registry/ent/audithead"
+	"github.com/hangzhou-ai/registry/ent/authorizationquota"
+	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/casbinrule"
+	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/schema"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -47,6 +51,28 @@ func init() {
 	auditheadDescHash := auditheadFields[2].Descriptor()
 	// audithead.DefaultHash holds the default value on creation for the hash field.
 	audithead.DefaultHash = auditheadDescHash.Default.(string)
+	authorizationquotaFields := schema.AuthorizationQuota{}.Fields()
+	_ = authorizationquotaFields
+	// authorizationquotaDescPlaces is the schema descriptor for places field.
+	authorizationquotaDescPlaces := authorizationquotaFields[2].Descriptor()
+	// authorizationquota.PlacesValidator is a validator for the "places" field. It is called by the builders before save.
+	authorizationquota.PlacesValidator = authorizationquotaDescPlaces.Validators[0].(func(int) error)
+	// authorizationquotaDescUsed is the schema descriptor for used field.
+	authorizationquotaDescUsed := authorizationquotaFields[3].Descriptor()
+	// authorizationquota.DefaultUsed holds the default value on creation for the used field.
+	authorizationquota.DefaultUsed = authorizationquotaDescUsed.Default.(int)
+	// authorizationquota.UsedValidator is a validator for the "used" field. It is called by the builders before save.
+	authorizationquota.UsedValidator = authorizationquotaDescUsed.Validators[0].(func(int) error)
+	awardFields := schema.Award{}.Fields()
+	_ = awardFields
+	// awardDescTeam is the schema descriptor for team field.
+	awardDescTeam := awardFields[4].Descriptor()
+	// award.DefaultTeam holds the default value on creation for the team field.
+	award.DefaultTeam = awardDescTeam.Default.(string)
+	// awardDescID is the schema descriptor for id field.
+	awardDescID := awardFields[0].Descriptor()
+	// award.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	award.IDValidator = awardDescID.Validators[0].(func(string) error)
 	bureauFields := schema.Bureau{}.Fields()
 	_ = bureauFields
 	// bureauDescID is the schema descriptor for id field.
@@ -79,22 +105,32 @@ func init() {
 	casbinruleDescV5 := casbinruleFields[6].Descriptor()
 	// casbinrule.DefaultV5 holds the default value on creation for the v5 field.
 	casbinrule.DefaultV5 = casbinruleDescV5.Default.(string)
+	competitionFields := schema.Competition{}.Fields()
+	_ = competitionFields
+	// competitionDescID is the schema descriptor for id field.
+	competitionDescID := competitionFields[0].Descriptor()
+	// competition.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	competition.IDValidator = competitionDescID.Validators[0].(func(string) error)
 	designationFields := schema.Designation{}.Fields()
 	_ = designationFields
 	// designationDescLevel is the schema descriptor for level field.
 	designationDescLevel := designationFields[4].Descriptor()
 	// designation.DefaultLevel holds the default value on creation for the level field.
 	designation.DefaultLevel = designationDescLevel.Default.(string)
+	// designationDescGrantedByOrg is the schema descriptor for granted_by_org field.
+	designationDescGrantedByOrg := designationFields[10].Descriptor()
+	// designation.DefaultGrantedByOrg holds the default value on creation for the granted_by_org field.
+	designation.DefaultGrantedByOrg = designationDescGrantedByOrg.Default.(string)
 	// designationDescNote is the schema descriptor for note field.
-	designationDescNote := designationFields[11].Descriptor()
+	designationDescNote := designationFields[14].Descriptor()
 	// designation.DefaultNote holds the default value on creation for the note field.
 	designation.DefaultNote = designationDescNote.Default.(string)
 	// designationDescStatusReason is the schema descriptor for status_reason field.
-	designationDescStatusReason := designationFields[13].Descriptor()
+	designationDescStatusReason := designationFields[16].Descriptor()
 	// designation.DefaultStatusReason holds the default value on creation for the status_reason field.
 	designation.DefaultStatusReason = designationDescStatusReason.Default.(string)
 	// designationDescVersion is the schema descriptor for version field.
-	designationDescVersion := designationFields[14].Descriptor()
+	designationDescVersion := designationFields[17].Descriptor()
 	// designation.DefaultVersion holds the default value on creation for the version field.
 	designation.DefaultVersion = designationDescVersion.Default.(int64)
 	// designationDescID is the schema descriptor for id field.
@@ -137,4 +173,10 @@ func init() {
 	talentDescID := talentFields[0].Descriptor()
 	// talent.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	talent.IDValidator = talentDescID.Validators[0].(func(string) error)
+	talentauthorizationFields := schema.TalentAuthorization{}.Fields()
+	_ = talentauthorizationFields
+	// talentauthorizationDescID is the schema descriptor for id field.
+	talentauthorizationDescID := talentauthorizationFields[0].Descriptor()
+	// talentauthorization.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	talentauthorization.IDValidator = talentauthorizationDescID.Validators[0].(func(string) error)
 }

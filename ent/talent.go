@@ -46,9 +46,11 @@ type TalentEdges struct {
 	Employer *Enterprise `json:"employer,omitempty"`
 	// Designations holds the value of the designations edge.
 	Designations []*Designation `json:"designations,omitempty"`
+	// Awards holds the value of the awards edge.
+	Awards []*Award `json:"awards,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 }
 
 // EmployerOrErr returns the Employer value or an error if the edge
@@ -69,6 +71,15 @@ func (e TalentEdges) DesignationsOrErr() ([]*Designation, error) {
 		return e.Designations, nil
 	}
 	return nil, &NotLoadedError{edge: "designations"}
+}
+
+// AwardsOrErr returns the Awards value or an error if the edge
+// was not loaded in eager-loading.
+func (e TalentEdges) AwardsOrErr() ([]*Award, error) {
+	if e.loadedTypes[2] {
+		return e.Awards, nil
+	}
+	return nil, &NotLoadedError{edge: "awards"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -175,6 +186,11 @@ func (_m *Talent) QueryEmployer() *EnterpriseQuery {
 // QueryDesignations queries the "designations" edge of the Talent entity.
 func (_m *Talent) QueryDesignations() *DesignationQuery {
 	return NewTalentClient(_m.config).QueryDesignations(_m)
+}
+
+// QueryAwards queries the "awards" edge of the Talent entity.
+func (_m *Talent) QueryAwards() *AwardQuery {
+	return NewTalentClient(_m.config).QueryAwards(_m)
 }
 
 // Update returns a builder for updating this Talent.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/talent"
@@ -105,6 +106,21 @@ func (_c *TalentCreate) AddDesignations(v ...*Designation) *TalentCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddDesignationIDs(ids...)
+}
+
+// AddAwardIDs adds the "awards" edge to the Award entity by IDs.
+func (_c *TalentCreate) AddAwardIDs(ids ...string) *TalentCreate {
+	_c.mutation.AddAwardIDs(ids...)
+	return _c
+}
+
+// AddAwards adds the "awards" edges to the Award entity.
+func (_c *TalentCreate) AddAwards(v ...*Award) *TalentCreate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAwardIDs(ids...)
 }
 
 // Mutation returns the TalentMutation object of the builder.
@@ -262,6 +278,22 @@ func (_c *TalentCreate) createSpec() (*Talent, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(designation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AwardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   talent.AwardsTable,
+			Columns: []string{talent.AwardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(award.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

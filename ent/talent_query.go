@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/predicate"
@@ -28,6 +29,7 @@ type TalentQuery struct {
 	predicates       []predicate.Talent
 	withEmployer     *EnterpriseQuery
 	withDesignations *DesignationQuery
+	withAwards       *AwardQuery
 	modifiers        []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -102,6 +104,28 @@ func (_q *TalentQuery) QueryDesignations() *DesignationQuery {
 			sqlgraph.From(talent.Table, talent.FieldID, selector),
 			sqlgraph.To(designation.Table, designation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, talent.DesignationsTable, talent.DesignationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAwards chains the current query on the "awards" edge.
+func (_q *TalentQuery) QueryAwards() *AwardQuery {
+	query := (&AwardClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(talent.Table, talent.FieldID, selector),
+			sqlgraph.To(award.Table, award.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, talent.AwardsTable, talent.AwardsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -303,6 +327,7 @@ func (_q *TalentQuery) Clone() *TalentQuery {
 		predicates:       append([]predicate.Talent{}, _q.predicates...),
 		withEmployer:     _q.withEmployer.Clone(),
 		withDesignations: _q.withDesignations.Clone(),
+		withAwards:       _q.withAwards.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -329,6 +354,17 @@ func (_q *TalentQuery) WithDesignations(opts ...func(*DesignationQuery)) *Talent
 		opt(query)
 	}
 	_q.withDesignations = query
+	return _q
+}
+
+// WithAwards tells the query-builder to eager-load the nodes that are connected to
+// the "awards" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TalentQuery) WithAwards(opts ...func(*AwardQuery)) *TalentQuery {
+	query := (&AwardClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAwards = query
 	return _q
 }
 
@@ -410,9 +446,10 @@ func (_q *TalentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Talen
 	var (
 		nodes       = []*Talent{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withEmployer != nil,
 			_q.withDesignations != nil,
+			_q.withAwards != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -446,6 +483,13 @@ func (_q *TalentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Talen
 		if err := _q.loadDesignations(ctx, query, nodes,
 			func(n *Talent) { n.Edges.Designations = []*Designation{} },
 			func(n *Talent, e *Designation) { n.Edges.Designations = append(n.Edges.Designations, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAwards; query != nil {
+		if err := _q.loadAwards(ctx, query, nodes,
+			func(n *Talent) { n.Edges.Awards = []*Award{} },
+			func(n *Talent, e *Award) { n.Edges.Awards = append(n.Edges.Awards, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -512,6 +556,36 @@ func (_q *TalentQuery) loadDesignations(ctx context.Context, query *DesignationQ
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "talent_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *TalentQuery) loadAwards(ctx context.Context, query *AwardQuery, nodes []*Talent, init func(*Talent), assign func(*Talent, *Award)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[string]*Talent)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(award.FieldTalentID)
+	}
+	query.Where(predicate.Award(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(talent.AwardsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TalentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "talent_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/predicate"
@@ -118,6 +119,21 @@ func (_u *TalentUpdate) AddDesignations(v ...*Designation) *TalentUpdate {
 	return _u.AddDesignationIDs(ids...)
 }
 
+// AddAwardIDs adds the "awards" edge to the Award entity by IDs.
+func (_u *TalentUpdate) AddAwardIDs(ids ...string) *TalentUpdate {
+	_u.mutation.AddAwardIDs(ids...)
+	return _u
+}
+
+// AddAwards adds the "awards" edges to the Award entity.
+func (_u *TalentUpdate) AddAwards(v ...*Award) *TalentUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAwardIDs(ids...)
+}
+
 // Mutation returns the TalentMutation object of the builder.
 func (_u *TalentUpdate) Mutation() *TalentMutation {
 	return _u.mutation
@@ -148,6 +164,27 @@ func (_u *TalentUpdate) RemoveDesignations(v ...*Designation) *TalentUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDesignationIDs(ids...)
+}
+
+// ClearAwards clears all "awards" edges to the Award entity.
+func (_u *TalentUpdate) ClearAwards() *TalentUpdate {
+	_u.mutation.ClearAwards()
+	return _u
+}
+
+// RemoveAwardIDs removes the "awards" edge to Award entities by IDs.
+func (_u *TalentUpdate) RemoveAwardIDs(ids ...string) *TalentUpdate {
+	_u.mutation.RemoveAwardIDs(ids...)
+	return _u
+}
+
+// RemoveAwards removes "awards" edges to Award entities.
+func (_u *TalentUpdate) RemoveAwards(v ...*Award) *TalentUpdate {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAwardIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -291,6 +328,51 @@ func (_u *TalentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AwardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   talent.AwardsTable,
+			Columns: []string{talent.AwardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(award.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAwardsIDs(); len(nodes) > 0 && !_u.mutation.AwardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   talent.AwardsTable,
+			Columns: []string{talent.AwardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(award.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AwardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   talent.AwardsTable,
+			Columns: []string{talent.AwardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(award.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -401,6 +483,21 @@ func (_u *TalentUpdateOne) AddDesignations(v ...*Designation) *TalentUpdateOne {
 	return _u.AddDesignationIDs(ids...)
 }
 
+// AddAwardIDs adds the "awards" edge to the Award entity by IDs.
+func (_u *TalentUpdateOne) AddAwardIDs(ids ...string) *TalentUpdateOne {
+	_u.mutation.AddAwardIDs(ids...)
+	return _u
+}
+
+// AddAwards adds the "awards" edges to the Award entity.
+func (_u *TalentUpdateOne) AddAwards(v ...*Award) *TalentUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAwardIDs(ids...)
+}
+
 // Mutation returns the TalentMutation object of the builder.
 func (_u *TalentUpdateOne) Mutation() *TalentMutation {
 	return _u.mutation
@@ -431,6 +528,27 @@ func (_u *TalentUpdateOne) RemoveDesignations(v ...*Designation) *TalentUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDesignationIDs(ids...)
+}
+
+// ClearAwards clears all "awards" edges to the Award entity.
+func (_u *TalentUpdateOne) ClearAwards() *TalentUpdateOne {
+	_u.mutation.ClearAwards()
+	return _u
+}
+
+// RemoveAwardIDs removes the "awards" edge to Award entities by IDs.
+func (_u *TalentUpdateOne) RemoveAwardIDs(ids ...string) *TalentUpdateOne {
+	_u.mutation.RemoveAwardIDs(ids...)
+	return _u
+}
+
+// RemoveAwards removes "awards" edges to Award entities.
+func (_u *TalentUpdateOne) RemoveAwards(v ...*Award) *TalentUpdateOne {
+	ids := make([]string, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAwardIDs(ids...)
 }
 
 // Where appends a list predicates to the TalentUpdate builder.
@@ -597,6 +715,51 @@ func (_u *TalentUpdateOne) sqlSave(ctx context.Context) (_node *Talent, err erro
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(designation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AwardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   talent.AwardsTable,
+			Columns: []string{talent.AwardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(award.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAwardsIDs(); len(nodes) > 0 && !_u.mutation.AwardsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   talent.AwardsTable,
+			Columns: []string{talent.AwardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(award.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AwardsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   talent.AwardsTable,
+			Columns: []string{talent.AwardsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(award.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -20,10 +20,16 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// AuditHead is the client for interacting with the AuditHead builders.
 	AuditHead *AuditHeadClient
+	// AuthorizationQuota is the client for interacting with the AuthorizationQuota builders.
+	AuthorizationQuota *AuthorizationQuotaClient
+	// Award is the client for interacting with the Award builders.
+	Award *AwardClient
 	// Bureau is the client for interacting with the Bureau builders.
 	Bureau *BureauClient
 	// CasbinRule is the client for interacting with the CasbinRule builders.
 	CasbinRule *CasbinRuleClient
+	// Competition is the client for interacting with the Competition builders.
+	Competition *CompetitionClient
 	// Designation is the client for interacting with the Designation builders.
 	Designation *DesignationClient
 	// DesignationType is the client for interacting with the DesignationType builders.
@@ -34,6 +40,8 @@ type Tx struct {
 	StatusChange *StatusChangeClient
 	// Talent is the client for interacting with the Talent builders.
 	Talent *TalentClient
+	// TalentAuthorization is the client for interacting with the TalentAuthorization builders.
+	TalentAuthorization *TalentAuthorizationClient
 
 	// lazily loaded.
 	client     *Client
@@ -168,13 +176,17 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.AuditHead = NewAuditHeadClient(tx.config)
+	tx.AuthorizationQuota = NewAuthorizationQuotaClient(tx.config)
+	tx.Award = NewAwardClient(tx.config)
 	tx.Bureau = NewBureauClient(tx.config)
 	tx.CasbinRule = NewCasbinRuleClient(tx.config)
+	tx.Competition = NewCompetitionClient(tx.config)
 	tx.Designation = NewDesignationClient(tx.config)
 	tx.DesignationType = NewDesignationTypeClient(tx.config)
 	tx.Enterprise = NewEnterpriseClient(tx.config)
 	tx.StatusChange = NewStatusChangeClient(tx.config)
 	tx.Talent = NewTalentClient(tx.config)
+	tx.TalentAuthorization = NewTalentAuthorizationClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

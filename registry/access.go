@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
 )
 
 // ListDesignationTypes returns the designation types with the bureaus the
@@ -131,7 +132,12 @@ func (r *Registry) CheckPermission(ctx context.Context, q PermissionQuery) (Perm
 		return PermissionAnswer{}, permissionDenied("%s may ask only about itself", p)
 	}
 	if q.Resource != "" && owners == nil {
-		d, err := loadDesignation(ctx, r.db, q.Resource)
+		var d *ent.Designation
+		if mayReadPolicy {
+			d, err = loadDesignation(ctx, r.db, q.Resource)
+		} else {
+			d, err = r.loadDesignationFor(ctx, r.db, p, q.Resource)
+		}
 		if err != nil {
 			return PermissionAnswer{}, err
 		}

@@ -145,7 +145,7 @@ func (r *Registry) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditE
 	}
 	v := &violations{}
 	size := pageSize(v, f.PageSize)
-	after := decodeIntToken(v, f.PageToken)
+	after := r.secrets.decodeIntPageToken(v, f.PageToken)
 	if err := v.err(); err != nil {
 		return nil, "", err
 	}
@@ -167,7 +167,7 @@ func (r *Registry) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditE
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := trimPage(rows, size, func(e *ent.AuditEvent) string { return strconv.FormatInt(e.ID, 10) })
+	rows, next := trimPage(r.secrets, rows, size, func(e *ent.AuditEvent) string { return strconv.FormatInt(e.ID, 10) })
 	out := make([]AuditEvent, len(rows))
 	for i, e := range rows {
 		out[i] = AuditEvent{
@@ -233,8 +233,13 @@ func (r *Registry) verifyChain(ctx context.Context) (ChainReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	if head.Seq != last || head.Hash != prev {
+	switch {
+	case head.Seq < last:
+		return bad(rep, head.Seq+1, fmt.Sprintf("events after %d are not recorded in the head", head.Seq)), nil
+	case head.Seq > last:
 		return bad(rep, last+1, fmt.Sprintf("chain ends at %d but the head records %d", last, head.Seq)), nil
+	case head.Hash != prev:
+		return bad(rep, last, "the last event's hash differs from the head's"), nil
 	}
 	rep.OK = true
 	return rep, nil

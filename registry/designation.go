@@ -45,6 +45,8 @@ type Designation struct {
 	SeedClause           string    `json:"seed_clause"`
 	StatusReason         string    `json:"status_reason,omitempty"`
 	Note                 string    `json:"note,omitempty"`
+	AuthorizationID      string    `json:"authorization_id,omitempty"`
+	AwardID              string    `json:"award_id,omitempty"`
 	Version              int64     `json:"version"`
 	CreatedAt            time.Time `json:"created_at"`
 	UpdatedAt            time.Time `json:"updated_at"`
@@ -65,6 +67,12 @@ func designationOf(d *ent.Designation, today string) Designation {
 	if d.TalentID != nil {
 		out.TalentID = *d.TalentID
 	}
+	if d.AuthorizationID != nil {
+		out.AuthorizationID = *d.AuthorizationID
+	}
+	if d.AwardID != nil {
+		out.AwardID = *d.AwardID
+	}
 	if out.Status == StatusActive && d.ValidUntil < today {
 		out.Status = StatusExpired
 	}
@@ -72,9 +80,14 @@ func designationOf(d *ent.Designation, today string) Designation {
 }
 
 // designationOwners are the organisations owning a designation: the bureau
-// that granted it and the enterprise that holds it (or employs its holder).
+// that granted it, the organisation that acted under its delegation (an
+// enterprise recognising its own employees), and the enterprise that holds
+// it (or employs its holder).
 func designationOwners(d *ent.Designation) []string {
 	owners := []string{authz.BureauOrg(d.GrantedByBureau)}
+	if d.GrantedByOrg != "" {
+		owners = append(owners, d.GrantedByOrg)
+	}
 	if d.Edges.Enterprise != nil {
 		owners = append(owners, authz.EnterpriseOrg(d.Edges.Enterprise.CreditCode))
 	}
@@ -168,53 +181,21 @@ func (r *Registry) GrantDesignation(ctx context.Context, in Grant) (Designation,
 	validateLevel(v, typ, in.Level)
 	from, until := validateValidity(v, in.ValidFrom, in.ValidUntil)
 	doc := cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, true)
-	note := cleanText(v, "note", in.Note, maxNoteLen, false)
+	note := cleanMultiline(v, "note", in.Note, maxNoteLen, false)
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
 	var out Designation
 	err = r.inTx(ctx, func(tx *ent.Tx) error {
-		create := tx.Designation.Create()
-		same := tx.Designation.Query().Where(designation.Type(typ.Code), designation.DocumentNumber(doc))
+		rec := newDesignation{typ: typ, level: in.Level, from: from, until: until, doc: doc, note: note, bureau: bureauCode}
 		if typ.SubjectKind == SubjectEnterprise {
-			e, err := enterpriseByCode(ctx, tx.Client(), "enterprise_credit_code", code)
-			if err != nil {
+			if rec.enterprise, err = enterpriseByCode(ctx, tx.Client(), "enterprise_credit_code", code); err != nil {
 				return err
 			}
-			create.SetEnterprise(e)
-			same.Where(designation.EnterpriseID(e.ID))
-		} else {
-			t, err := tx.Talent.Get(ctx, in.TalentID)
-			if ent.IsNotFound(err) {
-				return notFound("talent_id: talent %s is not registered", in.TalentID)
-			}
-			if err != nil {
-				return err
-			}
-			create.SetTalent(t)
-			same.Where(designation.TalentID(t.ID))
-		}
-		dup, err := same.Exist(ctx)
-		if err != nil {
+		} else if rec.talent, err = talentByID(ctx, tx.Client(), "talent_id", in.TalentID); err != nil {
 			return err
 		}
-		if dup {
-			return alreadyExists("%s under document %s is already recorded for this holder", typ.Code, doc)
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		now := r.now()
-		d, err := create.SetID(id.String()).SetType(typ.Code).SetLevel(in.Level).
-			SetStatus(string(StatusActive)).SetValidFrom(from).SetValidUntil(until).
-			SetGrantedByBureau(bureauCode).SetGrantedBySubject(p.Subject).SetDocumentNumber(doc).
-			SetNote(note).SetSeedClause(typ.SeedClause).SetVersion(1).SetCreatedAt(now).SetUpdatedAt(now).
-			Save(ctx)
-		if err != nil {
-			return err
-		}
-		d, err = loadDesignation(ctx, tx.Client(), d.ID)
+		d, err := r.insertDesignation(ctx, tx, p, rec)
 		if err != nil {
 			return err
 		}
@@ -224,11 +205,79 @@ func (r *Registry) GrantDesignation(ctx context.Context, in Grant) (Designation,
 	return out, err
 }
 
+// newDesignation is a validated designation to store.
+type newDesignation struct {
+	typ                DesignationType
+	enterprise         *ent.Enterprise // for enterprise types
+	talent             *ent.Talent     // for talent types
+	level, from, until string
+	doc, note          string
+	bureau             string // the granting bureau
+	actingOrg          string // set when an organisation acts under the bureau's delegation
+	authorizationID    string
+	awardID            string
+}
+
+// insertDesignation stores rec inside tx, refusing a second designation of
+// the same type, holder and document, and returns it loaded with its
+// holder. The caller records the audit event.
+func (r *Registry) insertDesignation(ctx context.Context, tx *ent.Tx, p Principal, rec newDesignation) (*ent.Designation, error) {
+	create := tx.Designation.Create()
+	same := tx.Designation.Query().Where(designation.Type(rec.typ.Code), designation.DocumentNumber(rec.doc))
+	if rec.enterprise != nil {
+		create.SetEnterprise(rec.enterprise)
+		same.Where(designation.EnterpriseID(rec.enterprise.ID))
+	} else {
+		create.SetTalent(rec.talent)
+		same.Where(designation.TalentID(rec.talent.ID))
+	}
+	dup, err := same.Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if dup {
+		return nil, alreadyExists("%s under document %s is already recorded for this holder", rec.typ.Code, rec.doc)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	if rec.authorizationID != "" {
+		create.SetAuthorizationID(rec.authorizationID)
+	}
+	if rec.awardID != "" {
+		create.SetAwardID(rec.awardID)
+	}
+	now := r.now()
+	d, err := create.SetID(id.String()).SetType(rec.typ.Code).SetLevel(rec.level).
+		SetStatus(string(StatusActive)).SetValidFrom(rec.from).SetValidUntil(rec.until).
+		SetGrantedByBureau(rec.bureau).SetGrantedBySubject(p.Subject).SetGrantedByOrg(rec.actingOrg).
+		SetDocumentNumber(rec.doc).SetNote(rec.note).SetSeedClause(rec.typ.SeedClause).
+		SetVersion(1).SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return loadDesignation(ctx, tx.Client(), d.ID)
+}
+
 func loadDesignation(ctx context.Context, db *ent.Client, id string) (*ent.Designation, error) {
 	d, err := db.Designation.Query().Where(designation.ID(id)).
 		WithEnterprise().WithTalent(func(q *ent.TalentQuery) { q.WithEmployer() }).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("designation %s does not exist", id)
+	}
+	return d, err
+}
+
+// loadDesignationFor loads a designation for p. A missing one is reported
+// as not found only to principals who may read some designations; others
+// get permission denied either way, so they cannot probe which ids exist.
+func (r *Registry) loadDesignationFor(ctx context.Context, db *ent.Client, p Principal, id string) (*ent.Designation, error) {
+	d, err := loadDesignation(ctx, db, id)
+	if KindOf(err) == KindNotFound {
+		if _, err := r.readScope(p, authz.DesignationObject("*")); err != nil {
+			return nil, err
+		}
 	}
 	return d, err
 }
@@ -242,12 +291,7 @@ func (r *Registry) GetDesignation(ctx context.Context, id string) (Designation, 
 	if id == "" {
 		return Designation{}, invalidField("id", "is required")
 	}
-	d, err := loadDesignation(ctx, r.db, id)
-	if KindOf(err) == KindNotFound {
-		if _, err := r.readScope(p, authz.DesignationObject("*")); err != nil {
-			return Designation{}, err
-		}
-	}
+	d, err := r.loadDesignationFor(ctx, r.db, p, id)
 	if err != nil {
 		return Designation{}, err
 	}
@@ -282,14 +326,10 @@ func (r *Registry) ListDesignations(ctx context.Context, f DesignationFilter) ([
 		object = authz.DesignationObject(typ.Code)
 	}
 	size := pageSize(v, f.PageSize)
-	after := decodeToken(v, f.PageToken)
+	after := r.secrets.decodePageToken(v, f.PageToken)
 	code := creditCode(v, "enterprise_credit_code", f.EnterpriseCreditCode, false)
 	asOf := parseDate(v, "as_of", f.AsOf, false)
-	switch f.Status {
-	case "", StatusActive, StatusSuspended, StatusRevoked, StatusExpired:
-	default:
-		v.add("status", "must be active, suspended, revoked or expired")
-	}
+	validateStatusFilter(v, f.Status)
 	if err := v.err(); err != nil {
 		return nil, "", err
 	}
@@ -318,14 +358,7 @@ func (r *Registry) ListDesignations(ctx context.Context, f DesignationFilter) ([
 		q = q.Where(designation.Type(f.Type))
 	}
 	today := r.today()
-	switch f.Status {
-	case StatusActive:
-		q = q.Where(designation.Status(string(StatusActive)), designation.ValidUntilGTE(today))
-	case StatusExpired:
-		q = q.Where(designation.Status(string(StatusActive)), designation.ValidUntilLT(today))
-	case StatusSuspended, StatusRevoked:
-		q = q.Where(designation.Status(string(f.Status)))
-	}
+	q = q.Where(statusIs(f.Status, today))
 	if asOf != "" {
 		q = q.Where(designation.ValidFromLTE(asOf), designation.ValidUntilGTE(asOf), activeOn(asOf))
 	}
@@ -333,7 +366,7 @@ func (r *Registry) ListDesignations(ctx context.Context, f DesignationFilter) ([
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := trimPage(rows, size, func(d *ent.Designation) string { return d.ID })
+	rows, next := trimPage(r.secrets, rows, size, func(d *ent.Designation) string { return d.ID })
 	out := make([]Designation, len(rows))
 	for i, d := range rows {
 		out[i] = designationOf(d, today)
@@ -355,4 +388,26 @@ func activeOn(date string) predicate.Designation {
 				WriteString(") = ").Arg(string(StatusActive))
 		}))
 	}
+}
+
+func validateStatusFilter(v *violations, s Status) {
+	switch s {
+	case "", StatusActive, StatusSuspended, StatusRevoked, StatusExpired:
+	default:
+		v.add("status", "must be active, suspended, revoked or expired")
+	}
+}
+
+// statusIs selects designations whose status, with expiry derived against
+// today, is s; an empty s selects all.
+func statusIs(s Status, today string) predicate.Designation {
+	switch s {
+	case StatusActive:
+		return designation.And(designation.Status(string(StatusActive)), designation.ValidUntilGTE(today))
+	case StatusExpired:
+		return designation.And(designation.Status(string(StatusActive)), designation.ValidUntilLT(today))
+	case StatusSuspended, StatusRevoked:
+		return designation.Status(string(s))
+	}
+	return func(*entsql.Selector) {}
 }

@@ -127,7 +127,7 @@ func (r *Registry) ListEnterprises(ctx context.Context, f EnterpriseFilter) ([]E
 	}
 	v := &violations{}
 	size := pageSize(v, f.PageSize)
-	after := decodeToken(v, f.PageToken)
+	after := r.secrets.decodePageToken(v, f.PageToken)
 	query := cleanText(v, "query", f.Query, maxQueryLen, false)
 	district := cleanText(v, "district", f.District, maxDistrictLen, false)
 	if err := v.err(); err != nil {
@@ -148,7 +148,7 @@ func (r *Registry) ListEnterprises(ctx context.Context, f EnterpriseFilter) ([]E
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := trimPage(rows, size, func(e *ent.Enterprise) string { return e.CreditCode })
+	rows, next := trimPage(r.secrets, rows, size, func(e *ent.Enterprise) string { return e.CreditCode })
 	out := make([]Enterprise, len(rows))
 	for i, e := range rows {
 		out[i] = enterpriseOf(e)

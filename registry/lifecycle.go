@@ -41,11 +41,11 @@ func (r *Registry) RevokeDesignation(ctx context.Context, in StatusUpdate) (Desi
 // recording the change with today's date.
 func (r *Registry) changeStatus(ctx context.Context, action string, in StatusUpdate, reasonRequired bool, to Status, from ...Status) (Designation, error) {
 	v := &violations{}
-	reason := cleanText(v, "reason", in.Reason, maxReasonLen, reasonRequired)
+	reason := cleanMultiline(v, "reason", in.Reason, maxReasonLen, reasonRequired)
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, action, in.ID, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate) error {
+	return r.mutateDesignation(ctx, action, in.ID, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, pc *policyChange) error {
 		current := designationOf(d, r.today()).Status
 		allowed := false
 		for _, f := range from {
@@ -55,6 +55,11 @@ func (r *Registry) changeStatus(ctx context.Context, action string, in StatusUpd
 			return failedPrecondition("cannot %s a designation that is %s", action, current)
 		}
 		upd.SetStatus(string(to)).SetStatusReason(reason)
+		if to == StatusRevoked {
+			if err := r.releaseDelegations(ctx, tx, d, pc); err != nil {
+				return err
+			}
+		}
 		return tx.StatusChange.Create().SetDesignationID(d.ID).SetStatus(string(to)).
 			SetEffectiveOn(r.today()).SetReason(reason).SetRecordedAt(r.now()).Exec(ctx)
 	})
@@ -69,7 +74,7 @@ func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designatio
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, authz.ActRenew, in.ID, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate) error {
+	return r.mutateDesignation(ctx, authz.ActRenew, in.ID, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, _ *policyChange) error {
 		if d.Status == string(StatusRevoked) {
 			return failedPrecondition("cannot renew a revoked designation")
 		}
@@ -84,7 +89,7 @@ func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designatio
 // mutateDesignation loads a designation, authorizes action on it, lets
 // apply check and stage the change, and saves it with an optimistic version
 // check and an audit event, all in one transaction.
-func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate) error) (Designation, error) {
+func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate, *policyChange) error) (Designation, error) {
 	p, err := principalOf(ctx)
 	if err != nil {
 		return Designation{}, err
@@ -93,8 +98,8 @@ func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason str
 		return Designation{}, invalidField("id", "is required")
 	}
 	var out Designation
-	err = r.inTx(ctx, func(tx *ent.Tx) error {
-		d, err := loadDesignation(ctx, tx.Client(), id)
+	err = r.inPolicyTx(ctx, func(tx *ent.Tx, pc *policyChange) error {
+		d, err := r.loadDesignationFor(ctx, tx.Client(), p, id)
 		if err != nil {
 			return err
 		}
@@ -104,7 +109,7 @@ func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason str
 		before := designationOf(d, r.today())
 		upd := tx.Designation.Update().Where(designation.ID(d.ID), designation.Version(d.Version)).
 			SetVersion(d.Version + 1).SetUpdatedAt(r.now())
-		if err := apply(tx, d, upd); err != nil {
+		if err := apply(tx, d, upd, pc); err != nil {
 			return err
 		}
 		n, err := upd.Save(ctx)

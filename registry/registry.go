@@ -69,11 +69,24 @@ func (r *Registry) now() time.Time { return r.clock().UTC().Truncate(time.Micros
 // inTx runs fn in a transaction, committing if it returns nil and rolling
 // back otherwise.
 func (r *Registry) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	return r.inPolicyTx(ctx, func(tx *ent.Tx, _ *policyChange) error { return fn(tx) })
+}
+
+// policyChange collects the policy lines a transaction stored or deleted
+// (with authz.AddRules and authz.RemoveRules) so they reach the in-memory
+// policy once the transaction has committed, and not before.
+type policyChange struct {
+	added, removed []authz.Rule
+}
+
+// inPolicyTx is inTx for changes that also change the policy.
+func (r *Registry) inPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *policyChange) error) error {
 	tx, err := r.db.Tx(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	var pc policyChange
+	if err := fn(tx, &pc); err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			r.log.Warn("rollback failed", zap.Error(rerr))
 		}
@@ -81,6 +94,14 @@ func (r *Registry) inTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if len(pc.added)+len(pc.removed) > 0 {
+		if err := errors.Join(r.authz.Apply(pc.added), r.authz.Unapply(pc.removed)); err != nil {
+			r.log.Error("applying committed policy change failed; reloading policy", zap.Error(err))
+			if err := r.authz.Reload(); err != nil {
+				return fmt.Errorf("reload policy: %w", err)
+			}
+		}
 	}
 	return nil
 }

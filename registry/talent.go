@@ -217,7 +217,7 @@ func (r *Registry) ListTalents(ctx context.Context, f TalentFilter) ([]Talent, s
 	}
 	v := &violations{}
 	size := pageSize(v, f.PageSize)
-	after := decodeToken(v, f.PageToken)
+	after := r.secrets.decodePageToken(v, f.PageToken)
 	employer := creditCode(v, "employer_credit_code", f.EmployerCreditCode, false)
 	if err := v.err(); err != nil {
 		return nil, "", err
@@ -237,10 +237,20 @@ func (r *Registry) ListTalents(ctx context.Context, f TalentFilter) ([]Talent, s
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := trimPage(rows, size, func(t *ent.Talent) string { return t.ID })
+	rows, next := trimPage(r.secrets, rows, size, func(t *ent.Talent) string { return t.ID })
 	out := make([]Talent, len(rows))
 	for i, t := range rows {
 		out[i] = talentOf(t)
 	}
 	return out, next, nil
+}
+
+// talentByID loads a talent (with its employer) referenced from another
+// record; a missing one is reported against field.
+func talentByID(ctx context.Context, db *ent.Client, field, id string) (*ent.Talent, error) {
+	t, err := db.Talent.Query().Where(talent.ID(id)).WithEmployer().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, notFound("%s: talent %s is not registered", field, id)
+	}
+	return t, err
 }

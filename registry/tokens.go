@@ -62,7 +62,7 @@ func ParseToken(raw string) (hash string, ok bool) {
 // rolesByOrgKind lists the roles an organisation of each kind can hold.
 var rolesByOrgKind = map[string][]string{
 	"bureau":     {authz.RoleIssuer, authz.RoleViewer},
-	"enterprise": {authz.RoleMember},
+	"enterprise": {authz.RoleMember, authz.RoleTalentAssessor},
 	"park":       {authz.RoleOperator, authz.RoleViewer},
 	"auditor":    {authz.RoleAuditor},
 	"admin":      {authz.RoleAdmin},

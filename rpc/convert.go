@@ -61,7 +61,7 @@ func toDesignation(d registry.Designation) *registryv1.Designation {
 		Level: d.Level, Status: statusToProto[d.Status], ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil,
 		GrantedByBureau: d.GrantedByBureau, DocumentNumber: d.DocumentNumber, SeedClause: d.SeedClause,
 		StatusReason: d.StatusReason, Version: d.Version, CreatedAt: timestamp(d.CreatedAt),
-		UpdatedAt: timestamp(d.UpdatedAt), Note: d.Note,
+		UpdatedAt: timestamp(d.UpdatedAt), Note: d.Note, AuthorizationId: d.AuthorizationID, AwardId: d.AwardID,
 	}
 }
 

@@ -26,6 +26,8 @@ func NewServer(reg *registry.Registry, log *zap.Logger) *connect.Server {
 	registryv1connect.RegisterDesignationServiceHandler(s, &designationService{reg: reg})
 	registryv1connect.RegisterAccessServiceHandler(s, &accessService{reg: reg})
 	registryv1connect.RegisterAuditServiceHandler(s, &auditService{reg: reg})
+	registryv1connect.RegisterTalentAuthorizationServiceHandler(s, &talentAuthorizationService{reg: reg})
+	registryv1connect.RegisterCompetitionServiceHandler(s, &competitionService{reg: reg})
 	grpcreflect.Register(s)
 	return s
 }
@@ -37,6 +39,8 @@ var ServiceNames = []string{
 	registryv1connect.DesignationServiceName,
 	registryv1connect.AccessServiceName,
 	registryv1connect.AuditServiceName,
+	registryv1connect.TalentAuthorizationServiceName,
+	registryv1connect.CompetitionServiceName,
 }
 
 // NewHandler serves the registry over HTTP: every service under its

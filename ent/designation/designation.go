@@ -30,6 +30,12 @@ const (
 	FieldGrantedByBureau = "granted_by_bureau"
 	// FieldGrantedBySubject holds the string denoting the granted_by_subject field in the database.
 	FieldGrantedBySubject = "granted_by_subject"
+	// FieldGrantedByOrg holds the string denoting the granted_by_org field in the database.
+	FieldGrantedByOrg = "granted_by_org"
+	// FieldAuthorizationID holds the string denoting the authorization_id field in the database.
+	FieldAuthorizationID = "authorization_id"
+	// FieldAwardID holds the string denoting the award_id field in the database.
+	FieldAwardID = "award_id"
 	// FieldDocumentNumber holds the string denoting the document_number field in the database.
 	FieldDocumentNumber = "document_number"
 	// FieldNote holds the string denoting the note field in the database.
@@ -87,6 +93,9 @@ var Columns = []string{
 	FieldValidUntil,
 	FieldGrantedByBureau,
 	FieldGrantedBySubject,
+	FieldGrantedByOrg,
+	FieldAuthorizationID,
+	FieldAwardID,
 	FieldDocumentNumber,
 	FieldNote,
 	FieldSeedClause,
@@ -109,6 +118,8 @@ func ValidColumn(column string) bool {
 var (
 	// DefaultLevel holds the default value on creation for the "level" field.
 	DefaultLevel string
+	// DefaultGrantedByOrg holds the default value on creation for the "granted_by_org" field.
+	DefaultGrantedByOrg string
 	// DefaultNote holds the default value on creation for the "note" field.
 	DefaultNote string
 	// DefaultStatusReason holds the default value on creation for the "status_reason" field.
@@ -170,6 +181,21 @@ func ByGrantedByBureau(opts ...sql.OrderTermOption) OrderOption {
 // ByGrantedBySubject orders the results by the granted_by_subject field.
 func ByGrantedBySubject(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldGrantedBySubject, opts...).ToFunc()
+}
+
+// ByGrantedByOrg orders the results by the granted_by_org field.
+func ByGrantedByOrg(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGrantedByOrg, opts...).ToFunc()
+}
+
+// ByAuthorizationID orders the results by the authorization_id field.
+func ByAuthorizationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAuthorizationID, opts...).ToFunc()
+}
+
+// ByAwardID orders the results by the award_id field.
+func ByAwardID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAwardID, opts...).ToFunc()
 }
 
 // ByDocumentNumber orders the results by the document_number field.

@@ -110,6 +110,21 @@ func GrantedBySubject(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldEQ(FieldGrantedBySubject, v))
 }
 
+// GrantedByOrg applies equality check predicate on the "granted_by_org" field. It's identical to GrantedByOrgEQ.
+func GrantedByOrg(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldGrantedByOrg, v))
+}
+
+// AuthorizationID applies equality check predicate on the "authorization_id" field. It's identical to AuthorizationIDEQ.
+func AuthorizationID(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldAuthorizationID, v))
+}
+
+// AwardID applies equality check predicate on the "award_id" field. It's identical to AwardIDEQ.
+func AwardID(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldAwardID, v))
+}
+
 // DocumentNumber applies equality check predicate on the "document_number" field. It's identical to DocumentNumberEQ.
 func DocumentNumber(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldEQ(FieldDocumentNumber, v))
@@ -703,6 +718,221 @@ func GrantedBySubjectEqualFold(v string) predicate.Designation {
 // GrantedBySubjectContainsFold applies the ContainsFold predicate on the "granted_by_subject" field.
 func GrantedBySubjectContainsFold(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldContainsFold(FieldGrantedBySubject, v))
+}
+
+// GrantedByOrgEQ applies the EQ predicate on the "granted_by_org" field.
+func GrantedByOrgEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgNEQ applies the NEQ predicate on the "granted_by_org" field.
+func GrantedByOrgNEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldNEQ(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgIn applies the In predicate on the "granted_by_org" field.
+func GrantedByOrgIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldIn(FieldGrantedByOrg, vs...))
+}
+
+// GrantedByOrgNotIn applies the NotIn predicate on the "granted_by_org" field.
+func GrantedByOrgNotIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldNotIn(FieldGrantedByOrg, vs...))
+}
+
+// GrantedByOrgGT applies the GT predicate on the "granted_by_org" field.
+func GrantedByOrgGT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGT(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgGTE applies the GTE predicate on the "granted_by_org" field.
+func GrantedByOrgGTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGTE(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgLT applies the LT predicate on the "granted_by_org" field.
+func GrantedByOrgLT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLT(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgLTE applies the LTE predicate on the "granted_by_org" field.
+func GrantedByOrgLTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLTE(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgContains applies the Contains predicate on the "granted_by_org" field.
+func GrantedByOrgContains(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContains(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgHasPrefix applies the HasPrefix predicate on the "granted_by_org" field.
+func GrantedByOrgHasPrefix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasPrefix(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgHasSuffix applies the HasSuffix predicate on the "granted_by_org" field.
+func GrantedByOrgHasSuffix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasSuffix(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgEqualFold applies the EqualFold predicate on the "granted_by_org" field.
+func GrantedByOrgEqualFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEqualFold(FieldGrantedByOrg, v))
+}
+
+// GrantedByOrgContainsFold applies the ContainsFold predicate on the "granted_by_org" field.
+func GrantedByOrgContainsFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContainsFold(FieldGrantedByOrg, v))
+}
+
+// AuthorizationIDEQ applies the EQ predicate on the "authorization_id" field.
+func AuthorizationIDEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDNEQ applies the NEQ predicate on the "authorization_id" field.
+func AuthorizationIDNEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldNEQ(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDIn applies the In predicate on the "authorization_id" field.
+func AuthorizationIDIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldIn(FieldAuthorizationID, vs...))
+}
+
+// AuthorizationIDNotIn applies the NotIn predicate on the "authorization_id" field.
+func AuthorizationIDNotIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldNotIn(FieldAuthorizationID, vs...))
+}
+
+// AuthorizationIDGT applies the GT predicate on the "authorization_id" field.
+func AuthorizationIDGT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGT(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDGTE applies the GTE predicate on the "authorization_id" field.
+func AuthorizationIDGTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGTE(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDLT applies the LT predicate on the "authorization_id" field.
+func AuthorizationIDLT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLT(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDLTE applies the LTE predicate on the "authorization_id" field.
+func AuthorizationIDLTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLTE(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDContains applies the Contains predicate on the "authorization_id" field.
+func AuthorizationIDContains(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContains(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDHasPrefix applies the HasPrefix predicate on the "authorization_id" field.
+func AuthorizationIDHasPrefix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasPrefix(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDHasSuffix applies the HasSuffix predicate on the "authorization_id" field.
+func AuthorizationIDHasSuffix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasSuffix(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDIsNil applies the IsNil predicate on the "authorization_id" field.
+func AuthorizationIDIsNil() predicate.Designation {
+	return predicate.Designation(sql.FieldIsNull(FieldAuthorizationID))
+}
+
+// AuthorizationIDNotNil applies the NotNil predicate on the "authorization_id" field.
+func AuthorizationIDNotNil() predicate.Designation {
+	return predicate.Designation(sql.FieldNotNull(FieldAuthorizationID))
+}
+
+// AuthorizationIDEqualFold applies the EqualFold predicate on the "authorization_id" field.
+func AuthorizationIDEqualFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEqualFold(FieldAuthorizationID, v))
+}
+
+// AuthorizationIDContainsFold applies the ContainsFold predicate on the "authorization_id" field.
+func AuthorizationIDContainsFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContainsFold(FieldAuthorizationID, v))
+}
+
+// AwardIDEQ applies the EQ predicate on the "award_id" field.
+func AwardIDEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldAwardID, v))
+}
+
+// AwardIDNEQ applies the NEQ predicate on the "award_id" field.
+func AwardIDNEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldNEQ(FieldAwardID, v))
+}
+
+// AwardIDIn applies the In predicate on the "award_id" field.
+func AwardIDIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldIn(FieldAwardID, vs...))
+}
+
+// AwardIDNotIn applies the NotIn predicate on the "award_id" field.
+func AwardIDNotIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldNotIn(FieldAwardID, vs...))
+}
+
+// AwardIDGT applies the GT predicate on the "award_id" field.
+func AwardIDGT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGT(FieldAwardID, v))
+}
+
+// AwardIDGTE applies the GTE predicate on the "award_id" field.
+func AwardIDGTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGTE(FieldAwardID, v))
+}
+
+// AwardIDLT applies the LT predicate on the "award_id" field.
+func AwardIDLT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLT(FieldAwardID, v))
+}
+
+// AwardIDLTE applies the LTE predicate on the "award_id" field.
+func AwardIDLTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLTE(FieldAwardID, v))
+}
+
+// AwardIDContains applies the Contains predicate on the "award_id" field.
+func AwardIDContains(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContains(FieldAwardID, v))
+}
+
+// AwardIDHasPrefix applies the HasPrefix predicate on the "award_id" field.
+func AwardIDHasPrefix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasPrefix(FieldAwardID, v))
+}
+
+// AwardIDHasSuffix applies the HasSuffix predicate on the "award_id" field.
+func AwardIDHasSuffix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasSuffix(FieldAwardID, v))
+}
+
+// AwardIDIsNil applies the IsNil predicate on the "award_id" field.
+func AwardIDIsNil() predicate.Designation {
+	return predicate.Designation(sql.FieldIsNull(FieldAwardID))
+}
+
+// AwardIDNotNil applies the NotNil predicate on the "award_id" field.
+func AwardIDNotNil() predicate.Designation {
+	return predicate.Designation(sql.FieldNotNull(FieldAwardID))
+}
+
+// AwardIDEqualFold applies the EqualFold predicate on the "award_id" field.
+func AwardIDEqualFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEqualFold(FieldAwardID, v))
+}
+
+// AwardIDContainsFold applies the ContainsFold predicate on the "award_id" field.
+func AwardIDContainsFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContainsFold(FieldAwardID, v))
 }
 
 // DocumentNumberEQ applies the EQ predicate on the "document_number" field.

@@ -45,6 +45,30 @@ func (f AuditHeadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditHeadMutation", m)
 }
 
+// The AuthorizationQuotaFunc type is an adapter to allow the use of ordinary
+// function as AuthorizationQuota mutator.
+type AuthorizationQuotaFunc func(context.Context, *ent.AuthorizationQuotaMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AuthorizationQuotaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AuthorizationQuotaMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuthorizationQuotaMutation", m)
+}
+
+// The AwardFunc type is an adapter to allow the use of ordinary
+// function as Award mutator.
+type AwardFunc func(context.Context, *ent.AwardMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AwardFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AwardMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AwardMutation", m)
+}
+
 // The BureauFunc type is an adapter to allow the use of ordinary
 // function as Bureau mutator.
 type BureauFunc func(context.Context, *ent.BureauMutation) (ent.Value, error)
@@ -67,6 +91,18 @@ func (f CasbinRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CasbinRuleMutation", m)
+}
+
+// The CompetitionFunc type is an adapter to allow the use of ordinary
+// function as Competition mutator.
+type CompetitionFunc func(context.Context, *ent.CompetitionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CompetitionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CompetitionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CompetitionMutation", m)
 }
 
 // The DesignationFunc type is an adapter to allow the use of ordinary
@@ -127,6 +163,18 @@ func (f TalentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TalentMutation", m)
+}
+
+// The TalentAuthorizationFunc type is an adapter to allow the use of ordinary
+// function as TalentAuthorization mutator.
+type TalentAuthorizationFunc func(context.Context, *ent.TalentAuthorizationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TalentAuthorizationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TalentAuthorizationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TalentAuthorizationMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -71,6 +71,64 @@ var (
 		Columns:    AuditHeadsColumns,
 		PrimaryKey: []*schema.Column{AuditHeadsColumns[0]},
 	}
+	// AuthorizationQuotaColumns holds the columns for the "authorization_quota" table.
+	AuthorizationQuotaColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "authorization_id", Type: field.TypeString},
+		{Name: "level", Type: field.TypeString},
+		{Name: "places", Type: field.TypeInt},
+		{Name: "used", Type: field.TypeInt, Default: 0},
+	}
+	// AuthorizationQuotaTable holds the schema information for the "authorization_quota" table.
+	AuthorizationQuotaTable = &schema.Table{
+		Name:       "authorization_quota",
+		Columns:    AuthorizationQuotaColumns,
+		PrimaryKey: []*schema.Column{AuthorizationQuotaColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "authorizationquota_authorization_id_level",
+				Unique:  true,
+				Columns: []*schema.Column{AuthorizationQuotaColumns[1], AuthorizationQuotaColumns[2]},
+			},
+		},
+	}
+	// AwardsColumns holds the columns for the "awards" table.
+	AwardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "prize", Type: field.TypeString},
+		{Name: "team", Type: field.TypeString, Default: ""},
+		{Name: "level", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "competition_id", Type: field.TypeString},
+		{Name: "talent_id", Type: field.TypeString},
+	}
+	// AwardsTable holds the schema information for the "awards" table.
+	AwardsTable = &schema.Table{
+		Name:       "awards",
+		Columns:    AwardsColumns,
+		PrimaryKey: []*schema.Column{AwardsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "awards_competitions_awards",
+				Columns:    []*schema.Column{AwardsColumns[5]},
+				RefColumns: []*schema.Column{CompetitionsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "awards_talents_awards",
+				Columns:    []*schema.Column{AwardsColumns[6]},
+				RefColumns: []*schema.Column{TalentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "award_competition_id_talent_id_prize",
+				Unique:  true,
+				Columns: []*schema.Column{AwardsColumns[5], AwardsColumns[6], AwardsColumns[1]},
+			},
+		},
+	}
 	// BureausColumns holds the columns for the "bureaus" table.
 	BureausColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -107,6 +165,29 @@ var (
 			},
 		},
 	}
+	// CompetitionsColumns holds the columns for the "competitions" table.
+	CompetitionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString},
+		{Name: "organiser", Type: field.TypeString},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "tier", Type: field.TypeString},
+		{Name: "prize_levels", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// CompetitionsTable holds the schema information for the "competitions" table.
+	CompetitionsTable = &schema.Table{
+		Name:       "competitions",
+		Columns:    CompetitionsColumns,
+		PrimaryKey: []*schema.Column{CompetitionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "competition_name_year",
+				Unique:  true,
+				Columns: []*schema.Column{CompetitionsColumns[1], CompetitionsColumns[3]},
+			},
+		},
+	}
 	// DesignationsColumns holds the columns for the "designations" table.
 	DesignationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -117,6 +198,9 @@ var (
 		{Name: "valid_until", Type: field.TypeString},
 		{Name: "granted_by_bureau", Type: field.TypeString},
 		{Name: "granted_by_subject", Type: field.TypeString},
+		{Name: "granted_by_org", Type: field.TypeString, Default: ""},
+		{Name: "authorization_id", Type: field.TypeString, Nullable: true},
+		{Name: "award_id", Type: field.TypeString, Unique: true, Nullable: true},
 		{Name: "document_number", Type: field.TypeString},
 		{Name: "note", Type: field.TypeString, Default: ""},
 		{Name: "seed_clause", Type: field.TypeString},
@@ -135,13 +219,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "designations_enterprises_designations",
-				Columns:    []*schema.Column{DesignationsColumns[15]},
+				Columns:    []*schema.Column{DesignationsColumns[18]},
 				RefColumns: []*schema.Column{EnterprisesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "designations_talents_designations",
-				Columns:    []*schema.Column{DesignationsColumns[16]},
+				Columns:    []*schema.Column{DesignationsColumns[19]},
 				RefColumns: []*schema.Column{TalentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -150,17 +234,22 @@ var (
 			{
 				Name:    "designation_enterprise_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[15], DesignationsColumns[1]},
+				Columns: []*schema.Column{DesignationsColumns[18], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_talent_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[16], DesignationsColumns[1]},
+				Columns: []*schema.Column{DesignationsColumns[19], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_type_document_number",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[8]},
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[11]},
+			},
+			{
+				Name:    "designation_authorization_id",
+				Unique:  false,
+				Columns: []*schema.Column{DesignationsColumns[9]},
 			},
 		},
 	}
@@ -257,22 +346,47 @@ var (
 			},
 		},
 	}
+	// TalentAuthorizationsColumns holds the columns for the "talent_authorizations" table.
+	TalentAuthorizationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "enterprise_id", Type: field.TypeInt},
+		{Name: "year", Type: field.TypeInt},
+	}
+	// TalentAuthorizationsTable holds the schema information for the "talent_authorizations" table.
+	TalentAuthorizationsTable = &schema.Table{
+		Name:       "talent_authorizations",
+		Columns:    TalentAuthorizationsColumns,
+		PrimaryKey: []*schema.Column{TalentAuthorizationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "talentauthorization_enterprise_id_year",
+				Unique:  false,
+				Columns: []*schema.Column{TalentAuthorizationsColumns[1], TalentAuthorizationsColumns[2]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
 		AuditEventsTable,
 		AuditHeadsTable,
+		AuthorizationQuotaTable,
+		AwardsTable,
 		BureausTable,
 		CasbinRulesTable,
+		CompetitionsTable,
 		DesignationsTable,
 		DesignationTypesTable,
 		EnterprisesTable,
 		StatusChangesTable,
 		TalentsTable,
+		TalentAuthorizationsTable,
 	}
 )
 
 func init() {
+	AwardsTable.ForeignKeys[0].RefTable = CompetitionsTable
+	AwardsTable.ForeignKeys[1].RefTable = TalentsTable
 	DesignationsTable.ForeignKeys[0].RefTable = EnterprisesTable
 	DesignationsTable.ForeignKeys[1].RefTable = TalentsTable
 	StatusChangesTable.ForeignKeys[0].RefTable = DesignationsTable

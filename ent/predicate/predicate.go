@@ -15,11 +15,20 @@ type AuditEvent func(*sql.Selector)
 // AuditHead is the predicate function for audithead builders.
 type AuditHead func(*sql.Selector)
 
+// AuthorizationQuota is the predicate function for authorizationquota builders.
+type AuthorizationQuota func(*sql.Selector)
+
+// Award is the predicate function for award builders.
+type Award func(*sql.Selector)
+
 // Bureau is the predicate function for bureau builders.
 type Bureau func(*sql.Selector)
 
 // CasbinRule is the predicate function for casbinrule builders.
 type CasbinRule func(*sql.Selector)
+
+// Competition is the predicate function for competition builders.
+type Competition func(*sql.Selector)
 
 // Designation is the predicate function for designation builders.
 type Designation func(*sql.Selector)
@@ -35,3 +44,6 @@ type StatusChange func(*sql.Selector)
 
 // Talent is the predicate function for talent builders.
 type Talent func(*sql.Selector)
+
+// TalentAuthorization is the predicate function for talentauthorization builders.
+type TalentAuthorization func(*sql.Selector)

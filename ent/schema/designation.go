@@ -27,6 +27,14 @@ func (Designation) Fields() []ent.Field {
 		field.String("valid_until"),
 		field.String("granted_by_bureau").Immutable(),
 		field.String("granted_by_subject").Immutable(),
+		// granted_by_org is the acting organisation when it is not the
+		// bureau itself: an enterprise recognising talents under a talent
+		// authorization the bureau delegated.
+		field.String("granted_by_org").Immutable().Default(""),
+		// authorization_id names the talent authorization whose place a
+		// talent-recognition used; award_id the award it cites.
+		field.String("authorization_id").Optional().Nillable().Immutable(),
+		field.String("award_id").Optional().Nillable().Immutable().Unique(),
 		field.String("document_number"),
 		field.String("note").Default(""),
 		field.String("seed_clause"),
@@ -52,5 +60,6 @@ func (Designation) Indexes() []ent.Index {
 		index.Fields("enterprise_id", "type"),
 		index.Fields("talent_id", "type"),
 		index.Fields("type", "document_number"),
+		index.Fields("authorization_id"),
 	}
 }

@@ -32,5 +32,6 @@ func (Talent) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("employer", Enterprise.Type).Ref("employees").Field("employer_id").Unique(),
 		edge.To("designations", Designation.Type),
+		edge.To("awards", Award.Type),
 	}
 }

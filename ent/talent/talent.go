@@ -32,6 +32,8 @@ const (
 	EdgeEmployer = "employer"
 	// EdgeDesignations holds the string denoting the designations edge name in mutations.
 	EdgeDesignations = "designations"
+	// EdgeAwards holds the string denoting the awards edge name in mutations.
+	EdgeAwards = "awards"
 	// Table holds the table name of the talent in the database.
 	Table = "talents"
 	// EmployerTable is the table that holds the employer relation/edge.
@@ -48,6 +50,13 @@ const (
 	DesignationsInverseTable = "designations"
 	// DesignationsColumn is the table column denoting the designations relation/edge.
 	DesignationsColumn = "talent_id"
+	// AwardsTable is the table that holds the awards relation/edge.
+	AwardsTable = "awards"
+	// AwardsInverseTable is the table name for the Award entity.
+	// It exists in this package in order to avoid circular dependency with the "award" package.
+	AwardsInverseTable = "awards"
+	// AwardsColumn is the table column denoting the awards relation/edge.
+	AwardsColumn = "talent_id"
 )
 
 // Columns holds all SQL columns for talent fields.
@@ -143,6 +152,20 @@ func ByDesignations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDesignationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAwardsCount orders the results by awards count.
+func ByAwardsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAwardsStep(), opts...)
+	}
+}
+
+// ByAwards orders the results by awards terms.
+func ByAwards(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAwardsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newEmployerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -155,5 +178,12 @@ func newDesignationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DesignationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, DesignationsTable, DesignationsColumn),
+	)
+}
+func newAwardsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AwardsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AwardsTable, AwardsColumn),
 	)
 }

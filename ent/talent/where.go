@@ -586,6 +586,29 @@ func HasDesignationsWith(preds ...predicate.Designation) predicate.Talent {
 	})
 }
 
+// HasAwards applies the HasEdge predicate on the "awards" edge.
+func HasAwards() predicate.Talent {
+	return predicate.Talent(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AwardsTable, AwardsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAwardsWith applies the HasEdge predicate on the "awards" edge with a given conditions (other predicates).
+func HasAwardsWith(preds ...predicate.Award) predicate.Talent {
+	return predicate.Talent(func(s *sql.Selector) {
+		step := newAwardsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Talent) predicate.Talent {
 	return predicate.Talent(sql.AndPredicates(predicates...))

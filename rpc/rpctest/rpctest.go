@@ -66,6 +66,9 @@ type Clients struct {
 	Designation registryv1connect.DesignationServiceClient
 	Access      registryv1connect.AccessServiceClient
 	Audit       registryv1connect.AuditServiceClient
+	// TalentAuthorization and Competition serve the talent office's work.
+	TalentAuthorization registryv1connect.TalentAuthorizationServiceClient
+	Competition         registryv1connect.CompetitionServiceClient
 }
 
 // ClientsWithToken returns clients that send token as their bearer token
@@ -88,6 +91,9 @@ func (e *Env) ClientsWithToken(token string) *Clients {
 		Designation: registryv1connect.NewDesignationServiceClient(c),
 		Access:      registryv1connect.NewAccessServiceClient(c),
 		Audit:       registryv1connect.NewAuditServiceClient(c),
+
+		TalentAuthorization: registryv1connect.NewTalentAuthorizationServiceClient(c),
+		Competition:         registryv1connect.NewCompetitionServiceClient(c),
 	}
 }
 

@@ -193,12 +193,16 @@ type Designation struct {
 	SeedClause      string `protobuf:"bytes,11,opt,name=seed_clause,json=seedClause,proto3" json:"seed_clause,omitempty"`
 	StatusReason    string `protobuf:"bytes,12,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
 	// version increases with every change.
-	Version       int64                  `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	Note          string                 `protobuf:"bytes,16,opt,name=note,proto3" json:"note,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version   int64                  `protobuf:"varint,13,opt,name=version,proto3" json:"version,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	Note      string                 `protobuf:"bytes,16,opt,name=note,proto3" json:"note,omitempty"`
+	// authorization_id names the talent authorization whose place a
+	// talent-recognition used; award_id the award it cites.
+	AuthorizationId string `protobuf:"bytes,17,opt,name=authorization_id,json=authorizationId,proto3" json:"authorization_id,omitempty"`
+	AwardId         string `protobuf:"bytes,18,opt,name=award_id,json=awardId,proto3" json:"award_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Designation) Reset() {
@@ -339,6 +343,20 @@ func (x *Designation) GetUpdatedAt() *timestamppb.Timestamp {
 func (x *Designation) GetNote() string {
 	if x != nil {
 		return x.Note
+	}
+	return ""
+}
+
+func (x *Designation) GetAuthorizationId() string {
+	if x != nil {
+		return x.AuthorizationId
+	}
+	return ""
+}
+
+func (x *Designation) GetAwardId() string {
+	if x != nil {
+		return x.AwardId
 	}
 	return ""
 }
@@ -1207,7 +1225,7 @@ const file_registry_v1_designation_proto_rawDesc = "" +
 	"\vseed_clause\x18\x06 \x01(\tR\n" +
 	"seedClause\x12\x1d\n" +
 	"\n" +
-	"has_levels\x18\a \x01(\bR\thasLevels\"\xd1\x04\n" +
+	"has_levels\x18\a \x01(\bR\thasLevels\"\x97\x05\n" +
 	"\vDesignation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x124\n" +
@@ -1230,7 +1248,9 @@ const file_registry_v1_designation_proto_rawDesc = "" +
 	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
 	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x12\n" +
-	"\x04note\x18\x10 \x01(\tR\x04note\"\x1d\n" +
+	"\x04note\x18\x10 \x01(\tR\x04note\x12)\n" +
+	"\x10authorization_id\x18\x11 \x01(\tR\x0fauthorizationId\x12\x19\n" +
+	"\baward_id\x18\x12 \x01(\tR\aawardId\"\x1d\n" +
 	"\x1bListDesignationTypesRequest\"R\n" +
 	"\x1cListDesignationTypesResponse\x122\n" +
 	"\x05types\x18\x01 \x03(\v2\x1c.registry.v1.DesignationTypeR\x05types\"\x93\x02\n" +
