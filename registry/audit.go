@@ -144,6 +144,8 @@ func (r *Registry) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditE
 		return nil, "", err
 	}
 	v := &violations{}
+	f.Entity = cleanText(v, "entity", f.Entity, maxQueryLen, false)
+	f.Actor = cleanText(v, "actor", f.Actor, maxNameLen, false)
 	size := pageSize(v, f.PageSize)
 	after := r.secrets.decodeIntPageToken(v, f.PageToken)
 	if err := v.err(); err != nil {

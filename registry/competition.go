@@ -144,8 +144,8 @@ func (r *Registry) RegisterCompetition(ctx context.Context, in NewCompetition) (
 }
 
 func loadCompetition(ctx context.Context, db *ent.Client, field, id string) (*ent.Competition, error) {
-	if id == "" {
-		return nil, invalidField(field, "is required")
+	if err := requireID(field, id); err != nil {
+		return nil, err
 	}
 	c, err := db.Competition.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -240,7 +240,7 @@ func (r *Registry) RecordAwards(ctx context.Context, competitionID string, in []
 	valid := make([]validAward, len(in))
 	for i, a := range in {
 		field := fmt.Sprintf("awards[%d]", i)
-		w := validAward{prize: a.Prize, talentID: a.TalentID}
+		w := validAward{prize: a.Prize, talentID: checkID(v, field+".talent_id", a.TalentID, false)}
 		var ok bool
 		if w.level, ok = comp.levelOf(a.Prize); !ok {
 			v.add(field+".prize", fmt.Sprintf("prize %q is not one of the competition's prizes", a.Prize))
@@ -328,6 +328,12 @@ func (r *Registry) ListAwards(ctx context.Context, competitionID, talentID strin
 	if err != nil {
 		return nil, err
 	}
+	v := &violations{}
+	checkID(v, "competition_id", competitionID, false)
+	checkID(v, "talent_id", talentID, false)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
 	all, err := r.readScope(p, authz.ObjAward)
 	if err != nil {
 		return nil, err
@@ -387,9 +393,7 @@ func (r *Registry) RecognizeWinner(ctx context.Context, in WinnerRecognition) (D
 		return Designation{}, err
 	}
 	v := &violations{}
-	if in.AwardID == "" {
-		v.add("award_id", "is required")
-	}
+	checkID(v, "award_id", in.AwardID, true)
 	from, until := validateValidity(v, in.ValidFrom, in.ValidUntil)
 	doc := cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, true)
 	if err := v.err(); err != nil {

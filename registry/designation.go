@@ -171,6 +171,8 @@ func (r *Registry) GrantDesignation(ctx context.Context, in Grant) (Designation,
 	case SubjectTalent:
 		if in.TalentID == "" {
 			v.add("talent_id", fmt.Sprintf("is required: %s is granted to talents", typ.Code))
+		} else {
+			checkID(v, "talent_id", in.TalentID, true)
 		}
 		if in.EnterpriseCreditCode != "" {
 			v.add("enterprise_credit_code", fmt.Sprintf("must be empty: %s is granted to talents", typ.Code))
@@ -288,8 +290,8 @@ func (r *Registry) GetDesignation(ctx context.Context, id string) (Designation, 
 	if err != nil {
 		return Designation{}, err
 	}
-	if id == "" {
-		return Designation{}, invalidField("id", "is required")
+	if err := requireID("id", id); err != nil {
+		return Designation{}, err
 	}
 	d, err := r.loadDesignationFor(ctx, r.db, p, id)
 	if err != nil {
@@ -330,6 +332,7 @@ func (r *Registry) ListDesignations(ctx context.Context, f DesignationFilter) ([
 	code := creditCode(v, "enterprise_credit_code", f.EnterpriseCreditCode, false)
 	asOf := parseDate(v, "as_of", f.AsOf, false)
 	validateStatusFilter(v, f.Status)
+	checkID(v, "talent_id", f.TalentID, false)
 	if err := v.err(); err != nil {
 		return nil, "", err
 	}

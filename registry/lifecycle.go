@@ -94,8 +94,8 @@ func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason str
 	if err != nil {
 		return Designation{}, err
 	}
-	if id == "" {
-		return Designation{}, invalidField("id", "is required")
+	if err := requireID("id", id); err != nil {
+		return Designation{}, err
 	}
 	var out Designation
 	err = r.inPolicyTx(ctx, func(tx *ent.Tx, pc *policyChange) error {

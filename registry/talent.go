@@ -177,8 +177,8 @@ func (r *Registry) GetTalent(ctx context.Context, id string) (Talent, error) {
 	if err != nil {
 		return Talent{}, err
 	}
-	if id == "" {
-		return Talent{}, invalidField("id", "is required")
+	if err := requireID("id", id); err != nil {
+		return Talent{}, err
 	}
 	t, err := r.db.Talent.Query().Where(talent.ID(id)).WithEmployer().Only(ctx)
 	if ent.IsNotFound(err) {

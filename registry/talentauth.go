@@ -197,8 +197,8 @@ func (r *Registry) talentAuthorizationOf(ctx context.Context, db *ent.Client, d 
 
 // loadAuthorization loads a talent authorization's designation.
 func loadAuthorization(ctx context.Context, db *ent.Client, field, id string) (*ent.Designation, error) {
-	if id == "" {
-		return nil, invalidField(field, "is required")
+	if err := requireID(field, id); err != nil {
+		return nil, err
 	}
 	d, err := loadDesignation(ctx, db, id)
 	if KindOf(err) == KindNotFound || (err == nil && d.Type != typeTalentAuthorization) {
@@ -339,12 +339,8 @@ func (r *Registry) RecognizeTalent(ctx context.Context, in Recognition) (Designa
 	}
 	typ := designationTypesByCode[typeTalentRecognition]
 	v := &violations{}
-	if in.AuthorizationID == "" {
-		v.add("authorization_id", "is required")
-	}
-	if in.TalentID == "" {
-		v.add("talent_id", "is required")
-	}
+	checkID(v, "authorization_id", in.AuthorizationID, true)
+	checkID(v, "talent_id", in.TalentID, true)
 	validateLevel(v, typ, in.Level)
 	from, until := validateValidity(v, in.ValidFrom, in.ValidUntil)
 	doc := cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, false)

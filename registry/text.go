@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"github.com/google/uuid"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -49,4 +50,34 @@ func checkText(v *violations, field, value string, max int, required bool, forbi
 		return value
 	}
 	return ""
+}
+
+// checkID validates a registry id (a UUID in canonical text form), adding
+// a violation for field when it is malformed, or missing and required.
+// Ids are checked before they reach a query, so every database answers a
+// malformed id the same way.
+func checkID(v *violations, field, id string, required bool) string {
+	switch {
+	case id == "":
+		if required {
+			v.add(field, "is required")
+		}
+	case !isID(id):
+		v.add(field, "is not a registry id")
+	default:
+		return id
+	}
+	return ""
+}
+
+func isID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// requireID is checkID for a call whose only input is the id.
+func requireID(field, id string) error {
+	v := &violations{}
+	checkID(v, field, id, true)
+	return v.err()
 }
