@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"slices"
 
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
@@ -23,44 +24,60 @@ type Renewal struct {
 
 // SuspendDesignation moves an active designation to suspended from today.
 func (r *Registry) SuspendDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
-	return r.changeStatus(ctx, authz.ActSuspend, in, true, StatusSuspended, StatusActive)
+	return r.changeStatus(ctx, in, transition{action: authz.ActSuspend, reasonRequired: true, to: StatusSuspended, from: []Status{StatusActive}})
 }
 
 // ReinstateDesignation moves a suspended designation back to active from today.
 func (r *Registry) ReinstateDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
-	return r.changeStatus(ctx, authz.ActReinstate, in, false, StatusActive, StatusSuspended)
+	return r.changeStatus(ctx, in, transition{action: authz.ActReinstate, to: StatusActive, from: []Status{StatusSuspended}})
 }
+
+// revocation ends an active, suspended or expired designation for good.
+var revocation = transition{action: authz.ActRevoke, reasonRequired: true, to: StatusRevoked, from: []Status{StatusActive, StatusSuspended, StatusExpired}}
 
 // RevokeDesignation ends an active, suspended or expired designation for
 // good, from today.
 func (r *Registry) RevokeDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
-	return r.changeStatus(ctx, authz.ActRevoke, in, true, StatusRevoked, StatusActive, StatusSuspended, StatusExpired)
+	return r.changeStatus(ctx, in, revocation)
 }
 
-// changeStatus moves a designation to status `to` from one of `from`,
-// recording the change with today's date.
-func (r *Registry) changeStatus(ctx context.Context, action string, in StatusUpdate, reasonRequired bool, to Status, from ...Status) (Designation, error) {
+// transition is a change of recorded status.
+type transition struct {
+	action         string
+	reasonRequired bool
+	to             Status
+	from           []Status
+	// appliesTo, when set, refuses designations the transition is not for.
+	// It runs after the caller is authorized, so it reveals nothing to
+	// callers without rights.
+	appliesTo func(*ent.Designation) error
+}
+
+// changeStatus applies t to a designation, recording the change with
+// today's date; revocation also releases what the designation held of a
+// delegation (see releaseDelegations).
+func (r *Registry) changeStatus(ctx context.Context, in StatusUpdate, t transition) (Designation, error) {
 	v := &violations{}
-	reason := cleanMultiline(v, "reason", in.Reason, maxReasonLen, reasonRequired)
+	reason := cleanMultiline(v, "reason", in.Reason, maxReasonLen, t.reasonRequired)
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, action, in.ID, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, pc *policyChange) error {
-		current := designationOf(d, r.today()).Status
-		allowed := false
-		for _, f := range from {
-			allowed = allowed || current == f
+	return r.mutateDesignation(ctx, t.action, in.ID, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, pc *policyChange) error {
+		if t.appliesTo != nil {
+			if err := t.appliesTo(d); err != nil {
+				return err
+			}
 		}
-		if !allowed {
-			return failedPrecondition("cannot %s a designation that is %s", action, current)
+		if current := designationOf(d, r.today()).Status; !slices.Contains(t.from, current) {
+			return failedPrecondition("cannot %s a designation that is %s", t.action, current)
 		}
-		upd.SetStatus(string(to)).SetStatusReason(reason)
-		if to == StatusRevoked {
+		upd.SetStatus(string(t.to)).SetStatusReason(reason)
+		if t.to == StatusRevoked {
 			if err := r.releaseDelegations(ctx, tx, d, pc); err != nil {
 				return err
 			}
 		}
-		return tx.StatusChange.Create().SetDesignationID(d.ID).SetStatus(string(to)).
+		return tx.StatusChange.Create().SetDesignationID(d.ID).SetStatus(string(t.to)).
 			SetEffectiveOn(r.today()).SetReason(reason).SetRecordedAt(r.now()).Exec(ctx)
 	})
 }

@@ -195,12 +195,14 @@ func (r *Registry) talentAuthorizationOf(ctx context.Context, db *ent.Client, d 
 	return out, nil
 }
 
-// loadAuthorization loads a talent authorization's designation.
-func loadAuthorization(ctx context.Context, db *ent.Client, field, id string) (*ent.Designation, error) {
+// loadAuthorization loads a talent authorization's designation for p; as
+// with loadDesignationFor, callers who may read no designations are refused
+// whether or not it exists.
+func (r *Registry) loadAuthorization(ctx context.Context, db *ent.Client, p Principal, field, id string) (*ent.Designation, error) {
 	if err := requireID(field, id); err != nil {
 		return nil, err
 	}
-	d, err := loadDesignation(ctx, db, id)
+	d, err := r.loadDesignationFor(ctx, db, p, id)
 	if KindOf(err) == KindNotFound || (err == nil && d.Type != typeTalentAuthorization) {
 		return nil, notFound("%s: talent authorization %s does not exist", field, id)
 	}
@@ -214,7 +216,7 @@ func (r *Registry) GetTalentAuthorization(ctx context.Context, id string) (Talen
 	if err != nil {
 		return TalentAuthorization{}, err
 	}
-	d, err := loadAuthorization(ctx, r.db, "id", id)
+	d, err := r.loadAuthorization(ctx, r.db, p, "id", id)
 	if err != nil {
 		return TalentAuthorization{}, err
 	}
@@ -288,10 +290,14 @@ func (r *Registry) ListTalentAuthorizations(ctx context.Context, f TalentAuthori
 // under it stand; its enterprise's assessors lose the right to recognise
 // unless another authorization of theirs is still in force.
 func (r *Registry) RevokeTalentAuthorization(ctx context.Context, in StatusUpdate) (TalentAuthorization, error) {
-	if _, err := loadAuthorization(ctx, r.db, "id", in.ID); err != nil {
-		return TalentAuthorization{}, err
+	t := revocation
+	t.appliesTo = func(d *ent.Designation) error {
+		if d.Type != typeTalentAuthorization {
+			return notFound("id: talent authorization %s does not exist", d.ID)
+		}
+		return nil
 	}
-	d, err := r.RevokeDesignation(ctx, in)
+	d, err := r.changeStatus(ctx, in, t)
 	if err != nil {
 		return TalentAuthorization{}, err
 	}
@@ -349,7 +355,7 @@ func (r *Registry) RecognizeTalent(ctx context.Context, in Recognition) (Designa
 	}
 	var out Designation
 	err = r.inTx(ctx, func(tx *ent.Tx) error {
-		auth, err := loadAuthorization(ctx, tx.Client(), "authorization_id", in.AuthorizationID)
+		auth, err := r.loadAuthorization(ctx, tx.Client(), p, "authorization_id", in.AuthorizationID)
 		if err != nil {
 			return err
 		}
@@ -423,14 +429,13 @@ func takePlace(ctx context.Context, tx *ent.Tx, authorizationID, level string) e
 // WithdrawRecognition revokes a recognition made under a talent
 // authorization and returns its place to the quota.
 func (r *Registry) WithdrawRecognition(ctx context.Context, in StatusUpdate) (Designation, error) {
-	if in.ID != "" {
-		d, err := loadDesignation(ctx, r.db, in.ID)
-		if err != nil {
-			return Designation{}, err
-		}
+	t := revocation
+	t.action = authz.ActWithdraw
+	t.appliesTo = func(d *ent.Designation) error {
 		if d.AuthorizationID == nil {
-			return Designation{}, failedPrecondition("designation %s was not made under a talent authorization; use RevokeDesignation", in.ID)
+			return failedPrecondition("designation %s was not made under a talent authorization; use RevokeDesignation", d.ID)
 		}
+		return nil
 	}
-	return r.changeStatus(ctx, authz.ActWithdraw, in, true, StatusRevoked, StatusActive, StatusSuspended, StatusExpired)
+	return r.changeStatus(ctx, in, t)
 }
