@@ -40,6 +40,7 @@ const (
 	ActRecognize    = "recognize"
 	ActWithdraw     = "withdraw"
 	ActRecordAwards = "record-awards"
+	ActVerify       = "verify"
 )
 
 // LifecycleActions are the actions a granting bureau takes on designations
@@ -55,6 +56,11 @@ const (
 	ObjToken       = "token"
 	ObjCompetition = "competition"
 	ObjAward       = "award"
+	// ObjPark is a park's record; ObjTenancy its tenancies; ObjEligibility
+	// its benefit rules and eligibility answers.
+	ObjPark        = "park"
+	ObjTenancy     = "tenancy"
+	ObjEligibility = "eligibility"
 )
 
 // DesignationObject is the policy object for designations of type code.
@@ -82,7 +88,9 @@ func p(role, org, obj, act, scope string) Rule {
 // enterprises and talents; enterprise members and talent assessors read
 // what they own, and assessors of an authorized enterprise recognise and
 // withdraw talents within its authorization; economy-IT registers
-// competitions and records awards; auditors read everything;
+// competitions and records awards; a park's operators manage its tenancies
+// and benefit rules, and its operators and viewers read them and verify
+// tenants' eligibility; auditors read everything;
 // administrators manage tokens and read the policy.
 func DefaultPolicy(grants map[string][]string) []Rule {
 	var rules []Rule
@@ -96,9 +104,15 @@ func DefaultPolicy(grants map[string][]string) []Rule {
 		}
 	}
 	for _, role := range []string{RoleIssuer, RoleViewer} {
-		for _, obj := range []string{ObjEnterprise, ObjTalent, DesignationObject("*"), ObjPolicy, ObjCompetition, ObjAward} {
+		for _, obj := range []string{ObjEnterprise, ObjTalent, DesignationObject("*"), ObjPolicy, ObjCompetition, ObjAward, ObjPark, ObjTenancy, ObjEligibility} {
 			rules = append(rules, p(role, "bureau:*", obj, ActRead, ScopeAny))
 		}
+	}
+	for _, role := range []string{RoleOperator, RoleViewer} {
+		for _, obj := range []string{ObjPark, ObjTenancy, ObjEligibility} {
+			rules = append(rules, p(role, "park:*", obj, ActRead, ScopeOwn))
+		}
+		rules = append(rules, p(role, "park:*", ObjEligibility, ActVerify, ScopeOwn))
 	}
 	for _, role := range []string{RoleMember, RoleTalentAssessor} {
 		for _, obj := range []string{ObjEnterprise, ObjTalent, DesignationObject("*"), ObjAward} {
@@ -116,6 +130,8 @@ func DefaultPolicy(grants map[string][]string) []Rule {
 		p(RoleIssuer, BureauOrg("economy-it"), ObjCompetition, ActRegister, ScopeAny),
 		p(RoleIssuer, BureauOrg("economy-it"), ObjCompetition, ActRecordAwards, ScopeAny),
 		p(RoleAuditor, OrgAuditor, "*", ActRead, ScopeAny),
+		p(RoleOperator, "park:*", ObjTenancy, ActManage, ScopeOwn),
+		p(RoleOperator, "park:*", ObjEligibility, ActManage, ScopeOwn),
 		p(RoleAdmin, OrgAdmin, ObjToken, ActManage, ScopeAny),
 		p(RoleAdmin, OrgAdmin, ObjPolicy, ActRead, ScopeAny),
 	)

@@ -25,10 +25,14 @@ import (
 	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
+	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/park"
+	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
+	"github.com/hangzhou-ai/registry/ent/tenancy"
 
 	stdsql "database/sql"
 )
@@ -58,14 +62,22 @@ type Client struct {
 	Designation *DesignationClient
 	// DesignationType is the client for interacting with the DesignationType builders.
 	DesignationType *DesignationTypeClient
+	// EligibilityRule is the client for interacting with the EligibilityRule builders.
+	EligibilityRule *EligibilityRuleClient
 	// Enterprise is the client for interacting with the Enterprise builders.
 	Enterprise *EnterpriseClient
+	// Park is the client for interacting with the Park builders.
+	Park *ParkClient
+	// SigningKey is the client for interacting with the SigningKey builders.
+	SigningKey *SigningKeyClient
 	// StatusChange is the client for interacting with the StatusChange builders.
 	StatusChange *StatusChangeClient
 	// Talent is the client for interacting with the Talent builders.
 	Talent *TalentClient
 	// TalentAuthorization is the client for interacting with the TalentAuthorization builders.
 	TalentAuthorization *TalentAuthorizationClient
+	// Tenancy is the client for interacting with the Tenancy builders.
+	Tenancy *TenancyClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -87,10 +99,14 @@ func (c *Client) init() {
 	c.Competition = NewCompetitionClient(c.config)
 	c.Designation = NewDesignationClient(c.config)
 	c.DesignationType = NewDesignationTypeClient(c.config)
+	c.EligibilityRule = NewEligibilityRuleClient(c.config)
 	c.Enterprise = NewEnterpriseClient(c.config)
+	c.Park = NewParkClient(c.config)
+	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StatusChange = NewStatusChangeClient(c.config)
 	c.Talent = NewTalentClient(c.config)
 	c.TalentAuthorization = NewTalentAuthorizationClient(c.config)
+	c.Tenancy = NewTenancyClient(c.config)
 }
 
 type (
@@ -193,10 +209,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Competition:         NewCompetitionClient(cfg),
 		Designation:         NewDesignationClient(cfg),
 		DesignationType:     NewDesignationTypeClient(cfg),
+		EligibilityRule:     NewEligibilityRuleClient(cfg),
 		Enterprise:          NewEnterpriseClient(cfg),
+		Park:                NewParkClient(cfg),
+		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
 		Talent:              NewTalentClient(cfg),
 		TalentAuthorization: NewTalentAuthorizationClient(cfg),
+		Tenancy:             NewTenancyClient(cfg),
 	}, nil
 }
 
@@ -226,10 +246,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Competition:         NewCompetitionClient(cfg),
 		Designation:         NewDesignationClient(cfg),
 		DesignationType:     NewDesignationTypeClient(cfg),
+		EligibilityRule:     NewEligibilityRuleClient(cfg),
 		Enterprise:          NewEnterpriseClient(cfg),
+		Park:                NewParkClient(cfg),
+		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
 		Talent:              NewTalentClient(cfg),
 		TalentAuthorization: NewTalentAuthorizationClient(cfg),
+		Tenancy:             NewTenancyClient(cfg),
 	}, nil
 }
 
@@ -260,8 +284,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
-		c.CasbinRule, c.Competition, c.Designation, c.DesignationType, c.Enterprise,
-		c.StatusChange, c.Talent, c.TalentAuthorization,
+		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
+		c.EligibilityRule, c.Enterprise, c.Park, c.SigningKey, c.StatusChange,
+		c.Talent, c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Use(hooks...)
 	}
@@ -272,8 +297,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
-		c.CasbinRule, c.Competition, c.Designation, c.DesignationType, c.Enterprise,
-		c.StatusChange, c.Talent, c.TalentAuthorization,
+		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
+		c.EligibilityRule, c.Enterprise, c.Park, c.SigningKey, c.StatusChange,
+		c.Talent, c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -302,14 +328,22 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Designation.mutate(ctx, m)
 	case *DesignationTypeMutation:
 		return c.DesignationType.mutate(ctx, m)
+	case *EligibilityRuleMutation:
+		return c.EligibilityRule.mutate(ctx, m)
 	case *EnterpriseMutation:
 		return c.Enterprise.mutate(ctx, m)
+	case *ParkMutation:
+		return c.Park.mutate(ctx, m)
+	case *SigningKeyMutation:
+		return c.SigningKey.mutate(ctx, m)
 	case *StatusChangeMutation:
 		return c.StatusChange.mutate(ctx, m)
 	case *TalentMutation:
 		return c.Talent.mutate(ctx, m)
 	case *TalentAuthorizationMutation:
 		return c.TalentAuthorization.mutate(ctx, m)
+	case *TenancyMutation:
+		return c.Tenancy.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1741,6 +1775,139 @@ func (c *DesignationTypeClient) mutate(ctx context.Context, m *DesignationTypeMu
 	}
 }
 
+// EligibilityRuleClient is a client for the EligibilityRule schema.
+type EligibilityRuleClient struct {
+	config
+}
+
+// NewEligibilityRuleClient returns a client for the EligibilityRule from the given config.
+func NewEligibilityRuleClient(c config) *EligibilityRuleClient {
+	return &EligibilityRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `eligibilityrule.Hooks(f(g(h())))`.
+func (c *EligibilityRuleClient) Use(hooks ...Hook) {
+	c.hooks.EligibilityRule = append(c.hooks.EligibilityRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `eligibilityrule.Intercept(f(g(h())))`.
+func (c *EligibilityRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EligibilityRule = append(c.inters.EligibilityRule, interceptors...)
+}
+
+// Create returns a builder for creating a EligibilityRule entity.
+func (c *EligibilityRuleClient) Create() *EligibilityRuleCreate {
+	mutation := newEligibilityRuleMutation(c.config, OpCreate)
+	return &EligibilityRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EligibilityRule entities.
+func (c *EligibilityRuleClient) CreateBulk(builders ...*EligibilityRuleCreate) *EligibilityRuleCreateBulk {
+	return &EligibilityRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EligibilityRuleClient) MapCreateBulk(slice any, setFunc func(*EligibilityRuleCreate, int)) *EligibilityRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EligibilityRuleCreateBulk{err: fmt.Errorf("calling to EligibilityRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EligibilityRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EligibilityRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EligibilityRule.
+func (c *EligibilityRuleClient) Update() *EligibilityRuleUpdate {
+	mutation := newEligibilityRuleMutation(c.config, OpUpdate)
+	return &EligibilityRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EligibilityRuleClient) UpdateOne(_m *EligibilityRule) *EligibilityRuleUpdateOne {
+	mutation := newEligibilityRuleMutation(c.config, OpUpdateOne, withEligibilityRule(_m))
+	return &EligibilityRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EligibilityRuleClient) UpdateOneID(id int) *EligibilityRuleUpdateOne {
+	mutation := newEligibilityRuleMutation(c.config, OpUpdateOne, withEligibilityRuleID(id))
+	return &EligibilityRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EligibilityRule.
+func (c *EligibilityRuleClient) Delete() *EligibilityRuleDelete {
+	mutation := newEligibilityRuleMutation(c.config, OpDelete)
+	return &EligibilityRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EligibilityRuleClient) DeleteOne(_m *EligibilityRule) *EligibilityRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EligibilityRuleClient) DeleteOneID(id int) *EligibilityRuleDeleteOne {
+	builder := c.Delete().Where(eligibilityrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EligibilityRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for EligibilityRule.
+func (c *EligibilityRuleClient) Query() *EligibilityRuleQuery {
+	return &EligibilityRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEligibilityRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EligibilityRule entity by its id.
+func (c *EligibilityRuleClient) Get(ctx context.Context, id int) (*EligibilityRule, error) {
+	return c.Query().Where(eligibilityrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EligibilityRuleClient) GetX(ctx context.Context, id int) *EligibilityRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EligibilityRuleClient) Hooks() []Hook {
+	return c.hooks.EligibilityRule
+}
+
+// Interceptors returns the client interceptors.
+func (c *EligibilityRuleClient) Interceptors() []Interceptor {
+	return c.inters.EligibilityRule
+}
+
+func (c *EligibilityRuleClient) mutate(ctx context.Context, m *EligibilityRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EligibilityRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EligibilityRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EligibilityRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EligibilityRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EligibilityRule mutation op: %q", m.Op())
+	}
+}
+
 // EnterpriseClient is a client for the Enterprise schema.
 type EnterpriseClient struct {
 	config
@@ -1903,6 +2070,272 @@ func (c *EnterpriseClient) mutate(ctx context.Context, m *EnterpriseMutation) (V
 		return (&EnterpriseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Enterprise mutation op: %q", m.Op())
+	}
+}
+
+// ParkClient is a client for the Park schema.
+type ParkClient struct {
+	config
+}
+
+// NewParkClient returns a client for the Park from the given config.
+func NewParkClient(c config) *ParkClient {
+	return &ParkClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `park.Hooks(f(g(h())))`.
+func (c *ParkClient) Use(hooks ...Hook) {
+	c.hooks.Park = append(c.hooks.Park, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `park.Intercept(f(g(h())))`.
+func (c *ParkClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Park = append(c.inters.Park, interceptors...)
+}
+
+// Create returns a builder for creating a Park entity.
+func (c *ParkClient) Create() *ParkCreate {
+	mutation := newParkMutation(c.config, OpCreate)
+	return &ParkCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Park entities.
+func (c *ParkClient) CreateBulk(builders ...*ParkCreate) *ParkCreateBulk {
+	return &ParkCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ParkClient) MapCreateBulk(slice any, setFunc func(*ParkCreate, int)) *ParkCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ParkCreateBulk{err: fmt.Errorf("calling to ParkClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ParkCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ParkCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Park.
+func (c *ParkClient) Update() *ParkUpdate {
+	mutation := newParkMutation(c.config, OpUpdate)
+	return &ParkUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ParkClient) UpdateOne(_m *Park) *ParkUpdateOne {
+	mutation := newParkMutation(c.config, OpUpdateOne, withPark(_m))
+	return &ParkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ParkClient) UpdateOneID(id string) *ParkUpdateOne {
+	mutation := newParkMutation(c.config, OpUpdateOne, withParkID(id))
+	return &ParkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Park.
+func (c *ParkClient) Delete() *ParkDelete {
+	mutation := newParkMutation(c.config, OpDelete)
+	return &ParkDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ParkClient) DeleteOne(_m *Park) *ParkDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ParkClient) DeleteOneID(id string) *ParkDeleteOne {
+	builder := c.Delete().Where(park.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ParkDeleteOne{builder}
+}
+
+// Query returns a query builder for Park.
+func (c *ParkClient) Query() *ParkQuery {
+	return &ParkQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePark},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Park entity by its id.
+func (c *ParkClient) Get(ctx context.Context, id string) (*Park, error) {
+	return c.Query().Where(park.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ParkClient) GetX(ctx context.Context, id string) *Park {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ParkClient) Hooks() []Hook {
+	return c.hooks.Park
+}
+
+// Interceptors returns the client interceptors.
+func (c *ParkClient) Interceptors() []Interceptor {
+	return c.inters.Park
+}
+
+func (c *ParkClient) mutate(ctx context.Context, m *ParkMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ParkCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ParkUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ParkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ParkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Park mutation op: %q", m.Op())
+	}
+}
+
+// SigningKeyClient is a client for the SigningKey schema.
+type SigningKeyClient struct {
+	config
+}
+
+// NewSigningKeyClient returns a client for the SigningKey from the given config.
+func NewSigningKeyClient(c config) *SigningKeyClient {
+	return &SigningKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `signingkey.Hooks(f(g(h())))`.
+func (c *SigningKeyClient) Use(hooks ...Hook) {
+	c.hooks.SigningKey = append(c.hooks.SigningKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `signingkey.Intercept(f(g(h())))`.
+func (c *SigningKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SigningKey = append(c.inters.SigningKey, interceptors...)
+}
+
+// Create returns a builder for creating a SigningKey entity.
+func (c *SigningKeyClient) Create() *SigningKeyCreate {
+	mutation := newSigningKeyMutation(c.config, OpCreate)
+	return &SigningKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SigningKey entities.
+func (c *SigningKeyClient) CreateBulk(builders ...*SigningKeyCreate) *SigningKeyCreateBulk {
+	return &SigningKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SigningKeyClient) MapCreateBulk(slice any, setFunc func(*SigningKeyCreate, int)) *SigningKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SigningKeyCreateBulk{err: fmt.Errorf("calling to SigningKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SigningKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SigningKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SigningKey.
+func (c *SigningKeyClient) Update() *SigningKeyUpdate {
+	mutation := newSigningKeyMutation(c.config, OpUpdate)
+	return &SigningKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SigningKeyClient) UpdateOne(_m *SigningKey) *SigningKeyUpdateOne {
+	mutation := newSigningKeyMutation(c.config, OpUpdateOne, withSigningKey(_m))
+	return &SigningKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SigningKeyClient) UpdateOneID(id string) *SigningKeyUpdateOne {
+	mutation := newSigningKeyMutation(c.config, OpUpdateOne, withSigningKeyID(id))
+	return &SigningKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SigningKey.
+func (c *SigningKeyClient) Delete() *SigningKeyDelete {
+	mutation := newSigningKeyMutation(c.config, OpDelete)
+	return &SigningKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SigningKeyClient) DeleteOne(_m *SigningKey) *SigningKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SigningKeyClient) DeleteOneID(id string) *SigningKeyDeleteOne {
+	builder := c.Delete().Where(signingkey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SigningKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for SigningKey.
+func (c *SigningKeyClient) Query() *SigningKeyQuery {
+	return &SigningKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSigningKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SigningKey entity by its id.
+func (c *SigningKeyClient) Get(ctx context.Context, id string) (*SigningKey, error) {
+	return c.Query().Where(signingkey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SigningKeyClient) GetX(ctx context.Context, id string) *SigningKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SigningKeyClient) Hooks() []Hook {
+	return c.hooks.SigningKey
+}
+
+// Interceptors returns the client interceptors.
+func (c *SigningKeyClient) Interceptors() []Interceptor {
+	return c.inters.SigningKey
+}
+
+func (c *SigningKeyClient) mutate(ctx context.Context, m *SigningKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SigningKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SigningKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SigningKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SigningKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SigningKey mutation op: %q", m.Op())
 	}
 }
 
@@ -2369,17 +2802,151 @@ func (c *TalentAuthorizationClient) mutate(ctx context.Context, m *TalentAuthori
 	}
 }
 
+// TenancyClient is a client for the Tenancy schema.
+type TenancyClient struct {
+	config
+}
+
+// NewTenancyClient returns a client for the Tenancy from the given config.
+func NewTenancyClient(c config) *TenancyClient {
+	return &TenancyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tenancy.Hooks(f(g(h())))`.
+func (c *TenancyClient) Use(hooks ...Hook) {
+	c.hooks.Tenancy = append(c.hooks.Tenancy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tenancy.Intercept(f(g(h())))`.
+func (c *TenancyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Tenancy = append(c.inters.Tenancy, interceptors...)
+}
+
+// Create returns a builder for creating a Tenancy entity.
+func (c *TenancyClient) Create() *TenancyCreate {
+	mutation := newTenancyMutation(c.config, OpCreate)
+	return &TenancyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Tenancy entities.
+func (c *TenancyClient) CreateBulk(builders ...*TenancyCreate) *TenancyCreateBulk {
+	return &TenancyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TenancyClient) MapCreateBulk(slice any, setFunc func(*TenancyCreate, int)) *TenancyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TenancyCreateBulk{err: fmt.Errorf("calling to TenancyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TenancyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TenancyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Tenancy.
+func (c *TenancyClient) Update() *TenancyUpdate {
+	mutation := newTenancyMutation(c.config, OpUpdate)
+	return &TenancyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TenancyClient) UpdateOne(_m *Tenancy) *TenancyUpdateOne {
+	mutation := newTenancyMutation(c.config, OpUpdateOne, withTenancy(_m))
+	return &TenancyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TenancyClient) UpdateOneID(id string) *TenancyUpdateOne {
+	mutation := newTenancyMutation(c.config, OpUpdateOne, withTenancyID(id))
+	return &TenancyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Tenancy.
+func (c *TenancyClient) Delete() *TenancyDelete {
+	mutation := newTenancyMutation(c.config, OpDelete)
+	return &TenancyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TenancyClient) DeleteOne(_m *Tenancy) *TenancyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TenancyClient) DeleteOneID(id string) *TenancyDeleteOne {
+	builder := c.Delete().Where(tenancy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TenancyDeleteOne{builder}
+}
+
+// Query returns a query builder for Tenancy.
+func (c *TenancyClient) Query() *TenancyQuery {
+	return &TenancyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTenancy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Tenancy entity by its id.
+func (c *TenancyClient) Get(ctx context.Context, id string) (*Tenancy, error) {
+	return c.Query().Where(tenancy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TenancyClient) GetX(ctx context.Context, id string) *Tenancy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TenancyClient) Hooks() []Hook {
+	return c.hooks.Tenancy
+}
+
+// Interceptors returns the client interceptors.
+func (c *TenancyClient) Interceptors() []Interceptor {
+	return c.inters.Tenancy
+}
+
+func (c *TenancyClient) mutate(ctx context.Context, m *TenancyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TenancyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TenancyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TenancyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TenancyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Tenancy mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, Designation, DesignationType, Enterprise, StatusChange, Talent,
-		TalentAuthorization []ent.Hook
+		Competition, Designation, DesignationType, EligibilityRule, Enterprise, Park,
+		SigningKey, StatusChange, Talent, TalentAuthorization, Tenancy []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, Designation, DesignationType, Enterprise, StatusChange, Talent,
-		TalentAuthorization []ent.Interceptor
+		Competition, Designation, DesignationType, EligibilityRule, Enterprise, Park,
+		SigningKey, StatusChange, Talent, TalentAuthorization,
+		Tenancy []ent.Interceptor
 	}
 )
 

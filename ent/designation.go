@@ -25,6 +25,8 @@ type Designation struct {
 	EnterpriseID *int `json:"enterprise_id,omitempty"`
 	// TalentID holds the value of the "talent_id" field.
 	TalentID *string `json:"talent_id,omitempty"`
+	// ParkCode holds the value of the "park_code" field.
+	ParkCode *string `json:"park_code,omitempty"`
 	// Level holds the value of the "level" field.
 	Level string `json:"level,omitempty"`
 	// Status holds the value of the "status" field.
@@ -114,7 +116,7 @@ func (*Designation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case designation.FieldEnterpriseID, designation.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case designation.FieldID, designation.FieldType, designation.FieldTalentID, designation.FieldLevel, designation.FieldStatus, designation.FieldValidFrom, designation.FieldValidUntil, designation.FieldGrantedByBureau, designation.FieldGrantedBySubject, designation.FieldGrantedByOrg, designation.FieldAuthorizationID, designation.FieldAwardID, designation.FieldDocumentNumber, designation.FieldNote, designation.FieldSeedClause, designation.FieldStatusReason:
+		case designation.FieldID, designation.FieldType, designation.FieldTalentID, designation.FieldParkCode, designation.FieldLevel, designation.FieldStatus, designation.FieldValidFrom, designation.FieldValidUntil, designation.FieldGrantedByBureau, designation.FieldGrantedBySubject, designation.FieldGrantedByOrg, designation.FieldAuthorizationID, designation.FieldAwardID, designation.FieldDocumentNumber, designation.FieldNote, designation.FieldSeedClause, designation.FieldStatusReason:
 			values[i] = new(sql.NullString)
 		case designation.FieldCreatedAt, designation.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -158,6 +160,13 @@ func (_m *Designation) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.TalentID = new(string)
 				*_m.TalentID = value.String
+			}
+		case designation.FieldParkCode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field park_code", values[i])
+			} else if value.Valid {
+				_m.ParkCode = new(string)
+				*_m.ParkCode = value.String
 			}
 		case designation.FieldLevel:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -318,6 +327,11 @@ func (_m *Designation) String() string {
 	builder.WriteString(", ")
 	if v := _m.TalentID; v != nil {
 		builder.WriteString("talent_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ParkCode; v != nil {
+		builder.WriteString("park_code=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")

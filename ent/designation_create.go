@@ -60,6 +60,20 @@ func (_c *DesignationCreate) SetNillableTalentID(v *string) *DesignationCreate {
 	return _c
 }
 
+// SetParkCode sets the "park_code" field.
+func (_c *DesignationCreate) SetParkCode(v string) *DesignationCreate {
+	_c.mutation.SetParkCode(v)
+	return _c
+}
+
+// SetNillableParkCode sets the "park_code" field if the given value is not nil.
+func (_c *DesignationCreate) SetNillableParkCode(v *string) *DesignationCreate {
+	if v != nil {
+		_c.SetParkCode(*v)
+	}
+	return _c
+}
+
 // SetLevel sets the "level" field.
 func (_c *DesignationCreate) SetLevel(v string) *DesignationCreate {
 	_c.mutation.SetLevel(v)
@@ -392,6 +406,10 @@ func (_c *DesignationCreate) createSpec() (*Designation, *sqlgraph.CreateSpec) {
 		_spec.SetField(designation.FieldType, field.TypeString, value)
 		_node.Type = value
 	}
+	if value, ok := _c.mutation.ParkCode(); ok {
+		_spec.SetField(designation.FieldParkCode, field.TypeString, value)
+		_node.ParkCode = &value
+	}
 	if value, ok := _c.mutation.Level(); ok {
 		_spec.SetField(designation.FieldLevel, field.TypeString, value)
 		_node.Level = value
@@ -709,6 +727,9 @@ func (u *DesignationUpsertOne) UpdateNewValues() *DesignationUpsertOne {
 		}
 		if _, exists := u.create.mutation.TalentID(); exists {
 			s.SetIgnore(designation.FieldTalentID)
+		}
+		if _, exists := u.create.mutation.ParkCode(); exists {
+			s.SetIgnore(designation.FieldParkCode)
 		}
 		if _, exists := u.create.mutation.GrantedByBureau(); exists {
 			s.SetIgnore(designation.FieldGrantedByBureau)
@@ -1097,6 +1118,9 @@ func (u *DesignationUpsertBulk) UpdateNewValues() *DesignationUpsertBulk {
 			}
 			if _, exists := b.mutation.TalentID(); exists {
 				s.SetIgnore(designation.FieldTalentID)
+			}
+			if _, exists := b.mutation.ParkCode(); exists {
+				s.SetIgnore(designation.FieldParkCode)
 			}
 			if _, exists := b.mutation.GrantedByBureau(); exists {
 				s.SetIgnore(designation.FieldGrantedByBureau)

@@ -260,6 +260,9 @@ func (_u *DesignationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			}
 		}
 	}
+	if _u.mutation.ParkCodeCleared() {
+		_spec.ClearField(designation.FieldParkCode, field.TypeString)
+	}
 	if value, ok := _u.mutation.Level(); ok {
 		_spec.SetField(designation.FieldLevel, field.TypeString, value)
 	}
@@ -625,6 +628,9 @@ func (_u *DesignationUpdateOne) sqlSave(ctx context.Context) (_node *Designation
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.ParkCodeCleared() {
+		_spec.ClearField(designation.FieldParkCode, field.TypeString)
 	}
 	if value, ok := _u.mutation.Level(); ok {
 		_spec.SetField(designation.FieldLevel, field.TypeString, value)

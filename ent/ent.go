@@ -22,10 +22,14 @@ import (
 	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
+	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/park"
+	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
+	"github.com/hangzhou-ai/registry/ent/tenancy"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -96,10 +100,14 @@ func checkColumn(t, c string) error {
 			competition.Table:         competition.ValidColumn,
 			designation.Table:         designation.ValidColumn,
 			designationtype.Table:     designationtype.ValidColumn,
+			eligibilityrule.Table:     eligibilityrule.ValidColumn,
 			enterprise.Table:          enterprise.ValidColumn,
+			park.Table:                park.ValidColumn,
+			signingkey.Table:          signingkey.ValidColumn,
 			statuschange.Table:        statuschange.ValidColumn,
 			talent.Table:              talent.ValidColumn,
 			talentauthorization.Table: talentauthorization.ValidColumn,
+			tenancy.Table:             tenancy.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

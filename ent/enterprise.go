@@ -23,6 +23,8 @@ type Enterprise struct {
 	Name string `json:"name,omitempty"`
 	// District holds the value of the "district" field.
 	District string `json:"district,omitempty"`
+	// RegisteredOn holds the value of the "registered_on" field.
+	RegisteredOn string `json:"registered_on,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -67,7 +69,7 @@ func (*Enterprise) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case enterprise.FieldID:
 			values[i] = new(sql.NullInt64)
-		case enterprise.FieldCreditCode, enterprise.FieldName, enterprise.FieldDistrict:
+		case enterprise.FieldCreditCode, enterprise.FieldName, enterprise.FieldDistrict, enterprise.FieldRegisteredOn:
 			values[i] = new(sql.NullString)
 		case enterprise.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -109,6 +111,12 @@ func (_m *Enterprise) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field district", values[i])
 			} else if value.Valid {
 				_m.District = value.String
+			}
+		case enterprise.FieldRegisteredOn:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field registered_on", values[i])
+			} else if value.Valid {
+				_m.RegisteredOn = value.String
 			}
 		case enterprise.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -170,6 +178,9 @@ func (_m *Enterprise) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("district=")
 	builder.WriteString(_m.District)
+	builder.WriteString(", ")
+	builder.WriteString("registered_on=")
+	builder.WriteString(_m.RegisteredOn)
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

@@ -50,6 +50,20 @@ func (_c *EnterpriseCreate) SetNillableDistrict(v *string) *EnterpriseCreate {
 	return _c
 }
 
+// SetRegisteredOn sets the "registered_on" field.
+func (_c *EnterpriseCreate) SetRegisteredOn(v string) *EnterpriseCreate {
+	_c.mutation.SetRegisteredOn(v)
+	return _c
+}
+
+// SetNillableRegisteredOn sets the "registered_on" field if the given value is not nil.
+func (_c *EnterpriseCreate) SetNillableRegisteredOn(v *string) *EnterpriseCreate {
+	if v != nil {
+		_c.SetRegisteredOn(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *EnterpriseCreate) SetCreatedAt(v time.Time) *EnterpriseCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -125,6 +139,10 @@ func (_c *EnterpriseCreate) defaults() {
 		v := enterprise.DefaultDistrict
 		_c.mutation.SetDistrict(v)
 	}
+	if _, ok := _c.mutation.RegisteredOn(); !ok {
+		v := enterprise.DefaultRegisteredOn
+		_c.mutation.SetRegisteredOn(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -147,6 +165,9 @@ func (_c *EnterpriseCreate) check() error {
 	}
 	if _, ok := _c.mutation.District(); !ok {
 		return &ValidationError{Name: "district", err: errors.New(`ent: missing required field "Enterprise.district"`)}
+	}
+	if _, ok := _c.mutation.RegisteredOn(); !ok {
+		return &ValidationError{Name: "registered_on", err: errors.New(`ent: missing required field "Enterprise.registered_on"`)}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Enterprise.created_at"`)}
@@ -189,6 +210,10 @@ func (_c *EnterpriseCreate) createSpec() (*Enterprise, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.District(); ok {
 		_spec.SetField(enterprise.FieldDistrict, field.TypeString, value)
 		_node.District = value
+	}
+	if value, ok := _c.mutation.RegisteredOn(); ok {
+		_spec.SetField(enterprise.FieldRegisteredOn, field.TypeString, value)
+		_node.RegisteredOn = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(enterprise.FieldCreatedAt, field.TypeTime, value)
@@ -302,6 +327,18 @@ func (u *EnterpriseUpsert) UpdateDistrict() *EnterpriseUpsert {
 	return u
 }
 
+// SetRegisteredOn sets the "registered_on" field.
+func (u *EnterpriseUpsert) SetRegisteredOn(v string) *EnterpriseUpsert {
+	u.Set(enterprise.FieldRegisteredOn, v)
+	return u
+}
+
+// UpdateRegisteredOn sets the "registered_on" field to the value that was provided on create.
+func (u *EnterpriseUpsert) UpdateRegisteredOn() *EnterpriseUpsert {
+	u.SetExcluded(enterprise.FieldRegisteredOn)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -375,6 +412,20 @@ func (u *EnterpriseUpsertOne) SetDistrict(v string) *EnterpriseUpsertOne {
 func (u *EnterpriseUpsertOne) UpdateDistrict() *EnterpriseUpsertOne {
 	return u.Update(func(s *EnterpriseUpsert) {
 		s.UpdateDistrict()
+	})
+}
+
+// SetRegisteredOn sets the "registered_on" field.
+func (u *EnterpriseUpsertOne) SetRegisteredOn(v string) *EnterpriseUpsertOne {
+	return u.Update(func(s *EnterpriseUpsert) {
+		s.SetRegisteredOn(v)
+	})
+}
+
+// UpdateRegisteredOn sets the "registered_on" field to the value that was provided on create.
+func (u *EnterpriseUpsertOne) UpdateRegisteredOn() *EnterpriseUpsertOne {
+	return u.Update(func(s *EnterpriseUpsert) {
+		s.UpdateRegisteredOn()
 	})
 }
 
@@ -617,6 +668,20 @@ func (u *EnterpriseUpsertBulk) SetDistrict(v string) *EnterpriseUpsertBulk {
 func (u *EnterpriseUpsertBulk) UpdateDistrict() *EnterpriseUpsertBulk {
 	return u.Update(func(s *EnterpriseUpsert) {
 		s.UpdateDistrict()
+	})
+}
+
+// SetRegisteredOn sets the "registered_on" field.
+func (u *EnterpriseUpsertBulk) SetRegisteredOn(v string) *EnterpriseUpsertBulk {
+	return u.Update(func(s *EnterpriseUpsert) {
+		s.SetRegisteredOn(v)
+	})
+}
+
+// UpdateRegisteredOn sets the "registered_on" field to the value that was provided on create.
+func (u *EnterpriseUpsertBulk) UpdateRegisteredOn() *EnterpriseUpsertBulk {
+	return u.Update(func(s *EnterpriseUpsert) {
+		s.UpdateRegisteredOn()
 	})
 }
 

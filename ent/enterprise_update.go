@@ -58,6 +58,20 @@ func (_u *EnterpriseUpdate) SetNillableDistrict(v *string) *EnterpriseUpdate {
 	return _u
 }
 
+// SetRegisteredOn sets the "registered_on" field.
+func (_u *EnterpriseUpdate) SetRegisteredOn(v string) *EnterpriseUpdate {
+	_u.mutation.SetRegisteredOn(v)
+	return _u
+}
+
+// SetNillableRegisteredOn sets the "registered_on" field if the given value is not nil.
+func (_u *EnterpriseUpdate) SetNillableRegisteredOn(v *string) *EnterpriseUpdate {
+	if v != nil {
+		_u.SetRegisteredOn(*v)
+	}
+	return _u
+}
+
 // AddEmployeeIDs adds the "employees" edge to the Talent entity by IDs.
 func (_u *EnterpriseUpdate) AddEmployeeIDs(ids ...string) *EnterpriseUpdate {
 	_u.mutation.AddEmployeeIDs(ids...)
@@ -196,6 +210,9 @@ func (_u *EnterpriseUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if value, ok := _u.mutation.District(); ok {
 		_spec.SetField(enterprise.FieldDistrict, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.RegisteredOn(); ok {
+		_spec.SetField(enterprise.FieldRegisteredOn, field.TypeString, value)
+	}
 	if _u.mutation.EmployeesCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -332,6 +349,20 @@ func (_u *EnterpriseUpdateOne) SetDistrict(v string) *EnterpriseUpdateOne {
 func (_u *EnterpriseUpdateOne) SetNillableDistrict(v *string) *EnterpriseUpdateOne {
 	if v != nil {
 		_u.SetDistrict(*v)
+	}
+	return _u
+}
+
+// SetRegisteredOn sets the "registered_on" field.
+func (_u *EnterpriseUpdateOne) SetRegisteredOn(v string) *EnterpriseUpdateOne {
+	_u.mutation.SetRegisteredOn(v)
+	return _u
+}
+
+// SetNillableRegisteredOn sets the "registered_on" field if the given value is not nil.
+func (_u *EnterpriseUpdateOne) SetNillableRegisteredOn(v *string) *EnterpriseUpdateOne {
+	if v != nil {
+		_u.SetRegisteredOn(*v)
 	}
 	return _u
 }
@@ -503,6 +534,9 @@ func (_u *EnterpriseUpdateOne) sqlSave(ctx context.Context) (_node *Enterprise, 
 	}
 	if value, ok := _u.mutation.District(); ok {
 		_spec.SetField(enterprise.FieldDistrict, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RegisteredOn(); ok {
+		_spec.SetField(enterprise.FieldRegisteredOn, field.TypeString, value)
 	}
 	if _u.mutation.EmployeesCleared() {
 		edge := &sqlgraph.EdgeSpec{

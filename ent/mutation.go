@@ -21,12 +21,16 @@ import (
 	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
+	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/ent/schema"
+	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
+	"github.com/hangzhou-ai/registry/ent/tenancy"
 )
 
 const (
@@ -48,10 +52,14 @@ const (
 	TypeCompetition         = "Competition"
 	TypeDesignation         = "Designation"
 	TypeDesignationType     = "DesignationType"
+	TypeEligibilityRule     = "EligibilityRule"
 	TypeEnterprise          = "Enterprise"
+	TypePark                = "Park"
+	TypeSigningKey          = "SigningKey"
 	TypeStatusChange        = "StatusChange"
 	TypeTalent              = "Talent"
 	TypeTalentAuthorization = "TalentAuthorization"
+	TypeTenancy             = "Tenancy"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -5142,6 +5150,7 @@ type DesignationMutation struct {
 	typ                   string
 	id                    *string
 	_type                 *string
+	park_code             *string
 	level                 *string
 	status                *string
 	valid_from            *string
@@ -5408,6 +5417,55 @@ func (m *DesignationMutation) TalentIDCleared() bool {
 func (m *DesignationMutation) ResetTalentID() {
 	m.talent = nil
 	delete(m.clearedFields, designation.FieldTalentID)
+}
+
+// SetParkCode sets the "park_code" field.
+func (m *DesignationMutation) SetParkCode(s string) {
+	m.park_code = &s
+}
+
+// ParkCode returns the value of the "park_code" field in the mutation.
+func (m *DesignationMutation) ParkCode() (r string, exists bool) {
+	v := m.park_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParkCode returns the old "park_code" field's value of the Designation entity.
+// If the Designation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DesignationMutation) OldParkCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParkCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParkCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParkCode: %w", err)
+	}
+	return oldValue.ParkCode, nil
+}
+
+// ClearParkCode clears the value of the "park_code" field.
+func (m *DesignationMutation) ClearParkCode() {
+	m.park_code = nil
+	m.clearedFields[designation.FieldParkCode] = struct{}{}
+}
+
+// ParkCodeCleared returns if the "park_code" field was cleared in this mutation.
+func (m *DesignationMutation) ParkCodeCleared() bool {
+	_, ok := m.clearedFields[designation.FieldParkCode]
+	return ok
+}
+
+// ResetParkCode resets all changes to the "park_code" field.
+func (m *DesignationMutation) ResetParkCode() {
+	m.park_code = nil
+	delete(m.clearedFields, designation.FieldParkCode)
 }
 
 // SetLevel sets the "level" field.
@@ -6174,7 +6232,7 @@ func (m *DesignationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DesignationMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m._type != nil {
 		fields = append(fields, designation.FieldType)
 	}
@@ -6183,6 +6241,9 @@ func (m *DesignationMutation) Fields() []string {
 	}
 	if m.talent != nil {
 		fields = append(fields, designation.FieldTalentID)
+	}
+	if m.park_code != nil {
+		fields = append(fields, designation.FieldParkCode)
 	}
 	if m.level != nil {
 		fields = append(fields, designation.FieldLevel)
@@ -6246,6 +6307,8 @@ func (m *DesignationMutation) Field(name string) (ent.Value, bool) {
 		return m.EnterpriseID()
 	case designation.FieldTalentID:
 		return m.TalentID()
+	case designation.FieldParkCode:
+		return m.ParkCode()
 	case designation.FieldLevel:
 		return m.Level()
 	case designation.FieldStatus:
@@ -6293,6 +6356,8 @@ func (m *DesignationMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldEnterpriseID(ctx)
 	case designation.FieldTalentID:
 		return m.OldTalentID(ctx)
+	case designation.FieldParkCode:
+		return m.OldParkCode(ctx)
 	case designation.FieldLevel:
 		return m.OldLevel(ctx)
 	case designation.FieldStatus:
@@ -6354,6 +6419,13 @@ func (m *DesignationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTalentID(v)
+		return nil
+	case designation.FieldParkCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParkCode(v)
 		return nil
 	case designation.FieldLevel:
 		v, ok := value.(string)
@@ -6518,6 +6590,9 @@ func (m *DesignationMutation) ClearedFields() []string {
 	if m.FieldCleared(designation.FieldTalentID) {
 		fields = append(fields, designation.FieldTalentID)
 	}
+	if m.FieldCleared(designation.FieldParkCode) {
+		fields = append(fields, designation.FieldParkCode)
+	}
 	if m.FieldCleared(designation.FieldAuthorizationID) {
 		fields = append(fields, designation.FieldAuthorizationID)
 	}
@@ -6544,6 +6619,9 @@ func (m *DesignationMutation) ClearField(name string) error {
 	case designation.FieldTalentID:
 		m.ClearTalentID()
 		return nil
+	case designation.FieldParkCode:
+		m.ClearParkCode()
+		return nil
 	case designation.FieldAuthorizationID:
 		m.ClearAuthorizationID()
 		return nil
@@ -6566,6 +6644,9 @@ func (m *DesignationMutation) ResetField(name string) error {
 		return nil
 	case designation.FieldTalentID:
 		m.ResetTalentID()
+		return nil
+	case designation.FieldParkCode:
+		m.ResetParkCode()
 		return nil
 	case designation.FieldLevel:
 		m.ResetLevel()
@@ -7377,6 +7458,774 @@ func (m *DesignationTypeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown DesignationType edge %s", name)
 }
 
+// EligibilityRuleMutation represents an operation that mutates the EligibilityRule nodes in the graph.
+type EligibilityRuleMutation struct {
+	config
+	op                             Op
+	typ                            string
+	id                             *int
+	park_id                        *string
+	benefit                        *string
+	any_of_designation_types       *[]string
+	appendany_of_designation_types []string
+	min_tenancy_months             *int
+	addmin_tenancy_months          *int
+	max_enterprise_age_years       *int
+	addmax_enterprise_age_years    *int
+	version                        *int64
+	addversion                     *int64
+	updated_at                     *time.Time
+	clearedFields                  map[string]struct{}
+	done                           bool
+	oldValue                       func(context.Context) (*EligibilityRule, error)
+	predicates                     []predicate.EligibilityRule
+}
+
+var _ ent.Mutation = (*EligibilityRuleMutation)(nil)
+
+// eligibilityruleOption allows management of the mutation configuration using functional options.
+type eligibilityruleOption func(*EligibilityRuleMutation)
+
+// newEligibilityRuleMutation creates new mutation for the EligibilityRule entity.
+func newEligibilityRuleMutation(c config, op Op, opts ...eligibilityruleOption) *EligibilityRuleMutation {
+	m := &EligibilityRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEligibilityRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEligibilityRuleID sets the ID field of the mutation.
+func withEligibilityRuleID(id int) eligibilityruleOption {
+	return func(m *EligibilityRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EligibilityRule
+		)
+		m.oldValue = func(ctx context.Context) (*EligibilityRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EligibilityRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEligibilityRule sets the old EligibilityRule of the mutation.
+func withEligibilityRule(node *EligibilityRule) eligibilityruleOption {
+	return func(m *EligibilityRuleMutation) {
+		m.oldValue = func(context.Context) (*EligibilityRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EligibilityRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EligibilityRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EligibilityRuleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EligibilityRuleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EligibilityRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetParkID sets the "park_id" field.
+func (m *EligibilityRuleMutation) SetParkID(s string) {
+	m.park_id = &s
+}
+
+// ParkID returns the value of the "park_id" field in the mutation.
+func (m *EligibilityRuleMutation) ParkID() (r string, exists bool) {
+	v := m.park_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParkID returns the old "park_id" field's value of the EligibilityRule entity.
+// If the EligibilityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EligibilityRuleMutation) OldParkID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParkID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParkID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParkID: %w", err)
+	}
+	return oldValue.ParkID, nil
+}
+
+// ResetParkID resets all changes to the "park_id" field.
+func (m *EligibilityRuleMutation) ResetParkID() {
+	m.park_id = nil
+}
+
+// SetBenefit sets the "benefit" field.
+func (m *EligibilityRuleMutation) SetBenefit(s string) {
+	m.benefit = &s
+}
+
+// Benefit returns the value of the "benefit" field in the mutation.
+func (m *EligibilityRuleMutation) Benefit() (r string, exists bool) {
+	v := m.benefit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBenefit returns the old "benefit" field's value of the EligibilityRule entity.
+// If the EligibilityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EligibilityRuleMutation) OldBenefit(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBenefit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBenefit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBenefit: %w", err)
+	}
+	return oldValue.Benefit, nil
+}
+
+// ResetBenefit resets all changes to the "benefit" field.
+func (m *EligibilityRuleMutation) ResetBenefit() {
+	m.benefit = nil
+}
+
+// SetAnyOfDesignationTypes sets the "any_of_designation_types" field.
+func (m *EligibilityRuleMutation) SetAnyOfDesignationTypes(s []string) {
+	m.any_of_designation_types = &s
+	m.appendany_of_designation_types = nil
+}
+
+// AnyOfDesignationTypes returns the value of the "any_of_designation_types" field in the mutation.
+func (m *EligibilityRuleMutation) AnyOfDesignationTypes() (r []string, exists bool) {
+	v := m.any_of_designation_types
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnyOfDesignationTypes returns the old "any_of_designation_types" field's value of the EligibilityRule entity.
+// If the EligibilityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EligibilityRuleMutation) OldAnyOfDesignationTypes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnyOfDesignationTypes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnyOfDesignationTypes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnyOfDesignationTypes: %w", err)
+	}
+	return oldValue.AnyOfDesignationTypes, nil
+}
+
+// AppendAnyOfDesignationTypes adds s to the "any_of_designation_types" field.
+func (m *EligibilityRuleMutation) AppendAnyOfDesignationTypes(s []string) {
+	m.appendany_of_designation_types = append(m.appendany_of_designation_types, s...)
+}
+
+// AppendedAnyOfDesignationTypes returns the list of values that were appended to the "any_of_designation_types" field in this mutation.
+func (m *EligibilityRuleMutation) AppendedAnyOfDesignationTypes() ([]string, bool) {
+	if len(m.appendany_of_designation_types) == 0 {
+		return nil, false
+	}
+	return m.appendany_of_designation_types, true
+}
+
+// ResetAnyOfDesignationTypes resets all changes to the "any_of_designation_types" field.
+func (m *EligibilityRuleMutation) ResetAnyOfDesignationTypes() {
+	m.any_of_designation_types = nil
+	m.appendany_of_designation_types = nil
+}
+
+// SetMinTenancyMonths sets the "min_tenancy_months" field.
+func (m *EligibilityRuleMutation) SetMinTenancyMonths(i int) {
+	m.min_tenancy_months = &i
+	m.addmin_tenancy_months = nil
+}
+
+// MinTenancyMonths returns the value of the "min_tenancy_months" field in the mutation.
+func (m *EligibilityRuleMutation) MinTenancyMonths() (r int, exists bool) {
+	v := m.min_tenancy_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinTenancyMonths returns the old "min_tenancy_months" field's value of the EligibilityRule entity.
+// If the EligibilityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EligibilityRuleMutation) OldMinTenancyMonths(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinTenancyMonths is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinTenancyMonths requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinTenancyMonths: %w", err)
+	}
+	return oldValue.MinTenancyMonths, nil
+}
+
+// AddMinTenancyMonths adds i to the "min_tenancy_months" field.
+func (m *EligibilityRuleMutation) AddMinTenancyMonths(i int) {
+	if m.addmin_tenancy_months != nil {
+		*m.addmin_tenancy_months += i
+	} else {
+		m.addmin_tenancy_months = &i
+	}
+}
+
+// AddedMinTenancyMonths returns the value that was added to the "min_tenancy_months" field in this mutation.
+func (m *EligibilityRuleMutation) AddedMinTenancyMonths() (r int, exists bool) {
+	v := m.addmin_tenancy_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinTenancyMonths resets all changes to the "min_tenancy_months" field.
+func (m *EligibilityRuleMutation) ResetMinTenancyMonths() {
+	m.min_tenancy_months = nil
+	m.addmin_tenancy_months = nil
+}
+
+// SetMaxEnterpriseAgeYears sets the "max_enterprise_age_years" field.
+func (m *EligibilityRuleMutation) SetMaxEnterpriseAgeYears(i int) {
+	m.max_enterprise_age_years = &i
+	m.addmax_enterprise_age_years = nil
+}
+
+// MaxEnterpriseAgeYears returns the value of the "max_enterprise_age_years" field in the mutation.
+func (m *EligibilityRuleMutation) MaxEnterpriseAgeYears() (r int, exists bool) {
+	v := m.max_enterprise_age_years
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxEnterpriseAgeYears returns the old "max_enterprise_age_years" field's value of the EligibilityRule entity.
+// If the EligibilityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EligibilityRuleMutation) OldMaxEnterpriseAgeYears(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxEnterpriseAgeYears is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxEnterpriseAgeYears requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxEnterpriseAgeYears: %w", err)
+	}
+	return oldValue.MaxEnterpriseAgeYears, nil
+}
+
+// AddMaxEnterpriseAgeYears adds i to the "max_enterprise_age_years" field.
+func (m *EligibilityRuleMutation) AddMaxEnterpriseAgeYears(i int) {
+	if m.addmax_enterprise_age_years != nil {
+		*m.addmax_enterprise_age_years += i
+	} else {
+		m.addmax_enterprise_age_years = &i
+	}
+}
+
+// AddedMaxEnterpriseAgeYears returns the value that was added to the "max_enterprise_age_years" field in this mutation.
+func (m *EligibilityRuleMutation) AddedMaxEnterpriseAgeYears() (r int, exists bool) {
+	v := m.addmax_enterprise_age_years
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxEnterpriseAgeYears resets all changes to the "max_enterprise_age_years" field.
+func (m *EligibilityRuleMutation) ResetMaxEnterpriseAgeYears() {
+	m.max_enterprise_age_years = nil
+	m.addmax_enterprise_age_years = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *EligibilityRuleMutation) SetVersion(i int64) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *EligibilityRuleMutation) Version() (r int64, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the EligibilityRule entity.
+// If the EligibilityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EligibilityRuleMutation) OldVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *EligibilityRuleMutation) AddVersion(i int64) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *EligibilityRuleMutation) AddedVersion() (r int64, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *EligibilityRuleMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *EligibilityRuleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *EligibilityRuleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the EligibilityRule entity.
+// If the EligibilityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EligibilityRuleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *EligibilityRuleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the EligibilityRuleMutation builder.
+func (m *EligibilityRuleMutation) Where(ps ...predicate.EligibilityRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EligibilityRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EligibilityRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EligibilityRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EligibilityRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EligibilityRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EligibilityRule).
+func (m *EligibilityRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EligibilityRuleMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.park_id != nil {
+		fields = append(fields, eligibilityrule.FieldParkID)
+	}
+	if m.benefit != nil {
+		fields = append(fields, eligibilityrule.FieldBenefit)
+	}
+	if m.any_of_designation_types != nil {
+		fields = append(fields, eligibilityrule.FieldAnyOfDesignationTypes)
+	}
+	if m.min_tenancy_months != nil {
+		fields = append(fields, eligibilityrule.FieldMinTenancyMonths)
+	}
+	if m.max_enterprise_age_years != nil {
+		fields = append(fields, eligibilityrule.FieldMaxEnterpriseAgeYears)
+	}
+	if m.version != nil {
+		fields = append(fields, eligibilityrule.FieldVersion)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, eligibilityrule.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EligibilityRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case eligibilityrule.FieldParkID:
+		return m.ParkID()
+	case eligibilityrule.FieldBenefit:
+		return m.Benefit()
+	case eligibilityrule.FieldAnyOfDesignationTypes:
+		return m.AnyOfDesignationTypes()
+	case eligibilityrule.FieldMinTenancyMonths:
+		return m.MinTenancyMonths()
+	case eligibilityrule.FieldMaxEnterpriseAgeYears:
+		return m.MaxEnterpriseAgeYears()
+	case eligibilityrule.FieldVersion:
+		return m.Version()
+	case eligibilityrule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EligibilityRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case eligibilityrule.FieldParkID:
+		return m.OldParkID(ctx)
+	case eligibilityrule.FieldBenefit:
+		return m.OldBenefit(ctx)
+	case eligibilityrule.FieldAnyOfDesignationTypes:
+		return m.OldAnyOfDesignationTypes(ctx)
+	case eligibilityrule.FieldMinTenancyMonths:
+		return m.OldMinTenancyMonths(ctx)
+	case eligibilityrule.FieldMaxEnterpriseAgeYears:
+		return m.OldMaxEnterpriseAgeYears(ctx)
+	case eligibilityrule.FieldVersion:
+		return m.OldVersion(ctx)
+	case eligibilityrule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown EligibilityRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EligibilityRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case eligibilityrule.FieldParkID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParkID(v)
+		return nil
+	case eligibilityrule.FieldBenefit:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBenefit(v)
+		return nil
+	case eligibilityrule.FieldAnyOfDesignationTypes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnyOfDesignationTypes(v)
+		return nil
+	case eligibilityrule.FieldMinTenancyMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinTenancyMonths(v)
+		return nil
+	case eligibilityrule.FieldMaxEnterpriseAgeYears:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxEnterpriseAgeYears(v)
+		return nil
+	case eligibilityrule.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case eligibilityrule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EligibilityRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EligibilityRuleMutation) AddedFields() []string {
+	var fields []string
+	if m.addmin_tenancy_months != nil {
+		fields = append(fields, eligibilityrule.FieldMinTenancyMonths)
+	}
+	if m.addmax_enterprise_age_years != nil {
+		fields = append(fields, eligibilityrule.FieldMaxEnterpriseAgeYears)
+	}
+	if m.addversion != nil {
+		fields = append(fields, eligibilityrule.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EligibilityRuleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case eligibilityrule.FieldMinTenancyMonths:
+		return m.AddedMinTenancyMonths()
+	case eligibilityrule.FieldMaxEnterpriseAgeYears:
+		return m.AddedMaxEnterpriseAgeYears()
+	case eligibilityrule.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EligibilityRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case eligibilityrule.FieldMinTenancyMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinTenancyMonths(v)
+		return nil
+	case eligibilityrule.FieldMaxEnterpriseAgeYears:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxEnterpriseAgeYears(v)
+		return nil
+	case eligibilityrule.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EligibilityRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EligibilityRuleMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EligibilityRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EligibilityRuleMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown EligibilityRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EligibilityRuleMutation) ResetField(name string) error {
+	switch name {
+	case eligibilityrule.FieldParkID:
+		m.ResetParkID()
+		return nil
+	case eligibilityrule.FieldBenefit:
+		m.ResetBenefit()
+		return nil
+	case eligibilityrule.FieldAnyOfDesignationTypes:
+		m.ResetAnyOfDesignationTypes()
+		return nil
+	case eligibilityrule.FieldMinTenancyMonths:
+		m.ResetMinTenancyMonths()
+		return nil
+	case eligibilityrule.FieldMaxEnterpriseAgeYears:
+		m.ResetMaxEnterpriseAgeYears()
+		return nil
+	case eligibilityrule.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case eligibilityrule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EligibilityRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EligibilityRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EligibilityRuleMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EligibilityRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EligibilityRuleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EligibilityRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EligibilityRuleMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EligibilityRuleMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EligibilityRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EligibilityRuleMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EligibilityRule edge %s", name)
+}
+
 // EnterpriseMutation represents an operation that mutates the Enterprise nodes in the graph.
 type EnterpriseMutation struct {
 	config
@@ -7386,6 +8235,7 @@ type EnterpriseMutation struct {
 	credit_code         *string
 	name                *string
 	district            *string
+	registered_on       *string
 	created_at          *time.Time
 	clearedFields       map[string]struct{}
 	employees           map[string]struct{}
@@ -7605,6 +8455,42 @@ func (m *EnterpriseMutation) ResetDistrict() {
 	m.district = nil
 }
 
+// SetRegisteredOn sets the "registered_on" field.
+func (m *EnterpriseMutation) SetRegisteredOn(s string) {
+	m.registered_on = &s
+}
+
+// RegisteredOn returns the value of the "registered_on" field in the mutation.
+func (m *EnterpriseMutation) RegisteredOn() (r string, exists bool) {
+	v := m.registered_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegisteredOn returns the old "registered_on" field's value of the Enterprise entity.
+// If the Enterprise object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EnterpriseMutation) OldRegisteredOn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegisteredOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegisteredOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegisteredOn: %w", err)
+	}
+	return oldValue.RegisteredOn, nil
+}
+
+// ResetRegisteredOn resets all changes to the "registered_on" field.
+func (m *EnterpriseMutation) ResetRegisteredOn() {
+	m.registered_on = nil
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *EnterpriseMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -7783,7 +8669,7 @@ func (m *EnterpriseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EnterpriseMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.credit_code != nil {
 		fields = append(fields, enterprise.FieldCreditCode)
 	}
@@ -7792,6 +8678,9 @@ func (m *EnterpriseMutation) Fields() []string {
 	}
 	if m.district != nil {
 		fields = append(fields, enterprise.FieldDistrict)
+	}
+	if m.registered_on != nil {
+		fields = append(fields, enterprise.FieldRegisteredOn)
 	}
 	if m.created_at != nil {
 		fields = append(fields, enterprise.FieldCreatedAt)
@@ -7810,6 +8699,8 @@ func (m *EnterpriseMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case enterprise.FieldDistrict:
 		return m.District()
+	case enterprise.FieldRegisteredOn:
+		return m.RegisteredOn()
 	case enterprise.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -7827,6 +8718,8 @@ func (m *EnterpriseMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldName(ctx)
 	case enterprise.FieldDistrict:
 		return m.OldDistrict(ctx)
+	case enterprise.FieldRegisteredOn:
+		return m.OldRegisteredOn(ctx)
 	case enterprise.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -7858,6 +8751,13 @@ func (m *EnterpriseMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDistrict(v)
+		return nil
+	case enterprise.FieldRegisteredOn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegisteredOn(v)
 		return nil
 	case enterprise.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -7923,6 +8823,9 @@ func (m *EnterpriseMutation) ResetField(name string) error {
 		return nil
 	case enterprise.FieldDistrict:
 		m.ResetDistrict()
+		return nil
+	case enterprise.FieldRegisteredOn:
+		m.ResetRegisteredOn()
 		return nil
 	case enterprise.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -8039,6 +8942,1070 @@ func (m *EnterpriseMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Enterprise edge %s", name)
+}
+
+// ParkMutation represents an operation that mutates the Park nodes in the graph.
+type ParkMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *string
+	name           *string
+	district       *string
+	operator_org   *string
+	designation_id *string
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*Park, error)
+	predicates     []predicate.Park
+}
+
+var _ ent.Mutation = (*ParkMutation)(nil)
+
+// parkOption allows management of the mutation configuration using functional options.
+type parkOption func(*ParkMutation)
+
+// newParkMutation creates new mutation for the Park entity.
+func newParkMutation(c config, op Op, opts ...parkOption) *ParkMutation {
+	m := &ParkMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePark,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withParkID sets the ID field of the mutation.
+func withParkID(id string) parkOption {
+	return func(m *ParkMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Park
+		)
+		m.oldValue = func(ctx context.Context) (*Park, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Park.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPark sets the old Park of the mutation.
+func withPark(node *Park) parkOption {
+	return func(m *ParkMutation) {
+		m.oldValue = func(context.Context) (*Park, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ParkMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ParkMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Park entities.
+func (m *ParkMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ParkMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ParkMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Park.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *ParkMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ParkMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Park entity.
+// If the Park object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ParkMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ParkMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDistrict sets the "district" field.
+func (m *ParkMutation) SetDistrict(s string) {
+	m.district = &s
+}
+
+// District returns the value of the "district" field in the mutation.
+func (m *ParkMutation) District() (r string, exists bool) {
+	v := m.district
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDistrict returns the old "district" field's value of the Park entity.
+// If the Park object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ParkMutation) OldDistrict(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDistrict is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDistrict requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDistrict: %w", err)
+	}
+	return oldValue.District, nil
+}
+
+// ResetDistrict resets all changes to the "district" field.
+func (m *ParkMutation) ResetDistrict() {
+	m.district = nil
+}
+
+// SetOperatorOrg sets the "operator_org" field.
+func (m *ParkMutation) SetOperatorOrg(s string) {
+	m.operator_org = &s
+}
+
+// OperatorOrg returns the value of the "operator_org" field in the mutation.
+func (m *ParkMutation) OperatorOrg() (r string, exists bool) {
+	v := m.operator_org
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOperatorOrg returns the old "operator_org" field's value of the Park entity.
+// If the Park object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ParkMutation) OldOperatorOrg(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOperatorOrg is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOperatorOrg requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOperatorOrg: %w", err)
+	}
+	return oldValue.OperatorOrg, nil
+}
+
+// ResetOperatorOrg resets all changes to the "operator_org" field.
+func (m *ParkMutation) ResetOperatorOrg() {
+	m.operator_org = nil
+}
+
+// SetDesignationID sets the "designation_id" field.
+func (m *ParkMutation) SetDesignationID(s string) {
+	m.designation_id = &s
+}
+
+// DesignationID returns the value of the "designation_id" field in the mutation.
+func (m *ParkMutation) DesignationID() (r string, exists bool) {
+	v := m.designation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDesignationID returns the old "designation_id" field's value of the Park entity.
+// If the Park object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ParkMutation) OldDesignationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDesignationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDesignationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDesignationID: %w", err)
+	}
+	return oldValue.DesignationID, nil
+}
+
+// ResetDesignationID resets all changes to the "designation_id" field.
+func (m *ParkMutation) ResetDesignationID() {
+	m.designation_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ParkMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ParkMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Park entity.
+// If the Park object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ParkMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ParkMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the ParkMutation builder.
+func (m *ParkMutation) Where(ps ...predicate.Park) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ParkMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ParkMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Park, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ParkMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ParkMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Park).
+func (m *ParkMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ParkMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.name != nil {
+		fields = append(fields, park.FieldName)
+	}
+	if m.district != nil {
+		fields = append(fields, park.FieldDistrict)
+	}
+	if m.operator_org != nil {
+		fields = append(fields, park.FieldOperatorOrg)
+	}
+	if m.designation_id != nil {
+		fields = append(fields, park.FieldDesignationID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, park.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ParkMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case park.FieldName:
+		return m.Name()
+	case park.FieldDistrict:
+		return m.District()
+	case park.FieldOperatorOrg:
+		return m.OperatorOrg()
+	case park.FieldDesignationID:
+		return m.DesignationID()
+	case park.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ParkMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case park.FieldName:
+		return m.OldName(ctx)
+	case park.FieldDistrict:
+		return m.OldDistrict(ctx)
+	case park.FieldOperatorOrg:
+		return m.OldOperatorOrg(ctx)
+	case park.FieldDesignationID:
+		return m.OldDesignationID(ctx)
+	case park.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Park field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ParkMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case park.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case park.FieldDistrict:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDistrict(v)
+		return nil
+	case park.FieldOperatorOrg:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOperatorOrg(v)
+		return nil
+	case park.FieldDesignationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDesignationID(v)
+		return nil
+	case park.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Park field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ParkMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ParkMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ParkMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Park numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ParkMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ParkMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ParkMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Park nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ParkMutation) ResetField(name string) error {
+	switch name {
+	case park.FieldName:
+		m.ResetName()
+		return nil
+	case park.FieldDistrict:
+		m.ResetDistrict()
+		return nil
+	case park.FieldOperatorOrg:
+		m.ResetOperatorOrg()
+		return nil
+	case park.FieldDesignationID:
+		m.ResetDesignationID()
+		return nil
+	case park.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Park field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ParkMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ParkMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ParkMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ParkMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ParkMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ParkMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ParkMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Park unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ParkMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Park edge %s", name)
+}
+
+// SigningKeyMutation represents an operation that mutates the SigningKey nodes in the graph.
+type SigningKeyMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *string
+	public_key         *[]byte
+	private_key_sealed *[]byte
+	created_at         *time.Time
+	retired_at         *time.Time
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*SigningKey, error)
+	predicates         []predicate.SigningKey
+}
+
+var _ ent.Mutation = (*SigningKeyMutation)(nil)
+
+// signingkeyOption allows management of the mutation configuration using functional options.
+type signingkeyOption func(*SigningKeyMutation)
+
+// newSigningKeyMutation creates new mutation for the SigningKey entity.
+func newSigningKeyMutation(c config, op Op, opts ...signingkeyOption) *SigningKeyMutation {
+	m := &SigningKeyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSigningKey,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSigningKeyID sets the ID field of the mutation.
+func withSigningKeyID(id string) signingkeyOption {
+	return func(m *SigningKeyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SigningKey
+		)
+		m.oldValue = func(ctx context.Context) (*SigningKey, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SigningKey.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSigningKey sets the old SigningKey of the mutation.
+func withSigningKey(node *SigningKey) signingkeyOption {
+	return func(m *SigningKeyMutation) {
+		m.oldValue = func(context.Context) (*SigningKey, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SigningKeyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SigningKeyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SigningKey entities.
+func (m *SigningKeyMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SigningKeyMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SigningKeyMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SigningKey.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetPublicKey sets the "public_key" field.
+func (m *SigningKeyMutation) SetPublicKey(b []byte) {
+	m.public_key = &b
+}
+
+// PublicKey returns the value of the "public_key" field in the mutation.
+func (m *SigningKeyMutation) PublicKey() (r []byte, exists bool) {
+	v := m.public_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublicKey returns the old "public_key" field's value of the SigningKey entity.
+// If the SigningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SigningKeyMutation) OldPublicKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublicKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublicKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublicKey: %w", err)
+	}
+	return oldValue.PublicKey, nil
+}
+
+// ResetPublicKey resets all changes to the "public_key" field.
+func (m *SigningKeyMutation) ResetPublicKey() {
+	m.public_key = nil
+}
+
+// SetPrivateKeySealed sets the "private_key_sealed" field.
+func (m *SigningKeyMutation) SetPrivateKeySealed(b []byte) {
+	m.private_key_sealed = &b
+}
+
+// PrivateKeySealed returns the value of the "private_key_sealed" field in the mutation.
+func (m *SigningKeyMutation) PrivateKeySealed() (r []byte, exists bool) {
+	v := m.private_key_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrivateKeySealed returns the old "private_key_sealed" field's value of the SigningKey entity.
+// If the SigningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SigningKeyMutation) OldPrivateKeySealed(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrivateKeySealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrivateKeySealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrivateKeySealed: %w", err)
+	}
+	return oldValue.PrivateKeySealed, nil
+}
+
+// ResetPrivateKeySealed resets all changes to the "private_key_sealed" field.
+func (m *SigningKeyMutation) ResetPrivateKeySealed() {
+	m.private_key_sealed = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SigningKeyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SigningKeyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SigningKey entity.
+// If the SigningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SigningKeyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SigningKeyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetRetiredAt sets the "retired_at" field.
+func (m *SigningKeyMutation) SetRetiredAt(t time.Time) {
+	m.retired_at = &t
+}
+
+// RetiredAt returns the value of the "retired_at" field in the mutation.
+func (m *SigningKeyMutation) RetiredAt() (r time.Time, exists bool) {
+	v := m.retired_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetiredAt returns the old "retired_at" field's value of the SigningKey entity.
+// If the SigningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SigningKeyMutation) OldRetiredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetiredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetiredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetiredAt: %w", err)
+	}
+	return oldValue.RetiredAt, nil
+}
+
+// ClearRetiredAt clears the value of the "retired_at" field.
+func (m *SigningKeyMutation) ClearRetiredAt() {
+	m.retired_at = nil
+	m.clearedFields[signingkey.FieldRetiredAt] = struct{}{}
+}
+
+// RetiredAtCleared returns if the "retired_at" field was cleared in this mutation.
+func (m *SigningKeyMutation) RetiredAtCleared() bool {
+	_, ok := m.clearedFields[signingkey.FieldRetiredAt]
+	return ok
+}
+
+// ResetRetiredAt resets all changes to the "retired_at" field.
+func (m *SigningKeyMutation) ResetRetiredAt() {
+	m.retired_at = nil
+	delete(m.clearedFields, signingkey.FieldRetiredAt)
+}
+
+// Where appends a list predicates to the SigningKeyMutation builder.
+func (m *SigningKeyMutation) Where(ps ...predicate.SigningKey) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SigningKeyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SigningKeyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SigningKey, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SigningKeyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SigningKeyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SigningKey).
+func (m *SigningKeyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SigningKeyMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.public_key != nil {
+		fields = append(fields, signingkey.FieldPublicKey)
+	}
+	if m.private_key_sealed != nil {
+		fields = append(fields, signingkey.FieldPrivateKeySealed)
+	}
+	if m.created_at != nil {
+		fields = append(fields, signingkey.FieldCreatedAt)
+	}
+	if m.retired_at != nil {
+		fields = append(fields, signingkey.FieldRetiredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SigningKeyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case signingkey.FieldPublicKey:
+		return m.PublicKey()
+	case signingkey.FieldPrivateKeySealed:
+		return m.PrivateKeySealed()
+	case signingkey.FieldCreatedAt:
+		return m.CreatedAt()
+	case signingkey.FieldRetiredAt:
+		return m.RetiredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SigningKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case signingkey.FieldPublicKey:
+		return m.OldPublicKey(ctx)
+	case signingkey.FieldPrivateKeySealed:
+		return m.OldPrivateKeySealed(ctx)
+	case signingkey.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case signingkey.FieldRetiredAt:
+		return m.OldRetiredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SigningKey field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SigningKeyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case signingkey.FieldPublicKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublicKey(v)
+		return nil
+	case signingkey.FieldPrivateKeySealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrivateKeySealed(v)
+		return nil
+	case signingkey.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case signingkey.FieldRetiredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetiredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SigningKey field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SigningKeyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SigningKeyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SigningKeyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown SigningKey numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SigningKeyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(signingkey.FieldRetiredAt) {
+		fields = append(fields, signingkey.FieldRetiredAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SigningKeyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SigningKeyMutation) ClearField(name string) error {
+	switch name {
+	case signingkey.FieldRetiredAt:
+		m.ClearRetiredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SigningKey nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SigningKeyMutation) ResetField(name string) error {
+	switch name {
+	case signingkey.FieldPublicKey:
+		m.ResetPublicKey()
+		return nil
+	case signingkey.FieldPrivateKeySealed:
+		m.ResetPrivateKeySealed()
+		return nil
+	case signingkey.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case signingkey.FieldRetiredAt:
+		m.ResetRetiredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SigningKey field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SigningKeyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SigningKeyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SigningKeyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SigningKeyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SigningKeyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SigningKeyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SigningKeyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SigningKey unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SigningKeyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SigningKey edge %s", name)
 }
 
 // StatusChangeMutation represents an operation that mutates the StatusChange nodes in the graph.
@@ -10047,4 +12014,870 @@ func (m *TalentAuthorizationMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *TalentAuthorizationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown TalentAuthorization edge %s", name)
+}
+
+// TenancyMutation represents an operation that mutates the Tenancy nodes in the graph.
+type TenancyMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *string
+	park_id          *string
+	enterprise_id    *int
+	addenterprise_id *int
+	start_date       *string
+	end_date         *string
+	floor_area_m2    *float64
+	addfloor_area_m2 *float64
+	end_reason       *string
+	version          *int64
+	addversion       *int64
+	created_at       *time.Time
+	updated_at       *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*Tenancy, error)
+	predicates       []predicate.Tenancy
+}
+
+var _ ent.Mutation = (*TenancyMutation)(nil)
+
+// tenancyOption allows management of the mutation configuration using functional options.
+type tenancyOption func(*TenancyMutation)
+
+// newTenancyMutation creates new mutation for the Tenancy entity.
+func newTenancyMutation(c config, op Op, opts ...tenancyOption) *TenancyMutation {
+	m := &TenancyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTenancy,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTenancyID sets the ID field of the mutation.
+func withTenancyID(id string) tenancyOption {
+	return func(m *TenancyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Tenancy
+		)
+		m.oldValue = func(ctx context.Context) (*Tenancy, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Tenancy.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTenancy sets the old Tenancy of the mutation.
+func withTenancy(node *Tenancy) tenancyOption {
+	return func(m *TenancyMutation) {
+		m.oldValue = func(context.Context) (*Tenancy, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TenancyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TenancyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Tenancy entities.
+func (m *TenancyMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TenancyMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TenancyMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Tenancy.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetParkID sets the "park_id" field.
+func (m *TenancyMutation) SetParkID(s string) {
+	m.park_id = &s
+}
+
+// ParkID returns the value of the "park_id" field in the mutation.
+func (m *TenancyMutation) ParkID() (r string, exists bool) {
+	v := m.park_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParkID returns the old "park_id" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldParkID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParkID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParkID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParkID: %w", err)
+	}
+	return oldValue.ParkID, nil
+}
+
+// ResetParkID resets all changes to the "park_id" field.
+func (m *TenancyMutation) ResetParkID() {
+	m.park_id = nil
+}
+
+// SetEnterpriseID sets the "enterprise_id" field.
+func (m *TenancyMutation) SetEnterpriseID(i int) {
+	m.enterprise_id = &i
+	m.addenterprise_id = nil
+}
+
+// EnterpriseID returns the value of the "enterprise_id" field in the mutation.
+func (m *TenancyMutation) EnterpriseID() (r int, exists bool) {
+	v := m.enterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnterpriseID returns the old "enterprise_id" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldEnterpriseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnterpriseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnterpriseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnterpriseID: %w", err)
+	}
+	return oldValue.EnterpriseID, nil
+}
+
+// AddEnterpriseID adds i to the "enterprise_id" field.
+func (m *TenancyMutation) AddEnterpriseID(i int) {
+	if m.addenterprise_id != nil {
+		*m.addenterprise_id += i
+	} else {
+		m.addenterprise_id = &i
+	}
+}
+
+// AddedEnterpriseID returns the value that was added to the "enterprise_id" field in this mutation.
+func (m *TenancyMutation) AddedEnterpriseID() (r int, exists bool) {
+	v := m.addenterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnterpriseID resets all changes to the "enterprise_id" field.
+func (m *TenancyMutation) ResetEnterpriseID() {
+	m.enterprise_id = nil
+	m.addenterprise_id = nil
+}
+
+// SetStartDate sets the "start_date" field.
+func (m *TenancyMutation) SetStartDate(s string) {
+	m.start_date = &s
+}
+
+// StartDate returns the value of the "start_date" field in the mutation.
+func (m *TenancyMutation) StartDate() (r string, exists bool) {
+	v := m.start_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartDate returns the old "start_date" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldStartDate(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartDate: %w", err)
+	}
+	return oldValue.StartDate, nil
+}
+
+// ResetStartDate resets all changes to the "start_date" field.
+func (m *TenancyMutation) ResetStartDate() {
+	m.start_date = nil
+}
+
+// SetEndDate sets the "end_date" field.
+func (m *TenancyMutation) SetEndDate(s string) {
+	m.end_date = &s
+}
+
+// EndDate returns the value of the "end_date" field in the mutation.
+func (m *TenancyMutation) EndDate() (r string, exists bool) {
+	v := m.end_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndDate returns the old "end_date" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldEndDate(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndDate: %w", err)
+	}
+	return oldValue.EndDate, nil
+}
+
+// ResetEndDate resets all changes to the "end_date" field.
+func (m *TenancyMutation) ResetEndDate() {
+	m.end_date = nil
+}
+
+// SetFloorAreaM2 sets the "floor_area_m2" field.
+func (m *TenancyMutation) SetFloorAreaM2(f float64) {
+	m.floor_area_m2 = &f
+	m.addfloor_area_m2 = nil
+}
+
+// FloorAreaM2 returns the value of the "floor_area_m2" field in the mutation.
+func (m *TenancyMutation) FloorAreaM2() (r float64, exists bool) {
+	v := m.floor_area_m2
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFloorAreaM2 returns the old "floor_area_m2" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldFloorAreaM2(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFloorAreaM2 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFloorAreaM2 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFloorAreaM2: %w", err)
+	}
+	return oldValue.FloorAreaM2, nil
+}
+
+// AddFloorAreaM2 adds f to the "floor_area_m2" field.
+func (m *TenancyMutation) AddFloorAreaM2(f float64) {
+	if m.addfloor_area_m2 != nil {
+		*m.addfloor_area_m2 += f
+	} else {
+		m.addfloor_area_m2 = &f
+	}
+}
+
+// AddedFloorAreaM2 returns the value that was added to the "floor_area_m2" field in this mutation.
+func (m *TenancyMutation) AddedFloorAreaM2() (r float64, exists bool) {
+	v := m.addfloor_area_m2
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFloorAreaM2 resets all changes to the "floor_area_m2" field.
+func (m *TenancyMutation) ResetFloorAreaM2() {
+	m.floor_area_m2 = nil
+	m.addfloor_area_m2 = nil
+}
+
+// SetEndReason sets the "end_reason" field.
+func (m *TenancyMutation) SetEndReason(s string) {
+	m.end_reason = &s
+}
+
+// EndReason returns the value of the "end_reason" field in the mutation.
+func (m *TenancyMutation) EndReason() (r string, exists bool) {
+	v := m.end_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndReason returns the old "end_reason" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldEndReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndReason: %w", err)
+	}
+	return oldValue.EndReason, nil
+}
+
+// ResetEndReason resets all changes to the "end_reason" field.
+func (m *TenancyMutation) ResetEndReason() {
+	m.end_reason = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *TenancyMutation) SetVersion(i int64) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *TenancyMutation) Version() (r int64, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldVersion(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *TenancyMutation) AddVersion(i int64) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *TenancyMutation) AddedVersion() (r int64, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *TenancyMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TenancyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TenancyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TenancyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *TenancyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *TenancyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Tenancy entity.
+// If the Tenancy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenancyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *TenancyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the TenancyMutation builder.
+func (m *TenancyMutation) Where(ps ...predicate.Tenancy) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TenancyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TenancyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Tenancy, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TenancyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TenancyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Tenancy).
+func (m *TenancyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TenancyMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.park_id != nil {
+		fields = append(fields, tenancy.FieldParkID)
+	}
+	if m.enterprise_id != nil {
+		fields = append(fields, tenancy.FieldEnterpriseID)
+	}
+	if m.start_date != nil {
+		fields = append(fields, tenancy.FieldStartDate)
+	}
+	if m.end_date != nil {
+		fields = append(fields, tenancy.FieldEndDate)
+	}
+	if m.floor_area_m2 != nil {
+		fields = append(fields, tenancy.FieldFloorAreaM2)
+	}
+	if m.end_reason != nil {
+		fields = append(fields, tenancy.FieldEndReason)
+	}
+	if m.version != nil {
+		fields = append(fields, tenancy.FieldVersion)
+	}
+	if m.created_at != nil {
+		fields = append(fields, tenancy.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, tenancy.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TenancyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tenancy.FieldParkID:
+		return m.ParkID()
+	case tenancy.FieldEnterpriseID:
+		return m.EnterpriseID()
+	case tenancy.FieldStartDate:
+		return m.StartDate()
+	case tenancy.FieldEndDate:
+		return m.EndDate()
+	case tenancy.FieldFloorAreaM2:
+		return m.FloorAreaM2()
+	case tenancy.FieldEndReason:
+		return m.EndReason()
+	case tenancy.FieldVersion:
+		return m.Version()
+	case tenancy.FieldCreatedAt:
+		return m.CreatedAt()
+	case tenancy.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TenancyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tenancy.FieldParkID:
+		return m.OldParkID(ctx)
+	case tenancy.FieldEnterpriseID:
+		return m.OldEnterpriseID(ctx)
+	case tenancy.FieldStartDate:
+		return m.OldStartDate(ctx)
+	case tenancy.FieldEndDate:
+		return m.OldEndDate(ctx)
+	case tenancy.FieldFloorAreaM2:
+		return m.OldFloorAreaM2(ctx)
+	case tenancy.FieldEndReason:
+		return m.OldEndReason(ctx)
+	case tenancy.FieldVersion:
+		return m.OldVersion(ctx)
+	case tenancy.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case tenancy.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Tenancy field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TenancyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tenancy.FieldParkID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParkID(v)
+		return nil
+	case tenancy.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnterpriseID(v)
+		return nil
+	case tenancy.FieldStartDate:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartDate(v)
+		return nil
+	case tenancy.FieldEndDate:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndDate(v)
+		return nil
+	case tenancy.FieldFloorAreaM2:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFloorAreaM2(v)
+		return nil
+	case tenancy.FieldEndReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndReason(v)
+		return nil
+	case tenancy.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case tenancy.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case tenancy.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Tenancy field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TenancyMutation) AddedFields() []string {
+	var fields []string
+	if m.addenterprise_id != nil {
+		fields = append(fields, tenancy.FieldEnterpriseID)
+	}
+	if m.addfloor_area_m2 != nil {
+		fields = append(fields, tenancy.FieldFloorAreaM2)
+	}
+	if m.addversion != nil {
+		fields = append(fields, tenancy.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TenancyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case tenancy.FieldEnterpriseID:
+		return m.AddedEnterpriseID()
+	case tenancy.FieldFloorAreaM2:
+		return m.AddedFloorAreaM2()
+	case tenancy.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TenancyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case tenancy.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnterpriseID(v)
+		return nil
+	case tenancy.FieldFloorAreaM2:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFloorAreaM2(v)
+		return nil
+	case tenancy.FieldVersion:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Tenancy numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TenancyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TenancyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TenancyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Tenancy nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TenancyMutation) ResetField(name string) error {
+	switch name {
+	case tenancy.FieldParkID:
+		m.ResetParkID()
+		return nil
+	case tenancy.FieldEnterpriseID:
+		m.ResetEnterpriseID()
+		return nil
+	case tenancy.FieldStartDate:
+		m.ResetStartDate()
+		return nil
+	case tenancy.FieldEndDate:
+		m.ResetEndDate()
+		return nil
+	case tenancy.FieldFloorAreaM2:
+		m.ResetFloorAreaM2()
+		return nil
+	case tenancy.FieldEndReason:
+		m.ResetEndReason()
+		return nil
+	case tenancy.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case tenancy.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case tenancy.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Tenancy field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TenancyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TenancyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TenancyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TenancyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TenancyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TenancyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TenancyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Tenancy unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TenancyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Tenancy edge %s", name)
 }

@@ -12,11 +12,15 @@ import (
 	"github.com/hangzhou-ai/registry/ent/competition"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
+	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/schema"
+	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
+	"github.com/hangzhou-ai/registry/ent/tenancy"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -114,23 +118,23 @@ func init() {
 	designationFields := schema.Designation{}.Fields()
 	_ = designationFields
 	// designationDescLevel is the schema descriptor for level field.
-	designationDescLevel := designationFields[4].Descriptor()
+	designationDescLevel := designationFields[5].Descriptor()
 	// designation.DefaultLevel holds the default value on creation for the level field.
 	designation.DefaultLevel = designationDescLevel.Default.(string)
 	// designationDescGrantedByOrg is the schema descriptor for granted_by_org field.
-	designationDescGrantedByOrg := designationFields[10].Descriptor()
+	designationDescGrantedByOrg := designationFields[11].Descriptor()
 	// designation.DefaultGrantedByOrg holds the default value on creation for the granted_by_org field.
 	designation.DefaultGrantedByOrg = designationDescGrantedByOrg.Default.(string)
 	// designationDescNote is the schema descriptor for note field.
-	designationDescNote := designationFields[14].Descriptor()
+	designationDescNote := designationFields[15].Descriptor()
 	// designation.DefaultNote holds the default value on creation for the note field.
 	designation.DefaultNote = designationDescNote.Default.(string)
 	// designationDescStatusReason is the schema descriptor for status_reason field.
-	designationDescStatusReason := designationFields[16].Descriptor()
+	designationDescStatusReason := designationFields[17].Descriptor()
 	// designation.DefaultStatusReason holds the default value on creation for the status_reason field.
 	designation.DefaultStatusReason = designationDescStatusReason.Default.(string)
 	// designationDescVersion is the schema descriptor for version field.
-	designationDescVersion := designationFields[17].Descriptor()
+	designationDescVersion := designationFields[18].Descriptor()
 	// designation.DefaultVersion holds the default value on creation for the version field.
 	designation.DefaultVersion = designationDescVersion.Default.(int64)
 	// designationDescID is the schema descriptor for id field.
@@ -143,6 +147,20 @@ func init() {
 	designationtypeDescID := designationtypeFields[0].Descriptor()
 	// designationtype.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	designationtype.IDValidator = designationtypeDescID.Validators[0].(func(string) error)
+	eligibilityruleFields := schema.EligibilityRule{}.Fields()
+	_ = eligibilityruleFields
+	// eligibilityruleDescMinTenancyMonths is the schema descriptor for min_tenancy_months field.
+	eligibilityruleDescMinTenancyMonths := eligibilityruleFields[3].Descriptor()
+	// eligibilityrule.DefaultMinTenancyMonths holds the default value on creation for the min_tenancy_months field.
+	eligibilityrule.DefaultMinTenancyMonths = eligibilityruleDescMinTenancyMonths.Default.(int)
+	// eligibilityruleDescMaxEnterpriseAgeYears is the schema descriptor for max_enterprise_age_years field.
+	eligibilityruleDescMaxEnterpriseAgeYears := eligibilityruleFields[4].Descriptor()
+	// eligibilityrule.DefaultMaxEnterpriseAgeYears holds the default value on creation for the max_enterprise_age_years field.
+	eligibilityrule.DefaultMaxEnterpriseAgeYears = eligibilityruleDescMaxEnterpriseAgeYears.Default.(int)
+	// eligibilityruleDescVersion is the schema descriptor for version field.
+	eligibilityruleDescVersion := eligibilityruleFields[5].Descriptor()
+	// eligibilityrule.DefaultVersion holds the default value on creation for the version field.
+	eligibilityrule.DefaultVersion = eligibilityruleDescVersion.Default.(int64)
 	enterpriseFields := schema.Enterprise{}.Fields()
 	_ = enterpriseFields
 	// enterpriseDescCreditCode is the schema descriptor for credit_code field.
@@ -157,6 +175,30 @@ func init() {
 	enterpriseDescDistrict := enterpriseFields[2].Descriptor()
 	// enterprise.DefaultDistrict holds the default value on creation for the district field.
 	enterprise.DefaultDistrict = enterpriseDescDistrict.Default.(string)
+	// enterpriseDescRegisteredOn is the schema descriptor for registered_on field.
+	enterpriseDescRegisteredOn := enterpriseFields[3].Descriptor()
+	// enterprise.DefaultRegisteredOn holds the default value on creation for the registered_on field.
+	enterprise.DefaultRegisteredOn = enterpriseDescRegisteredOn.Default.(string)
+	parkFields := schema.Park{}.Fields()
+	_ = parkFields
+	// parkDescDistrict is the schema descriptor for district field.
+	parkDescDistrict := parkFields[2].Descriptor()
+	// park.DefaultDistrict holds the default value on creation for the district field.
+	park.DefaultDistrict = parkDescDistrict.Default.(string)
+	// parkDescOperatorOrg is the schema descriptor for operator_org field.
+	parkDescOperatorOrg := parkFields[3].Descriptor()
+	// park.DefaultOperatorOrg holds the default value on creation for the operator_org field.
+	park.DefaultOperatorOrg = parkDescOperatorOrg.Default.(string)
+	// parkDescID is the schema descriptor for id field.
+	parkDescID := parkFields[0].Descriptor()
+	// park.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	park.IDValidator = parkDescID.Validators[0].(func(string) error)
+	signingkeyFields := schema.SigningKey{}.Fields()
+	_ = signingkeyFields
+	// signingkeyDescID is the schema descriptor for id field.
+	signingkeyDescID := signingkeyFields[0].Descriptor()
+	// signingkey.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	signingkey.IDValidator = signingkeyDescID.Validators[0].(func(string) error)
 	statuschangeFields := schema.StatusChange{}.Fields()
 	_ = statuschangeFields
 	// statuschangeDescReason is the schema descriptor for reason field.
@@ -179,4 +221,26 @@ func init() {
 	talentauthorizationDescID := talentauthorizationFields[0].Descriptor()
 	// talentauthorization.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	talentauthorization.IDValidator = talentauthorizationDescID.Validators[0].(func(string) error)
+	tenancyFields := schema.Tenancy{}.Fields()
+	_ = tenancyFields
+	// tenancyDescEndDate is the schema descriptor for end_date field.
+	tenancyDescEndDate := tenancyFields[4].Descriptor()
+	// tenancy.DefaultEndDate holds the default value on creation for the end_date field.
+	tenancy.DefaultEndDate = tenancyDescEndDate.Default.(string)
+	// tenancyDescFloorAreaM2 is the schema descriptor for floor_area_m2 field.
+	tenancyDescFloorAreaM2 := tenancyFields[5].Descriptor()
+	// tenancy.DefaultFloorAreaM2 holds the default value on creation for the floor_area_m2 field.
+	tenancy.DefaultFloorAreaM2 = tenancyDescFloorAreaM2.Default.(float64)
+	// tenancyDescEndReason is the schema descriptor for end_reason field.
+	tenancyDescEndReason := tenancyFields[6].Descriptor()
+	// tenancy.DefaultEndReason holds the default value on creation for the end_reason field.
+	tenancy.DefaultEndReason = tenancyDescEndReason.Default.(string)
+	// tenancyDescVersion is the schema descriptor for version field.
+	tenancyDescVersion := tenancyFields[7].Descriptor()
+	// tenancy.DefaultVersion holds the default value on creation for the version field.
+	tenancy.DefaultVersion = tenancyDescVersion.Default.(int64)
+	// tenancyDescID is the schema descriptor for id field.
+	tenancyDescID := tenancyFields[0].Descriptor()
+	// tenancy.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	tenancy.IDValidator = tenancyDescID.Validators[0].(func(string) error)
 }

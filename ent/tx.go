@@ -34,14 +34,22 @@ type Tx struct {
 	Designation *DesignationClient
 	// DesignationType is the client for interacting with the DesignationType builders.
 	DesignationType *DesignationTypeClient
+	// EligibilityRule is the client for interacting with the EligibilityRule builders.
+	EligibilityRule *EligibilityRuleClient
 	// Enterprise is the client for interacting with the Enterprise builders.
 	Enterprise *EnterpriseClient
+	// Park is the client for interacting with the Park builders.
+	Park *ParkClient
+	// SigningKey is the client for interacting with the SigningKey builders.
+	SigningKey *SigningKeyClient
 	// StatusChange is the client for interacting with the StatusChange builders.
 	StatusChange *StatusChangeClient
 	// Talent is the client for interacting with the Talent builders.
 	Talent *TalentClient
 	// TalentAuthorization is the client for interacting with the TalentAuthorization builders.
 	TalentAuthorization *TalentAuthorizationClient
+	// Tenancy is the client for interacting with the Tenancy builders.
+	Tenancy *TenancyClient
 
 	// lazily loaded.
 	client     *Client
@@ -183,10 +191,14 @@ func (tx *Tx) init() {
 	tx.Competition = NewCompetitionClient(tx.config)
 	tx.Designation = NewDesignationClient(tx.config)
 	tx.DesignationType = NewDesignationTypeClient(tx.config)
+	tx.EligibilityRule = NewEligibilityRuleClient(tx.config)
 	tx.Enterprise = NewEnterpriseClient(tx.config)
+	tx.Park = NewParkClient(tx.config)
+	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StatusChange = NewStatusChangeClient(tx.config)
 	tx.Talent = NewTalentClient(tx.config)
 	tx.TalentAuthorization = NewTalentAuthorizationClient(tx.config)
+	tx.Tenancy = NewTenancyClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

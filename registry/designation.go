@@ -47,6 +47,7 @@ type Designation struct {
 	Note                 string    `json:"note,omitempty"`
 	AuthorizationID      string    `json:"authorization_id,omitempty"`
 	AwardID              string    `json:"award_id,omitempty"`
+	ParkCode             string    `json:"park_code,omitempty"`
 	Version              int64     `json:"version"`
 	CreatedAt            time.Time `json:"created_at"`
 	UpdatedAt            time.Time `json:"updated_at"`
@@ -73,6 +74,9 @@ func designationOf(d *ent.Designation, today string) Designation {
 	if d.AwardID != nil {
 		out.AwardID = *d.AwardID
 	}
+	if d.ParkCode != nil {
+		out.ParkCode = *d.ParkCode
+	}
 	if out.Status == StatusActive && d.ValidUntil < today {
 		out.Status = StatusExpired
 	}
@@ -90,6 +94,9 @@ func designationOwners(d *ent.Designation) []string {
 	}
 	if d.Edges.Enterprise != nil {
 		owners = append(owners, authz.EnterpriseOrg(d.Edges.Enterprise.CreditCode))
+	}
+	if d.ParkCode != nil {
+		owners = append(owners, ParkOrg(*d.ParkCode))
 	}
 	if t := d.Edges.Talent; t != nil && t.Edges.Employer != nil {
 		owners = append(owners, authz.EnterpriseOrg(t.Edges.Employer.CreditCode))
@@ -212,6 +219,7 @@ type newDesignation struct {
 	typ                DesignationType
 	enterprise         *ent.Enterprise // for enterprise types
 	talent             *ent.Talent     // for talent types
+	parkCode           string          // for park types
 	level, from, until string
 	doc, note          string
 	bureau             string // the granting bureau
@@ -226,12 +234,16 @@ type newDesignation struct {
 func (r *Registry) insertDesignation(ctx context.Context, tx *ent.Tx, p Principal, rec newDesignation) (*ent.Designation, error) {
 	create := tx.Designation.Create()
 	same := tx.Designation.Query().Where(designation.Type(rec.typ.Code), designation.DocumentNumber(rec.doc))
-	if rec.enterprise != nil {
+	switch {
+	case rec.enterprise != nil:
 		create.SetEnterprise(rec.enterprise)
 		same.Where(designation.EnterpriseID(rec.enterprise.ID))
-	} else {
+	case rec.talent != nil:
 		create.SetTalent(rec.talent)
 		same.Where(designation.TalentID(rec.talent.ID))
+	default:
+		create.SetParkCode(rec.parkCode)
+		same.Where(designation.ParkCode(rec.parkCode))
 	}
 	dup, err := same.Exist(ctx)
 	if err != nil {

@@ -12,21 +12,24 @@ import (
 
 // Enterprise is a legal entity identified by its credit code.
 type Enterprise struct {
-	CreditCode string    `json:"credit_code"`
-	Name       string    `json:"name"`
-	District   string    `json:"district"`
-	CreatedAt  time.Time `json:"created_at"`
+	CreditCode string `json:"credit_code"`
+	Name       string `json:"name"`
+	District   string `json:"district"`
+	// RegisteredOn is the business registration date, YYYY-MM-DD, or empty.
+	RegisteredOn string    `json:"registered_on,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 func enterpriseOf(e *ent.Enterprise) Enterprise {
-	return Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, CreatedAt: e.CreatedAt}
+	return Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, RegisteredOn: e.RegisteredOn, CreatedAt: e.CreatedAt}
 }
 
 // NewEnterprise is a request to register an enterprise.
 type NewEnterprise struct {
-	CreditCode string
-	Name       string
-	District   string
+	CreditCode   string
+	Name         string
+	District     string
+	RegisteredOn string
 }
 
 // creditCode validates a credit code field and returns it normalised.
@@ -58,6 +61,10 @@ func (r *Registry) RegisterEnterprise(ctx context.Context, in NewEnterprise) (En
 	in.CreditCode = creditCode(v, "credit_code", in.CreditCode, true)
 	in.Name = cleanText(v, "name", in.Name, maxNameLen, true)
 	in.District = cleanText(v, "district", in.District, maxDistrictLen, false)
+	in.RegisteredOn = parseDate(v, "registered_on", in.RegisteredOn, false)
+	if in.RegisteredOn > r.today() {
+		v.add("registered_on", "must not be in the future")
+	}
 	if err := v.err(); err != nil {
 		return Enterprise{}, err
 	}
@@ -71,7 +78,7 @@ func (r *Registry) RegisterEnterprise(ctx context.Context, in NewEnterprise) (En
 			return alreadyExists("enterprise %s is already registered", in.CreditCode)
 		}
 		e, err := tx.Enterprise.Create().SetCreditCode(in.CreditCode).SetName(in.Name).
-			SetDistrict(in.District).SetCreatedAt(r.now()).Save(ctx)
+			SetDistrict(in.District).SetRegisteredOn(in.RegisteredOn).SetCreatedAt(r.now()).Save(ctx)
 		if err != nil {
 			return err
 		}

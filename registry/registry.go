@@ -33,7 +33,8 @@ type Registry struct {
 }
 
 // New prepares the database (schema, reference data, default policy, audit
-// chain head), loads the policy and returns a Registry on it.
+// chain head, first signing key), loads the policy and returns a Registry
+// on it.
 func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	if cfg.Secrets == nil {
 		return nil, errors.New("registry: Config.Secrets is required")
@@ -60,7 +61,11 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger}, nil
+	r := &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger}
+	if err := r.ensureSigningKey(ctx); err != nil {
+		return nil, fmt.Errorf("registry: signing key: %w", err)
+	}
+	return r, nil
 }
 
 // now is the current instant, truncated to what every database stores.

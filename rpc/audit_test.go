@@ -402,11 +402,11 @@ func TestAuditChainTamper(t *testing.T) {
 				c.seq[e.Action] = e.Sequence
 			}
 			c.last = lastSequence(c.events)
-			if c.last != 7 || len(c.events) != 7 {
-				t.Fatalf("chain of %d events ending at %d, want 7", len(c.events), c.last)
+			if c.last != 8 || len(c.events) != 8 {
+				t.Fatalf("chain of %d events ending at %d, want 8", len(c.events), c.last)
 			}
 			v, err := auditor.Audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
-			if err != nil || !v.Ok || v.EventsChecked != 7 || v.FirstBadSequence != 0 {
+			if err != nil || !v.Ok || v.EventsChecked != 8 || v.FirstBadSequence != 0 {
 				t.Fatalf("untampered chain: %+v %v", v, err)
 			}
 			return c

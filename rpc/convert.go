@@ -24,7 +24,7 @@ func optionalTimestamp(t *time.Time) *timestamppb.Timestamp {
 }
 
 func toEnterprise(e registry.Enterprise) *registryv1.Enterprise {
-	return &registryv1.Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, CreatedAt: timestamp(e.CreatedAt)}
+	return &registryv1.Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, RegisteredOn: e.RegisteredOn, CreatedAt: timestamp(e.CreatedAt)}
 }
 
 func toTalent(t registry.Talent) *registryv1.Talent {
@@ -61,7 +61,7 @@ func toDesignation(d registry.Designation) *registryv1.Designation {
 		Level: d.Level, Status: statusToProto[d.Status], ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil,
 		GrantedByBureau: d.GrantedByBureau, DocumentNumber: d.DocumentNumber, SeedClause: d.SeedClause,
 		StatusReason: d.StatusReason, Version: d.Version, CreatedAt: timestamp(d.CreatedAt),
-		UpdatedAt: timestamp(d.UpdatedAt), Note: d.Note, AuthorizationId: d.AuthorizationID, AwardId: d.AwardID,
+		UpdatedAt: timestamp(d.UpdatedAt), Note: d.Note, AuthorizationId: d.AuthorizationID, AwardId: d.AwardID, ParkCode: d.ParkCode,
 	}
 }
 

@@ -14,7 +14,7 @@ type enterpriseService struct {
 }
 
 func (s *enterpriseService) RegisterEnterprise(ctx context.Context, req *registryv1.RegisterEnterpriseRequest) (*registryv1.RegisterEnterpriseResponse, error) {
-	e, err := s.reg.RegisterEnterprise(ctx, registry.NewEnterprise{CreditCode: req.CreditCode, Name: req.Name, District: req.District})
+	e, err := s.reg.RegisterEnterprise(ctx, registry.NewEnterprise{CreditCode: req.CreditCode, Name: req.Name, District: req.District, RegisteredOn: req.RegisteredOn})
 	if err != nil {
 		return nil, err
 	}

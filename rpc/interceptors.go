@@ -9,12 +9,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )
 
 // publicProcedurePrefixes need no token.
 var publicProcedurePrefixes = []string{
 	"/grpc.reflection.",
 	"/grpc.health.",
+	"/" + registryv1connect.VerificationServiceName + "/",
 }
 
 func isPublic(procedure string) bool {

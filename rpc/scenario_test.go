@@ -72,8 +72,9 @@ func TestGrantAndReadJourney(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Tokens (5), enterprises (2), the grant and the revocation.
-		if !v.Ok || v.EventsChecked != 9 {
+		// The first signing key, tokens (5), enterprises (2), the grant and
+		// the revocation.
+		if !v.Ok || v.EventsChecked != 10 {
 			t.Fatalf("verify: %+v", v)
 		}
 		events, err := auditor.Audit.ListAuditEvents(ctx, &registryv1.ListAuditEventsRequest{Entity: "designation:" + d.Id})

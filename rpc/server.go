@@ -28,6 +28,8 @@ func NewServer(reg *registry.Registry, log *zap.Logger) *connect.Server {
 	registryv1connect.RegisterAuditServiceHandler(s, &auditService{reg: reg})
 	registryv1connect.RegisterTalentAuthorizationServiceHandler(s, &talentAuthorizationService{reg: reg})
 	registryv1connect.RegisterCompetitionServiceHandler(s, &competitionService{reg: reg})
+	registryv1connect.RegisterParkServiceHandler(s, &parkService{reg: reg})
+	registryv1connect.RegisterVerificationServiceHandler(s, &verificationService{reg: reg})
 	grpcreflect.Register(s)
 	return s
 }
@@ -41,14 +43,18 @@ var ServiceNames = []string{
 	registryv1connect.AuditServiceName,
 	registryv1connect.TalentAuthorizationServiceName,
 	registryv1connect.CompetitionServiceName,
+	registryv1connect.ParkServiceName,
+	registryv1connect.VerificationServiceName,
 }
 
 // NewHandler serves the registry over HTTP: every service under its
 // Connect/gRPC/gRPC-Web routes, plus grpc.health.v1.Health reporting
-// SERVING for the registry's services.
+// SERVING for the registry's services, and the attestation signing keys
+// at /.well-known/jwks.json.
 func NewHandler(reg *registry.Registry, log *zap.Logger) http.Handler {
 	mux := http.NewServeMux()
 	connecthttp.Mount(mux, NewServer(reg, log), connecthttp.WithReadMaxBytes(maxRequestBytes))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(ServiceNames...)))
+	mux.Handle("GET /.well-known/jwks.json", jwksHandler(reg, log))
 	return mux
 }

@@ -18,6 +18,8 @@ const (
 	FieldEnterpriseID = "enterprise_id"
 	// FieldTalentID holds the string denoting the talent_id field in the database.
 	FieldTalentID = "talent_id"
+	// FieldParkCode holds the string denoting the park_code field in the database.
+	FieldParkCode = "park_code"
 	// FieldLevel holds the string denoting the level field in the database.
 	FieldLevel = "level"
 	// FieldStatus holds the string denoting the status field in the database.
@@ -87,6 +89,7 @@ var Columns = []string{
 	FieldType,
 	FieldEnterpriseID,
 	FieldTalentID,
+	FieldParkCode,
 	FieldLevel,
 	FieldStatus,
 	FieldValidFrom,
@@ -151,6 +154,11 @@ func ByEnterpriseID(opts ...sql.OrderTermOption) OrderOption {
 // ByTalentID orders the results by the talent_id field.
 func ByTalentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTalentID, opts...).ToFunc()
+}
+
+// ByParkCode orders the results by the park_code field.
+func ByParkCode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldParkCode, opts...).ToFunc()
 }
 
 // ByLevel orders the results by the level field.

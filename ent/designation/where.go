@@ -80,6 +80,11 @@ func TalentID(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldEQ(FieldTalentID, v))
 }
 
+// ParkCode applies equality check predicate on the "park_code" field. It's identical to ParkCodeEQ.
+func ParkCode(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldParkCode, v))
+}
+
 // Level applies equality check predicate on the "level" field. It's identical to LevelEQ.
 func Level(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldEQ(FieldLevel, v))
@@ -328,6 +333,81 @@ func TalentIDEqualFold(v string) predicate.Designation {
 // TalentIDContainsFold applies the ContainsFold predicate on the "talent_id" field.
 func TalentIDContainsFold(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldContainsFold(FieldTalentID, v))
+}
+
+// ParkCodeEQ applies the EQ predicate on the "park_code" field.
+func ParkCodeEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldParkCode, v))
+}
+
+// ParkCodeNEQ applies the NEQ predicate on the "park_code" field.
+func ParkCodeNEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldNEQ(FieldParkCode, v))
+}
+
+// ParkCodeIn applies the In predicate on the "park_code" field.
+func ParkCodeIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldIn(FieldParkCode, vs...))
+}
+
+// ParkCodeNotIn applies the NotIn predicate on the "park_code" field.
+func ParkCodeNotIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldNotIn(FieldParkCode, vs...))
+}
+
+// ParkCodeGT applies the GT predicate on the "park_code" field.
+func ParkCodeGT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGT(FieldParkCode, v))
+}
+
+// ParkCodeGTE applies the GTE predicate on the "park_code" field.
+func ParkCodeGTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGTE(FieldParkCode, v))
+}
+
+// ParkCodeLT applies the LT predicate on the "park_code" field.
+func ParkCodeLT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLT(FieldParkCode, v))
+}
+
+// ParkCodeLTE applies the LTE predicate on the "park_code" field.
+func ParkCodeLTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLTE(FieldParkCode, v))
+}
+
+// ParkCodeContains applies the Contains predicate on the "park_code" field.
+func ParkCodeContains(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContains(FieldParkCode, v))
+}
+
+// ParkCodeHasPrefix applies the HasPrefix predicate on the "park_code" field.
+func ParkCodeHasPrefix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasPrefix(FieldParkCode, v))
+}
+
+// ParkCodeHasSuffix applies the HasSuffix predicate on the "park_code" field.
+func ParkCodeHasSuffix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasSuffix(FieldParkCode, v))
+}
+
+// ParkCodeIsNil applies the IsNil predicate on the "park_code" field.
+func ParkCodeIsNil() predicate.Designation {
+	return predicate.Designation(sql.FieldIsNull(FieldParkCode))
+}
+
+// ParkCodeNotNil applies the NotNil predicate on the "park_code" field.
+func ParkCodeNotNil() predicate.Designation {
+	return predicate.Designation(sql.FieldNotNull(FieldParkCode))
+}
+
+// ParkCodeEqualFold applies the EqualFold predicate on the "park_code" field.
+func ParkCodeEqualFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEqualFold(FieldParkCode, v))
+}
+
+// ParkCodeContainsFold applies the ContainsFold predicate on the "park_code" field.
+func ParkCodeContainsFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContainsFold(FieldParkCode, v))
 }
 
 // LevelEQ applies the EQ predicate on the "level" field.

@@ -18,6 +18,8 @@ const (
 	FieldName = "name"
 	// FieldDistrict holds the string denoting the district field in the database.
 	FieldDistrict = "district"
+	// FieldRegisteredOn holds the string denoting the registered_on field in the database.
+	FieldRegisteredOn = "registered_on"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// EdgeEmployees holds the string denoting the employees edge name in mutations.
@@ -48,6 +50,7 @@ var Columns = []string{
 	FieldCreditCode,
 	FieldName,
 	FieldDistrict,
+	FieldRegisteredOn,
 	FieldCreatedAt,
 }
 
@@ -68,6 +71,8 @@ var (
 	NameValidator func(string) error
 	// DefaultDistrict holds the default value on creation for the "district" field.
 	DefaultDistrict string
+	// DefaultRegisteredOn holds the default value on creation for the "registered_on" field.
+	DefaultRegisteredOn string
 )
 
 // OrderOption defines the ordering options for the Enterprise queries.
@@ -91,6 +96,11 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByDistrict orders the results by the district field.
 func ByDistrict(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDistrict, opts...).ToFunc()
+}
+
+// ByRegisteredOn orders the results by the registered_on field.
+func ByRegisteredOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRegisteredOn, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -70,6 +70,11 @@ func District(v string) predicate.Enterprise {
 	return predicate.Enterprise(sql.FieldEQ(FieldDistrict, v))
 }
 
+// RegisteredOn applies equality check predicate on the "registered_on" field. It's identical to RegisteredOnEQ.
+func RegisteredOn(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldEQ(FieldRegisteredOn, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.Enterprise {
 	return predicate.Enterprise(sql.FieldEQ(FieldCreatedAt, v))
@@ -268,6 +273,71 @@ func DistrictEqualFold(v string) predicate.Enterprise {
 // DistrictContainsFold applies the ContainsFold predicate on the "district" field.
 func DistrictContainsFold(v string) predicate.Enterprise {
 	return predicate.Enterprise(sql.FieldContainsFold(FieldDistrict, v))
+}
+
+// RegisteredOnEQ applies the EQ predicate on the "registered_on" field.
+func RegisteredOnEQ(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldEQ(FieldRegisteredOn, v))
+}
+
+// RegisteredOnNEQ applies the NEQ predicate on the "registered_on" field.
+func RegisteredOnNEQ(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldNEQ(FieldRegisteredOn, v))
+}
+
+// RegisteredOnIn applies the In predicate on the "registered_on" field.
+func RegisteredOnIn(vs ...string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldIn(FieldRegisteredOn, vs...))
+}
+
+// RegisteredOnNotIn applies the NotIn predicate on the "registered_on" field.
+func RegisteredOnNotIn(vs ...string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldNotIn(FieldRegisteredOn, vs...))
+}
+
+// RegisteredOnGT applies the GT predicate on the "registered_on" field.
+func RegisteredOnGT(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldGT(FieldRegisteredOn, v))
+}
+
+// RegisteredOnGTE applies the GTE predicate on the "registered_on" field.
+func RegisteredOnGTE(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldGTE(FieldRegisteredOn, v))
+}
+
+// RegisteredOnLT applies the LT predicate on the "registered_on" field.
+func RegisteredOnLT(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldLT(FieldRegisteredOn, v))
+}
+
+// RegisteredOnLTE applies the LTE predicate on the "registered_on" field.
+func RegisteredOnLTE(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldLTE(FieldRegisteredOn, v))
+}
+
+// RegisteredOnContains applies the Contains predicate on the "registered_on" field.
+func RegisteredOnContains(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldContains(FieldRegisteredOn, v))
+}
+
+// RegisteredOnHasPrefix applies the HasPrefix predicate on the "registered_on" field.
+func RegisteredOnHasPrefix(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldHasPrefix(FieldRegisteredOn, v))
+}
+
+// RegisteredOnHasSuffix applies the HasSuffix predicate on the "registered_on" field.
+func RegisteredOnHasSuffix(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldHasSuffix(FieldRegisteredOn, v))
+}
+
+// RegisteredOnEqualFold applies the EqualFold predicate on the "registered_on" field.
+func RegisteredOnEqualFold(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldEqualFold(FieldRegisteredOn, v))
+}
+
+// RegisteredOnContainsFold applies the ContainsFold predicate on the "registered_on" field.
+func RegisteredOnContainsFold(v string) predicate.Enterprise {
+	return predicate.Enterprise(sql.FieldContainsFold(FieldRegisteredOn, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

@@ -129,6 +129,18 @@ func (f DesignationTypeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Va
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DesignationTypeMutation", m)
 }
 
+// The EligibilityRuleFunc type is an adapter to allow the use of ordinary
+// function as EligibilityRule mutator.
+type EligibilityRuleFunc func(context.Context, *ent.EligibilityRuleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EligibilityRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EligibilityRuleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EligibilityRuleMutation", m)
+}
+
 // The EnterpriseFunc type is an adapter to allow the use of ordinary
 // function as Enterprise mutator.
 type EnterpriseFunc func(context.Context, *ent.EnterpriseMutation) (ent.Value, error)
@@ -139,6 +151,30 @@ func (f EnterpriseFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EnterpriseMutation", m)
+}
+
+// The ParkFunc type is an adapter to allow the use of ordinary
+// function as Park mutator.
+type ParkFunc func(context.Context, *ent.ParkMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ParkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ParkMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ParkMutation", m)
+}
+
+// The SigningKeyFunc type is an adapter to allow the use of ordinary
+// function as SigningKey mutator.
+type SigningKeyFunc func(context.Context, *ent.SigningKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SigningKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SigningKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SigningKeyMutation", m)
 }
 
 // The StatusChangeFunc type is an adapter to allow the use of ordinary
@@ -175,6 +211,18 @@ func (f TalentAuthorizationFunc) Mutate(ctx context.Context, m ent.Mutation) (en
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TalentAuthorizationMutation", m)
+}
+
+// The TenancyFunc type is an adapter to allow the use of ordinary
+// function as Tenancy mutator.
+type TenancyFunc func(context.Context, *ent.TenancyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TenancyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TenancyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TenancyMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -192,6 +192,7 @@ var (
 	DesignationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
 		{Name: "type", Type: field.TypeString},
+		{Name: "park_code", Type: field.TypeString, Nullable: true},
 		{Name: "level", Type: field.TypeString, Default: ""},
 		{Name: "status", Type: field.TypeString},
 		{Name: "valid_from", Type: field.TypeString},
@@ -219,13 +220,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "designations_enterprises_designations",
-				Columns:    []*schema.Column{DesignationsColumns[18]},
+				Columns:    []*schema.Column{DesignationsColumns[19]},
 				RefColumns: []*schema.Column{EnterprisesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "designations_talents_designations",
-				Columns:    []*schema.Column{DesignationsColumns[19]},
+				Columns:    []*schema.Column{DesignationsColumns[20]},
 				RefColumns: []*schema.Column{TalentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -234,22 +235,22 @@ var (
 			{
 				Name:    "designation_enterprise_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[18], DesignationsColumns[1]},
+				Columns: []*schema.Column{DesignationsColumns[19], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_talent_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[19], DesignationsColumns[1]},
+				Columns: []*schema.Column{DesignationsColumns[20], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_type_document_number",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[11]},
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12]},
 			},
 			{
 				Name:    "designation_authorization_id",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[9]},
+				Columns: []*schema.Column{DesignationsColumns[10]},
 			},
 		},
 	}
@@ -269,12 +270,37 @@ var (
 		Columns:    DesignationTypesColumns,
 		PrimaryKey: []*schema.Column{DesignationTypesColumns[0]},
 	}
+	// EligibilityRulesColumns holds the columns for the "eligibility_rules" table.
+	EligibilityRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "park_id", Type: field.TypeString},
+		{Name: "benefit", Type: field.TypeString},
+		{Name: "any_of_designation_types", Type: field.TypeJSON},
+		{Name: "min_tenancy_months", Type: field.TypeInt, Default: 0},
+		{Name: "max_enterprise_age_years", Type: field.TypeInt, Default: 0},
+		{Name: "version", Type: field.TypeInt64, Default: 1},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// EligibilityRulesTable holds the schema information for the "eligibility_rules" table.
+	EligibilityRulesTable = &schema.Table{
+		Name:       "eligibility_rules",
+		Columns:    EligibilityRulesColumns,
+		PrimaryKey: []*schema.Column{EligibilityRulesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "eligibilityrule_park_id_benefit",
+				Unique:  true,
+				Columns: []*schema.Column{EligibilityRulesColumns[1], EligibilityRulesColumns[2]},
+			},
+		},
+	}
 	// EnterprisesColumns holds the columns for the "enterprises" table.
 	EnterprisesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "credit_code", Type: field.TypeString, Unique: true},
 		{Name: "name", Type: field.TypeString},
 		{Name: "district", Type: field.TypeString, Default: ""},
+		{Name: "registered_on", Type: field.TypeString, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
 	}
 	// EnterprisesTable holds the schema information for the "enterprises" table.
@@ -289,6 +315,35 @@ var (
 				Columns: []*schema.Column{EnterprisesColumns[3]},
 			},
 		},
+	}
+	// ParksColumns holds the columns for the "parks" table.
+	ParksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "name", Type: field.TypeString},
+		{Name: "district", Type: field.TypeString, Default: ""},
+		{Name: "operator_org", Type: field.TypeString, Default: ""},
+		{Name: "designation_id", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// ParksTable holds the schema information for the "parks" table.
+	ParksTable = &schema.Table{
+		Name:       "parks",
+		Columns:    ParksColumns,
+		PrimaryKey: []*schema.Column{ParksColumns[0]},
+	}
+	// SigningKeysColumns holds the columns for the "signing_keys" table.
+	SigningKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "public_key", Type: field.TypeBytes},
+		{Name: "private_key_sealed", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "retired_at", Type: field.TypeTime, Nullable: true},
+	}
+	// SigningKeysTable holds the schema information for the "signing_keys" table.
+	SigningKeysTable = &schema.Table{
+		Name:       "signing_keys",
+		Columns:    SigningKeysColumns,
+		PrimaryKey: []*schema.Column{SigningKeysColumns[0]},
 	}
 	// StatusChangesColumns holds the columns for the "status_changes" table.
 	StatusChangesColumns = []*schema.Column{
@@ -365,6 +420,37 @@ var (
 			},
 		},
 	}
+	// TenanciesColumns holds the columns for the "tenancies" table.
+	TenanciesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "park_id", Type: field.TypeString},
+		{Name: "enterprise_id", Type: field.TypeInt},
+		{Name: "start_date", Type: field.TypeString},
+		{Name: "end_date", Type: field.TypeString, Default: ""},
+		{Name: "floor_area_m2", Type: field.TypeFloat64, Default: 0},
+		{Name: "end_reason", Type: field.TypeString, Default: ""},
+		{Name: "version", Type: field.TypeInt64, Default: 1},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// TenanciesTable holds the schema information for the "tenancies" table.
+	TenanciesTable = &schema.Table{
+		Name:       "tenancies",
+		Columns:    TenanciesColumns,
+		PrimaryKey: []*schema.Column{TenanciesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tenancy_park_id_enterprise_id_start_date",
+				Unique:  true,
+				Columns: []*schema.Column{TenanciesColumns[1], TenanciesColumns[2], TenanciesColumns[3]},
+			},
+			{
+				Name:    "tenancy_enterprise_id",
+				Unique:  false,
+				Columns: []*schema.Column{TenanciesColumns[2]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
@@ -377,10 +463,14 @@ var (
 		CompetitionsTable,
 		DesignationsTable,
 		DesignationTypesTable,
+		EligibilityRulesTable,
 		EnterprisesTable,
+		ParksTable,
+		SigningKeysTable,
 		StatusChangesTable,
 		TalentsTable,
 		TalentAuthorizationsTable,
+		TenanciesTable,
 	}
 )
 

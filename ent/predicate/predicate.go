@@ -36,8 +36,17 @@ type Designation func(*sql.Selector)
 // DesignationType is the predicate function for designationtype builders.
 type DesignationType func(*sql.Selector)
 
+// EligibilityRule is the predicate function for eligibilityrule builders.
+type EligibilityRule func(*sql.Selector)
+
 // Enterprise is the predicate function for enterprise builders.
 type Enterprise func(*sql.Selector)
+
+// Park is the predicate function for park builders.
+type Park func(*sql.Selector)
+
+// SigningKey is the predicate function for signingkey builders.
+type SigningKey func(*sql.Selector)
 
 // StatusChange is the predicate function for statuschange builders.
 type StatusChange func(*sql.Selector)
@@ -47,3 +56,6 @@ type Talent func(*sql.Selector)
 
 // TalentAuthorization is the predicate function for talentauthorization builders.
 type TalentAuthorization func(*sql.Selector)
+
+// Tenancy is the predicate function for tenancy builders.
+type Tenancy func(*sql.Selector)

@@ -19,6 +19,7 @@ func (Designation) Fields() []ent.Field {
 		field.String("type").Immutable(),
 		field.Int("enterprise_id").Optional().Nillable().Immutable(),
 		field.String("talent_id").Optional().Nillable().Immutable(),
+		field.String("park_code").Optional().Nillable().Immutable(),
 		field.String("level").Default(""),
 		// status is the recorded status: active, suspended or revoked.
 		// Expiry is derived from valid_until, never stored.

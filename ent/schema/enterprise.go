@@ -16,6 +16,8 @@ func (Enterprise) Fields() []ent.Field {
 		field.String("credit_code").NotEmpty().Immutable().Unique(),
 		field.String("name").NotEmpty(),
 		field.String("district").Default(""),
+		// registered_on is the business registration date, YYYY-MM-DD, or empty.
+		field.String("registered_on").Default(""),
 		field.Time("created_at").Immutable(),
 	}
 }

@@ -69,6 +69,9 @@ type Clients struct {
 	// TalentAuthorization and Competition serve the talent office's work.
 	TalentAuthorization registryv1connect.TalentAuthorizationServiceClient
 	Competition         registryv1connect.CompetitionServiceClient
+	// Park and Verification serve park operators and anyone checking.
+	Park         registryv1connect.ParkServiceClient
+	Verification registryv1connect.VerificationServiceClient
 }
 
 // ClientsWithToken returns clients that send token as their bearer token
@@ -94,6 +97,8 @@ func (e *Env) ClientsWithToken(token string) *Clients {
 
 		TalentAuthorization: registryv1connect.NewTalentAuthorizationServiceClient(c),
 		Competition:         registryv1connect.NewCompetitionServiceClient(c),
+		Park:                registryv1connect.NewParkServiceClient(c),
+		Verification:        registryv1connect.NewVerificationServiceClient(c),
 	}
 }
 

@@ -201,8 +201,10 @@ type Designation struct {
 	// talent-recognition used; award_id the award it cites.
 	AuthorizationId string `protobuf:"bytes,17,opt,name=authorization_id,json=authorizationId,proto3" json:"authorization_id,omitempty"`
 	AwardId         string `protobuf:"bytes,18,opt,name=award_id,json=awardId,proto3" json:"award_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// park_code is set for ai-park designations, held by a park.
+	ParkCode      string `protobuf:"bytes,19,opt,name=park_code,json=parkCode,proto3" json:"park_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Designation) Reset() {
@@ -357,6 +359,13 @@ func (x *Designation) GetAuthorizationId() string {
 func (x *Designation) GetAwardId() string {
 	if x != nil {
 		return x.AwardId
+	}
+	return ""
+}
+
+func (x *Designation) GetParkCode() string {
+	if x != nil {
+		return x.ParkCode
 	}
 	return ""
 }
@@ -1225,7 +1234,7 @@ const file_registry_v1_designation_proto_rawDesc = "" +
 	"\vseed_clause\x18\x06 \x01(\tR\n" +
 	"seedClause\x12\x1d\n" +
 	"\n" +
-	"has_levels\x18\a \x01(\bR\thasLevels\"\x97\x05\n" +
+	"has_levels\x18\a \x01(\bR\thasLevels\"\xb4\x05\n" +
 	"\vDesignation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x124\n" +
@@ -1250,7 +1259,8 @@ const file_registry_v1_designation_proto_rawDesc = "" +
 	"updated_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x12\n" +
 	"\x04note\x18\x10 \x01(\tR\x04note\x12)\n" +
 	"\x10authorization_id\x18\x11 \x01(\tR\x0fauthorizationId\x12\x19\n" +
-	"\baward_id\x18\x12 \x01(\tR\aawardId\"\x1d\n" +
+	"\baward_id\x18\x12 \x01(\tR\aawardId\x12\x1b\n" +
+	"\tpark_code\x18\x13 \x01(\tR\bparkCode\"\x1d\n" +
 	"\x1bListDesignationTypesRequest\"R\n" +
 	"\x1cListDesignationTypesResponse\x122\n" +
 	"\x05types\x18\x01 \x03(\v2\x1c.registry.v1.DesignationTypeR\x05types\"\x93\x02\n" +

@@ -26,10 +26,12 @@ const (
 type Enterprise struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// credit_code is the 18-character unified social credit code (GB 32100-2015).
-	CreditCode    string                 `protobuf:"bytes,1,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	District      string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	CreditCode string                 `protobuf:"bytes,1,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	District   string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// registered_on is the date of business registration (YYYY-MM-DD), when known.
+	RegisteredOn  string `protobuf:"bytes,5,opt,name=registered_on,json=registeredOn,proto3" json:"registered_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -92,11 +94,20 @@ func (x *Enterprise) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Enterprise) GetRegisteredOn() string {
+	if x != nil {
+		return x.RegisteredOn
+	}
+	return ""
+}
+
 type RegisterEnterpriseRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CreditCode    string                 `protobuf:"bytes,1,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	District      string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CreditCode string                 `protobuf:"bytes,1,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	District   string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
+	// registered_on is optional; park rules on enterprise age need it.
+	RegisteredOn  string `protobuf:"bytes,4,opt,name=registered_on,json=registeredOn,proto3" json:"registered_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -148,6 +159,13 @@ func (x *RegisterEnterpriseRequest) GetName() string {
 func (x *RegisterEnterpriseRequest) GetDistrict() string {
 	if x != nil {
 		return x.District
+	}
+	return ""
+}
+
+func (x *RegisterEnterpriseRequest) GetRegisteredOn() string {
+	if x != nil {
+		return x.RegisteredOn
 	}
 	return ""
 }
@@ -411,7 +429,7 @@ var File_registry_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_registry_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x1cregistry/v1/enterprise.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n" +
+	"\x1cregistry/v1/enterprise.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x01\n" +
 	"\n" +
 	"Enterprise\x12\x1f\n" +
 	"\vcredit_code\x18\x01 \x01(\tR\n" +
@@ -419,12 +437,14 @@ const file_registry_v1_enterprise_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
 	"\bdistrict\x18\x03 \x01(\tR\bdistrict\x129\n" +
 	"\n" +
-	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"l\n" +
+	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12#\n" +
+	"\rregistered_on\x18\x05 \x01(\tR\fregisteredOn\"\x91\x01\n" +
 	"\x19RegisterEnterpriseRequest\x12\x1f\n" +
 	"\vcredit_code\x18\x01 \x01(\tR\n" +
 	"creditCode\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
-	"\bdistrict\x18\x03 \x01(\tR\bdistrict\"U\n" +
+	"\bdistrict\x18\x03 \x01(\tR\bdistrict\x12#\n" +
+	"\rregistered_on\x18\x04 \x01(\tR\fregisteredOn\"U\n" +
 	"\x1aRegisterEnterpriseResponse\x127\n" +
 	"\n" +
 	"enterprise\x18\x01 \x01(\v2\x17.registry.v1.EnterpriseR\n" +

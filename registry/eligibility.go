@@ -1,0 +1,207 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/designation"
+	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
+	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/tenancy"
+	"github.com/hangzhou-ai/registry/registry/jws"
+)
+
+// attestationLifetime is how long an eligibility attestation may be relied on.
+const attestationLifetime = 30 * 24 * time.Hour
+
+// attestationIssuer names the registry in the attestations it signs.
+const attestationIssuer = "hangzhou-ai-registry"
+
+// Reason is one condition of an eligibility answer, explained.
+type Reason struct {
+	Code      string `json:"code"`
+	MessageZh string `json:"message_zh"`
+	MessageEn string `json:"message_en"`
+}
+
+// Reason codes of eligibility answers.
+const (
+	ReasonTenancyActive       = "TENANCY_ACTIVE"
+	ReasonNoTenancy           = "NO_ACTIVE_TENANCY"
+	ReasonTenancyLongEnough   = "TENANCY_LONG_ENOUGH"
+	ReasonTenancyTooShort     = "TENANCY_TOO_SHORT"
+	ReasonDesignationHeld     = "DESIGNATION_HELD"
+	ReasonNoDesignation       = "NO_QUALIFYING_DESIGNATION"
+	ReasonEnterpriseYoung     = "ENTERPRISE_YOUNG_ENOUGH"
+	ReasonEnterpriseTooOld    = "ENTERPRISE_TOO_OLD"
+	ReasonRegistrationUnknown = "REGISTRATION_DATE_UNKNOWN"
+)
+
+// EligibilityQuery asks whether an enterprise is eligible for a park benefit.
+type EligibilityQuery struct {
+	ParkCode             string
+	EnterpriseCreditCode string
+	Benefit              string
+	AsOf                 string // defaults to today
+}
+
+// EligibilityAnswer is the answer and its signed attestation. It names
+// only the designation types of the rule that matched, nothing else about
+// the enterprise.
+type EligibilityAnswer struct {
+	Eligible                bool
+	Reasons                 []Reason
+	MatchedDesignationTypes []string
+	AsOf                    string
+	CheckedAt               time.Time
+	Attestation             string
+}
+
+// AttestationClaims are the claims of an eligibility attestation.
+type AttestationClaims struct {
+	Issuer               string   `json:"iss"`
+	Subject              string   `json:"sub"` // the enterprise's credit code
+	ParkCode             string   `json:"park"`
+	EnterpriseCreditCode string   `json:"enterprise"`
+	Benefit              string   `json:"benefit"`
+	AsOf                 string   `json:"as_of"`
+	Eligible             bool     `json:"eligible"`
+	ReasonCodes          []string `json:"reasons"`
+	DesignationIDs       []string `json:"designation_ids"`
+	IssuedAt             int64    `json:"iat"`
+	ExpiresAt            int64    `json:"exp"`
+}
+
+// VerifyTenantEligibility evaluates a park's rule for a benefit against
+// the enterprise's tenancy and designations on the date, reading the
+// database afresh every time, and signs the answer. Only the park's own
+// staff may ask.
+func (r *Registry) VerifyTenantEligibility(ctx context.Context, q EligibilityQuery) (EligibilityAnswer, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return EligibilityAnswer{}, err
+	}
+	v := &violations{}
+	code := creditCode(v, "enterprise_credit_code", q.EnterpriseCreditCode, true)
+	benefit := checkCode(v, "benefit", q.Benefit)
+	asOf := parseDate(v, "as_of", q.AsOf, false)
+	if err := v.err(); err != nil {
+		return EligibilityAnswer{}, err
+	}
+	if asOf == "" {
+		asOf = r.today()
+	}
+	pk, err := r.loadPark(ctx, r.db, p, authz.ObjEligibility, authz.ActVerify, "park_code", q.ParkCode)
+	if err != nil {
+		return EligibilityAnswer{}, err
+	}
+	rule, err := r.db.EligibilityRule.Query().Where(eligibilityrule.ParkID(pk.ID), eligibilityrule.Benefit(benefit)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return EligibilityAnswer{}, notFound("benefit: park %s has no rule for %s", pk.ID, benefit)
+	}
+	if err != nil {
+		return EligibilityAnswer{}, err
+	}
+	e, err := r.db.Enterprise.Query().Where(enterprise.CreditCode(code)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return EligibilityAnswer{}, notFound("enterprise_credit_code: enterprise %s is not registered", code)
+	}
+	if err != nil {
+		return EligibilityAnswer{}, err
+	}
+	ans, relied, err := r.evaluate(ctx, pk.ID, e, rule, asOf)
+	if err != nil {
+		return EligibilityAnswer{}, err
+	}
+	ans.CheckedAt = r.now()
+	kid, key, err := r.signer(ctx)
+	if err != nil {
+		return EligibilityAnswer{}, err
+	}
+	claims := AttestationClaims{
+		Issuer: attestationIssuer, Subject: code, ParkCode: pk.ID, EnterpriseCreditCode: code, Benefit: benefit,
+		AsOf: asOf, Eligible: ans.Eligible, DesignationIDs: relied,
+		IssuedAt: ans.CheckedAt.Unix(), ExpiresAt: ans.CheckedAt.Add(attestationLifetime).Unix(),
+	}
+	for _, reason := range ans.Reasons {
+		claims.ReasonCodes = append(claims.ReasonCodes, reason.Code)
+	}
+	if ans.Attestation, err = jws.Sign(key, kid, claims); err != nil {
+		return EligibilityAnswer{}, err
+	}
+	return ans, nil
+}
+
+// evaluate applies rule on asOf and returns the answer (unsigned) and the
+// ids of the designations it relied on.
+func (r *Registry) evaluate(ctx context.Context, parkCode string, e *ent.Enterprise, rule *ent.EligibilityRule, asOf string) (EligibilityAnswer, []string, error) {
+	ans := EligibilityAnswer{Eligible: true, AsOf: asOf, MatchedDesignationTypes: []string{}}
+	fail := func(reason Reason) {
+		ans.Eligible = false
+		ans.Reasons = append(ans.Reasons, reason)
+	}
+	pass := func(reason Reason) { ans.Reasons = append(ans.Reasons, reason) }
+
+	t, err := r.db.Tenancy.Query().Where(tenancy.ParkID(parkCode), tenancy.EnterpriseID(e.ID), overlaps(asOf, asOf)).First(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		fail(Reason{ReasonNoTenancy, fmt.Sprintf("%s 在園區內無有效租約", asOf), fmt.Sprintf("no tenancy in the park is in force on %s", asOf)})
+	case err != nil:
+		return ans, nil, err
+	default:
+		pass(Reason{ReasonTenancyActive, fmt.Sprintf("%s 租約有效(自 %s 起)", asOf, t.StartDate), fmt.Sprintf("tenancy in force on %s (since %s)", asOf, t.StartDate)})
+		if n := rule.MinTenancyMonths; n > 0 {
+			if addMonths(t.StartDate, n) <= asOf {
+				pass(Reason{ReasonTenancyLongEnough, fmt.Sprintf("租期已滿 %d 個月", n), fmt.Sprintf("tenancy has lasted at least %d months", n)})
+			} else {
+				fail(Reason{ReasonTenancyTooShort, fmt.Sprintf("租期未滿 %d 個月", n), fmt.Sprintf("tenancy has lasted less than %d months", n)})
+			}
+		}
+	}
+	if m := rule.MaxEnterpriseAgeYears; m > 0 {
+		switch {
+		case e.RegisteredOn == "":
+			fail(Reason{ReasonRegistrationUnknown, "企業註冊日期未登記", "the enterprise's registration date is not on record"})
+		case addMonths(e.RegisteredOn, 12*m) > asOf:
+			pass(Reason{ReasonEnterpriseYoung, fmt.Sprintf("企業註冊未滿 %d 年", m), fmt.Sprintf("enterprise registered less than %d years before", m)})
+		default:
+			fail(Reason{ReasonEnterpriseTooOld, fmt.Sprintf("企業註冊已滿 %d 年", m), fmt.Sprintf("enterprise registered %d or more years before", m)})
+		}
+	}
+	var relied []string
+	if types := rule.AnyOfDesignationTypes; len(types) > 0 {
+		held, err := r.db.Designation.Query().Where(
+			designation.EnterpriseID(e.ID), designation.TypeIn(types...),
+			designation.ValidFromLTE(asOf), designation.ValidUntilGTE(asOf), activeOn(asOf),
+		).Order(ent.Asc(designation.FieldID)).All(ctx)
+		if err != nil {
+			return ans, nil, err
+		}
+		for _, d := range held {
+			relied = append(relied, d.ID)
+			if !slices.Contains(ans.MatchedDesignationTypes, d.Type) {
+				ans.MatchedDesignationTypes = append(ans.MatchedDesignationTypes, d.Type)
+			}
+		}
+		if len(held) > 0 {
+			pass(Reason{ReasonDesignationHeld, "持有符合條件的認定", "holds a qualifying designation"})
+		} else {
+			fail(Reason{ReasonNoDesignation, "未持有符合條件的認定", "holds none of the qualifying designations"})
+		}
+	}
+	return ans, relied, nil
+}
+
+// addMonths adds n months to a YYYY-MM-DD date; a day past the end of the
+// target month carries into the next, as time.AddDate does.
+func addMonths(date string, n int) string {
+	t, err := time.Parse(dateLayout, date)
+	if err != nil {
+		return date
+	}
+	return t.AddDate(0, n, 0).Format(dateLayout)
+}

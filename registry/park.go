@@ -1,0 +1,481 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
+	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/park"
+	"github.com/hangzhou-ai/registry/ent/predicate"
+	"github.com/hangzhou-ai/registry/ent/tenancy"
+)
+
+const typeAIPark = "ai-park"
+
+// measuresEnd is the last day the seed measures are in force; a park's
+// designation lasts until then unless told otherwise.
+const measuresEnd = "2027-12-31"
+
+// codePattern is the form of park codes and benefit names.
+var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,49}$`)
+
+// Park is a municipal AI industry park.
+type Park struct {
+	Code          string    `json:"code"`
+	Name          string    `json:"name"`
+	District      string    `json:"district"`
+	OperatorOrg   string    `json:"operator_org"`
+	DesignationID string    `json:"designation_id"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func parkOf(p *ent.Park) Park {
+	return Park{Code: p.ID, Name: p.Name, District: p.District, OperatorOrg: p.OperatorOrg, DesignationID: p.DesignationID, CreatedAt: p.CreatedAt}
+}
+
+// ParkOrg is the organisation of a park's staff.
+func ParkOrg(code string) string { return "park:" + code }
+
+// NewPark is a request to designate a park.
+type NewPark struct {
+	Code, Name, District, OperatorOrg string
+	ValidFrom, ValidUntil             string
+	DocumentNumber                    string
+}
+
+func checkCode(v *violations, field, code string) string {
+	if !codePattern.MatchString(code) {
+		v.add(field, "must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit")
+		return ""
+	}
+	return code
+}
+
+// RegisterPark designates a municipal AI park: the park and its ai-park
+// designation, granted by the caller's bureau.
+func (r *Registry) RegisterPark(ctx context.Context, in NewPark) (Park, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return Park{}, err
+	}
+	typ := designationTypesByCode[typeAIPark]
+	if err := r.authorize(p, authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
+		return Park{}, err
+	}
+	v := &violations{}
+	code := checkCode(v, "code", in.Code)
+	name := cleanText(v, "name", in.Name, maxNameLen, true)
+	district := cleanText(v, "district", in.District, maxDistrictLen, false)
+	operator := cleanText(v, "operator_org", in.OperatorOrg, maxNameLen, false)
+	if in.ValidFrom == "" {
+		in.ValidFrom = r.today()
+	}
+	if in.ValidUntil == "" {
+		in.ValidUntil = max(measuresEnd, in.ValidFrom)
+	}
+	from, until := validateValidity(v, in.ValidFrom, in.ValidUntil)
+	doc := cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, false)
+	if err := v.err(); err != nil {
+		return Park{}, err
+	}
+	bureau, _ := p.orgCode("bureau")
+	var out Park
+	err = r.inTx(ctx, func(tx *ent.Tx) error {
+		exists, err := tx.Park.Query().Where(park.ID(code)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if exists {
+			return alreadyExists("park %s is already registered", code)
+		}
+		d, err := r.insertDesignation(ctx, tx, p, newDesignation{typ: typ, parkCode: code, from: from, until: until, doc: doc, bureau: bureau})
+		if err != nil {
+			return err
+		}
+		pk, err := tx.Park.Create().SetID(code).SetName(name).SetDistrict(district).SetOperatorOrg(operator).
+			SetDesignationID(d.ID).SetCreatedAt(r.now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		out = parkOf(pk)
+		return r.record(ctx, tx, p, change{action: "park.register", entityType: "park", entityID: code, after: out})
+	})
+	return out, err
+}
+
+// loadPark loads a park for p: a park's own staff, and those who may read
+// every park, learn whether it exists; others are refused either way.
+func (r *Registry) loadPark(ctx context.Context, db *ent.Client, p Principal, object, action, field, code string) (*ent.Park, error) {
+	v := &violations{}
+	checkCode(v, field, code)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := r.authorize(p, object, action, ParkOrg(code)); err != nil {
+		return nil, err
+	}
+	pk, err := db.Park.Get(ctx, code)
+	if ent.IsNotFound(err) {
+		return nil, notFound("%s: park %s is not registered", field, code)
+	}
+	return pk, err
+}
+
+// GetPark returns one park.
+func (r *Registry) GetPark(ctx context.Context, code string) (Park, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return Park{}, err
+	}
+	pk, err := r.loadPark(ctx, r.db, p, authz.ObjPark, authz.ActRead, "code", code)
+	if err != nil {
+		return Park{}, err
+	}
+	return parkOf(pk), nil
+}
+
+// ListParks lists every park to those who may read all, and a park's staff
+// their own park.
+func (r *Registry) ListParks(ctx context.Context) ([]Park, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.readScope(p, authz.ObjPark)
+	if err != nil {
+		return nil, err
+	}
+	q := r.db.Park.Query()
+	if !all {
+		own, _ := p.orgCode("park")
+		q = q.Where(park.ID(own))
+	}
+	rows, err := q.Order(ent.Asc(park.FieldID)).Limit(MaxPageSize).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Park, len(rows))
+	for i, pk := range rows {
+		out[i] = parkOf(pk)
+	}
+	return out, nil
+}
+
+// Tenancy is an enterprise's tenancy in a park.
+type Tenancy struct {
+	ID                   string    `json:"id"`
+	ParkCode             string    `json:"park_code"`
+	EnterpriseCreditCode string    `json:"enterprise_credit_code"`
+	EnterpriseName       string    `json:"enterprise_name"`
+	StartDate            string    `json:"start_date"`
+	EndDate              string    `json:"end_date,omitempty"`
+	FloorAreaM2          float64   `json:"floor_area_m2"`
+	EndReason            string    `json:"end_reason,omitempty"`
+	Version              int64     `json:"version"`
+	CreatedAt            time.Time `json:"created_at"`
+}
+
+func tenancyOf(t *ent.Tenancy, e *ent.Enterprise) Tenancy {
+	return Tenancy{
+		ID: t.ID, ParkCode: t.ParkID, EnterpriseCreditCode: e.CreditCode, EnterpriseName: e.Name,
+		StartDate: t.StartDate, EndDate: t.EndDate, FloorAreaM2: t.FloorAreaM2, EndReason: t.EndReason,
+		Version: t.Version, CreatedAt: t.CreatedAt,
+	}
+}
+
+// NewTenancy is a request to admit a tenant.
+type NewTenancy struct {
+	ParkCode             string
+	EnterpriseCreditCode string
+	StartDate            string
+	EndDate              string
+	FloorAreaM2          float64
+}
+
+// maxFloorArea bounds a tenancy's floor area (m²).
+const maxFloorArea = 10_000_000
+
+// AdmitTenant records a tenancy; only the park's operators may. A tenancy
+// overlapping another of the same enterprise in the park is refused.
+func (r *Registry) AdmitTenant(ctx context.Context, in NewTenancy) (Tenancy, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return Tenancy{}, err
+	}
+	v := &violations{}
+	code := creditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, true)
+	start := parseDate(v, "start_date", in.StartDate, true)
+	end := parseDate(v, "end_date", in.EndDate, false)
+	if start != "" && end != "" && end < start {
+		v.add("end_date", "must not be before start_date")
+	}
+	if in.FloorAreaM2 < 0 || in.FloorAreaM2 > maxFloorArea || in.FloorAreaM2 != in.FloorAreaM2 {
+		v.add("floor_area_m2", fmt.Sprintf("must be between 0 and %d", maxFloorArea))
+	}
+	if err := v.err(); err != nil {
+		return Tenancy{}, err
+	}
+	var out Tenancy
+	err = r.inTx(ctx, func(tx *ent.Tx) error {
+		pk, err := r.loadPark(ctx, tx.Client(), p, authz.ObjTenancy, authz.ActManage, "park_code", in.ParkCode)
+		if err != nil {
+			return err
+		}
+		e, err := enterpriseByCode(ctx, tx.Client(), "enterprise_credit_code", code)
+		if err != nil {
+			return err
+		}
+		overlap, err := tx.Tenancy.Query().Where(tenancy.ParkID(pk.ID), tenancy.EnterpriseID(e.ID), overlaps(start, end)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if overlap {
+			return alreadyExists("enterprise %s already has a tenancy in park %s overlapping %s", code, pk.ID, start)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		now := r.now()
+		t, err := tx.Tenancy.Create().SetID(id.String()).SetParkID(pk.ID).SetEnterpriseID(e.ID).SetStartDate(start).
+			SetEndDate(end).SetFloorAreaM2(in.FloorAreaM2).SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
+		if err != nil {
+			return err
+		}
+		out = tenancyOf(t, e)
+		return r.record(ctx, tx, p, change{action: "tenancy.admit", entityType: "tenancy", entityID: t.ID, after: out})
+	})
+	return out, err
+}
+
+// overlaps selects tenancies sharing a day with [start, end]; an empty end
+// is open-ended, and so is a stored empty end_date.
+func overlaps(start, end string) predicate.Tenancy {
+	laterEnd := tenancy.Or(tenancy.EndDate(""), tenancy.EndDateGTE(start))
+	if end == "" {
+		return laterEnd
+	}
+	return tenancy.And(tenancy.StartDateLTE(end), laterEnd)
+}
+
+// EndTenancyRequest sets a tenancy's last day.
+type EndTenancyRequest struct {
+	TenancyID string
+	EndDate   string
+	Reason    string
+}
+
+// EndTenancy sets the last day of a tenancy; only its park's operators may.
+func (r *Registry) EndTenancy(ctx context.Context, in EndTenancyRequest) (Tenancy, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return Tenancy{}, err
+	}
+	v := &violations{}
+	checkID(v, "tenancy_id", in.TenancyID, true)
+	end := parseDate(v, "end_date", in.EndDate, true)
+	reason := cleanMultiline(v, "reason", in.Reason, maxReasonLen, true)
+	if err := v.err(); err != nil {
+		return Tenancy{}, err
+	}
+	var out Tenancy
+	err = r.inTx(ctx, func(tx *ent.Tx) error {
+		t, err := tx.Tenancy.Get(ctx, in.TenancyID)
+		if ent.IsNotFound(err) {
+			if _, err := r.readScope(p, authz.ObjTenancy); err != nil {
+				return err
+			}
+			return notFound("tenancy %s does not exist", in.TenancyID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.authorize(p, authz.ObjTenancy, authz.ActManage, ParkOrg(t.ParkID)); err != nil {
+			return err
+		}
+		if end < t.StartDate {
+			return invalidField("end_date", "must not be before the tenancy's start_date "+t.StartDate)
+		}
+		e, err := tx.Enterprise.Get(ctx, t.EnterpriseID)
+		if err != nil {
+			return err
+		}
+		before := tenancyOf(t, e)
+		n, err := tx.Tenancy.Update().Where(tenancy.ID(t.ID), tenancy.Version(t.Version)).
+			SetEndDate(end).SetEndReason(reason).SetVersion(t.Version + 1).SetUpdatedAt(r.now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return newError(KindAborted, "tenancy %s was changed concurrently; read it again and retry", t.ID)
+		}
+		if t, err = tx.Tenancy.Get(ctx, t.ID); err != nil {
+			return err
+		}
+		out = tenancyOf(t, e)
+		return r.record(ctx, tx, p, change{action: "tenancy.end", entityType: "tenancy", entityID: t.ID, before: before, after: out, reason: reason})
+	})
+	return out, err
+}
+
+// TenantFilter selects a park's tenancies in force on a date.
+type TenantFilter struct {
+	ParkCode  string
+	AsOf      string // defaults to today
+	PageSize  int
+	PageToken string
+}
+
+// ListTenants lists the tenancies of a park in force on a date (first and
+// last day included). A park's staff see only their own park.
+func (r *Registry) ListTenants(ctx context.Context, f TenantFilter) ([]Tenancy, string, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	v := &violations{}
+	asOf := parseDate(v, "as_of", f.AsOf, false)
+	size := pageSize(v, f.PageSize)
+	after := r.secrets.decodePageToken(v, f.PageToken)
+	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	if asOf == "" {
+		asOf = r.today()
+	}
+	pk, err := r.loadPark(ctx, r.db, p, authz.ObjTenancy, authz.ActRead, "park_code", f.ParkCode)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := r.db.Tenancy.Query().Where(tenancy.ParkID(pk.ID), tenancy.IDGT(after), overlaps(asOf, asOf)).
+		Order(ent.Asc(tenancy.FieldID)).Limit(size + 1).All(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := trimPage(r.secrets, rows, size, func(t *ent.Tenancy) string { return t.ID })
+	ids := make([]int, len(rows))
+	for i, t := range rows {
+		ids[i] = t.EnterpriseID
+	}
+	enterprises, err := r.db.Enterprise.Query().Where(enterprise.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	byID := make(map[int]*ent.Enterprise, len(enterprises))
+	for _, e := range enterprises {
+		byID[e.ID] = e
+	}
+	out := make([]Tenancy, len(rows))
+	for i, t := range rows {
+		out[i] = tenancyOf(t, byID[t.EnterpriseID])
+	}
+	return out, next, nil
+}
+
+// EligibilityRule is a park's rule for one benefit: an active tenancy on
+// the date, and every condition that is set.
+type EligibilityRule struct {
+	ParkCode              string    `json:"park_code"`
+	Benefit               string    `json:"benefit"`
+	AnyOfDesignationTypes []string  `json:"any_of_designation_types"`
+	MinTenancyMonths      int       `json:"min_tenancy_months"`
+	MaxEnterpriseAgeYears int       `json:"max_enterprise_age_years"`
+	Version               int64     `json:"version"`
+	UpdatedAt             time.Time `json:"updated_at"`
+}
+
+func ruleOf(r *ent.EligibilityRule) EligibilityRule {
+	return EligibilityRule{
+		ParkCode: r.ParkID, Benefit: r.Benefit, AnyOfDesignationTypes: r.AnyOfDesignationTypes,
+		MinTenancyMonths: r.MinTenancyMonths, MaxEnterpriseAgeYears: r.MaxEnterpriseAgeYears,
+		Version: r.Version, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+// SetEligibilityRule creates or replaces a park's rule for a benefit; only
+// the park's operators may.
+func (r *Registry) SetEligibilityRule(ctx context.Context, in EligibilityRule) (EligibilityRule, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return EligibilityRule{}, err
+	}
+	v := &violations{}
+	benefit := checkCode(v, "benefit", in.Benefit)
+	var types []string
+	for i, code := range in.AnyOfDesignationTypes {
+		t, ok := designationType(v, fmt.Sprintf("any_of_designation_types[%d]", i), code, true)
+		switch {
+		case !ok:
+		case t.SubjectKind != SubjectEnterprise:
+			v.add(fmt.Sprintf("any_of_designation_types[%d]", i), code+" is not held by enterprises")
+		case !slices.Contains(types, code):
+			types = append(types, code)
+		}
+	}
+	if in.MinTenancyMonths < 0 || in.MinTenancyMonths > 600 {
+		v.add("min_tenancy_months", "must be between 0 and 600")
+	}
+	if in.MaxEnterpriseAgeYears < 0 || in.MaxEnterpriseAgeYears > 100 {
+		v.add("max_enterprise_age_years", "must be between 0 and 100")
+	}
+	if err := v.err(); err != nil {
+		return EligibilityRule{}, err
+	}
+	if types == nil {
+		types = []string{}
+	}
+	var out EligibilityRule
+	err = r.inTx(ctx, func(tx *ent.Tx) error {
+		pk, err := r.loadPark(ctx, tx.Client(), p, authz.ObjEligibility, authz.ActManage, "park_code", in.ParkCode)
+		if err != nil {
+			return err
+		}
+		existing, err := tx.EligibilityRule.Query().Where(eligibilityrule.ParkID(pk.ID), eligibilityrule.Benefit(benefit)).Only(ctx)
+		var before any
+		switch {
+		case ent.IsNotFound(err):
+			existing, err = tx.EligibilityRule.Create().SetParkID(pk.ID).SetBenefit(benefit).SetAnyOfDesignationTypes(types).
+				SetMinTenancyMonths(in.MinTenancyMonths).SetMaxEnterpriseAgeYears(in.MaxEnterpriseAgeYears).
+				SetUpdatedAt(r.now()).Save(ctx)
+		case err == nil:
+			before = ruleOf(existing)
+			existing, err = existing.Update().SetAnyOfDesignationTypes(types).SetMinTenancyMonths(in.MinTenancyMonths).
+				SetMaxEnterpriseAgeYears(in.MaxEnterpriseAgeYears).AddVersion(1).SetUpdatedAt(r.now()).Save(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		out = ruleOf(existing)
+		return r.record(ctx, tx, p, change{action: "eligibility-rule.set", entityType: "eligibility-rule", entityID: pk.ID + "/" + benefit, before: before, after: out})
+	})
+	return out, err
+}
+
+// ListEligibilityRules lists a park's rules by benefit.
+func (r *Registry) ListEligibilityRules(ctx context.Context, parkCode string) ([]EligibilityRule, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := r.loadPark(ctx, r.db, p, authz.ObjEligibility, authz.ActRead, "park_code", parkCode)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.db.EligibilityRule.Query().Where(eligibilityrule.ParkID(pk.ID)).Order(ent.Asc(eligibilityrule.FieldBenefit)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]EligibilityRule, len(rows))
+	for i, rule := range rows {
+		out[i] = ruleOf(rule)
+	}
+	return out, nil
+}

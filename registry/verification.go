@@ -1,0 +1,147 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/designation"
+	"github.com/hangzhou-ai/registry/ent/park"
+	"github.com/hangzhou-ai/registry/registry/jws"
+)
+
+// Problems VerifyAttestation reports, one per way a token can fail.
+const (
+	ProblemMalformed          = "malformed"
+	ProblemUnknownKey         = "unknown_key"
+	ProblemBadSignature       = "bad_signature"
+	ProblemExpired            = "expired"
+	ProblemDesignationChanged = "designation_changed"
+)
+
+// Standing is the current status of a designation an attestation relied on.
+type Standing struct {
+	DesignationID string
+	StatusNow     Status
+}
+
+// AttestationCheck is the result of checking an attestation.
+type AttestationCheck struct {
+	Valid               bool
+	SignatureValid      bool
+	Expired             bool
+	Problem             string
+	Claims              *AttestationClaims
+	KeyID               string
+	Designations        []Standing
+	DesignationsChanged bool
+}
+
+// maxAttestationLen bounds the token accepted for checking.
+const maxAttestationLen = 16 << 10
+
+// VerifyAttestation checks an attestation's signature against the
+// registry's keys, its expiry against now, and the current status of every
+// designation it relied on. Anyone may ask; nothing beyond the token's own
+// claims is revealed.
+func (r *Registry) VerifyAttestation(ctx context.Context, token string) (AttestationCheck, error) {
+	if token == "" {
+		return AttestationCheck{}, invalidField("token", "is required")
+	}
+	if len(token) > maxAttestationLen {
+		return AttestationCheck{}, invalidField("token", "is too long to be an attestation")
+	}
+	check := AttestationCheck{}
+	tok, err := jws.Parse(token)
+	if err != nil {
+		check.Problem = ProblemMalformed
+		return check, nil
+	}
+	check.KeyID = tok.Header.Kid
+	keys, err := r.SigningKeys(ctx)
+	if err != nil {
+		return check, err
+	}
+	switch err := tok.Verify(keys); {
+	case errors.Is(err, jws.ErrUnknownKey):
+		check.Problem = ProblemUnknownKey
+		return check, nil
+	case err != nil:
+		check.Problem = ProblemBadSignature
+		return check, nil
+	}
+	check.SignatureValid = true
+	var claims AttestationClaims
+	if err := json.Unmarshal(tok.Payload, &claims); err != nil || claims.Issuer != attestationIssuer {
+		check.Problem = ProblemMalformed
+		return check, nil
+	}
+	check.Claims = &claims
+	today := r.today()
+	for _, id := range claims.DesignationIDs {
+		d, err := r.db.Designation.Query().Where(designation.ID(id)).Only(ctx)
+		standing := Standing{DesignationID: id, StatusNow: StatusRevoked}
+		switch {
+		case err == nil:
+			standing.StatusNow = designationOf(d, today).Status
+		case !ent.IsNotFound(err):
+			return check, err
+		}
+		check.Designations = append(check.Designations, standing)
+		check.DesignationsChanged = check.DesignationsChanged || standing.StatusNow != StatusActive
+	}
+	check.Expired = r.now().Unix() >= claims.ExpiresAt
+	switch {
+	case check.Expired:
+		check.Problem = ProblemExpired
+	case check.DesignationsChanged:
+		check.Problem = ProblemDesignationChanged
+	default:
+		check.Valid = true
+	}
+	return check, nil
+}
+
+// PublicStatus is what anyone may learn of a designation by its id: its
+// type, standing and dates, and the holder's name and credit code when the
+// holder is an enterprise or a park. Nothing identifying a person is shown.
+type PublicStatus struct {
+	ID               string
+	Type             DesignationType
+	HolderKind       string
+	HolderName       string
+	HolderCreditCode string
+	Status           Status
+	ValidFrom        string
+	ValidUntil       string
+	GrantedByBureau  string
+}
+
+// GetDesignationStatus returns a designation's public status. Anyone may ask.
+func (r *Registry) GetDesignationStatus(ctx context.Context, id string) (PublicStatus, error) {
+	if err := requireID("id", id); err != nil {
+		return PublicStatus{}, err
+	}
+	d, err := loadDesignation(ctx, r.db, id)
+	if err != nil {
+		return PublicStatus{}, err
+	}
+	des := designationOf(d, r.today())
+	out := PublicStatus{
+		ID: d.ID, Type: designationTypesByCode[d.Type], Status: des.Status,
+		ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil, GrantedByBureau: d.GrantedByBureau,
+	}
+	switch {
+	case d.Edges.Enterprise != nil:
+		out.HolderKind, out.HolderName, out.HolderCreditCode = SubjectEnterprise, d.Edges.Enterprise.Name, d.Edges.Enterprise.CreditCode
+	case d.ParkCode != nil:
+		out.HolderKind = SubjectPark
+		if pk, err := r.db.Park.Query().Where(park.ID(*d.ParkCode)).Only(ctx); err == nil {
+			out.HolderName = pk.Name
+		}
+	default:
+		out.HolderKind = SubjectTalent
+	}
+	return out, nil
+}
