@@ -265,7 +265,7 @@ func (r *Registry) RecordAwards(ctx context.Context, competitionID string, in []
 	created := 0
 	err = r.inTx(ctx, func(tx *ent.Tx) error {
 		for i, w := range valid {
-			t, err := r.resolveWinner(ctx, tx, p, fmt.Sprintf("awards[%d].talent_id", i), w)
+			t, err := r.resolveWinner(ctx, tx, p, fmt.Sprintf("awards[%d]", i), w)
 			if err != nil {
 				return err
 			}
@@ -302,14 +302,20 @@ func (r *Registry) RecordAwards(ctx context.Context, competitionID string, in []
 }
 
 // resolveWinner finds the talent an award names, registering a winner
-// named by document whom the registry does not know yet.
-func (r *Registry) resolveWinner(ctx context.Context, tx *ent.Tx, p Principal, field string, w validAward) (*ent.Talent, error) {
+// named by document whom the registry does not know yet. Problems are
+// reported against the fields of the award at prefix.
+func (r *Registry) resolveWinner(ctx context.Context, tx *ent.Tx, p Principal, prefix string, w validAward) (*ent.Talent, error) {
 	if w.talentID != "" {
-		return talentByID(ctx, tx.Client(), field, w.talentID)
+		return talentByID(ctx, tx.Client(), prefix+".talent_id", w.talentID)
 	}
 	t, err := tx.Talent.Query().Where(talent.DocumentHash(r.documentHash(w.doc))).Only(ctx)
-	if ent.IsNotFound(err) {
+	switch {
+	case ent.IsNotFound(err):
 		return r.createTalent(ctx, tx, p, w.name, w.doc, nil)
+	case err == nil && t.Name != w.name:
+		// The document is authoritative, but a different name suggests a
+		// mistyped number that happens to pass its check digit.
+		return nil, invalidField(prefix+".name", "does not match the name registered for this identity document")
 	}
 	return t, err
 }

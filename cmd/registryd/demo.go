@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/ident"
@@ -12,13 +14,13 @@ import (
 
 // demoEnterprise is an enterprise of the demo data set.
 type demoEnterprise struct {
-	first17, name, district string
+	first17, name, district, registeredOn string
 }
 
 var demoEnterprises = []demoEnterprise{
-	{"91330106MA27XK0A1", "杭州雲棲智算科技有限公司", "西湖區"},
-	{"91330114MA2H3B7C5", "杭州錢塘模型科技有限公司", "錢塘區"},
-	{"91330109MA2KD4E81", "杭州湘湖機器人有限公司", "蕭山區"},
+	{"91330106MA27XK0A1", "杭州雲棲智算科技有限公司", "西湖區", "2019-08-12"},
+	{"91330114MA2H3B7C5", "杭州錢塘模型科技有限公司", "錢塘區", "2024-03-05"},
+	{"91330109MA2KD4E81", "杭州湘湖機器人有限公司", "蕭山區", ""},
 }
 
 func mustComplete(f func(string) (string, error), first17 string) string {
@@ -57,6 +59,9 @@ func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) err
 		{Subject: "demo-economy-it-viewer", Org: "bureau:economy-it", Role: "viewer"},
 		{Subject: "demo-enterprise-1", Org: "enterprise:" + codes[0], Role: "member"},
 		{Subject: "demo-enterprise-2", Org: "enterprise:" + codes[1], Role: "member"},
+		{Subject: "demo-enterprise-1-hr", Org: "enterprise:" + codes[0], Role: "talent-assessor"},
+		{Subject: "demo-park-operator", Org: "park:west-lake", Role: "operator"},
+		{Subject: "demo-park-viewer", Org: "park:west-lake", Role: "viewer"},
 	}
 	actor := registry.Principal{Subject: "registryd-demo", Org: "admin", Role: "admin"}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -74,7 +79,7 @@ func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) err
 func seedDemoData(ctx context.Context, reg *registry.Registry, codes []string) error {
 	economy := registry.WithPrincipal(ctx, bureauIssuer("economy-it"))
 	for i, e := range demoEnterprises {
-		if _, err := reg.RegisterEnterprise(economy, registry.NewEnterprise{CreditCode: codes[i], Name: e.name, District: e.district}); err != nil {
+		if _, err := reg.RegisterEnterprise(economy, registry.NewEnterprise{CreditCode: codes[i], Name: e.name, District: e.district, RegisteredOn: e.registeredOn}); err != nil {
 			return err
 		}
 	}
@@ -104,6 +109,46 @@ func seedDemoData(ctx context.Context, reg *registry.Registry, codes []string) e
 	for _, g := range grants {
 		if _, err := reg.GrantDesignation(g.ctx, g.g); err != nil {
 			return fmt.Errorf("grant %s: %w", g.g.Type, err)
+		}
+	}
+	return seedDemoParks(ctx, reg, codes)
+}
+
+// seedDemoParks designates a park with two tenants and its benefit rules,
+// and gives the first enterprise a talent authorization.
+func seedDemoParks(ctx context.Context, reg *registry.Registry, codes []string) error {
+	economy := registry.WithPrincipal(ctx, bureauIssuer("economy-it"))
+	thisYear := time.Now().In(time.FixedZone("CST", 8*60*60)).Year()
+	year := strconv.Itoa(thisYear)
+	if _, err := reg.GrantDesignation(economy, registry.Grant{
+		Type: "ai-growth-enterprise", EnterpriseCreditCode: codes[0], ValidFrom: year + "-01-01",
+		ValidUntil: strconv.Itoa(thisYear+1) + "-12-31", DocumentNumber: "杭經信〔" + year + "〕18號",
+	}); err != nil {
+		return err
+	}
+	talentOffice := registry.WithPrincipal(ctx, bureauIssuer("talent-office"))
+	if _, err := reg.IssueTalentAuthorization(talentOffice, registry.NewTalentAuthorization{
+		EnterpriseCreditCode: codes[0], Year: thisYear, Quotas: []registry.LevelQuota{{Level: "D", Places: 5}, {Level: "E", Places: 20}},
+		ValidFrom: year + "-01-01", ValidUntil: year + "-12-31", DocumentNumber: "杭人才授〔" + year + "〕3號",
+	}); err != nil {
+		return fmt.Errorf("talent authorization: %w", err)
+	}
+	if _, err := reg.RegisterPark(economy, registry.NewPark{Code: "west-lake", Name: "西湖人工智能產業特色園區", District: "西湖區", OperatorOrg: "西湖區人民政府", DocumentNumber: "杭經信〔2025〕30號"}); err != nil {
+		return err
+	}
+	operator := registry.WithPrincipal(ctx, registry.Principal{Subject: "demo-park-operator", Org: "park:west-lake", Role: "operator"})
+	for _, code := range codes[:2] {
+		if _, err := reg.AdmitTenant(operator, registry.NewTenancy{ParkCode: "west-lake", EnterpriseCreditCode: code, StartDate: "2025-09-01", FloorAreaM2: 1200}); err != nil {
+			return err
+		}
+	}
+	rules := []registry.EligibilityRule{
+		{ParkCode: "west-lake", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant", "single-champion", "hidden-champion", "ai-growth-enterprise"}},
+		{ParkCode: "west-lake", Benefit: "startup-subsidy", MinTenancyMonths: 6, MaxEnterpriseAgeYears: 3},
+	}
+	for _, rule := range rules {
+		if _, err := reg.SetEligibilityRule(operator, rule); err != nil {
+			return err
 		}
 	}
 	return nil

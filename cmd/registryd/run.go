@@ -26,6 +26,7 @@ commands:
   token create   --subject S --org O --role R [--ttl 720h]: print a new bearer token
   token revoke   --id N: revoke a token at once
   audit verify   recompute the audit chain and report the first bad sequence
+  keys rotate    make a new attestation signing key; old keys stay published
 
 Run 'registryd <command> --help' for the flags of a command.
 `
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runToken(ctx, rest, getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -258,5 +261,32 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("audit chain does not verify")
 	}
 	fmt.Fprintf(stdout, "audit chain OK: %d events\n", rep.EventsChecked)
+	return nil
+}
+
+func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		return errors.New("usage: registryd keys rotate [flags]")
+	}
+	var c config
+	f := newFlagSet("registryd keys rotate", stderr, getenv)
+	c.register(f)
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	log, err := newLogger(c.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	reg, db, err := openRegistry(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	kid, err := reg.RotateSigningKey(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "attestations are now signed with key %s; earlier keys remain published\n", kid)
 	return nil
 }

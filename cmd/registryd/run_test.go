@@ -189,6 +189,14 @@ func TestTokenCommands(t *testing.T) {
 	if err := run(t.Context(), []string{"audit", "verify"}, vars, &out, io.Discard); err != nil || !strings.Contains(out.String(), "OK: 3 events") {
 		t.Fatalf("audit verify: %v %q", err, out.String())
 	}
+	out.Reset()
+	if err := run(t.Context(), []string{"keys", "rotate"}, vars, &out, io.Discard); err != nil || !strings.Contains(out.String(), "signed with key") {
+		t.Fatalf("keys rotate: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"audit", "verify"}, vars, &out, io.Discard); err != nil || !strings.Contains(out.String(), "OK: 4 events") {
+		t.Fatalf("audit verify after rotation: %v %q", err, out.String())
+	}
 	if err := run(t.Context(), []string{"bogus"}, vars, io.Discard, io.Discard); err == nil {
 		t.Fatal("unknown command succeeded")
 	}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hangzhou-ai/registry/registry/registrytest"
+	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/rpctest"
+)
+
+// TestVerifyOffline takes an attestation from a running registry, saves the
+// registry's /.well-known/jwks.json, and checks the token offline: genuine,
+// tampered, against the wrong key set, and after it expired.
+func TestVerifyOffline(t *testing.T) {
+	env := rpctest.New(t, registrytest.SQLite(t))
+	ctx := t.Context()
+	economy := env.As("issuer", "bureau:economy-it")
+	operator := env.As("operator", "park:west-lake")
+	code := rpctest.CreditCode(t, "91330106MA27XK0A1")
+	steps := []func() error{
+		func() error {
+			_, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能產業園"})
+			return err
+		},
+		func() error {
+			_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "杭州雲棲智算科技有限公司"})
+			return err
+		},
+		func() error {
+			_, err := operator.Park.AdmitTenant(ctx, &registryv1.AdmitTenantRequest{ParkCode: "west-lake", EnterpriseCreditCode: code, StartDate: "2026-01-01"})
+			return err
+		},
+		func() error {
+			_, err := operator.Park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{ParkCode: "west-lake", Benefit: "rent-reduction"})
+			return err
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answer, err := operator.Park.VerifyTenantEligibility(ctx, &registryv1.VerifyTenantEligibilityRequest{ParkCode: "west-lake", EnterpriseCreditCode: code, Benefit: "rent-reduction"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(env.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	dir := t.TempDir()
+	jwksFile := filepath.Join(dir, "jwks.json")
+	if err := os.WriteFile(jwksFile, jwks, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	otherFile := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(otherFile, []byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"someone-else"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(answer.Attestation, ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString(bytes.Replace(payload, []byte("west-lake"), []byte("qiantang1"), 1)) + "." + parts[2]
+
+	// The test registry's clock stands at rpctest.Start.
+	now := func() time.Time { return rpctest.Start }
+	later := func() time.Time { return rpctest.Start.Add(31 * 24 * time.Hour) }
+	tests := []struct {
+		name    string
+		args    []string
+		now     func() time.Time
+		wantErr string
+		wantOut string
+	}{
+		{"genuine", []string{answer.Attestation, "--jwks", jwksFile}, now, "", "eligible    true"},
+		{"flags first", []string{"--jwks", jwksFile, answer.Attestation}, now, "", "park        west-lake"},
+		{"tampered", []string{tampered, "--jwks", jwksFile}, now, "signature does not verify", ""},
+		{"unknown key", []string{answer.Attestation, "--jwks", otherFile}, now, "unknown key", ""},
+		{"expired", []string{answer.Attestation, "--jwks", jwksFile}, later, "expired", ""},
+		{"no key set", []string{answer.Attestation}, now, "usage", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runVerify(tc.args, strings.NewReader(""), &out, io.Discard, tc.now)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+			case !strings.Contains(out.String(), tc.wantOut):
+				t.Fatalf("output %q lacks %q", out.String(), tc.wantOut)
+			}
+		})
+	}
+}
