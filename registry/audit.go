@@ -91,38 +91,70 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
-// record appends c to the audit chain inside tx. Updating the head row
-// first locks it, so concurrent writers (in this process or another)
-// append one at a time in the order they commit.
+// record appends c to the audit chain inside tx.
 func (r *Registry) record(ctx context.Context, tx *ent.Tx, p Principal, c change) error {
-	head, err := tx.AuditHead.UpdateOneID(auditHeadID).AddSeq(1).Save(ctx)
+	return r.recordAll(ctx, tx, p, []change{c})
+}
+
+// recordAll appends changes to the audit chain inside tx, in order.
+// Updating the head row first locks it, so concurrent writers (in this
+// process or another) append one transaction at a time, in commit order;
+// the events are then inserted with one multi-row statement per chunk.
+func (r *Registry) recordAll(ctx context.Context, tx *ent.Tx, p Principal, changes []change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	head, err := tx.AuditHead.UpdateOneID(auditHeadID).AddSeq(int64(len(changes))).Save(ctx)
 	if err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
-	before, err := jsonText(c.before)
-	if err != nil {
+	prev, seq, at := head.Hash, head.Seq-int64(len(changes)), r.now()
+	builders := make([]*ent.AuditEventCreate, 0, min(len(changes), auditChunk))
+	flush := func() error {
+		if len(builders) == 0 {
+			return nil
+		}
+		err := tx.AuditEvent.CreateBulk(builders...).Exec(ctx)
+		builders = builders[:0]
 		return err
 	}
-	after, err := jsonText(c.after)
-	if err != nil {
-		return err
+	for _, c := range changes {
+		before, err := jsonText(c.before)
+		if err != nil {
+			return err
+		}
+		after, err := jsonText(c.after)
+		if err != nil {
+			return err
+		}
+		seq++
+		ev := &ent.AuditEvent{
+			ID: seq, OccurredAt: at, ActorSubject: p.Subject, ActorOrg: p.Org, ActorRole: p.Role,
+			Action: c.action, EntityType: c.entityType, EntityID: c.entityID, Before: before, After: after, Reason: c.reason,
+			PrevHash: prev,
+		}
+		ev.Hash = chainHash(prev, canonicalOf(ev))
+		prev = ev.Hash
+		builders = append(builders, tx.AuditEvent.Create().SetID(ev.ID).SetOccurredAt(ev.OccurredAt).
+			SetActorSubject(ev.ActorSubject).SetActorOrg(ev.ActorOrg).SetActorRole(ev.ActorRole).
+			SetAction(ev.Action).SetEntityType(ev.EntityType).SetEntityID(ev.EntityID).
+			SetBefore(ev.Before).SetAfter(ev.After).SetReason(ev.Reason).
+			SetPrevHash(ev.PrevHash).SetHash(ev.Hash))
+		if len(builders) == auditChunk {
+			if err := flush(); err != nil {
+				return fmt.Errorf("audit events: %w", err)
+			}
+		}
 	}
-	ev := &ent.AuditEvent{
-		ID: head.Seq, OccurredAt: r.now(), ActorSubject: p.Subject, ActorOrg: p.Org, ActorRole: p.Role,
-		Action: c.action, EntityType: c.entityType, EntityID: c.entityID, Before: before, After: after, Reason: c.reason,
-		PrevHash: head.Hash,
+	if err := flush(); err != nil {
+		return fmt.Errorf("audit events: %w", err)
 	}
-	ev.Hash = chainHash(head.Hash, canonicalOf(ev))
-	err = tx.AuditEvent.Create().SetID(ev.ID).SetOccurredAt(ev.OccurredAt).
-		SetActorSubject(ev.ActorSubject).SetActorOrg(ev.ActorOrg).SetActorRole(ev.ActorRole).
-		SetAction(ev.Action).SetEntityType(ev.EntityType).SetEntityID(ev.EntityID).
-		SetBefore(ev.Before).SetAfter(ev.After).SetReason(ev.Reason).
-		SetPrevHash(ev.PrevHash).SetHash(ev.Hash).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("audit event: %w", err)
-	}
-	return tx.AuditHead.UpdateOneID(auditHeadID).SetHash(ev.Hash).Exec(ctx)
+	return tx.AuditHead.UpdateOneID(auditHeadID).SetHash(prev).Exec(ctx)
 }
+
+// auditChunk rows of 13 columns stay far below PostgreSQL's 65,535 and
+// SQLite's 32,766 bind parameters per statement.
+const auditChunk = 1000
 
 // AuditFilter selects audit events; zero fields match everything.
 type AuditFilter struct {

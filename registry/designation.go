@@ -151,6 +151,45 @@ func validateValidity(v *violations, from, until string) (string, string) {
 	return from, until
 }
 
+// validGrant is a Grant that passed validateGrant, normalised.
+type validGrant struct {
+	creditCode, talentID string
+	level, from, until   string
+	doc, note            string
+}
+
+// validateGrant checks a grant of type typ field by field, adding
+// violations to v; the single-record RPC and the bulk import share it.
+func validateGrant(v *violations, typ DesignationType, in Grant) validGrant {
+	g := validGrant{level: in.Level}
+	g.creditCode = creditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, false)
+	switch typ.SubjectKind {
+	case SubjectEnterprise:
+		if in.EnterpriseCreditCode == "" {
+			v.add("enterprise_credit_code", fmt.Sprintf("is required: %s is granted to enterprises", typ.Code))
+		}
+		if in.TalentID != "" {
+			v.add("talent_id", fmt.Sprintf("must be empty: %s is granted to enterprises", typ.Code))
+		}
+	case SubjectTalent:
+		if in.TalentID == "" {
+			v.add("talent_id", fmt.Sprintf("is required: %s is granted to talents", typ.Code))
+		} else {
+			g.talentID = checkID(v, "talent_id", in.TalentID, true)
+		}
+		if in.EnterpriseCreditCode != "" {
+			v.add("enterprise_credit_code", fmt.Sprintf("must be empty: %s is granted to talents", typ.Code))
+		}
+	default:
+		v.add("type", fmt.Sprintf("%s designations are not granted to enterprises or talents", typ.Code))
+	}
+	validateLevel(v, typ, in.Level)
+	g.from, g.until = validateValidity(v, in.ValidFrom, in.ValidUntil)
+	g.doc = cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, true)
+	g.note = cleanMultiline(v, "note", in.Note, maxNoteLen, false)
+	return g
+}
+
 // GrantDesignation records a designation granted by the caller's bureau.
 func (r *Registry) GrantDesignation(ctx context.Context, in Grant) (Designation, error) {
 	p, err := principalOf(ctx)
@@ -166,42 +205,18 @@ func (r *Registry) GrantDesignation(ctx context.Context, in Grant) (Designation,
 		return Designation{}, err
 	}
 	bureauCode, _ := p.orgCode("bureau")
-	code := creditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, false)
-	switch typ.SubjectKind {
-	case SubjectEnterprise:
-		if in.EnterpriseCreditCode == "" {
-			v.add("enterprise_credit_code", fmt.Sprintf("is required: %s is granted to enterprises", typ.Code))
-		}
-		if in.TalentID != "" {
-			v.add("talent_id", fmt.Sprintf("must be empty: %s is granted to enterprises", typ.Code))
-		}
-	case SubjectTalent:
-		if in.TalentID == "" {
-			v.add("talent_id", fmt.Sprintf("is required: %s is granted to talents", typ.Code))
-		} else {
-			checkID(v, "talent_id", in.TalentID, true)
-		}
-		if in.EnterpriseCreditCode != "" {
-			v.add("enterprise_credit_code", fmt.Sprintf("must be empty: %s is granted to talents", typ.Code))
-		}
-	default:
-		v.add("type", fmt.Sprintf("%s designations are not granted to enterprises or talents", typ.Code))
-	}
-	validateLevel(v, typ, in.Level)
-	from, until := validateValidity(v, in.ValidFrom, in.ValidUntil)
-	doc := cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, true)
-	note := cleanMultiline(v, "note", in.Note, maxNoteLen, false)
+	g := validateGrant(v, typ, in)
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
 	var out Designation
 	err = r.inTx(ctx, func(tx *ent.Tx) error {
-		rec := newDesignation{typ: typ, level: in.Level, from: from, until: until, doc: doc, note: note, bureau: bureauCode}
+		rec := newDesignation{typ: typ, level: g.level, from: g.from, until: g.until, doc: g.doc, note: g.note, bureau: bureauCode}
 		if typ.SubjectKind == SubjectEnterprise {
-			if rec.enterprise, err = enterpriseByCode(ctx, tx.Client(), "enterprise_credit_code", code); err != nil {
+			if rec.enterprise, err = enterpriseByCode(ctx, tx.Client(), "enterprise_credit_code", g.creditCode); err != nil {
 				return err
 			}
-		} else if rec.talent, err = talentByID(ctx, tx.Client(), "talent_id", in.TalentID); err != nil {
+		} else if rec.talent, err = talentByID(ctx, tx.Client(), "talent_id", g.talentID); err != nil {
 			return err
 		}
 		d, err := r.insertDesignation(ctx, tx, p, rec)
@@ -232,20 +247,7 @@ type newDesignation struct {
 // the same type, holder and document, and returns it loaded with its
 // holder. The caller records the audit event.
 func (r *Registry) insertDesignation(ctx context.Context, tx *ent.Tx, p Principal, rec newDesignation) (*ent.Designation, error) {
-	create := tx.Designation.Create()
-	same := tx.Designation.Query().Where(designation.Type(rec.typ.Code), designation.DocumentNumber(rec.doc))
-	switch {
-	case rec.enterprise != nil:
-		create.SetEnterprise(rec.enterprise)
-		same.Where(designation.EnterpriseID(rec.enterprise.ID))
-	case rec.talent != nil:
-		create.SetTalent(rec.talent)
-		same.Where(designation.TalentID(rec.talent.ID))
-	default:
-		create.SetParkCode(rec.parkCode)
-		same.Where(designation.ParkCode(rec.parkCode))
-	}
-	dup, err := same.Exist(ctx)
+	dup, err := tx.Designation.Query().Where(rec.naturalKey()).Exist(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -256,22 +258,48 @@ func (r *Registry) insertDesignation(ctx context.Context, tx *ent.Tx, p Principa
 	if err != nil {
 		return nil, err
 	}
+	if err := rec.builder(tx.Designation.Create(), p, id.String(), r.now()).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return loadDesignation(ctx, tx.Client(), id.String())
+}
+
+// naturalKey selects designations of rec's type, holder and document: the
+// same grant recorded before.
+func (rec newDesignation) naturalKey() predicate.Designation {
+	same := []predicate.Designation{designation.Type(rec.typ.Code), designation.DocumentNumber(rec.doc)}
+	switch {
+	case rec.enterprise != nil:
+		same = append(same, designation.EnterpriseID(rec.enterprise.ID))
+	case rec.talent != nil:
+		same = append(same, designation.TalentID(rec.talent.ID))
+	default:
+		same = append(same, designation.ParkCode(rec.parkCode))
+	}
+	return designation.And(same...)
+}
+
+// builder fills c with rec as a new active designation.
+func (rec newDesignation) builder(c *ent.DesignationCreate, p Principal, id string, now time.Time) *ent.DesignationCreate {
+	switch {
+	case rec.enterprise != nil:
+		c.SetEnterprise(rec.enterprise)
+	case rec.talent != nil:
+		c.SetTalent(rec.talent)
+	default:
+		c.SetParkCode(rec.parkCode)
+	}
 	if rec.authorizationID != "" {
-		create.SetAuthorizationID(rec.authorizationID)
+		c.SetAuthorizationID(rec.authorizationID)
 	}
 	if rec.awardID != "" {
-		create.SetAwardID(rec.awardID)
+		c.SetAwardID(rec.awardID)
 	}
-	now := r.now()
-	d, err := create.SetID(id.String()).SetType(rec.typ.Code).SetLevel(rec.level).
+	return c.SetID(id).SetType(rec.typ.Code).SetLevel(rec.level).
 		SetStatus(string(StatusActive)).SetValidFrom(rec.from).SetValidUntil(rec.until).
 		SetGrantedByBureau(rec.bureau).SetGrantedBySubject(p.Subject).SetGrantedByOrg(rec.actingOrg).
 		SetDocumentNumber(rec.doc).SetNote(rec.note).SetSeedClause(rec.typ.SeedClause).
-		SetVersion(1).SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return loadDesignation(ctx, tx.Client(), d.ID)
+		SetVersion(1).SetCreatedAt(now).SetUpdatedAt(now)
 }
 
 func loadDesignation(ctx context.Context, db *ent.Client, id string) (*ent.Designation, error) {
@@ -284,14 +312,13 @@ func loadDesignation(ctx context.Context, db *ent.Client, id string) (*ent.Desig
 }
 
 // loadDesignationFor loads a designation for p. A missing one is reported
-// as not found only to principals who may read some designations; others
-// get permission denied either way, so they cannot probe which ids exist.
+// as not found only to principals who may read every designation; others
+// are refused whether or not it exists, as they would be for one they do
+// not own, so they cannot probe which ids exist.
 func (r *Registry) loadDesignationFor(ctx context.Context, db *ent.Client, p Principal, id string) (*ent.Designation, error) {
 	d, err := loadDesignation(ctx, db, id)
 	if KindOf(err) == KindNotFound {
-		if _, err := r.readScope(p, authz.DesignationObject("*")); err != nil {
-			return nil, err
-		}
+		return nil, r.missingFor(p, authz.DesignationObject("*"), err)
 	}
 	return d, err
 }

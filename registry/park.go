@@ -111,22 +111,26 @@ func (r *Registry) RegisterPark(ctx context.Context, in NewPark) (Park, error) {
 	return out, err
 }
 
-// loadPark loads a park for p: a park's own staff, and those who may read
-// every park, learn whether it exists; others are refused either way.
+// loadPark loads a park for p to take action on object there. Only those
+// who may read every park learn that one does not exist; others are
+// refused as for a park not theirs.
 func (r *Registry) loadPark(ctx context.Context, db *ent.Client, p Principal, object, action, field, code string) (*ent.Park, error) {
 	v := &violations{}
 	checkCode(v, field, code)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	pk, err := db.Park.Get(ctx, code)
+	if ent.IsNotFound(err) {
+		return nil, r.missingFor(p, authz.ObjPark, notFound("%s: park %s is not registered", field, code))
+	}
+	if err != nil {
+		return nil, err
+	}
 	if err := r.authorize(p, object, action, ParkOrg(code)); err != nil {
 		return nil, err
 	}
-	pk, err := db.Park.Get(ctx, code)
-	if ent.IsNotFound(err) {
-		return nil, notFound("%s: park %s is not registered", field, code)
-	}
-	return pk, err
+	return pk, nil
 }
 
 // GetPark returns one park.
@@ -290,10 +294,7 @@ func (r *Registry) EndTenancy(ctx context.Context, in EndTenancyRequest) (Tenanc
 	err = r.inTx(ctx, func(tx *ent.Tx) error {
 		t, err := tx.Tenancy.Get(ctx, in.TenancyID)
 		if ent.IsNotFound(err) {
-			if _, err := r.readScope(p, authz.ObjTenancy); err != nil {
-				return err
-			}
-			return notFound("tenancy %s does not exist", in.TenancyID)
+			return r.missingFor(p, authz.ObjTenancy, notFound("tenancy %s does not exist", in.TenancyID))
 		}
 		if err != nil {
 			return err

@@ -151,3 +151,17 @@ func (r *Registry) readScope(p Principal, object string) (all bool, err error) {
 	}
 	return false, permissionDenied("%s may not read %s", p, object)
 }
+
+// missingFor is the answer to p about a missing object: notFound itself to
+// principals who may read every object of its kind, and permission denied
+// to the rest, who get the same for objects that exist but are not theirs.
+func (r *Registry) missingFor(p Principal, object string, notFound error) error {
+	all, err := r.readScope(p, object)
+	switch {
+	case err != nil:
+		return err
+	case !all:
+		return permissionDenied("%s may not read %s", p, object)
+	}
+	return notFound
+}

@@ -182,12 +182,7 @@ func (r *Registry) GetTalent(ctx context.Context, id string) (Talent, error) {
 	}
 	t, err := r.db.Talent.Query().Where(talent.ID(id)).WithEmployer().Only(ctx)
 	if ent.IsNotFound(err) {
-		// Answer as for an existing talent the caller may not read, so
-		// ids cannot be probed by callers without read rights.
-		if _, err := r.readScope(p, authz.ObjTalent); err != nil {
-			return Talent{}, err
-		}
-		return Talent{}, notFound("talent %s is not registered", id)
+		return Talent{}, r.missingFor(p, authz.ObjTalent, notFound("talent %s is not registered", id))
 	}
 	if err != nil {
 		return Talent{}, err

@@ -131,11 +131,18 @@ var (
 	}
 
 	// Probing rows (TestTalentMatrixProbing). The registry's rule, stated
-	// in matrix_test.go and followed by GetTalent, GetDesignation and the
-	// lifecycle RPCs: an id that names nothing is not_found to callers with
-	// a read right on the object and permission_denied to the others, as
-	// for an existing record, so ids cannot be probed.
+	// in matrix_test.go: an id that names nothing is not_found to callers
+	// who may read every such record and permission_denied to the others
+	// (who may read only their own, or none), as for an existing record
+	// not theirs, so ids cannot be probed.
 	tmUnknownID = tmExpect{
+		tmTalentIssuer: tmNotFound, tmEcoIssuer: tmNotFound, tmEcoViewer: tmNotFound, tmDevIssuer: tmNotFound,
+		tmOwnMember: tmDenied, tmOwnAssessor: tmDenied, tmOtherAssessor: tmDenied, tmOtherMember: tmDenied,
+		tmParkOperator: tmDenied, tmAdmin: tmDenied, tmAuditor: tmNotFound, tmNoToken: tmUnauth,
+	}
+	// tmUnknownCompetition: competitions are readable by every bureau and
+	// enterprise, so those callers learn an unknown one is not_found.
+	tmUnknownCompetition = tmExpect{
 		tmTalentIssuer: tmNotFound, tmEcoIssuer: tmNotFound, tmEcoViewer: tmNotFound, tmDevIssuer: tmNotFound,
 		tmOwnMember: tmNotFound, tmOwnAssessor: tmNotFound, tmOtherAssessor: tmNotFound, tmOtherMember: tmNotFound,
 		tmParkOperator: tmDenied, tmAdmin: tmDenied, tmAuditor: tmNotFound, tmNoToken: tmUnauth,
@@ -727,7 +734,7 @@ func tmProbingRows() []tmRow {
 				}
 			}}
 		}},
-		{rpc: "CompetitionService.GetCompetition:unknown-id", want: tmUnknownID, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
+		{rpc: "CompetitionService.GetCompetition:unknown-id", want: tmUnknownCompetition, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
 			_, err := f.as[r].Competition.GetCompetition(t.Context(), &registryv1.GetCompetitionRequest{Id: tmUnknownUUID})
 			return tmResult{err: err}
 		}},

@@ -133,12 +133,12 @@ var (
 		parkOperator: denied, parkViewer: denied, auditor: success, admin: denied,
 		noToken: unauthenticated, badToken: unauthenticated,
 	}
-	// unknownID: an id that names nothing. Callers with a read right on the
-	// object learn not_found; callers without one get permission_denied, as
-	// for an existing record, so ids cannot be probed (the rule GetTalent
-	// and GetDesignation state and follow).
+	// unknownID: an id that names nothing. Callers who may read every such
+	// record learn not_found; callers who may read only their own, or
+	// none, get permission_denied, as for an existing record not theirs,
+	// so ids cannot be probed.
 	unknownID = expect{
-		ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: notFound, ownMember: notFound, otherMember: notFound,
+		ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: notFound, ownMember: denied, otherMember: denied,
 		parkOperator: denied, parkViewer: denied, auditor: notFound, admin: denied,
 		noToken: unauthenticated, badToken: unauthenticated,
 	}
@@ -158,11 +158,11 @@ var (
 		noToken: unauthenticated, badToken: unauthenticated,
 	}
 	// explainsUnknownDesignation: CheckPermission on a designation id that
-	// names nothing: policy readers and callers with a read right on
-	// designations learn not_found; the others (park staff) get
-	// permission_denied, as for an existing designation they may not read.
+	// names nothing: policy readers and callers who may read every
+	// designation learn not_found; the others (enterprise and park staff)
+	// get permission_denied, as for an existing designation not theirs.
 	explainsUnknownDesignation = expect{
-		ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: notFound, ownMember: notFound, otherMember: notFound,
+		ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: notFound, ownMember: denied, otherMember: denied,
 		parkOperator: denied, parkViewer: denied, auditor: notFound, admin: notFound,
 		noToken: unauthenticated, badToken: unauthenticated,
 	}
