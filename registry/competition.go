@@ -239,24 +239,11 @@ func (r *Registry) RecordAwards(ctx context.Context, competitionID string, in []
 	}
 	valid := make([]validAward, len(in))
 	for i, a := range in {
-		field := fmt.Sprintf("awards[%d]", i)
-		w := validAward{prize: a.Prize, talentID: checkID(v, field+".talent_id", a.TalentID, false)}
-		var ok bool
-		if w.level, ok = comp.levelOf(a.Prize); !ok {
-			v.add(field+".prize", fmt.Sprintf("prize %q is not one of the competition's prizes", a.Prize))
+		sub := &violations{}
+		valid[i] = r.validateAward(sub, comp, a)
+		for _, fv := range sub.list {
+			v.add(fmt.Sprintf("awards[%d].%s", i, fv.Field), fv.Description)
 		}
-		w.team = cleanText(v, field+".team", a.Team, maxNameLen, false)
-		if a.TalentID == "" {
-			sub := &violations{}
-			w.name = cleanText(sub, "name", a.Name, maxNameLen, true)
-			w.doc = r.validateTalentDocument(sub, a.IDNumber, a.PassportNumber, a.Nationality)
-			for _, fv := range sub.list {
-				v.add(field+"."+fv.Field, fv.Description)
-			}
-		} else if a.Name != "" || a.IDNumber != "" || a.PassportNumber != "" {
-			v.add(field+".talent_id", "give talent_id or the winner's name and document, not both")
-		}
-		valid[i] = w
 	}
 	if err := v.err(); err != nil {
 		return nil, 0, err
@@ -265,33 +252,14 @@ func (r *Registry) RecordAwards(ctx context.Context, competitionID string, in []
 	created := 0
 	err = r.inTx(ctx, func(tx *ent.Tx) error {
 		for i, w := range valid {
-			t, err := r.resolveWinner(ctx, tx, p, fmt.Sprintf("awards[%d]", i), w)
+			a, isNew, err := r.recordAward(ctx, tx, p, c.ID, fmt.Sprintf("awards[%d]", i), w)
 			if err != nil {
 				return err
 			}
-			existing, err := tx.Award.Query().Where(award.CompetitionID(c.ID), award.TalentID(t.ID), award.Prize(w.prize)).Only(ctx)
-			if err == nil {
-				out = append(out, awardOf(existing, t.Name, ""))
-				continue
+			out = append(out, a)
+			if isNew {
+				created++
 			}
-			if !ent.IsNotFound(err) {
-				return err
-			}
-			id, err := uuid.NewV7()
-			if err != nil {
-				return err
-			}
-			a, err := tx.Award.Create().SetID(id.String()).SetCompetitionID(c.ID).SetTalentID(t.ID).
-				SetPrize(w.prize).SetTeam(w.team).SetLevel(w.level).SetCreatedAt(r.now()).Save(ctx)
-			if err != nil {
-				return err
-			}
-			rec := awardOf(a, t.Name, "")
-			if err := r.record(ctx, tx, p, change{action: "award.record", entityType: "award", entityID: a.ID, after: rec}); err != nil {
-				return err
-			}
-			out = append(out, rec)
-			created++
 		}
 		return nil
 	})
@@ -301,12 +269,59 @@ func (r *Registry) RecordAwards(ctx context.Context, competitionID string, in []
 	return out, created, nil
 }
 
+// validateAward checks one award of comp, adding violations to v.
+func (r *Registry) validateAward(v *violations, comp Competition, a AwardInput) validAward {
+	w := validAward{prize: a.Prize, talentID: checkID(v, "talent_id", a.TalentID, false)}
+	var ok bool
+	if w.level, ok = comp.levelOf(a.Prize); !ok {
+		v.add("prize", fmt.Sprintf("prize %q is not one of the competition's prizes", a.Prize))
+	}
+	w.team = cleanText(v, "team", a.Team, maxNameLen, false)
+	switch {
+	case a.TalentID == "":
+		w.name = cleanText(v, "name", a.Name, maxNameLen, true)
+		w.doc = r.validateTalentDocument(v, a.IDNumber, a.PassportNumber, a.Nationality)
+	case a.Name != "" || a.IDNumber != "" || a.PassportNumber != "":
+		v.add("talent_id", "give talent_id or the winner's name and document, not both")
+	}
+	return w
+}
+
+// recordAward records one validated award of a competition inside tx,
+// unless the same winner's same prize is recorded already; problems are
+// reported against the fields at prefix. It returns the award and
+// whether it is new.
+func (r *Registry) recordAward(ctx context.Context, tx *ent.Tx, p Principal, competitionID, prefix string, w validAward) (Award, bool, error) {
+	t, err := r.resolveWinner(ctx, tx, p, prefix, w)
+	if err != nil {
+		return Award{}, false, err
+	}
+	existing, err := tx.Award.Query().Where(award.CompetitionID(competitionID), award.TalentID(t.ID), award.Prize(w.prize)).Only(ctx)
+	if err == nil {
+		return awardOf(existing, t.Name, ""), false, nil
+	}
+	if !ent.IsNotFound(err) {
+		return Award{}, false, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Award{}, false, err
+	}
+	a, err := tx.Award.Create().SetID(id.String()).SetCompetitionID(competitionID).SetTalentID(t.ID).
+		SetPrize(w.prize).SetTeam(w.team).SetLevel(w.level).SetCreatedAt(r.now()).Save(ctx)
+	if err != nil {
+		return Award{}, false, err
+	}
+	rec := awardOf(a, t.Name, "")
+	return rec, true, r.record(ctx, tx, p, change{action: "award.record", entityType: "award", entityID: a.ID, after: rec})
+}
+
 // resolveWinner finds the talent an award names, registering a winner
 // named by document whom the registry does not know yet. Problems are
 // reported against the fields of the award at prefix.
 func (r *Registry) resolveWinner(ctx context.Context, tx *ent.Tx, p Principal, prefix string, w validAward) (*ent.Talent, error) {
 	if w.talentID != "" {
-		return talentByID(ctx, tx.Client(), prefix+".talent_id", w.talentID)
+		return talentByID(ctx, tx.Client(), fieldAt(prefix, "talent_id"), w.talentID)
 	}
 	t, err := tx.Talent.Query().Where(talent.DocumentHash(r.documentHash(w.doc))).Only(ctx)
 	switch {
@@ -315,7 +330,7 @@ func (r *Registry) resolveWinner(ctx context.Context, tx *ent.Tx, p Principal, p
 	case err == nil && t.Name != w.name:
 		// The document is authoritative, but a different name suggests a
 		// mistyped number that happens to pass its check digit.
-		return nil, invalidField(prefix+".name", "does not match the name registered for this identity document")
+		return nil, invalidField(fieldAt(prefix, "name"), "does not match the name registered for this identity document")
 	}
 	return t, err
 }
@@ -436,4 +451,13 @@ func (r *Registry) RecognizeWinner(ctx context.Context, in WinnerRecognition) (D
 		return r.record(ctx, tx, p, change{action: "talent-recognition.recognize-winner", entityType: "designation", entityID: d.ID, after: out})
 	})
 	return out, err
+}
+
+// fieldAt names field within the repeated element at prefix (none when
+// prefix is empty), e.g. awards[2].name.
+func fieldAt(prefix, field string) string {
+	if prefix == "" {
+		return field
+	}
+	return prefix + "." + field
 }

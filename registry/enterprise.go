@@ -58,13 +58,7 @@ func (r *Registry) RegisterEnterprise(ctx context.Context, in NewEnterprise) (En
 		return Enterprise{}, err
 	}
 	v := &violations{}
-	in.CreditCode = creditCode(v, "credit_code", in.CreditCode, true)
-	in.Name = cleanText(v, "name", in.Name, maxNameLen, true)
-	in.District = cleanText(v, "district", in.District, maxDistrictLen, false)
-	in.RegisteredOn = parseDate(v, "registered_on", in.RegisteredOn, false)
-	if in.RegisteredOn > r.today() {
-		v.add("registered_on", "must not be in the future")
-	}
+	in = r.validateEnterprise(v, in)
 	if err := v.err(); err != nil {
 		return Enterprise{}, err
 	}

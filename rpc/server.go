@@ -30,6 +30,7 @@ func NewServer(reg *registry.Registry, log *zap.Logger) *connect.Server {
 	registryv1connect.RegisterCompetitionServiceHandler(s, &competitionService{reg: reg})
 	registryv1connect.RegisterParkServiceHandler(s, &parkService{reg: reg})
 	registryv1connect.RegisterVerificationServiceHandler(s, &verificationService{reg: reg})
+	registryv1connect.RegisterImportServiceHandler(s, &importService{reg: reg})
 	grpcreflect.Register(s)
 	return s
 }
@@ -45,6 +46,7 @@ var ServiceNames = []string{
 	registryv1connect.CompetitionServiceName,
 	registryv1connect.ParkServiceName,
 	registryv1connect.VerificationServiceName,
+	registryv1connect.ImportServiceName,
 }
 
 // NewHandler serves the registry over HTTP: every service under its

@@ -54,7 +54,11 @@ func New(t testing.TB, db registrytest.Database) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(rpc.NewHandler(reg, log.Named("rpc")))
+	srv := httptest.NewUnstartedServer(rpc.NewHandler(reg, log.Named("rpc")))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &Env{t: t, DB: db, Registry: reg, Clock: clock, URL: srv.URL, Secrets: secrets}
 }
@@ -72,7 +76,17 @@ type Clients struct {
 	// Park and Verification serve park operators and anyone checking.
 	Park         registryv1connect.ParkServiceClient
 	Verification registryv1connect.VerificationServiceClient
+	// Import streams in both directions, so it speaks HTTP/2 (h2c).
+	Import registryv1connect.ImportServiceClient
 }
+
+// h2c is an HTTP client speaking HTTP/2 without TLS, as bidirectional
+// streams need.
+var h2c = &http.Client{Transport: &http.Transport{Protocols: func() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	return p
+}()}}
 
 // ClientsWithToken returns clients that send token as their bearer token
 // (none when token is empty).
@@ -99,6 +113,8 @@ func (e *Env) ClientsWithToken(token string) *Clients {
 		Competition:         registryv1connect.NewCompetitionServiceClient(c),
 		Park:                registryv1connect.NewParkServiceClient(c),
 		Verification:        registryv1connect.NewVerificationServiceClient(c),
+		Import: registryv1connect.NewImportServiceClient(
+			connect.NewClient(connecthttp.NewTransport(h2c, e.URL), interceptor)),
 	}
 }
 

@@ -1,0 +1,70 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/hangzhou-ai/registry/authz"
+)
+
+// AwardRow is one row of an award import.
+type AwardRow struct {
+	Row           int64
+	CompetitionID string
+	AwardInput
+}
+
+// Awards validates and records a batch of award rows. Winners named by
+// document are matched or registered as RecordAwards does; an award
+// already recorded counts as existing. Awards are few per competition, so
+// each row is resolved on its own inside the import's transaction.
+func (im *Import) Awards(ctx context.Context, rows []AwardRow) (ImportProgress, error) {
+	if err := im.batch(len(rows)); err != nil {
+		return im.progress, err
+	}
+	errs := im.newRowErrors()
+	competitions := map[string]*Competition{}
+	for _, row := range rows {
+		if err := im.allowed(authz.ObjCompetition, authz.ActRecordAwards); err != nil {
+			if err := errs.addError(row.Row, "competition_id", err); err != nil {
+				return im.progress, err
+			}
+			continue
+		}
+		comp, ok := competitions[row.CompetitionID]
+		if !ok {
+			c, err := loadCompetition(ctx, im.tx.Client(), "competition_id", row.CompetitionID)
+			if err := errs.addError(row.Row, "competition_id", err); err != nil {
+				return im.progress, err
+			}
+			if c != nil {
+				loaded := competitionOf(c)
+				comp = &loaded
+			}
+			competitions[row.CompetitionID] = comp
+		}
+		if comp == nil {
+			if ok { // reported for its first row; every row counts
+				errs.add(row.Row, "competition_id", "competition "+row.CompetitionID+" does not exist")
+			}
+			continue
+		}
+		v := &violations{}
+		w := im.r.validateAward(v, *comp, row.AwardInput)
+		if len(v.list) > 0 {
+			errs.addViolations(row.Row, v)
+			continue
+		}
+		_, isNew, err := im.r.recordAward(ctx, im.tx, im.p, comp.ID, "", w)
+		if err := errs.addError(row.Row, "name", err); err != nil {
+			return im.progress, err
+		}
+		switch {
+		case err != nil:
+		case isNew:
+			im.progress.Created++
+		default:
+			im.progress.Existing++
+		}
+	}
+	return im.progress, nil
+}

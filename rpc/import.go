@@ -1,0 +1,136 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/hangzhou-ai/registry/registry"
+	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+)
+
+type importService struct {
+	registryv1connect.UnimplementedImportServiceHandler
+	reg *registry.Registry
+}
+
+// importRequest is what every import stream's request message has.
+type importRequest interface {
+	GetOptions() *registryv1.ImportOptions
+}
+
+var outcomeToProto = map[registry.ImportOutcome]registryv1.ImportOutcome{
+	registry.ImportInProgress: registryv1.ImportOutcome_IMPORT_OUTCOME_IN_PROGRESS,
+	registry.ImportCommitted:  registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED,
+	registry.ImportRolledBack: registryv1.ImportOutcome_IMPORT_OUTCOME_ROLLED_BACK,
+	registry.ImportDryRun:     registryv1.ImportOutcome_IMPORT_OUTCOME_DRY_RUN,
+}
+
+func toProgress(p registry.ImportProgress) *registryv1.ImportProgress {
+	return &registryv1.ImportProgress{
+		RowsReceived: p.RowsReceived, Created: p.Created, Existing: p.Existing, Invalid: p.Invalid,
+		EnterprisesCreated: p.EnterprisesCreated, Outcome: outcomeToProto[p.Outcome],
+		Errors: mapSlice(p.Errors, func(e registry.ImportError) *registryv1.ImportError {
+			return &registryv1.ImportError{Row: e.Row, Column: e.Column, Message: e.Message}
+		}),
+	}
+}
+
+// relayImport drives one import stream: the options of the first message
+// begin the import, every message's rows go to add and are answered with
+// progress, and the end of the client's stream finishes the import, whose
+// outcome is the last message. Anything that ends the stream early aborts
+// the import, writing nothing.
+func relayImport[Req importRequest](ctx context.Context, reg *registry.Registry, receive func() (Req, error),
+	send func(*registryv1.ImportProgress) error, add func(*registry.Import, Req) (registry.ImportProgress, error)) error {
+	req, err := receive()
+	if errors.Is(err, io.EOF) {
+		return registry.EmptyImportError()
+	}
+	if err != nil {
+		return err
+	}
+	opts := req.GetOptions()
+	im, err := reg.BeginImport(ctx, registry.ImportOptions{DryRun: opts.GetDryRun(), SkipInvalid: opts.GetSkipInvalid()})
+	if err != nil {
+		return err
+	}
+	defer im.Abort()
+	for {
+		progress, err := add(im, req)
+		if err != nil {
+			return err
+		}
+		if err := send(toProgress(progress)); err != nil {
+			return err
+		}
+		if req, err = receive(); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return err
+		}
+	}
+	final, err := im.Finish(ctx)
+	if err != nil {
+		return err
+	}
+	return send(toProgress(final))
+}
+
+func (s *importService) ImportEnterprises(ctx context.Context, stream registryv1connect.ImportServiceImportEnterprisesServerStream) error {
+	return relayImport(ctx, s.reg, stream.Receive,
+		func(p *registryv1.ImportProgress) error {
+			return stream.Send(&registryv1.ImportEnterprisesResponse{Progress: p})
+		},
+		func(im *registry.Import, req *registryv1.ImportEnterprisesRequest) (registry.ImportProgress, error) {
+			return im.Enterprises(ctx, mapSlice(req.Rows, func(r *registryv1.EnterpriseRow) registry.EnterpriseRow {
+				return registry.EnterpriseRow{Row: r.Row, NewEnterprise: registry.NewEnterprise{
+					CreditCode: r.CreditCode, Name: r.Name, District: r.District, RegisteredOn: r.RegisteredOn,
+				}}
+			}))
+		})
+}
+
+func (s *importService) ImportDesignations(ctx context.Context, stream registryv1connect.ImportServiceImportDesignationsServerStream) error {
+	return relayImport(ctx, s.reg, stream.Receive,
+		func(p *registryv1.ImportProgress) error {
+			return stream.Send(&registryv1.ImportDesignationsResponse{Progress: p})
+		},
+		func(im *registry.Import, req *registryv1.ImportDesignationsRequest) (registry.ImportProgress, error) {
+			return im.Designations(ctx, mapSlice(req.Rows, func(r *registryv1.DesignationRow) registry.DesignationRow {
+				return registry.DesignationRow{Row: r.Row, EnterpriseName: r.EnterpriseName, District: r.District, Grant: registry.Grant{
+					Type: r.Type, EnterpriseCreditCode: r.EnterpriseCreditCode, TalentID: r.TalentId, Level: r.Level,
+					ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, DocumentNumber: r.DocumentNumber, Note: r.Note,
+				}}
+			}))
+		})
+}
+
+func (s *importService) ImportAwards(ctx context.Context, stream registryv1connect.ImportServiceImportAwardsServerStream) error {
+	return relayImport(ctx, s.reg, stream.Receive,
+		func(p *registryv1.ImportProgress) error {
+			return stream.Send(&registryv1.ImportAwardsResponse{Progress: p})
+		},
+		func(im *registry.Import, req *registryv1.ImportAwardsRequest) (registry.ImportProgress, error) {
+			return im.Awards(ctx, mapSlice(req.Rows, func(r *registryv1.AwardRow) registry.AwardRow {
+				return registry.AwardRow{Row: r.Row, CompetitionID: r.CompetitionId, AwardInput: registry.AwardInput{
+					TalentID: r.TalentId, Name: r.Name, IDNumber: r.IdNumber, PassportNumber: r.PassportNumber,
+					Nationality: r.Nationality, Prize: r.Prize, Team: r.Team,
+				}}
+			}))
+		})
+}
+
+func (s *importService) ImportTenancies(ctx context.Context, stream registryv1connect.ImportServiceImportTenanciesServerStream) error {
+	return relayImport(ctx, s.reg, stream.Receive,
+		func(p *registryv1.ImportProgress) error {
+			return stream.Send(&registryv1.ImportTenanciesResponse{Progress: p})
+		},
+		func(im *registry.Import, req *registryv1.ImportTenanciesRequest) (registry.ImportProgress, error) {
+			return im.Tenancies(ctx, mapSlice(req.Rows, func(r *registryv1.TenancyRow) registry.TenancyRow {
+				return registry.TenancyRow{Row: r.Row, ParkCode: r.ParkCode, EnterpriseCreditCode: r.EnterpriseCreditCode,
+					StartDate: r.StartDate, EndDate: r.EndDate, FloorAreaM2: r.FloorAreaM2}
+			}))
+		})
+}

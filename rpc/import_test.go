@@ -1,0 +1,335 @@
+package rpc_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"connectrpc.com/connect/v2"
+
+	"github.com/hangzhou-ai/registry/registry/registrytest"
+	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/rpctest"
+)
+
+// importResult is every progress message of one import stream.
+type importResult struct {
+	progress []*registryv1.ImportProgress
+	errors   []*registryv1.ImportError
+}
+
+func (r importResult) final() *registryv1.ImportProgress { return r.progress[len(r.progress)-1] }
+
+// importDesignations streams rows in batches and collects the answers.
+func importDesignations(t *testing.T, c *rpctest.Clients, opts *registryv1.ImportOptions, rows []*registryv1.DesignationRow, batch int) (importResult, error) {
+	t.Helper()
+	stream, err := c.Import.ImportDesignations(t.Context())
+	if err != nil {
+		return importResult{}, err
+	}
+	defer stream.Close()
+	var res importResult
+	for start := 0; start == 0 || start < len(rows); start += batch {
+		req := &registryv1.ImportDesignationsRequest{Rows: rows[start:min(start+batch, len(rows))]}
+		if start == 0 {
+			req.Options = opts
+		}
+		if err := stream.Send(req); err != nil {
+			break // the server ended the stream; Receive says why
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		return res, err
+	}
+	for {
+		msg, err := stream.Receive()
+		if errors.Is(err, io.EOF) {
+			return res, nil
+		}
+		if err != nil {
+			return res, err
+		}
+		res.progress = append(res.progress, msg.Progress)
+		res.errors = append(res.errors, msg.Progress.Errors...)
+	}
+}
+
+func countDesignations(t *testing.T, c *rpctest.Clients, typ string) int {
+	t.Helper()
+	total, token := 0, ""
+	for {
+		res, err := c.Designation.ListDesignations(t.Context(), &registryv1.ListDesignationsRequest{Type: typ, PageSize: 500, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(res.Designations)
+		if token = res.NextPageToken; token == "" {
+			return total
+		}
+	}
+}
+
+func giantRows(t *testing.T, n int, newEvery int) []*registryv1.DesignationRow {
+	rows := make([]*registryv1.DesignationRow, n)
+	for i := range rows {
+		rows[i] = &registryv1.DesignationRow{
+			Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)),
+			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+		}
+		if newEvery > 0 && i%newEvery == 0 {
+			rows[i].EnterpriseName = fmt.Sprintf("新企業%d", i)
+			rows[i].District = "濱江區"
+		}
+	}
+	return rows
+}
+
+// TestImportDesignations loads a list with unknown enterprises (registered
+// in the same import) and a repeated row, re-runs it without creating
+// anything, and checks counts, audit events and the chain.
+func TestImportDesignations(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		economy := env.As("issuer", "bureau:economy-it")
+		auditor := env.As("auditor", "auditor")
+		rows := giantRows(t, 30, 1)   // every row names its enterprise
+		for _, r := range rows[:10] { // ten are known already
+			if _, err := economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: r.EnterpriseCreditCode, Name: "已登記企業"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows = append(rows, rows[3]) // the same row again, later in the file
+		before, err := auditor.Audit.VerifyAuditChain(t.Context(), &registryv1.VerifyAuditChainRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := importDesignations(t, economy, nil, rows, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := res.final()
+		if f.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED || f.RowsReceived != 31 || f.Created != 30 || f.Existing != 1 || f.Invalid != 0 || f.EnterprisesCreated != 20 {
+			t.Fatalf("first run: %+v", f)
+		}
+		if len(res.progress) != 6 { // five batches and the outcome
+			t.Fatalf("%d progress messages, want 6", len(res.progress))
+		}
+		if got := countDesignations(t, economy, "little-giant"); got != 30 {
+			t.Fatalf("%d designations, want 30", got)
+		}
+		after, err := auditor.Audit.VerifyAuditChain(t.Context(), &registryv1.VerifyAuditChainRequest{})
+		if err != nil || !after.Ok || after.EventsChecked != before.EventsChecked+50 {
+			t.Fatalf("chain after import: %+v (before %d events) %v", after, before.EventsChecked, err)
+		}
+		again, err := importDesignations(t, economy, nil, rows, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := again.final(); f.Created != 0 || f.Existing != 31 || f.EnterprisesCreated != 0 || f.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED {
+			t.Fatalf("second run: %+v", f)
+		}
+		if got := countDesignations(t, economy, "little-giant"); got != 30 {
+			t.Fatalf("re-run changed the count to %d", got)
+		}
+	})
+}
+
+// TestImportValidation checks dry runs, all-or-nothing, skip_invalid,
+// per-row permission refusals and an abandoned stream.
+func TestImportValidation(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		economy := env.As("issuer", "bureau:economy-it")
+		rows := giantRows(t, 12, 1)
+		rows[2].EnterpriseCreditCode = "91110000600037341X" // bad check character
+		rows[5].ValidUntil = "2020-01-01"                   // before valid_from
+		rows[7].Type = "talent-recognition"                 // a talent type with a credit code
+		rows[9].EnterpriseName, rows[9].District = "", ""   // unknown enterprise without a name
+		rows[9].EnterpriseCreditCode = rpctest.CreditCode(t, "91330100MA2999999")
+		wantBad := map[int64]string{4: "enterprise_credit_code", 7: "valid_until", 9: "type", 11: "enterprise_credit_code"}
+
+		t.Run("dry run reports every error and writes nothing", func(t *testing.T) {
+			res, err := importDesignations(t, economy, &registryv1.ImportOptions{DryRun: true}, rows, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := res.final()
+			if f.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_DRY_RUN || f.Invalid != 4 || f.Created != 8 {
+				t.Fatalf("dry run: %+v", f)
+			}
+			got := map[int64]bool{}
+			for _, e := range res.errors {
+				got[e.Row] = true
+				if wantBad[e.Row] == "" {
+					t.Errorf("unexpected error %+v", e)
+				}
+			}
+			for row, column := range wantBad {
+				found := false
+				for _, e := range res.errors {
+					found = found || (e.Row == row && e.Column == column)
+				}
+				if !found {
+					t.Errorf("row %d: no error on %s in %+v", row, column, res.errors)
+				}
+			}
+			if n := countDesignations(t, economy, ""); n != 0 {
+				t.Fatalf("dry run wrote %d designations", n)
+			}
+		})
+		t.Run("one invalid row stops a real run", func(t *testing.T) {
+			res, err := importDesignations(t, economy, nil, rows, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := res.final(); f.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_ROLLED_BACK || f.Invalid != 4 {
+				t.Fatalf("all-or-nothing: %+v", f)
+			}
+			if n := countDesignations(t, economy, ""); n != 0 {
+				t.Fatalf("a rolled-back import left %d designations", n)
+			}
+		})
+		t.Run("skip_invalid loads the valid rows", func(t *testing.T) {
+			res, err := importDesignations(t, economy, &registryv1.ImportOptions{SkipInvalid: true}, rows, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := res.final(); f.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED || f.Invalid != 4 || f.Created != 8 {
+				t.Fatalf("skip_invalid: %+v", f)
+			}
+			if n := countDesignations(t, economy, ""); n != 8 {
+				t.Fatalf("%d designations, want 8", n)
+			}
+		})
+		t.Run("rows of a type the bureau does not grant are refused", func(t *testing.T) {
+			talentOffice := env.As("issuer", "bureau:talent-office")
+			res, err := importDesignations(t, talentOffice, nil, giantRows(t, 3, 1), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f := res.final(); f.Invalid != 3 || f.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_ROLLED_BACK || res.errors[0].Column != "type" {
+				t.Fatalf("talent office importing little giants: %+v %+v", f, res.errors)
+			}
+			member := env.As("member", "enterprise:"+rows[0].EnterpriseCreditCode)
+			if res, err := importDesignations(t, member, nil, giantRows(t, 1, 1), 10); err == nil && res.final().Created != 0 {
+				t.Fatalf("an enterprise member imported: %+v", res.final())
+			}
+		})
+		t.Run("an abandoned stream writes nothing", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			stream, err := economy.Import.ImportDesignations(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh := giantRows(t, 40, 1)[20:]
+			if err := stream.Send(&registryv1.ImportDesignationsRequest{Rows: fresh}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := stream.Receive(); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			stream.Close()
+			if n := countDesignations(t, economy, ""); n != 8 {
+				t.Fatalf("%d designations after an abandoned import, want 8", n)
+			}
+		})
+		t.Run("a stream without options or rows is refused", func(t *testing.T) {
+			stream, err := economy.Import.ImportDesignations(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stream.Close()
+			_ = stream.CloseSend()
+			if _, err := stream.Receive(); connect.CodeOf(err) != connect.CodeInvalidArgument {
+				t.Fatalf("empty stream: %v", err)
+			}
+		})
+	})
+}
+
+// TestImportTenanciesAndEnterprises loads a park's tenant roll and an
+// enterprise list, idempotently.
+func TestImportTenanciesAndEnterprises(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		ctx := t.Context()
+		economy := env.As("issuer", "bureau:economy-it")
+		if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖園"}); err != nil {
+			t.Fatal(err)
+		}
+		enterprises := func() []*registryv1.EnterpriseRow {
+			var rows []*registryv1.EnterpriseRow
+			for i := range 6 {
+				rows = append(rows, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)), Name: fmt.Sprintf("企業%d", i), RegisteredOn: "2023-03-01"})
+			}
+			return rows
+		}()
+		for run, want := range []int64{6, 0} {
+			stream, err := economy.Import.ImportEnterprises(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.Send(&registryv1.ImportEnterprisesRequest{Rows: enterprises}); err != nil {
+				t.Fatal(err)
+			}
+			_ = stream.CloseSend()
+			var last *registryv1.ImportProgress
+			for {
+				msg, err := stream.Receive()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				last = msg.Progress
+			}
+			stream.Close()
+			if last.Created != want || last.Existing != 6-want {
+				t.Fatalf("enterprise run %d: %+v", run, last)
+			}
+		}
+		operator := env.As("operator", "park:west-lake")
+		tenancies := []*registryv1.TenancyRow{
+			{Row: 2, ParkCode: "west-lake", EnterpriseCreditCode: enterprises[0].CreditCode, StartDate: "2026-01-01", FloorAreaM2: "350.5"},
+			{Row: 3, ParkCode: "west-lake", EnterpriseCreditCode: enterprises[1].CreditCode, StartDate: "2026-02-01", EndDate: "2026-12-31"},
+			{Row: 4, ParkCode: "west-lake", EnterpriseCreditCode: enterprises[0].CreditCode, StartDate: "2026-06-01"}, // overlaps row 2
+			{Row: 5, ParkCode: "west-lake", EnterpriseCreditCode: enterprises[2].CreditCode, StartDate: "2026-03-01", FloorAreaM2: "lots"},
+			{Row: 6, ParkCode: "qiantang", EnterpriseCreditCode: enterprises[3].CreditCode, StartDate: "2026-03-01"}, // not its park
+		}
+		for run, want := range []int64{2, 0} {
+			stream, err := operator.Import.ImportTenancies(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.Send(&registryv1.ImportTenanciesRequest{Options: &registryv1.ImportOptions{SkipInvalid: true}, Rows: tenancies}); err != nil {
+				t.Fatal(err)
+			}
+			_ = stream.CloseSend()
+			var last *registryv1.ImportProgress
+			var errs []*registryv1.ImportError
+			for {
+				msg, err := stream.Receive()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				last = msg.Progress
+				errs = append(errs, msg.Progress.Errors...)
+			}
+			stream.Close()
+			if last.Created != want || last.Existing != 2-want || last.Invalid != 3 {
+				t.Fatalf("tenancy run %d: %+v %+v", run, last, errs)
+			}
+		}
+		list, err := operator.Park.ListTenants(ctx, &registryv1.ListTenantsRequest{ParkCode: "west-lake", AsOf: "2026-06-15"})
+		if err != nil || len(list.Tenancies) != 2 {
+			t.Fatalf("tenants: %v %+v", err, list)
+		}
+	})
+}
