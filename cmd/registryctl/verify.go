@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,32 +12,6 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry/jws"
 )
-
-const usage = `usage: registryctl <command> [flags]
-
-commands:
-  verify TOKEN --jwks FILE   check an eligibility attestation offline against a
-                             JSON Web Key Set (e.g. saved from /.well-known/jwks.json);
-                             TOKEN "-" reads it from standard input
-`
-
-// run is registryctl's whole program; main only supplies the process's
-// arguments, environment and streams.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command")
-	}
-	switch args[0] {
-	case "verify":
-		return runVerify(args[1:], stdin, stdout, stderr, time.Now)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
-}
 
 // attestationClaims are the claims registryctl shows and checks.
 type attestationClaims struct {
