@@ -126,3 +126,30 @@ func RemoveRules(ctx context.Context, tx *ent.Client, rules []Rule) ([]Rule, err
 	}
 	return removed, nil
 }
+
+// memoryAdapter loads a fixed list of rules.
+type memoryAdapter []Rule
+
+// LoadPolicy implements persist.Adapter.
+func (m memoryAdapter) LoadPolicy(model model.Model) error {
+	for _, r := range m {
+		if err := persist.LoadPolicyArray(r.withType(), model); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SavePolicy implements persist.Adapter; see adapter.SavePolicy.
+func (memoryAdapter) SavePolicy(model.Model) error { return errWriteThroughEnforcer }
+
+// AddPolicy implements persist.Adapter; see adapter.SavePolicy.
+func (memoryAdapter) AddPolicy(string, string, []string) error { return errWriteThroughEnforcer }
+
+// RemovePolicy implements persist.Adapter; see adapter.SavePolicy.
+func (memoryAdapter) RemovePolicy(string, string, []string) error { return errWriteThroughEnforcer }
+
+// RemoveFilteredPolicy implements persist.Adapter; see adapter.SavePolicy.
+func (memoryAdapter) RemoveFilteredPolicy(string, string, int, ...string) error {
+	return errWriteThroughEnforcer
+}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
 
 	"github.com/hangzhou-ai/registry/ent"
 )
@@ -45,18 +47,36 @@ type Decision struct {
 }
 
 // Authorizer decides requests with a casbin SyncedEnforcer whose policy is
-// loaded from the database. It is safe for concurrent use.
+// loaded from the database, and remembers its decisions until the policy
+// changes. It is safe for concurrent use.
 type Authorizer struct {
 	enforcer *casbin.SyncedEnforcer
+
+	// decisions caches Decide by request. Every change of the in-memory
+	// policy (Apply, Unapply, Reload) goes through this type and clears
+	// it, which is why casbin's own cached enforcer, blind to role-link
+	// changes, is not used.
+	mu        sync.RWMutex
+	decisions map[string]Decision
+	// generation counts policy changes, so a decision computed from a
+	// policy that changed meanwhile is not cached.
+	generation uint64
 }
+
+// maxCachedDecisions bounds the decision cache; past it the cache starts over.
+const maxCachedDecisions = 100_000
 
 // New loads the policy stored in client's database into a new Authorizer.
 func New(client *ent.Client) (*Authorizer, error) {
+	return newAuthorizer(&adapter{client: client})
+}
+
+func newAuthorizer(a persist.Adapter) (*Authorizer, error) {
 	m, err := model.NewModelFromString(modelText)
 	if err != nil {
 		return nil, fmt.Errorf("authz: model: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, &adapter{client: client})
+	e, err := casbin.NewSyncedEnforcer(m, a)
 	if err != nil {
 		return nil, fmt.Errorf("authz: enforcer: %w", err)
 	}
@@ -72,16 +92,58 @@ func New(client *ent.Client) (*Authorizer, error) {
 	if err := e.LoadPolicy(); err != nil {
 		return nil, fmt.Errorf("authz: load policy: %w", err)
 	}
-	return &Authorizer{enforcer: e}, nil
+	return &Authorizer{enforcer: e, decisions: map[string]Decision{}}, nil
 }
 
 // Reload replaces the in-memory policy with the one stored in the database,
 // picking up changes made by other replicas.
-func (a *Authorizer) Reload() error { return a.enforcer.LoadPolicy() }
+func (a *Authorizer) Reload() error {
+	defer a.forget()
+	return a.enforcer.LoadPolicy()
+}
+
+// forget clears the decision cache after a policy change.
+func (a *Authorizer) forget() {
+	a.mu.Lock()
+	a.decisions = map[string]Decision{}
+	a.generation++
+	a.mu.Unlock()
+}
 
 // Decide answers req. Errors from the enforcer count as a denial.
 func (a *Authorizer) Decide(req Request) (Decision, error) {
-	ok, explain, err := a.enforcer.EnforceEx(req.Role, req.Org, req.Object, req.Action, strings.Join(req.Owners, " "))
+	owners := strings.Join(req.Owners, " ")
+	key := strings.Join([]string{req.Role, req.Org, req.Object, req.Action, owners}, "\x00")
+	a.mu.RLock()
+	d, ok := a.decisions[key]
+	generation := a.generation
+	a.mu.RUnlock()
+	if ok {
+		return d, nil
+	}
+	d, err := a.decide(req, owners)
+	if err != nil {
+		return d, err
+	}
+	a.mu.Lock()
+	if a.generation == generation {
+		if len(a.decisions) >= maxCachedDecisions {
+			a.decisions = map[string]Decision{}
+		}
+		a.decisions[key] = d
+	}
+	a.mu.Unlock()
+	return d, nil
+}
+
+// Enforce answers req as Decide does, but always asks the enforcer,
+// neither reading nor filling the cache; it measures the model's own cost.
+func (a *Authorizer) Enforce(req Request) (Decision, error) {
+	return a.decide(req, strings.Join(req.Owners, " "))
+}
+
+func (a *Authorizer) decide(req Request, owners string) (Decision, error) {
+	ok, explain, err := a.enforcer.EnforceEx(req.Role, req.Org, req.Object, req.Action, owners)
 	if err != nil {
 		return Decision{Rule: "policy evaluation failed"}, err
 	}
@@ -99,6 +161,7 @@ func (a *Authorizer) Decide(req Request) (Decision, error) {
 
 // Apply adds rules, already committed with AddRules, to the in-memory policy.
 func (a *Authorizer) Apply(rules []Rule) error {
+	defer a.forget()
 	for _, r := range rules {
 		if _, err := a.enforcer.SelfAddPolicy(r.Type[:1], r.Type, r.Values); err != nil {
 			return err
@@ -110,6 +173,7 @@ func (a *Authorizer) Apply(rules []Rule) error {
 // Unapply removes rules, already deleted with RemoveRules, from the
 // in-memory policy.
 func (a *Authorizer) Unapply(rules []Rule) error {
+	defer a.forget()
 	for _, r := range rules {
 		if _, err := a.enforcer.SelfRemovePolicy(r.Type[:1], r.Type, r.Values); err != nil {
 			return err
@@ -153,4 +217,10 @@ func Sync(ctx context.Context, client *ent.Client, want []Rule) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// NewFromRules returns an Authorizer over rules held in memory only, for
+// measuring and explaining policies that are not stored anywhere.
+func NewFromRules(rules []Rule) (*Authorizer, error) {
+	return newAuthorizer(memoryAdapter(rules))
 }

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/authz"
+
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
@@ -85,6 +87,9 @@ var bureausByCode = func() map[string]Bureau {
 	}
 	return m
 }()
+
+// DefaultPolicy is the grant policy the registry stores at first start.
+func DefaultPolicy() []authz.Rule { return authz.DefaultPolicy(defaultGrants()) }
 
 // defaultGrants maps each designation type to its default granting bureaus.
 func defaultGrants() map[string][]string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -30,6 +31,8 @@ type Registry struct {
 	secrets *Secrets
 	clock   Clock
 	log     *zap.Logger
+
+	signerCache atomic.Value // cachedSigner
 }
 
 // New prepares the database (schema, reference data, default policy, audit
@@ -54,7 +57,7 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	if err := db.AuditHead.Create().SetID(auditHeadID).OnConflictColumns(audithead.FieldID).Ignore().Exec(ctx); err != nil {
 		return nil, fmt.Errorf("registry: audit head: %w", err)
 	}
-	if err := authz.Sync(ctx, db, authz.DefaultPolicy(defaultGrants())); err != nil {
+	if err := authz.Sync(ctx, db, DefaultPolicy()); err != nil {
 		return nil, fmt.Errorf("registry: default policy: %w", err)
 	}
 	a, err := authz.New(db)

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"time"
 
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
@@ -44,11 +45,29 @@ func (r *Registry) RotateSigningKey(ctx context.Context) (string, error) {
 		system := Principal{Subject: "registry", Org: "admin", Role: "admin"}
 		return r.record(ctx, tx, system, change{action: "signing-key.rotate", entityType: "signing-key", entityID: kid, after: jws.NewKey(kid, pub)})
 	})
+	if err == nil {
+		r.signerCache.Store(cachedSigner{kid: kid, key: priv, loadedAt: time.Now()})
+	}
 	return kid, err
 }
 
-// signer returns the current signing key.
+// signerTTL is how long a replica keeps signing with the key it loaded
+// before looking again, so a rotation made elsewhere takes effect soon.
+// Old keys stay valid, so signing with one a little longer is harmless.
+const signerTTL = time.Minute
+
+// cachedSigner is the signing key in use and when it was loaded.
+type cachedSigner struct {
+	kid      string
+	key      ed25519.PrivateKey
+	loadedAt time.Time
+}
+
+// signer returns the current signing key, from memory while it is fresh.
 func (r *Registry) signer(ctx context.Context) (string, ed25519.PrivateKey, error) {
+	if c, ok := r.signerCache.Load().(cachedSigner); ok && time.Since(c.loadedAt) < signerTTL {
+		return c.kid, c.key, nil
+	}
 	k, err := r.db.SigningKey.Query().Where(signingkey.RetiredAtIsNil()).
 		Order(ent.Desc(signingkey.FieldCreatedAt)).First(ctx)
 	if err != nil {
@@ -58,7 +77,9 @@ func (r *Registry) signer(ctx context.Context) (string, ed25519.PrivateKey, erro
 	if err != nil {
 		return "", nil, fmt.Errorf("signing key %s: %w", k.ID, err)
 	}
-	return k.ID, ed25519.NewKeyFromSeed([]byte(seed)), nil
+	c := cachedSigner{kid: k.ID, key: ed25519.NewKeyFromSeed([]byte(seed)), loadedAt: time.Now()}
+	r.signerCache.Store(c)
+	return c.kid, c.key, nil
 }
 
 // SigningKeys returns every public key attestations may be signed with,
