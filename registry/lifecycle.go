@@ -13,13 +13,26 @@ import (
 type StatusUpdate struct {
 	ID     string
 	Reason string
+	// ExpectedVersion, when not zero, refuses the change (KindAborted)
+	// unless the designation is still at that version.
+	ExpectedVersion int64
 }
 
 // Renewal is a request to move a designation's valid_until.
 type Renewal struct {
-	ID             string
-	ValidUntil     string
-	DocumentNumber string
+	ID              string
+	ValidUntil      string
+	DocumentNumber  string
+	ExpectedVersion int64
+}
+
+// checkVersion refuses a change made against a version that is no longer
+// current (expected zero means the caller did not say).
+func checkVersion(kind, id string, expected, current int64) error {
+	if expected != 0 && expected != current {
+		return newError(KindAborted, "%s %s is at version %d, not %d: it changed since it was read", kind, id, current, expected)
+	}
+	return nil
 }
 
 // SuspendDesignation moves an active designation to suspended from today.
@@ -62,7 +75,7 @@ func (r *Registry) changeStatus(ctx context.Context, in StatusUpdate, t transiti
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, t.action, in.ID, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, pc *policyChange) error {
+	return r.mutateDesignation(ctx, t.action, in.ID, in.ExpectedVersion, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, pc *policyChange) error {
 		if t.appliesTo != nil {
 			if err := t.appliesTo(d); err != nil {
 				return err
@@ -91,7 +104,7 @@ func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designatio
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, authz.ActRenew, in.ID, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, _ *policyChange) error {
+	return r.mutateDesignation(ctx, authz.ActRenew, in.ID, in.ExpectedVersion, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, _ *policyChange) error {
 		if d.Status == string(StatusRevoked) {
 			return failedPrecondition("cannot renew a revoked designation")
 		}
@@ -106,7 +119,7 @@ func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designatio
 // mutateDesignation loads a designation, authorizes action on it, lets
 // apply check and stage the change, and saves it with an optimistic version
 // check and an audit event, all in one transaction.
-func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate, *policyChange) error) (Designation, error) {
+func (r *Registry) mutateDesignation(ctx context.Context, action, id string, expectedVersion int64, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate, *policyChange) error) (Designation, error) {
 	p, err := principalOf(ctx)
 	if err != nil {
 		return Designation{}, err
@@ -121,6 +134,9 @@ func (r *Registry) mutateDesignation(ctx context.Context, action, id, reason str
 			return err
 		}
 		if err := r.authorize(p, authz.DesignationObject(d.Type), action, designationOwners(d)...); err != nil {
+			return err
+		}
+		if err := checkVersion("designation", id, expectedVersion, d.Version); err != nil {
 			return err
 		}
 		before := designationOf(d, r.today())

@@ -272,9 +272,10 @@ func overlaps(start, end string) predicate.Tenancy {
 
 // EndTenancyRequest sets a tenancy's last day.
 type EndTenancyRequest struct {
-	TenancyID string
-	EndDate   string
-	Reason    string
+	TenancyID       string
+	EndDate         string
+	Reason          string
+	ExpectedVersion int64
 }
 
 // EndTenancy sets the last day of a tenancy; only its park's operators may.
@@ -300,6 +301,9 @@ func (r *Registry) EndTenancy(ctx context.Context, in EndTenancyRequest) (Tenanc
 			return err
 		}
 		if err := r.authorize(p, authz.ObjTenancy, authz.ActManage, ParkOrg(t.ParkID)); err != nil {
+			return err
+		}
+		if err := checkVersion("tenancy", t.ID, in.ExpectedVersion, t.Version); err != nil {
 			return err
 		}
 		if end < t.StartDate {
@@ -391,6 +395,9 @@ type EligibilityRule struct {
 	MaxEnterpriseAgeYears int       `json:"max_enterprise_age_years"`
 	Version               int64     `json:"version"`
 	UpdatedAt             time.Time `json:"updated_at"`
+	// ExpectedVersion, on a request to set a rule, refuses the change
+	// (KindAborted) unless the stored rule is at that version.
+	ExpectedVersion int64 `json:"-"`
 }
 
 func ruleOf(r *ent.EligibilityRule) EligibilityRule {
@@ -442,14 +449,22 @@ func (r *Registry) SetEligibilityRule(ctx context.Context, in EligibilityRule) (
 		existing, err := tx.EligibilityRule.Query().Where(eligibilityrule.ParkID(pk.ID), eligibilityrule.Benefit(benefit)).Only(ctx)
 		var before any
 		switch {
+		case ent.IsNotFound(err) && in.ExpectedVersion != 0:
+			return newError(KindAborted, "eligibility rule %s/%s does not exist, so it is not at version %d", pk.ID, benefit, in.ExpectedVersion)
 		case ent.IsNotFound(err):
 			existing, err = tx.EligibilityRule.Create().SetParkID(pk.ID).SetBenefit(benefit).SetAnyOfDesignationTypes(types).
 				SetMinTenancyMonths(in.MinTenancyMonths).SetMaxEnterpriseAgeYears(in.MaxEnterpriseAgeYears).
 				SetUpdatedAt(r.now()).Save(ctx)
 		case err == nil:
+			if err := checkVersion("eligibility rule", pk.ID+"/"+benefit, in.ExpectedVersion, existing.Version); err != nil {
+				return err
+			}
 			before = ruleOf(existing)
-			existing, err = existing.Update().SetAnyOfDesignationTypes(types).SetMinTenancyMonths(in.MinTenancyMonths).
+			existing, err = tx.EligibilityRule.UpdateOneID(existing.ID).Where(eligibilityrule.Version(existing.Version)).SetAnyOfDesignationTypes(types).SetMinTenancyMonths(in.MinTenancyMonths).
 				SetMaxEnterpriseAgeYears(in.MaxEnterpriseAgeYears).AddVersion(1).SetUpdatedAt(r.now()).Save(ctx)
+			if ent.IsNotFound(err) {
+				return newError(KindAborted, "eligibility rule %s/%s was changed concurrently; read it again and retry", pk.ID, benefit)
+			}
 		}
 		if err != nil {
 			return err

@@ -59,7 +59,7 @@ func (s *designationService) ListDesignations(ctx context.Context, req *registry
 }
 
 func (s *designationService) SuspendDesignation(ctx context.Context, req *registryv1.SuspendDesignationRequest) (*registryv1.SuspendDesignationResponse, error) {
-	d, err := s.reg.SuspendDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason})
+	d, err := s.reg.SuspendDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (s *designationService) SuspendDesignation(ctx context.Context, req *regist
 }
 
 func (s *designationService) ReinstateDesignation(ctx context.Context, req *registryv1.ReinstateDesignationRequest) (*registryv1.ReinstateDesignationResponse, error) {
-	d, err := s.reg.ReinstateDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason})
+	d, err := s.reg.ReinstateDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *designationService) ReinstateDesignation(ctx context.Context, req *regi
 }
 
 func (s *designationService) RevokeDesignation(ctx context.Context, req *registryv1.RevokeDesignationRequest) (*registryv1.RevokeDesignationResponse, error) {
-	d, err := s.reg.RevokeDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason})
+	d, err := s.reg.RevokeDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (s *designationService) RevokeDesignation(ctx context.Context, req *registr
 }
 
 func (s *designationService) RenewDesignation(ctx context.Context, req *registryv1.RenewDesignationRequest) (*registryv1.RenewDesignationResponse, error) {
-	d, err := s.reg.RenewDesignation(ctx, registry.Renewal{ID: req.Id, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber})
+	d, err := s.reg.RenewDesignation(ctx, registry.Renewal{ID: req.Id, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}

@@ -79,7 +79,7 @@ func (s *parkService) AdmitTenant(ctx context.Context, req *registryv1.AdmitTena
 }
 
 func (s *parkService) EndTenancy(ctx context.Context, req *registryv1.EndTenancyRequest) (*registryv1.EndTenancyResponse, error) {
-	t, err := s.reg.EndTenancy(ctx, registry.EndTenancyRequest{TenancyID: req.TenancyId, EndDate: req.EndDate, Reason: req.Reason})
+	t, err := s.reg.EndTenancy(ctx, registry.EndTenancyRequest{TenancyID: req.TenancyId, EndDate: req.EndDate, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +100,7 @@ func (s *parkService) SetEligibilityRule(ctx context.Context, req *registryv1.Se
 	r, err := s.reg.SetEligibilityRule(ctx, registry.EligibilityRule{
 		ParkCode: req.ParkCode, Benefit: req.Benefit, AnyOfDesignationTypes: req.AnyOfDesignationTypes,
 		MinTenancyMonths: int(req.MinTenancyMonths), MaxEnterpriseAgeYears: int(req.MaxEnterpriseAgeYears),
+		ExpectedVersion: req.ExpectedVersion,
 	})
 	if err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ func (s *talentAuthorizationService) ListTalentAuthorizations(ctx context.Contex
 }
 
 func (s *talentAuthorizationService) RevokeTalentAuthorization(ctx context.Context, req *registryv1.RevokeTalentAuthorizationRequest) (*registryv1.RevokeTalentAuthorizationResponse, error) {
-	a, err := s.reg.RevokeTalentAuthorization(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason})
+	a, err := s.reg.RevokeTalentAuthorization(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *talentAuthorizationService) RecognizeTalent(ctx context.Context, req *r
 }
 
 func (s *talentAuthorizationService) WithdrawRecognition(ctx context.Context, req *registryv1.WithdrawRecognitionRequest) (*registryv1.WithdrawRecognitionResponse, error) {
-	d, err := s.reg.WithdrawRecognition(ctx, registry.StatusUpdate{ID: req.DesignationId, Reason: req.Reason})
+	d, err := s.reg.WithdrawRecognition(ctx, registry.StatusUpdate{ID: req.DesignationId, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}

@@ -829,11 +829,14 @@ func (x *ListDesignationsResponse) GetNextPageToken() string {
 }
 
 type SuspendDesignationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// expected_version, when set, refuses the change with aborted unless
+	// the designation is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SuspendDesignationRequest) Reset() {
@@ -878,6 +881,13 @@ func (x *SuspendDesignationRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *SuspendDesignationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
 }
 
 type SuspendDesignationResponse struct {
@@ -925,11 +935,14 @@ func (x *SuspendDesignationResponse) GetDesignation() *Designation {
 }
 
 type ReinstateDesignationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// expected_version, when set, refuses the change with aborted unless
+	// the designation is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ReinstateDesignationRequest) Reset() {
@@ -974,6 +987,13 @@ func (x *ReinstateDesignationRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *ReinstateDesignationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
 }
 
 type ReinstateDesignationResponse struct {
@@ -1021,11 +1041,14 @@ func (x *ReinstateDesignationResponse) GetDesignation() *Designation {
 }
 
 type RevokeDesignationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// expected_version, when set, refuses the change with aborted unless
+	// the designation is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RevokeDesignationRequest) Reset() {
@@ -1070,6 +1093,13 @@ func (x *RevokeDesignationRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *RevokeDesignationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
 }
 
 type RevokeDesignationResponse struct {
@@ -1121,8 +1151,11 @@ type RenewDesignationRequest struct {
 	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	ValidUntil     string                 `protobuf:"bytes,2,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
 	DocumentNumber string                 `protobuf:"bytes,3,opt,name=document_number,json=documentNumber,proto3" json:"document_number,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// expected_version, when set, refuses the change with aborted unless
+	// the designation is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RenewDesignationRequest) Reset() {
@@ -1174,6 +1207,13 @@ func (x *RenewDesignationRequest) GetDocumentNumber() string {
 		return x.DocumentNumber
 	}
 	return ""
+}
+
+func (x *RenewDesignationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
 }
 
 type RenewDesignationResponse struct {
@@ -1292,27 +1332,31 @@ const file_registry_v1_designation_proto_rawDesc = "" +
 	"page_token\x18\a \x01(\tR\tpageToken\"\x80\x01\n" +
 	"\x18ListDesignationsResponse\x12<\n" +
 	"\fdesignations\x18\x01 \x03(\v2\x18.registry.v1.DesignationR\fdesignations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"C\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
 	"\x19SuspendDesignationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"X\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"X\n" +
 	"\x1aSuspendDesignationResponse\x12:\n" +
-	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"E\n" +
+	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"p\n" +
 	"\x1bReinstateDesignationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"Z\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"Z\n" +
 	"\x1cReinstateDesignationResponse\x12:\n" +
-	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"B\n" +
+	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"m\n" +
 	"\x18RevokeDesignationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"W\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"W\n" +
 	"\x19RevokeDesignationResponse\x12:\n" +
-	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"s\n" +
+	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"\x9e\x01\n" +
 	"\x17RenewDesignationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vvalid_until\x18\x02 \x01(\tR\n" +
 	"validUntil\x12'\n" +
-	"\x0fdocument_number\x18\x03 \x01(\tR\x0edocumentNumber\"V\n" +
+	"\x0fdocument_number\x18\x03 \x01(\tR\x0edocumentNumber\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"V\n" +
 	"\x18RenewDesignationResponse\x12:\n" +
 	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation*\xb8\x01\n" +
 	"\x11DesignationStatus\x12\"\n" +

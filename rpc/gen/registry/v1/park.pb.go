@@ -814,12 +814,15 @@ func (x *AdmitTenantResponse) GetTenancy() *Tenancy {
 }
 
 type EndTenancyRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TenancyId     string                 `protobuf:"bytes,1,opt,name=tenancy_id,json=tenancyId,proto3" json:"tenancy_id,omitempty"`
-	EndDate       string                 `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	TenancyId string                 `protobuf:"bytes,1,opt,name=tenancy_id,json=tenancyId,proto3" json:"tenancy_id,omitempty"`
+	EndDate   string                 `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	Reason    string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// expected_version, when set, refuses the change with aborted unless
+	// the record is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *EndTenancyRequest) Reset() {
@@ -871,6 +874,13 @@ func (x *EndTenancyRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *EndTenancyRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
 }
 
 type EndTenancyResponse struct {
@@ -1045,8 +1055,11 @@ type SetEligibilityRuleRequest struct {
 	AnyOfDesignationTypes []string               `protobuf:"bytes,3,rep,name=any_of_designation_types,json=anyOfDesignationTypes,proto3" json:"any_of_designation_types,omitempty"`
 	MinTenancyMonths      int32                  `protobuf:"varint,4,opt,name=min_tenancy_months,json=minTenancyMonths,proto3" json:"min_tenancy_months,omitempty"`
 	MaxEnterpriseAgeYears int32                  `protobuf:"varint,5,opt,name=max_enterprise_age_years,json=maxEnterpriseAgeYears,proto3" json:"max_enterprise_age_years,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// expected_version, when set, refuses the change with aborted unless
+	// the record is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,6,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SetEligibilityRuleRequest) Reset() {
@@ -1110,6 +1123,13 @@ func (x *SetEligibilityRuleRequest) GetMinTenancyMonths() int32 {
 func (x *SetEligibilityRuleRequest) GetMaxEnterpriseAgeYears() int32 {
 	if x != nil {
 		return x.MaxEnterpriseAgeYears
+	}
+	return 0
+}
+
+func (x *SetEligibilityRuleRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
 	}
 	return 0
 }
@@ -1470,12 +1490,13 @@ const file_registry_v1_park_proto_rawDesc = "" +
 	"\bend_date\x18\x04 \x01(\tR\aendDate\x12\"\n" +
 	"\rfloor_area_m2\x18\x05 \x01(\x01R\vfloorAreaM2\"E\n" +
 	"\x13AdmitTenantResponse\x12.\n" +
-	"\atenancy\x18\x01 \x01(\v2\x14.registry.v1.TenancyR\atenancy\"e\n" +
+	"\atenancy\x18\x01 \x01(\v2\x14.registry.v1.TenancyR\atenancy\"\x90\x01\n" +
 	"\x11EndTenancyRequest\x12\x1d\n" +
 	"\n" +
 	"tenancy_id\x18\x01 \x01(\tR\ttenancyId\x12\x19\n" +
 	"\bend_date\x18\x02 \x01(\tR\aendDate\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"D\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"D\n" +
 	"\x12EndTenancyResponse\x12.\n" +
 	"\atenancy\x18\x01 \x01(\v2\x14.registry.v1.TenancyR\atenancy\"\x82\x01\n" +
 	"\x12ListTenantsRequest\x12\x1b\n" +
@@ -1486,13 +1507,14 @@ const file_registry_v1_park_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\"q\n" +
 	"\x13ListTenantsResponse\x122\n" +
 	"\ttenancies\x18\x01 \x03(\v2\x14.registry.v1.TenancyR\ttenancies\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf2\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x02\n" +
 	"\x19SetEligibilityRuleRequest\x12\x1b\n" +
 	"\tpark_code\x18\x01 \x01(\tR\bparkCode\x12\x18\n" +
 	"\abenefit\x18\x02 \x01(\tR\abenefit\x127\n" +
 	"\x18any_of_designation_types\x18\x03 \x03(\tR\x15anyOfDesignationTypes\x12,\n" +
 	"\x12min_tenancy_months\x18\x04 \x01(\x05R\x10minTenancyMonths\x127\n" +
-	"\x18max_enterprise_age_years\x18\x05 \x01(\x05R\x15maxEnterpriseAgeYears\"N\n" +
+	"\x18max_enterprise_age_years\x18\x05 \x01(\x05R\x15maxEnterpriseAgeYears\x12)\n" +
+	"\x10expected_version\x18\x06 \x01(\x03R\x0fexpectedVersion\"N\n" +
 	"\x1aSetEligibilityRuleResponse\x120\n" +
 	"\x04rule\x18\x01 \x01(\v2\x1c.registry.v1.EligibilityRuleR\x04rule\":\n" +
 	"\x1bListEligibilityRulesRequest\x12\x1b\n" +

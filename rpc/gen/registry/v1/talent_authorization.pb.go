@@ -540,11 +540,14 @@ func (x *ListTalentAuthorizationsResponse) GetAuthorizations() []*TalentAuthoriz
 }
 
 type RevokeTalentAuthorizationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// expected_version, when set, refuses the change with aborted unless
+	// the designation is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RevokeTalentAuthorizationRequest) Reset() {
@@ -589,6 +592,13 @@ func (x *RevokeTalentAuthorizationRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *RevokeTalentAuthorizationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
 }
 
 type RevokeTalentAuthorizationResponse struct {
@@ -770,8 +780,11 @@ type WithdrawRecognitionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DesignationId string                 `protobuf:"bytes,1,opt,name=designation_id,json=designationId,proto3" json:"designation_id,omitempty"`
 	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// expected_version, when set, refuses the change with aborted unless
+	// the designation is still at that version.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *WithdrawRecognitionRequest) Reset() {
@@ -816,6 +829,13 @@ func (x *WithdrawRecognitionRequest) GetReason() string {
 		return x.Reason
 	}
 	return ""
+}
+
+func (x *WithdrawRecognitionRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
 }
 
 type WithdrawRecognitionResponse struct {
@@ -909,10 +929,11 @@ const file_registry_v1_talent_authorization_proto_rawDesc = "" +
 	"\x04year\x18\x02 \x01(\x05R\x04year\x126\n" +
 	"\x06status\x18\x03 \x01(\x0e2\x1e.registry.v1.DesignationStatusR\x06status\"l\n" +
 	" ListTalentAuthorizationsResponse\x12H\n" +
-	"\x0eauthorizations\x18\x01 \x03(\v2 .registry.v1.TalentAuthorizationR\x0eauthorizations\"J\n" +
+	"\x0eauthorizations\x18\x01 \x03(\v2 .registry.v1.TalentAuthorizationR\x0eauthorizations\"u\n" +
 	" RevokeTalentAuthorizationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"k\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"k\n" +
 	"!RevokeTalentAuthorizationResponse\x12F\n" +
 	"\rauthorization\x18\x01 \x01(\v2 .registry.v1.TalentAuthorizationR\rauthorization\"\xdf\x01\n" +
 	"\x16RecognizeTalentRequest\x12)\n" +
@@ -925,10 +946,11 @@ const file_registry_v1_talent_authorization_proto_rawDesc = "" +
 	"validUntil\x12'\n" +
 	"\x0fdocument_number\x18\x06 \x01(\tR\x0edocumentNumber\"U\n" +
 	"\x17RecognizeTalentResponse\x12:\n" +
-	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"[\n" +
+	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"\x86\x01\n" +
 	"\x1aWithdrawRecognitionRequest\x12%\n" +
 	"\x0edesignation_id\x18\x01 \x01(\tR\rdesignationId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"Y\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"Y\n" +
 	"\x1bWithdrawRecognitionResponse\x12:\n" +
 	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation2\xcf\x05\n" +
 	"\x1aTalentAuthorizationService\x12w\n" +
