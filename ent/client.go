@@ -27,6 +27,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/idempotencykey"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
@@ -66,6 +67,8 @@ type Client struct {
 	EligibilityRule *EligibilityRuleClient
 	// Enterprise is the client for interacting with the Enterprise builders.
 	Enterprise *EnterpriseClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Park is the client for interacting with the Park builders.
 	Park *ParkClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -101,6 +104,7 @@ func (c *Client) init() {
 	c.DesignationType = NewDesignationTypeClient(c.config)
 	c.EligibilityRule = NewEligibilityRuleClient(c.config)
 	c.Enterprise = NewEnterpriseClient(c.config)
+	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Park = NewParkClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StatusChange = NewStatusChangeClient(c.config)
@@ -211,6 +215,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DesignationType:     NewDesignationTypeClient(cfg),
 		EligibilityRule:     NewEligibilityRuleClient(cfg),
 		Enterprise:          NewEnterpriseClient(cfg),
+		IdempotencyKey:      NewIdempotencyKeyClient(cfg),
 		Park:                NewParkClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
@@ -248,6 +253,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DesignationType:     NewDesignationTypeClient(cfg),
 		EligibilityRule:     NewEligibilityRuleClient(cfg),
 		Enterprise:          NewEnterpriseClient(cfg),
+		IdempotencyKey:      NewIdempotencyKeyClient(cfg),
 		Park:                NewParkClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
@@ -285,8 +291,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
 		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
-		c.EligibilityRule, c.Enterprise, c.Park, c.SigningKey, c.StatusChange,
-		c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.Park, c.SigningKey,
+		c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Use(hooks...)
 	}
@@ -298,8 +304,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
 		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
-		c.EligibilityRule, c.Enterprise, c.Park, c.SigningKey, c.StatusChange,
-		c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.Park, c.SigningKey,
+		c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -332,6 +338,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.EligibilityRule.mutate(ctx, m)
 	case *EnterpriseMutation:
 		return c.Enterprise.mutate(ctx, m)
+	case *IdempotencyKeyMutation:
+		return c.IdempotencyKey.mutate(ctx, m)
 	case *ParkMutation:
 		return c.Park.mutate(ctx, m)
 	case *SigningKeyMutation:
@@ -2073,6 +2081,139 @@ func (c *EnterpriseClient) mutate(ctx context.Context, m *EnterpriseMutation) (V
 	}
 }
 
+// IdempotencyKeyClient is a client for the IdempotencyKey schema.
+type IdempotencyKeyClient struct {
+	config
+}
+
+// NewIdempotencyKeyClient returns a client for the IdempotencyKey from the given config.
+func NewIdempotencyKeyClient(c config) *IdempotencyKeyClient {
+	return &IdempotencyKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `idempotencykey.Hooks(f(g(h())))`.
+func (c *IdempotencyKeyClient) Use(hooks ...Hook) {
+	c.hooks.IdempotencyKey = append(c.hooks.IdempotencyKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `idempotencykey.Intercept(f(g(h())))`.
+func (c *IdempotencyKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdempotencyKey = append(c.inters.IdempotencyKey, interceptors...)
+}
+
+// Create returns a builder for creating a IdempotencyKey entity.
+func (c *IdempotencyKeyClient) Create() *IdempotencyKeyCreate {
+	mutation := newIdempotencyKeyMutation(c.config, OpCreate)
+	return &IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdempotencyKey entities.
+func (c *IdempotencyKeyClient) CreateBulk(builders ...*IdempotencyKeyCreate) *IdempotencyKeyCreateBulk {
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdempotencyKeyClient) MapCreateBulk(slice any, setFunc func(*IdempotencyKeyCreate, int)) *IdempotencyKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdempotencyKeyCreateBulk{err: fmt.Errorf("calling to IdempotencyKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdempotencyKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdempotencyKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Update() *IdempotencyKeyUpdate {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdate)
+	return &IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdempotencyKeyClient) UpdateOne(_m *IdempotencyKey) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKey(_m))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdempotencyKeyClient) UpdateOneID(id int) *IdempotencyKeyUpdateOne {
+	mutation := newIdempotencyKeyMutation(c.config, OpUpdateOne, withIdempotencyKeyID(id))
+	return &IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Delete() *IdempotencyKeyDelete {
+	mutation := newIdempotencyKeyMutation(c.config, OpDelete)
+	return &IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdempotencyKeyClient) DeleteOne(_m *IdempotencyKey) *IdempotencyKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdempotencyKeyClient) DeleteOneID(id int) *IdempotencyKeyDeleteOne {
+	builder := c.Delete().Where(idempotencykey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdempotencyKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for IdempotencyKey.
+func (c *IdempotencyKeyClient) Query() *IdempotencyKeyQuery {
+	return &IdempotencyKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdempotencyKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdempotencyKey entity by its id.
+func (c *IdempotencyKeyClient) Get(ctx context.Context, id int) (*IdempotencyKey, error) {
+	return c.Query().Where(idempotencykey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdempotencyKeyClient) GetX(ctx context.Context, id int) *IdempotencyKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *IdempotencyKeyClient) Hooks() []Hook {
+	return c.hooks.IdempotencyKey
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdempotencyKeyClient) Interceptors() []Interceptor {
+	return c.inters.IdempotencyKey
+}
+
+func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdempotencyKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdempotencyKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdempotencyKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdempotencyKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdempotencyKey mutation op: %q", m.Op())
+	}
+}
+
 // ParkClient is a client for the Park schema.
 type ParkClient struct {
 	config
@@ -2939,13 +3080,14 @@ func (c *TenancyClient) mutate(ctx context.Context, m *TenancyMutation) (Value, 
 type (
 	hooks struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, Designation, DesignationType, EligibilityRule, Enterprise, Park,
-		SigningKey, StatusChange, Talent, TalentAuthorization, Tenancy []ent.Hook
+		Competition, Designation, DesignationType, EligibilityRule, Enterprise,
+		IdempotencyKey, Park, SigningKey, StatusChange, Talent, TalentAuthorization,
+		Tenancy []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, Designation, DesignationType, EligibilityRule, Enterprise, Park,
-		SigningKey, StatusChange, Talent, TalentAuthorization,
+		Competition, Designation, DesignationType, EligibilityRule, Enterprise,
+		IdempotencyKey, Park, SigningKey, StatusChange, Talent, TalentAuthorization,
 		Tenancy []ent.Interceptor
 	}
 )

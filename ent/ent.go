@@ -24,6 +24,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/idempotencykey"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
@@ -102,6 +103,7 @@ func checkColumn(t, c string) error {
 			designationtype.Table:     designationtype.ValidColumn,
 			eligibilityrule.Table:     eligibilityrule.ValidColumn,
 			enterprise.Table:          enterprise.ValidColumn,
+			idempotencykey.Table:      idempotencykey.ValidColumn,
 			park.Table:                park.ValidColumn,
 			signingkey.Table:          signingkey.ValidColumn,
 			statuschange.Table:        statuschange.ValidColumn,

@@ -38,6 +38,8 @@ type Tx struct {
 	EligibilityRule *EligibilityRuleClient
 	// Enterprise is the client for interacting with the Enterprise builders.
 	Enterprise *EnterpriseClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Park is the client for interacting with the Park builders.
 	Park *ParkClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -193,6 +195,7 @@ func (tx *Tx) init() {
 	tx.DesignationType = NewDesignationTypeClient(tx.config)
 	tx.EligibilityRule = NewEligibilityRuleClient(tx.config)
 	tx.Enterprise = NewEnterpriseClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Park = NewParkClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StatusChange = NewStatusChangeClient(tx.config)

@@ -94,7 +94,11 @@ func (r *Registry) inPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *polic
 		return fmt.Errorf("begin: %w", err)
 	}
 	var pc policyChange
-	if err := fn(tx, &pc); err != nil {
+	err = fn(tx, &pc)
+	if err == nil {
+		err = markApplied(ctx, tx, r.now())
+	}
+	if err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			r.log.Warn("rollback failed", zap.Error(rerr))
 		}

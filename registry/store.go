@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -32,6 +31,14 @@ const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma
 //
 // An empty URL means DefaultDatabaseURL.
 func OpenDatabase(databaseURL string) (*ent.Client, error) {
+	client, _, err := OpenDatabaseWithPool(databaseURL)
+	return client, err
+}
+
+// OpenDatabaseWithPool is OpenDatabase that also returns the connection
+// pool under the ent client, for monitoring (sql.DB.Stats). Closing the
+// client closes the pool.
+func OpenDatabaseWithPool(databaseURL string) (*ent.Client, *sql.DB, error) {
 	if databaseURL == "" {
 		databaseURL = DefaultDatabaseURL
 	}
@@ -39,11 +46,11 @@ func OpenDatabase(databaseURL string) (*ent.Client, error) {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		db, err := sql.Open("postgres", databaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			return nil, nil, fmt.Errorf("open postgres: %w", err)
 		}
 		db.SetMaxOpenConns(32)
 		db.SetMaxIdleConns(32)
-		return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))), nil
+		return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))), db, nil
 	case strings.HasPrefix(databaseURL, "sqlite:"), strings.HasPrefix(databaseURL, "file:"):
 		dsn := strings.TrimPrefix(databaseURL, "sqlite:")
 		inMemory := strings.Contains(dsn, "mode=memory")
@@ -56,25 +63,20 @@ func OpenDatabase(databaseURL string) (*ent.Client, error) {
 		}
 		db, err := sql.Open("sqlite", dsn+sep+sqlitePragmas)
 		if err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
+			return nil, nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		if inMemory {
 			// A shared-cache memory database locks whole tables between
 			// connections; one connection serialises access instead.
 			db.SetMaxOpenConns(1)
 		}
-		return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.SQLite, db))), nil
+		return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.SQLite, db))), db, nil
 	default:
 		u, _ := url.Parse(databaseURL)
 		scheme := ""
 		if u != nil {
 			scheme = u.Scheme
 		}
-		return nil, fmt.Errorf("unsupported database URL scheme %q: use postgres://, sqlite: or file:", scheme)
+		return nil, nil, fmt.Errorf("unsupported database URL scheme %q: use postgres://, sqlite: or file:", scheme)
 	}
-}
-
-// Migrate creates or updates the schema.
-func Migrate(ctx context.Context, client *ent.Client) error {
-	return client.Schema.Create(ctx)
 }

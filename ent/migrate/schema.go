@@ -316,6 +316,37 @@ var (
 			},
 		},
 	}
+	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
+	IdempotencyKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "principal", Type: field.TypeString},
+		{Name: "key", Type: field.TypeString},
+		{Name: "procedure", Type: field.TypeString},
+		{Name: "request_hash", Type: field.TypeString},
+		{Name: "state", Type: field.TypeString},
+		{Name: "response", Type: field.TypeBytes, Nullable: true},
+		{Name: "status", Type: field.TypeBytes, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// IdempotencyKeysTable holds the schema information for the "idempotency_keys" table.
+	IdempotencyKeysTable = &schema.Table{
+		Name:       "idempotency_keys",
+		Columns:    IdempotencyKeysColumns,
+		PrimaryKey: []*schema.Column{IdempotencyKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "idempotencykey_principal_key",
+				Unique:  true,
+				Columns: []*schema.Column{IdempotencyKeysColumns[1], IdempotencyKeysColumns[2]},
+			},
+			{
+				Name:    "idempotencykey_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{IdempotencyKeysColumns[8]},
+			},
+		},
+	}
 	// ParksColumns holds the columns for the "parks" table.
 	ParksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -465,6 +496,7 @@ var (
 		DesignationTypesTable,
 		EligibilityRulesTable,
 		EnterprisesTable,
+		IdempotencyKeysTable,
 		ParksTable,
 		SigningKeysTable,
 		StatusChangesTable,

@@ -42,6 +42,9 @@ type EligibilityRule func(*sql.Selector)
 // Enterprise is the predicate function for enterprise builders.
 type Enterprise func(*sql.Selector)
 
+// IdempotencyKey is the predicate function for idempotencykey builders.
+type IdempotencyKey func(*sql.Selector)
+
 // Park is the predicate function for park builders.
 type Park func(*sql.Selector)
 

@@ -1,0 +1,199 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"time"
+	"unicode"
+
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/idempotencykey"
+)
+
+// Idempotency-key states.
+const (
+	idemPending = "pending" // claimed by a call in progress
+	idemApplied = "applied" // its change committed; the answer not yet recorded
+	idemDone    = "done"    // its answer recorded
+)
+
+// Timings of idempotency keys.
+const (
+	// IdempotencyRetention is how long answers are kept at least.
+	IdempotencyRetention = 48 * time.Hour
+	// idemStaleAfter is when a pending claim is deemed abandoned (its
+	// server died before answering) and may be taken over.
+	idemStaleAfter = 30 * time.Second
+	// idemWait bounds how long a duplicate waits for the first call.
+	idemWait  = 10 * time.Second
+	maxKeyLen = 200
+)
+
+// StoredAnswer is the recorded answer of an earlier call with the same key.
+type StoredAnswer struct {
+	// Response is the marshalled response message, or nil for an error.
+	Response []byte
+	// Status is the marshalled google.rpc.Status of an error answer.
+	Status []byte
+}
+
+// IdempotencyClaim is a call's hold on its key until it records its answer.
+type IdempotencyClaim struct {
+	id int
+}
+
+type claimKey struct{}
+
+// claimHolder lets the interceptor that claims a key after the request is
+// read hand the claim to the transaction the call makes.
+type claimHolder struct{ claim *IdempotencyClaim }
+
+// WithIdempotencyHolder returns a context that SetIdempotencyClaim can put
+// a claim into later in the call; every mutation transaction made with
+// that context marks the claim applied as it commits.
+func WithIdempotencyHolder(ctx context.Context) context.Context {
+	return context.WithValue(ctx, claimKey{}, &claimHolder{})
+}
+
+// SetIdempotencyClaim records the call's claim in its context.
+func SetIdempotencyClaim(ctx context.Context, c *IdempotencyClaim) {
+	if h, ok := ctx.Value(claimKey{}).(*claimHolder); ok {
+		h.claim = c
+	}
+}
+
+func claimOf(ctx context.Context) *IdempotencyClaim {
+	if h, ok := ctx.Value(claimKey{}).(*claimHolder); ok {
+		return h.claim
+	}
+	return nil
+}
+
+// markApplied marks the call's claim applied inside tx, so the change and
+// the record that the key was used commit together: a retry after a crash
+// never applies the change again.
+func markApplied(ctx context.Context, tx *ent.Tx, now time.Time) error {
+	c := claimOf(ctx)
+	if c == nil {
+		return nil
+	}
+	n, err := tx.IdempotencyKey.Update().Where(idempotencykey.ID(c.id), idempotencykey.State(idemPending)).
+		SetState(idemApplied).SetUpdatedAt(now).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return newError(KindAborted, "the idempotency key was taken over by another call")
+	}
+	return nil
+}
+
+// idempotencyScope names the principal a key belongs to, as a hash: keys
+// of different principals never meet, and no subject is stored twice.
+func idempotencyScope(p Principal) string {
+	sum := sha256.Sum256([]byte(p.Subject + "\x00" + p.Org + "\x00" + p.Role))
+	return hex.EncodeToString(sum[:])
+}
+
+// ClaimIdempotencyKey claims key for the context's principal and this
+// call. It returns a claim when the call should act, or the answer
+// recorded for an earlier call with the same key and request. The same key
+// with a different request is refused (KindFailedPrecondition); a
+// duplicate of a call still in progress waits for it.
+func (r *Registry) ClaimIdempotencyKey(ctx context.Context, key, procedure, requestHash string) (*IdempotencyClaim, *StoredAnswer, error) {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if key == "" || len(key) > maxKeyLen || !printable(key) {
+		return nil, nil, invalidField("Idempotency-Key", fmt.Sprintf("must be 1 to %d printable characters", maxKeyLen))
+	}
+	if rand.IntN(100) == 0 {
+		r.forgetOldIdempotencyKeys(ctx)
+	}
+	who := idempotencyScope(p)
+	deadline := time.Now().Add(idemWait)
+	for {
+		now := r.now()
+		// DO NOTHING on conflict: the insert returns a row only when this
+		// call is the first with the key.
+		id, insertErr := r.db.IdempotencyKey.Create().SetPrincipal(who).SetKey(key).SetProcedure(procedure).
+			SetRequestHash(requestHash).SetState(idemPending).SetCreatedAt(now).SetUpdatedAt(now).
+			OnConflictColumns(idempotencykey.FieldPrincipal, idempotencykey.FieldKey).DoNothing().ID(ctx)
+		if insertErr == nil && id != 0 {
+			return &IdempotencyClaim{id: id}, nil, nil
+		}
+		k, err := r.db.IdempotencyKey.Query().Where(idempotencykey.Principal(who), idempotencykey.Key(key)).Only(ctx)
+		if ent.IsNotFound(err) {
+			if insertErr != nil && !ent.IsNotFound(insertErr) {
+				return nil, nil, insertErr
+			}
+			continue // forgotten between the insert and the read
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case k.Procedure != procedure || k.RequestHash != requestHash:
+			return nil, nil, failedPrecondition("Idempotency-Key %q was used for a different request", key)
+		case k.State == idemDone:
+			return nil, &StoredAnswer{Response: k.Response, Status: k.Status}, nil
+		case k.State == idemApplied && now.Sub(k.UpdatedAt) > idemStaleAfter:
+			return nil, nil, failedPrecondition("the request with Idempotency-Key %q was applied but its answer was not recorded; read the record instead of retrying", key)
+		case k.State == idemPending && now.Sub(k.UpdatedAt) > idemStaleAfter:
+			// The call that claimed it died before committing anything:
+			// take the claim over.
+			n, err := r.db.IdempotencyKey.Update().Where(idempotencykey.ID(k.ID), idempotencykey.State(idemPending),
+				idempotencykey.UpdatedAt(k.UpdatedAt)).SetUpdatedAt(now).Save(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			if n == 1 {
+				return &IdempotencyClaim{id: k.ID}, nil, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, newError(KindAborted, "a request with Idempotency-Key %q is still in progress; retry later", key)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// RecordIdempotentAnswer records the answer of a claimed call, so retries
+// get it.
+func (r *Registry) RecordIdempotentAnswer(ctx context.Context, c *IdempotencyClaim, answer StoredAnswer) error {
+	return r.db.IdempotencyKey.UpdateOneID(c.id).SetState(idemDone).SetResponse(answer.Response).
+		SetStatus(answer.Status).SetUpdatedAt(r.now()).Exec(ctx)
+}
+
+// ReleaseIdempotencyKey gives up a claim whose call failed without an
+// answer worth repeating (an internal error), unless its change committed,
+// so a retry may act.
+func (r *Registry) ReleaseIdempotencyKey(ctx context.Context, c *IdempotencyClaim) error {
+	_, err := r.db.IdempotencyKey.Delete().Where(idempotencykey.ID(c.id), idempotencykey.State(idemPending)).Exec(ctx)
+	return err
+}
+
+// forgetOldIdempotencyKeys deletes answers past their retention.
+func (r *Registry) forgetOldIdempotencyKeys(ctx context.Context) {
+	_, err := r.db.IdempotencyKey.Delete().Where(idempotencykey.CreatedAtLT(r.now().Add(-IdempotencyRetention))).Exec(ctx)
+	if err != nil {
+		r.log.Warn("forgetting old idempotency keys failed")
+	}
+}
+
+func printable(s string) bool {
+	for _, c := range s {
+		if !unicode.IsPrint(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,530 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/migrate/migrations"
+)
+
+// migrationTable records the versioned migrations a database has had.
+const migrationTable = "schema_migrations"
+
+// MigrationResult tells what ApplyMigrations did.
+type MigrationResult struct {
+	// Dialect is "sqlite" or "postgres".
+	Dialect string
+	// Version is the version of the newest migration the database has.
+	Version string
+	// Total is how many migrations the database has.
+	Total int
+	// Applied names the files this call applied, in order.
+	Applied []string
+	// Baselined names files recorded as applied without running them: the
+	// database was made by ent's auto-migration, before versioned
+	// migrations, and already had their tables.
+	Baselined []string
+}
+
+// Migrate brings the database schema up to date: see ApplyMigrations.
+func Migrate(ctx context.Context, client *ent.Client) error {
+	_, err := ApplyMigrations(ctx, client)
+	return err
+}
+
+// ApplyMigrations applies the versioned migrations of ent/migrate/migrations
+// the database has not had yet, oldest first, each in its own transaction
+// together with its row in schema_migrations (version, name, checksum,
+// applied_at). It refuses, before changing anything, a database that
+// records a migration this build does not have, one whose checksum differs
+// from the file's, or a pending migration older than an applied one.
+//
+// Replicas starting together take turns: on PostgreSQL the run holds an
+// advisory lock keyed by the current schema; on SQLite each file is applied
+// under the database's single-writer lock and skipped if another process
+// applied it meanwhile.
+func ApplyMigrations(ctx context.Context, client *ent.Client) (MigrationResult, error) {
+	db, dialectName, err := sqlDB(client)
+	if err != nil {
+		return MigrationResult{}, err
+	}
+	files, err := loadMigrations(dialectName)
+	if err != nil {
+		return MigrationResult{}, err
+	}
+	return applyMigrations(ctx, db, dialectName, files)
+}
+
+// sqlDB returns the connection pool and dialect under an ent client.
+func sqlDB(client *ent.Client) (*sql.DB, string, error) {
+	drv := client.Schema.Driver()
+	if d, ok := drv.(*dialect.DebugDriver); ok {
+		drv = d.Driver
+	}
+	p, ok := drv.(interface{ DB() *sql.DB })
+	if !ok {
+		return nil, "", fmt.Errorf("migrate: cannot reach the connection pool under driver %T", drv)
+	}
+	switch d := drv.Dialect(); d {
+	case dialect.SQLite:
+		return p.DB(), "sqlite", nil
+	case dialect.Postgres:
+		return p.DB(), "postgres", nil
+	default:
+		return nil, "", fmt.Errorf("migrate: no migrations for dialect %q", d)
+	}
+}
+
+// migrationFile is one versioned migration.
+type migrationFile struct {
+	Version  string
+	Name     string
+	Checksum string // hex SHA-256 of the file
+	Stmts    []string
+}
+
+func newMigrationFile(name string, body []byte, stmts []string) migrationFile {
+	sum := sha256.Sum256(body)
+	version, _, _ := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
+	return migrationFile{Version: version, Name: name, Checksum: hex.EncodeToString(sum[:]), Stmts: stmts}
+}
+
+// loadMigrations reads the embedded migrations for dialect, in order.
+func loadMigrations(dialectName string) ([]migrationFile, error) {
+	dir, err := migrations.Dir(dialectName)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := dir.Files()
+	if err != nil {
+		return nil, err
+	}
+	files := make([]migrationFile, 0, len(fs))
+	for _, f := range fs {
+		stmts, err := f.Stmts()
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %s: %w", f.Name(), err)
+		}
+		m := newMigrationFile(f.Name(), f.Bytes(), stmts)
+		if _, err := strconv.ParseUint(m.Version, 10, 64); err != nil {
+			return nil, fmt.Errorf("migrate: %s: version %q is not a number", f.Name(), m.Version)
+		}
+		if n := len(files); n > 0 && files[n-1].Version == m.Version {
+			return nil, fmt.Errorf("migrate: %s and %s share a version", files[n-1].Name, m.Name)
+		}
+		files = append(files, m)
+	}
+	return files, nil
+}
+
+// appliedMigration is a row of schema_migrations.
+type appliedMigration struct {
+	Version, Name, Checksum string
+}
+
+// migrator applies migrations over one connection.
+type migrator struct {
+	conn    *sql.Conn
+	dialect string // "sqlite" or "postgres", as the migrations directories are named
+}
+
+func applyMigrations(ctx context.Context, db *sql.DB, dialectName string, files []migrationFile) (res MigrationResult, err error) {
+	res.Dialect = dialectName
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	m := &migrator{conn: conn, dialect: dialectName}
+	unlock, err := m.lock(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
+	if err := m.createTable(ctx); err != nil {
+		return res, err
+	}
+	applied, err := m.applied(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := checkApplied(applied, files); err != nil {
+		return res, err
+	}
+	if len(applied) == 0 && len(files) > 0 {
+		ok, err := m.baseline(ctx, files[0])
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			res.Baselined = append(res.Baselined, files[0].Name)
+			applied = append(applied, appliedMigration{Version: files[0].Version})
+		}
+	}
+	done := make(map[string]bool, len(applied))
+	for _, a := range applied {
+		done[a.Version] = true
+	}
+	for _, f := range files {
+		if done[f.Version] {
+			continue
+		}
+		ran, err := m.apply(ctx, f)
+		if err != nil {
+			return res, fmt.Errorf("migrate: %s: %w", f.Name, err)
+		}
+		if ran {
+			res.Applied = append(res.Applied, f.Name)
+		}
+	}
+	if applied, err = m.applied(ctx); err != nil {
+		return res, err
+	}
+	res.Total = len(applied)
+	if n := len(applied); n > 0 {
+		res.Version = applied[n-1].Version
+	}
+	return res, nil
+}
+
+// checkApplied refuses a history the files cannot continue.
+func checkApplied(applied []appliedMigration, files []migrationFile) error {
+	byVersion := make(map[string]migrationFile, len(files))
+	for _, f := range files {
+		byVersion[f.Version] = f
+	}
+	newest := ""
+	for _, a := range applied {
+		f, ok := byVersion[a.Version]
+		switch {
+		case !ok:
+			return fmt.Errorf("migrate: the database has migration %s (%s), which this build does not have; run a newer registry", a.Version, a.Name)
+		case f.Checksum != a.Checksum:
+			return fmt.Errorf("migrate: %s was changed after it was applied (checksum %s recorded, %s now); restore it and put the change in a new migration", f.Name, a.Checksum, f.Checksum)
+		}
+		newest = max(newest, a.Version)
+	}
+	done := make(map[string]bool, len(applied))
+	for _, a := range applied {
+		done[a.Version] = true
+	}
+	for _, f := range files {
+		if !done[f.Version] && f.Version < newest {
+			return fmt.Errorf("migrate: pending migration %s is older than applied migration %s; regenerate it (delete it and run `go generate ./ent`)", f.Name, newest)
+		}
+	}
+	return nil
+}
+
+// rebind turns ? placeholders into $1, $2, … for PostgreSQL.
+func (m *migrator) rebind(query string) string {
+	if m.dialect != "postgres" {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// lock keeps other migrators off the database until unlock. On PostgreSQL
+// it is a session advisory lock keyed by the current schema, so that
+// schemas of one database migrate independently. SQLite needs none: apply
+// takes the write lock for each file.
+func (m *migrator) lock(ctx context.Context) (unlock func() error, err error) {
+	if m.dialect != "postgres" {
+		return func() error { return nil }, nil
+	}
+	var schema sql.NullString
+	if err := m.conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return nil, fmt.Errorf("migrate: current schema: %w", err)
+	}
+	if !schema.Valid {
+		return nil, errors.New("migrate: no current schema: the search_path names no existing schema")
+	}
+	h := fnv.New64a()
+	h.Write([]byte("github.com/hangzhou-ai/registry migrate " + schema.String))
+	key := int64(h.Sum64())
+	if _, err := m.conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return nil, fmt.Errorf("migrate: lock: %w", err)
+	}
+	return func() error {
+		if _, err := m.conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key); err != nil {
+			// Never hand a connection still holding the lock back to the pool.
+			_ = m.conn.Raw(func(any) error { return driver.ErrBadConn })
+			return fmt.Errorf("migrate: unlock: %w", err)
+		}
+		return nil
+	}, nil
+}
+
+func (m *migrator) createTable(ctx context.Context) error {
+	ddl := "CREATE TABLE IF NOT EXISTS " + migrationTable + ` (
+	version    TEXT NOT NULL PRIMARY KEY,
+	name       TEXT NOT NULL,
+	checksum   TEXT NOT NULL,
+	applied_at DATETIME NOT NULL,
+	baseline   BOOLEAN NOT NULL DEFAULT FALSE
+)`
+	if m.dialect == "postgres" {
+		ddl = strings.Replace(ddl, "DATETIME", "TIMESTAMPTZ", 1)
+	}
+	if _, err := m.conn.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("migrate: create %s: %w", migrationTable, err)
+	}
+	return nil
+}
+
+// applied returns the recorded migrations, oldest first.
+func (m *migrator) applied(ctx context.Context) ([]appliedMigration, error) {
+	rows, err := m.conn.QueryContext(ctx, "SELECT version, name, checksum FROM "+migrationTable+" ORDER BY version")
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read %s: %w", migrationTable, err)
+	}
+	defer rows.Close()
+	var out []appliedMigration
+	for rows.Next() {
+		var a appliedMigration
+		if err := rows.Scan(&a.Version, &a.Name, &a.Checksum); err != nil {
+			return nil, fmt.Errorf("migrate: read %s: %w", migrationTable, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("migrate: read %s: %w", migrationTable, err)
+	}
+	return out, nil
+}
+
+var createTableRE = regexp.MustCompile("(?i)^\\s*CREATE TABLE\\s+(?:IF NOT EXISTS\\s+)?[`\"]?(\\w+)[`\"]?")
+
+// hasTablesOf reports whether a database without migration history already
+// has every table f creates: it was made by ent's auto-migration, which
+// built the same schema the first migration does. Some but not all is an
+// error; none is an empty database.
+func (m *migrator) hasTablesOf(ctx context.Context, f migrationFile) (bool, error) {
+	q := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if m.dialect == "postgres" {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+	}
+	rows, err := m.conn.QueryContext(ctx, q)
+	if err != nil {
+		return false, fmt.Errorf("migrate: list tables: %w", err)
+	}
+	defer rows.Close()
+	existing := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return false, fmt.Errorf("migrate: list tables: %w", err)
+		}
+		existing[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("migrate: list tables: %w", err)
+	}
+	var have, missing []string
+	for _, s := range f.Stmts {
+		if sub := createTableRE.FindStringSubmatch(s); sub != nil {
+			if existing[sub[1]] {
+				have = append(have, sub[1])
+			} else {
+				missing = append(missing, sub[1])
+			}
+		}
+	}
+	switch {
+	case len(have) == 0:
+		return false, nil
+	case len(missing) == 0:
+		return true, nil
+	default:
+		return false, fmt.Errorf("migrate: the database has some of the tables %s creates (%s) but not others (%s), and no record of migrations; refusing to guess",
+			f.Name, strings.Join(have, ", "), strings.Join(missing, ", "))
+	}
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// record notes f as applied.
+func (m *migrator) record(ctx context.Context, ex execer, f migrationFile, baseline bool) error {
+	_, err := ex.ExecContext(ctx, m.rebind("INSERT INTO "+migrationTable+
+		" (version, name, checksum, applied_at, baseline) VALUES (?, ?, ?, ?, ?)"),
+		f.Version, f.Name, f.Checksum, time.Now().UTC(), baseline)
+	if err != nil {
+		return fmt.Errorf("migrate: record %s: %w", f.Name, err)
+	}
+	return nil
+}
+
+// apply runs f and records it in one transaction. It reports false when
+// another process applied f first.
+func (m *migrator) apply(ctx context.Context, f migrationFile) (bool, error) {
+	if m.dialect == "sqlite" {
+		return m.applySQLite(ctx, f)
+	}
+	tx, err := m.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	if err := m.run(ctx, tx, f); err != nil {
+		return false, errors.Join(err, tx.Rollback())
+	}
+	if err := m.record(ctx, tx, f, false); err != nil {
+		return false, errors.Join(err, tx.Rollback())
+	}
+	return true, tx.Commit()
+}
+
+// applySQLite follows SQLite's procedure for schema changes: foreign keys
+// off (Atlas rebuilds a table to alter it, and dropping the old table must
+// neither fail nor fire ON DELETE actions), the change in an immediate
+// transaction, a foreign-key check before commit, foreign keys back on.
+func (m *migrator) applySQLite(ctx context.Context, f migrationFile) (ran bool, err error) {
+	var fk bool
+	if err := m.conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return false, err
+	}
+	if fk {
+		if _, err := m.conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return false, err
+		}
+		defer func() {
+			if _, err2 := m.conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); err2 != nil {
+				err = errors.Join(err, err2)
+				_ = m.conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+	}
+	return m.immediate(ctx, func() (bool, error) {
+		if n, err := m.countApplied(ctx, f.Version); err != nil || n > 0 {
+			return false, err // n > 0: another process got here first
+		}
+		if err := m.run(ctx, m.conn, f); err != nil {
+			return false, err
+		}
+		if err := foreignKeyCheck(ctx, m.conn); err != nil {
+			return false, err
+		}
+		return true, m.record(ctx, m.conn, f, false)
+	})
+}
+
+// immediate runs fn between BEGIN IMMEDIATE and COMMIT on SQLite, so that
+// it holds the database's write lock throughout; it rolls back when fn
+// fails or returns false.
+func (m *migrator) immediate(ctx context.Context, fn func() (bool, error)) (committed bool, err error) {
+	if _, err := m.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return false, err
+	}
+	ok, err := fn()
+	if err == nil && ok {
+		if _, err = m.conn.ExecContext(ctx, "COMMIT"); err == nil {
+			return true, nil
+		}
+	}
+	if _, err2 := m.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err2 != nil {
+		err = errors.Join(err, err2)
+	}
+	return false, err
+}
+
+// countApplied counts the recorded migrations of version, or all of them
+// when version is empty.
+func (m *migrator) countApplied(ctx context.Context, version string) (int, error) {
+	var n int
+	err := m.conn.QueryRowContext(ctx, m.rebind("SELECT count(*) FROM "+migrationTable+" WHERE ? IN ('', version)"), version).Scan(&n)
+	return n, err
+}
+
+// baseline records f, the first migration, as applied without running it
+// when the database already has its tables (see hasTablesOf).
+func (m *migrator) baseline(ctx context.Context, f migrationFile) (bool, error) {
+	do := func() (bool, error) {
+		if n, err := m.countApplied(ctx, ""); err != nil || n > 0 {
+			return false, err
+		}
+		if legacy, err := m.hasTablesOf(ctx, f); err != nil || !legacy {
+			return false, err
+		}
+		return true, m.record(ctx, m.conn, f, true)
+	}
+	if m.dialect == "sqlite" {
+		return m.immediate(ctx, do)
+	}
+	return do() // under the advisory lock
+}
+
+func (m *migrator) run(ctx context.Context, ex execer, f migrationFile) error {
+	for i, s := range f.Stmts {
+		if m.dialect == "sqlite" && isForeignKeysPragma(s) {
+			continue // a no-op inside a transaction; applySQLite handles it
+		}
+		if _, err := ex.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("statement %d (%s): %w", i+1, abbreviate(s), err)
+		}
+	}
+	return nil
+}
+
+func isForeignKeysPragma(s string) bool {
+	f := strings.Fields(strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), ";")))
+	return len(f) >= 2 && f[0] == "pragma" && strings.HasPrefix(strings.Join(f[1:], ""), "foreign_keys=")
+}
+
+func foreignKeyCheck(ctx context.Context, conn *sql.Conn) error {
+	rows, err := conn.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var bad []string
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return err
+		}
+		bad = append(bad, fmt.Sprintf("%s row %d → %s", table, rowid.Int64, parent))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return fmt.Errorf("foreign keys broken: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func abbreviate(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}
