@@ -8,6 +8,7 @@ import (
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry/registrytest"
+	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
@@ -145,4 +146,23 @@ func TestConcurrentRevocations(t *testing.T) {
 			t.Fatalf("chain: %v %+v", err, v)
 		}
 	})
+}
+
+// TestRateLimit checks that a principal past its burst is refused with
+// resource_exhausted while another principal is not.
+func TestRateLimit(t *testing.T) {
+	env := rpctest.NewWithOptions(t, registrytest.SQLite(t), rpc.WithLimits(rpc.Limits{PerSecond: 1, Burst: 3}))
+	ctx := t.Context()
+	busy, calm := env.As("auditor", "auditor"), env.As("issuer", "bureau:economy-it")
+	var codes []connect.Code
+	for range 5 {
+		_, err := busy.Designation.ListDesignationTypes(ctx, &registryv1.ListDesignationTypesRequest{})
+		codes = append(codes, rpctest.Code(err))
+	}
+	if fmt.Sprint(codes) != fmt.Sprint([]connect.Code{0, 0, 0, connect.CodeResourceExhausted, connect.CodeResourceExhausted}) {
+		t.Fatalf("codes %v, want three successes then resource_exhausted", codes)
+	}
+	if _, err := calm.Designation.ListDesignationTypes(ctx, &registryv1.ListDesignationTypesRequest{}); err != nil {
+		t.Fatalf("another principal: %v", err)
+	}
 }

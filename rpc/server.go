@@ -16,11 +16,29 @@ import (
 // maxRequestBytes caps a request message.
 const maxRequestBytes = 4 << 20
 
+// compressMinBytes leaves small responses uncompressed: gzip costs more CPU
+// than it saves on answers of a few kilobytes.
+const compressMinBytes = 16 << 10
+
 // NewServer registers every registry.v1 service, server reflection and the
 // interceptors on a connect.Server. Use it directly for in-process clients
-// (connectinprocess) or mount it with NewHandler.
-func NewServer(reg *registry.Registry, log *zap.Logger) *connect.Server {
-	s := connect.NewServer(serverInterceptor(reg, log))
+// (connectinprocess) or mount it with NewHandler. Options add tracing
+// (WithTracing), metrics (WithMetrics) and single sign-on (WithOIDC).
+func NewServer(reg *registry.Registry, log *zap.Logger, opts ...Option) *connect.Server {
+	o := newOptions(opts)
+	var interceptors []connect.ServerInterceptor
+	if o.tracerProvider != nil {
+		// Outermost, so the span covers authentication and sees the code
+		// the caller gets.
+		ti, err := tracingInterceptor(o.tracerProvider)
+		if err != nil {
+			log.Error("tracing disabled", zap.Error(err))
+		} else {
+			interceptors = append(interceptors, ti)
+		}
+	}
+	interceptors = append(interceptors, serverInterceptor(reg, log, o), limitInterceptor(o.limits), idempotencyInterceptor(reg))
+	s := connect.NewServer(interceptors...)
 	registryv1connect.RegisterEnterpriseServiceHandler(s, &enterpriseService{reg: reg})
 	registryv1connect.RegisterTalentServiceHandler(s, &talentService{reg: reg})
 	registryv1connect.RegisterDesignationServiceHandler(s, &designationService{reg: reg})
@@ -52,10 +70,12 @@ var ServiceNames = []string{
 // NewHandler serves the registry over HTTP: every service under its
 // Connect/gRPC/gRPC-Web routes, plus grpc.health.v1.Health reporting
 // SERVING for the registry's services, and the attestation signing keys
-// at /.well-known/jwks.json.
-func NewHandler(reg *registry.Registry, log *zap.Logger) http.Handler {
+// at /.well-known/jwks.json. Metrics are not served here: mount
+// Metrics.Handler on a separate, private listener.
+func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Handler {
 	mux := http.NewServeMux()
-	connecthttp.Mount(mux, NewServer(reg, log), connecthttp.WithReadMaxBytes(maxRequestBytes))
+	connecthttp.Mount(mux, NewServer(reg, log, opts...), connecthttp.WithReadMaxBytes(maxRequestBytes),
+		connecthttp.WithCompressMinBytes(compressMinBytes))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(ServiceNames...)))
 	mux.Handle("GET /.well-known/jwks.json", jwksHandler(reg, log))
 	return mux

@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/rpc"
 )
 
 // config is what every subcommand shares, from flags and their REGISTRY_* twins.
@@ -27,6 +29,64 @@ type serveConfig struct {
 	Addr            string
 	Demo            bool
 	ShutdownTimeout time.Duration
+	// MetricsAddr is where /metrics is served; empty means nowhere.
+	MetricsAddr string
+	// PolicyReloadInterval, when positive, reloads the authorization
+	// policy from the database that often (for several replicas).
+	PolicyReloadInterval time.Duration
+	OIDC                 oidcConfig
+	// RateLimit and RateBurst size each principal's token bucket.
+	RateLimit float64
+	RateBurst int
+	// MaxCallDuration bounds a call without a shorter deadline.
+	MaxCallDuration time.Duration
+}
+
+// oidcConfig configures single sign-on; off while Issuer is empty.
+type oidcConfig struct {
+	Issuer, Audience                  string
+	SubjectClaim, OrgClaim, RoleClaim string
+}
+
+// register adds the serve command's flags.
+func (c *serveConfig) register(f *envFlags) {
+	c.config.register(f)
+	f.string(&c.Addr, "addr", "REGISTRY_ADDR", ":8080", "listen address for Connect, gRPC and gRPC-Web")
+	f.bool(&c.Demo, "demo", "REGISTRY_DEMO", "seed demo enterprises, talents and designations and print a token per role")
+	f.duration(&c.ShutdownTimeout, "shutdown-timeout", "REGISTRY_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to let calls finish on SIGINT/SIGTERM")
+	f.string(&c.MetricsAddr, "metrics-addr", "REGISTRY_METRICS_ADDR", "",
+		"listen address of the admin port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: no metrics")
+	f.duration(&c.PolicyReloadInterval, "policy-reload-interval", "REGISTRY_POLICY_RELOAD_INTERVAL", 0,
+		"reload the authorization policy from the database this often, so replicas see each other's policy changes; 0: never")
+	f.float(&c.RateLimit, "rate-limit", "REGISTRY_RATE_LIMIT", rpc.DefaultLimits.PerSecond,
+		"calls per second each principal may make on average, beyond which calls get resource_exhausted; 0: unlimited")
+	f.int(&c.RateBurst, "rate-burst", "REGISTRY_RATE_BURST", rpc.DefaultLimits.Burst, "calls a principal may make at once before --rate-limit applies")
+	f.duration(&c.MaxCallDuration, "max-call-duration", "REGISTRY_MAX_CALL_DURATION", rpc.DefaultLimits.MaxCallDuration,
+		"longest a call may run (its database queries are cancelled then) unless the caller's deadline is shorter")
+	f.string(&c.OIDC.Issuer, "oidc-issuer", "REGISTRY_OIDC_ISSUER", "",
+		"single sign-on: issuer URL of the OpenID Connect provider whose JWTs are accepted besides registry tokens; empty: off")
+	f.string(&c.OIDC.Audience, "oidc-audience", "REGISTRY_OIDC_AUDIENCE", "",
+		"single sign-on: audience a token's aud must include (the registry's client id); required with --oidc-issuer")
+	f.string(&c.OIDC.SubjectClaim, "oidc-subject-claim", "REGISTRY_OIDC_SUBJECT_CLAIM", "sub",
+		"single sign-on: claim naming the person, recorded as the audit subject (e.g. sub, preferred_username, email)")
+	f.string(&c.OIDC.OrgClaim, "oidc-org-claim", "REGISTRY_OIDC_ORG_CLAIM", "org",
+		"single sign-on: claim holding the organisation (bureau:<code>, enterprise:<credit code>, park:<code>, auditor, admin); a dotted path reaches into nested claims")
+	f.string(&c.OIDC.RoleClaim, "oidc-role-claim", "REGISTRY_OIDC_ROLE_CLAIM", "role",
+		"single sign-on: claim holding the role (issuer, viewer, member, talent-assessor, operator, auditor, admin)")
+}
+
+// check rejects settings that cannot work together.
+func (c *serveConfig) check() error {
+	if (c.OIDC.Issuer == "") != (c.OIDC.Audience == "") {
+		return errors.New("--oidc-issuer and --oidc-audience go together: set both or neither")
+	}
+	if c.RateLimit < 0 || c.RateBurst < 1 || c.MaxCallDuration < 0 {
+		return errors.New("--rate-limit, --rate-burst and --max-call-duration must be positive (rate limit 0 turns it off)")
+	}
+	if c.PolicyReloadInterval < 0 {
+		return errors.New("--policy-reload-interval must not be negative")
+	}
+	return nil
 }
 
 // envFlags defines flags whose defaults come from their environment twins.
@@ -67,6 +127,30 @@ func (f *envFlags) duration(p *time.Duration, name, env string, def time.Duratio
 		}
 	}
 	f.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
+}
+
+func (f *envFlags) float(p *float64, name, env string, def float64, usage string) {
+	if v := f.getenv(env); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s: %w", env, err))
+		} else {
+			def = n
+		}
+	}
+	f.fs.Float64Var(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
+}
+
+func (f *envFlags) int(p *int, name, env string, def int, usage string) {
+	if v := f.getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s: %w", env, err))
+		} else {
+			def = n
+		}
+	}
+	f.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
 }
 
 func (f *envFlags) parse(args []string) error {

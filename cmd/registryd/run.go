@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +18,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/rpc"
+	"github.com/hangzhou-ai/registry/rpc/oidc"
 )
 
 const usage = `usage: registryd <command> [flags]
@@ -34,6 +37,14 @@ Run 'registryd <command> --help' for the flags of a command.
 // run is registryd's whole program; main only supplies the process's
 // arguments, environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := runCommand(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // --help printed the flags
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command")
@@ -71,38 +82,61 @@ func newLogger(level string, stderr io.Writer) (*zap.Logger, error) {
 
 // openRegistry opens the database and prepares a Registry on it.
 func openRegistry(ctx context.Context, c config, log *zap.Logger) (*registry.Registry, *ent.Client, error) {
+	reg, db, _, err := openRegistryWithPool(ctx, c, log)
+	return reg, db, err
+}
+
+// openRegistryWithPool is openRegistry that also returns the connection
+// pool, for metrics.
+func openRegistryWithPool(ctx context.Context, c config, log *zap.Logger) (*registry.Registry, *ent.Client, *sql.DB, error) {
 	secrets, err := c.secrets()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	db, err := registry.OpenDatabase(c.DatabaseURL)
+	db, pool, err := registry.OpenDatabaseWithPool(c.DatabaseURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	reg, err := registry.New(ctx, db, registry.Config{Secrets: secrets, Logger: log.Named("registry")})
 	if err != nil {
 		db.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return reg, db, nil
+	return reg, db, pool, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c serveConfig
 	f := newFlagSet("registryd serve", stderr, getenv)
 	c.register(f)
-	f.string(&c.Addr, "addr", "REGISTRY_ADDR", ":8080", "listen address for Connect, gRPC and gRPC-Web")
-	f.bool(&c.Demo, "demo", "REGISTRY_DEMO", "seed demo enterprises, talents and designations and print a token per role")
-	f.duration(&c.ShutdownTimeout, "shutdown-timeout", "REGISTRY_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to let calls finish on SIGINT/SIGTERM")
+	f.fs.Usage = func() {
+		fmt.Fprintf(f.fs.Output(), "usage: registryd serve [flags]\n\nflags (each also read from the environment variable named):\n")
+		f.fs.PrintDefaults()
+		fmt.Fprint(f.fs.Output(), secretKeyHelp+tracingHelp)
+	}
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	var sso *oidc.Verifier
+	if c.OIDC.Issuer != "" {
+		v, err := oidc.New(oidc.Config{
+			Issuer: c.OIDC.Issuer, Audience: c.OIDC.Audience,
+			SubjectClaim: c.OIDC.SubjectClaim, OrgClaim: c.OIDC.OrgClaim, RoleClaim: c.OIDC.RoleClaim,
+		})
+		if err != nil {
+			return err
+		}
+		sso = v
 	}
 	log, err := newLogger(c.LogLevel, stderr)
 	if err != nil {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do if stderr cannot sync
-	reg, db, err := openRegistry(ctx, c.config, log)
+	reg, db, pool, err := openRegistryWithPool(ctx, c.config, log)
 	if err != nil {
 		return err
 	}
@@ -112,47 +146,135 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", c.Addr)
+
+	rpcLog := log.Named("rpc")
+	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration})}
+	tp, stopTracing, err := setupTracing(ctx, getenv, log.Named("otel"))
 	if err != nil {
 		return err
 	}
-	return serve(ctx, ln, rpc.NewHandler(reg, log.Named("rpc")), c.ShutdownTimeout, log)
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("flushing traces", zap.Error(err))
+		}
+	}()
+	if tp != nil {
+		opts = append(opts, rpc.WithTracing(tp))
+	}
+	if sso != nil {
+		opts = append(opts, rpc.WithOIDC(sso))
+		ssoLog := log.Named("sso")
+		go func() {
+			// Warm the key cache; a failure is retried on the first SSO call.
+			if err := sso.Prefetch(ctx); err != nil {
+				ssoLog.Warn("fetching the identity provider's keys failed", zap.String("issuer", c.OIDC.Issuer), zap.Error(err))
+			}
+		}()
+	}
+	servers := []listener{}
+	if c.MetricsAddr != "" {
+		m := rpc.NewMetrics(reg, pool, log.Named("metrics"))
+		opts = append(opts, rpc.WithMetrics(m))
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		ln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		servers = append(servers, listener{name: "metrics", ln: ln, h: mux})
+	}
+	if c.PolicyReloadInterval > 0 {
+		go reloadPolicy(ctx, reg, c.PolicyReloadInterval, log.Named("policy"))
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		for _, s := range servers {
+			s.ln.Close()
+		}
+		return err
+	}
+	servers = append([]listener{{name: "rpc", ln: ln, h: rpc.NewHandler(reg, rpcLog, opts...)}}, servers...)
+	return serve(ctx, servers, c.ShutdownTimeout, log)
 }
 
-// serve runs an HTTP/1.1 + h2c server on ln until ctx ends, then shuts it
-// down gracefully.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout time.Duration, log *zap.Logger) error {
+// reloadPolicy reloads the authorization policy every interval until ctx ends.
+func reloadPolicy(ctx context.Context, reg *registry.Registry, interval time.Duration, log *zap.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := reg.ReloadPolicy(); err != nil {
+				log.Error("reloading the authorization policy failed", zap.Error(err))
+			}
+		}
+	}
+}
+
+// listener is a named HTTP handler on its listener.
+type listener struct {
+	name string
+	ln   net.Listener
+	h    http.Handler
+}
+
+// serve runs an HTTP/1.1 + h2c server on each listener until ctx ends or
+// one of them fails, then shuts them all down gracefully.
+func serve(ctx context.Context, listeners []listener, shutdownTimeout time.Duration, log *zap.Logger) error {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{
-		Handler:           h,
-		Protocols:         protocols,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	type result struct {
+		name string
+		err  error
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", zap.String("addr", ln.Addr().String()))
+	errc := make(chan result, len(listeners))
+	servers := make([]*http.Server, len(listeners))
+	for i, l := range listeners {
+		srv := &http.Server{
+			Handler:           l.h,
+			Protocols:         protocols,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       2 * time.Minute,
+			WriteTimeout:      2 * time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          zap.NewStdLog(log.Named("http")),
+		}
+		servers[i] = srv
+		go func() { errc <- result{l.name, srv.Serve(l.ln)} }()
+		log.Info("serving", zap.String("listener", l.name), zap.String("addr", l.ln.Addr().String()))
+	}
+	var first error
+	pending := len(servers)
 	select {
-	case err := <-errc:
-		return err
+	case r := <-errc:
+		pending--
+		first = fmt.Errorf("%s: %w", r.name, r.err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	if first != nil {
+		errs = append(errs, first)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	return nil
+	for ; pending > 0; pending-- {
+		if r := <-errc; !errors.Is(r.err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("%s: %w", r.name, r.err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -166,12 +288,30 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	_, db, err := openRegistry(ctx, c, log)
+	secrets, err := c.secrets()
+	if err != nil {
+		return err
+	}
+	db, err := registry.OpenDatabase(c.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintln(stdout, "schema and reference data are up to date")
+	res, err := registry.ApplyMigrations(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, name := range res.Baselined {
+		fmt.Fprintf(stdout, "recorded %s as applied: the database already had its tables\n", name)
+	}
+	for _, name := range res.Applied {
+		fmt.Fprintf(stdout, "applied %s\n", name)
+	}
+	// Reference data, default policy, audit head, first signing key.
+	if _, err := registry.New(ctx, db, registry.Config{Secrets: secrets, Logger: log.Named("registry")}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema at version %s (%d migrations, %s); reference data up to date\n", res.Version, res.Total, res.Dialect)
 	return nil
 }
 

@@ -34,8 +34,14 @@ type Env struct {
 	Secrets  *registry.Secrets
 }
 
-// New starts a registry on db behind an httptest server.
+// New starts a registry on db behind an httptest server, without rate
+// limits (tests call fast).
 func New(t testing.TB, db registrytest.Database) *Env {
+	return NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}))
+}
+
+// NewWithOptions starts a registry whose handler gets opts.
+func NewWithOptions(t testing.TB, db registrytest.Database, opts ...rpc.Option) *Env {
 	t.Helper()
 	client, err := registry.OpenDatabase(db.URL)
 	if err != nil {
@@ -54,7 +60,7 @@ func New(t testing.TB, db registrytest.Database) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(rpc.NewHandler(reg, log.Named("rpc")))
+	srv := httptest.NewUnstartedServer(rpc.NewHandler(reg, log.Named("rpc"), opts...))
 	srv.Config.Protocols = new(http.Protocols)
 	srv.Config.Protocols.SetHTTP1(true)
 	srv.Config.Protocols.SetUnencryptedHTTP2(true)

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect/v2"
+	"connectrpc.com/connect/v2/connecthttp"
+
+	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+	"github.com/hangzhou-ai/registry/rpc/oidc/oidctest"
+)
+
+// bearer is a client interceptor sending token.
+func bearer(token string) connect.ClientInterceptor {
+	return func(next connect.ClientFunc) connect.ClientFunc {
+		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
+			info, _ := connect.CallInfoForClientContext(ctx)
+			info.RequestHeader().Set("Authorization", "Bearer "+token)
+			return next(ctx, spec)
+		}
+	}
+}
+
+// metricLine finds the value of the sample whose line starts with prefix
+// (name and labels as exposed, e.g. `go_sql_open_connections{db_name="registry"}`).
+func metricLine(t *testing.T, exposition, prefix string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(exposition, "\n") {
+		if rest, ok := strings.CutPrefix(line, prefix+" "); ok {
+			v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("no %s in the metrics:\n%s", prefix, exposition)
+	return 0
+}
+
+// TestServeMetricsAndSSO runs `registryd serve` with an admin port and
+// single sign-on against an identity provider the test runs: a JWT of the
+// provider is accepted as the principal its claims name, a bad one is
+// refused, and /metrics on the admin port (and only there) counts the
+// calls and shows the pool and the audit chain.
+func TestServeMetricsAndSSO(t *testing.T) {
+	key := oidctest.NewECKey(t, "city-1")
+	idp := oidctest.New(t, key)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--addr", addr,
+			"--database-url", "sqlite:" + filepath.Join(t.TempDir(), "registry.db"),
+			"--oidc-issuer", idp.Issuer, "--oidc-org-claim", "hz_org", "--oidc-subject-claim", "preferred_username",
+		}, env(map[string]string{
+			"REGISTRY_METRICS_ADDR":    metricsAddr,
+			"REGISTRY_OIDC_AUDIENCE":   "registry",
+			"REGISTRY_OIDC_ROLE_CLAIM": "hz_role",
+		}), &stdout, &stderr)
+	}()
+	base := "http://" + addr
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := http.Post(base+"/grpc.health.v1.Health/Check", "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start:\n%s", stderr.String())
+		}
+	}
+	var auditorToken string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "auditor" {
+			auditorToken = f[2]
+		}
+	}
+
+	now := time.Now()
+	claims := map[string]any{
+		"iss": idp.Issuer, "aud": "registry", "sub": "c0ffee", "preferred_username": "zhang.wei",
+		"hz_org": "bureau:economy-it", "hz_role": "issuer", "exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(),
+	}
+	good := idp.Sign(key, claims)
+	claims["aud"] = "someone-else"
+	bad := idp.Sign(key, claims)
+	designations := func(token string) registryv1connect.DesignationServiceClient {
+		return registryv1connect.NewDesignationServiceClient(connect.NewClient(connecthttp.NewTransport(http.DefaultClient, base), bearer(token)))
+	}
+	if _, err := designations(good).ListDesignations(ctx, &registryv1.ListDesignationsRequest{Type: "little-giant"}); err != nil {
+		t.Fatalf("SSO token: %v", err)
+	}
+	if _, err := designations(bad).ListDesignations(ctx, &registryv1.ListDesignationsRequest{}); connect.CodeOf(err) != connect.CodeUnauthenticated {
+		t.Fatalf("SSO token for another audience: %v", err)
+	}
+	audit := registryv1connect.NewAuditServiceClient(connect.NewClient(connecthttp.NewTransport(http.DefaultClient, base), bearer(auditorToken)))
+	verify, err := audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
+	if err != nil || !verify.Ok {
+		t.Fatalf("verify: %v %+v", err, verify)
+	}
+
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := string(body)
+	for _, c := range []struct {
+		name, sample string
+		check        func(float64) bool
+	}{
+		{"SSO call counted", `registry_rpc_requests_total{code="ok",procedure="/registry.v1.DesignationService/ListDesignations"}`, func(v float64) bool { return v == 1 }},
+		{"refused call counted", `registry_rpc_requests_total{code="unauthenticated",procedure="/registry.v1.DesignationService/ListDesignations"}`, func(v float64) bool { return v == 1 }},
+		{"calls timed", `registry_rpc_request_duration_seconds_count{code="ok",procedure="/registry.v1.AuditService/VerifyAuditChain"}`, func(v float64) bool { return v == 1 }},
+		{"pool maximum", `go_sql_max_open_connections{db_name="registry"}`, func(v float64) bool { return v == 0 }}, // SQLite file: unlimited
+		{"pool open", `go_sql_open_connections{db_name="registry"}`, func(v float64) bool { return v >= 1 }},
+		{"audit chain", `registry_audit_chain_length`, func(v float64) bool { return v == float64(verify.EventsChecked) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if v := metricLine(t, m, c.sample); !c.check(v) {
+				t.Fatalf("%s = %v", c.sample, v)
+			}
+		})
+	}
+	if res, err := http.Get(base + "/metrics"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the RPC port serves /metrics: %v %v", err, res)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	logs := stderr.String()
+	if !regexp.MustCompile(`"subject":"zhang.wei"`).MatchString(logs) || !strings.Contains(logs, `"sso_refusal":"audience`) {
+		t.Fatalf("log lacks the SSO subject or the refusal's reason:\n%s", logs)
+	}
+	for _, tok := range []string{good, bad, auditorToken} {
+		if strings.Contains(logs, tok) {
+			t.Fatal("a token reached the log")
+		}
+	}
+}
+
+// TestServeFlags checks that serve documents its flags and environment,
+// and refuses half an SSO configuration.
+func TestServeFlags(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"serve", "--help"}, env(nil), io.Discard, &out); err != nil {
+		t.Fatalf("serve --help: %v", err)
+	}
+	for _, want := range []string{
+		"-metrics-addr", "REGISTRY_METRICS_ADDR", "-oidc-issuer", "REGISTRY_OIDC_ISSUER", "-oidc-audience", "REGISTRY_OIDC_AUDIENCE",
+		"-oidc-org-claim", "REGISTRY_OIDC_ORG_CLAIM", "-oidc-role-claim", "REGISTRY_OIDC_ROLE_CLAIM",
+		"-oidc-subject-claim", "REGISTRY_OIDC_SUBJECT_CLAIM", "-policy-reload-interval", "REGISTRY_POLICY_RELOAD_INTERVAL",
+		"REGISTRY_SECRET_KEY", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --help does not mention %s", want)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		vars map[string]string
+	}{
+		{"issuer without audience", []string{"serve", "--oidc-issuer", "https://sso.example"}, nil},
+		{"audience without issuer", []string{"serve"}, map[string]string{"REGISTRY_OIDC_AUDIENCE": "registry"}},
+		{"plain http issuer", []string{"serve", "--oidc-issuer", "http://sso.example", "--oidc-audience", "registry", "--database-url", "file:flags?mode=memory&cache=shared", "--addr", "127.0.0.1:0"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := run(t.Context(), c.args, env(c.vars), io.Discard, io.Discard); err == nil {
+				t.Fatal("serve started")
+			}
+		})
+	}
+}
+
+func TestTracingEnabled(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		vars map[string]string
+		want bool
+	}{
+		{"nothing set", nil, false},
+		{"exporter otlp", map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, true},
+		{"endpoint only", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, true},
+		{"traces endpoint only", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, true},
+		{"exporter none", map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, false},
+		{"sdk disabled", map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := tracingEnabled(env(c.vars)); got != c.want {
+				t.Fatalf("tracingEnabled = %v, want %v", got, c.want)
+			}
+		})
+	}
+	tp, stop, err := setupTracing(t.Context(), env(nil), nil)
+	if err != nil || tp != nil || stop(t.Context()) != nil {
+		t.Fatalf("tracing off by default: %v %v", tp, err)
+	}
+}
