@@ -124,6 +124,9 @@ func (r *Registry) CheckPermission(ctx context.Context, q PermissionQuery) (Perm
 	if object == "" && q.Resource == "" {
 		v.add("designation_type", "give designation_type or resource")
 	}
+	if q.Resource != "" && owners == nil {
+		checkID(v, "resource", q.Resource, true)
+	}
 	if err := v.err(); err != nil {
 		return PermissionAnswer{}, err
 	}

@@ -25,8 +25,11 @@ const (
 	// IdempotencyRetention is how long answers are kept at least.
 	IdempotencyRetention = 48 * time.Hour
 	// idemStaleAfter is when a pending claim is deemed abandoned (its
-	// server died before answering) and may be taken over.
-	idemStaleAfter = 30 * time.Second
+	// server, or its database, died before answering) and may be taken
+	// over. Taking over is safe even if the first call is still running:
+	// only one of them can mark the claim applied, the other's transaction
+	// is refused.
+	idemStaleAfter = 10 * time.Second
 	// idemWait bounds how long a duplicate waits for the first call.
 	idemWait  = 10 * time.Second
 	maxKeyLen = 200

@@ -21,6 +21,8 @@ const SecretKeySize = 32
 type Secrets struct {
 	aead   cipher.AEAD
 	macKey []byte
+	// fingerprint names the master key without revealing it.
+	fingerprint string
 }
 
 // NewSecrets derives the encryption and lookup keys from a 32-byte master key.
@@ -36,8 +38,17 @@ func NewSecrets(master []byte) (*Secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Secrets{aead: aead, macKey: derive(master, "registry identity lookup v1")}, nil
+	return &Secrets{
+		aead:        aead,
+		macKey:      derive(master, "registry identity lookup v1"),
+		fingerprint: hex.EncodeToString(derive(master, "registry key fingerprint v1")[:8]),
+	}, nil
 }
+
+// Fingerprint names the master key (16 hex digits of a one-way function of
+// it), so logs and the audit trail can say which key is in use without
+// revealing it.
+func (s *Secrets) Fingerprint() string { return s.fingerprint }
 
 // ParseSecretKey decodes a master key given as 64 hex digits or as base64
 // (standard or URL alphabet, padded or not) of 32 bytes.

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -51,8 +52,11 @@ func ParseToken(raw string) (hash string, ok bool) {
 	if !found {
 		return "", false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(rest)
-	if err != nil || len(b) != tokenRandomBytes {
+	// Strict decoding refuses unused trailing bits, and the length check
+	// refuses the line breaks the decoder would otherwise skip, so each
+	// token has exactly one spelling.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)
+	if err != nil || len(b) != tokenRandomBytes || len(rest) != base64.RawURLEncoding.EncodedLen(tokenRandomBytes) {
 		return "", false
 	}
 	sum := sha256.Sum256([]byte(raw))
@@ -216,6 +220,11 @@ func (r *Registry) Authenticate(ctx context.Context, raw string) (Principal, err
 	}
 	if err != nil {
 		return Principal{}, err
+	}
+	// The row was found by its hash; compare again in constant time, so
+	// that no index or collation quirk can let a near miss through.
+	if subtle.ConstantTimeCompare([]byte(t.TokenHash), []byte(hash)) != 1 {
+		return Principal{}, newError(KindUnauthenticated, "unknown bearer token")
 	}
 	now := r.now()
 	switch {

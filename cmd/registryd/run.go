@@ -30,6 +30,7 @@ commands:
   token revoke   --id N: revoke a token at once
   audit verify   recompute the audit chain and report the first bad sequence
   keys rotate    make a new attestation signing key; old keys stay published
+  secret rotate  --new-key-file FILE: re-encrypt identity numbers and signing keys under a new secret key
 
 Run 'registryd <command> --help' for the flags of a command.
 `
@@ -60,6 +61,8 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "secret":
+		return runSecret(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -328,20 +331,52 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
 		return errors.New("usage: registryd token create|revoke [flags]")
 	}
-	var c config
 	var subject, org, role, id string
 	var ttl time.Duration
-	f := newFlagSet("registryd token "+args[0], stderr, getenv)
-	c.register(f)
-	if args[0] == "create" {
-		f.fs.StringVar(&subject, "subject", "", "who the token is for, e.g. a staff member's name or account")
-		f.fs.StringVar(&org, "org", "", "organisation: bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
-		f.fs.StringVar(&role, "role", "", "role: issuer|viewer (bureau), member (enterprise), operator|viewer (park), auditor, admin")
-		f.fs.DurationVar(&ttl, "ttl", 0, "token lifetime, e.g. 720h; 0 means no expiry")
-	} else {
-		f.fs.StringVar(&id, "id", "", "id of the token to revoke")
+	flags := func(f *envFlags) {
+		if args[0] == "create" {
+			f.fs.StringVar(&subject, "subject", "", "who the token is for, e.g. a staff member's name or account")
+			f.fs.StringVar(&org, "org", "", "organisation: bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
+			f.fs.StringVar(&role, "role", "", "role: issuer|viewer (bureau), member|talent-assessor (enterprise), operator|viewer (park), auditor, admin")
+			f.fs.DurationVar(&ttl, "ttl", 0, "token lifetime, e.g. 720h; 0 means no expiry")
+		} else {
+			f.fs.StringVar(&id, "id", "", "id of the token to revoke")
+		}
 	}
-	if err := f.parse(args[1:]); err != nil {
+	return withRegistry(ctx, "token "+args[0], args[1:], getenv, stderr, flags, func(reg *registry.Registry) error {
+		if args[0] == "create" {
+			raw, _, err := reg.IssueToken(ctx, cliActor(getenv), registry.NewToken{Subject: subject, Org: org, Role: role, TTL: ttl})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, raw)
+			return nil
+		}
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return fmt.Errorf("--id: %w", err)
+		}
+		t, err := reg.RevokeToken(ctx, cliActor(getenv), n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token %d (%s, %s@%s) revoked\n", t.ID, t.Subject, t.Role, t.Org)
+		return nil
+	})
+}
+
+// withRegistry runs a maintenance command that works on the database
+// directly: it parses the common flags and the command's own (added by
+// flags, if any), opens the registry, and runs do on it.
+func withRegistry(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer,
+	flags func(*envFlags), do func(*registry.Registry) error) error {
+	var c config
+	f := newFlagSet("registryd "+name, stderr, getenv)
+	c.register(f)
+	if flags != nil {
+		flags(f)
+	}
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	log, err := newLogger(c.LogLevel, stderr)
@@ -353,80 +388,38 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	if args[0] == "create" {
-		raw, _, err := reg.IssueToken(ctx, cliActor(getenv), registry.NewToken{Subject: subject, Org: org, Role: role, TTL: ttl})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, raw)
-		return nil
-	}
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return fmt.Errorf("--id: %w", err)
-	}
-	t, err := reg.RevokeToken(ctx, cliActor(getenv), n)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "token %d (%s, %s@%s) revoked\n", t.ID, t.Subject, t.Role, t.Org)
-	return nil
+	return do(reg)
 }
 
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("usage: registryd audit verify [flags]")
 	}
-	var c config
-	f := newFlagSet("registryd audit verify", stderr, getenv)
-	c.register(f)
-	if err := f.parse(args[1:]); err != nil {
-		return err
-	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	reg, db, err := openRegistry(ctx, c, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rep, err := reg.VerifyAuditChain(registry.WithPrincipal(ctx, registry.Principal{Subject: cliActor(getenv).Subject, Org: "auditor", Role: "auditor"}))
-	if err != nil {
-		return err
-	}
-	if !rep.OK {
-		fmt.Fprintf(stdout, "audit chain BROKEN at sequence %d after %d good events: %s\n", rep.FirstBadSequence, rep.EventsChecked, rep.Problem)
-		return errors.New("audit chain does not verify")
-	}
-	fmt.Fprintf(stdout, "audit chain OK: %d events\n", rep.EventsChecked)
-	return nil
+	return withRegistry(ctx, "audit verify", args[1:], getenv, stderr, nil, func(reg *registry.Registry) error {
+		auditor := registry.Principal{Subject: cliActor(getenv).Subject, Org: "auditor", Role: "auditor"}
+		rep, err := reg.VerifyAuditChain(registry.WithPrincipal(ctx, auditor))
+		if err != nil {
+			return err
+		}
+		if !rep.OK {
+			fmt.Fprintf(stdout, "audit chain BROKEN at sequence %d after %d good events: %s\n", rep.FirstBadSequence, rep.EventsChecked, rep.Problem)
+			return errors.New("audit chain does not verify")
+		}
+		fmt.Fprintf(stdout, "audit chain OK: %d events\n", rep.EventsChecked)
+		return nil
+	})
 }
 
 func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "rotate" {
 		return errors.New("usage: registryd keys rotate [flags]")
 	}
-	var c config
-	f := newFlagSet("registryd keys rotate", stderr, getenv)
-	c.register(f)
-	if err := f.parse(args[1:]); err != nil {
-		return err
-	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	reg, db, err := openRegistry(ctx, c, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	kid, err := reg.RotateSigningKey(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "attestations are now signed with key %s; earlier keys remain published\n", kid)
-	return nil
+	return withRegistry(ctx, "keys rotate", args[1:], getenv, stderr, nil, func(reg *registry.Registry) error {
+		kid, err := reg.RotateSigningKey(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "attestations are now signed with key %s; earlier keys remain published\n", kid)
+		return nil
+	})
 }

@@ -1,0 +1,397 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/registry/ident"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
+)
+
+// rekeyToday is the clock of these tests: 2026-06-15, noon in Hangzhou.
+var rekeyToday = time.Date(2026, 6, 15, 4, 0, 0, 0, time.UTC)
+
+// Principals of these tests.
+var (
+	rekeyEconomy  = Principal{Subject: "issuer@bureau:economy-it", Org: "bureau:economy-it", Role: "issuer"}
+	rekeyTalent   = Principal{Subject: "issuer@bureau:talent-office", Org: "bureau:talent-office", Role: "issuer"}
+	rekeyOperator = Principal{Subject: "operator@park:west-lake", Org: "park:west-lake", Role: "operator"}
+	rekeyAuditor  = Principal{Subject: "auditor", Org: "auditor", Role: "auditor"}
+	rekeyCLI      = Principal{Subject: "registryd:test", Org: "admin", Role: "admin"}
+)
+
+func rekeySecrets(t testing.TB, seed byte) *Secrets {
+	t.Helper()
+	s, err := NewSecrets(bytes.Repeat([]byte{seed}, SecretKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// rekeyOpen opens url and a Registry on it with secrets; the client is
+// closed when the test ends (closing it twice is harmless).
+func rekeyOpen(t testing.TB, url string, secrets *Secrets) (*Registry, *ent.Client) {
+	t.Helper()
+	client, err := OpenDatabase(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	reg, err := New(ctx, client, Config{Secrets: secrets, Clock: func() time.Time { return rekeyToday }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg, client
+}
+
+func rekeyIDNumber(t testing.TB, first17 string) string {
+	t.Helper()
+	id, err := ident.CompleteIDNumber(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func rekeyCreditCode(t testing.TB, first17 string) string {
+	t.Helper()
+	code, err := ident.CompleteCreditCode(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// readDBFiles returns the bytes of an SQLite database file and of its
+// -wal and -shm files, those that exist.
+func readDBFiles(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		b, err := os.ReadFile(path + suffix)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(path+suffix)] = b
+	}
+	return out
+}
+
+// copyDBFiles copies the database files into a new directory and reads the
+// copies back, as someone walking off with the files would.
+func copyDBFiles(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	dir := t.TempDir()
+	for name, b := range readDBFiles(t, path) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return readDBFiles(t, filepath.Join(dir, filepath.Base(path)))
+}
+
+// TestNoIdentityNumberInDatabaseFile registers talents (directly and as
+// competition winners) and a bearer token on an SQLite file, then copies
+// the files, open and after closing, and finds none of the numbers or the
+// token in their bytes, though it finds the names stored beside them.
+func TestNoIdentityNumberInDatabaseFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.db")
+	reg, client := rekeyOpen(t, "sqlite:"+path, rekeySecrets(t, 0x5a))
+	ctx := context.Background()
+	asTalent, asEconomy := WithPrincipal(ctx, rekeyTalent), WithPrincipal(ctx, rekeyEconomy)
+
+	idNumbers := []string{
+		"11010519491231002X", // the standard's example
+		rekeyIDNumber(t, "33010619900101123"),
+		rekeyIDNumber(t, "33010219851120004"),
+	}
+	passports := []struct{ number, nationality string }{{"E12345678", "US"}, {"P998877665", "DE"}}
+	winnerID, winnerPassport := rekeyIDNumber(t, "33010819970505371"), "K55667788"
+	names := []string{"陳思遠", "王一", "李二", "Jane Roe", "Max Mustermann", "周明", "Ana Silva"}
+
+	for i, id := range idNumbers {
+		if _, err := reg.RegisterTalent(asTalent, NewTalent{Name: names[i], IDNumber: id}); err != nil {
+			t.Fatalf("register %d: %v", i, err)
+		}
+	}
+	for i, p := range passports {
+		if _, err := reg.RegisterTalent(asTalent, NewTalent{Name: names[3+i], PassportNumber: p.number, Nationality: p.nationality}); err != nil {
+			t.Fatalf("register passport %d: %v", i, err)
+		}
+	}
+	comp, err := reg.RegisterCompetition(asEconomy, NewCompetition{Name: "杭州人工智能創新大賽", Organiser: "杭州市經信局", Year: 2026, Tier: "municipal",
+		PrizeLevels: []PrizeLevel{{Prize: "一等獎", Level: "C"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := reg.RecordAwards(asEconomy, comp.ID, []AwardInput{
+		{Name: names[5], IDNumber: winnerID, Prize: "一等獎"},
+		{Name: names[6], PassportNumber: winnerPassport, Nationality: "BR", Prize: "一等獎"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := reg.IssueToken(ctx, rekeyCLI, NewToken{Subject: "王小明", Org: "bureau:economy-it", Role: "issuer", TTL: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+
+	secrets := map[string]string{"token": token, "token secret": strings.TrimPrefix(token, tokenPrefix)}
+	for _, id := range append(idNumbers, winnerID) {
+		secrets["identity number "+id[:6]] = id
+		secrets["identity number prefix "+id[:6]] = id[:17]
+	}
+	for _, p := range append([]string{winnerPassport}, passports[0].number, passports[1].number) {
+		secrets["passport "+p[:2]] = p
+	}
+	check := func(when string, files map[string][]byte) {
+		t.Helper()
+		if len(files) == 0 {
+			t.Fatalf("%s: no database files", when)
+		}
+		for name, b := range files {
+			for what, s := range secrets {
+				if bytes.Contains(b, []byte(s)) {
+					t.Errorf("%s: %s holds the clear %s", when, name, what)
+				}
+			}
+		}
+	}
+	check("while open", copyDBFiles(t, path))
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed := copyDBFiles(t, path)
+	check("after closing", closed)
+	// The scan reads real data: every name is stored in clear beside the
+	// encrypted numbers.
+	var all []byte
+	for _, b := range closed {
+		all = append(all, b...)
+	}
+	for _, n := range names {
+		if !bytes.Contains(all, []byte(n)) {
+			t.Errorf("name %q is not in the copied files; the scan proves nothing", n)
+		}
+	}
+}
+
+// rekeyFixture is a registry with talents, a park whose tenant is eligible
+// for a benefit, and attestations signed by two signing keys.
+type rekeyFixture struct {
+	url          string
+	talentIDs    map[string]string // identity or passport number -> talent id
+	masked       map[string]string // talent id -> masked number
+	attestations []string
+	tenant       string
+}
+
+func newRekeyFixture(t *testing.T, reg *Registry, url string) *rekeyFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &rekeyFixture{url: url, talentIDs: map[string]string{}, masked: map[string]string{}}
+	asTalent, asEconomy, asOperator := WithPrincipal(ctx, rekeyTalent), WithPrincipal(ctx, rekeyEconomy), WithPrincipal(ctx, rekeyOperator)
+	for i, id := range []string{rekeyIDNumber(t, "33010619900101123"), rekeyIDNumber(t, "11010519880808001")} {
+		tal, err := reg.RegisterTalent(asTalent, NewTalent{Name: []string{"張三", "李四"}[i], IDNumber: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.talentIDs[id], f.masked[tal.ID] = tal.ID, tal.IDNumberMasked
+	}
+	tal, err := reg.RegisterTalent(asTalent, NewTalent{Name: "Jane Roe", PassportNumber: "E12345678", Nationality: "US"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.talentIDs["US:E12345678"], f.masked[tal.ID] = tal.ID, tal.IDNumberMasked
+
+	if _, err := reg.RegisterPark(asEconomy, NewPark{Code: "west-lake", Name: "西湖人工智能產業園", District: "西湖區"}); err != nil {
+		t.Fatal(err)
+	}
+	f.tenant = rekeyCreditCode(t, "91330106MA27XK0A1")
+	if _, err := reg.RegisterEnterprise(asEconomy, NewEnterprise{CreditCode: f.tenant, Name: "杭州雲棲智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.GrantDesignation(asEconomy, Grant{Type: "little-giant", EnterpriseCreditCode: f.tenant, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2026〕1號"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.AdmitTenant(asOperator, NewTenancy{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, StartDate: "2026-01-01", FloorAreaM2: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.SetEligibilityRule(asOperator, EligibilityRule{ParkCode: "west-lake", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.attestations = append(f.attestations, f.attest(t, reg))
+	if _, err := reg.RotateSigningKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.attestations = append(f.attestations, f.attest(t, reg))
+	return f
+}
+
+// attest asks for the tenant's eligibility and returns the attestation.
+func (f *rekeyFixture) attest(t *testing.T, reg *Registry) string {
+	t.Helper()
+	ans, err := reg.VerifyTenantEligibility(WithPrincipal(context.Background(), rekeyOperator),
+		EligibilityQuery{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, Benefit: "rent-reduction", AsOf: "2026-06-15"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ans.Eligible || ans.Attestation == "" {
+		t.Fatalf("not eligible: %+v", ans)
+	}
+	return ans.Attestation
+}
+
+// talentRows returns every talent row, by id.
+func talentRows(t *testing.T, client *ent.Client) map[string]*ent.Talent {
+	t.Helper()
+	rows, err := client.Talent.Query().Order(ent.Asc(talent.FieldID)).All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*ent.Talent{}
+	for _, r := range rows {
+		out[r.ID] = r
+	}
+	return out
+}
+
+// TestRotateSecretKey rotates the secret key and checks that the new key
+// reads and finds everything, the old key neither, and that attestations
+// signed before still verify while new ones can be signed.
+func TestRotateSecretKey(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		ctx := context.Background()
+		oldKey, newKey := rekeySecrets(t, 0x11), rekeySecrets(t, 0x22)
+		reg, client := rekeyOpen(t, db.URL, oldKey)
+		f := newRekeyFixture(t, reg, db.URL)
+		before := talentRows(t, client)
+
+		res, err := reg.RotateSecretKey(ctx, rekeyCLI, newKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Talents != 3 || res.SigningKeys != 2 || res.Records() != 5 || res.From != oldKey.Fingerprint() || res.To != newKey.Fingerprint() {
+			t.Fatalf("rotation = %+v, want 3 talents and 2 signing keys from %s to %s", res, oldKey.Fingerprint(), newKey.Fingerprint())
+		}
+
+		t.Run("stored under the new key only", func(t *testing.T) {
+			after := talentRows(t, client)
+			for number, id := range f.talentIDs {
+				row := after[id]
+				if bytes.Equal(row.DocumentCipher, before[id].DocumentCipher) || row.DocumentHash == before[id].DocumentHash {
+					t.Errorf("talent %s: ciphertext or lookup hash unchanged", id)
+				}
+				if _, err := oldKey.open(row.DocumentCipher, "talent:"+row.DocumentKind); err == nil {
+					t.Errorf("talent %s: the old key still decrypts it", id)
+				}
+				got, err := newKey.open(row.DocumentCipher, "talent:"+row.DocumentKind)
+				if want := number[strings.LastIndexByte(number, ':')+1:]; err != nil || got != want {
+					t.Errorf("talent %s: the new key decrypts %q, %v; want %q", id, got, err, want)
+				}
+			}
+		})
+
+		t.Run("one audit event without identity numbers", func(t *testing.T) {
+			events, _, err := reg.ListAuditEvents(WithPrincipal(ctx, rekeyAuditor), AuditFilter{Entity: "secret-key", PageSize: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 1 {
+				t.Fatalf("%d secret-key events, want 1: %+v", len(events), events)
+			}
+			e := events[0]
+			if e.Action != "secret-key.rotate" || e.Subject != rekeyCLI.Subject || e.EntityID != newKey.Fingerprint() ||
+				!strings.Contains(e.Before, oldKey.Fingerprint()) || !strings.Contains(e.After, `"talents":3`) {
+				t.Errorf("event = %+v", e)
+			}
+			for number := range f.talentIDs {
+				number = number[strings.LastIndexByte(number, ':')+1:]
+				if strings.Contains(e.Before+e.After+e.Reason, number) {
+					t.Errorf("the audit event holds identity number %s", number)
+				}
+			}
+			rep, err := reg.VerifyAuditChain(WithPrincipal(ctx, rekeyAuditor))
+			if err != nil || !rep.OK {
+				t.Fatalf("audit chain: %+v %v", rep, err)
+			}
+		})
+
+		// A registry opened afresh with the new key, and the one that
+		// rotated (which now uses it), both work.
+		fresh, _ := rekeyOpen(t, db.URL, newKey)
+		for name, r := range map[string]*Registry{"fresh": fresh, "rotated": reg} {
+			t.Run("new key, "+name+" registry", func(t *testing.T) {
+				asTalent := WithPrincipal(ctx, rekeyTalent)
+				for id, masked := range f.masked {
+					got, err := r.GetTalent(asTalent, id)
+					if err != nil || got.IDNumberMasked != masked {
+						t.Errorf("GetTalent(%s) = %q, %v; want %q", id, got.IDNumberMasked, err, masked)
+					}
+				}
+				for number := range f.talentIDs {
+					in := NewTalent{Name: "重複", IDNumber: number}
+					if nat, passport, ok := strings.Cut(number, ":"); ok {
+						in = NewTalent{Name: "Duplicate", PassportNumber: passport, Nationality: nat}
+					}
+					if _, err := r.RegisterTalent(asTalent, in); KindOf(err) != KindAlreadyExists {
+						t.Errorf("registering %s again: %v, want already exists", number[:4], err)
+					}
+				}
+				for i, a := range append(f.attestations, f.attest(t, r)) {
+					check, err := r.VerifyAttestation(ctx, a)
+					if err != nil || !check.Valid {
+						t.Errorf("attestation %d: %+v %v", i, check, err)
+					}
+				}
+			})
+		}
+
+		t.Run("old key", func(t *testing.T) {
+			stale, staleClient := rekeyOpen(t, db.URL, oldKey)
+			asTalent := WithPrincipal(ctx, rekeyTalent)
+			// It cannot sign: the signing keys are sealed under the new key.
+			if _, err := stale.VerifyTenantEligibility(WithPrincipal(ctx, rekeyOperator),
+				EligibilityQuery{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, Benefit: "rent-reduction"}); err == nil {
+				t.Error("a registry with the old key signed an attestation")
+			}
+			// Rotating again from the old key fails and changes nothing.
+			rows := talentRows(t, staleClient)
+			if _, err := stale.RotateSecretKey(ctx, rekeyCLI, rekeySecrets(t, 0x33)); err == nil {
+				t.Error("rotating with a key that does not open the records succeeded")
+			}
+			for id, row := range talentRows(t, staleClient) {
+				if !bytes.Equal(row.DocumentCipher, rows[id].DocumentCipher) || row.DocumentHash != rows[id].DocumentHash {
+					t.Errorf("talent %s changed by a failed rotation", id)
+				}
+			}
+			// It cannot find a talent by number: registering one again is
+			// not refused as a duplicate.
+			for number, id := range f.talentIDs {
+				if strings.Contains(number, ":") {
+					continue
+				}
+				tal, err := stale.RegisterTalent(asTalent, NewTalent{Name: "舊鑰匙", IDNumber: number})
+				if err != nil || tal.ID == id {
+					t.Errorf("the old key found the talent by its number: %+v %v", tal, err)
+				}
+				break
+			}
+		})
+	})
+}
