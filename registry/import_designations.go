@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -199,11 +200,14 @@ func designationKey(rec newDesignation) string {
 // existingDesignations returns the natural keys of designations already
 // recorded (before or earlier in this import) among the batch's.
 func (im *Import) existingDesignations(ctx context.Context, rows []pendingDesignation, holders map[string]designationHolder) (map[string]bool, error) {
-	var docs []string
+	var docs, types []string
 	var enterpriseIDs []int
 	var talentIDs []string
 	for _, pd := range rows {
 		docs = append(docs, pd.g.doc)
+		if !slices.Contains(types, pd.typ.Code) {
+			types = append(types, pd.typ.Code)
+		}
 		h := holders[holderKey(pd)]
 		if h.enterprise != nil {
 			enterpriseIDs = append(enterpriseIDs, h.enterprise.ID)
@@ -211,7 +215,10 @@ func (im *Import) existingDesignations(ctx context.Context, rows []pendingDesign
 			talentIDs = append(talentIDs, h.talent.ID)
 		}
 	}
+	// Type and document lead, so the (type, document_number) index finds
+	// the batch's rows however large the table grows.
 	found, err := im.tx.Designation.Query().Where(
+		designation.TypeIn(types...),
 		designation.DocumentNumberIn(docs...),
 		designation.Or(designation.EnterpriseIDIn(enterpriseIDs...), designation.TalentIDIn(talentIDs...)),
 	).Select(designation.FieldType, designation.FieldEnterpriseID, designation.FieldTalentID, designation.FieldDocumentNumber).All(ctx)

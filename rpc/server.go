@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"net/http"
+	"strings"
+	"time"
 
 	"connectrpc.com/connect/v2"
 	"connectrpc.com/connect/v2/connecthttp"
@@ -78,5 +80,20 @@ func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Ha
 		connecthttp.WithCompressMinBytes(compressMinBytes))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(ServiceNames...)))
 	mux.Handle("GET /.well-known/jwks.json", jwksHandler(reg, log))
-	return mux
+	return untimedImports(mux)
+}
+
+// untimedImports lifts the server's read and write timeouts from import
+// streams, which may rightly run for minutes; every other call keeps them.
+// An import still ends when its client goes away.
+func untimedImports(h http.Handler) http.Handler {
+	prefix := "/" + registryv1connect.ImportServiceName + "/"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+		}
+		h.ServeHTTP(w, r)
+	})
 }

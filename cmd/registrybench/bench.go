@@ -110,6 +110,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, s := range steps {
 		b.logf("%s…", s.name)
 		if err := s.f(ctx); err != nil {
+			if len(b.rows) > 0 {
+				b.print(stdout) // what was measured before the failure
+			}
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
