@@ -243,9 +243,9 @@ var (
 				Columns: []*schema.Column{DesignationsColumns[20], DesignationsColumns[1]},
 			},
 			{
-				Name:    "designation_type_document_number",
+				Name:    "designation_document_number_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12]},
+				Columns: []*schema.Column{DesignationsColumns[12], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_authorization_id",
