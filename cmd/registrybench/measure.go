@@ -26,7 +26,7 @@ const eligibilitySQL = `\set i random(0, :n - 1)
 SELECT id, subject, organisation, role, expires_at, revoked_at FROM api_tokens WHERE token_hash = :token;
 SELECT id, name, district, operator_org, designation_id, created_at FROM parks WHERE id = 'bench-park';
 SELECT id, park_id, benefit, any_of_designation_types, min_tenancy_months, max_enterprise_age_years FROM eligibility_rules WHERE park_id = 'bench-park' AND benefit = 'rent-reduction';
-SELECT id, credit_code, name, district, registered_on, created_at FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises ORDER BY id OFFSET :i LIMIT 1);
+SELECT id, credit_code, name, district, registered_on, created_at FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1);
 SELECT id, start_date, end_date FROM tenancies WHERE park_id = 'bench-park' AND enterprise_id = :i + 1 AND start_date <= '2026-06-15' AND (end_date = '' OR end_date >= '2026-06-15') LIMIT 1;
 SELECT d.id, d.type FROM designations d WHERE d.enterprise_id = :i + 1 AND d.type IN ('little-giant','single-champion','hidden-champion','ai-growth-enterprise') AND d.valid_from <= '2026-06-15' AND d.valid_until >= '2026-06-15' AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= '2026-06-15' ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active' ORDER BY d.id;
 SELECT id, public_key, private_key_sealed FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1;
@@ -35,7 +35,7 @@ SELECT id, public_key, private_key_sealed FROM signing_keys WHERE retired_at IS 
 // listSQL is what one ListDesignations call for an enterprise asks.
 const listSQL = `\set i random(0, :n - 1)
 SELECT id, subject, organisation, role, expires_at, revoked_at FROM api_tokens WHERE token_hash = :token;
-SELECT d.* FROM designations d WHERE d.id > '' AND d.enterprise_id IN (SELECT id FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises ORDER BY id OFFSET :i LIMIT 1)) ORDER BY d.id LIMIT 51;
+SELECT d.* FROM designations d WHERE d.id > '' AND d.enterprise_id IN (SELECT id FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1)) ORDER BY d.id LIMIT 51;
 SELECT * FROM enterprises WHERE id = :i + 1;
 `
 
