@@ -30,7 +30,7 @@ const (
 	minAckedAfter    = 100              // of them after the last restart
 	loadLimit        = 40 * time.Second // no new grants after this
 	attemptTimeout   = 15 * time.Second // one call; the server waits up to 10 s for a key in progress
-	grantDeadline    = 50 * time.Second // a logical grant's retries; abandoned claims are taken over after 30 s
+	grantDeadline    = 50 * time.Second // a logical grant's retries; abandoned claims are taken over after 10 s
 	inlineRetry      = 2 * time.Second  // then a client hands a grant to a background retrier
 	answerLostPrefix = "the request with Idempotency-Key"
 )
@@ -395,7 +395,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 		loadTime.Round(time.Millisecond), len(results), attempts.Load(), transient)
 	t.Logf("outcomes: %d acknowledged, %d applied with answer lost, %d already_exists, %d refused, %d gave up; "+
 		"%d unacknowledged but written (exactly once); %d grants retried, %d of them settled only after 10 s (in flight at a crash: "+
-		"their claim is taken over after 30 s), the slowest after %s",
+		"their claim is taken over after 10 s), the slowest after %s",
 		byOutcome[acked], byOutcome[answerLost], byOutcome[alreadyExists], byOutcome[refused], byOutcome[gaveUp], unackedWritten,
 		retried, slow, maxSettle.Round(time.Millisecond))
 	t.Logf("database: %d designations, %d distinct document numbers; lost %d, doubled %d; %d half-written; keys by state %v; audit chain ok=%v over %d events; registryd pid %d running=%v (not restarted)",
