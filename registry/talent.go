@@ -180,9 +180,9 @@ func (r *Registry) GetTalent(ctx context.Context, id string) (Talent, error) {
 	if err := requireID("id", id); err != nil {
 		return Talent{}, err
 	}
-	t, err := r.db.Talent.Query().Where(talent.ID(id)).WithEmployer().Only(ctx)
-	if ent.IsNotFound(err) {
-		return Talent{}, r.missingFor(p, authz.ObjTalent, notFound("talent %s is not registered", id))
+	t, err := talentByID(ctx, r.db, "id", id)
+	if KindOf(err) == KindNotFound {
+		return Talent{}, r.missingFor(p, authz.ObjTalent, err)
 	}
 	if err != nil {
 		return Talent{}, err

@@ -50,11 +50,6 @@ var hostileValues = []struct{ name, value string }{
 	{"1 MiB cjk", strings.Repeat("漢", (1<<20)/3)},
 }
 
-// knownHostileBugs are hostile inputs that still get internal or unknown,
-// by database, case and value, with the cause; each is a bug to fix
-// outside this test, after which its entry goes.
-var knownHostileBugs = map[[3]string]string{}
-
 // hostileOutcome is what a hostile call came to.
 type hostileOutcome struct {
 	// stored is the value read back after success; check says whether
@@ -689,9 +684,6 @@ func TestHostileInput(t *testing.T) {
 							}
 						case slices.Contains(c.alsoOK, code):
 						default:
-							if why, known := knownHostileBugs[[3]string{db.Name, c.name, hv.name}]; known {
-								t.Skipf("known bug, %s: %v: %s", why, code, shorten(out.err.Error()))
-							}
 							t.Errorf("BUG: %v: %s", code, shorten(out.err.Error()))
 						}
 						if out.err != nil {
