@@ -12372,6 +12372,7 @@ type TalentAuthorizationMutation struct {
 	addenterprise_id *int
 	year             *int
 	addyear          *int
+	revoked          *bool
 	clearedFields    map[string]struct{}
 	done             bool
 	oldValue         func(context.Context) (*TalentAuthorization, error)
@@ -12594,6 +12595,42 @@ func (m *TalentAuthorizationMutation) ResetYear() {
 	m.addyear = nil
 }
 
+// SetRevoked sets the "revoked" field.
+func (m *TalentAuthorizationMutation) SetRevoked(b bool) {
+	m.revoked = &b
+}
+
+// Revoked returns the value of the "revoked" field in the mutation.
+func (m *TalentAuthorizationMutation) Revoked() (r bool, exists bool) {
+	v := m.revoked
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevoked returns the old "revoked" field's value of the TalentAuthorization entity.
+// If the TalentAuthorization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TalentAuthorizationMutation) OldRevoked(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevoked is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevoked requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevoked: %w", err)
+	}
+	return oldValue.Revoked, nil
+}
+
+// ResetRevoked resets all changes to the "revoked" field.
+func (m *TalentAuthorizationMutation) ResetRevoked() {
+	m.revoked = nil
+}
+
 // Where appends a list predicates to the TalentAuthorizationMutation builder.
 func (m *TalentAuthorizationMutation) Where(ps ...predicate.TalentAuthorization) {
 	m.predicates = append(m.predicates, ps...)
@@ -12628,12 +12665,15 @@ func (m *TalentAuthorizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TalentAuthorizationMutation) Fields() []string {
-	fields := make([]string, 0, 2)
+	fields := make([]string, 0, 3)
 	if m.enterprise_id != nil {
 		fields = append(fields, talentauthorization.FieldEnterpriseID)
 	}
 	if m.year != nil {
 		fields = append(fields, talentauthorization.FieldYear)
+	}
+	if m.revoked != nil {
+		fields = append(fields, talentauthorization.FieldRevoked)
 	}
 	return fields
 }
@@ -12647,6 +12687,8 @@ func (m *TalentAuthorizationMutation) Field(name string) (ent.Value, bool) {
 		return m.EnterpriseID()
 	case talentauthorization.FieldYear:
 		return m.Year()
+	case talentauthorization.FieldRevoked:
+		return m.Revoked()
 	}
 	return nil, false
 }
@@ -12660,6 +12702,8 @@ func (m *TalentAuthorizationMutation) OldField(ctx context.Context, name string)
 		return m.OldEnterpriseID(ctx)
 	case talentauthorization.FieldYear:
 		return m.OldYear(ctx)
+	case talentauthorization.FieldRevoked:
+		return m.OldRevoked(ctx)
 	}
 	return nil, fmt.Errorf("unknown TalentAuthorization field %s", name)
 }
@@ -12682,6 +12726,13 @@ func (m *TalentAuthorizationMutation) SetField(name string, value ent.Value) err
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetYear(v)
+		return nil
+	case talentauthorization.FieldRevoked:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevoked(v)
 		return nil
 	}
 	return fmt.Errorf("unknown TalentAuthorization field %s", name)
@@ -12764,6 +12815,9 @@ func (m *TalentAuthorizationMutation) ResetField(name string) error {
 		return nil
 	case talentauthorization.FieldYear:
 		m.ResetYear()
+		return nil
+	case talentauthorization.FieldRevoked:
+		m.ResetRevoked()
 		return nil
 	}
 	return fmt.Errorf("unknown TalentAuthorization field %s", name)

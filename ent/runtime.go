@@ -217,6 +217,10 @@ func init() {
 	talent.IDValidator = talentDescID.Validators[0].(func(string) error)
 	talentauthorizationFields := schema.TalentAuthorization{}.Fields()
 	_ = talentauthorizationFields
+	// talentauthorizationDescRevoked is the schema descriptor for revoked field.
+	talentauthorizationDescRevoked := talentauthorizationFields[3].Descriptor()
+	// talentauthorization.DefaultRevoked holds the default value on creation for the revoked field.
+	talentauthorization.DefaultRevoked = talentauthorizationDescRevoked.Default.(bool)
 	// talentauthorizationDescID is the schema descriptor for id field.
 	talentauthorizationDescID := talentauthorizationFields[0].Descriptor()
 	// talentauthorization.IDValidator is a validator for the "id" field. It is called by the builders before save.

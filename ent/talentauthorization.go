@@ -19,7 +19,9 @@ type TalentAuthorization struct {
 	// EnterpriseID holds the value of the "enterprise_id" field.
 	EnterpriseID int `json:"enterprise_id,omitempty"`
 	// Year holds the value of the "year" field.
-	Year         int `json:"year,omitempty"`
+	Year int `json:"year,omitempty"`
+	// Revoked holds the value of the "revoked" field.
+	Revoked      bool `json:"revoked,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -28,6 +30,8 @@ func (*TalentAuthorization) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case talentauthorization.FieldRevoked:
+			values[i] = new(sql.NullBool)
 		case talentauthorization.FieldEnterpriseID, talentauthorization.FieldYear:
 			values[i] = new(sql.NullInt64)
 		case talentauthorization.FieldID:
@@ -64,6 +68,12 @@ func (_m *TalentAuthorization) assignValues(columns []string, values []any) erro
 				return fmt.Errorf("unexpected type %T for field year", values[i])
 			} else if value.Valid {
 				_m.Year = int(value.Int64)
+			}
+		case talentauthorization.FieldRevoked:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field revoked", values[i])
+			} else if value.Valid {
+				_m.Revoked = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -106,6 +116,9 @@ func (_m *TalentAuthorization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("year=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Year))
+	builder.WriteString(", ")
+	builder.WriteString("revoked=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Revoked))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -34,6 +34,20 @@ func (_c *TalentAuthorizationCreate) SetYear(v int) *TalentAuthorizationCreate {
 	return _c
 }
 
+// SetRevoked sets the "revoked" field.
+func (_c *TalentAuthorizationCreate) SetRevoked(v bool) *TalentAuthorizationCreate {
+	_c.mutation.SetRevoked(v)
+	return _c
+}
+
+// SetNillableRevoked sets the "revoked" field if the given value is not nil.
+func (_c *TalentAuthorizationCreate) SetNillableRevoked(v *bool) *TalentAuthorizationCreate {
+	if v != nil {
+		_c.SetRevoked(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *TalentAuthorizationCreate) SetID(v string) *TalentAuthorizationCreate {
 	_c.mutation.SetID(v)
@@ -47,6 +61,7 @@ func (_c *TalentAuthorizationCreate) Mutation() *TalentAuthorizationMutation {
 
 // Save creates the TalentAuthorization in the database.
 func (_c *TalentAuthorizationCreate) Save(ctx context.Context) (*TalentAuthorization, error) {
+	_c.defaults()
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -72,6 +87,14 @@ func (_c *TalentAuthorizationCreate) ExecX(ctx context.Context) {
 	}
 }
 
+// defaults sets the default values of the builder before save.
+func (_c *TalentAuthorizationCreate) defaults() {
+	if _, ok := _c.mutation.Revoked(); !ok {
+		v := talentauthorization.DefaultRevoked
+		_c.mutation.SetRevoked(v)
+	}
+}
+
 // check runs all checks and user-defined validators on the builder.
 func (_c *TalentAuthorizationCreate) check() error {
 	if _, ok := _c.mutation.EnterpriseID(); !ok {
@@ -79,6 +102,9 @@ func (_c *TalentAuthorizationCreate) check() error {
 	}
 	if _, ok := _c.mutation.Year(); !ok {
 		return &ValidationError{Name: "year", err: errors.New(`ent: missing required field "TalentAuthorization.year"`)}
+	}
+	if _, ok := _c.mutation.Revoked(); !ok {
+		return &ValidationError{Name: "revoked", err: errors.New(`ent: missing required field "TalentAuthorization.revoked"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := talentauthorization.IDValidator(v); err != nil {
@@ -128,6 +154,10 @@ func (_c *TalentAuthorizationCreate) createSpec() (*TalentAuthorization, *sqlgra
 	if value, ok := _c.mutation.Year(); ok {
 		_spec.SetField(talentauthorization.FieldYear, field.TypeInt, value)
 		_node.Year = value
+	}
+	if value, ok := _c.mutation.Revoked(); ok {
+		_spec.SetField(talentauthorization.FieldRevoked, field.TypeBool, value)
+		_node.Revoked = value
 	}
 	return _node, _spec
 }
@@ -181,6 +211,18 @@ type (
 	}
 )
 
+// SetRevoked sets the "revoked" field.
+func (u *TalentAuthorizationUpsert) SetRevoked(v bool) *TalentAuthorizationUpsert {
+	u.Set(talentauthorization.FieldRevoked, v)
+	return u
+}
+
+// UpdateRevoked sets the "revoked" field to the value that was provided on create.
+func (u *TalentAuthorizationUpsert) UpdateRevoked() *TalentAuthorizationUpsert {
+	u.SetExcluded(talentauthorization.FieldRevoked)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -233,6 +275,20 @@ func (u *TalentAuthorizationUpsertOne) Update(set func(*TalentAuthorizationUpser
 		set(&TalentAuthorizationUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetRevoked sets the "revoked" field.
+func (u *TalentAuthorizationUpsertOne) SetRevoked(v bool) *TalentAuthorizationUpsertOne {
+	return u.Update(func(s *TalentAuthorizationUpsert) {
+		s.SetRevoked(v)
+	})
+}
+
+// UpdateRevoked sets the "revoked" field to the value that was provided on create.
+func (u *TalentAuthorizationUpsertOne) UpdateRevoked() *TalentAuthorizationUpsertOne {
+	return u.Update(func(s *TalentAuthorizationUpsert) {
+		s.UpdateRevoked()
+	})
 }
 
 // Exec executes the query.
@@ -292,6 +348,7 @@ func (_c *TalentAuthorizationCreateBulk) Save(ctx context.Context) ([]*TalentAut
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*TalentAuthorizationMutation)
 				if !ok {
@@ -453,6 +510,20 @@ func (u *TalentAuthorizationUpsertBulk) Update(set func(*TalentAuthorizationUpse
 		set(&TalentAuthorizationUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetRevoked sets the "revoked" field.
+func (u *TalentAuthorizationUpsertBulk) SetRevoked(v bool) *TalentAuthorizationUpsertBulk {
+	return u.Update(func(s *TalentAuthorizationUpsert) {
+		s.SetRevoked(v)
+	})
+}
+
+// UpdateRevoked sets the "revoked" field to the value that was provided on create.
+func (u *TalentAuthorizationUpsertBulk) UpdateRevoked() *TalentAuthorizationUpsertBulk {
+	return u.Update(func(s *TalentAuthorizationUpsert) {
+		s.UpdateRevoked()
+	})
 }
 
 // Exec executes the query.

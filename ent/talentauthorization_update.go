@@ -28,6 +28,20 @@ func (_u *TalentAuthorizationUpdate) Where(ps ...predicate.TalentAuthorization) 
 	return _u
 }
 
+// SetRevoked sets the "revoked" field.
+func (_u *TalentAuthorizationUpdate) SetRevoked(v bool) *TalentAuthorizationUpdate {
+	_u.mutation.SetRevoked(v)
+	return _u
+}
+
+// SetNillableRevoked sets the "revoked" field if the given value is not nil.
+func (_u *TalentAuthorizationUpdate) SetNillableRevoked(v *bool) *TalentAuthorizationUpdate {
+	if v != nil {
+		_u.SetRevoked(*v)
+	}
+	return _u
+}
+
 // Mutation returns the TalentAuthorizationMutation object of the builder.
 func (_u *TalentAuthorizationUpdate) Mutation() *TalentAuthorizationMutation {
 	return _u.mutation
@@ -75,6 +89,9 @@ func (_u *TalentAuthorizationUpdate) sqlSave(ctx context.Context) (_node int, er
 			}
 		}
 	}
+	if value, ok := _u.mutation.Revoked(); ok {
+		_spec.SetField(talentauthorization.FieldRevoked, field.TypeBool, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -95,6 +112,20 @@ type TalentAuthorizationUpdateOne struct {
 	hooks     []Hook
 	mutation  *TalentAuthorizationMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetRevoked sets the "revoked" field.
+func (_u *TalentAuthorizationUpdateOne) SetRevoked(v bool) *TalentAuthorizationUpdateOne {
+	_u.mutation.SetRevoked(v)
+	return _u
+}
+
+// SetNillableRevoked sets the "revoked" field if the given value is not nil.
+func (_u *TalentAuthorizationUpdateOne) SetNillableRevoked(v *bool) *TalentAuthorizationUpdateOne {
+	if v != nil {
+		_u.SetRevoked(*v)
+	}
+	return _u
 }
 
 // Mutation returns the TalentAuthorizationMutation object of the builder.
@@ -173,6 +204,9 @@ func (_u *TalentAuthorizationUpdateOne) sqlSave(ctx context.Context) (_node *Tal
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.Revoked(); ok {
+		_spec.SetField(talentauthorization.FieldRevoked, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &TalentAuthorization{config: _u.config}

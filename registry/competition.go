@@ -103,6 +103,7 @@ func (r *Registry) RegisterCompetition(ctx context.Context, in NewCompetition) (
 	}
 	if len(in.PrizeLevels) == 0 || len(in.PrizeLevels) > maxPrizeLevels {
 		v.add("prize_levels", fmt.Sprintf("give between 1 and %d prizes", maxPrizeLevels))
+		return Competition{}, v.err()
 	}
 	var levels []schema.PrizeLevel
 	for i, pl := range in.PrizeLevels {
@@ -228,15 +229,15 @@ func (r *Registry) RecordAwards(ctx context.Context, competitionID string, in []
 	if err := r.authorize(p, authz.ObjCompetition, authz.ActRecordAwards); err != nil {
 		return nil, 0, err
 	}
+	if len(in) == 0 || len(in) > maxAwardsPerRun {
+		return nil, 0, invalidField("awards", fmt.Sprintf("give between 1 and %d awards", maxAwardsPerRun))
+	}
 	c, err := loadCompetition(ctx, r.db, "competition_id", competitionID)
 	if err != nil {
 		return nil, 0, err
 	}
 	comp := competitionOf(c)
 	v := &violations{}
-	if len(in) == 0 || len(in) > maxAwardsPerRun {
-		v.add("awards", fmt.Sprintf("give between 1 and %d awards", maxAwardsPerRun))
-	}
 	valid := make([]validAward, len(in))
 	for i, a := range in {
 		sub := &violations{}

@@ -244,8 +244,11 @@ type newDesignation struct {
 }
 
 // insertDesignation stores rec inside tx, refusing a second designation of
-// the same type, holder and document, and returns it loaded with its
-// holder. The caller records the audit event.
+// the same type, holder and document (or a second standing recognition of
+// a talent under one authorization), and returns it loaded with its holder.
+// The caller records the audit event. The check gives the clear answer; the
+// unique indexes on designations keep it true under concurrency (see
+// inPolicyTx).
 func (r *Registry) insertDesignation(ctx context.Context, tx *ent.Tx, p Principal, rec newDesignation) (*ent.Designation, error) {
 	dup, err := tx.Designation.Query().Where(rec.naturalKey()).Exist(ctx)
 	if err != nil {
@@ -267,6 +270,10 @@ func (r *Registry) insertDesignation(ctx context.Context, tx *ent.Tx, p Principa
 // naturalKey selects designations of rec's type, holder and document: the
 // same grant recorded before.
 func (rec newDesignation) naturalKey() predicate.Designation {
+	if rec.authorizationID != "" {
+		return designation.And(designation.AuthorizationID(rec.authorizationID), designation.TalentID(rec.talent.ID),
+			designation.StatusNEQ(string(StatusRevoked)))
+	}
 	same := []predicate.Designation{designation.Type(rec.typ.Code), designation.DocumentNumber(rec.doc)}
 	switch {
 	case rec.enterprise != nil:

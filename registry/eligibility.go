@@ -106,14 +106,7 @@ func (r *Registry) VerifyTenantEligibility(ctx context.Context, q EligibilityQue
 	if err != nil {
 		return EligibilityAnswer{}, err
 	}
-	e, err := r.db.Enterprise.Query().Where(enterprise.CreditCode(code)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return EligibilityAnswer{}, notFound("enterprise_credit_code: enterprise %s is not registered", code)
-	}
-	if err != nil {
-		return EligibilityAnswer{}, err
-	}
-	ans, relied, err := r.evaluate(ctx, pk.ID, e, rule, asOf)
+	ans, relied, err := r.evaluateTenant(ctx, pk.ID, code, rule, asOf)
 	if err != nil {
 		return EligibilityAnswer{}, err
 	}
@@ -136,9 +129,32 @@ func (r *Registry) VerifyTenantEligibility(ctx context.Context, q EligibilityQue
 	return ans, nil
 }
 
-// evaluate applies rule on asOf and returns the answer (unsigned) and the
-// ids of the designations it relied on.
-func (r *Registry) evaluate(ctx context.Context, parkCode string, e *ent.Enterprise, rule *ent.EligibilityRule, asOf string) (EligibilityAnswer, []string, error) {
+// evaluateTenant answers for the enterprise with credit code on asOf. A
+// park learns about its tenants only: an enterprise without a tenancy in
+// the park in force on the date, registered or not, gets the one answer
+// NO_ACTIVE_TENANCY, and none of its designations is looked at.
+func (r *Registry) evaluateTenant(ctx context.Context, parkCode, code string, rule *ent.EligibilityRule, asOf string) (EligibilityAnswer, []string, error) {
+	e, err := r.db.Enterprise.Query().Where(enterprise.CreditCode(code)).Only(ctx)
+	var t *ent.Tenancy
+	if err == nil {
+		t, err = r.db.Tenancy.Query().Where(tenancy.ParkID(parkCode), tenancy.EnterpriseID(e.ID), overlaps(asOf, asOf)).
+			Order(ent.Asc(tenancy.FieldStartDate)).First(ctx)
+	}
+	switch {
+	case ent.IsNotFound(err):
+		return EligibilityAnswer{AsOf: asOf, MatchedDesignationTypes: []string{}, Reasons: []Reason{
+			{ReasonNoTenancy, fmt.Sprintf("%s 在园区内无有效租约", asOf), fmt.Sprintf("no tenancy in the park is in force on %s", asOf)},
+		}}, nil, nil
+	case err != nil:
+		return EligibilityAnswer{}, nil, err
+	}
+	return r.evaluate(ctx, t, e, rule, asOf)
+}
+
+// evaluate applies rule on asOf to a tenant whose tenancy t is in force
+// then, and returns the answer (unsigned) and the ids of the designations
+// it relied on.
+func (r *Registry) evaluate(ctx context.Context, t *ent.Tenancy, e *ent.Enterprise, rule *ent.EligibilityRule, asOf string) (EligibilityAnswer, []string, error) {
 	ans := EligibilityAnswer{Eligible: true, AsOf: asOf, MatchedDesignationTypes: []string{}}
 	fail := func(reason Reason) {
 		ans.Eligible = false
@@ -146,20 +162,12 @@ func (r *Registry) evaluate(ctx context.Context, parkCode string, e *ent.Enterpr
 	}
 	pass := func(reason Reason) { ans.Reasons = append(ans.Reasons, reason) }
 
-	t, err := r.db.Tenancy.Query().Where(tenancy.ParkID(parkCode), tenancy.EnterpriseID(e.ID), overlaps(asOf, asOf)).First(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		fail(Reason{ReasonNoTenancy, fmt.Sprintf("%s 在園區內無有效租約", asOf), fmt.Sprintf("no tenancy in the park is in force on %s", asOf)})
-	case err != nil:
-		return ans, nil, err
-	default:
-		pass(Reason{ReasonTenancyActive, fmt.Sprintf("%s 租約有效(自 %s 起)", asOf, t.StartDate), fmt.Sprintf("tenancy in force on %s (since %s)", asOf, t.StartDate)})
-		if n := rule.MinTenancyMonths; n > 0 {
-			if addMonths(t.StartDate, n) <= asOf {
-				pass(Reason{ReasonTenancyLongEnough, fmt.Sprintf("租期已滿 %d 個月", n), fmt.Sprintf("tenancy has lasted at least %d months", n)})
-			} else {
-				fail(Reason{ReasonTenancyTooShort, fmt.Sprintf("租期未滿 %d 個月", n), fmt.Sprintf("tenancy has lasted less than %d months", n)})
-			}
+	pass(Reason{ReasonTenancyActive, fmt.Sprintf("%s 租约有效(自 %s 起)", asOf, t.StartDate), fmt.Sprintf("tenancy in force on %s (since %s)", asOf, t.StartDate)})
+	if n := rule.MinTenancyMonths; n > 0 {
+		if addMonths(t.StartDate, n) <= asOf {
+			pass(Reason{ReasonTenancyLongEnough, fmt.Sprintf("租期已满 %d 个月", n), fmt.Sprintf("tenancy has lasted at least %d months", n)})
+		} else {
+			fail(Reason{ReasonTenancyTooShort, fmt.Sprintf("租期未满 %d 个月", n), fmt.Sprintf("tenancy has lasted less than %d months", n)})
 		}
 	}
 	if m := rule.MaxEnterpriseAgeYears; m > 0 {

@@ -48,29 +48,76 @@ type IdempotencyClaim struct {
 	id int
 }
 
+// ReplayError carries the recorded answer of an earlier call with the same
+// key and request: the caller sends that answer instead of acting again.
+type ReplayError struct{ Answer StoredAnswer }
+
+func (*ReplayError) Error() string { return "replaying a recorded answer" }
+
 type claimKey struct{}
 
-// claimHolder lets the interceptor that claims a key after the request is
-// read hand the claim to the transaction the call makes.
-type claimHolder struct{ claim *IdempotencyClaim }
-
-// WithIdempotencyHolder returns a context that SetIdempotencyClaim can put
-// a claim into later in the call; every mutation transaction made with
-// that context marks the claim applied as it commits.
-func WithIdempotencyHolder(ctx context.Context) context.Context {
-	return context.WithValue(ctx, claimKey{}, &claimHolder{})
+// claimHolder carries a call's idempotency key from the API adapter to the
+// call's first mutation transaction, which claims it. The key is claimed
+// only once the call has been authorized and its request validated, just
+// before its transaction opens: refused or invalid requests never claim a
+// key, so nothing is stored for them.
+type claimHolder struct {
+	key, procedure, requestHash string
+	claim                       *IdempotencyClaim
 }
 
-// SetIdempotencyClaim records the call's claim in its context.
-func SetIdempotencyClaim(ctx context.Context, c *IdempotencyClaim) {
+// WithIdempotencyKey returns a context in which the call's first mutation
+// transaction claims key for procedure, once SetIdempotencyRequest has
+// said which request it is; that transaction, and every later one of the
+// call, marks the claim applied as it commits.
+func WithIdempotencyKey(ctx context.Context, key, procedure string) context.Context {
+	return context.WithValue(ctx, claimKey{}, &claimHolder{key: key, procedure: procedure})
+}
+
+// SetIdempotencyRequest records the hash of the call's request message.
+func SetIdempotencyRequest(ctx context.Context, requestHash string) {
 	if h, ok := ctx.Value(claimKey{}).(*claimHolder); ok {
-		h.claim = c
+		h.requestHash = requestHash
 	}
+}
+
+// IdempotencyClaimOf returns the claim the call took, or nil when it took
+// none (no key, or it was refused before acting).
+func IdempotencyClaimOf(ctx context.Context) *IdempotencyClaim {
+	return claimOf(ctx)
 }
 
 func claimOf(ctx context.Context) *IdempotencyClaim {
 	if h, ok := ctx.Value(claimKey{}).(*claimHolder); ok {
 		return h.claim
+	}
+	return nil
+}
+
+// claimIdempotencyKey claims the call's key, if it has one and has not
+// claimed it yet. It returns a *ReplayError when an earlier call with the
+// same key and request has an answer.
+func (r *Registry) claimIdempotencyKey(ctx context.Context) error {
+	h, ok := ctx.Value(claimKey{}).(*claimHolder)
+	if !ok || h.claim != nil || h.requestHash == "" {
+		return nil
+	}
+	claim, answer, err := r.ClaimIdempotencyKey(ctx, h.key, h.procedure, h.requestHash)
+	switch {
+	case err != nil:
+		return err
+	case answer != nil:
+		return &ReplayError{Answer: *answer}
+	}
+	h.claim = claim
+	return nil
+}
+
+// CheckIdempotencyKey refuses a key that is empty, too long or not
+// printable, naming the header.
+func CheckIdempotencyKey(key string) error {
+	if key == "" || len(key) > maxKeyLen || !printable(key) {
+		return invalidField("Idempotency-Key", fmt.Sprintf("must be 1 to %d printable characters", maxKeyLen))
 	}
 	return nil
 }
@@ -111,8 +158,8 @@ func (r *Registry) ClaimIdempotencyKey(ctx context.Context, key, procedure, requ
 	if err != nil {
 		return nil, nil, err
 	}
-	if key == "" || len(key) > maxKeyLen || !printable(key) {
-		return nil, nil, invalidField("Idempotency-Key", fmt.Sprintf("must be 1 to %d printable characters", maxKeyLen))
+	if err := CheckIdempotencyKey(key); err != nil {
+		return nil, nil, err
 	}
 	if rand.IntN(100) == 0 {
 		r.forgetOldIdempotencyKeys(ctx)
@@ -176,9 +223,9 @@ func (r *Registry) RecordIdempotentAnswer(ctx context.Context, c *IdempotencyCla
 		SetStatus(answer.Status).SetUpdatedAt(r.now()).Exec(ctx)
 }
 
-// ReleaseIdempotencyKey gives up a claim whose call failed without an
-// answer worth repeating (an internal error), unless its change committed,
-// so a retry may act.
+// ReleaseIdempotencyKey gives up the claim of a call that failed, unless
+// its change committed, so a retry may act. Only answers of calls that
+// acted are recorded: a refusal is never stored under a key.
 func (r *Registry) ReleaseIdempotencyKey(ctx context.Context, c *IdempotencyClaim) error {
 	_, err := r.db.IdempotencyKey.Delete().Where(idempotencykey.ID(c.id), idempotencykey.State(idemPending)).Exec(ctx)
 	return err

@@ -70,6 +70,11 @@ type transition struct {
 // today's date; revocation also releases what the designation held of a
 // delegation (see releaseDelegations).
 func (r *Registry) changeStatus(ctx context.Context, in StatusUpdate, t transition) (Designation, error) {
+	if p, ok := PrincipalFrom(ctx); ok {
+		if err := r.mayEver(p, t.action, anyDesignation()...); err != nil {
+			return Designation{}, err
+		}
+	}
 	v := &violations{}
 	reason := cleanMultiline(v, "reason", in.Reason, maxReasonLen, t.reasonRequired)
 	if err := v.err(); err != nil {
@@ -98,6 +103,11 @@ func (r *Registry) changeStatus(ctx context.Context, in StatusUpdate, t transiti
 // RenewDesignation moves valid_until and records the renewing document. A
 // revoked designation cannot be renewed.
 func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designation, error) {
+	if p, ok := PrincipalFrom(ctx); ok {
+		if err := r.mayEver(p, authz.ActRenew, anyDesignation()...); err != nil {
+			return Designation{}, err
+		}
+	}
 	v := &violations{}
 	until := parseDate(v, "valid_until", in.ValidUntil, true)
 	doc := cleanText(v, "document_number", in.DocumentNumber, maxDocumentLen, true)
@@ -122,6 +132,9 @@ func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designatio
 func (r *Registry) mutateDesignation(ctx context.Context, action, id string, expectedVersion int64, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate, *policyChange) error) (Designation, error) {
 	p, err := principalOf(ctx)
 	if err != nil {
+		return Designation{}, err
+	}
+	if err := r.mayEver(p, action, anyDesignation()...); err != nil {
 		return Designation{}, err
 	}
 	if err := requireID("id", id); err != nil {

@@ -111,6 +111,19 @@ func (r *Registry) RegisterPark(ctx context.Context, in NewPark) (Park, error) {
 	return out, err
 }
 
+// mayAtPark decides, before anything is read, whether p may take action on
+// object at the park with the code given: a malformed code is refused as
+// invalid, and a principal of another park, or without the right, is
+// refused whether or not the park exists.
+func (r *Registry) mayAtPark(p Principal, object, action, field, code string) error {
+	v := &violations{}
+	checkCode(v, field, code)
+	if err := v.err(); err != nil {
+		return err
+	}
+	return r.authorize(p, object, action, ParkOrg(code))
+}
+
 // loadPark loads a park for p to take action on object there. Only those
 // who may read every park learn that one does not exist; others are
 // refused as for a park not theirs.
@@ -214,6 +227,9 @@ func (r *Registry) AdmitTenant(ctx context.Context, in NewTenancy) (Tenancy, err
 	if err != nil {
 		return Tenancy{}, err
 	}
+	if err := r.mayAtPark(p, authz.ObjTenancy, authz.ActManage, "park_code", in.ParkCode); err != nil {
+		return Tenancy{}, err
+	}
 	v := &violations{}
 	code := creditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, true)
 	start := parseDate(v, "start_date", in.StartDate, true)
@@ -282,6 +298,9 @@ type EndTenancyRequest struct {
 func (r *Registry) EndTenancy(ctx context.Context, in EndTenancyRequest) (Tenancy, error) {
 	p, err := principalOf(ctx)
 	if err != nil {
+		return Tenancy{}, err
+	}
+	if err := r.mayEver(p, authz.ActManage, authz.ObjTenancy); err != nil {
 		return Tenancy{}, err
 	}
 	v := &violations{}
@@ -415,8 +434,15 @@ func (r *Registry) SetEligibilityRule(ctx context.Context, in EligibilityRule) (
 	if err != nil {
 		return EligibilityRule{}, err
 	}
+	if err := r.mayAtPark(p, authz.ObjEligibility, authz.ActManage, "park_code", in.ParkCode); err != nil {
+		return EligibilityRule{}, err
+	}
 	v := &violations{}
 	benefit := checkCode(v, "benefit", in.Benefit)
+	if n := len(in.AnyOfDesignationTypes); n > len(DesignationTypes) {
+		v.add("any_of_designation_types", fmt.Sprintf("lists %d types; there are only %d designation types", n, len(DesignationTypes)))
+		return EligibilityRule{}, v.err()
+	}
 	var types []string
 	for i, code := range in.AnyOfDesignationTypes {
 		t, ok := designationType(v, fmt.Sprintf("any_of_designation_types[%d]", i), code, true)

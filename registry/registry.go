@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -22,6 +23,9 @@ type Config struct {
 	Clock Clock
 	// Logger defaults to a no-op logger.
 	Logger *zap.Logger
+	// AdminMintableRoles are the roles administrators may mint tokens for
+	// through the API; nil means DefaultAdminMintableRoles.
+	AdminMintableRoles []string
 }
 
 // Registry is the domain service. It is safe for concurrent use.
@@ -31,6 +35,8 @@ type Registry struct {
 	secrets *Secrets
 	clock   Clock
 	log     *zap.Logger
+	// mintable are the roles administrators may mint tokens for.
+	mintable []string
 
 	signerCache atomic.Value // cachedSigner
 }
@@ -48,6 +54,12 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	if cfg.AdminMintableRoles == nil {
+		cfg.AdminMintableRoles = DefaultAdminMintableRoles()
+	}
+	if err := checkMintableRoles(cfg.AdminMintableRoles); err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
 	if err := Migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("registry: migrate: %w", err)
 	}
@@ -64,7 +76,7 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger}
+	r := &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger, mintable: cfg.AdminMintableRoles}
 	if err := r.ensureSigningKey(ctx); err != nil {
 		return nil, fmt.Errorf("registry: signing key: %w", err)
 	}
@@ -87,14 +99,43 @@ type policyChange struct {
 	added, removed []authz.Rule
 }
 
+// conflictAttempts bounds how often a transaction that collided with a
+// concurrent one on a unique index is run again.
+const conflictAttempts = 3
+
 // inPolicyTx is inTx for changes that also change the policy.
+//
+// Uniqueness lives in the database: when a transaction fails on a unique
+// index because a concurrent one recorded the same fact first, it is run
+// again from the start, so its own checks now see the committed row and
+// answer as they would have (already exists, or "existing" for batches).
+// A collision that persists is reported as KindAlreadyExists.
 func (r *Registry) inPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *policyChange) error) error {
+	if err := r.claimIdempotencyKey(ctx); err != nil {
+		return err
+	}
+	var err error
+	for attempt := 1; attempt <= conflictAttempts; attempt++ {
+		var pc policyChange
+		if err = r.runTx(ctx, fn, &pc); err == nil {
+			r.applyPolicyChange(pc)
+			return nil
+		}
+		if !isUniqueViolation(err) {
+			return err
+		}
+		r.log.Debug("transaction collided on a unique index; running it again", zap.Int("attempt", attempt))
+	}
+	return alreadyExists("the record already exists")
+}
+
+// runTx runs fn in one transaction, committing if it returns nil.
+func (r *Registry) runTx(ctx context.Context, fn func(tx *ent.Tx, pc *policyChange) error, pc *policyChange) error {
 	tx, err := r.db.Tx(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	var pc policyChange
-	err = fn(tx, &pc)
+	err = fn(tx, pc)
 	if err == nil {
 		err = markApplied(ctx, tx, r.now())
 	}
@@ -107,15 +148,27 @@ func (r *Registry) inPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *polic
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if len(pc.added)+len(pc.removed) > 0 {
-		if err := errors.Join(r.authz.Apply(pc.added), r.authz.Unapply(pc.removed)); err != nil {
-			r.log.Error("applying committed policy change failed; reloading policy", zap.Error(err))
-			if err := r.authz.Reload(); err != nil {
-				return fmt.Errorf("reload policy: %w", err)
-			}
+	return nil
+}
+
+// applyPolicyChange brings the in-memory policy up to a committed change.
+func (r *Registry) applyPolicyChange(pc policyChange) {
+	if len(pc.added)+len(pc.removed) == 0 {
+		return
+	}
+	if err := errors.Join(r.authz.Apply(pc.added), r.authz.Unapply(pc.removed)); err != nil {
+		r.log.Error("applying committed policy change failed; reloading policy", zap.Error(err))
+		if err := r.authz.Reload(); err != nil {
+			r.log.Error("reloading policy failed", zap.Error(err))
 		}
 	}
-	return nil
+}
+
+// isUniqueViolation tells a unique-index violation, on any dialect, from
+// other failures. Errors the registry made itself never are one.
+func isUniqueViolation(err error) bool {
+	var e *Error
+	return !errors.As(err, &e) && sqlgraph.IsUniqueConstraintError(err)
 }
 
 // authorize asks the Authorizer and turns a denial into a KindPermissionDenied error.
@@ -136,6 +189,39 @@ func (r *Registry) decide(p Principal, object, action string, owners ...string) 
 		return d, fmt.Errorf("authorize: %w", err)
 	}
 	return d, nil
+}
+
+// mayEver decides, before any database work, whether p could be allowed
+// action on one of objects at all: outright, or on a resource its own
+// organisation owns. Calls whose exact decision needs the stored resource
+// (its owners) ask this first, so a principal without any such right is
+// refused before a transaction opens or a lock is taken; the exact
+// decision follows once the resource is loaded.
+func (r *Registry) mayEver(p Principal, action string, objects ...string) error {
+	for _, object := range objects {
+		for _, owners := range [][]string{nil, {p.Org}} {
+			d, err := r.decide(p, object, action, owners...)
+			if err != nil {
+				return err
+			}
+			if d.Allowed {
+				return nil
+			}
+		}
+	}
+	if len(objects) == 1 {
+		return permissionDenied("%s may not %s %s", p, action, objects[0])
+	}
+	return permissionDenied("%s may not %s designations", p, action)
+}
+
+// anyDesignation lists the policy objects of every designation type.
+func anyDesignation() []string {
+	objects := make([]string, len(DesignationTypes))
+	for i, t := range DesignationTypes {
+		objects[i] = authz.DesignationObject(t.Code)
+	}
+	return objects
 }
 
 // readScope decides how much of object the principal may read: everything

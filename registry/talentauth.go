@@ -69,7 +69,8 @@ type Recognition struct {
 	Level           string
 	ValidFrom       string
 	ValidUntil      string
-	// DocumentNumber defaults to the authorization's.
+	// DocumentNumber, if given, must be the authorization's; empty means
+	// the authorization's.
 	DocumentNumber string
 }
 
@@ -95,8 +96,9 @@ func (r *Registry) IssueTalentAuthorization(ctx context.Context, in NewTalentAut
 	v := &violations{}
 	code := creditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, true)
 	validateYear(v, "year", in.Year)
-	if len(in.Quotas) == 0 {
-		v.add("quotas", "give at least one level with places")
+	if len(in.Quotas) == 0 || len(in.Quotas) > len(TalentLevels) {
+		v.add("quotas", fmt.Sprintf("give between 1 and %d levels with places, each level once", len(TalentLevels)))
+		return TalentAuthorization{}, v.err()
 	}
 	seen := map[string]bool{}
 	for i, q := range in.Quotas {
@@ -322,6 +324,9 @@ func (r *Registry) releaseDelegations(ctx context.Context, tx *ent.Tx, d *ent.De
 	if d.Type != typeTalentAuthorization || d.Edges.Enterprise == nil {
 		return nil
 	}
+	if err := tx.TalentAuthorization.Update().Where(talentauthorization.ID(d.ID)).SetRevoked(true).Exec(ctx); err != nil {
+		return err
+	}
 	others, err := tx.Designation.Query().Where(
 		designation.Type(typeTalentAuthorization), designation.EnterpriseID(d.Edges.Enterprise.ID),
 		designation.IDNEQ(d.ID), designation.StatusNEQ(string(StatusRevoked)),
@@ -344,6 +349,9 @@ func (r *Registry) RecognizeTalent(ctx context.Context, in Recognition) (Designa
 		return Designation{}, err
 	}
 	typ := designationTypesByCode[typeTalentRecognition]
+	if err := r.mayEver(p, authz.ActRecognize, authz.DesignationObject(typ.Code)); err != nil {
+		return Designation{}, err
+	}
 	v := &violations{}
 	checkID(v, "authorization_id", in.AuthorizationID, true)
 	checkID(v, "talent_id", in.TalentID, true)
@@ -368,6 +376,9 @@ func (r *Registry) RecognizeTalent(ctx context.Context, in Recognition) (Designa
 			return failedPrecondition("talent authorization %s is %s", auth.ID, status)
 		case r.today() < auth.ValidFrom:
 			return failedPrecondition("talent authorization %s is valid only from %s", auth.ID, auth.ValidFrom)
+		}
+		if err := withinDelegation(auth, from, until, doc); err != nil {
+			return err
 		}
 		t, err := talentByID(ctx, tx.Client(), "talent_id", in.TalentID)
 		if err != nil {
@@ -401,6 +412,30 @@ func (r *Registry) RecognizeTalent(ctx context.Context, in Recognition) (Designa
 		return r.record(ctx, tx, p, change{action: "talent-recognition.recognize", entityType: "designation", entityID: d.ID, after: out})
 	})
 	return out, err
+}
+
+// maxRecognitionYears is the longest term of a recognition an enterprise
+// makes under a talent authorization.
+const maxRecognitionYears = 5
+
+// withinDelegation keeps a recognition made under auth within the
+// delegation's terms: it lies inside the authorization's validity window,
+// lasts at most maxRecognitionYears, and cites the authorization's own
+// document (an empty document number means that one).
+func withinDelegation(auth *ent.Designation, from, until, doc string) error {
+	v := &violations{}
+	if from < auth.ValidFrom || from > auth.ValidUntil {
+		v.add("valid_from", fmt.Sprintf("must lie within the authorization's validity, %s to %s", auth.ValidFrom, auth.ValidUntil))
+	}
+	if until > auth.ValidUntil {
+		v.add("valid_until", fmt.Sprintf("must not be after the authorization's valid_until %s", auth.ValidUntil))
+	} else if until > addMonths(from, 12*maxRecognitionYears) {
+		v.add("valid_until", fmt.Sprintf("a recognition under an authorization lasts at most %d years", maxRecognitionYears))
+	}
+	if doc != "" && doc != auth.DocumentNumber {
+		v.add("document_number", "must be empty or the authorization's document number "+auth.DocumentNumber)
+	}
+	return v.err()
 }
 
 // takePlace consumes one place of level, refusing when the authorization

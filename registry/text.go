@@ -21,8 +21,28 @@ const (
 // cleanText trims a single-line value and checks it is valid UTF-8 without
 // control characters and at most max characters long, adding a violation
 // for field otherwise. Empty values are reported only when required.
+//
+// Names and other single-line values are refused when they start with a
+// character a spreadsheet reads as a formula (= + - @), so no exported cell
+// can become one; every text is refused when it holds bidirectional
+// controls, which make text display differently from what it says.
 func cleanText(v *violations, field, value string, max int, required bool) string {
-	return checkText(v, field, value, max, required, func(r rune) bool { return unicode.IsControl(r) })
+	value = checkText(v, field, value, max, required, func(r rune) bool { return unicode.IsControl(r) })
+	if value != "" && strings.ContainsRune(formulaLeads, rune(value[0])) {
+		v.add(field, "must not start with = + - or @")
+		return ""
+	}
+	return value
+}
+
+// formulaLeads are the first characters that make a spreadsheet cell a formula.
+const formulaLeads = "=+-@"
+
+// isBidiControl reports the Unicode bidirectional formatting characters:
+// embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and
+// the marks U+200E, U+200F and U+061C.
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
 }
 
 // cleanMultiline is cleanText for free text, where line breaks and tabs
@@ -46,6 +66,8 @@ func checkText(v *violations, field, value string, max int, required bool, forbi
 		v.add(field, fmt.Sprintf("must be at most %d characters", max))
 	case strings.IndexFunc(value, forbidden) >= 0:
 		v.add(field, "must not contain control characters")
+	case strings.IndexFunc(value, isBidiControl) >= 0:
+		v.add(field, "must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)")
 	default:
 		return value
 	}

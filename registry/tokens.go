@@ -14,6 +14,7 @@ import (
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/apitoken"
+	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/registry/ident"
 )
 
@@ -44,7 +45,13 @@ type NewToken struct {
 	Role    string
 	// TTL bounds the token's life; zero means it does not expire.
 	TTL time.Duration
+	// TTLDays, when not zero, gives the lifetime in days instead (the API's
+	// form), between 1 and MaxTokenDays.
+	TTLDays int64
 }
+
+// MaxTokenDays bounds a token's lifetime: ten years.
+const MaxTokenDays = 3650
 
 // ParseToken checks a bearer token's form and returns its storage hash.
 func ParseToken(raw string) (hash string, ok bool) {
@@ -90,8 +97,8 @@ func validatePrincipal(v *violations, orgField, roleField, org, role string) {
 			v.add(orgField, "is not enterprise:<valid credit code>: "+err.Error())
 		}
 	case kind == "park":
-		if code == "" {
-			v.add(orgField, "must be park:<code>")
+		if !codePattern.MatchString(code) {
+			v.add(orgField, "must be park:<code> with a registered park's code")
 		}
 	case code != "":
 		v.add(orgField, fmt.Sprintf("must be just %q", kind))
@@ -108,8 +115,14 @@ func (r *Registry) IssueToken(ctx context.Context, actor Principal, in NewToken)
 	v := &violations{}
 	subject := cleanText(v, "subject", in.Subject, maxNameLen, true)
 	validatePrincipal(v, "organisation", "role", in.Org, in.Role)
-	if in.TTL < 0 {
-		v.add("ttl_days", "must not be negative")
+	ttl := in.TTL
+	switch {
+	case in.TTLDays < 0 || in.TTLDays > MaxTokenDays:
+		v.add("ttl_days", fmt.Sprintf("must be between 0 (no expiry) and %d", MaxTokenDays))
+	case in.TTLDays > 0:
+		ttl = time.Duration(in.TTLDays) * 24 * time.Hour
+	case ttl < 0 || ttl > MaxTokenDays*24*time.Hour:
+		v.add("ttl", fmt.Sprintf("must be between 0 (no expiry) and %d days", MaxTokenDays))
 	}
 	if err := v.err(); err != nil {
 		return "", Token{}, err
@@ -121,8 +134,8 @@ func (r *Registry) IssueToken(ctx context.Context, actor Principal, in NewToken)
 		now := r.now()
 		create := tx.APIToken.Create().SetTokenHash(hash).SetSubject(subject).SetOrganisation(in.Org).
 			SetRole(in.Role).SetCreatedAt(now)
-		if in.TTL > 0 {
-			create.SetExpiresAt(now.Add(in.TTL))
+		if ttl > 0 {
+			create.SetExpiresAt(now.Add(ttl))
 		}
 		t, err := create.Save(ctx)
 		if err != nil {
@@ -137,7 +150,10 @@ func (r *Registry) IssueToken(ctx context.Context, actor Principal, in NewToken)
 	return raw, out, nil
 }
 
-// CreateToken issues a token; only administrators may.
+// CreateToken issues a token; only administrators may, and only for the
+// roles the deployment lets them mint (Config.AdminMintableRoles). An
+// administrator is as strong as the roles it can mint, which is why issuer
+// tokens are by default made only with `registryd token create`.
 func (r *Registry) CreateToken(ctx context.Context, in NewToken) (string, Token, error) {
 	p, err := principalOf(ctx)
 	if err != nil {
@@ -146,7 +162,49 @@ func (r *Registry) CreateToken(ctx context.Context, in NewToken) (string, Token,
 	if err := r.authorize(p, authz.ObjToken, authz.ActManage); err != nil {
 		return "", Token{}, err
 	}
+	if !slices.Contains(r.mintable, in.Role) && slices.Contains(allRoles(), in.Role) {
+		return "", Token{}, permissionDenied("%s may not mint %s tokens on this registry (see --admin-mintable-roles)", p, in.Role)
+	}
+	if code, ok := strings.CutPrefix(in.Org, "park:"); ok && codePattern.MatchString(code) {
+		known, err := r.db.Park.Query().Where(park.ID(code)).Exist(ctx)
+		if err != nil {
+			return "", Token{}, err
+		}
+		if !known {
+			return "", Token{}, invalidField("organisation", fmt.Sprintf("park %s is not registered", code))
+		}
+	}
 	return r.IssueToken(ctx, p, in)
+}
+
+// allRoles lists every role a token can carry, in a fixed order.
+func allRoles() []string {
+	var roles []string
+	for _, kind := range []string{"bureau", "enterprise", "park", "auditor", "admin"} {
+		for _, role := range rolesByOrgKind[kind] {
+			if !slices.Contains(roles, role) {
+				roles = append(roles, role)
+			}
+		}
+	}
+	return roles
+}
+
+// DefaultAdminMintableRoles are the roles an administrator may mint unless
+// configured otherwise: every role but issuer.
+func DefaultAdminMintableRoles() []string {
+	return slices.DeleteFunc(allRoles(), func(role string) bool { return role == authz.RoleIssuer })
+}
+
+// checkMintableRoles refuses an unknown role in the configured list.
+func checkMintableRoles(roles []string) error {
+	known := allRoles()
+	for _, role := range roles {
+		if !slices.Contains(known, role) {
+			return fmt.Errorf("admin-mintable role %q is not one of %s", role, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // RevokeToken ends a token at once. The context's principal, if any, must

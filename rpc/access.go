@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"time"
 
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
@@ -38,7 +37,7 @@ func (s *accessService) CheckPermission(ctx context.Context, req *registryv1.Che
 
 func (s *accessService) CreateToken(ctx context.Context, req *registryv1.CreateTokenRequest) (*registryv1.CreateTokenResponse, error) {
 	raw, t, err := s.reg.CreateToken(ctx, registry.NewToken{
-		Subject: req.Subject, Org: req.Organisation, Role: req.Role, TTL: time.Duration(req.TtlDays) * 24 * time.Hour,
+		Subject: req.Subject, Org: req.Organisation, Role: req.Role, TTLDays: int64(req.TtlDays),
 	})
 	if err != nil {
 		return nil, err

@@ -144,7 +144,7 @@ func (h *hostileEnv) issueAuthorization(t *testing.T, code, doc string) (*regist
 
 func (h *hostileEnv) recognize(t *testing.T, doc string) (*registryv1.RecognizeTalentResponse, error) {
 	return h.assessor.TalentAuthorization.RecognizeTalent(t.Context(), &registryv1.RecognizeTalentRequest{
-		AuthorizationId: h.auth, TalentId: h.talent(t, h.authEnterprise), Level: "E", ValidFrom: "2026-07-01", ValidUntil: "2031-06-30", DocumentNumber: doc,
+		AuthorizationId: h.auth, TalentId: h.talent(t, h.authEnterprise), Level: "E", ValidFrom: "2026-07-01", ValidUntil: "2026-12-31", DocumentNumber: doc,
 	})
 }
 

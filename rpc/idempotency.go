@@ -8,8 +8,6 @@ import (
 	"fmt"
 
 	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connectproto"
-	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -23,19 +21,16 @@ import (
 // safe to retry.
 const IdempotencyKeyHeader = "Idempotency-Key"
 
-// errReplay carries an earlier call's recorded answer out of the handler.
-type errReplay struct{ answer *registry.StoredAnswer }
-
-func (errReplay) Error() string { return "replaying a recorded answer" }
-
 // idempotencyInterceptor makes mutating unary calls that carry an
-// Idempotency-Key idempotent: once the request is read it claims the key
-// with the request's hash, the call's transaction marks the claim applied
-// as it commits, and the answer (a response or a business error) is
-// recorded before it is sent. A retry with the same key and request gets
-// the recorded answer without acting again; the same key with another
-// request is refused. It runs after authentication, so keys are scoped to
-// the principal.
+// Idempotency-Key idempotent. Once the request is read, its hash goes into
+// the call's context; the registry claims the key only after it has
+// authorized and validated the call, just before the call's transaction,
+// which marks the claim applied as it commits. A successful answer is
+// recorded before it is sent; a failed call releases its claim (unless its
+// change committed), so refusals are never stored. A retry with the same
+// key and request gets the recorded answer without acting again; the same
+// key with another request is refused. It runs after authentication, so
+// keys are scoped to the principal.
 func idempotencyInterceptor(reg *registry.Registry) connect.ServerInterceptor {
 	return func(next connect.ServerFunc) connect.ServerFunc {
 		return func(ctx context.Context, spec connect.Spec, stream connect.ServerStream) error {
@@ -47,48 +42,32 @@ func idempotencyInterceptor(reg *registry.Registry) connect.ServerInterceptor {
 			if key == "" {
 				return next(ctx, spec, stream)
 			}
-			ctx = registry.WithIdempotencyHolder(ctx)
-			s := &idempotentStream{ServerStream: stream, ctx: ctx, reg: reg, key: key, procedure: spec.Procedure}
+			if err := registry.CheckIdempotencyKey(key); err != nil {
+				return err
+			}
+			ctx = registry.WithIdempotencyKey(ctx, key, spec.Procedure)
+			s := &idempotentStream{ServerStream: stream, ctx: ctx, reg: reg}
 			err := next(ctx, spec, s)
-			var replay errReplay
+			var replay *registry.ReplayError
 			switch {
 			case errors.As(err, &replay):
-				return sendRecorded(stream, spec, replay.answer)
-			case s.claim == nil:
-				return err
-			case err == nil:
-				return nil // recorded in Send
-			}
-			// Classify only; the outer interceptor maps and logs err.
-			ce := toConnectError(zap.NewNop(), spec.Procedure, err)
-			switch connect.CodeOf(ce) {
-			case connect.CodeInternal, connect.CodeUnknown, connect.CodeUnavailable, connect.CodeCanceled, connect.CodeDeadlineExceeded:
-				// Not an answer worth repeating: let a retry act, unless
-				// the change committed (then the claim stays applied).
-				_ = reg.ReleaseIdempotencyKey(context.WithoutCancel(ctx), s.claim)
-				return err
-			}
-			st, serr := marshalStatus(ce)
-			if serr == nil {
-				serr = reg.RecordIdempotentAnswer(context.WithoutCancel(ctx), s.claim, registry.StoredAnswer{Status: st})
-			}
-			if serr != nil {
-				return serr
+				return sendRecorded(stream, spec, &replay.Answer)
+			case err != nil:
+				if claim := registry.IdempotencyClaimOf(ctx); claim != nil {
+					_ = reg.ReleaseIdempotencyKey(context.WithoutCancel(ctx), claim)
+				}
 			}
 			return err
 		}
 	}
 }
 
-// idempotentStream claims the key when the handler reads the request and
-// records the response before sending it.
+// idempotentStream passes the request's hash to the registry when the
+// handler reads the request, and records the response before sending it.
 type idempotentStream struct {
 	connect.ServerStream
-	ctx       context.Context
-	reg       *registry.Registry
-	key       string
-	procedure string
-	claim     *registry.IdempotencyClaim
+	ctx context.Context
+	reg *registry.Registry
 }
 
 func (s *idempotentStream) Receive(msg any) error {
@@ -104,20 +83,12 @@ func (s *idempotentStream) Receive(msg any) error {
 		return err
 	}
 	sum := sha256.Sum256(body)
-	claim, answer, err := s.reg.ClaimIdempotencyKey(s.ctx, s.key, s.procedure, hex.EncodeToString(sum[:]))
-	switch {
-	case err != nil:
-		return err
-	case answer != nil:
-		return errReplay{answer: answer}
-	}
-	s.claim = claim
-	registry.SetIdempotencyClaim(s.ctx, claim)
+	registry.SetIdempotencyRequest(s.ctx, hex.EncodeToString(sum[:]))
 	return nil
 }
 
 func (s *idempotentStream) Send(msg any) error {
-	if s.claim != nil {
+	if claim := registry.IdempotencyClaimOf(s.ctx); claim != nil {
 		m, ok := msg.(proto.Message)
 		if !ok {
 			return fmt.Errorf("idempotency: response %T is not a protobuf message", msg)
@@ -126,7 +97,7 @@ func (s *idempotentStream) Send(msg any) error {
 		if err != nil {
 			return err
 		}
-		if err := s.reg.RecordIdempotentAnswer(context.WithoutCancel(s.ctx), s.claim, registry.StoredAnswer{Response: body}); err != nil {
+		if err := s.reg.RecordIdempotentAnswer(context.WithoutCancel(s.ctx), claim, registry.StoredAnswer{Response: body}); err != nil {
 			return err
 		}
 	}
@@ -151,18 +122,6 @@ func sendRecorded(stream connect.ServerStream, spec connect.Spec, answer *regist
 		return err
 	}
 	return stream.Send(res)
-}
-
-func marshalStatus(ce error) ([]byte, error) {
-	var e *connect.Error
-	if !errors.As(ce, &e) {
-		return nil, errors.New("idempotency: not a Connect error")
-	}
-	st := &status.Status{Code: int32(e.Code()), Message: e.Message()}
-	for _, d := range e.Details() {
-		st.Details = append(st.Details, connectproto.ErrorDetailToAny(d))
-	}
-	return proto.Marshal(st)
 }
 
 func unmarshalStatus(b []byte) error {

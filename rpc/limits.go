@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"context"
+	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,19 +22,32 @@ type Limits struct {
 	// MaxCallDuration bounds a call without a shorter deadline of its own;
 	// the deadline reaches every database query through the context.
 	MaxCallDuration time.Duration
+	// PublicPerSecond and PublicBurst size the bucket of each client
+	// address for calls that need no token (the verification service):
+	// anyone may check a certificate or an attestation, but no one address
+	// may flood the registry doing so. PublicPerSecond 0 turns it off.
+	PublicPerSecond float64
+	PublicBurst     int
 }
 
 // DefaultLimits suit one registry serving a city's bureaus.
-var DefaultLimits = Limits{PerSecond: 100, Burst: 200, MaxCallDuration: 30 * time.Second}
+var DefaultLimits = Limits{PerSecond: 100, Burst: 200, MaxCallDuration: 30 * time.Second, PublicPerSecond: 20, PublicBurst: 40}
 
 // limitInterceptor applies Limits after authentication.
 func limitInterceptor(l Limits) connect.ServerInterceptor {
 	buckets := &bucketSet{buckets: map[string]*bucket{}, rate: l.PerSecond, burst: float64(l.Burst)}
+	public := &bucketSet{buckets: map[string]*bucket{}, rate: l.PublicPerSecond, burst: float64(l.PublicBurst)}
 	return func(next connect.ServerFunc) connect.ServerFunc {
 		return func(ctx context.Context, spec connect.Spec, stream connect.ServerStream) error {
-			if p, ok := registry.PrincipalFrom(ctx); ok && l.PerSecond > 0 {
+			p, ok := registry.PrincipalFrom(ctx)
+			switch {
+			case ok && l.PerSecond > 0:
 				if !buckets.take(p.Subject+"\x00"+p.Org+"\x00"+p.Role, time.Now()) {
 					return connect.NewError(connect.CodeResourceExhausted, "too many requests from this principal; slow down")
+				}
+			case !ok && l.PublicPerSecond > 0 && isPublic(spec.Procedure) && !isHealth(spec.Procedure):
+				if !public.take(clientAddress(ctx), time.Now()) {
+					return connect.NewError(connect.CodeResourceExhausted, "too many requests from this address; slow down")
 				}
 			}
 			if l.MaxCallDuration > 0 && spec.StreamType == connect.StreamTypeUnary {
@@ -44,6 +59,23 @@ func limitInterceptor(l Limits) connect.ServerInterceptor {
 		}
 	}
 }
+
+// clientAddress is the calling host (the peer address without its port),
+// or "" when the transport has none.
+func clientAddress(ctx context.Context) string {
+	info, ok := connect.CallInfoForServerContext(ctx)
+	if !ok || info == nil {
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(info.PeerAddr); err == nil {
+		return host
+	}
+	return info.PeerAddr
+}
+
+// isHealth tells the health checks, which load balancers call often and
+// which cost nothing.
+func isHealth(procedure string) bool { return strings.HasPrefix(procedure, "/grpc.health.") }
 
 // bucket is one principal's token bucket.
 type bucket struct {

@@ -166,9 +166,19 @@ var (
 		pmOwnOperator: pmDenied, pmOwnViewer: pmDenied, pmOtherOperator: pmDenied, pmOtherViewer: pmDenied,
 		pmAuditor: pmNotFound, pmAdmin: pmDenied, pmNoToken: pmUnauth,
 	}
+	// pmNobodyActs: AdmitTenant and SetEligibilityRule at an unregistered
+	// park, and EndTenancy of an unknown tenancy: only a park's own
+	// operators may act there, and nobody operates a park that does not
+	// exist, so everyone is refused before anything is read.
+	pmNobodyActs = pmExpect{
+		pmEcoIssuer: pmDenied, pmEcoViewer: pmDenied, pmTalentIssuer: pmDenied, pmMember: pmDenied,
+		pmOwnOperator: pmDenied, pmOwnViewer: pmDenied, pmOtherOperator: pmDenied, pmOtherViewer: pmDenied,
+		pmAuditor: pmDenied, pmAdmin: pmDenied, pmNoToken: pmUnauth,
+	}
 	// pmWestLakeStaffNotFound: VerifyTenantEligibility in west-lake of an
-	// unregistered enterprise or an unknown benefit: west-lake's staff, who
-	// may verify there, learn not_found; everyone else is refused first.
+	// unknown benefit: west-lake's staff, who may verify there, learn
+	// not_found; everyone else is refused first. (An unregistered
+	// enterprise is answered as any non-tenant: NO_ACTIVE_TENANCY.)
 	pmWestLakeStaffNotFound = pmExpect{
 		pmEcoIssuer: pmDenied, pmEcoViewer: pmDenied, pmTalentIssuer: pmDenied, pmMember: pmDenied,
 		pmOwnOperator: pmNotFound, pmOwnViewer: pmNotFound, pmOtherOperator: pmDenied, pmOtherViewer: pmDenied,
@@ -682,11 +692,11 @@ func pmProbingRows() []pmRow {
 			_, err := f.as[r].Park.ListEligibilityRules(t.Context(), &registryv1.ListEligibilityRulesRequest{ParkCode: pmUnknownCode})
 			return pmResult{err: err}
 		}},
-		{rpc: "ParkService.AdmitTenant:unknown-park", want: pmUnknownPark, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
+		{rpc: "ParkService.AdmitTenant:unknown-park", want: pmNobodyActs, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
 			_, err := f.as[r].Park.AdmitTenant(t.Context(), f.admitRequest(pmUnknownCode, f.tenant))
 			return pmResult{err: err}
 		}},
-		{rpc: "ParkService.SetEligibilityRule:unknown-park", want: pmUnknownPark, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
+		{rpc: "ParkService.SetEligibilityRule:unknown-park", want: pmNobodyActs, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
 			_, err := f.as[r].Park.SetEligibilityRule(t.Context(), &registryv1.SetEligibilityRuleRequest{ParkCode: pmUnknownCode, Benefit: "rent-reduction"})
 			return pmResult{err: err}
 		}},
@@ -694,11 +704,11 @@ func pmProbingRows() []pmRow {
 			_, err := f.as[r].Park.VerifyTenantEligibility(t.Context(), f.verifyRequest(pmUnknownCode, f.tenant, "rent-reduction"))
 			return pmResult{err: err}
 		}},
-		{rpc: "ParkService.EndTenancy:unknown-id", want: pmUnknownPark, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
+		{rpc: "ParkService.EndTenancy:unknown-id", want: pmNobodyActs, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
 			_, err := f.as[r].Park.EndTenancy(t.Context(), &registryv1.EndTenancyRequest{TenancyId: pmUnknownUUID, EndDate: "2026-06-30", Reason: "matrix"})
 			return pmResult{err: err}
 		}},
-		{rpc: "ParkService.VerifyTenantEligibility:unknown-enterprise", want: pmWestLakeStaffNotFound, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
+		{rpc: "ParkService.VerifyTenantEligibility:unknown-enterprise", want: pmWestLakeStaff, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
 			_, err := f.as[r].Park.VerifyTenantEligibility(t.Context(), f.verifyRequest(pmOwnPark, rpctest.CreditCode(t, "91330106MC9999999"), "rent-reduction"))
 			return pmResult{err: err}
 		}},

@@ -140,6 +140,32 @@ var (
 		tmOwnMember: tmDenied, tmOwnAssessor: tmDenied, tmOtherAssessor: tmDenied, tmOtherMember: tmDenied,
 		tmParkOperator: tmDenied, tmAdmin: tmDenied, tmAuditor: tmNotFound, tmNoToken: tmUnauth,
 	}
+	// tmUnknownToRevokers: RevokeTalentAuthorization of an unknown id.
+	// Callers who may revoke no designation at all are refused before
+	// anything is read; issuers (who revoke what their bureau granted and
+	// read everything) learn not_found.
+	tmUnknownToRevokers = tmExpect{
+		tmTalentIssuer: tmNotFound, tmEcoIssuer: tmNotFound, tmEcoViewer: tmDenied, tmDevIssuer: tmNotFound,
+		tmOwnMember: tmDenied, tmOwnAssessor: tmDenied, tmOtherAssessor: tmDenied, tmOtherMember: tmDenied,
+		tmParkOperator: tmDenied, tmAdmin: tmDenied, tmAuditor: tmDenied, tmNoToken: tmUnauth,
+	}
+	// tmUnknownToWithdrawers: WithdrawRecognition of an unknown id: only
+	// the talent office may withdraw and also reads everything, so it alone
+	// learns not_found; assessors may withdraw only their own and are
+	// refused as for a recognition not theirs.
+	tmUnknownToWithdrawers = tmExpect{
+		tmTalentIssuer: tmNotFound, tmEcoIssuer: tmDenied, tmEcoViewer: tmDenied, tmDevIssuer: tmDenied,
+		tmOwnMember: tmDenied, tmOwnAssessor: tmDenied, tmOtherAssessor: tmDenied, tmOtherMember: tmDenied,
+		tmParkOperator: tmDenied, tmAdmin: tmDenied, tmAuditor: tmDenied, tmNoToken: tmUnauth,
+	}
+	// tmNoneLearn: RecognizeTalent under an unknown authorization: only
+	// assessors may recognise, and they read only their own enterprise's
+	// authorizations, so everyone is refused.
+	tmNoneLearn = tmExpect{
+		tmTalentIssuer: tmDenied, tmEcoIssuer: tmDenied, tmEcoViewer: tmDenied, tmDevIssuer: tmDenied,
+		tmOwnMember: tmDenied, tmOwnAssessor: tmDenied, tmOtherAssessor: tmDenied, tmOtherMember: tmDenied,
+		tmParkOperator: tmDenied, tmAdmin: tmDenied, tmAuditor: tmDenied, tmNoToken: tmUnauth,
+	}
 	// tmUnknownCompetition: competitions are readable by every bureau and
 	// enterprise, so those callers learn an unknown one is not_found.
 	tmUnknownCompetition = tmExpect{
@@ -332,7 +358,7 @@ func (f *tmFixture) freshAward(t *testing.T) *registryv1.Award {
 }
 
 func (f *tmFixture) recognizeRequest(auth, talent, level string) *registryv1.RecognizeTalentRequest {
-	return &registryv1.RecognizeTalentRequest{AuthorizationId: auth, TalentId: talent, Level: level, ValidFrom: "2026-07-01", ValidUntil: "2031-06-30"}
+	return &registryv1.RecognizeTalentRequest{AuthorizationId: auth, TalentId: talent, Level: level, ValidFrom: "2026-07-01", ValidUntil: "2026-12-31"}
 }
 
 // recognize recognises talent at level E under auth as assessor.
@@ -706,15 +732,15 @@ func tmProbingRows() []tmRow {
 			_, err := f.as[r].TalentAuthorization.GetTalentAuthorization(t.Context(), &registryv1.GetTalentAuthorizationRequest{Id: tmUnknownUUID})
 			return tmResult{err: err}
 		}},
-		{rpc: "TalentAuthorizationService.RevokeTalentAuthorization:unknown-id", want: tmUnknownID, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
+		{rpc: "TalentAuthorizationService.RevokeTalentAuthorization:unknown-id", want: tmUnknownToRevokers, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
 			_, err := f.as[r].TalentAuthorization.RevokeTalentAuthorization(t.Context(), &registryv1.RevokeTalentAuthorizationRequest{Id: tmUnknownUUID, Reason: "matrix"})
 			return tmResult{err: err}
 		}},
-		{rpc: "TalentAuthorizationService.RecognizeTalent:unknown-authorization", want: tmUnknownID, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
+		{rpc: "TalentAuthorizationService.RecognizeTalent:unknown-authorization", want: tmNoneLearn, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
 			_, err := f.as[r].TalentAuthorization.RecognizeTalent(t.Context(), f.recognizeRequest(tmUnknownUUID, f.ownEmployee, "E"))
 			return tmResult{err: err}
 		}},
-		{rpc: "TalentAuthorizationService.WithdrawRecognition:unknown-id", want: tmUnknownID, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
+		{rpc: "TalentAuthorizationService.WithdrawRecognition:unknown-id", want: tmUnknownToWithdrawers, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
 			_, err := f.as[r].TalentAuthorization.WithdrawRecognition(t.Context(), &registryv1.WithdrawRecognitionRequest{DesignationId: tmUnknownUUID, Reason: "matrix"})
 			return tmResult{err: err}
 		}},

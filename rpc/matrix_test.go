@@ -142,6 +142,15 @@ var (
 		parkOperator: denied, parkViewer: denied, auditor: notFound, admin: denied,
 		noToken: unauthenticated, badToken: unauthenticated,
 	}
+	// unknownToActors: a lifecycle action on an id that names nothing.
+	// Callers who may take the action on no designation at all are refused
+	// before anything is read; those who may (issuers, on what their bureau
+	// granted) and read every designation learn not_found.
+	unknownToActors = expect{
+		ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: denied, ownMember: denied, otherMember: denied,
+		parkOperator: denied, parkViewer: denied, auditor: denied, admin: denied,
+		noToken: unauthenticated, badToken: unauthenticated,
+	}
 	// policyReaders: "read policy" belongs to bureau staff, administrators
 	// and (reading everything) auditors.
 	policyReaders = expect{
@@ -495,7 +504,7 @@ func matrixRows() []matrixRow {
 			lifecycleRow(a, talentIssuer, "talent-recognition", talentIssuerOnly),
 			lifecycleRow(a, ecoIssuer, "ai-growth-enterprise", ecoIssuerOnly),
 			lifecycleRow(a, talentIssuer, "ai-growth-enterprise", talentIssuerOnly),
-			unknownLifecycleRow(a, unknownID),
+			unknownLifecycleRow(a, unknownToActors),
 		)
 	}
 
@@ -755,7 +764,7 @@ var (
 	renewAction = lifecycleAction{
 		rpc: "DesignationService.RenewDesignation",
 		call: func(ctx context.Context, c *rpctest.Clients, id string) error {
-			_, err := c.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: id, ValidUntil: "2029-12-31", DocumentNumber: "杭矩續〔2026〕1號"})
+			_, err := c.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: id, ValidUntil: "2029-12-31", DocumentNumber: "杭矩續〔2026〕" + id + "號"})
 			return err
 		},
 		done: func(d *registryv1.Designation) bool { return d.ValidUntil == "2029-12-31" },

@@ -87,7 +87,7 @@ func TestEligibilityBoundaries(t *testing.T) {
 			eligible bool
 			reasons  string
 		}{
-			{"2025-12-31", false, "NO_ACTIVE_TENANCY,NO_QUALIFYING_DESIGNATION"},
+			{"2025-12-31", false, "NO_ACTIVE_TENANCY"},
 			{"2026-01-01", false, "TENANCY_ACTIVE,NO_QUALIFYING_DESIGNATION"},
 			{"2026-02-28", false, "TENANCY_ACTIVE,NO_QUALIFYING_DESIGNATION"},
 			{"2026-03-01", true, "TENANCY_ACTIVE,DESIGNATION_HELD"},
@@ -331,6 +331,90 @@ func TestParkIsolationAndPublicStatus(t *testing.T) {
 		}
 		if strings.Contains(st.String(), idNumber) || strings.Contains(st.String(), "林若溪") {
 			t.Fatal("public status reveals the person")
+		}
+	})
+}
+
+// TestParkLearnsNothingOfNonTenants asks a park's rule that lists every
+// enterprise designation type about an enterprise that is not its tenant
+// but holds such designations, and about one the registry does not know:
+// both answers are NO_ACTIVE_TENANCY and nothing else, alike in every
+// field, and their attestations name no designation.
+func TestParkLearnsNothingOfNonTenants(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		f := newParkFixture(t, db)
+		ctx := t.Context()
+		outsider := rpctest.CreditCode(t, "91330106MA27XK0B2")
+		if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: outsider, Name: "杭州局外科技有限公司", RegisteredOn: "2025-01-01"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, typ := range []string{"little-giant", "hidden-champion"} {
+			if _, err := f.economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
+				Type: typ, EnterpriseCreditCode: outsider, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2026〕" + typ,
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var every []string
+		types, err := f.economy.Designation.ListDesignationTypes(ctx, &registryv1.ListDesignationTypesRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, typ := range types.Types {
+			if typ.SubjectKind == "enterprise" {
+				every = append(every, typ.Code)
+			}
+		}
+		if _, err := f.operator.Park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{
+			ParkCode: "west-lake", Benefit: "anything", AnyOfDesignationTypes: every, MaxEnterpriseAgeYears: 50,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ask := func(code string) *registryv1.VerifyTenantEligibilityResponse {
+			t.Helper()
+			res, err := f.operator.Park.VerifyTenantEligibility(ctx, &registryv1.VerifyTenantEligibilityRequest{
+				ParkCode: "west-lake", EnterpriseCreditCode: code, Benefit: "anything", AsOf: "2026-06-30",
+			})
+			if err != nil {
+				t.Fatalf("verify %s: %v", code, err)
+			}
+			return res
+		}
+		claims := func(res *registryv1.VerifyTenantEligibilityResponse) map[string]any {
+			t.Helper()
+			parts := strings.Split(res.Attestation, ".")
+			if len(parts) != 3 {
+				t.Fatalf("attestation %q is not a compact JWS", res.Attestation)
+			}
+			raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c map[string]any
+			if err := json.Unmarshal(raw, &c); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		known, unknown := ask(outsider), ask(rpctest.CreditCode(t, "91330106MA27XK0C3"))
+		for name, res := range map[string]*registryv1.VerifyTenantEligibilityResponse{"registered non-tenant": known, "unregistered": unknown} {
+			if res.Eligible || reasonCodes(res) != "NO_ACTIVE_TENANCY" || len(res.MatchedDesignationTypes) != 0 {
+				t.Errorf("%s: eligible %v reasons %s matched %v, want only NO_ACTIVE_TENANCY", name, res.Eligible, reasonCodes(res), res.MatchedDesignationTypes)
+			}
+			c := claims(res)
+			if ids, _ := c["designation_ids"].([]any); len(ids) != 0 {
+				t.Errorf("%s: attestation names designations %v", name, ids)
+			}
+			if reasons, _ := c["reasons"].([]any); len(reasons) != 1 || reasons[0] != "NO_ACTIVE_TENANCY" {
+				t.Errorf("%s: attestation reasons %v", name, c["reasons"])
+			}
+		}
+		if known.Reasons[0].MessageZh != unknown.Reasons[0].MessageZh || known.Reasons[0].MessageEn != unknown.Reasons[0].MessageEn {
+			t.Errorf("the two answers differ: %v and %v", known.Reasons, unknown.Reasons)
+		}
+		// The tenant itself, with the same rule, is evaluated.
+		if res := ask(f.tenant); !res.Eligible || len(res.MatchedDesignationTypes) != 1 {
+			t.Errorf("tenant: eligible %v matched %v, want eligible through little-giant", res.Eligible, res.MatchedDesignationTypes)
 		}
 	})
 }

@@ -105,7 +105,7 @@ func TestRecognitionQuotaUnderConcurrency(t *testing.T) {
 				defer wg.Done()
 				<-start
 				_, err := f.assessor.TalentAuthorization.RecognizeTalent(t.Context(), &registryv1.RecognizeTalentRequest{
-					AuthorizationId: f.authorization.Id, TalentId: id, Level: "D", ValidFrom: "2026-07-01", ValidUntil: "2031-06-30",
+					AuthorizationId: f.authorization.Id, TalentId: id, Level: "D", ValidFrom: "2026-07-01", ValidUntil: "2026-12-31",
 				})
 				codes[i] = rpctest.Code(err)
 			}()
@@ -149,7 +149,7 @@ func TestTalentOfficeJourney(t *testing.T) {
 		staff := f.employees(t, 3)
 		recognize := func(c *rpctest.Clients, talentID, level string) (*registryv1.Designation, error) {
 			res, err := c.TalentAuthorization.RecognizeTalent(ctx, &registryv1.RecognizeTalentRequest{
-				AuthorizationId: f.authorization.Id, TalentId: talentID, Level: level, ValidFrom: "2026-07-01", ValidUntil: "2031-06-30",
+				AuthorizationId: f.authorization.Id, TalentId: talentID, Level: level, ValidFrom: "2026-07-01", ValidUntil: "2026-12-31",
 			})
 			return res.GetDesignation(), err
 		}

@@ -260,7 +260,7 @@ func TestCommands(t *testing.T) {
 			json:    map[string]string{"authorization.quotas.0.level": "D", "authorization.quotas.1.places": "20", "authorization.year": "2026"},
 			capture: map[string]string{"auth": "authorization.id"}},
 		{name: "authorization recognize", as: "hr",
-			args:    []string{"authorization", "recognize", "--authorization", "{auth}", "--talent", "{talent-id}", "--level", "D", "--from", "2026-07-01", "--until", "2031-06-30"},
+			args:    []string{"authorization", "recognize", "--authorization", "{auth}", "--talent", "{talent-id}", "--level", "D", "--from", "2026-07-01", "--until", "2026-12-31"},
 			json:    map[string]string{"designation.type": "talent-recognition", "designation.level": "D", "designation.authorizationId": "{auth}"},
 			capture: map[string]string{"rec": "designation.id"}},
 		{name: "authorization get", as: "hr", args: []string{"authorization", "get", "{auth}"},

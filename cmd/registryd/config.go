@@ -21,6 +21,20 @@ type config struct {
 	SecretKey     string
 	SecretKeyFile string
 	LogLevel      string
+	// AdminMintableRoles, comma-separated, are the roles administrators
+	// may mint tokens for through the API.
+	AdminMintableRoles string
+}
+
+// mintableRoles splits AdminMintableRoles.
+func (c *config) mintableRoles() []string {
+	roles := []string{}
+	for _, role := range strings.Split(c.AdminMintableRoles, ",") {
+		if role = strings.TrimSpace(role); role != "" {
+			roles = append(roles, role)
+		}
+	}
+	return roles
 }
 
 // serveConfig adds the server's own settings.
@@ -38,6 +52,10 @@ type serveConfig struct {
 	// RateLimit and RateBurst size each principal's token bucket.
 	RateLimit float64
 	RateBurst int
+	// PublicRateLimit and PublicRateBurst size each client address's
+	// bucket for the verification service, which needs no token.
+	PublicRateLimit float64
+	PublicRateBurst int
 	// MaxCallDuration bounds a call without a shorter deadline.
 	MaxCallDuration time.Duration
 }
@@ -61,6 +79,10 @@ func (c *serveConfig) register(f *envFlags) {
 	f.float(&c.RateLimit, "rate-limit", "REGISTRY_RATE_LIMIT", rpc.DefaultLimits.PerSecond,
 		"calls per second each principal may make on average, beyond which calls get resource_exhausted; 0: unlimited")
 	f.int(&c.RateBurst, "rate-burst", "REGISTRY_RATE_BURST", rpc.DefaultLimits.Burst, "calls a principal may make at once before --rate-limit applies")
+	f.float(&c.PublicRateLimit, "public-rate-limit", "REGISTRY_PUBLIC_RATE_LIMIT", rpc.DefaultLimits.PublicPerSecond,
+		"calls per second each client address may make on average to the verification service (no token needed); 0: unlimited")
+	f.int(&c.PublicRateBurst, "public-rate-burst", "REGISTRY_PUBLIC_RATE_BURST", rpc.DefaultLimits.PublicBurst,
+		"verification calls a client address may make at once before --public-rate-limit applies")
 	f.duration(&c.MaxCallDuration, "max-call-duration", "REGISTRY_MAX_CALL_DURATION", rpc.DefaultLimits.MaxCallDuration,
 		"longest a call may run (its database queries are cancelled then) unless the caller's deadline is shorter")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "REGISTRY_OIDC_ISSUER", "",
@@ -79,6 +101,9 @@ func (c *serveConfig) register(f *envFlags) {
 func (c *serveConfig) check() error {
 	if (c.OIDC.Issuer == "") != (c.OIDC.Audience == "") {
 		return errors.New("--oidc-issuer and --oidc-audience go together: set both or neither")
+	}
+	if c.PublicRateLimit < 0 || c.PublicRateBurst < 1 {
+		return errors.New("--public-rate-limit and --public-rate-burst must be positive (rate limit 0 turns it off)")
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.MaxCallDuration < 0 {
 		return errors.New("--rate-limit, --rate-burst and --max-call-duration must be positive (rate limit 0 turns it off)")
@@ -168,6 +193,9 @@ func (c *config) register(f *envFlags) {
 		"file holding the 32-byte secret key (hex or base64) that protects identity numbers; "+
 			"with SQLite and no key, FILE.key beside the database is created")
 	f.string(&c.LogLevel, "log-level", "REGISTRY_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	f.string(&c.AdminMintableRoles, "admin-mintable-roles", "REGISTRY_ADMIN_MINTABLE_ROLES", strings.Join(registry.DefaultAdminMintableRoles(), ","),
+		"comma-separated roles administrators may mint tokens for through the API (an administrator is as strong as these roles); "+
+			"other tokens are made with `registryd token create`")
 	c.SecretKey = f.getenv("REGISTRY_SECRET_KEY")
 }
 

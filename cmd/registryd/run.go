@@ -100,7 +100,7 @@ func openRegistryWithPool(ctx context.Context, c config, log *zap.Logger) (*regi
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	reg, err := registry.New(ctx, db, registry.Config{Secrets: secrets, Logger: log.Named("registry")})
+	reg, err := registry.New(ctx, db, registry.Config{Secrets: secrets, Logger: log.Named("registry"), AdminMintableRoles: c.mintableRoles()})
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, err
@@ -151,7 +151,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	rpcLog := log.Named("rpc")
-	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration})}
+	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{
+		PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration,
+		PublicPerSecond: c.PublicRateLimit, PublicBurst: c.PublicRateBurst,
+	})}
 	tp, stopTracing, err := setupTracing(ctx, getenv, log.Named("otel"))
 	if err != nil {
 		return err

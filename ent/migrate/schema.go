@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -252,6 +253,38 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{DesignationsColumns[10]},
 			},
+			{
+				Name:    "designation_natural_key_enterprise",
+				Unique:  true,
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12], DesignationsColumns[19]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "enterprise_id IS NOT NULL",
+				},
+			},
+			{
+				Name:    "designation_natural_key_park",
+				Unique:  true,
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12], DesignationsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "park_code IS NOT NULL",
+				},
+			},
+			{
+				Name:    "designation_natural_key_talent",
+				Unique:  true,
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12], DesignationsColumns[20]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "talent_id IS NOT NULL AND authorization_id IS NULL",
+				},
+			},
+			{
+				Name:    "designation_one_recognition_per_authorization",
+				Unique:  true,
+				Columns: []*schema.Column{DesignationsColumns[10], DesignationsColumns[20]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "authorization_id IS NOT NULL AND status <> 'revoked'",
+				},
+			},
 		},
 	}
 	// DesignationTypesColumns holds the columns for the "designation_types" table.
@@ -437,6 +470,7 @@ var (
 		{Name: "id", Type: field.TypeString},
 		{Name: "enterprise_id", Type: field.TypeInt},
 		{Name: "year", Type: field.TypeInt},
+		{Name: "revoked", Type: field.TypeBool, Default: false},
 	}
 	// TalentAuthorizationsTable holds the schema information for the "talent_authorizations" table.
 	TalentAuthorizationsTable = &schema.Table{
@@ -448,6 +482,14 @@ var (
 				Name:    "talentauthorization_enterprise_id_year",
 				Unique:  false,
 				Columns: []*schema.Column{TalentAuthorizationsColumns[1], TalentAuthorizationsColumns[2]},
+			},
+			{
+				Name:    "talent_authorization_one_per_year",
+				Unique:  true,
+				Columns: []*schema.Column{TalentAuthorizationsColumns[1], TalentAuthorizationsColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "NOT revoked",
+				},
 			},
 		},
 	}

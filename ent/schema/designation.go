@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -65,5 +66,18 @@ func (Designation) Indexes() []ent.Index {
 		// table grows.
 		index.Fields("document_number", "type"),
 		index.Fields("authorization_id"),
+		// One record per fact: a grant of a type under a document is
+		// recorded once per holder, whatever its status. NULL holders are
+		// left out of each index (every dialect treats NULLs as distinct).
+		index.Fields("type", "document_number", "enterprise_id").Unique().StorageKey("designation_natural_key_enterprise").
+			Annotations(entsql.IndexWhere("enterprise_id IS NOT NULL")),
+		index.Fields("type", "document_number", "park_code").Unique().StorageKey("designation_natural_key_park").
+			Annotations(entsql.IndexWhere("park_code IS NOT NULL")),
+		index.Fields("type", "document_number", "talent_id").Unique().StorageKey("designation_natural_key_talent").
+			Annotations(entsql.IndexWhere("talent_id IS NOT NULL AND authorization_id IS NULL")),
+		// A talent holds at most one standing recognition under one
+		// talent authorization; a withdrawn one may be made again.
+		index.Fields("authorization_id", "talent_id").Unique().StorageKey("designation_one_recognition_per_authorization").
+			Annotations(entsql.IndexWhere("authorization_id IS NOT NULL AND status <> 'revoked'")),
 	}
 }

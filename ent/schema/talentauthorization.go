@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 )
@@ -16,12 +17,20 @@ func (TalentAuthorization) Fields() []ent.Field {
 		field.String("id").Immutable().NotEmpty(),
 		field.Int("enterprise_id").Immutable(),
 		field.Int("year").Immutable(),
+		// revoked mirrors the designation's revocation, so that the
+		// database itself keeps one standing authorization per
+		// enterprise and year.
+		field.Bool("revoked").Default(false),
 	}
 }
 
 // Indexes of the TalentAuthorization.
 func (TalentAuthorization) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("enterprise_id", "year")}
+	return []ent.Index{
+		index.Fields("enterprise_id", "year"),
+		index.Fields("enterprise_id", "year").Unique().StorageKey("talent_authorization_one_per_year").
+			Annotations(entsql.IndexWhere("NOT revoked")),
+	}
 }
 
 // AuthorizationQuota is the number of places of one level a talent

@@ -15,6 +15,8 @@ const (
 	FieldEnterpriseID = "enterprise_id"
 	// FieldYear holds the string denoting the year field in the database.
 	FieldYear = "year"
+	// FieldRevoked holds the string denoting the revoked field in the database.
+	FieldRevoked = "revoked"
 	// Table holds the table name of the talentauthorization in the database.
 	Table = "talent_authorizations"
 )
@@ -24,6 +26,7 @@ var Columns = []string{
 	FieldID,
 	FieldEnterpriseID,
 	FieldYear,
+	FieldRevoked,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -37,6 +40,8 @@ func ValidColumn(column string) bool {
 }
 
 var (
+	// DefaultRevoked holds the default value on creation for the "revoked" field.
+	DefaultRevoked bool
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -57,4 +62,9 @@ func ByEnterpriseID(opts ...sql.OrderTermOption) OrderOption {
 // ByYear orders the results by the year field.
 func ByYear(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldYear, opts...).ToFunc()
+}
+
+// ByRevoked orders the results by the revoked field.
+func ByRevoked(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRevoked, opts...).ToFunc()
 }

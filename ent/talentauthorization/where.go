@@ -72,6 +72,11 @@ func Year(v int) predicate.TalentAuthorization {
 	return predicate.TalentAuthorization(sql.FieldEQ(FieldYear, v))
 }
 
+// Revoked applies equality check predicate on the "revoked" field. It's identical to RevokedEQ.
+func Revoked(v bool) predicate.TalentAuthorization {
+	return predicate.TalentAuthorization(sql.FieldEQ(FieldRevoked, v))
+}
+
 // EnterpriseIDEQ applies the EQ predicate on the "enterprise_id" field.
 func EnterpriseIDEQ(v int) predicate.TalentAuthorization {
 	return predicate.TalentAuthorization(sql.FieldEQ(FieldEnterpriseID, v))
@@ -150,6 +155,16 @@ func YearLT(v int) predicate.TalentAuthorization {
 // YearLTE applies the LTE predicate on the "year" field.
 func YearLTE(v int) predicate.TalentAuthorization {
 	return predicate.TalentAuthorization(sql.FieldLTE(FieldYear, v))
+}
+
+// RevokedEQ applies the EQ predicate on the "revoked" field.
+func RevokedEQ(v bool) predicate.TalentAuthorization {
+	return predicate.TalentAuthorization(sql.FieldEQ(FieldRevoked, v))
+}
+
+// RevokedNEQ applies the NEQ predicate on the "revoked" field.
+func RevokedNEQ(v bool) predicate.TalentAuthorization {
+	return predicate.TalentAuthorization(sql.FieldNEQ(FieldRevoked, v))
 }
 
 // And groups predicates with the AND operator between them.
