@@ -149,27 +149,27 @@ func (r *Registry) evaluate(ctx context.Context, parkCode string, e *ent.Enterpr
 	t, err := r.db.Tenancy.Query().Where(tenancy.ParkID(parkCode), tenancy.EnterpriseID(e.ID), overlaps(asOf, asOf)).First(ctx)
 	switch {
 	case ent.IsNotFound(err):
-		fail(Reason{ReasonNoTenancy, fmt.Sprintf("%s 在園區內無有效租約", asOf), fmt.Sprintf("no tenancy in the park is in force on %s", asOf)})
+		fail(Reason{ReasonNoTenancy, fmt.Sprintf("%s 在园区内无有效租约", asOf), fmt.Sprintf("no tenancy in the park is in force on %s", asOf)})
 	case err != nil:
 		return ans, nil, err
 	default:
-		pass(Reason{ReasonTenancyActive, fmt.Sprintf("%s 租約有效(自 %s 起)", asOf, t.StartDate), fmt.Sprintf("tenancy in force on %s (since %s)", asOf, t.StartDate)})
+		pass(Reason{ReasonTenancyActive, fmt.Sprintf("%s 租约有效(自 %s 起)", asOf, t.StartDate), fmt.Sprintf("tenancy in force on %s (since %s)", asOf, t.StartDate)})
 		if n := rule.MinTenancyMonths; n > 0 {
 			if addMonths(t.StartDate, n) <= asOf {
-				pass(Reason{ReasonTenancyLongEnough, fmt.Sprintf("租期已滿 %d 個月", n), fmt.Sprintf("tenancy has lasted at least %d months", n)})
+				pass(Reason{ReasonTenancyLongEnough, fmt.Sprintf("租期已满 %d 个月", n), fmt.Sprintf("tenancy has lasted at least %d months", n)})
 			} else {
-				fail(Reason{ReasonTenancyTooShort, fmt.Sprintf("租期未滿 %d 個月", n), fmt.Sprintf("tenancy has lasted less than %d months", n)})
+				fail(Reason{ReasonTenancyTooShort, fmt.Sprintf("租期未满 %d 个月", n), fmt.Sprintf("tenancy has lasted less than %d months", n)})
 			}
 		}
 	}
 	if m := rule.MaxEnterpriseAgeYears; m > 0 {
 		switch {
 		case e.RegisteredOn == "":
-			fail(Reason{ReasonRegistrationUnknown, "企業註冊日期未登記", "the enterprise's registration date is not on record"})
+			fail(Reason{ReasonRegistrationUnknown, "企业注册日期未登记", "the enterprise's registration date is not on record"})
 		case addMonths(e.RegisteredOn, 12*m) > asOf:
-			pass(Reason{ReasonEnterpriseYoung, fmt.Sprintf("企業註冊未滿 %d 年", m), fmt.Sprintf("enterprise registered less than %d years before", m)})
+			pass(Reason{ReasonEnterpriseYoung, fmt.Sprintf("企业注册未满 %d 年", m), fmt.Sprintf("enterprise registered less than %d years before", m)})
 		default:
-			fail(Reason{ReasonEnterpriseTooOld, fmt.Sprintf("企業註冊已滿 %d 年", m), fmt.Sprintf("enterprise registered %d or more years before", m)})
+			fail(Reason{ReasonEnterpriseTooOld, fmt.Sprintf("企业注册已满 %d 年", m), fmt.Sprintf("enterprise registered %d or more years before", m)})
 		}
 	}
 	var relied []string
@@ -188,9 +188,9 @@ func (r *Registry) evaluate(ctx context.Context, parkCode string, e *ent.Enterpr
 			}
 		}
 		if len(held) > 0 {
-			pass(Reason{ReasonDesignationHeld, "持有符合條件的認定", "holds a qualifying designation"})
+			pass(Reason{ReasonDesignationHeld, "持有符合条件的认定", "holds a qualifying designation"})
 		} else {
-			fail(Reason{ReasonNoDesignation, "未持有符合條件的認定", "holds none of the qualifying designations"})
+			fail(Reason{ReasonNoDesignation, "未持有符合条件的认定", "holds none of the qualifying designations"})
 		}
 	}
 	return ans, relied, nil

@@ -35,7 +35,7 @@ func enterpriseRegister(inv *invocation, args []string) error {
 	fs := inv.flags()
 	var req registryv1.RegisterEnterpriseRequest
 	fs.StringVar(&req.Name, "name", "", "registered `name`")
-	fs.StringVar(&req.District, "district", "", "`district`, e.g. 濱江區")
+	fs.StringVar(&req.District, "district", "", "`district`, e.g. 滨江区")
 	fs.StringVar(&req.RegisteredOn, "registered-on", "", "business registration `date` (YYYY-MM-DD)")
 	pos, err := inv.parse(fs, args, 1)
 	if err != nil {
@@ -174,7 +174,7 @@ func designationGrant(inv *invocation, args []string) error {
 	fs.StringVar(&req.Level, "level", "", "talent `level` A-E (talent-recognition)")
 	fs.StringVar(&req.ValidFrom, "from", "", "first valid `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.ValidUntil, "until", "", "last valid `date` (YYYY-MM-DD)")
-	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number` (文號) or other evidence")
+	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number` (文号) or other evidence")
 	fs.StringVar(&req.Note, "note", "", "free `text`")
 	pos, err := inv.parse(fs, args, 1)
 	if err != nil {

@@ -17,7 +17,7 @@ func parkRegister(inv *invocation, args []string) error {
 	var req registryv1.RegisterParkRequest
 	fs.StringVar(&req.Name, "name", "", "the park's `name`")
 	fs.StringVar(&req.District, "district", "", "`district`")
-	fs.StringVar(&req.OperatorOrg, "operator-org", "", "who runs it, e.g. 濱江區人民政府")
+	fs.StringVar(&req.OperatorOrg, "operator-org", "", "who runs it, e.g. 滨江区人民政府")
 	fs.StringVar(&req.ValidFrom, "from", "", "designated from `date` (default: today)")
 	fs.StringVar(&req.ValidUntil, "until", "", "designated until `date` (default: 2027-12-31, the measures' end)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number`")
