@@ -1,6 +1,9 @@
 package registry
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // District is one of Hangzhou's districts, counties and county-level cities
 // (the 2021 boundaries), identified by its GB/T 2260 code.
@@ -80,7 +83,13 @@ func districtFilter(v *violations, field, value string) []string {
 		return nil
 	}
 	d, _ := LookupDistrict(code)
-	return []string{d.Code, d.Name, d.NameTraditional}
+	return d.storedForms()
+}
+
+// storedForms are the values a district column may hold for d: the code,
+// and the names an older registry stored.
+func (d District) storedForms() []string {
+	return slices.Compact([]string{d.Code, d.Name, d.NameTraditional})
 }
 
 // districtOf reads a stored district: the code and Simplified name of a

@@ -176,7 +176,7 @@ func enterpriseMatches(query string) predicate.Enterprise {
 	}
 	alts = append(alts, enterprise.CreditCodeHasPrefix(ident.NormalizeCreditCode(query)))
 	if d, ok := LookupDistrict(query); ok {
-		alts = append(alts, enterprise.DistrictIn(d.Code, d.Name, d.NameTraditional))
+		alts = append(alts, enterprise.DistrictIn(d.storedForms()...))
 	}
 	return enterprise.Or(alts...)
 }
