@@ -38,34 +38,34 @@ type DesignationType struct {
 
 // Bureaus are the bureaus of the seed measures (DOMAIN.md), by stable code.
 var Bureaus = []Bureau{
-	{"talent-office", "市委人才辦", "Talent Work Office of the Municipal Party Committee"},
-	{"economy-it", "市經信局", "Municipal Bureau of Economy and Information Technology"},
-	{"development-reform", "市發改委", "Municipal Development and Reform Commission"},
-	{"cyberspace", "市委網信辦", "Cyberspace Affairs Office of the Municipal Party Committee"},
+	{"talent-office", "市委人才办", "Talent Work Office of the Municipal Party Committee"},
+	{"economy-it", "市经信局", "Municipal Bureau of Economy and Information Technology"},
+	{"development-reform", "市发改委", "Municipal Development and Reform Commission"},
+	{"cyberspace", "市委网信办", "Cyberspace Affairs Office of the Municipal Party Committee"},
 	{"science-tech", "市科技局", "Municipal Science and Technology Bureau"},
-	{"investment-promotion", "市投資促進局", "Municipal Investment Promotion Bureau"},
+	{"investment-promotion", "市投资促进局", "Municipal Investment Promotion Bureau"},
 	{"hr-social-security", "市人力社保局", "Municipal Human Resources and Social Security Bureau"},
 	{"education", "市教育局", "Municipal Education Bureau"},
-	{"finance", "市財政局", "Municipal Finance Bureau"},
-	{"financial-office", "市委金融辦", "Financial Work Office of the Municipal Party Committee"},
-	{"sasac", "市國資委", "Municipal State-owned Assets Supervision and Administration Commission"},
+	{"finance", "市财政局", "Municipal Finance Bureau"},
+	{"financial-office", "市委金融办", "Financial Work Office of the Municipal Party Committee"},
+	{"sasac", "市国资委", "Municipal State-owned Assets Supervision and Administration Commission"},
 }
 
 // DesignationTypes are the designations of the seed measures and the
 // bureaus that grant them by default (DOMAIN.md's grant table).
 var DesignationTypes = []DesignationType{
-	{"talent-authorization", "專項人才授權", "Special talent authorization", SubjectEnterprise, "(十三)", false, []string{"talent-office"}},
-	{"ai-growth-enterprise", "優質人工智能成長型企業", "Quality AI growth enterprise", SubjectEnterprise, "(十三)", false, []string{"economy-it", "talent-office"}},
-	{"talent-recognition", "人才層次認定", "Talent level recognition", SubjectTalent, "(六)(十二)(十三)", true, []string{"talent-office"}},
-	{"competition-award", "賽會獲獎", "AI competition winner", SubjectTalent, "(六)", false, []string{"economy-it"}},
-	{"west-lake-pearl-ai", "西湖明珠工程人工智能賽道", "West Lake Pearl Project, AI track", SubjectTalent, "(十二)", false, []string{"talent-office"}},
-	{"little-giant", "國家專精特新\"小巨人\"企業", "National specialised \"little giant\" enterprise", SubjectEnterprise, "(十)", false, []string{"economy-it"}},
-	{"single-champion", "製造業單項冠軍企業", "Manufacturing single champion enterprise", SubjectEnterprise, "(十)", false, []string{"economy-it"}},
-	{"hidden-champion", "省\"隱形冠軍\"企業", "Provincial \"hidden champion\" enterprise", SubjectEnterprise, "(十)", false, []string{"economy-it"}},
-	{"hq-enterprise", "杭州總部企業", "Hangzhou headquarters enterprise", SubjectEnterprise, "(十)", false, []string{"development-reform"}},
-	{"model-filing", "生成式人工智能模型備案", "Generative-AI model filing", SubjectEnterprise, "(四)", false, []string{"cyberspace"}},
-	{"innovation-center", "未來產業市級製造業創新中心", "Municipal manufacturing innovation centre for future industries", SubjectEnterprise, "(七)", false, []string{"economy-it"}},
-	{"ai-park", "市級人工智能產業特色園區", "Municipal AI industry park", SubjectPark, "(十一)", false, []string{"economy-it"}},
+	{"talent-authorization", "专项人才授权", "Special talent authorization", SubjectEnterprise, "(十三)", false, []string{"talent-office"}},
+	{"ai-growth-enterprise", "优质人工智能成长型企业", "Quality AI growth enterprise", SubjectEnterprise, "(十三)", false, []string{"economy-it", "talent-office"}},
+	{"talent-recognition", "人才层次认定", "Talent level recognition", SubjectTalent, "(六)(十二)(十三)", true, []string{"talent-office"}},
+	{"competition-award", "赛会获奖", "AI competition winner", SubjectTalent, "(六)", false, []string{"economy-it"}},
+	{"west-lake-pearl-ai", "西湖明珠工程人工智能赛道", "West Lake Pearl Project, AI track", SubjectTalent, "(十二)", false, []string{"talent-office"}},
+	{"little-giant", "国家专精特新\"小巨人\"企业", "National specialised \"little giant\" enterprise", SubjectEnterprise, "(十)", false, []string{"economy-it"}},
+	{"single-champion", "制造业单项冠军企业", "Manufacturing single champion enterprise", SubjectEnterprise, "(十)", false, []string{"economy-it"}},
+	{"hidden-champion", "省\"隐形冠军\"企业", "Provincial \"hidden champion\" enterprise", SubjectEnterprise, "(十)", false, []string{"economy-it"}},
+	{"hq-enterprise", "杭州总部企业", "Hangzhou headquarters enterprise", SubjectEnterprise, "(十)", false, []string{"development-reform"}},
+	{"model-filing", "生成式人工智能模型备案", "Generative-AI model filing", SubjectEnterprise, "(四)", false, []string{"cyberspace"}},
+	{"innovation-center", "未来产业市级制造业创新中心", "Municipal manufacturing innovation centre for future industries", SubjectEnterprise, "(七)", false, []string{"economy-it"}},
+	{"ai-park", "市级人工智能产业特色园区", "Municipal AI industry park", SubjectPark, "(十一)", false, []string{"economy-it"}},
 }
 
 // TalentLevels are the levels of Hangzhou's high-level talent catalogue,

@@ -173,11 +173,11 @@ func (r *Registry) evaluate(ctx context.Context, t *ent.Tenancy, e *ent.Enterpri
 	if m := rule.MaxEnterpriseAgeYears; m > 0 {
 		switch {
 		case e.RegisteredOn == "":
-			fail(Reason{ReasonRegistrationUnknown, "企業註冊日期未登記", "the enterprise's registration date is not on record"})
+			fail(Reason{ReasonRegistrationUnknown, "企业注册日期未登记", "the enterprise's registration date is not on record"})
 		case addMonths(e.RegisteredOn, 12*m) > asOf:
-			pass(Reason{ReasonEnterpriseYoung, fmt.Sprintf("企業註冊未滿 %d 年", m), fmt.Sprintf("enterprise registered less than %d years before", m)})
+			pass(Reason{ReasonEnterpriseYoung, fmt.Sprintf("企业注册未满 %d 年", m), fmt.Sprintf("enterprise registered less than %d years before", m)})
 		default:
-			fail(Reason{ReasonEnterpriseTooOld, fmt.Sprintf("企業註冊已滿 %d 年", m), fmt.Sprintf("enterprise registered %d or more years before", m)})
+			fail(Reason{ReasonEnterpriseTooOld, fmt.Sprintf("企业注册已满 %d 年", m), fmt.Sprintf("enterprise registered %d or more years before", m)})
 		}
 	}
 	var relied []string
@@ -196,9 +196,9 @@ func (r *Registry) evaluate(ctx context.Context, t *ent.Tenancy, e *ent.Enterpri
 			}
 		}
 		if len(held) > 0 {
-			pass(Reason{ReasonDesignationHeld, "持有符合條件的認定", "holds a qualifying designation"})
+			pass(Reason{ReasonDesignationHeld, "持有符合条件的认定", "holds a qualifying designation"})
 		} else {
-			fail(Reason{ReasonNoDesignation, "未持有符合條件的認定", "holds none of the qualifying designations"})
+			fail(Reason{ReasonNoDesignation, "未持有符合条件的认定", "holds none of the qualifying designations"})
 		}
 	}
 	return ans, relied, nil

@@ -7,6 +7,7 @@ import (
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/registry/ident"
 )
 
@@ -14,20 +15,26 @@ import (
 type Enterprise struct {
 	CreditCode string `json:"credit_code"`
 	Name       string `json:"name"`
-	District   string `json:"district"`
+	// District is the GB/T 2260 code of the enterprise's district, or empty
+	// when not known; DistrictName is its Simplified Chinese name.
+	District     string `json:"district"`
+	DistrictName string `json:"district_name,omitempty"`
 	// RegisteredOn is the business registration date, YYYY-MM-DD, or empty.
 	RegisteredOn string    `json:"registered_on,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 }
 
 func enterpriseOf(e *ent.Enterprise) Enterprise {
-	return Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, RegisteredOn: e.RegisteredOn, CreatedAt: e.CreatedAt}
+	district, districtName := districtOf(e.District)
+	return Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: district, DistrictName: districtName, RegisteredOn: e.RegisteredOn, CreatedAt: e.CreatedAt}
 }
 
 // NewEnterprise is a request to register an enterprise.
 type NewEnterprise struct {
-	CreditCode   string
-	Name         string
+	CreditCode string
+	Name       string
+	// District is optional: a GB/T 2260 code or a district name in either
+	// script (see LookupDistrict); the code is stored.
 	District     string
 	RegisteredOn string
 }
@@ -108,8 +115,10 @@ func (r *Registry) GetEnterprise(ctx context.Context, code string) (Enterprise, 
 
 // EnterpriseFilter selects enterprises.
 type EnterpriseFilter struct {
-	// Query matches a substring of the name or a prefix of the credit code.
-	Query     string
+	// Query matches a substring of the name, in Simplified or Traditional
+	// characters, a prefix of the credit code, or names a district.
+	Query string
+	// District is a GB/T 2260 code or a district name in either script.
 	District  string
 	PageSize  int
 	PageToken string
@@ -130,7 +139,7 @@ func (r *Registry) ListEnterprises(ctx context.Context, f EnterpriseFilter) ([]E
 	size := pageSize(v, f.PageSize)
 	after := r.secrets.decodePageToken(v, f.PageToken)
 	query := cleanText(v, "query", f.Query, maxQueryLen, false)
-	district := cleanText(v, "district", f.District, maxDistrictLen, false)
+	districts := districtFilter(v, "district", f.District)
 	if err := v.err(); err != nil {
 		return nil, "", err
 	}
@@ -140,10 +149,10 @@ func (r *Registry) ListEnterprises(ctx context.Context, f EnterpriseFilter) ([]E
 		q = q.Where(enterprise.CreditCode(own))
 	}
 	if query != "" {
-		q = q.Where(enterprise.Or(enterprise.NameContains(query), enterprise.CreditCodeHasPrefix(ident.NormalizeCreditCode(query))))
+		q = q.Where(enterpriseMatches(query))
 	}
-	if district != "" {
-		q = q.Where(enterprise.District(district))
+	if districts != nil {
+		q = q.Where(enterprise.DistrictIn(districts...))
 	}
 	rows, err := q.Order(ent.Asc(enterprise.FieldCreditCode)).Limit(size + 1).All(ctx)
 	if err != nil {
@@ -155,6 +164,21 @@ func (r *Registry) ListEnterprises(ctx context.Context, f EnterpriseFilter) ([]E
 		out[i] = enterpriseOf(e)
 	}
 	return out, next, nil
+}
+
+// enterpriseMatches is the text search of ListEnterprises: the name
+// contains the query in any script, the credit code starts with it, or the
+// query names the enterprise's district.
+func enterpriseMatches(query string) predicate.Enterprise {
+	var alts []predicate.Enterprise
+	for _, variant := range scriptVariants(query) {
+		alts = append(alts, enterprise.NameContains(variant))
+	}
+	alts = append(alts, enterprise.CreditCodeHasPrefix(ident.NormalizeCreditCode(query)))
+	if d, ok := LookupDistrict(query); ok {
+		alts = append(alts, enterprise.DistrictIn(d.storedForms()...))
+	}
+	return enterprise.Or(alts...)
 }
 
 // enterpriseByCode loads an enterprise for use as a reference from another

@@ -60,7 +60,7 @@ func (im *Import) Designations(ctx context.Context, rows []DesignationRow) (Impo
 		}
 		pd := pendingDesignation{row: row, typ: typ, g: validateGrant(v, typ, row.Grant)}
 		pd.name = cleanText(v, "enterprise_name", row.EnterpriseName, maxNameLen, false)
-		pd.district = cleanText(v, "district", row.District, maxDistrictLen, false)
+		pd.district = checkDistrict(v, "district", row.District)
 		if len(v.list) > 0 {
 			errs.addViolations(row.Row, v)
 			continue

@@ -19,7 +19,7 @@ type EnterpriseRow struct {
 func (r *Registry) validateEnterprise(v *violations, in NewEnterprise) NewEnterprise {
 	in.CreditCode = creditCode(v, "credit_code", in.CreditCode, true)
 	in.Name = cleanText(v, "name", in.Name, maxNameLen, true)
-	in.District = cleanText(v, "district", in.District, maxDistrictLen, false)
+	in.District = checkDistrict(v, "district", in.District)
 	in.RegisteredOn = parseDate(v, "registered_on", in.RegisteredOn, false)
 	if in.RegisteredOn > r.today() {
 		v.add("registered_on", "must not be in the future")

@@ -287,13 +287,13 @@ func TestMigrationsUpgrade(t *testing.T) {
 						t.Fatalf("%s: %v", query, err)
 					}
 				}
-				exec(`INSERT INTO bureaus (id, name_zh, name_en) VALUES (?, ?, ?)`, "economy-it", "杭州市經信局", "Economy and IT")
+				exec(`INSERT INTO bureaus (id, name_zh, name_en) VALUES (?, ?, ?)`, "economy-it", "杭州市经信局", "Economy and IT")
 				exec(`INSERT INTO enterprises (credit_code, name, district, registered_on, created_at) VALUES (?, ?, ?, ?, ?)`,
-					"91330106MA27XK0A1Q", "示例科技有限公司", "濱江區", "2020-05-01", created)
+					"91330106MA27XK0A1Q", "示例科技有限公司", "滨江区", "2020-05-01", created)
 				var enterpriseID int
 				scanRow(t, client, registrytest.Rebind(db, `SELECT id FROM enterprises WHERE credit_code = ?`), []any{"91330106MA27XK0A1Q"}, &enterpriseID)
 				exec(`INSERT INTO talents (id, name, document_kind, document_hash, document_cipher, document_masked, nationality, created_at, employer_id)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, "t-1", "陳思遠", "id-card", "hash-1", []byte{1, 2, 3}, "1101**********002X", "CN", created, enterpriseID)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, "t-1", "陈思远", "id-card", "hash-1", []byte{1, 2, 3}, "1101**********002X", "CN", created, enterpriseID)
 
 				var to []migrationFile
 				if tt.to == nil {
@@ -319,7 +319,7 @@ func TestMigrationsUpgrade(t *testing.T) {
 				scanRow(t, client, `SELECT name_en FROM bureaus WHERE id = 'economy-it'`, nil, &bureau)
 				scanRow(t, client, `SELECT name, district FROM enterprises`, nil, &enterprise, &district)
 				scanRow(t, client, `SELECT employer_id FROM talents WHERE id = 't-1'`, nil, &employer)
-				if bureau != "Economy and IT" || enterprise != "示例科技有限公司" || district != "濱江區" {
+				if bureau != "Economy and IT" || enterprise != "示例科技有限公司" || district != "滨江区" {
 					t.Errorf("rows changed: bureau %q, enterprise %q in %q", bureau, enterprise, district)
 				}
 				if employer == nil || *employer != enterpriseID {

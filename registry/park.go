@@ -29,16 +29,20 @@ var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,49}$`)
 
 // Park is a municipal AI industry park.
 type Park struct {
-	Code          string    `json:"code"`
-	Name          string    `json:"name"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// District is the GB/T 2260 code of the park's district, or empty;
+	// DistrictName is its Simplified Chinese name.
 	District      string    `json:"district"`
+	DistrictName  string    `json:"district_name,omitempty"`
 	OperatorOrg   string    `json:"operator_org"`
 	DesignationID string    `json:"designation_id"`
 	CreatedAt     time.Time `json:"created_at"`
 }
 
 func parkOf(p *ent.Park) Park {
-	return Park{Code: p.ID, Name: p.Name, District: p.District, OperatorOrg: p.OperatorOrg, DesignationID: p.DesignationID, CreatedAt: p.CreatedAt}
+	district, districtName := districtOf(p.District)
+	return Park{Code: p.ID, Name: p.Name, District: district, DistrictName: districtName, OperatorOrg: p.OperatorOrg, DesignationID: p.DesignationID, CreatedAt: p.CreatedAt}
 }
 
 // ParkOrg is the organisation of a park's staff.
@@ -73,7 +77,7 @@ func (r *Registry) RegisterPark(ctx context.Context, in NewPark) (Park, error) {
 	v := &violations{}
 	code := checkCode(v, "code", in.Code)
 	name := cleanText(v, "name", in.Name, maxNameLen, true)
-	district := cleanText(v, "district", in.District, maxDistrictLen, false)
+	district := checkDistrict(v, "district", in.District)
 	operator := cleanText(v, "operator_org", in.OperatorOrg, maxNameLen, false)
 	if in.ValidFrom == "" {
 		in.ValidFrom = r.today()

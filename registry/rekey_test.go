@@ -120,7 +120,7 @@ func TestNoIdentityNumberInDatabaseFile(t *testing.T) {
 	}
 	passports := []struct{ number, nationality string }{{"E12345678", "US"}, {"P998877665", "DE"}}
 	winnerID, winnerPassport := rekeyIDNumber(t, "33010819970505371"), "K55667788"
-	names := []string{"陳思遠", "王一", "李二", "Jane Roe", "Max Mustermann", "周明", "Ana Silva"}
+	names := []string{"陈思远", "王一", "李二", "Jane Roe", "Max Mustermann", "周明", "Ana Silva"}
 
 	for i, id := range idNumbers {
 		if _, err := reg.RegisterTalent(asTalent, NewTalent{Name: names[i], IDNumber: id}); err != nil {
@@ -132,14 +132,14 @@ func TestNoIdentityNumberInDatabaseFile(t *testing.T) {
 			t.Fatalf("register passport %d: %v", i, err)
 		}
 	}
-	comp, err := reg.RegisterCompetition(asEconomy, NewCompetition{Name: "杭州人工智能創新大賽", Organiser: "杭州市經信局", Year: 2026, Tier: "municipal",
-		PrizeLevels: []PrizeLevel{{Prize: "一等獎", Level: "C"}}})
+	comp, err := reg.RegisterCompetition(asEconomy, NewCompetition{Name: "杭州人工智能创新大赛", Organiser: "杭州市经信局", Year: 2026, Tier: "municipal",
+		PrizeLevels: []PrizeLevel{{Prize: "一等奖", Level: "C"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := reg.RecordAwards(asEconomy, comp.ID, []AwardInput{
-		{Name: names[5], IDNumber: winnerID, Prize: "一等獎"},
-		{Name: names[6], PassportNumber: winnerPassport, Nationality: "BR", Prize: "一等獎"},
+		{Name: names[5], IDNumber: winnerID, Prize: "一等奖"},
+		{Name: names[6], PassportNumber: winnerPassport, Nationality: "BR", Prize: "一等奖"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func newRekeyFixture(t *testing.T, reg *Registry, url string) *rekeyFixture {
 	f := &rekeyFixture{url: url, talentIDs: map[string]string{}, masked: map[string]string{}}
 	asTalent, asEconomy, asOperator := WithPrincipal(ctx, rekeyTalent), WithPrincipal(ctx, rekeyEconomy), WithPrincipal(ctx, rekeyOperator)
 	for i, id := range []string{rekeyIDNumber(t, "33010619900101123"), rekeyIDNumber(t, "11010519880808001")} {
-		tal, err := reg.RegisterTalent(asTalent, NewTalent{Name: []string{"張三", "李四"}[i], IDNumber: id})
+		tal, err := reg.RegisterTalent(asTalent, NewTalent{Name: []string{"张三", "李四"}[i], IDNumber: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,14 +219,14 @@ func newRekeyFixture(t *testing.T, reg *Registry, url string) *rekeyFixture {
 	}
 	f.talentIDs["US:E12345678"], f.masked[tal.ID] = tal.ID, tal.IDNumberMasked
 
-	if _, err := reg.RegisterPark(asEconomy, NewPark{Code: "west-lake", Name: "西湖人工智能產業園", District: "西湖區"}); err != nil {
+	if _, err := reg.RegisterPark(asEconomy, NewPark{Code: "west-lake", Name: "西湖人工智能产业园", District: "西湖区"}); err != nil {
 		t.Fatal(err)
 	}
 	f.tenant = rekeyCreditCode(t, "91330106MA27XK0A1")
-	if _, err := reg.RegisterEnterprise(asEconomy, NewEnterprise{CreditCode: f.tenant, Name: "杭州雲棲智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
+	if _, err := reg.RegisterEnterprise(asEconomy, NewEnterprise{CreditCode: f.tenant, Name: "杭州云栖智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.GrantDesignation(asEconomy, Grant{Type: "little-giant", EnterpriseCreditCode: f.tenant, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2026〕1號"}); err != nil {
+	if _, err := reg.GrantDesignation(asEconomy, Grant{Type: "little-giant", EnterpriseCreditCode: f.tenant, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2026〕1号"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := reg.AdmitTenant(asOperator, NewTenancy{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, StartDate: "2026-01-01", FloorAreaM2: 100}); err != nil {
@@ -345,7 +345,7 @@ func TestRotateSecretKey(t *testing.T) {
 					}
 				}
 				for number := range f.talentIDs {
-					in := NewTalent{Name: "重複", IDNumber: number}
+					in := NewTalent{Name: "重复", IDNumber: number}
 					if nat, passport, ok := strings.Cut(number, ":"); ok {
 						in = NewTalent{Name: "Duplicate", PassportNumber: passport, Nationality: nat}
 					}
@@ -386,7 +386,7 @@ func TestRotateSecretKey(t *testing.T) {
 				if strings.Contains(number, ":") {
 					continue
 				}
-				tal, err := stale.RegisterTalent(asTalent, NewTalent{Name: "舊鑰匙", IDNumber: number})
+				tal, err := stale.RegisterTalent(asTalent, NewTalent{Name: "旧钥匙", IDNumber: number})
 				if err != nil || tal.ID == id {
 					t.Errorf("the old key found the talent by its number: %+v %v", tal, err)
 				}

@@ -63,7 +63,7 @@ func TestAuditEventPerMutation(t *testing.T) {
 		mutations := []mutation{
 			{name: "register enterprise", action: "enterprise.register", entityType: "enterprise", afterField: "credit_code", afterValue: code,
 				do: func(ctx context.Context) (string, error) {
-					_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "審計企業"})
+					_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "审计企业"})
 					return code, err
 				}},
 			{name: "register talent", action: "talent.register", entityType: "talent", afterField: "name", afterValue: "王五",
@@ -75,7 +75,7 @@ func TestAuditEventPerMutation(t *testing.T) {
 			{name: "grant designation", action: "designation.grant", entityType: "designation", afterField: "status", afterValue: "active",
 				do: func(ctx context.Context) (string, error) {
 					res, err := economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-						Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+						Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 					})
 					designationID = res.GetDesignation().GetId()
 					return designationID, err
@@ -92,7 +92,7 @@ func TestAuditEventPerMutation(t *testing.T) {
 				}},
 			{name: "renew designation", action: "designation.renew", entityType: "designation", wantBefore: true, afterField: "valid_until", afterValue: "2030-12-31", beforeOf: "active",
 				do: func(ctx context.Context) (string, error) {
-					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "2030-12-31", DocumentNumber: "工信部企業函〔2026〕8號"})
+					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "2030-12-31", DocumentNumber: "工信部企业函〔2026〕8号"})
 					return designationID, err
 				}},
 			{name: "revoke designation", action: "designation.revoke", entityType: "designation", reason: "fraudulent application", wantBefore: true, afterField: "status", afterValue: "revoked", beforeOf: "active",
@@ -173,7 +173,7 @@ func TestAuditEventPerMutation(t *testing.T) {
 			before := allAuditEvents(t, ctx, auditor)
 			refused := []func() error{
 				func() error {
-					_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "重複"})
+					_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "重复"})
 					return err
 				},
 				func() error {
@@ -186,7 +186,7 @@ func TestAuditEventPerMutation(t *testing.T) {
 				},
 				func() error {
 					_, err := auditor.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-						Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "審計員〔2026〕1號",
+						Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "审计员〔2026〕1号",
 					})
 					return err
 				},
@@ -254,12 +254,12 @@ func TestAuditIdentityNumberNeverInClear(t *testing.T) {
 		talentOffice := env.As("issuer", "bureau:talent-office")
 		auditor := env.As("auditor", "auditor")
 		code := testCreditCode(t, 300)
-		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "雇主企業"}); err != nil {
+		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "雇主企业"}); err != nil {
 			t.Fatal(err)
 		}
 		clearID := rpctest.IDNumber(t, "33010619751231246")
 		masked := clearID[:4] + strings.Repeat("*", 10) + clearID[14:]
-		res, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "趙六", IdNumber: clearID, EmployerCreditCode: code})
+		res, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "赵六", IdNumber: clearID, EmployerCreditCode: code})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +267,7 @@ func TestAuditIdentityNumberNeverInClear(t *testing.T) {
 			t.Errorf("id_number_masked %q, want %q", res.Talent.IdNumberMasked, masked)
 		}
 		rec, err := talentOffice.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-			Type: "talent-recognition", TalentId: res.Talent.Id, Level: "D", ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "杭人才〔2025〕12號",
+			Type: "talent-recognition", TalentId: res.Talent.Id, Level: "D", ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "杭人才〔2025〕12号",
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -378,11 +378,11 @@ func TestAuditChainTamper(t *testing.T) {
 			economy := env.As("issuer", "bureau:economy-it")
 			auditor := env.As("auditor", "auditor")
 			code := testCreditCode(t, 400)
-			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "鏈企業"}); err != nil {
+			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "链企业"}); err != nil {
 				t.Fatal(err)
 			}
 			g, err := economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-				Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+				Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 			})
 			if err != nil {
 				t.Fatal(err)

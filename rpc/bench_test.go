@@ -19,7 +19,7 @@ func BenchmarkVerifyTenantEligibility(b *testing.B) {
 			ctx := b.Context()
 			economy := env.As("issuer", "bureau:economy-it")
 			operator := env.As("operator", "park:bench")
-			if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench", Name: "基準園區"}); err != nil {
+			if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench", Name: "基准园区"}); err != nil {
 				b.Fatal(err)
 			}
 			if _, err := operator.Park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{ParkCode: "bench", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant"}}); err != nil {
@@ -28,7 +28,7 @@ func BenchmarkVerifyTenantEligibility(b *testing.B) {
 			codes := make([]string, 50)
 			for i := range codes {
 				codes[i] = rpctest.CreditCode(b, fmt.Sprintf("91330100MA2%06d", i))
-				if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: codes[i], Name: "企業"}); err != nil {
+				if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: codes[i], Name: "企业"}); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{Type: "little-giant", EnterpriseCreditCode: codes[i], ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "X"}); err != nil {

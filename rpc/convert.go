@@ -24,7 +24,7 @@ func optionalTimestamp(t *time.Time) *timestamppb.Timestamp {
 }
 
 func toEnterprise(e registry.Enterprise) *registryv1.Enterprise {
-	return &registryv1.Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, RegisteredOn: e.RegisteredOn, CreatedAt: timestamp(e.CreatedAt)}
+	return &registryv1.Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, DistrictName: e.DistrictName, RegisteredOn: e.RegisteredOn, CreatedAt: timestamp(e.CreatedAt)}
 }
 
 func toTalent(t registry.Talent) *registryv1.Talent {

@@ -47,7 +47,7 @@ var hostileValues = []struct{ name, value string }{
 	{"combining marks", "e\u0301\u0302\u0303 Z\u0324\u0354\u0367\u0311o"},
 	{"html and json", `<script>alert("x")</script>&amp;{"a":[1]}`},
 	{"1 MiB ascii", strings.Repeat("a", 1<<20)},
-	{"1 MiB cjk", strings.Repeat("漢", (1<<20)/3)},
+	{"1 MiB cjk", strings.Repeat("汉", (1<<20)/3)},
 }
 
 // hostileOutcome is what a hostile call came to.
@@ -117,21 +117,21 @@ func must[T any](res T, err error) func(t *testing.T, what string) T {
 func (h *hostileEnv) enterprise(t *testing.T) string {
 	t.Helper()
 	code := h.creditCode(t)
-	must(h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "杭州敵意測試有限公司", District: "西湖區", RegisteredOn: "2024-01-01"}))(t, "register enterprise")
+	must(h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "杭州敌意测试有限公司", District: "西湖区", RegisteredOn: "2024-01-01"}))(t, "register enterprise")
 	return code
 }
 
 func (h *hostileEnv) grant(t *testing.T, typ, code string) *registryv1.Designation {
 	t.Helper()
 	return must(h.economy.Designation.GrantDesignation(t.Context(), &registryv1.GrantDesignationRequest{
-		Type: typ, EnterpriseCreditCode: code, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("工信部企業函〔2026〕%d號", h.next()),
+		Type: typ, EnterpriseCreditCode: code, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("工信部企业函〔2026〕%d号", h.next()),
 	}))(t, "grant "+typ).Designation
 }
 
 func (h *hostileEnv) talent(t *testing.T, employer string) string {
 	t.Helper()
 	return must(h.talentOffice.Talent.RegisterTalent(t.Context(), &registryv1.RegisterTalentRequest{
-		Name: "測試人", IdNumber: h.idNumber(t), EmployerCreditCode: employer,
+		Name: "测试人", IdNumber: h.idNumber(t), EmployerCreditCode: employer,
 	}))(t, "register talent").Talent.Id
 }
 
@@ -162,15 +162,15 @@ func newHostileEnv(t *testing.T, db registrytest.Database) *hostileEnv {
 		auditor: env.As("auditor", "auditor"), admin: env.As("admin", "admin"), anyone: env.ClientsWithToken(""),
 		park: "hostile-park",
 	}
-	must(h.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: h.park, Name: "敵意測試產業園", District: "西湖區", OperatorOrg: "西湖區人民政府"}))(t, "register park")
+	must(h.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: h.park, Name: "敌意测试产业园", District: "西湖区", OperatorOrg: "西湖区人民政府"}))(t, "register park")
 	h.operator = env.As("operator", "park:"+h.park)
 	h.competition = must(h.economy.Competition.RegisterCompetition(ctx, &registryv1.RegisterCompetitionRequest{
-		Name: "敵意輸入大賽", Organiser: "杭州市經信局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL,
-		PrizeLevels: []*registryv1.PrizeLevel{{Prize: "一等獎", Level: "C"}},
+		Name: "敌意输入大赛", Organiser: "杭州市经信局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL,
+		PrizeLevels: []*registryv1.PrizeLevel{{Prize: "一等奖", Level: "C"}},
 	}))(t, "register competition").Competition.Id
 	h.authEnterprise = h.enterprise(t)
 	h.grant(t, "ai-growth-enterprise", h.authEnterprise)
-	h.auth = must(h.issueAuthorization(t, h.authEnterprise, "杭人才授〔2026〕1號"))(t, "issue authorization").Authorization.Id
+	h.auth = must(h.issueAuthorization(t, h.authEnterprise, "杭人才授〔2026〕1号"))(t, "issue authorization").Authorization.Id
 	h.assessor = env.As("talent-assessor", "enterprise:"+h.authEnterprise)
 	return h
 }
@@ -257,11 +257,11 @@ func hostileCases() []hostileCase {
 	})
 	add("RegisterEnterprise.district", "district", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
 		code := h.creditCode(t)
-		res, err := h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "區域測試", District: v})
+		res, err := h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "区域测试", District: v})
 		return stored(res, err, func(*registryv1.RegisterEnterpriseResponse) string { return getEnterprise(h, t, code).District })
 	})
 	add("RegisterEnterprise.credit_code", "credit_code", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		res, err := h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: v, Name: "代碼測試"})
+		res, err := h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: v, Name: "代码测试"})
 		return stored(res, err, func(r *registryv1.RegisterEnterpriseResponse) string {
 			return getEnterprise(h, t, r.Enterprise.CreditCode).CreditCode
 		})
@@ -282,7 +282,7 @@ func hostileCases() []hostileCase {
 		return stored(res, err, func(r *registryv1.RegisterTalentResponse) string { return getTalent(h, t, r.Talent.Id).Name })
 	})
 	add("RegisterTalent.id_number", "id_number", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		res, err := h.talentOffice.Talent.RegisterTalent(t.Context(), &registryv1.RegisterTalentRequest{Name: "身份證測試", IdNumber: v})
+		res, err := h.talentOffice.Talent.RegisterTalent(t.Context(), &registryv1.RegisterTalentRequest{Name: "身份证测试", IdNumber: v})
 		return stored(res, err, func(r *registryv1.RegisterTalentResponse) string {
 			if getTalent(h, t, r.Talent.Id).IdNumberMasked != ident.MaskIDNumber(ident.NormalizeIDNumber(v)) {
 				return "(masked number differs)"
@@ -317,7 +317,7 @@ func hostileCases() []hostileCase {
 		})
 	})
 	add("GrantDesignation.note", "note", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		res, err := grant(h, t, "工信部企業函〔2026〕2號", v)
+		res, err := grant(h, t, "工信部企业函〔2026〕2号", v)
 		return stored(res, err, func(r *registryv1.GrantDesignationResponse) string { return h.designation(t, r.Designation.Id).Note })
 	})
 	add("GrantDesignation.type", "type", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
@@ -328,7 +328,7 @@ func hostileCases() []hostileCase {
 	})
 	status := func(name string, prepare func(h *hostileEnv, t *testing.T, id string), change func(h *hostileEnv, t *testing.T, id, reason string) (*registryv1.Designation, error)) {
 		add(name+"Designation.reason", "reason", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-			d := must(grant(h, t, "工信部企業函〔2026〕3號", ""))(t, "fixture").Designation
+			d := must(grant(h, t, "工信部企业函〔2026〕3号", ""))(t, "fixture").Designation
 			if prepare != nil {
 				prepare(h, t, d.Id)
 			}
@@ -351,7 +351,7 @@ func hostileCases() []hostileCase {
 		return res.GetDesignation(), err
 	})
 	add("RenewDesignation.document_number", "document_number", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		d := must(grant(h, t, "工信部企業函〔2026〕4號", ""))(t, "fixture").Designation
+		d := must(grant(h, t, "工信部企业函〔2026〕4号", ""))(t, "fixture").Designation
 		res, err := h.economy.Designation.RenewDesignation(t.Context(), &registryv1.RenewDesignationRequest{Id: d.Id, ValidUntil: "2029-12-31", DocumentNumber: v})
 		return stored(res, err, func(*registryv1.RenewDesignationResponse) string { return h.designation(t, d.Id).DocumentNumber })
 	})
@@ -373,13 +373,13 @@ func hostileCases() []hostileCase {
 		})
 	}
 	add("RegisterCompetition.name", "name", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return competition(h, t, v, "主辦方", "金獎", func(c *registryv1.Competition) string { return c.Name })
+		return competition(h, t, v, "主办方", "金奖", func(c *registryv1.Competition) string { return c.Name })
 	})
 	add("RegisterCompetition.organiser", "organiser", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return competition(h, t, fmt.Sprintf("大賽%d", h.next()), v, "金獎", func(c *registryv1.Competition) string { return c.Organiser })
+		return competition(h, t, fmt.Sprintf("大赛%d", h.next()), v, "金奖", func(c *registryv1.Competition) string { return c.Organiser })
 	})
 	add("RegisterCompetition.prize_levels.prize", "prize", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return competition(h, t, fmt.Sprintf("大賽%d", h.next()), "主辦方", v, func(c *registryv1.Competition) string { return c.PrizeLevels[0].Prize })
+		return competition(h, t, fmt.Sprintf("大赛%d", h.next()), "主办方", v, func(c *registryv1.Competition) string { return c.PrizeLevels[0].Prize })
 	})
 	award := func(h *hostileEnv, t *testing.T, in *registryv1.AwardInput, read func(*registryv1.Award) string) hostileOutcome {
 		res, err := h.economy.Competition.RecordAwards(t.Context(), &registryv1.RecordAwardsRequest{CompetitionId: h.competition, Awards: []*registryv1.AwardInput{in}})
@@ -393,20 +393,20 @@ func hostileCases() []hostileCase {
 		})
 	}
 	add("RecordAwards.awards.name", "name", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return award(h, t, &registryv1.AwardInput{Name: v, IdNumber: h.idNumber(t), Prize: "一等獎"}, func(a *registryv1.Award) string { return a.TalentName })
+		return award(h, t, &registryv1.AwardInput{Name: v, IdNumber: h.idNumber(t), Prize: "一等奖"}, func(a *registryv1.Award) string { return a.TalentName })
 	})
 	add("RecordAwards.awards.team", "team", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return award(h, t, &registryv1.AwardInput{Name: "隊員", IdNumber: h.idNumber(t), Prize: "一等獎", Team: v}, func(a *registryv1.Award) string { return a.Team })
+		return award(h, t, &registryv1.AwardInput{Name: "队员", IdNumber: h.idNumber(t), Prize: "一等奖", Team: v}, func(a *registryv1.Award) string { return a.Team })
 	})
 	add("RecordAwards.awards.prize", "prize", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return award(h, t, &registryv1.AwardInput{Name: "得獎者", IdNumber: h.idNumber(t), Prize: v}, func(a *registryv1.Award) string { return a.Prize })
+		return award(h, t, &registryv1.AwardInput{Name: "得奖者", IdNumber: h.idNumber(t), Prize: v}, func(a *registryv1.Award) string { return a.Prize })
 	})
 	add("RecordAwards.awards.passport_number", "passport_number", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return award(h, t, &registryv1.AwardInput{Name: "Winner", PassportNumber: v, Nationality: "FR", Prize: "一等獎"}, func(*registryv1.Award) string { return v })
+		return award(h, t, &registryv1.AwardInput{Name: "Winner", PassportNumber: v, Nationality: "FR", Prize: "一等奖"}, func(*registryv1.Award) string { return v })
 	})
 	add("RecognizeWinner.document_number", "document_number", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
 		a := must(h.economy.Competition.RecordAwards(t.Context(), &registryv1.RecordAwardsRequest{CompetitionId: h.competition,
-			Awards: []*registryv1.AwardInput{{TalentId: h.talent(t, ""), Prize: "一等獎"}}}))(t, "record award").Awards[0]
+			Awards: []*registryv1.AwardInput{{TalentId: h.talent(t, ""), Prize: "一等奖"}}}))(t, "record award").Awards[0]
 		res, err := h.talentOffice.Competition.RecognizeWinner(t.Context(), &registryv1.RecognizeWinnerRequest{AwardId: a.Id, ValidFrom: "2026-07-01", ValidUntil: "2031-06-30", DocumentNumber: v})
 		return stored(res, err, func(r *registryv1.RecognizeWinnerResponse) string {
 			return h.designation(t, r.Designation.Id).DocumentNumber
@@ -428,7 +428,7 @@ func hostileCases() []hostileCase {
 	add("RevokeTalentAuthorization.reason", "reason", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
 		code := h.enterprise(t)
 		h.grant(t, "ai-growth-enterprise", code)
-		id := must(h.issueAuthorization(t, code, "杭人才授〔2026〕2號"))(t, "fixture").Authorization.Id
+		id := must(h.issueAuthorization(t, code, "杭人才授〔2026〕2号"))(t, "fixture").Authorization.Id
 		res, err := h.talentOffice.TalentAuthorization.RevokeTalentAuthorization(t.Context(), &registryv1.RevokeTalentAuthorizationRequest{Id: id, Reason: v})
 		return stored(res, err, func(*registryv1.RevokeTalentAuthorizationResponse) string { return getAuth(h, t, id).StatusReason })
 	})
@@ -450,7 +450,7 @@ func hostileCases() []hostileCase {
 			in.Code = fmt.Sprintf("park-%d", h.next())
 		}
 		if in.Name == "" {
-			in.Name = "測試園區"
+			in.Name = "测试园区"
 		}
 		res, err := h.economy.Park.RegisterPark(t.Context(), in)
 		return stored(res, err, func(*registryv1.RegisterParkResponse) string {
@@ -581,7 +581,7 @@ func hostileCases() []hostileCase {
 		if out.err == nil && out.refused == nil {
 			e := getEnterprise(h, t, code)
 			out.stored, out.check = e.Name, true
-			if name == "匯入企業" {
+			if name == "导入企业" {
 				out.stored = e.District
 			}
 		}
@@ -589,12 +589,12 @@ func hostileCases() []hostileCase {
 	}
 	add("ImportEnterprises.name", "name", func(t *testing.T, h *hostileEnv, v string) hostileOutcome { return enterpriseImport(h, t, v, "") })
 	add("ImportEnterprises.district", "district", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
-		return enterpriseImport(h, t, "匯入企業", v)
+		return enterpriseImport(h, t, "导入企业", v)
 	})
 	designationImport := func(h *hostileEnv, t *testing.T, row *registryv1.DesignationRow, read func(*registryv1.Designation, *registryv1.Enterprise) string) hostileOutcome {
 		row.Row, row.Type, row.ValidFrom, row.ValidUntil = 2, "little-giant", "2026-01-01", "2027-12-31"
 		if row.DocumentNumber == "" {
-			row.DocumentNumber = fmt.Sprintf("工信部企業函〔2026〕%d號", h.next())
+			row.DocumentNumber = fmt.Sprintf("工信部企业函〔2026〕%d号", h.next())
 		}
 		if row.EnterpriseCreditCode == "" {
 			row.EnterpriseCreditCode = h.enterprise(t)
@@ -623,7 +623,7 @@ func hostileCases() []hostileCase {
 	add("ImportAwards.team", "team", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
 		talent := h.talent(t, "")
 		stream := must(h.economy.Import.ImportAwards(t.Context()))(t, "fixture")
-		out := hostileImport(t, stream, &registryv1.ImportAwardsRequest{Rows: []*registryv1.AwardRow{{Row: 2, CompetitionId: h.competition, TalentId: talent, Prize: "一等獎", Team: v}}},
+		out := hostileImport(t, stream, &registryv1.ImportAwardsRequest{Rows: []*registryv1.AwardRow{{Row: 2, CompetitionId: h.competition, TalentId: talent, Prize: "一等奖", Team: v}}},
 			func(r *registryv1.ImportAwardsResponse) *registryv1.ImportProgress { return r.Progress })
 		if out.err == nil && out.refused == nil {
 			awards := must(h.auditor.Competition.ListAwards(t.Context(), &registryv1.ListAwardsRequest{CompetitionId: h.competition, TalentId: talent}))(t, "list awards").Awards
@@ -703,7 +703,7 @@ func TestHostileInput(t *testing.T) {
 		}
 		t.Run("like wildcards match literally", func(t *testing.T) {
 			code := h.creditCode(t)
-			must(h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "百分之百_測試"}))(t, "register")
+			must(h.economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "百分之百_测试"}))(t, "register")
 			for _, q := range []string{"%", "_", "%_%", "百分之百_"} {
 				res := must(h.auditor.Enterprise.ListEnterprises(t.Context(), &registryv1.ListEnterprisesRequest{Query: q, PageSize: 500}))(t, "list")
 				for _, e := range res.Enterprises {
@@ -777,15 +777,15 @@ func TestHostileInvalidUTF8(t *testing.T) {
 			hostile protowire.Number
 			json    string // the JSON name of hostile
 		}{
-			{"/registry.v1.EnterpriseService/RegisterEnterprise", economy, map[protowire.Number]string{1: credit, 2: "名稱"}, 2, "name"},
-			{"/registry.v1.EnterpriseService/RegisterEnterprise", economy, map[protowire.Number]string{1: credit, 2: "名稱"}, 3, "district"},
+			{"/registry.v1.EnterpriseService/RegisterEnterprise", economy, map[protowire.Number]string{1: credit, 2: "名称"}, 2, "name"},
+			{"/registry.v1.EnterpriseService/RegisterEnterprise", economy, map[protowire.Number]string{1: credit, 2: "名称"}, 3, "district"},
 			{"/registry.v1.EnterpriseService/ListEnterprises", auditor, nil, 1, "query"},
 			{"/registry.v1.TalentService/RegisterTalent", talentOffice, map[protowire.Number]string{2: "11010519491231002X"}, 1, "name"},
 			{"/registry.v1.TalentService/RegisterTalent", talentOffice, map[protowire.Number]string{1: "名"}, 3, "passportNumber"},
 			{"/registry.v1.DesignationService/GrantDesignation", economy, map[protowire.Number]string{1: "little-giant", 2: credit, 5: "2026-01-01", 6: "2027-12-31"}, 7, "documentNumber"},
 			{"/registry.v1.DesignationService/GrantDesignation", economy, map[protowire.Number]string{1: "little-giant", 2: credit, 5: "2026-01-01", 6: "2027-12-31", 7: "X"}, 8, "note"},
 			{"/registry.v1.DesignationService/SuspendDesignation", economy, map[protowire.Number]string{1: "00000000-0000-7000-8000-000000000000"}, 2, "reason"},
-			{"/registry.v1.CompetitionService/RegisterCompetition", economy, map[protowire.Number]string{2: "主辦"}, 1, "name"},
+			{"/registry.v1.CompetitionService/RegisterCompetition", economy, map[protowire.Number]string{2: "主办"}, 1, "name"},
 			{"/registry.v1.ParkService/RegisterPark", economy, map[protowire.Number]string{1: "utf8-park"}, 2, "name"},
 			{"/registry.v1.ParkService/SetEligibilityRule", operator, map[protowire.Number]string{1: "west-lake"}, 2, "benefit"},
 			{"/registry.v1.AccessService/CreateToken", admin, map[protowire.Number]string{2: "bureau:economy-it", 3: "viewer"}, 1, "subject"},

@@ -33,7 +33,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		economy := env.As("issuer", "bureau:economy-it")
 		auditor := env.As("auditor", "auditor")
 		code := rpctest.CreditCode(t, "91330106MA27XK0A1")
-		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企業"}); err != nil {
+		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业"}); err != nil {
 			t.Fatal(err)
 		}
 		grant := func(doc string) *registryv1.GrantDesignationRequest {
@@ -109,7 +109,7 @@ func TestIdempotencyKeys(t *testing.T) {
 			}
 		})
 		t.Run("keys belong to their principal", func(t *testing.T) {
-			other := env.ClientsWithToken(env.Token(registry.Principal{Subject: "經信局 李四", Org: "bureau:economy-it", Role: "issuer"}))
+			other := env.ClientsWithToken(env.Token(registry.Principal{Subject: "经信局 李四", Org: "bureau:economy-it", Role: "issuer"}))
 			res, err := other.Designation.GrantDesignation(withKey(ctx, "grant-1"), grant("E"))
 			if err != nil || res.Designation.DocumentNumber != "E" {
 				t.Fatalf("another principal's key: %v %+v", err, res)

@@ -76,11 +76,11 @@ func giantRows(t *testing.T, n int, newEvery int) []*registryv1.DesignationRow {
 	for i := range rows {
 		rows[i] = &registryv1.DesignationRow{
 			Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)),
-			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 		}
 		if newEvery > 0 && i%newEvery == 0 {
-			rows[i].EnterpriseName = fmt.Sprintf("新企業%d", i)
-			rows[i].District = "濱江區"
+			rows[i].EnterpriseName = fmt.Sprintf("新企业%d", i)
+			rows[i].District = "滨江区"
 		}
 	}
 	return rows
@@ -96,7 +96,7 @@ func TestImportDesignations(t *testing.T) {
 		auditor := env.As("auditor", "auditor")
 		rows := giantRows(t, 30, 1)   // every row names its enterprise
 		for _, r := range rows[:10] { // ten are known already
-			if _, err := economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: r.EnterpriseCreditCode, Name: "已登記企業"}); err != nil {
+			if _, err := economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: r.EnterpriseCreditCode, Name: "已登记企业"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -257,13 +257,13 @@ func TestImportTenanciesAndEnterprises(t *testing.T) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
-		if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖園"}); err != nil {
+		if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖园"}); err != nil {
 			t.Fatal(err)
 		}
 		enterprises := func() []*registryv1.EnterpriseRow {
 			var rows []*registryv1.EnterpriseRow
 			for i := range 6 {
-				rows = append(rows, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)), Name: fmt.Sprintf("企業%d", i), RegisteredOn: "2023-03-01"})
+				rows = append(rows, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)), Name: fmt.Sprintf("企业%d", i), RegisteredOn: "2023-03-01"})
 			}
 			return rows
 		}()

@@ -35,7 +35,7 @@ func (f *lifecycleFixture) enterprise(t *testing.T, ctx context.Context) string 
 	t.Helper()
 	f.next++
 	code := testCreditCode(t, 100+f.next)
-	if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: fmt.Sprintf("生命週期企業 %d", f.next)}); err != nil {
+	if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: fmt.Sprintf("生命周期企业 %d", f.next)}); err != nil {
 		t.Fatal(err)
 	}
 	return code
@@ -164,7 +164,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("active suspended reinstated revoked", func(t *testing.T) {
 			env.Clock.SetDate("2026-06-15")
 			code := f.enterprise(t, ctx)
-			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企業函〔2024〕135號")
+			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企业函〔2024〕135号")
 			if d.Status != statusActive || d.Version != 1 || d.StatusReason != "" {
 				t.Fatalf("granted: %+v", d)
 			}
@@ -172,12 +172,12 @@ func TestLifecycle(t *testing.T) {
 				{name: "reinstate active", op: reinstateOp("nothing to reinstate"), code: failed},
 				{name: "suspend", op: suspendOp("annual inspection pending"), status: statusSuspended, version: 2, reason: "annual inspection pending"},
 				{name: "suspend suspended", op: suspendOp("again"), code: failed},
-				{name: "renew suspended", op: renewOp("2028-12-31", "工信部企業函〔2026〕1號"), status: statusSuspended, version: 3, validUntil: "2028-12-31", documentNum: "工信部企業函〔2026〕1號"},
+				{name: "renew suspended", op: renewOp("2028-12-31", "工信部企业函〔2026〕1号"), status: statusSuspended, version: 3, validUntil: "2028-12-31", documentNum: "工信部企业函〔2026〕1号"},
 				{name: "reinstate", op: reinstateOp("inspection passed"), status: statusActive, version: 4, reason: "inspection passed"},
 				{name: "revoke", op: revokeOp("fraudulent application"), status: statusRevoked, version: 5, reason: "fraudulent application"},
 				{name: "suspend revoked", op: suspendOp("too late"), code: failed},
 				{name: "reinstate revoked", op: reinstateOp("appeal"), code: failed},
-				{name: "renew revoked", op: renewOp("2029-12-31", "工信部企業函〔2026〕2號"), code: failed},
+				{name: "renew revoked", op: renewOp("2029-12-31", "工信部企业函〔2026〕2号"), code: failed},
 				{name: "revoke revoked", op: revokeOp("twice"), code: failed},
 			})
 		})
@@ -185,7 +185,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("suspended revoked", func(t *testing.T) {
 			env.Clock.SetDate("2026-06-15")
 			code := f.enterprise(t, ctx)
-			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企業函〔2024〕136號")
+			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企业函〔2024〕136号")
 			f.runSteps(t, ctx, d.Id, []lifecycleStep{
 				{name: "suspend", op: suspendOp("under investigation"), status: statusSuspended, version: 2, reason: "under investigation"},
 				{name: "revoke", op: revokeOp("investigation confirmed fraud"), status: statusRevoked, version: 3, reason: "investigation confirmed fraud"},
@@ -196,7 +196,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("expired is derived", func(t *testing.T) {
 			env.Clock.SetDate("2026-06-15")
 			code := f.enterprise(t, ctx)
-			d := f.grant(t, ctx, code, "2025-01-01", "2026-12-31", "工信部企業函〔2024〕137號")
+			d := f.grant(t, ctx, code, "2025-01-01", "2026-12-31", "工信部企业函〔2024〕137号")
 			statusOn := []struct {
 				today string
 				want  registryv1.DesignationStatus
@@ -241,7 +241,7 @@ func TestLifecycle(t *testing.T) {
 			env.Clock.SetDate("2027-03-01")
 			f.runSteps(t, ctx, d.Id, []lifecycleStep{
 				{name: "suspend expired", op: suspendOp("inspection"), code: failed},
-				{name: "renew expired", op: renewOp("2029-12-31", "工信部企業函〔2027〕5號"), status: statusActive, version: 2, validUntil: "2029-12-31", documentNum: "工信部企業函〔2027〕5號"},
+				{name: "renew expired", op: renewOp("2029-12-31", "工信部企业函〔2027〕5号"), status: statusActive, version: 2, validUntil: "2029-12-31", documentNum: "工信部企业函〔2027〕5号"},
 				{name: "suspend renewed", op: suspendOp("inspection"), status: statusSuspended, version: 3, reason: "inspection"},
 			})
 		})
@@ -249,7 +249,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("as_of validity boundaries", func(t *testing.T) {
 			env.Clock.SetDate("2026-06-15")
 			code := f.enterprise(t, ctx)
-			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企業函〔2024〕138號")
+			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企业函〔2024〕138号")
 			for _, tc := range []struct {
 				asOf string
 				want bool
@@ -273,7 +273,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("as_of status history", func(t *testing.T) {
 			code := f.enterprise(t, ctx)
 			env.Clock.SetDate("2025-03-01")
-			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企業函〔2024〕139號")
+			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企业函〔2024〕139号")
 			f.runSteps(t, ctx, d.Id, []lifecycleStep{
 				{name: "suspend on S", date: "2025-09-10", op: suspendOp("inspection"), status: statusSuspended, version: 2},
 				{name: "reinstate on R", date: "2025-10-20", op: reinstateOp("passed"), status: statusActive, version: 3},
@@ -307,7 +307,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("as_of suspended only", func(t *testing.T) {
 			code := f.enterprise(t, ctx)
 			env.Clock.SetDate("2026-06-15")
-			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企業函〔2024〕140號")
+			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企业函〔2024〕140号")
 			env.Clock.SetDate("2026-07-01")
 			if _, err := suspendOp("inspection")(ctx, f.economy, d.Id); err != nil {
 				t.Fatal(err)
@@ -333,7 +333,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run("as_of revoked only", func(t *testing.T) {
 			code := f.enterprise(t, ctx)
 			env.Clock.SetDate("2026-06-15")
-			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企業函〔2024〕141號")
+			d := f.grant(t, ctx, code, "2025-01-01", "2027-12-31", "工信部企业函〔2024〕141号")
 			env.Clock.SetDate("2026-09-30")
 			if _, err := revokeOp("fraud")(ctx, f.economy, d.Id); err != nil {
 				t.Fatal(err)
@@ -360,7 +360,7 @@ func TestLifecycle(t *testing.T) {
 			code := f.enterprise(t, ctx)
 			var want []string
 			for i := range 5 {
-				want = append(want, f.grant(t, ctx, code, "2025-01-01", "2027-12-31", fmt.Sprintf("工信部企業函〔2025〕%d號", i+1)).Id)
+				want = append(want, f.grant(t, ctx, code, "2025-01-01", "2027-12-31", fmt.Sprintf("工信部企业函〔2025〕%d号", i+1)).Id)
 			}
 			var got []string
 			token := ""

@@ -22,7 +22,7 @@ func TestExpectedVersion(t *testing.T) {
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
 		code := rpctest.CreditCode(t, "91330106MA27XK0A1")
-		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企業"}); err != nil {
+		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业"}); err != nil {
 			t.Fatal(err)
 		}
 		g, err := economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "X"})
@@ -60,7 +60,7 @@ func TestExpectedVersion(t *testing.T) {
 			t.Fatalf("refused changes changed the designation: %v %+v", err, now)
 		}
 
-		if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖園"}); err != nil {
+		if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖园"}); err != nil {
 			t.Fatal(err)
 		}
 		operator := env.As("operator", "park:west-lake")
@@ -98,7 +98,7 @@ func TestConcurrentRevocations(t *testing.T) {
 		ids := make([]string, n)
 		for i := range ids {
 			code := rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i))
-			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企業"}); err != nil {
+			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业"}); err != nil {
 				t.Fatal(err)
 			}
 			g, err := economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{Type: "little-giant", EnterpriseCreditCode: code, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "X"})

@@ -256,13 +256,13 @@ func newPMFixture(t *testing.T, db registrytest.Database) *pmFixture {
 	}
 	f.as[pmNoToken] = env.ClientsWithToken("")
 
-	f.registerPark(t, pmOwnPark, "西湖人工智能產業園", "西湖區")
-	f.registerPark(t, pmOtherPark, "錢塘人工智能產業園", "錢塘區")
+	f.registerPark(t, pmOwnPark, "西湖人工智能产业园", "西湖区")
+	f.registerPark(t, pmOtherPark, "钱塘人工智能产业园", "钱塘区")
 	f.registerEnterprise(t, f.tenant)
-	f.giant = f.grant(t, f.as[pmEcoIssuer], "little-giant", "工信部企業函〔2026〕88號").Id
-	hq := f.grant(t, env.As("issuer", "bureau:development-reform"), "hq-enterprise", "杭發改總部〔2026〕7號")
+	f.giant = f.grant(t, f.as[pmEcoIssuer], "little-giant", "工信部企业函〔2026〕88号").Id
+	hq := f.grant(t, env.As("issuer", "bureau:development-reform"), "hq-enterprise", "杭发改总部〔2026〕7号")
 	filing := f.grant(t, env.As("issuer", "bureau:cyberspace"), "model-filing", "Zhejiang-MatrixModel-20260301")
-	f.secrets = []string{"hq-enterprise", "model-filing", "杭州總部企業", "生成式人工智能模型備案",
+	f.secrets = []string{"hq-enterprise", "model-filing", "杭州总部企业", "生成式人工智能模型备案",
 		"development-reform", "cyberspace", hq.Id, hq.DocumentNumber, filing.Id, filing.DocumentNumber}
 	f.tenancy = f.admit(t, f.tenant)
 	if _, err := f.as[pmOwnOperator].Park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{
@@ -281,7 +281,7 @@ func newPMFixture(t *testing.T, db registrytest.Database) *pmFixture {
 func (f *pmFixture) registerPark(t *testing.T, code, name, district string) {
 	t.Helper()
 	if _, err := f.as[pmEcoIssuer].Park.RegisterPark(t.Context(), &registryv1.RegisterParkRequest{
-		Code: code, Name: name, District: district, OperatorOrg: district + "人民政府", DocumentNumber: fmt.Sprintf("杭經信園〔2026〕%d號", f.next()),
+		Code: code, Name: name, District: district, OperatorOrg: district + "人民政府", DocumentNumber: fmt.Sprintf("杭经信园〔2026〕%d号", f.next()),
 	}); err != nil {
 		t.Fatalf("fixture: register park %s: %v", code, err)
 	}
@@ -290,7 +290,7 @@ func (f *pmFixture) registerPark(t *testing.T, code, name, district string) {
 func (f *pmFixture) registerEnterprise(t *testing.T, code string) {
 	t.Helper()
 	if _, err := f.as[pmEcoIssuer].Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{
-		CreditCode: code, Name: "企業 " + code, District: "西湖區", RegisteredOn: "2024-05-20",
+		CreditCode: code, Name: "企业 " + code, District: "西湖区", RegisteredOn: "2024-05-20",
 	}); err != nil {
 		t.Fatalf("fixture: register enterprise %s: %v", code, err)
 	}
@@ -444,7 +444,7 @@ func pmRows() []pmRow {
 		{rpc: "ParkService.RegisterPark", want: pmEconomyIssuerOnly, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
 			code := fmt.Sprintf("matrix-park-%d", f.next())
 			res, err := f.as[r].Park.RegisterPark(t.Context(), &registryv1.RegisterParkRequest{
-				Code: code, Name: "矩陣園區 " + code, District: "濱江區", OperatorOrg: "濱江區人民政府", DocumentNumber: fmt.Sprintf("杭經信園〔2026〕%d號", f.next()),
+				Code: code, Name: "矩阵园区 " + code, District: "滨江区", OperatorOrg: "滨江区人民政府", DocumentNumber: fmt.Sprintf("杭经信园〔2026〕%d号", f.next()),
 			})
 			return pmResult{err, func(t *testing.T, succeeded bool) {
 				got, gerr := f.as[pmAuditor].Park.GetPark(t.Context(), &registryv1.GetParkRequest{Code: code})

@@ -189,7 +189,7 @@ var (
 const tmUnknownUUID = "01900000-0000-7000-8000-00000000beef"
 
 // Prizes of the matrix's competitions and the levels they map to.
-var tmPrizes = []*registryv1.PrizeLevel{{Prize: "一等獎", Level: "C"}, {Prize: "二等獎", Level: "D"}, {Prize: "三等獎", Level: "E"}}
+var tmPrizes = []*registryv1.PrizeLevel{{Prize: "一等奖", Level: "C"}, {Prize: "二等奖", Level: "D"}, {Prize: "三等奖", Level: "E"}}
 
 // tmFixture is what every case of one database shares.
 type tmFixture struct {
@@ -251,14 +251,14 @@ func newTMFixture(t *testing.T, db registrytest.Database) *tmFixture {
 	f.ownEmployee = f.registerTalent(t, f.own)
 	f.otherEmployee = f.registerTalent(t, f.other)
 
-	f.comp = f.registerCompetition(t, "矩陣杯人工智能創新大賽")
+	f.comp = f.registerCompetition(t, "矩阵杯人工智能创新大赛")
 	awards := f.recordAwards(t, f.comp,
-		&registryv1.AwardInput{TalentId: f.ownEmployee, Prize: "一等獎", Team: "甲隊"},
-		&registryv1.AwardInput{TalentId: f.otherEmployee, Prize: "二等獎", Team: "乙隊"},
-		&registryv1.AwardInput{Name: "自由獲獎者", IdNumber: f.freshIDNumber(t), Prize: "三等獎"},
+		&registryv1.AwardInput{TalentId: f.ownEmployee, Prize: "一等奖", Team: "甲队"},
+		&registryv1.AwardInput{TalentId: f.otherEmployee, Prize: "二等奖", Team: "乙队"},
+		&registryv1.AwardInput{Name: "自由获奖者", IdNumber: f.freshIDNumber(t), Prize: "三等奖"},
 	)
 	f.ownAward, f.otherAward, f.freeAward = awards[0].Id, awards[1].Id, awards[2].Id
-	f.mutComp = f.registerCompetition(t, "矩陣杯（變更用）")
+	f.mutComp = f.registerCompetition(t, "矩阵杯（变更用）")
 	return f
 }
 
@@ -275,7 +275,7 @@ func (f *tmFixture) freshIDNumber(t *testing.T) string {
 
 func (f *tmFixture) registerEnterprise(t *testing.T, code string) {
 	t.Helper()
-	if _, err := f.as[tmEcoIssuer].Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企業 " + code, District: "西湖區"}); err != nil {
+	if _, err := f.as[tmEcoIssuer].Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业 " + code, District: "西湖区"}); err != nil {
 		t.Fatalf("fixture: register enterprise %s: %v", code, err)
 	}
 }
@@ -285,7 +285,7 @@ func (f *tmFixture) grantGrowth(t *testing.T, code, from, until string) {
 	t.Helper()
 	if _, err := f.as[tmEcoIssuer].Designation.GrantDesignation(t.Context(), &registryv1.GrantDesignationRequest{
 		Type: "ai-growth-enterprise", EnterpriseCreditCode: code, ValidFrom: from, ValidUntil: until,
-		DocumentNumber: fmt.Sprintf("杭經信〔2026〕%d號", f.next()),
+		DocumentNumber: fmt.Sprintf("杭经信〔2026〕%d号", f.next()),
 	}); err != nil {
 		t.Fatalf("fixture: ai-growth-enterprise for %s: %v", code, err)
 	}
@@ -305,7 +305,7 @@ func (f *tmFixture) issueRequest(code string, year int32, from, until string) *r
 	return &registryv1.IssueTalentAuthorizationRequest{
 		EnterpriseCreditCode: code, Year: year,
 		Quotas:    []*registryv1.LevelQuota{{Level: "D", Places: 100}, {Level: "E", Places: 100}},
-		ValidFrom: from, ValidUntil: until, DocumentNumber: fmt.Sprintf("杭人才授〔%d〕%d號", year, f.next()),
+		ValidFrom: from, ValidUntil: until, DocumentNumber: fmt.Sprintf("杭人才授〔%d〕%d号", year, f.next()),
 	}
 }
 
@@ -322,7 +322,7 @@ func (f *tmFixture) issue(t *testing.T, code string, year int32, from, until str
 func (f *tmFixture) registerTalent(t *testing.T, employer string) string {
 	t.Helper()
 	res, err := f.as[tmEcoIssuer].Talent.RegisterTalent(t.Context(), &registryv1.RegisterTalentRequest{
-		Name: fmt.Sprintf("員工%d", f.next()), IdNumber: f.freshIDNumber(t), EmployerCreditCode: employer,
+		Name: fmt.Sprintf("员工%d", f.next()), IdNumber: f.freshIDNumber(t), EmployerCreditCode: employer,
 	})
 	if err != nil {
 		t.Fatalf("fixture: register talent employed by %s: %v", employer, err)
@@ -333,7 +333,7 @@ func (f *tmFixture) registerTalent(t *testing.T, employer string) string {
 func (f *tmFixture) registerCompetition(t *testing.T, name string) string {
 	t.Helper()
 	res, err := f.as[tmEcoIssuer].Competition.RegisterCompetition(t.Context(), &registryv1.RegisterCompetitionRequest{
-		Name: name, Organiser: "杭州市經濟和信息化局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL, PrizeLevels: tmPrizes,
+		Name: name, Organiser: "杭州市经济和信息化局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL, PrizeLevels: tmPrizes,
 	})
 	if err != nil {
 		t.Fatalf("fixture: register competition %s: %v", name, err)
@@ -354,7 +354,7 @@ func (f *tmFixture) recordAwards(t *testing.T, comp string, awards ...*registryv
 // winner and returns it.
 func (f *tmFixture) freshAward(t *testing.T) *registryv1.Award {
 	t.Helper()
-	return f.recordAwards(t, f.mutComp, &registryv1.AwardInput{TalentId: f.registerTalent(t, f.own), Prize: "二等獎"})[0]
+	return f.recordAwards(t, f.mutComp, &registryv1.AwardInput{TalentId: f.registerTalent(t, f.own), Prize: "二等奖"})[0]
 }
 
 func (f *tmFixture) recognizeRequest(auth, talent, level string) *registryv1.RecognizeTalentRequest {
@@ -595,9 +595,9 @@ func tmRows() []tmRow {
 
 		// CompetitionService.
 		{rpc: "CompetitionService.RegisterCompetition", want: tmEconomyOnly, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
-			name := fmt.Sprintf("矩陣賽第%d屆", f.next())
+			name := fmt.Sprintf("矩阵赛第%d届", f.next())
 			_, err := f.as[r].Competition.RegisterCompetition(t.Context(), &registryv1.RegisterCompetitionRequest{
-				Name: name, Organiser: "杭州市經濟和信息化局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_PROVINCIAL, PrizeLevels: tmPrizes,
+				Name: name, Organiser: "杭州市经济和信息化局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_PROVINCIAL, PrizeLevels: tmPrizes,
 			})
 			return tmResult{err, func(t *testing.T, succeeded bool) {
 				list, lerr := f.as[tmAuditor].Competition.ListCompetitions(t.Context(), &registryv1.ListCompetitionsRequest{Year: 2026})
@@ -626,9 +626,9 @@ func tmRows() []tmRow {
 			}}
 		}},
 		{rpc: "CompetitionService.RecordAwards", want: tmEconomyOnly, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
-			name := fmt.Sprintf("獲獎者%d", f.next())
+			name := fmt.Sprintf("获奖者%d", f.next())
 			res, err := f.as[r].Competition.RecordAwards(t.Context(), &registryv1.RecordAwardsRequest{CompetitionId: f.mutComp, Awards: []*registryv1.AwardInput{
-				{Name: name, IdNumber: f.freshIDNumber(t), Prize: "三等獎"},
+				{Name: name, IdNumber: f.freshIDNumber(t), Prize: "三等奖"},
 			}})
 			return tmResult{err, func(t *testing.T, succeeded bool) {
 				n := 0
@@ -665,7 +665,7 @@ func tmRows() []tmRow {
 		{rpc: "CompetitionService.RecognizeWinner", want: tmTalentOfficeOnly, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
 			award := f.freshAward(t)
 			res, err := f.as[r].Competition.RecognizeWinner(t.Context(), &registryv1.RecognizeWinnerRequest{
-				AwardId: award.Id, ValidFrom: "2026-07-01", ValidUntil: "2031-06-30", DocumentNumber: fmt.Sprintf("杭人才認〔2026〕%d號", f.next()),
+				AwardId: award.Id, ValidFrom: "2026-07-01", ValidUntil: "2031-06-30", DocumentNumber: fmt.Sprintf("杭人才认〔2026〕%d号", f.next()),
 			})
 			return tmResult{err, func(t *testing.T, succeeded bool) {
 				listed := f.awardsOf(t, "", award.TalentId)
@@ -747,7 +747,7 @@ func tmProbingRows() []tmRow {
 		{rpc: "TalentAuthorizationService.WithdrawRecognition:granted-directly", want: tmWithdrawDirect, call: func(t *testing.T, f *tmFixture, r tmRole) tmResult {
 			granted, gerr := f.as[tmTalentIssuer].Designation.GrantDesignation(t.Context(), &registryv1.GrantDesignationRequest{
 				Type: "talent-recognition", TalentId: f.registerTalent(t, f.own), Level: "D", ValidFrom: "2026-01-01", ValidUntil: "2030-12-31",
-				DocumentNumber: fmt.Sprintf("杭人才認〔2026〕%d號", f.next()),
+				DocumentNumber: fmt.Sprintf("杭人才认〔2026〕%d号", f.next()),
 			})
 			if gerr != nil {
 				t.Fatalf("fixture: talent office granting a recognition: %v", gerr)
@@ -898,10 +898,10 @@ func TestTalentMatrixPrecision(t *testing.T) {
 		})
 
 		t.Run("RecordAwards:same-batch-twice", func(t *testing.T) {
-			comp := f.registerCompetition(t, "矩陣杯（重複批次）")
+			comp := f.registerCompetition(t, "矩阵杯（重复批次）")
 			batch := []*registryv1.AwardInput{
-				{TalentId: f.registerTalent(t, f.own), Prize: "一等獎", Team: "丙隊"},
-				{Name: "重複獲獎者", IdNumber: f.freshIDNumber(t), Prize: "三等獎"},
+				{TalentId: f.registerTalent(t, f.own), Prize: "一等奖", Team: "丙队"},
+				{Name: "重复获奖者", IdNumber: f.freshIDNumber(t), Prize: "三等奖"},
 			}
 			first, err := f.as[tmEcoIssuer].Competition.RecordAwards(t.Context(), &registryv1.RecordAwardsRequest{CompetitionId: comp, Awards: batch})
 			if err != nil || first.Created != 2 {
@@ -925,12 +925,12 @@ func TestTalentMatrixPrecision(t *testing.T) {
 
 		t.Run("RecognizeWinner:twice", func(t *testing.T) {
 			award := f.freshAward(t)
-			req := &registryv1.RecognizeWinnerRequest{AwardId: award.Id, ValidFrom: "2026-07-01", ValidUntil: "2031-06-30", DocumentNumber: fmt.Sprintf("杭人才認〔2026〕%d號", f.next())}
+			req := &registryv1.RecognizeWinnerRequest{AwardId: award.Id, ValidFrom: "2026-07-01", ValidUntil: "2031-06-30", DocumentNumber: fmt.Sprintf("杭人才认〔2026〕%d号", f.next())}
 			first, err := talentOffice.Competition.RecognizeWinner(t.Context(), req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.DocumentNumber = fmt.Sprintf("杭人才認〔2026〕%d號", f.next())
+			req.DocumentNumber = fmt.Sprintf("杭人才认〔2026〕%d号", f.next())
 			if _, err := talentOffice.Competition.RecognizeWinner(t.Context(), req); rpctest.Code(err) != tmExists {
 				t.Errorf("second recognition of one award: got %v, want already_exists", err)
 			}

@@ -255,7 +255,7 @@ func newMatrixFixture(t *testing.T, db registrytest.Database) *matrixFixture {
 	ctx := t.Context()
 	eco, talent := f.as[ecoIssuer], f.as[talentIssuer]
 	for _, code := range []string{f.own, f.other} {
-		if _, err := eco.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企業 " + code, District: "西湖區"}); err != nil {
+		if _, err := eco.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业 " + code, District: "西湖区"}); err != nil {
 			t.Fatalf("register enterprise %s: %v", code, err)
 		}
 	}
@@ -291,7 +291,7 @@ func (f *matrixFixture) registerTalent(t *testing.T, c *rpctest.Clients, employe
 // or for talent types by holder's employee, under a fresh document number.
 func (f *matrixFixture) grantRequest(typ, holder string) *registryv1.GrantDesignationRequest {
 	req := &registryv1.GrantDesignationRequest{
-		Type: typ, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("杭矩〔2026〕%d號", f.next()),
+		Type: typ, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("杭矩〔2026〕%d号", f.next()),
 	}
 	if typ == "talent-recognition" {
 		req.TalentId, req.Level = f.ownTalent, "D"
@@ -375,7 +375,7 @@ func matrixRows() []matrixRow {
 		// EnterpriseService.
 		{rpc: "EnterpriseService.RegisterEnterprise", want: issuersOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
 			code := f.freshCreditCode(t)
-			_, err := f.as[r].Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "新企業 " + code})
+			_, err := f.as[r].Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "新企业 " + code})
 			return result{err, func(t *testing.T, succeeded bool) {
 				_, gerr := f.as[auditor].Enterprise.GetEnterprise(t.Context(), &registryv1.GetEnterpriseRequest{CreditCode: code})
 				if succeeded && gerr != nil || !succeeded && rpctest.Code(gerr) != notFound {
@@ -764,7 +764,7 @@ var (
 	renewAction = lifecycleAction{
 		rpc: "DesignationService.RenewDesignation",
 		call: func(ctx context.Context, c *rpctest.Clients, id string) error {
-			_, err := c.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: id, ValidUntil: "2029-12-31", DocumentNumber: "杭矩續〔2026〕" + id + "號"})
+			_, err := c.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: id, ValidUntil: "2029-12-31", DocumentNumber: "杭矩续〔2026〕" + id + "号"})
 			return err
 		},
 		done: func(d *registryv1.Designation) bool { return d.ValidUntil == "2029-12-31" },

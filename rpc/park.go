@@ -15,7 +15,7 @@ type parkService struct {
 
 func toPark(p registry.Park) *registryv1.Park {
 	return &registryv1.Park{
-		Code: p.Code, Name: p.Name, District: p.District, OperatorOrg: p.OperatorOrg,
+		Code: p.Code, Name: p.Name, District: p.District, DistrictName: p.DistrictName, OperatorOrg: p.OperatorOrg,
 		DesignationId: p.DesignationID, CreatedAt: timestamp(p.CreatedAt),
 	}
 }

@@ -33,15 +33,15 @@ func newParkFixture(t *testing.T, db registrytest.Database) *parkFixture {
 	env := rpctest.New(t, db)
 	ctx := t.Context()
 	f := &parkFixture{env: env, economy: env.As("issuer", "bureau:economy-it"), operator: env.As("operator", "park:west-lake")}
-	if _, err := f.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能產業園", District: "西湖區", OperatorOrg: "西湖區人民政府"}); err != nil {
+	if _, err := f.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园", District: "西湖区", OperatorOrg: "西湖区人民政府"}); err != nil {
 		t.Fatal(err)
 	}
 	f.tenant = rpctest.CreditCode(t, "91330106MA27XK0A1")
-	if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: f.tenant, Name: "杭州雲棲智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
+	if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: f.tenant, Name: "杭州云栖智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
 		t.Fatal(err)
 	}
 	g, err := f.economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-		Type: "little-giant", EnterpriseCreditCode: f.tenant, ValidFrom: "2026-03-01", ValidUntil: "2026-09-30", DocumentNumber: "工信部企業函〔2026〕1號",
+		Type: "little-giant", EnterpriseCreditCode: f.tenant, ValidFrom: "2026-03-01", ValidUntil: "2026-09-30", DocumentNumber: "工信部企业函〔2026〕1号",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestEligibilityBoundaries(t *testing.T) {
 			})
 		}
 		t.Run("tenancy boundaries with a designation in force", func(t *testing.T) {
-			if _, err := f.economy.Designation.RenewDesignation(t.Context(), &registryv1.RenewDesignationRequest{Id: f.giant.Id, ValidUntil: "2028-12-31", DocumentNumber: "工信部企業函〔2026〕9號"}); err != nil {
+			if _, err := f.economy.Designation.RenewDesignation(t.Context(), &registryv1.RenewDesignationRequest{Id: f.giant.Id, ValidUntil: "2028-12-31", DocumentNumber: "工信部企业函〔2026〕9号"}); err != nil {
 				t.Fatal(err)
 			}
 			for asOf, want := range map[string]bool{"2026-12-31": true, "2027-01-01": false} {
@@ -295,7 +295,7 @@ func TestParkIsolationAndPublicStatus(t *testing.T) {
 	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
 		f := newParkFixture(t, db)
 		ctx := t.Context()
-		if _, err := f.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "qiantang", Name: "錢塘智造園"}); err != nil {
+		if _, err := f.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "qiantang", Name: "钱塘智造园"}); err != nil {
 			t.Fatal(err)
 		}
 		other := f.env.As("operator", "park:qiantang")
@@ -321,7 +321,7 @@ func TestParkIsolationAndPublicStatus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec, err := talentOffice.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{Type: "talent-recognition", TalentId: person.Talent.Id, Level: "D", ValidFrom: "2026-01-01", ValidUntil: "2030-12-31", DocumentNumber: "杭人才〔2026〕1號"})
+		rec, err := talentOffice.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{Type: "talent-recognition", TalentId: person.Talent.Id, Level: "D", ValidFrom: "2026-01-01", ValidUntil: "2030-12-31", DocumentNumber: "杭人才〔2026〕1号"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,12 +22,12 @@ func TestGrantAndReadJourney(t *testing.T) {
 		own := rpctest.CreditCode(t, "91330100MA27XK0A1")
 		other := "91110000600037341L"
 		for _, code := range []string{own, other} {
-			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企業 " + code, District: "西湖區"}); err != nil {
+			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业 " + code, District: "西湖区"}); err != nil {
 				t.Fatalf("register %s: %v", code, err)
 			}
 		}
 		grant := &registryv1.GrantDesignationRequest{
-			Type: "little-giant", EnterpriseCreditCode: own, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+			Type: "little-giant", EnterpriseCreditCode: own, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 		}
 		if _, err := talentOffice.Designation.GrantDesignation(ctx, grant); rpctest.Code(err) != connect.CodePermissionDenied {
 			t.Fatalf("talent office granting little-giant: got %v, want permission_denied", err)

@@ -91,13 +91,13 @@ func TestSSOTokens(t *testing.T) {
 			viewer := idp.Sign(ecKey, ssoClaims(clock, idp.Issuer, "李四", "bureau:economy-it", "viewer"))
 			tokens = append(tokens, issuer, viewer)
 			asIssuer, asViewer := s.ClientsWithToken(issuer), s.ClientsWithToken(viewer)
-			if _, err := asIssuer.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "單點登錄科技", District: "濱江區"}); err != nil {
+			if _, err := asIssuer.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "单点登录科技", District: "滨江区"}); err != nil {
 				t.Fatalf("issuer (RS256) registering an enterprise: %v", err)
 			}
 			if _, err := asViewer.Enterprise.GetEnterprise(ctx, &registryv1.GetEnterpriseRequest{CreditCode: code}); err != nil {
 				t.Fatalf("viewer (ES256) reading it: %v", err)
 			}
-			if _, err := asViewer.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: rpctest.CreditCode(t, "91330106MA2BCD0B1"), Name: "x", District: "濱江區"}); rpctest.Code(err) != connect.CodePermissionDenied {
+			if _, err := asViewer.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: rpctest.CreditCode(t, "91330106MA2BCD0B1"), Name: "x", District: "滨江区"}); rpctest.Code(err) != connect.CodePermissionDenied {
 				t.Fatalf("viewer registering: got %v, want permission_denied", err)
 			}
 			auditor := s.ClientsWithToken(s.token(t, "auditor", "auditor"))

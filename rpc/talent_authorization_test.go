@@ -34,18 +34,18 @@ func newTalentOfficeFixture(t *testing.T, db registrytest.Database, quotas ...*r
 		talentOffice: env.As("issuer", "bureau:talent-office"),
 	}
 	ctx := t.Context()
-	if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: f.code, Name: "杭州雲棲智算科技有限公司"}); err != nil {
+	if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: f.code, Name: "杭州云栖智算科技有限公司"}); err != nil {
 		t.Fatal(err)
 	}
 	issue := &registryv1.IssueTalentAuthorizationRequest{
 		EnterpriseCreditCode: f.code, Year: 2026, Quotas: quotas,
-		ValidFrom: "2026-01-01", ValidUntil: "2026-12-31", DocumentNumber: "杭人才授〔2026〕1號",
+		ValidFrom: "2026-01-01", ValidUntil: "2026-12-31", DocumentNumber: "杭人才授〔2026〕1号",
 	}
 	if _, err := f.talentOffice.TalentAuthorization.IssueTalentAuthorization(ctx, issue); rpctest.Code(err) != connect.CodeFailedPrecondition {
 		t.Fatalf("authorization without ai-growth-enterprise: got %v, want failed_precondition", err)
 	}
 	if _, err := f.economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-		Type: "ai-growth-enterprise", EnterpriseCreditCode: f.code, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "杭經信〔2026〕5號",
+		Type: "ai-growth-enterprise", EnterpriseCreditCode: f.code, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "杭经信〔2026〕5号",
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func (f *talentOfficeFixture) employees(t *testing.T, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		res, err := f.talentOffice.Talent.RegisterTalent(t.Context(), &registryv1.RegisterTalentRequest{
-			Name: fmt.Sprintf("員工%02d", i), IdNumber: rpctest.IDNumber(t, fmt.Sprintf("330106199001%02d%03d", i%28+1, i)), EmployerCreditCode: f.code,
+			Name: fmt.Sprintf("员工%02d", i), IdNumber: rpctest.IDNumber(t, fmt.Sprintf("330106199001%02d%03d", i%28+1, i)), EmployerCreditCode: f.code,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -228,27 +228,27 @@ func TestCompetitionWinnerJourney(t *testing.T) {
 		economy := env.As("issuer", "bureau:economy-it")
 		talentOffice := env.As("issuer", "bureau:talent-office")
 		employer := rpctest.CreditCode(t, "91330114MA2H3B7C5")
-		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: employer, Name: "杭州錢塘模型科技有限公司"}); err != nil {
+		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: employer, Name: "杭州钱塘模型科技有限公司"}); err != nil {
 			t.Fatal(err)
 		}
 		employee, err := talentOffice.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "林若溪", IdNumber: rpctest.IDNumber(t, "33010619880312123"), EmployerCreditCode: employer})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := talentOffice.Competition.RegisterCompetition(ctx, &registryv1.RegisterCompetitionRequest{Name: "x", Organiser: "y", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL, PrizeLevels: []*registryv1.PrizeLevel{{Prize: "一等獎", Level: "C"}}}); rpctest.Code(err) != connect.CodePermissionDenied {
+		if _, err := talentOffice.Competition.RegisterCompetition(ctx, &registryv1.RegisterCompetitionRequest{Name: "x", Organiser: "y", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL, PrizeLevels: []*registryv1.PrizeLevel{{Prize: "一等奖", Level: "C"}}}); rpctest.Code(err) != connect.CodePermissionDenied {
 			t.Fatalf("talent office registering a competition: %v", err)
 		}
 		comp, err := economy.Competition.RegisterCompetition(ctx, &registryv1.RegisterCompetitionRequest{
-			Name: "杭州人工智能創新大賽", Organiser: "杭州市經信局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL,
-			PrizeLevels: []*registryv1.PrizeLevel{{Prize: "一等獎", Level: "C"}, {Prize: "二等獎", Level: "D"}, {Prize: "三等獎", Level: "E"}},
+			Name: "杭州人工智能创新大赛", Organiser: "杭州市经信局", Year: 2026, Tier: registryv1.CompetitionTier_COMPETITION_TIER_MUNICIPAL,
+			PrizeLevels: []*registryv1.PrizeLevel{{Prize: "一等奖", Level: "C"}, {Prize: "二等奖", Level: "D"}, {Prize: "三等奖", Level: "E"}},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		batch := &registryv1.RecordAwardsRequest{CompetitionId: comp.Competition.Id, Awards: []*registryv1.AwardInput{
-			{TalentId: employee.Talent.Id, Prize: "一等獎", Team: "錢塘隊"},
-			{Name: "周明", IdNumber: rpctest.IDNumber(t, "11010519920704123"), Prize: "二等獎"},
-			{Name: "Ana Souza", PassportNumber: "FZ123456", Nationality: "BR", Prize: "三等獎"},
+			{TalentId: employee.Talent.Id, Prize: "一等奖", Team: "钱塘队"},
+			{Name: "周明", IdNumber: rpctest.IDNumber(t, "11010519920704123"), Prize: "二等奖"},
+			{Name: "Ana Souza", PassportNumber: "FZ123456", Nationality: "BR", Prize: "三等奖"},
 		}}
 		first, err := economy.Competition.RecordAwards(ctx, batch)
 		if err != nil {
@@ -269,12 +269,12 @@ func TestCompetitionWinnerJourney(t *testing.T) {
 		if first.Awards[0].Level != "C" || first.Awards[1].Level != "D" {
 			t.Fatalf("levels: %+v", first.Awards)
 		}
-		bad := &registryv1.RecordAwardsRequest{CompetitionId: comp.Competition.Id, Awards: []*registryv1.AwardInput{{TalentId: employee.Talent.Id, Prize: "特等獎"}}}
+		bad := &registryv1.RecordAwardsRequest{CompetitionId: comp.Competition.Id, Awards: []*registryv1.AwardInput{{TalentId: employee.Talent.Id, Prize: "特等奖"}}}
 		if _, err := economy.Competition.RecordAwards(ctx, bad); rpctest.Code(err) != connect.CodeInvalidArgument {
 			t.Fatalf("unknown prize: %v", err)
 		}
 
-		recognise := &registryv1.RecognizeWinnerRequest{AwardId: first.Awards[0].Id, ValidFrom: "2026-09-01", ValidUntil: "2031-08-31", DocumentNumber: "杭人才〔2026〕21號"}
+		recognise := &registryv1.RecognizeWinnerRequest{AwardId: first.Awards[0].Id, ValidFrom: "2026-09-01", ValidUntil: "2031-08-31", DocumentNumber: "杭人才〔2026〕21号"}
 		if _, err := economy.Competition.RecognizeWinner(ctx, recognise); rpctest.Code(err) != connect.CodePermissionDenied {
 			t.Fatalf("economy-it recognising a winner: %v", err)
 		}
@@ -285,7 +285,7 @@ func TestCompetitionWinnerJourney(t *testing.T) {
 		if rec.Designation.Level != "C" || rec.Designation.AwardId != first.Awards[0].Id || rec.Designation.TalentId != employee.Talent.Id || rec.Designation.Type != "talent-recognition" {
 			t.Fatalf("recognition: %+v", rec.Designation)
 		}
-		recognise.DocumentNumber = "杭人才〔2026〕22號"
+		recognise.DocumentNumber = "杭人才〔2026〕22号"
 		if _, err := talentOffice.Competition.RecognizeWinner(ctx, recognise); rpctest.Code(err) != connect.CodeAlreadyExists {
 			t.Fatalf("second recognition of one award: %v", err)
 		}

@@ -26,7 +26,7 @@ func TestTokenRevokedAtOnce(t *testing.T) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		admin := env.As("admin", "admin")
-		res, err := admin.Access.CreateToken(ctx, &registryv1.CreateTokenRequest{Subject: "吊銷測試", Organisation: "bureau:economy-it", Role: "viewer"})
+		res, err := admin.Access.CreateToken(ctx, &registryv1.CreateTokenRequest{Subject: "吊销测试", Organisation: "bureau:economy-it", Role: "viewer"})
 		if err != nil {
 			t.Fatal(err)
 		}

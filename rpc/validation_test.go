@@ -192,24 +192,24 @@ func TestValidation(t *testing.T) {
 		auditor := env.As("auditor", "auditor")
 
 		holder := testCreditCode(t, 1)
-		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: holder, Name: "杭州測試科技有限公司", District: "西湖區"}); err != nil {
+		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: holder, Name: "杭州测试科技有限公司", District: "西湖区"}); err != nil {
 			t.Fatal(err)
 		}
 		knownID := rpctest.IDNumber(t, "33010619900101123")
-		tal, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "張三", IdNumber: knownID, EmployerCreditCode: holder})
+		tal, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "张三", IdNumber: knownID, EmployerCreditCode: holder})
 		if err != nil {
 			t.Fatal(err)
 		}
 		talentID := tal.Talent.Id
 		granted, err := economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-			Type: "little-giant", EnterpriseCreditCode: holder, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+			Type: "little-giant", EnterpriseCreditCode: holder, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		designationID := granted.Designation.Id
 		revoked, err := economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-			Type: "single-champion", EnterpriseCreditCode: holder, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部聯企業〔2024〕1號",
+			Type: "single-champion", EnterpriseCreditCode: holder, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部联企业〔2024〕1号",
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -225,7 +225,7 @@ func TestValidation(t *testing.T) {
 				call func(ctx context.Context) error
 			}{
 				{"known credit code", func(ctx context.Context) error {
-					_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: knownCreditCode, Name: "已知企業"})
+					_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: knownCreditCode, Name: "已知企业"})
 					return err
 				}},
 				{"name of exactly 200 characters", func(ctx context.Context) error {
@@ -242,7 +242,7 @@ func TestValidation(t *testing.T) {
 				}},
 				{"talent-recognition with level A", func(ctx context.Context) error {
 					_, err := talentOffice.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
-						Type: "talent-recognition", TalentId: talentID, Level: "A", ValidFrom: "2025-01-01", ValidUntil: "2025-01-01", DocumentNumber: strings.Repeat("號", 100),
+						Type: "talent-recognition", TalentId: talentID, Level: "A", ValidFrom: "2025-01-01", ValidUntil: "2025-01-01", DocumentNumber: strings.Repeat("号", 100),
 					})
 					return err
 				}},
@@ -272,7 +272,7 @@ func TestValidation(t *testing.T) {
 		grantAs := func(c *rpctest.Clients, edit func(*registryv1.GrantDesignationRequest)) func(context.Context) error {
 			return func(ctx context.Context) error {
 				req := &registryv1.GrantDesignationRequest{
-					Type: "little-giant", EnterpriseCreditCode: holder, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2025〕9號",
+					Type: "little-giant", EnterpriseCreditCode: holder, ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2025〕9号",
 				}
 				edit(req)
 				_, err := c.Designation.GrantDesignation(ctx, req)
@@ -284,7 +284,7 @@ func TestValidation(t *testing.T) {
 		}
 		recognise := func(edit func(*registryv1.GrantDesignationRequest)) func(context.Context) error {
 			return grantAs(talentOffice, func(r *registryv1.GrantDesignationRequest) {
-				r.Type, r.EnterpriseCreditCode, r.TalentId, r.Level, r.DocumentNumber = "talent-recognition", "", talentID, "C", "杭人才〔2025〕7號"
+				r.Type, r.EnterpriseCreditCode, r.TalentId, r.Level, r.DocumentNumber = "talent-recognition", "", talentID, "C", "杭人才〔2025〕7号"
 				edit(r)
 			})
 		}
@@ -303,12 +303,12 @@ func TestValidation(t *testing.T) {
 		t.Run("invalid_argument", func(t *testing.T) {
 			runRejections(t, ctx, auditor, []rejectionCase{
 				// Credit codes (GB 32100-2015).
-				{"credit code wrong check character", registerEnterprise("91110000600037341M", "企業", ""), invalid, []string{"credit_code"}},
-				{"credit code one body character changed", registerEnterprise("91110000600037351L", "企業", ""), invalid, []string{"credit_code"}},
-				{"credit code first character changed", registerEnterprise("81110000600037341L", "企業", ""), invalid, []string{"credit_code"}},
-				{"credit code forbidden letter I", registerEnterprise("9111I000600037341L", "企業", ""), invalid, []string{"credit_code"}},
-				{"credit code 17 characters", registerEnterprise("91110000600037341", "企業", ""), invalid, []string{"credit_code"}},
-				{"credit code missing", registerEnterprise("", "企業", ""), invalid, []string{"credit_code"}},
+				{"credit code wrong check character", registerEnterprise("91110000600037341M", "企业", ""), invalid, []string{"credit_code"}},
+				{"credit code one body character changed", registerEnterprise("91110000600037351L", "企业", ""), invalid, []string{"credit_code"}},
+				{"credit code first character changed", registerEnterprise("81110000600037341L", "企业", ""), invalid, []string{"credit_code"}},
+				{"credit code forbidden letter I", registerEnterprise("9111I000600037341L", "企业", ""), invalid, []string{"credit_code"}},
+				{"credit code 17 characters", registerEnterprise("91110000600037341", "企业", ""), invalid, []string{"credit_code"}},
+				{"credit code missing", registerEnterprise("", "企业", ""), invalid, []string{"credit_code"}},
 				{"grant to invalid credit code", grant(func(r *registryv1.GrantDesignationRequest) { r.EnterpriseCreditCode = "91110000600037341M" }), invalid, []string{"enterprise_credit_code"}},
 				{"talent employer invalid credit code", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: rpctest.IDNumber(t, "33010619850505001"), EmployerCreditCode: "91110000600037341M"}), invalid, []string{"employer_credit_code"}},
 
@@ -336,11 +336,11 @@ func TestValidation(t *testing.T) {
 				{"valid_until before valid_from", grant(func(r *registryv1.GrantDesignationRequest) { r.ValidFrom, r.ValidUntil = "2026-01-02", "2026-01-01" }), invalid, []string{"valid_until", "valid_from"}},
 				{"as_of malformed", list(&registryv1.ListDesignationsRequest{AsOf: "2025-02-29"}), invalid, []string{"as_of"}},
 				{"renew valid_until malformed", func(ctx context.Context) error {
-					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "31.12.2029", DocumentNumber: "續〔2026〕1號"})
+					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "31.12.2029", DocumentNumber: "续〔2026〕1号"})
 					return err
 				}, invalid, []string{"valid_until"}},
 				{"renew valid_until before valid_from", func(ctx context.Context) error {
-					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "2024-12-31", DocumentNumber: "續〔2026〕1號"})
+					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "2024-12-31", DocumentNumber: "续〔2026〕1号"})
 					return err
 				}, invalid, []string{"valid_until"}},
 
@@ -352,7 +352,7 @@ func TestValidation(t *testing.T) {
 				{"enterprise type with talent_id", grant(func(r *registryv1.GrantDesignationRequest) { r.TalentId = talentID }), invalid, []string{"talent_id"}},
 				{"enterprise type without enterprise", grant(func(r *registryv1.GrantDesignationRequest) { r.EnterpriseCreditCode = "" }), invalid, []string{"enterprise_credit_code"}},
 				{"talent type with enterprise code", grantAs(economy, func(r *registryv1.GrantDesignationRequest) {
-					r.Type, r.TalentId, r.DocumentNumber = "competition-award", talentID, "杭經信〔2025〕3號"
+					r.Type, r.TalentId, r.DocumentNumber = "competition-award", talentID, "杭经信〔2025〕3号"
 				}), invalid, []string{"enterprise_credit_code"}},
 				{"talent type without talent", recognise(func(r *registryv1.GrantDesignationRequest) { r.TalentId = "" }), invalid, []string{"talent_id"}},
 
@@ -363,7 +363,7 @@ func TestValidation(t *testing.T) {
 				{"talent-recognition level 1", recognise(func(r *registryv1.GrantDesignationRequest) { r.Level = "1" }), invalid, []string{"level"}},
 				{"little-giant with level", grant(func(r *registryv1.GrantDesignationRequest) { r.Level = "A" }), invalid, []string{"level"}},
 				{"competition-award (talent type without levels) with level", grantAs(economy, func(r *registryv1.GrantDesignationRequest) {
-					r.Type, r.EnterpriseCreditCode, r.TalentId, r.Level, r.DocumentNumber = "competition-award", "", talentID, "B", "杭經信〔2025〕4號"
+					r.Type, r.EnterpriseCreditCode, r.TalentId, r.Level, r.DocumentNumber = "competition-award", "", talentID, "B", "杭经信〔2025〕4号"
 				}), invalid, []string{"level"}},
 
 				// Reasons.
@@ -388,23 +388,23 @@ func TestValidation(t *testing.T) {
 				{"enterprise name 201 characters", registerEnterprise(testCreditCode(t, 3), long201, ""), invalid, []string{"name"}},
 				{"enterprise name missing", registerEnterprise(testCreditCode(t, 3), "  ", ""), invalid, []string{"name"}},
 				{"talent name 201 characters", registerTalent(&registryv1.RegisterTalentRequest{Name: long201, IdNumber: rpctest.IDNumber(t, "33010619850505001")}), invalid, []string{"name"}},
-				{"document_number 101 characters", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = strings.Repeat("號", 101) }), invalid, []string{"document_number"}},
+				{"document_number 101 characters", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = strings.Repeat("号", 101) }), invalid, []string{"document_number"}},
 				{"document_number missing", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "" }), invalid, []string{"document_number"}},
 				{"renew document_number 101 characters", func(ctx context.Context) error {
-					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "2029-12-31", DocumentNumber: strings.Repeat("號", 101)})
+					_, err := economy.Designation.RenewDesignation(ctx, &registryv1.RenewDesignationRequest{Id: designationID, ValidUntil: "2029-12-31", DocumentNumber: strings.Repeat("号", 101)})
 					return err
 				}, invalid, []string{"document_number"}},
-				{"enterprise name with NUL", registerEnterprise(testCreditCode(t, 3), "企業\x00名", ""), invalid, []string{"name"}},
-				{"enterprise name with escape", registerEnterprise(testCreditCode(t, 3), "企業\x1b[31m", ""), invalid, []string{"name"}},
-				{"enterprise name with DEL", registerEnterprise(testCreditCode(t, 3), "企業\x7f", ""), invalid, []string{"name"}},
-				{"enterprise name with newline", registerEnterprise(testCreditCode(t, 3), "企業\n名", ""), invalid, []string{"name"}},
-				{"enterprise district with bell", registerEnterprise(testCreditCode(t, 3), "企業", "西湖\a區"), invalid, []string{"district"}},
+				{"enterprise name with NUL", registerEnterprise(testCreditCode(t, 3), "企业\x00名", ""), invalid, []string{"name"}},
+				{"enterprise name with escape", registerEnterprise(testCreditCode(t, 3), "企业\x1b[31m", ""), invalid, []string{"name"}},
+				{"enterprise name with DEL", registerEnterprise(testCreditCode(t, 3), "企业\x7f", ""), invalid, []string{"name"}},
+				{"enterprise name with newline", registerEnterprise(testCreditCode(t, 3), "企业\n名", ""), invalid, []string{"name"}},
+				{"enterprise district with bell", registerEnterprise(testCreditCode(t, 3), "企业", "西湖\a区"), invalid, []string{"district"}},
 				{"talent name with NUL", registerTalent(&registryv1.RegisterTalentRequest{Name: "李\x00四", IdNumber: rpctest.IDNumber(t, "33010619850505001")}), invalid, []string{"name"}},
-				{"document_number with C1 control", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部\u0085號" }), invalid, []string{"document_number"}},
-				{"document_number with newline", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部\n135號" }), invalid, []string{"document_number"}},
-				{"note with NUL", grant(func(r *registryv1.GrantDesignationRequest) { r.Note = "備註\x00" }), invalid, []string{"note"}},
+				{"document_number with C1 control", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部\u0085号" }), invalid, []string{"document_number"}},
+				{"document_number with newline", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部\n135号" }), invalid, []string{"document_number"}},
+				{"note with NUL", grant(func(r *registryv1.GrantDesignationRequest) { r.Note = "备注\x00" }), invalid, []string{"note"}},
 				{"suspend reason with NUL", func(ctx context.Context) error {
-					_, err := economy.Designation.SuspendDesignation(ctx, &registryv1.SuspendDesignationRequest{Id: designationID, Reason: "檢查\x00"})
+					_, err := economy.Designation.SuspendDesignation(ctx, &registryv1.SuspendDesignationRequest{Id: designationID, Reason: "检查\x00"})
 					return err
 				}, invalid, []string{"reason"}},
 
@@ -505,12 +505,12 @@ func TestValidation(t *testing.T) {
 		t.Run("already_exists", func(t *testing.T) {
 			exists := connect.CodeAlreadyExists
 			runRejections(t, ctx, auditor, []rejectionCase{
-				{"enterprise credit code twice", registerEnterprise(holder, "另一家企業", ""), exists, nil},
-				{"enterprise credit code twice in lower case", registerEnterprise(strings.ToLower(knownCreditCode), "已知企業", ""), exists, nil},
+				{"enterprise credit code twice", registerEnterprise(holder, "另一家企业", ""), exists, nil},
+				{"enterprise credit code twice in lower case", registerEnterprise(strings.ToLower(knownCreditCode), "已知企业", ""), exists, nil},
 				{"same identity number twice", registerTalent(&registryv1.RegisterTalentRequest{Name: "另一人", IdNumber: knownID}), exists, nil},
 				{"same identity number twice with spaces", registerTalent(&registryv1.RegisterTalentRequest{Name: "另一人", IdNumber: " " + knownID + " "}), exists, nil},
 				{"same passport and nationality twice", registerTalent(&registryv1.RegisterTalentRequest{Name: "Jane Doe", PassportNumber: "E12345678", Nationality: "US"}), exists, nil},
-				{"same type, subject and document twice", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部企業函〔2024〕135號" }), exists, nil},
+				{"same type, subject and document twice", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部企业函〔2024〕135号" }), exists, nil},
 			})
 		})
 

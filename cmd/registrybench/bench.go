@@ -280,10 +280,10 @@ func (b *bench) seed(ctx context.Context) error {
 	var tenancies []*registryv1.TenancyRow
 	for i := range n {
 		b.codes[i] = creditCode(i)
-		enterprises = append(enterprises, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: b.codes[i], Name: fmt.Sprintf("基準企業%05d", i), RegisteredOn: "2022-05-01"})
+		enterprises = append(enterprises, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: b.codes[i], Name: fmt.Sprintf("基准企业%05d", i), RegisteredOn: "2022-05-01"})
 		if i%2 == 0 {
 			designations = append(designations, &registryv1.DesignationRow{Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: b.codes[i],
-				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號"})
+				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号"})
 		}
 		tenancies = append(tenancies, &registryv1.TenancyRow{Row: int64(i + 2), ParkCode: "bench-park", EnterpriseCreditCode: b.codes[i], StartDate: "2025-01-01", FloorAreaM2: "500"})
 	}
@@ -293,7 +293,7 @@ func (b *bench) seed(ctx context.Context) error {
 	if _, err := importRows(ctx, b.economy.imports.ImportDesignations, designations, designationRequest, designationProgress); err != nil {
 		return err
 	}
-	if _, err := b.economy.park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench-park", Name: "基準園區"}); err != nil {
+	if _, err := b.economy.park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench-park", Name: "基准园区"}); err != nil {
 		return err
 	}
 	if _, err := importRows(ctx, b.operator.imports.ImportTenancies, tenancies, tenancyRequest, (*registryv1.ImportTenanciesResponse).GetProgress); err != nil {

@@ -141,7 +141,7 @@ func (b *bench) measureImport(ctx context.Context) error {
 	rows := make([]*registryv1.DesignationRow, n)
 	for i := range rows {
 		rows[i] = &registryv1.DesignationRow{Row: int64(i + 2), Type: "hidden-champion", EnterpriseCreditCode: b.codes[i%len(b.codes)],
-			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("浙經信〔2025〕%d號", i)}
+			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("浙经信〔2025〕%d号", i)}
 	}
 	start := time.Now()
 	created, err := importRows(ctx, b.economy.imports.ImportDesignations, rows, designationRequest, designationProgress)
@@ -158,7 +158,7 @@ func (b *bench) measureImport(ctx context.Context) error {
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	for i := range n {
 		// In COPY's CSV format an unquoted empty value is NULL; "" is the empty string.
-		fmt.Fprintf(f, "copy-%08d,single-champion,\"\",active,2025-01-01,2027-12-31,economy-it,bench,\"\",工信部〔2025〕%d號,\"\",(十),\"\",1,%s,%s,%d\n",
+		fmt.Fprintf(f, "copy-%08d,single-champion,\"\",active,2025-01-01,2027-12-31,economy-it,bench,\"\",工信部〔2025〕%d号,\"\",(十),\"\",1,%s,%s,%d\n",
 			i, i, now, now, i%len(b.codes)+1)
 	}
 	if err := f.Close(); err != nil {
@@ -206,7 +206,7 @@ func (b *bench) measureWrite(ctx context.Context) error {
 	grant := func(ctx context.Context, r *rand.Rand) error {
 		_, err := b.economy.designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
 			Type: "innovation-center", EnterpriseCreditCode: b.codes[r.IntN(n)], ValidFrom: "2026-01-01", ValidUntil: "2028-12-31",
-			DocumentNumber: fmt.Sprintf("杭經信〔2026〕%d號", seq.next()),
+			DocumentNumber: fmt.Sprintf("杭经信〔2026〕%d号", seq.next()),
 		})
 		return err
 	}
@@ -291,7 +291,7 @@ func (b *bench) measureMemory(ctx context.Context) error {
 	rows := make([]*registryv1.DesignationRow, n)
 	for i := range rows {
 		rows[i] = &registryv1.DesignationRow{Row: int64(i + 2), Type: "single-champion", EnterpriseCreditCode: b.codes[i%len(b.codes)],
-			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("工信部單項冠軍〔2025〕%d號", i)}
+			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("工信部单项冠军〔2025〕%d号", i)}
 	}
 	start := time.Now()
 	created, err := importRows(ctx, b.economy.imports.ImportDesignations, rows, designationRequest, designationProgress)

@@ -179,7 +179,7 @@ func TestCommands(t *testing.T) {
 	h.vars["id3"] = rpctest.IDNumber(t, "33010619900101001")
 	dir := t.TempDir()
 	h.vars["csv"] = filepath.Join(dir, "awards.csv")
-	if err := os.WriteFile(h.vars["csv"], []byte("\xef\xbb\xbfname,id_number,prize,team\n周明,"+h.vars["id2"]+",一等獎,錢塘隊\n李華,"+h.vars["id3"]+",二等獎,\n"), 0o600); err != nil {
+	if err := os.WriteFile(h.vars["csv"], []byte("\xef\xbb\xbfname,id_number,prize,team\n周明,"+h.vars["id2"]+",一等奖,钱塘队\n李华,"+h.vars["id3"]+",二等奖,\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	h.vars["jwks"] = filepath.Join(dir, "jwks.json")
@@ -187,38 +187,38 @@ func TestCommands(t *testing.T) {
 	h.steps([]step{
 		// EnterpriseService
 		{name: "enterprise register", as: "economy",
-			args: []string{"enterprise", "register", c1, "--name", "杭州雲棲智算科技有限公司", "--district", "西湖區", "--registered-on", "2024-03-01"},
-			want: []string{"CREDIT CODE", c1, "杭州雲棲智算科技有限公司", "西湖區", "2024-03-01"}},
+			args: []string{"enterprise", "register", c1, "--name", "杭州云栖智算科技有限公司", "--district", "西湖区", "--registered-on", "2024-03-01"},
+			want: []string{"CREDIT CODE", c1, "杭州云栖智算科技有限公司", "西湖区", "2024-03-01"}},
 		{name: "enterprise register json", as: "economy",
-			args: []string{"enterprise", "register", "--name", "示例科技有限公司", c2, "--district", "濱江區"},
+			args: []string{"enterprise", "register", "--name", "示例科技有限公司", c2, "--district", "滨江区"},
 			json: map[string]string{"enterprise.creditCode": c2, "enterprise.name": "示例科技有限公司"}},
-		{name: "enterprise get as member", as: "member", args: []string{"enterprise", "get", c1}, want: []string{c1, "西湖區"}},
+		{name: "enterprise get as member", as: "member", args: []string{"enterprise", "get", c1}, want: []string{c1, "西湖区"}},
 		{name: "enterprise list", as: "viewer", args: []string{"enterprise", "list", "--query", "杭州"},
 			json: map[string]string{"enterprises.0.creditCode": c1, "nextPageToken": ""}},
 
 		// TalentService
 		{name: "talent register", as: "talent",
-			args:    []string{"talent", "register", "--name", "陳思遠", "--id-number", "{id1}", "--employer", c1},
-			json:    map[string]string{"talent.name": "陳思遠", "talent.nationality": "CN", "talent.employerCreditCode": c1},
+			args:    []string{"talent", "register", "--name", "陈思远", "--id-number", "{id1}", "--employer", c1},
+			json:    map[string]string{"talent.name": "陈思远", "talent.nationality": "CN", "talent.employerCreditCode": c1},
 			capture: map[string]string{"talent-id": "talent.id", "masked": "talent.idNumberMasked"}},
 		{name: "talent register passport", as: "talent",
 			args: []string{"talent", "register", "--name", "Alice Tan", "--passport", "E1234567", "--nationality", "SG", "--employer", c1},
 			want: []string{"Alice Tan", "SG", c1}},
-		{name: "talent get", as: "member", args: []string{"talent", "get", "{talent-id}"}, want: []string{"陳思遠", "{masked}"}},
-		{name: "talent list", as: "economy", args: []string{"talent", "list", "--employer", c1}, want: []string{"陳思遠", "Alice Tan", "NATIONALITY"}},
+		{name: "talent get", as: "member", args: []string{"talent", "get", "{talent-id}"}, want: []string{"陈思远", "{masked}"}},
+		{name: "talent list", as: "economy", args: []string{"talent", "list", "--employer", c1}, want: []string{"陈思远", "Alice Tan", "NATIONALITY"}},
 
 		// DesignationService
 		{name: "designation types", as: "viewer", args: []string{"designation", "types"},
 			want: []string{"little-giant", "economy-it", "talent-recognition", "A-E", "(十)"}},
 		{name: "designation grant", as: "economy",
-			args:    []string{"designation", "grant", "little-giant", "--enterprise", c1, "--from", "2025-01-01", "--until", "2027-12-31", "--doc", "工信部企業函〔2025〕88號"},
+			args:    []string{"designation", "grant", "little-giant", "--enterprise", c1, "--from", "2025-01-01", "--until", "2027-12-31", "--doc", "工信部企业函〔2025〕88号"},
 			json:    map[string]string{"designation.type": "little-giant", "designation.status": "DESIGNATION_STATUS_ACTIVE", "designation.grantedByBureau": "economy-it"},
 			capture: map[string]string{"lg": "designation.id"}},
 		{name: "designation grant table", as: "economy",
-			args: []string{"designation", "grant", "ai-growth-enterprise", "--enterprise", c1, "--from", "2026-01-01", "--until", "2027-12-31", "--doc", "杭經信〔2026〕5號"},
-			want: []string{"ai-growth-enterprise", "ACTIVE", "2026-01-01", "2027-12-31", "杭經信〔2026〕5號"}},
+			args: []string{"designation", "grant", "ai-growth-enterprise", "--enterprise", c1, "--from", "2026-01-01", "--until", "2027-12-31", "--doc", "杭经信〔2026〕5号"},
+			want: []string{"ai-growth-enterprise", "ACTIVE", "2026-01-01", "2027-12-31", "杭经信〔2026〕5号"}},
 		{name: "designation get", as: "member", args: []string{"designation", "get", "{lg}"},
-			want: []string{"{lg}", "little-giant", "ACTIVE", "工信部企業函〔2025〕88號", "VERSION", "(十)"}},
+			want: []string{"{lg}", "little-giant", "ACTIVE", "工信部企业函〔2025〕88号", "VERSION", "(十)"}},
 		{name: "designation list as of", as: "member", args: []string{"designation", "list", "--as-of", "2026-06-30"},
 			want: []string{"{lg}", "little-giant", "ai-growth-enterprise"}},
 		{name: "designation suspend", as: "economy", args: []string{"designation", "suspend", "{lg}", "--reason", "under review"},
@@ -227,10 +227,10 @@ func TestCommands(t *testing.T) {
 			json: map[string]string{"designations.0.id": "{lg}", "designations.0.statusReason": "under review", "designations.1.id": "<missing>"}},
 		{name: "designation reinstate", as: "economy", args: []string{"designation", "reinstate", "--reason", "review closed", "{lg}"},
 			want: []string{"ACTIVE"}},
-		{name: "designation renew", as: "economy", args: []string{"designation", "renew", "{lg}", "--until", "2030-12-31", "--doc", "工信部企業函〔2027〕9號"},
-			json: map[string]string{"designation.validUntil": "2030-12-31", "designation.documentNumber": "工信部企業函〔2027〕9號"}},
+		{name: "designation renew", as: "economy", args: []string{"designation", "renew", "{lg}", "--until", "2030-12-31", "--doc", "工信部企业函〔2027〕9号"},
+			json: map[string]string{"designation.validUntil": "2030-12-31", "designation.documentNumber": "工信部企业函〔2027〕9号"}},
 		{name: "designation grant to revoke", as: "economy",
-			args:    []string{"designation", "grant", "hidden-champion", "--enterprise", c2, "--from", "2025-01-01", "--until", "2027-12-31", "--doc", "浙經信〔2025〕1號"},
+			args:    []string{"designation", "grant", "hidden-champion", "--enterprise", c2, "--from", "2025-01-01", "--until", "2027-12-31", "--doc", "浙经信〔2025〕1号"},
 			capture: map[string]string{"hc": "designation.id"}},
 		{name: "designation revoke", as: "economy", args: []string{"designation", "revoke", "{hc}", "--reason", "revoked by the ministry"},
 			want: []string{"{hc}", "REVOKED"}},
@@ -249,14 +249,14 @@ func TestCommands(t *testing.T) {
 			json:    map[string]string{"info.role": "talent-assessor"},
 			capture: map[string]string{"hr": "token", "hr-token-id": "info.id"}},
 		{name: "token create table", as: "admin",
-			args: []string{"token", "create", "--subject", "張三", "--org", "bureau:economy-it", "--role", "viewer"},
-			want: []string{"張三", "viewer", "token: rgt_"}},
-		{name: "token list", as: "admin", args: []string{"token", "list"}, want: []string{"HR 王敏", "talent-assessor", "張三"}},
+			args: []string{"token", "create", "--subject", "张三", "--org", "bureau:economy-it", "--role", "viewer"},
+			want: []string{"张三", "viewer", "token: rgt_"}},
+		{name: "token list", as: "admin", args: []string{"token", "list"}, want: []string{"HR 王敏", "talent-assessor", "张三"}},
 
 		// TalentAuthorizationService
 		{name: "authorization issue", as: "talent",
 			args: []string{"authorization", "issue", "--enterprise", c1, "--year", "2026", "--quota", "D=5", "--quota", "e=20",
-				"--from", "2026-01-01", "--until", "2026-12-31", "--doc", "杭人才授〔2026〕1號"},
+				"--from", "2026-01-01", "--until", "2026-12-31", "--doc", "杭人才授〔2026〕1号"},
 			json:    map[string]string{"authorization.quotas.0.level": "D", "authorization.quotas.1.places": "20", "authorization.year": "2026"},
 			capture: map[string]string{"auth": "authorization.id"}},
 		{name: "authorization recognize", as: "hr",
@@ -266,7 +266,7 @@ func TestCommands(t *testing.T) {
 		{name: "authorization get", as: "hr", args: []string{"authorization", "get", "{auth}"},
 			want: []string{"{auth}", "D 4/5, E 20/20", "REMAINING"}},
 		{name: "authorization list", as: "talent", args: []string{"authorization", "list", "--enterprise", c1, "--year", "2026"},
-			want: []string{"{auth}", "ACTIVE", "杭人才授〔2026〕1號"}},
+			want: []string{"{auth}", "ACTIVE", "杭人才授〔2026〕1号"}},
 		{name: "authorization withdraw", as: "hr", args: []string{"authorization", "withdraw", "{rec}", "--reason", "left the company"},
 			want: []string{"{rec}", "REVOKED"}},
 		{name: "authorization revoke", as: "talent", args: []string{"authorization", "revoke", "{auth}", "--reason", "programme ended"},
@@ -274,35 +274,35 @@ func TestCommands(t *testing.T) {
 
 		// CompetitionService
 		{name: "competition register", as: "economy",
-			args: []string{"competition", "register", "--name", "杭州人工智能創新大賽", "--organiser", "杭州市經信局", "--year", "2026",
-				"--tier", "municipal", "--prize", "一等獎=C", "--prize", "二等獎=d"},
+			args: []string{"competition", "register", "--name", "杭州人工智能创新大赛", "--organiser", "杭州市经信局", "--year", "2026",
+				"--tier", "municipal", "--prize", "一等奖=C", "--prize", "二等奖=d"},
 			json:    map[string]string{"competition.tier": "COMPETITION_TIER_MUNICIPAL", "competition.prizeLevels.1.level": "D"},
 			capture: map[string]string{"comp": "competition.id"}},
 		{name: "competition record-awards", as: "economy",
-			args:    []string{"competition", "record-awards", "--competition", "{comp}", "--award", "name=周明,id-number={id2},prize=一等獎,team=錢塘隊"},
-			json:    map[string]string{"created": "1", "awards.0.level": "C", "awards.0.team": "錢塘隊"},
+			args:    []string{"competition", "record-awards", "--competition", "{comp}", "--award", "name=周明,id-number={id2},prize=一等奖,team=钱塘队"},
+			json:    map[string]string{"created": "1", "awards.0.level": "C", "awards.0.team": "钱塘队"},
 			capture: map[string]string{"award": "awards.0.id"}},
 		{name: "competition record-awards from CSV", as: "economy",
 			args: []string{"competition", "record-awards", "--competition", "{comp}", "--file", "{csv}"},
-			want: []string{"{award}", "李華", "二等獎", "1 recorded, 1 already on record"}},
+			want: []string{"{award}", "李华", "二等奖", "1 recorded, 1 already on record"}},
 		{name: "competition get", as: "economy", args: []string{"competition", "get", "{comp}"},
-			want: []string{"杭州人工智能創新大賽", "municipal", "一等獎=C, 二等獎=D"}},
+			want: []string{"杭州人工智能创新大赛", "municipal", "一等奖=C, 二等奖=D"}},
 		{name: "competition list", as: "talent", args: []string{"competition", "list", "--year", "2026"}, want: []string{"{comp}"}},
 		{name: "competition awards", as: "talent", args: []string{"competition", "awards", "--competition", "{comp}"},
-			want: []string{"周明", "李華", "RECOGNITION"}},
+			want: []string{"周明", "李华", "RECOGNITION"}},
 		{name: "competition recognize-winner", as: "talent",
-			args: []string{"competition", "recognize-winner", "{award}", "--from", "2026-09-01", "--until", "2031-08-31", "--doc", "杭人才〔2026〕21號"},
+			args: []string{"competition", "recognize-winner", "{award}", "--from", "2026-09-01", "--until", "2031-08-31", "--doc", "杭人才〔2026〕21号"},
 			json: map[string]string{"designation.type": "talent-recognition", "designation.level": "C", "designation.awardId": "{award}"}},
 
 		// ParkService
 		{name: "park register", as: "economy",
-			args: []string{"park", "register", "west-lake", "--name", "西湖人工智能產業園", "--district", "西湖區", "--operator-org", "西湖區人民政府"},
-			want: []string{"west-lake", "西湖人工智能產業園", "西湖區人民政府"}},
+			args: []string{"park", "register", "west-lake", "--name", "西湖人工智能产业园", "--district", "西湖区", "--operator-org", "西湖区人民政府"},
+			want: []string{"west-lake", "西湖人工智能产业园", "西湖区人民政府"}},
 		{name: "park get", as: "operator", args: []string{"park", "get", "west-lake"}, json: map[string]string{"park.code": "west-lake"}},
 		{name: "park list", as: "economy", args: []string{"park", "list"}, want: []string{"CODE", "west-lake"}},
 		{name: "park admit", as: "operator",
 			args: []string{"park", "admit", "--park", "west-lake", "--enterprise", c1, "--start", "2026-01-01", "--area", "820"},
-			json: map[string]string{"tenancy.enterpriseName": "杭州雲棲智算科技有限公司", "tenancy.floorAreaM2": "820"}},
+			json: map[string]string{"tenancy.enterpriseName": "杭州云栖智算科技有限公司", "tenancy.floorAreaM2": "820"}},
 		{name: "park admit another", as: "operator", args: []string{"park", "admit", "--park", "west-lake", "--enterprise", c2, "--start", "2026-01-01"},
 			capture: map[string]string{"tenancy": "tenancy.id"}},
 		{name: "park end-tenancy", as: "operator", args: []string{"park", "end-tenancy", "{tenancy}", "--end", "2026-06-20", "--reason", "moved out"},
@@ -324,7 +324,7 @@ func TestCommands(t *testing.T) {
 
 		// VerificationService, without a token
 		{name: "public status", as: "anonymous", args: []string{"public", "status", "{lg}"},
-			want: []string{"little-giant", "杭州雲棲智算科技有限公司", c1, "ACTIVE", "2030-12-31"}},
+			want: []string{"little-giant", "杭州云栖智算科技有限公司", c1, "ACTIVE", "2030-12-31"}},
 		{name: "public verify", as: "anonymous", args: []string{"public", "verify", "{att}"},
 			want: []string{"VALID", "yes", "west-lake", "{lg}"}},
 		{name: "public keys", as: "anonymous", args: []string{"public", "keys"},
@@ -456,9 +456,9 @@ func TestEnvironment(t *testing.T) {
 		wantErr string
 	}{
 		{"env address and token", map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": economy},
-			[]string{"enterprise", "register", code, "--name", "杭州雲棲智算科技有限公司"}, code, ""},
+			[]string{"enterprise", "register", code, "--name", "杭州云栖智算科技有限公司"}, code, ""},
 		{"host:port address", map[string]string{"REGISTRY_ADDR": strings.TrimPrefix(env.URL, "http://"), "REGISTRY_TOKEN": viewer},
-			[]string{"enterprise", "get", code}, "杭州雲棲智算科技有限公司", ""},
+			[]string{"enterprise", "get", code}, "杭州云栖智算科技有限公司", ""},
 		{"flags override env", map[string]string{"REGISTRY_ADDR": "http://127.0.0.1:1", "REGISTRY_TOKEN": "rgt_wrong"},
 			[]string{"--addr", env.URL, "--token", viewer, "-o", "json", "enterprise", "get", code}, `"creditCode": "` + code + `"`, ""},
 		{"env token is used", map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": viewer},
@@ -494,7 +494,7 @@ func TestEnvironment(t *testing.T) {
 func TestTable(t *testing.T) {
 	tb := newTable()
 	tb.row("CODE", "NAME", "DISTRICT")
-	tb.row("a", "西湖人工智能產業園", "西湖區")
+	tb.row("a", "西湖人工智能产业园", "西湖区")
 	tb.row("bb", "Park", "")
 	tb.line("more results: add --page-token x")
 	var out bytes.Buffer
@@ -502,7 +502,7 @@ func TestTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "CODE  NAME                DISTRICT\n" +
-		"a     西湖人工智能產業園  西湖區\n" +
+		"a     西湖人工智能产业园  西湖区\n" +
 		"bb    Park                -\n" +
 		"\nmore results: add --page-token x\n"
 	if out.String() != want {

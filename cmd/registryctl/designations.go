@@ -35,7 +35,7 @@ func enterpriseRegister(inv *invocation, args []string) error {
 	fs := inv.flags()
 	var req registryv1.RegisterEnterpriseRequest
 	fs.StringVar(&req.Name, "name", "", "registered `name`")
-	fs.StringVar(&req.District, "district", "", "`district`, e.g. 濱江區")
+	fs.StringVar(&req.District, "district", "", "`district`: GB/T 2260 code or name, e.g. 330108 or 滨江区")
 	fs.StringVar(&req.RegisteredOn, "registered-on", "", "business registration `date` (YYYY-MM-DD)")
 	pos, err := inv.parse(fs, args, 1)
 	if err != nil {
@@ -65,8 +65,8 @@ func enterpriseList(inv *invocation, args []string) error {
 	fs := inv.flags()
 	var req registryv1.ListEnterprisesRequest
 	var page pageFlags
-	fs.StringVar(&req.Query, "query", "", "part of the name, or a prefix of the credit code")
-	fs.StringVar(&req.District, "district", "", "only this `district`")
+	fs.StringVar(&req.Query, "query", "", "part of the name (either script), a prefix of the credit code, or a district")
+	fs.StringVar(&req.District, "district", "", "only this `district` (GB/T 2260 code or name, e.g. 330108 or 滨江区)")
 	page.register(fs)
 	if _, err := inv.parse(fs, args, 0); err != nil {
 		return err
@@ -85,8 +85,17 @@ func enterpriseList(inv *invocation, args []string) error {
 func enterpriseRows(t *table, es ...*registryv1.Enterprise) {
 	t.row("CREDIT CODE", "NAME", "DISTRICT", "REGISTERED ON", "CREATED")
 	for _, e := range es {
-		t.row(e.GetCreditCode(), e.GetName(), e.GetDistrict(), e.GetRegisteredOn(), stamp(e.GetCreatedAt()))
+		t.row(e.GetCreditCode(), e.GetName(), districtCell(e.GetDistrict(), e.GetDistrictName()), e.GetRegisteredOn(), stamp(e.GetCreatedAt()))
 	}
+}
+
+// districtCell shows a district as its Simplified name and code, e.g.
+// "滨江区 330108", or the code alone when the registry gave no name.
+func districtCell(code, name string) string {
+	if name == "" {
+		return code
+	}
+	return name + " " + code
 }
 
 func talentRegister(inv *invocation, args []string) error {
@@ -174,7 +183,7 @@ func designationGrant(inv *invocation, args []string) error {
 	fs.StringVar(&req.Level, "level", "", "talent `level` A-E (talent-recognition)")
 	fs.StringVar(&req.ValidFrom, "from", "", "first valid `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.ValidUntil, "until", "", "last valid `date` (YYYY-MM-DD)")
-	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number` (文號) or other evidence")
+	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number` (文号) or other evidence")
 	fs.StringVar(&req.Note, "note", "", "free `text`")
 	pos, err := inv.parse(fs, args, 1)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 // truncated quote is refused before anything is written.
 func TestImportCommand(t *testing.T) {
 	env := rpctest.New(t, registrytest.SQLite(t))
-	token := env.Token(registry.Principal{Subject: "經信局 張三", Org: "bureau:economy-it", Role: "issuer"})
+	token := env.Token(registry.Principal{Subject: "经信局 张三", Org: "bureau:economy-it", Role: "issuer"})
 	getenv := func(k string) string {
 		return map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": token}[k]
 	}
@@ -34,7 +34,7 @@ func TestImportCommand(t *testing.T) {
 		if i == 7 {
 			until = "2024-01-01" // before valid_from
 		}
-		fmt.Fprintf(&csv, "little-giant,%s,杭州第%d號人工智能有限公司,濱江區,2025-01-01,%s,工信部企業函〔2024〕135號\n", code, i, until)
+		fmt.Fprintf(&csv, "little-giant,%s,杭州第%d号人工智能有限公司,滨江区,2025-01-01,%s,工信部企业函〔2024〕135号\n", code, i, until)
 	}
 	encoded, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(csv.String()))
 	if err != nil {

@@ -16,8 +16,8 @@ func parkRegister(inv *invocation, args []string) error {
 	fs := inv.flags()
 	var req registryv1.RegisterParkRequest
 	fs.StringVar(&req.Name, "name", "", "the park's `name`")
-	fs.StringVar(&req.District, "district", "", "`district`")
-	fs.StringVar(&req.OperatorOrg, "operator-org", "", "who runs it, e.g. 濱江區人民政府")
+	fs.StringVar(&req.District, "district", "", "`district`: GB/T 2260 code or name, e.g. 330106 or 西湖区")
+	fs.StringVar(&req.OperatorOrg, "operator-org", "", "who runs it, e.g. 滨江区人民政府")
 	fs.StringVar(&req.ValidFrom, "from", "", "designated from `date` (default: today)")
 	fs.StringVar(&req.ValidUntil, "until", "", "designated until `date` (default: 2027-12-31, the measures' end)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number`")
@@ -59,7 +59,7 @@ func parkList(inv *invocation, args []string) error {
 func parkRows(t *table, ps ...*registryv1.Park) {
 	t.row("CODE", "NAME", "DISTRICT", "OPERATOR", "DESIGNATION")
 	for _, p := range ps {
-		t.row(p.GetCode(), p.GetName(), p.GetDistrict(), p.GetOperatorOrg(), p.GetDesignationId())
+		t.row(p.GetCode(), p.GetName(), districtCell(p.GetDistrict(), p.GetDistrictName()), p.GetOperatorOrg(), p.GetDesignationId())
 	}
 }
 

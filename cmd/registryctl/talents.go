@@ -207,7 +207,7 @@ func competitionRegister(inv *invocation, args []string) error {
 	fs.StringVar(&req.Organiser, "organiser", "", "who organises it")
 	fs.IntVar(&year, "year", 0, "the `year` it is held")
 	fs.StringVar(&tierName, "tier", "", "`tier`: national, provincial or municipal")
-	fs.Var(prizes, "prize", "`PRIZE=LEVEL`, e.g. 一等獎=C; repeat for each prize")
+	fs.Var(prizes, "prize", "`PRIZE=LEVEL`, e.g. 一等奖=C; repeat for each prize")
 	if _, err := inv.parse(fs, args, 0); err != nil {
 		return err
 	}

@@ -27,11 +27,11 @@ func TestVerifyOffline(t *testing.T) {
 	code := rpctest.CreditCode(t, "91330106MA27XK0A1")
 	steps := []func() error{
 		func() error {
-			_, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能產業園"})
+			_, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园"})
 			return err
 		},
 		func() error {
-			_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "杭州雲棲智算科技有限公司"})
+			_, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "杭州云栖智算科技有限公司"})
 			return err
 		},
 		func() error {

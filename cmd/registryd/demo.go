@@ -18,9 +18,9 @@ type demoEnterprise struct {
 }
 
 var demoEnterprises = []demoEnterprise{
-	{"91330106MA27XK0A1", "杭州雲棲智算科技有限公司", "西湖區", "2019-08-12"},
-	{"91330114MA2H3B7C5", "杭州錢塘模型科技有限公司", "錢塘區", "2024-03-05"},
-	{"91330109MA2KD4E81", "杭州湘湖機器人有限公司", "蕭山區", ""},
+	{"91330106MA27XK0A1", "杭州云栖智算科技有限公司", "西湖区", "2019-08-12"},
+	{"91330114MA2H3B7C5", "杭州钱塘模型科技有限公司", "钱塘区", "2024-03-05"},
+	{"91330109MA2KD4E81", "杭州湘湖机器人有限公司", "萧山区", ""},
 }
 
 func mustComplete(f func(string) (string, error), first17 string) string {
@@ -99,12 +99,12 @@ func seedDemoData(ctx context.Context, reg *registry.Registry, codes []string) e
 		ctx context.Context
 		g   registry.Grant
 	}{
-		{economy, registry.Grant{Type: "little-giant", EnterpriseCreditCode: codes[0], ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號"}},
-		{economy, registry.Grant{Type: "ai-growth-enterprise", EnterpriseCreditCode: codes[0], ValidFrom: "2025-03-01", ValidUntil: "2026-02-28", DocumentNumber: "杭經信〔2025〕12號"}},
-		{economy, registry.Grant{Type: "hidden-champion", EnterpriseCreditCode: codes[2], ValidFrom: "2024-01-01", ValidUntil: "2026-12-31", DocumentNumber: "浙經信〔2023〕201號"}},
-		{registry.WithPrincipal(ctx, bureauIssuer("development-reform")), registry.Grant{Type: "hq-enterprise", EnterpriseCreditCode: codes[1], ValidFrom: "2025-06-01", ValidUntil: "2028-05-31", DocumentNumber: "杭發改〔2025〕88號"}},
+		{economy, registry.Grant{Type: "little-giant", EnterpriseCreditCode: codes[0], ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号"}},
+		{economy, registry.Grant{Type: "ai-growth-enterprise", EnterpriseCreditCode: codes[0], ValidFrom: "2025-03-01", ValidUntil: "2026-02-28", DocumentNumber: "杭经信〔2025〕12号"}},
+		{economy, registry.Grant{Type: "hidden-champion", EnterpriseCreditCode: codes[2], ValidFrom: "2024-01-01", ValidUntil: "2026-12-31", DocumentNumber: "浙经信〔2023〕201号"}},
+		{registry.WithPrincipal(ctx, bureauIssuer("development-reform")), registry.Grant{Type: "hq-enterprise", EnterpriseCreditCode: codes[1], ValidFrom: "2025-06-01", ValidUntil: "2028-05-31", DocumentNumber: "杭发改〔2025〕88号"}},
 		{registry.WithPrincipal(ctx, bureauIssuer("cyberspace")), registry.Grant{Type: "model-filing", EnterpriseCreditCode: codes[1], ValidFrom: "2025-04-15", ValidUntil: "2099-12-31", DocumentNumber: "Zhejiang-QiantangModel-20250415"}},
-		{talentOffice, registry.Grant{Type: "talent-recognition", TalentID: lin.ID, Level: "D", ValidFrom: "2025-07-01", ValidUntil: "2030-06-30", DocumentNumber: "杭人才〔2025〕7號"}},
+		{talentOffice, registry.Grant{Type: "talent-recognition", TalentID: lin.ID, Level: "D", ValidFrom: "2025-07-01", ValidUntil: "2030-06-30", DocumentNumber: "杭人才〔2025〕7号"}},
 	}
 	for _, g := range grants {
 		if _, err := reg.GrantDesignation(g.ctx, g.g); err != nil {
@@ -122,18 +122,18 @@ func seedDemoParks(ctx context.Context, reg *registry.Registry, codes []string) 
 	year := strconv.Itoa(thisYear)
 	if _, err := reg.GrantDesignation(economy, registry.Grant{
 		Type: "ai-growth-enterprise", EnterpriseCreditCode: codes[0], ValidFrom: year + "-01-01",
-		ValidUntil: strconv.Itoa(thisYear+1) + "-12-31", DocumentNumber: "杭經信〔" + year + "〕18號",
+		ValidUntil: strconv.Itoa(thisYear+1) + "-12-31", DocumentNumber: "杭经信〔" + year + "〕18号",
 	}); err != nil {
 		return err
 	}
 	talentOffice := registry.WithPrincipal(ctx, bureauIssuer("talent-office"))
 	if _, err := reg.IssueTalentAuthorization(talentOffice, registry.NewTalentAuthorization{
 		EnterpriseCreditCode: codes[0], Year: thisYear, Quotas: []registry.LevelQuota{{Level: "D", Places: 5}, {Level: "E", Places: 20}},
-		ValidFrom: year + "-01-01", ValidUntil: year + "-12-31", DocumentNumber: "杭人才授〔" + year + "〕3號",
+		ValidFrom: year + "-01-01", ValidUntil: year + "-12-31", DocumentNumber: "杭人才授〔" + year + "〕3号",
 	}); err != nil {
 		return fmt.Errorf("talent authorization: %w", err)
 	}
-	if _, err := reg.RegisterPark(economy, registry.NewPark{Code: "west-lake", Name: "西湖人工智能產業特色園區", District: "西湖區", OperatorOrg: "西湖區人民政府", DocumentNumber: "杭經信〔2025〕30號"}); err != nil {
+	if _, err := reg.RegisterPark(economy, registry.NewPark{Code: "west-lake", Name: "西湖人工智能产业特色园区", District: "西湖区", OperatorOrg: "西湖区人民政府", DocumentNumber: "杭经信〔2025〕30号"}); err != nil {
 		return err
 	}
 	operator := registry.WithPrincipal(ctx, registry.Principal{Subject: "demo-park-operator", Org: "park:west-lake", Role: "operator"})

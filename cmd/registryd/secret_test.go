@@ -82,7 +82,7 @@ func registerTalent(t *testing.T, url, key string) {
 		t.Fatal(err)
 	}
 	ctx := registry.WithPrincipal(t.Context(), registry.Principal{Subject: "issuer", Org: "bureau:talent-office", Role: "issuer"})
-	if _, err := reg.RegisterTalent(ctx, registry.NewTalent{Name: "陳思遠", IDNumber: "11010519491231002X"}); err != nil {
+	if _, err := reg.RegisterTalent(ctx, registry.NewTalent{Name: "陈思远", IDNumber: "11010519491231002X"}); err != nil {
 		t.Fatal(err)
 	}
 }

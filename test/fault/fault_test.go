@@ -83,7 +83,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 	pid := srv.pid()
 	ctx := t.Context()
 	code := creditCode(t, 1)
-	if _, err := economy.enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "故障測試科技有限公司"}); err != nil {
+	if _, err := economy.enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "故障测试科技有限公司"}); err != nil {
 		t.Fatal(err)
 	}
 	request := func(n int) *registryv1.GrantDesignationRequest {
@@ -404,7 +404,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 		pg.crashes, len(results), attempts.Load(), byOutcome[acked], byOutcome[answerLost], lost, doubled, strings.Join(recovery, ","))
 }
 
-func docNumber(n int) string { return fmt.Sprintf("工信部企業函〔2026〕F%05d號", n) }
+func docNumber(n int) string { return fmt.Sprintf("工信部企业函〔2026〕F%05d号", n) }
 
 func errorMessage(err error) string {
 	var ce *connect.Error
@@ -420,7 +420,7 @@ const (
 	importBatch      = 1_000
 	importEnterprise = 10           // designation rows per enterprise
 	killAfterBatches = 20           // registryd is killed once this many batches are acknowledged
-	importDocPrefix  = "浙經信〔2026〕I" // every imported row's document number starts so
+	importDocPrefix  = "浙经信〔2026〕I" // every imported row's document number starts so
 )
 
 // TestRegistryCrashDuringImport kills registryd with SIGKILL in the middle
@@ -442,8 +442,8 @@ func TestRegistryCrashDuringImport(t *testing.T) {
 	for i := range rows {
 		e := i / importEnterprise
 		rows[i] = &registryv1.DesignationRow{Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: creditCode(t, 1000+e),
-			EnterpriseName: fmt.Sprintf("故障導入企業%05d", e), District: "濱江區",
-			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("%s%05d號", importDocPrefix, i)}
+			EnterpriseName: fmt.Sprintf("故障导入企业%05d", e), District: "滨江区",
+			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("%s%05d号", importDocPrefix, i)}
 	}
 	enterprises := importRows / importEnterprise
 	type counts struct{ designations, docs, enterprises, events int }
@@ -454,7 +454,7 @@ func TestRegistryCrashDuringImport(t *testing.T) {
 			importDocPrefix+"%").Scan(&c.designations, &c.docs); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM enterprises WHERE name LIKE '故障導入企業%'`).Scan(&c.enterprises); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM enterprises WHERE name LIKE '故障导入企业%'`).Scan(&c.enterprises); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`).Scan(&c.events); err != nil {

@@ -26,12 +26,16 @@ const (
 type Enterprise struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// credit_code is the 18-character unified social credit code (GB 32100-2015).
-	CreditCode string                 `protobuf:"bytes,1,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
-	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	District   string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
-	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	CreditCode string `protobuf:"bytes,1,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
+	Name       string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// district is the GB/T 2260 code of the enterprise's district in
+	// Hangzhou (e.g. 330108), or empty when not known.
+	District  string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// registered_on is the date of business registration (YYYY-MM-DD), when known.
-	RegisteredOn  string `protobuf:"bytes,5,opt,name=registered_on,json=registeredOn,proto3" json:"registered_on,omitempty"`
+	RegisteredOn string `protobuf:"bytes,5,opt,name=registered_on,json=registeredOn,proto3" json:"registered_on,omitempty"`
+	// district_name is the district's Simplified Chinese name (e.g. 滨江区).
+	DistrictName  string `protobuf:"bytes,6,opt,name=district_name,json=districtName,proto3" json:"district_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -101,11 +105,20 @@ func (x *Enterprise) GetRegisteredOn() string {
 	return ""
 }
 
+func (x *Enterprise) GetDistrictName() string {
+	if x != nil {
+		return x.DistrictName
+	}
+	return ""
+}
+
 type RegisterEnterpriseRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	CreditCode string                 `protobuf:"bytes,1,opt,name=credit_code,json=creditCode,proto3" json:"credit_code,omitempty"`
 	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	District   string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
+	// district is optional: a GB/T 2260 code (330108) or a district name in
+	// Simplified or Traditional characters; the code is stored.
+	District string `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
 	// registered_on is optional; park rules on enterprise age need it.
 	RegisteredOn  string `protobuf:"bytes,4,opt,name=registered_on,json=registeredOn,proto3" json:"registered_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -304,8 +317,10 @@ func (x *GetEnterpriseResponse) GetEnterprise() *Enterprise {
 
 type ListEnterprisesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// query matches a substring of the name or a prefix of the credit code.
-	Query    string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// query matches a substring of the name (in Simplified or Traditional
+	// characters), a prefix of the credit code, or a district's code or name.
+	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// district is a GB/T 2260 code or a district name in either script.
 	District string `protobuf:"bytes,2,opt,name=district,proto3" json:"district,omitempty"`
 	// page_size defaults to 50 and is capped at 500.
 	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -429,7 +444,7 @@ var File_registry_v1_enterprise_proto protoreflect.FileDescriptor
 
 const file_registry_v1_enterprise_proto_rawDesc = "" +
 	"\n" +
-	"\x1cregistry/v1/enterprise.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbd\x01\n" +
+	"\x1cregistry/v1/enterprise.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x01\n" +
 	"\n" +
 	"Enterprise\x12\x1f\n" +
 	"\vcredit_code\x18\x01 \x01(\tR\n" +
@@ -438,7 +453,8 @@ const file_registry_v1_enterprise_proto_rawDesc = "" +
 	"\bdistrict\x18\x03 \x01(\tR\bdistrict\x129\n" +
 	"\n" +
 	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12#\n" +
-	"\rregistered_on\x18\x05 \x01(\tR\fregisteredOn\"\x91\x01\n" +
+	"\rregistered_on\x18\x05 \x01(\tR\fregisteredOn\x12#\n" +
+	"\rdistrict_name\x18\x06 \x01(\tR\fdistrictName\"\x91\x01\n" +
 	"\x19RegisterEnterpriseRequest\x12\x1f\n" +
 	"\vcredit_code\x18\x01 \x01(\tR\n" +
 	"creditCode\x12\x12\n" +

@@ -24,15 +24,18 @@ const (
 
 // Park is a municipal AI industry park.
 type Park struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Code     string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Name     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	District string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// district is the GB/T 2260 code of the park's district, or empty.
+	District string `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
 	// operator_org names who runs the park, e.g. a district government.
 	OperatorOrg string `protobuf:"bytes,4,opt,name=operator_org,json=operatorOrg,proto3" json:"operator_org,omitempty"`
 	// designation_id is the park's ai-park designation.
 	DesignationId string                 `protobuf:"bytes,5,opt,name=designation_id,json=designationId,proto3" json:"designation_id,omitempty"`
 	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// district_name is the district's Simplified Chinese name.
+	DistrictName  string `protobuf:"bytes,7,opt,name=district_name,json=districtName,proto3" json:"district_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -107,6 +110,13 @@ func (x *Park) GetCreatedAt() *timestamppb.Timestamp {
 		return x.CreatedAt
 	}
 	return nil
+}
+
+func (x *Park) GetDistrictName() string {
+	if x != nil {
+		return x.DistrictName
+	}
+	return ""
 }
 
 // Tenancy is an enterprise's tenancy in a park.
@@ -389,11 +399,13 @@ func (x *EligibilityReason) GetMessageEn() string {
 }
 
 type RegisterParkRequest struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	Code        string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	District    string                 `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
-	OperatorOrg string                 `protobuf:"bytes,4,opt,name=operator_org,json=operatorOrg,proto3" json:"operator_org,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// district is optional: a GB/T 2260 code or a district name in either
+	// script; the code is stored.
+	District    string `protobuf:"bytes,3,opt,name=district,proto3" json:"district,omitempty"`
+	OperatorOrg string `protobuf:"bytes,4,opt,name=operator_org,json=operatorOrg,proto3" json:"operator_org,omitempty"`
 	// valid_from defaults to today; valid_until to the measures' end, 2027-12-31.
 	ValidFrom      string `protobuf:"bytes,5,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
 	ValidUntil     string `protobuf:"bytes,6,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
@@ -1424,7 +1436,7 @@ var File_registry_v1_park_proto protoreflect.FileDescriptor
 
 const file_registry_v1_park_proto_rawDesc = "" +
 	"\n" +
-	"\x16registry/v1/park.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\x01\n" +
+	"\x16registry/v1/park.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf4\x01\n" +
 	"\x04Park\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1432,7 +1444,8 @@ const file_registry_v1_park_proto_rawDesc = "" +
 	"\foperator_org\x18\x04 \x01(\tR\voperatorOrg\x12%\n" +
 	"\x0edesignation_id\x18\x05 \x01(\tR\rdesignationId\x129\n" +
 	"\n" +
-	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\xe7\x02\n" +
+	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12#\n" +
+	"\rdistrict_name\x18\a \x01(\tR\fdistrictName\"\xe7\x02\n" +
 	"\aTenancy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tpark_code\x18\x02 \x01(\tR\bparkCode\x124\n" +
