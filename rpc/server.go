@@ -72,12 +72,13 @@ var ServiceNames = []string{
 // NewHandler serves the registry over HTTP: every service under its
 // Connect/gRPC/gRPC-Web routes, plus grpc.health.v1.Health reporting
 // SERVING for the registry's services, and the attestation signing keys
-// at /.well-known/jwks.json. Metrics are not served here: mount
+// at /.well-known/jwks.json. JSON requests are read strictly and JSON
+// answers show every field (jsonCodec). Metrics are not served here: mount
 // Metrics.Handler on a separate, private listener.
 func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Handler {
 	mux := http.NewServeMux()
 	connecthttp.Mount(mux, NewServer(reg, log, opts...), connecthttp.WithReadMaxBytes(maxRequestBytes),
-		connecthttp.WithCompressMinBytes(compressMinBytes))
+		connecthttp.WithCompressMinBytes(compressMinBytes), connecthttp.WithCodecs(codecs()...))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(ServiceNames...)))
 	mux.Handle("GET /.well-known/jwks.json", jwksHandler(reg, log))
 	return untimedImports(mux)
