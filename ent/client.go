@@ -28,6 +28,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/idempotencykey"
+	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
@@ -69,6 +70,8 @@ type Client struct {
 	Enterprise *EnterpriseClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// KeyCheck is the client for interacting with the KeyCheck builders.
+	KeyCheck *KeyCheckClient
 	// Park is the client for interacting with the Park builders.
 	Park *ParkClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -105,6 +108,7 @@ func (c *Client) init() {
 	c.EligibilityRule = NewEligibilityRuleClient(c.config)
 	c.Enterprise = NewEnterpriseClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
+	c.KeyCheck = NewKeyCheckClient(c.config)
 	c.Park = NewParkClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StatusChange = NewStatusChangeClient(c.config)
@@ -216,6 +220,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		EligibilityRule:     NewEligibilityRuleClient(cfg),
 		Enterprise:          NewEnterpriseClient(cfg),
 		IdempotencyKey:      NewIdempotencyKeyClient(cfg),
+		KeyCheck:            NewKeyCheckClient(cfg),
 		Park:                NewParkClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
@@ -254,6 +259,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		EligibilityRule:     NewEligibilityRuleClient(cfg),
 		Enterprise:          NewEnterpriseClient(cfg),
 		IdempotencyKey:      NewIdempotencyKeyClient(cfg),
+		KeyCheck:            NewKeyCheckClient(cfg),
 		Park:                NewParkClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
@@ -291,8 +297,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
 		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
-		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.Park, c.SigningKey,
-		c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.KeyCheck, c.Park,
+		c.SigningKey, c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Use(hooks...)
 	}
@@ -304,8 +310,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
 		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
-		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.Park, c.SigningKey,
-		c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.KeyCheck, c.Park,
+		c.SigningKey, c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -340,6 +346,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Enterprise.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
+	case *KeyCheckMutation:
+		return c.KeyCheck.mutate(ctx, m)
 	case *ParkMutation:
 		return c.Park.mutate(ctx, m)
 	case *SigningKeyMutation:
@@ -2214,6 +2222,139 @@ func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMuta
 	}
 }
 
+// KeyCheckClient is a client for the KeyCheck schema.
+type KeyCheckClient struct {
+	config
+}
+
+// NewKeyCheckClient returns a client for the KeyCheck from the given config.
+func NewKeyCheckClient(c config) *KeyCheckClient {
+	return &KeyCheckClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `keycheck.Hooks(f(g(h())))`.
+func (c *KeyCheckClient) Use(hooks ...Hook) {
+	c.hooks.KeyCheck = append(c.hooks.KeyCheck, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `keycheck.Intercept(f(g(h())))`.
+func (c *KeyCheckClient) Intercept(interceptors ...Interceptor) {
+	c.inters.KeyCheck = append(c.inters.KeyCheck, interceptors...)
+}
+
+// Create returns a builder for creating a KeyCheck entity.
+func (c *KeyCheckClient) Create() *KeyCheckCreate {
+	mutation := newKeyCheckMutation(c.config, OpCreate)
+	return &KeyCheckCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of KeyCheck entities.
+func (c *KeyCheckClient) CreateBulk(builders ...*KeyCheckCreate) *KeyCheckCreateBulk {
+	return &KeyCheckCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *KeyCheckClient) MapCreateBulk(slice any, setFunc func(*KeyCheckCreate, int)) *KeyCheckCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &KeyCheckCreateBulk{err: fmt.Errorf("calling to KeyCheckClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*KeyCheckCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &KeyCheckCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for KeyCheck.
+func (c *KeyCheckClient) Update() *KeyCheckUpdate {
+	mutation := newKeyCheckMutation(c.config, OpUpdate)
+	return &KeyCheckUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *KeyCheckClient) UpdateOne(_m *KeyCheck) *KeyCheckUpdateOne {
+	mutation := newKeyCheckMutation(c.config, OpUpdateOne, withKeyCheck(_m))
+	return &KeyCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *KeyCheckClient) UpdateOneID(id string) *KeyCheckUpdateOne {
+	mutation := newKeyCheckMutation(c.config, OpUpdateOne, withKeyCheckID(id))
+	return &KeyCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for KeyCheck.
+func (c *KeyCheckClient) Delete() *KeyCheckDelete {
+	mutation := newKeyCheckMutation(c.config, OpDelete)
+	return &KeyCheckDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *KeyCheckClient) DeleteOne(_m *KeyCheck) *KeyCheckDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *KeyCheckClient) DeleteOneID(id string) *KeyCheckDeleteOne {
+	builder := c.Delete().Where(keycheck.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &KeyCheckDeleteOne{builder}
+}
+
+// Query returns a query builder for KeyCheck.
+func (c *KeyCheckClient) Query() *KeyCheckQuery {
+	return &KeyCheckQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeKeyCheck},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a KeyCheck entity by its id.
+func (c *KeyCheckClient) Get(ctx context.Context, id string) (*KeyCheck, error) {
+	return c.Query().Where(keycheck.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *KeyCheckClient) GetX(ctx context.Context, id string) *KeyCheck {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *KeyCheckClient) Hooks() []Hook {
+	return c.hooks.KeyCheck
+}
+
+// Interceptors returns the client interceptors.
+func (c *KeyCheckClient) Interceptors() []Interceptor {
+	return c.inters.KeyCheck
+}
+
+func (c *KeyCheckClient) mutate(ctx context.Context, m *KeyCheckMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&KeyCheckCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&KeyCheckUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&KeyCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&KeyCheckDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown KeyCheck mutation op: %q", m.Op())
+	}
+}
+
 // ParkClient is a client for the Park schema.
 type ParkClient struct {
 	config
@@ -3081,14 +3222,14 @@ type (
 	hooks struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
 		Competition, Designation, DesignationType, EligibilityRule, Enterprise,
-		IdempotencyKey, Park, SigningKey, StatusChange, Talent, TalentAuthorization,
-		Tenancy []ent.Hook
+		IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
+		TalentAuthorization, Tenancy []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
 		Competition, Designation, DesignationType, EligibilityRule, Enterprise,
-		IdempotencyKey, Park, SigningKey, StatusChange, Talent, TalentAuthorization,
-		Tenancy []ent.Interceptor
+		IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
+		TalentAuthorization, Tenancy []ent.Interceptor
 	}
 )
 

@@ -25,6 +25,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/idempotencykey"
+	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
@@ -104,6 +105,7 @@ func checkColumn(t, c string) error {
 			eligibilityrule.Table:     eligibilityrule.ValidColumn,
 			enterprise.Table:          enterprise.ValidColumn,
 			idempotencykey.Table:      idempotencykey.ValidColumn,
+			keycheck.Table:            keycheck.ValidColumn,
 			park.Table:                park.ValidColumn,
 			signingkey.Table:          signingkey.ValidColumn,
 			statuschange.Table:        statuschange.ValidColumn,

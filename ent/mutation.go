@@ -24,6 +24,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/idempotencykey"
+	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/ent/schema"
@@ -56,6 +57,7 @@ const (
 	TypeEligibilityRule     = "EligibilityRule"
 	TypeEnterprise          = "Enterprise"
 	TypeIdempotencyKey      = "IdempotencyKey"
+	TypeKeyCheck            = "KeyCheck"
 	TypePark                = "Park"
 	TypeSigningKey          = "SigningKey"
 	TypeStatusChange        = "StatusChange"
@@ -9745,6 +9747,446 @@ func (m *IdempotencyKeyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown IdempotencyKey edge %s", name)
 }
 
+// KeyCheckMutation represents an operation that mutates the KeyCheck nodes in the graph.
+type KeyCheckMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	check_value   *string
+	fingerprint   *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*KeyCheck, error)
+	predicates    []predicate.KeyCheck
+}
+
+var _ ent.Mutation = (*KeyCheckMutation)(nil)
+
+// keycheckOption allows management of the mutation configuration using functional options.
+type keycheckOption func(*KeyCheckMutation)
+
+// newKeyCheckMutation creates new mutation for the KeyCheck entity.
+func newKeyCheckMutation(c config, op Op, opts ...keycheckOption) *KeyCheckMutation {
+	m := &KeyCheckMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeKeyCheck,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withKeyCheckID sets the ID field of the mutation.
+func withKeyCheckID(id string) keycheckOption {
+	return func(m *KeyCheckMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *KeyCheck
+		)
+		m.oldValue = func(ctx context.Context) (*KeyCheck, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().KeyCheck.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withKeyCheck sets the old KeyCheck of the mutation.
+func withKeyCheck(node *KeyCheck) keycheckOption {
+	return func(m *KeyCheckMutation) {
+		m.oldValue = func(context.Context) (*KeyCheck, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m KeyCheckMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m KeyCheckMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of KeyCheck entities.
+func (m *KeyCheckMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *KeyCheckMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *KeyCheckMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().KeyCheck.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCheckValue sets the "check_value" field.
+func (m *KeyCheckMutation) SetCheckValue(s string) {
+	m.check_value = &s
+}
+
+// CheckValue returns the value of the "check_value" field in the mutation.
+func (m *KeyCheckMutation) CheckValue() (r string, exists bool) {
+	v := m.check_value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckValue returns the old "check_value" field's value of the KeyCheck entity.
+// If the KeyCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KeyCheckMutation) OldCheckValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckValue: %w", err)
+	}
+	return oldValue.CheckValue, nil
+}
+
+// ResetCheckValue resets all changes to the "check_value" field.
+func (m *KeyCheckMutation) ResetCheckValue() {
+	m.check_value = nil
+}
+
+// SetFingerprint sets the "fingerprint" field.
+func (m *KeyCheckMutation) SetFingerprint(s string) {
+	m.fingerprint = &s
+}
+
+// Fingerprint returns the value of the "fingerprint" field in the mutation.
+func (m *KeyCheckMutation) Fingerprint() (r string, exists bool) {
+	v := m.fingerprint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFingerprint returns the old "fingerprint" field's value of the KeyCheck entity.
+// If the KeyCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KeyCheckMutation) OldFingerprint(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFingerprint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFingerprint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFingerprint: %w", err)
+	}
+	return oldValue.Fingerprint, nil
+}
+
+// ResetFingerprint resets all changes to the "fingerprint" field.
+func (m *KeyCheckMutation) ResetFingerprint() {
+	m.fingerprint = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *KeyCheckMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *KeyCheckMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the KeyCheck entity.
+// If the KeyCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *KeyCheckMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *KeyCheckMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the KeyCheckMutation builder.
+func (m *KeyCheckMutation) Where(ps ...predicate.KeyCheck) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the KeyCheckMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *KeyCheckMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.KeyCheck, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *KeyCheckMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *KeyCheckMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (KeyCheck).
+func (m *KeyCheckMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *KeyCheckMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.check_value != nil {
+		fields = append(fields, keycheck.FieldCheckValue)
+	}
+	if m.fingerprint != nil {
+		fields = append(fields, keycheck.FieldFingerprint)
+	}
+	if m.created_at != nil {
+		fields = append(fields, keycheck.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *KeyCheckMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case keycheck.FieldCheckValue:
+		return m.CheckValue()
+	case keycheck.FieldFingerprint:
+		return m.Fingerprint()
+	case keycheck.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *KeyCheckMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case keycheck.FieldCheckValue:
+		return m.OldCheckValue(ctx)
+	case keycheck.FieldFingerprint:
+		return m.OldFingerprint(ctx)
+	case keycheck.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown KeyCheck field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KeyCheckMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case keycheck.FieldCheckValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckValue(v)
+		return nil
+	case keycheck.FieldFingerprint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFingerprint(v)
+		return nil
+	case keycheck.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown KeyCheck field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *KeyCheckMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *KeyCheckMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *KeyCheckMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown KeyCheck numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *KeyCheckMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *KeyCheckMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *KeyCheckMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown KeyCheck nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *KeyCheckMutation) ResetField(name string) error {
+	switch name {
+	case keycheck.FieldCheckValue:
+		m.ResetCheckValue()
+		return nil
+	case keycheck.FieldFingerprint:
+		m.ResetFingerprint()
+		return nil
+	case keycheck.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown KeyCheck field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *KeyCheckMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *KeyCheckMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *KeyCheckMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *KeyCheckMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *KeyCheckMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *KeyCheckMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *KeyCheckMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown KeyCheck unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *KeyCheckMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown KeyCheck edge %s", name)
+}
+
 // ParkMutation represents an operation that mutates the Park nodes in the graph.
 type ParkMutation struct {
 	config
@@ -10303,6 +10745,7 @@ type SigningKeyMutation struct {
 	private_key_sealed *[]byte
 	created_at         *time.Time
 	retired_at         *time.Time
+	withdrawn_at       *time.Time
 	clearedFields      map[string]struct{}
 	done               bool
 	oldValue           func(context.Context) (*SigningKey, error)
@@ -10570,6 +11013,55 @@ func (m *SigningKeyMutation) ResetRetiredAt() {
 	delete(m.clearedFields, signingkey.FieldRetiredAt)
 }
 
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (m *SigningKeyMutation) SetWithdrawnAt(t time.Time) {
+	m.withdrawn_at = &t
+}
+
+// WithdrawnAt returns the value of the "withdrawn_at" field in the mutation.
+func (m *SigningKeyMutation) WithdrawnAt() (r time.Time, exists bool) {
+	v := m.withdrawn_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWithdrawnAt returns the old "withdrawn_at" field's value of the SigningKey entity.
+// If the SigningKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SigningKeyMutation) OldWithdrawnAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWithdrawnAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWithdrawnAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWithdrawnAt: %w", err)
+	}
+	return oldValue.WithdrawnAt, nil
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (m *SigningKeyMutation) ClearWithdrawnAt() {
+	m.withdrawn_at = nil
+	m.clearedFields[signingkey.FieldWithdrawnAt] = struct{}{}
+}
+
+// WithdrawnAtCleared returns if the "withdrawn_at" field was cleared in this mutation.
+func (m *SigningKeyMutation) WithdrawnAtCleared() bool {
+	_, ok := m.clearedFields[signingkey.FieldWithdrawnAt]
+	return ok
+}
+
+// ResetWithdrawnAt resets all changes to the "withdrawn_at" field.
+func (m *SigningKeyMutation) ResetWithdrawnAt() {
+	m.withdrawn_at = nil
+	delete(m.clearedFields, signingkey.FieldWithdrawnAt)
+}
+
 // Where appends a list predicates to the SigningKeyMutation builder.
 func (m *SigningKeyMutation) Where(ps ...predicate.SigningKey) {
 	m.predicates = append(m.predicates, ps...)
@@ -10604,7 +11096,7 @@ func (m *SigningKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SigningKeyMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.public_key != nil {
 		fields = append(fields, signingkey.FieldPublicKey)
 	}
@@ -10616,6 +11108,9 @@ func (m *SigningKeyMutation) Fields() []string {
 	}
 	if m.retired_at != nil {
 		fields = append(fields, signingkey.FieldRetiredAt)
+	}
+	if m.withdrawn_at != nil {
+		fields = append(fields, signingkey.FieldWithdrawnAt)
 	}
 	return fields
 }
@@ -10633,6 +11128,8 @@ func (m *SigningKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case signingkey.FieldRetiredAt:
 		return m.RetiredAt()
+	case signingkey.FieldWithdrawnAt:
+		return m.WithdrawnAt()
 	}
 	return nil, false
 }
@@ -10650,6 +11147,8 @@ func (m *SigningKeyMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldCreatedAt(ctx)
 	case signingkey.FieldRetiredAt:
 		return m.OldRetiredAt(ctx)
+	case signingkey.FieldWithdrawnAt:
+		return m.OldWithdrawnAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown SigningKey field %s", name)
 }
@@ -10687,6 +11186,13 @@ func (m *SigningKeyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRetiredAt(v)
 		return nil
+	case signingkey.FieldWithdrawnAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWithdrawnAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown SigningKey field %s", name)
 }
@@ -10720,6 +11226,9 @@ func (m *SigningKeyMutation) ClearedFields() []string {
 	if m.FieldCleared(signingkey.FieldRetiredAt) {
 		fields = append(fields, signingkey.FieldRetiredAt)
 	}
+	if m.FieldCleared(signingkey.FieldWithdrawnAt) {
+		fields = append(fields, signingkey.FieldWithdrawnAt)
+	}
 	return fields
 }
 
@@ -10736,6 +11245,9 @@ func (m *SigningKeyMutation) ClearField(name string) error {
 	switch name {
 	case signingkey.FieldRetiredAt:
 		m.ClearRetiredAt()
+		return nil
+	case signingkey.FieldWithdrawnAt:
+		m.ClearWithdrawnAt()
 		return nil
 	}
 	return fmt.Errorf("unknown SigningKey nullable field %s", name)
@@ -10756,6 +11268,9 @@ func (m *SigningKeyMutation) ResetField(name string) error {
 		return nil
 	case signingkey.FieldRetiredAt:
 		m.ResetRetiredAt()
+		return nil
+	case signingkey.FieldWithdrawnAt:
+		m.ResetWithdrawnAt()
 		return nil
 	}
 	return fmt.Errorf("unknown SigningKey field %s", name)

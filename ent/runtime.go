@@ -14,6 +14,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/schema"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
@@ -179,6 +180,12 @@ func init() {
 	enterpriseDescRegisteredOn := enterpriseFields[3].Descriptor()
 	// enterprise.DefaultRegisteredOn holds the default value on creation for the registered_on field.
 	enterprise.DefaultRegisteredOn = enterpriseDescRegisteredOn.Default.(string)
+	keycheckFields := schema.KeyCheck{}.Fields()
+	_ = keycheckFields
+	// keycheckDescID is the schema descriptor for id field.
+	keycheckDescID := keycheckFields[0].Descriptor()
+	// keycheck.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	keycheck.IDValidator = keycheckDescID.Validators[0].(func(string) error)
 	parkFields := schema.Park{}.Fields()
 	_ = parkFields
 	// parkDescDistrict is the schema descriptor for district field.

@@ -24,7 +24,9 @@ type SigningKey struct {
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// RetiredAt holds the value of the "retired_at" field.
-	RetiredAt    *time.Time `json:"retired_at,omitempty"`
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	// WithdrawnAt holds the value of the "withdrawn_at" field.
+	WithdrawnAt  *time.Time `json:"withdrawn_at,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -37,7 +39,7 @@ func (*SigningKey) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case signingkey.FieldID:
 			values[i] = new(sql.NullString)
-		case signingkey.FieldCreatedAt, signingkey.FieldRetiredAt:
+		case signingkey.FieldCreatedAt, signingkey.FieldRetiredAt, signingkey.FieldWithdrawnAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -85,6 +87,13 @@ func (_m *SigningKey) assignValues(columns []string, values []any) error {
 				_m.RetiredAt = new(time.Time)
 				*_m.RetiredAt = value.Time
 			}
+		case signingkey.FieldWithdrawnAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field withdrawn_at", values[i])
+			} else if value.Valid {
+				_m.WithdrawnAt = new(time.Time)
+				*_m.WithdrawnAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -131,6 +140,11 @@ func (_m *SigningKey) String() string {
 	builder.WriteString(", ")
 	if v := _m.RetiredAt; v != nil {
 		builder.WriteString("retired_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.WithdrawnAt; v != nil {
+		builder.WriteString("withdrawn_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

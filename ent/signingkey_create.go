@@ -55,6 +55,20 @@ func (_c *SigningKeyCreate) SetNillableRetiredAt(v *time.Time) *SigningKeyCreate
 	return _c
 }
 
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (_c *SigningKeyCreate) SetWithdrawnAt(v time.Time) *SigningKeyCreate {
+	_c.mutation.SetWithdrawnAt(v)
+	return _c
+}
+
+// SetNillableWithdrawnAt sets the "withdrawn_at" field if the given value is not nil.
+func (_c *SigningKeyCreate) SetNillableWithdrawnAt(v *time.Time) *SigningKeyCreate {
+	if v != nil {
+		_c.SetWithdrawnAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *SigningKeyCreate) SetID(v string) *SigningKeyCreate {
 	_c.mutation.SetID(v)
@@ -161,6 +175,10 @@ func (_c *SigningKeyCreate) createSpec() (*SigningKey, *sqlgraph.CreateSpec) {
 		_spec.SetField(signingkey.FieldRetiredAt, field.TypeTime, value)
 		_node.RetiredAt = &value
 	}
+	if value, ok := _c.mutation.WithdrawnAt(); ok {
+		_spec.SetField(signingkey.FieldWithdrawnAt, field.TypeTime, value)
+		_node.WithdrawnAt = &value
+	}
 	return _node, _spec
 }
 
@@ -228,6 +246,24 @@ func (u *SigningKeyUpsert) UpdateRetiredAt() *SigningKeyUpsert {
 // ClearRetiredAt clears the value of the "retired_at" field.
 func (u *SigningKeyUpsert) ClearRetiredAt() *SigningKeyUpsert {
 	u.SetNull(signingkey.FieldRetiredAt)
+	return u
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (u *SigningKeyUpsert) SetWithdrawnAt(v time.Time) *SigningKeyUpsert {
+	u.Set(signingkey.FieldWithdrawnAt, v)
+	return u
+}
+
+// UpdateWithdrawnAt sets the "withdrawn_at" field to the value that was provided on create.
+func (u *SigningKeyUpsert) UpdateWithdrawnAt() *SigningKeyUpsert {
+	u.SetExcluded(signingkey.FieldWithdrawnAt)
+	return u
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (u *SigningKeyUpsert) ClearWithdrawnAt() *SigningKeyUpsert {
+	u.SetNull(signingkey.FieldWithdrawnAt)
 	return u
 }
 
@@ -306,6 +342,27 @@ func (u *SigningKeyUpsertOne) UpdateRetiredAt() *SigningKeyUpsertOne {
 func (u *SigningKeyUpsertOne) ClearRetiredAt() *SigningKeyUpsertOne {
 	return u.Update(func(s *SigningKeyUpsert) {
 		s.ClearRetiredAt()
+	})
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (u *SigningKeyUpsertOne) SetWithdrawnAt(v time.Time) *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.SetWithdrawnAt(v)
+	})
+}
+
+// UpdateWithdrawnAt sets the "withdrawn_at" field to the value that was provided on create.
+func (u *SigningKeyUpsertOne) UpdateWithdrawnAt() *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.UpdateWithdrawnAt()
+	})
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (u *SigningKeyUpsertOne) ClearWithdrawnAt() *SigningKeyUpsertOne {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.ClearWithdrawnAt()
 	})
 }
 
@@ -550,6 +607,27 @@ func (u *SigningKeyUpsertBulk) UpdateRetiredAt() *SigningKeyUpsertBulk {
 func (u *SigningKeyUpsertBulk) ClearRetiredAt() *SigningKeyUpsertBulk {
 	return u.Update(func(s *SigningKeyUpsert) {
 		s.ClearRetiredAt()
+	})
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (u *SigningKeyUpsertBulk) SetWithdrawnAt(v time.Time) *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.SetWithdrawnAt(v)
+	})
+}
+
+// UpdateWithdrawnAt sets the "withdrawn_at" field to the value that was provided on create.
+func (u *SigningKeyUpsertBulk) UpdateWithdrawnAt() *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.UpdateWithdrawnAt()
+	})
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (u *SigningKeyUpsertBulk) ClearWithdrawnAt() *SigningKeyUpsertBulk {
+	return u.Update(func(s *SigningKeyUpsert) {
+		s.ClearWithdrawnAt()
 	})
 }
 

@@ -49,6 +49,26 @@ func (_u *SigningKeyUpdate) ClearRetiredAt() *SigningKeyUpdate {
 	return _u
 }
 
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (_u *SigningKeyUpdate) SetWithdrawnAt(v time.Time) *SigningKeyUpdate {
+	_u.mutation.SetWithdrawnAt(v)
+	return _u
+}
+
+// SetNillableWithdrawnAt sets the "withdrawn_at" field if the given value is not nil.
+func (_u *SigningKeyUpdate) SetNillableWithdrawnAt(v *time.Time) *SigningKeyUpdate {
+	if v != nil {
+		_u.SetWithdrawnAt(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (_u *SigningKeyUpdate) ClearWithdrawnAt() *SigningKeyUpdate {
+	_u.mutation.ClearWithdrawnAt()
+	return _u
+}
+
 // Mutation returns the SigningKeyMutation object of the builder.
 func (_u *SigningKeyUpdate) Mutation() *SigningKeyMutation {
 	return _u.mutation
@@ -102,6 +122,12 @@ func (_u *SigningKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.RetiredAtCleared() {
 		_spec.ClearField(signingkey.FieldRetiredAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.WithdrawnAt(); ok {
+		_spec.SetField(signingkey.FieldWithdrawnAt, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawnAtCleared() {
+		_spec.ClearField(signingkey.FieldWithdrawnAt, field.TypeTime)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -141,6 +167,26 @@ func (_u *SigningKeyUpdateOne) SetNillableRetiredAt(v *time.Time) *SigningKeyUpd
 // ClearRetiredAt clears the value of the "retired_at" field.
 func (_u *SigningKeyUpdateOne) ClearRetiredAt() *SigningKeyUpdateOne {
 	_u.mutation.ClearRetiredAt()
+	return _u
+}
+
+// SetWithdrawnAt sets the "withdrawn_at" field.
+func (_u *SigningKeyUpdateOne) SetWithdrawnAt(v time.Time) *SigningKeyUpdateOne {
+	_u.mutation.SetWithdrawnAt(v)
+	return _u
+}
+
+// SetNillableWithdrawnAt sets the "withdrawn_at" field if the given value is not nil.
+func (_u *SigningKeyUpdateOne) SetNillableWithdrawnAt(v *time.Time) *SigningKeyUpdateOne {
+	if v != nil {
+		_u.SetWithdrawnAt(*v)
+	}
+	return _u
+}
+
+// ClearWithdrawnAt clears the value of the "withdrawn_at" field.
+func (_u *SigningKeyUpdateOne) ClearWithdrawnAt() *SigningKeyUpdateOne {
+	_u.mutation.ClearWithdrawnAt()
 	return _u
 }
 
@@ -226,6 +272,12 @@ func (_u *SigningKeyUpdateOne) sqlSave(ctx context.Context) (_node *SigningKey, 
 	}
 	if _u.mutation.RetiredAtCleared() {
 		_spec.ClearField(signingkey.FieldRetiredAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.WithdrawnAt(); ok {
+		_spec.SetField(signingkey.FieldWithdrawnAt, field.TypeTime, value)
+	}
+	if _u.mutation.WithdrawnAtCleared() {
+		_spec.ClearField(signingkey.FieldWithdrawnAt, field.TypeTime)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &SigningKey{config: _u.config}

@@ -40,6 +40,8 @@ type Tx struct {
 	Enterprise *EnterpriseClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// KeyCheck is the client for interacting with the KeyCheck builders.
+	KeyCheck *KeyCheckClient
 	// Park is the client for interacting with the Park builders.
 	Park *ParkClient
 	// SigningKey is the client for interacting with the SigningKey builders.
@@ -196,6 +198,7 @@ func (tx *Tx) init() {
 	tx.EligibilityRule = NewEligibilityRuleClient(tx.config)
 	tx.Enterprise = NewEnterpriseClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
+	tx.KeyCheck = NewKeyCheckClient(tx.config)
 	tx.Park = NewParkClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StatusChange = NewStatusChangeClient(tx.config)

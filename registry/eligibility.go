@@ -15,8 +15,9 @@ import (
 	"github.com/hangzhou-ai/registry/registry/jws"
 )
 
-// attestationLifetime is how long an eligibility attestation may be relied on.
-const attestationLifetime = 30 * 24 * time.Hour
+// attestationLifetime is how long an eligibility attestation may be relied
+// on: the longest VerifyAttestation accepts.
+const attestationLifetime = jws.MaxLifetime
 
 // attestationIssuer names the registry in the attestations it signs.
 const attestationIssuer = "hangzhou-ai-registry"

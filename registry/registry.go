@@ -41,9 +41,10 @@ type Registry struct {
 	signerCache atomic.Value // cachedSigner
 }
 
-// New prepares the database (schema, reference data, default policy, audit
-// chain head, first signing key), loads the policy and returns a Registry
-// on it.
+// New prepares the database (schema, key check, reference data, default
+// policy, audit chain head, first signing key), loads the policy and returns
+// a Registry on it. It refuses, with an error wrapping ErrSecretKeyMismatch,
+// a secret key other than the one the database's data is sealed under.
 func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	if cfg.Secrets == nil {
 		return nil, errors.New("registry: Config.Secrets is required")
@@ -62,6 +63,9 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	}
 	if err := Migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("registry: migrate: %w", err)
+	}
+	if err := checkSecretKey(ctx, db, cfg.Secrets, cfg.Clock().UTC().Truncate(time.Microsecond)); err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
 	}
 	if err := loadReferenceData(ctx, db); err != nil {
 		return nil, fmt.Errorf("registry: reference data: %w", err)

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/talent"
 )
@@ -33,10 +34,11 @@ func (s SecretRotation) Records() int { return s.Talents + s.SigningKeys }
 // RotateSecretKey moves everything the registry's secret key protects to
 // next, in one transaction: every talent's identity or passport number is
 // decrypted with the current key and encrypted with next, its lookup hash
-// recomputed with next, and every attestation signing key (retired ones
-// too) re-sealed under next. The rotation is one audit event by actor,
-// naming both keys by fingerprint and counting the records; no identity
-// number reaches it. A record the current key cannot open, or whose lookup
+// recomputed with next, every attestation signing key (retired ones too)
+// re-sealed under next, and the database's key check value replaced by
+// next's, so that only next opens the registry afterwards. The rotation is
+// one audit event by actor, naming both keys by fingerprint and counting the
+// records; no identity number reaches it. A record the current key cannot open, or whose lookup
 // hash does not match its number, stops the rotation and nothing changes.
 //
 // Once it returns, r uses next. Run it with no other call in flight on r
@@ -107,6 +109,13 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor Principal, next *S
 				return fmt.Errorf("signing key %s: %w", k.ID, err)
 			}
 			out.SigningKeys++
+		}
+		// The database now recognises the new key only.
+		err = tx.KeyCheck.Create().SetID(keyCheckID).SetCheckValue(next.checkValue()).
+			SetFingerprint(next.Fingerprint()).SetCreatedAt(r.now()).
+			OnConflictColumns(keycheck.FieldID).UpdateNewValues().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("key check: %w", err)
 		}
 		return r.record(ctx, tx, actor, change{
 			action: "secret-key.rotate", entityType: "secret-key", entityID: out.To,

@@ -23,6 +23,8 @@ type Secrets struct {
 	macKey []byte
 	// fingerprint names the master key without revealing it.
 	fingerprint string
+	// check is the key check value the database stores (see checkSecretKey).
+	check string
 }
 
 // NewSecrets derives the encryption and lookup keys from a 32-byte master key.
@@ -42,6 +44,7 @@ func NewSecrets(master []byte) (*Secrets, error) {
 		aead:        aead,
 		macKey:      derive(master, "registry identity lookup v1"),
 		fingerprint: hex.EncodeToString(derive(master, "registry key fingerprint v1")[:8]),
+		check:       hex.EncodeToString(derive(derive(master, "registry key check v1"), keyCheckLabel)),
 	}, nil
 }
 
@@ -69,6 +72,10 @@ func ParseSecretKey(text string) ([]byte, error) {
 func NewSecretKey() string {
 	return hex.EncodeToString(randomBytes(SecretKeySize))
 }
+
+// keyCheckLabel is the fixed text whose HMAC, under a key derived from the
+// master key, is the key check value.
+const keyCheckLabel = "hangzhou-ai registry: this database is sealed under this key"
 
 func derive(master []byte, label string) []byte {
 	m := hmac.New(sha256.New, master)

@@ -13,9 +13,21 @@ import (
 
 // Problems VerifyAttestation reports, one per way a token can fail.
 const (
-	ProblemMalformed          = "malformed"
-	ProblemUnknownKey         = "unknown_key"
-	ProblemBadSignature       = "bad_signature"
+	ProblemMalformed = "malformed"
+	// ProblemNonCanonical: the token decodes only leniently (whitespace,
+	// padding, another base64 alphabet, non-zero spare bits, a header not
+	// in the registry's own form); only the canonical spelling verifies.
+	ProblemNonCanonical = "non_canonical"
+	// ProblemUnknownKey: no published key has the token's kid, including
+	// keys withdrawn with `registryd keys retire`.
+	ProblemUnknownKey   = "unknown_key"
+	ProblemBadSignature = "bad_signature"
+	// ProblemOutsideKeyPeriod: the signature checks, but iat lies outside
+	// the period its key was the signing key (see jws.CheckIssued).
+	ProblemOutsideKeyPeriod = "issued_outside_key_period"
+	// ProblemLifetime: exp lies more than the maximum lifetime (30 days)
+	// after iat.
+	ProblemLifetime           = "lifetime_exceeded"
 	ProblemExpired            = "expired"
 	ProblemDesignationChanged = "designation_changed"
 )
@@ -41,9 +53,11 @@ type AttestationCheck struct {
 // maxAttestationLen bounds the token accepted for checking.
 const maxAttestationLen = 16 << 10
 
-// VerifyAttestation checks an attestation's signature against the
-// registry's keys, its expiry against now, and the current status of every
-// designation it relied on. Anyone may ask; nothing beyond the token's own
+// VerifyAttestation checks an attestation's signature, in its canonical
+// encoding only, against the registry's published keys (withdrawn keys are
+// unknown), that it was issued while its key was the signing key and is
+// valid for at most 30 days, its expiry against now, and the current status
+// of every designation it relied on. Anyone may ask; nothing beyond the token's own
 // claims is revealed.
 func (r *Registry) VerifyAttestation(ctx context.Context, token string) (AttestationCheck, error) {
 	if token == "" {
@@ -54,7 +68,11 @@ func (r *Registry) VerifyAttestation(ctx context.Context, token string) (Attesta
 	}
 	check := AttestationCheck{}
 	tok, err := jws.Parse(token)
-	if err != nil {
+	switch {
+	case errors.Is(err, jws.ErrNonCanonical):
+		check.Problem = ProblemNonCanonical
+		return check, nil
+	case err != nil:
 		check.Problem = ProblemMalformed
 		return check, nil
 	}
@@ -78,6 +96,15 @@ func (r *Registry) VerifyAttestation(ctx context.Context, token string) (Attesta
 		return check, nil
 	}
 	check.Claims = &claims
+	key, _ := keys.Key(tok.Header.Kid)
+	switch err := jws.CheckIssued(key, claims.IssuedAt, claims.ExpiresAt, r.now()); {
+	case errors.Is(err, jws.ErrLifetime):
+		check.Problem = ProblemLifetime
+		return check, nil
+	case err != nil:
+		check.Problem = ProblemOutsideKeyPeriod
+		return check, nil
+	}
 	today := r.today()
 	for _, id := range claims.DesignationIDs {
 		d, err := r.db.Designation.Query().Where(designation.ID(id)).Only(ctx)

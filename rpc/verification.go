@@ -21,7 +21,7 @@ type verificationService struct {
 }
 
 func toSigningKey(k jws.Key) *registryv1.SigningKey {
-	return &registryv1.SigningKey{Kty: k.Kty, Crv: k.Crv, X: k.X, Kid: k.Kid, Alg: k.Alg, Use: k.Use}
+	return &registryv1.SigningKey{Kty: k.Kty, Crv: k.Crv, X: k.X, Kid: k.Kid, Alg: k.Alg, Use: k.Use, ActiveFrom: k.ActiveFrom, ActiveUntil: k.ActiveUntil}
 }
 
 func (s *verificationService) VerifyAttestation(ctx context.Context, req *registryv1.VerifyAttestationRequest) (*registryv1.VerifyAttestationResponse, error) {

@@ -26,8 +26,10 @@ type attestationClaims struct {
 	ExpiresAt      int64    `json:"exp"`
 }
 
-// runVerify checks a token's signature with the key set and its expiry
-// with now. It cannot know whether a designation relied on has changed
+// runVerify checks a token's signature (canonical encoding only) with the
+// key set, that it was issued while its key was the signing key and is
+// valid for at most 30 days (the key set's active_from and active_until
+// say when each key signed), and its expiry with now. It cannot know whether a designation relied on has changed
 // since; VerificationService.VerifyAttestation answers that online.
 func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := flag.NewFlagSet("registryctl verify", flag.ContinueOnError)
@@ -72,6 +74,13 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer, now fun
 	var c attestationClaims
 	if err := json.Unmarshal(tok.Payload, &c); err != nil {
 		return fmt.Errorf("attestation refused: claims: %w", err)
+	}
+	// The same rules as VerificationService.VerifyAttestation: issued while
+	// its key was the signing key, valid for at most 30 days.
+	key, _ := keys.Key(tok.Header.Kid)
+	if err := jws.CheckIssued(key, c.IssuedAt, c.ExpiresAt, now()); err != nil {
+		return fmt.Errorf("attestation refused: %w (key %s, issued %s, expires %s)", err, tok.Header.Kid,
+			time.Unix(c.IssuedAt, 0).UTC().Format(time.RFC3339), time.Unix(c.ExpiresAt, 0).UTC().Format(time.RFC3339))
 	}
 	expires := time.Unix(c.ExpiresAt, 0).UTC()
 	fmt.Fprintf(stdout, "signature   valid (key %s)\n", tok.Header.Kid)

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/jws"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
@@ -99,6 +103,64 @@ func TestVerifyOffline(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
 			case !strings.Contains(out.String(), tc.wantOut):
 				t.Fatalf("output %q lacks %q", out.String(), tc.wantOut)
+			}
+		})
+	}
+}
+
+// TestVerifyOfflineRules checks that offline verification applies the
+// registry's rules with the key set's active periods: an attestation
+// issued after its key was replaced, one valid for longer than 30 days
+// (expiring in 2076), one under a key set without active periods, and a
+// non-canonical spelling are refused; one issued while its key was current
+// verifies.
+func TestVerifyOfflineRules(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	kid := jws.KeyID(pub)
+	from := rpctest.Start
+	until := from.Add(24 * time.Hour)
+	dir := t.TempDir()
+	writeKeys := func(name string, k jws.Key) string {
+		b, err := json.Marshal(jws.KeySet{Keys: []jws.Key{k}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	key := jws.NewKey(kid, pub)
+	noPeriod := writeKeys("no-period.json", key)
+	key.ActiveFrom, key.ActiveUntil = from.Unix(), until.Unix()
+	withPeriod := writeKeys("jwks.json", key)
+	sign := func(iat, exp time.Time) string {
+		tok, err := jws.Sign(priv, kid, attestationClaims{Park: "west-lake", Eligible: true, IssuedAt: iat.Unix(), ExpiresAt: exp.Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	now := func() time.Time { return until.Add(time.Hour) }
+	genuine := sign(from.Add(time.Hour), from.Add(time.Hour+30*24*time.Hour))
+	tests := []struct {
+		name, token, jwks, wantErr string
+	}{
+		{"issued while current", genuine, withPeriod, ""},
+		{"issued after its key was replaced", sign(until.Add(time.Minute), until.Add(24*time.Hour)), withPeriod, "outside its key's active period"},
+		{"expiring in 2076", sign(from.Add(time.Hour), time.Date(2076, 1, 1, 0, 0, 0, 0, time.UTC)), withPeriod, "lifetime exceeds"},
+		{"key set without active periods", genuine, noPeriod, "outside its key's active period"},
+		{"trailing space", genuine + " ", withPeriod, "canonical"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := runVerify([]string{tc.token, "--jwks", tc.jwks}, strings.NewReader(""), io.Discard, io.Discard, now)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
 			}
 		})
 	}

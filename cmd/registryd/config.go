@@ -190,8 +190,8 @@ func (c *config) register(f *envFlags) {
 	f.string(&c.DatabaseURL, "database-url", "REGISTRY_DATABASE_URL", registry.DefaultDatabaseURL,
 		"database: sqlite:FILE, file:NAME?mode=memory&cache=shared, or postgres://…")
 	f.string(&c.SecretKeyFile, "secret-key-file", "REGISTRY_SECRET_KEY_FILE", "",
-		"file holding the 32-byte secret key (hex or base64) that protects identity numbers; "+
-			"with SQLite and no key, FILE.key beside the database is created")
+		"file holding the 32-byte secret key (hex or base64) that protects identity numbers and signing keys; "+
+			"with SQLite and no key, DATABASE.key beside the database is used (created together with a new database)")
 	f.string(&c.LogLevel, "log-level", "REGISTRY_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.string(&c.AdminMintableRoles, "admin-mintable-roles", "REGISTRY_ADMIN_MINTABLE_ROLES", strings.Join(registry.DefaultAdminMintableRoles(), ","),
 		"comma-separated roles administrators may mint tokens for through the API (an administrator is as strong as these roles); "+
@@ -199,62 +199,115 @@ func (c *config) register(f *envFlags) {
 	c.SecretKey = f.getenv("REGISTRY_SECRET_KEY")
 }
 
-// secrets resolves the secret key: REGISTRY_SECRET_KEY, then the key file,
-// then (SQLite files only) a key file beside the database, created on
-// first use; in-memory databases get a throw-away key.
-func (c *config) secrets() (*registry.Secrets, error) {
+// supplyKeyHelp says how to give registryd the secret key.
+const supplyKeyHelp = "supply the key the database was made with: REGISTRY_SECRET_KEY (the key itself), " +
+	"--secret-key-file FILE (env REGISTRY_SECRET_KEY_FILE), or, for an SQLite database given no key, " +
+	"the key file DATABASE.key beside it"
+
+// secretKey is the resolved secret key and where it came from.
+type secretKey struct {
+	secrets *registry.Secrets
+	// source says where the key came from, for messages and the log.
+	source string
+	// created is the key file this start made beside an SQLite database;
+	// it is removed again if the database does not accept the key.
+	created string
+}
+
+// secretKey resolves the secret key: REGISTRY_SECRET_KEY, then the key
+// file, then (SQLite files only) the key file beside the database, created
+// when neither the key file nor the database exists yet; in-memory
+// databases get a throw-away key. A database that exists without its key
+// file is refused: a fresh key would not open its data.
+func (c *config) secretKey() (secretKey, error) {
+	out := secretKey{}
 	text := c.SecretKey
-	if text == "" && c.SecretKeyFile != "" {
+	switch {
+	case text != "":
+		out.source = "REGISTRY_SECRET_KEY"
+	case c.SecretKeyFile != "":
 		b, err := os.ReadFile(c.SecretKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("secret key file: %w", err)
+			return out, fmt.Errorf("secret key file: %w", err)
 		}
-		text = string(b)
-	}
-	if text == "" {
+		text, out.source = string(b), "the key file "+c.SecretKeyFile
+	default:
 		url := c.DatabaseURL
 		switch {
 		case strings.Contains(url, "mode=memory"):
-			text = registry.NewSecretKey()
+			text, out.source = registry.NewSecretKey(), "a throw-away key (in-memory database)"
 		case strings.HasPrefix(url, "sqlite:"):
 			path := strings.TrimPrefix(url, "sqlite:")
 			if i := strings.IndexByte(path, '?'); i >= 0 {
 				path = path[:i]
 			}
 			var err error
-			if text, err = loadOrCreateKeyFile(path + ".key"); err != nil {
-				return nil, err
+			if text, out.created, err = loadOrCreateKeyFile(path, path+".key"); err != nil {
+				return out, err
 			}
+			out.source = "the key file " + path + ".key beside the database"
 		default:
-			return nil, errors.New("set REGISTRY_SECRET_KEY or --secret-key-file: identity numbers are encrypted with it")
+			return out, errors.New("set REGISTRY_SECRET_KEY or --secret-key-file (env REGISTRY_SECRET_KEY_FILE): identity numbers are encrypted with it")
 		}
 	}
 	key, err := registry.ParseSecretKey(text)
 	if err != nil {
-		return nil, err
+		out.discard()
+		return out, fmt.Errorf("%s: %w", out.source, err)
 	}
-	return registry.NewSecrets(key)
+	if out.secrets, err = registry.NewSecrets(key); err != nil {
+		out.discard()
+		return out, err
+	}
+	return out, nil
 }
 
-func loadOrCreateKeyFile(path string) (string, error) {
+// discard removes the key file this start created, if any.
+func (k *secretKey) discard() {
+	if k.created != "" {
+		os.Remove(k.created)
+		k.created = ""
+	}
+}
+
+// loadOrCreateKeyFile reads the key file at path, or creates it (0600) with
+// a fresh key when neither it nor the database at dbPath exists; created
+// is path then.
+func loadOrCreateKeyFile(dbPath, path string) (key, created string, err error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
-		return string(b), nil
+		return string(b), "", nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("secret key file: %w", err)
+		return "", "", fmt.Errorf("secret key file: %w", err)
+	}
+	if databaseExists(dbPath) {
+		return "", "", fmt.Errorf("the database %s exists but its secret key file %s does not: restore the key file from its backup, or %s; "+
+			"a fresh key would not open the data already there", dbPath, path, supplyKeyHelp)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
+		return "", "", err
 	}
-	key := registry.NewSecretKey()
+	key = registry.NewSecretKey()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
+		return "", "", fmt.Errorf("secret key file: %w", err)
 	}
 	_, werr := f.WriteString(key + "\n")
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		os.Remove(path)
+		return "", "", fmt.Errorf("secret key file: %w", err)
 	}
-	return key, nil
+	return key, path, nil
+}
+
+// databaseExists reports whether an SQLite database at path holds anything:
+// the file or its write-ahead log is not empty.
+func databaseExists(path string) bool {
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 0 {
+			return true
+		}
+	}
+	return false
 }

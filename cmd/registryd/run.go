@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -30,6 +31,7 @@ commands:
   token revoke   --id N: revoke a token at once
   audit verify   recompute the audit chain and report the first bad sequence
   keys rotate    make a new attestation signing key; old keys stay published
+  keys retire    KID: withdraw a signing key at once (attestations under it stop verifying)
   secret rotate  --new-key-file FILE: re-encrypt identity numbers and signing keys under a new secret key
 
 Run 'registryd <command> --help' for the flags of a command.
@@ -92,20 +94,42 @@ func openRegistry(ctx context.Context, c config, log *zap.Logger) (*registry.Reg
 // openRegistryWithPool is openRegistry that also returns the connection
 // pool, for metrics.
 func openRegistryWithPool(ctx context.Context, c config, log *zap.Logger) (*registry.Registry, *ent.Client, *sql.DB, error) {
-	secrets, err := c.secrets()
+	key, err := c.secretKey()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	db, pool, err := registry.OpenDatabaseWithPool(c.DatabaseURL)
 	if err != nil {
+		key.discard()
 		return nil, nil, nil, err
 	}
-	reg, err := registry.New(ctx, db, registry.Config{Secrets: secrets, Logger: log.Named("registry"), AdminMintableRoles: c.mintableRoles()})
+	reg, err := newRegistry(ctx, db, key, log, c.mintableRoles())
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, err
 	}
 	return reg, db, pool, nil
+}
+
+// newRegistry prepares a Registry on db with key. A key the database
+// refuses is reported with where it came from and how to supply the right
+// one, and a key file created for it is removed again; a key file created
+// for a new database is logged (its path, never the key).
+func newRegistry(ctx context.Context, db *ent.Client, key secretKey, log *zap.Logger, mintable []string) (*registry.Registry, error) {
+	reg, err := registry.New(ctx, db, registry.Config{Secrets: key.secrets, Logger: log.Named("registry"), AdminMintableRoles: mintable})
+	if err != nil {
+		key.discard()
+		if errors.Is(err, registry.ErrSecretKeyMismatch) {
+			return nil, fmt.Errorf("%w\nthe key came from %s; %s", err, key.source, supplyKeyHelp)
+		}
+		return nil, err
+	}
+	if key.created != "" {
+		log.Info("created the secret key file beside the new database; back it up apart from the database, which cannot be read without it",
+			zap.String("path", key.created))
+	}
+	log.Debug("secret key", zap.String("fingerprint", key.secrets.Fingerprint()), zap.String("source", key.source))
+	return reg, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -294,17 +318,19 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	secrets, err := c.secrets()
+	key, err := c.secretKey()
 	if err != nil {
 		return err
 	}
 	db, err := registry.OpenDatabase(c.DatabaseURL)
 	if err != nil {
+		key.discard()
 		return err
 	}
 	defer db.Close()
 	res, err := registry.ApplyMigrations(ctx, db)
 	if err != nil {
+		key.discard()
 		return err
 	}
 	for _, name := range res.Baselined {
@@ -314,7 +340,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(stdout, "applied %s\n", name)
 	}
 	// Reference data, default policy, audit head, first signing key.
-	if _, err := registry.New(ctx, db, registry.Config{Secrets: secrets, Logger: log.Named("registry")}); err != nil {
+	if _, err := newRegistry(ctx, db, key, log, c.mintableRoles()); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %s (%d migrations, %s); reference data up to date\n", res.Version, res.Total, res.Dialect)
@@ -414,15 +440,33 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return errors.New("usage: registryd keys rotate [flags]")
+	if len(args) == 0 || (args[0] != "rotate" && args[0] != "retire") {
+		return errors.New("usage: registryd keys rotate [flags] | registryd keys retire KID [flags]")
 	}
-	return withRegistry(ctx, "keys rotate", args[1:], getenv, stderr, nil, func(reg *registry.Registry) error {
-		kid, err := reg.RotateSigningKey(ctx)
+	if args[0] == "rotate" {
+		return withRegistry(ctx, "keys rotate", args[1:], getenv, stderr, nil, func(reg *registry.Registry) error {
+			kid, err := reg.RotateSigningKey(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "attestations are now signed with key %s; earlier keys remain published\n", kid)
+			return nil
+		})
+	}
+	// The key id comes first: registryd keys retire KID [flags].
+	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
+		return errors.New("usage: registryd keys retire KID [flags]: KID is a key id from /.well-known/jwks.json")
+	}
+	kid := args[1]
+	return withRegistry(ctx, "keys retire", args[2:], getenv, stderr, nil, func(reg *registry.Registry) error {
+		w, err := reg.WithdrawSigningKey(ctx, cliActor(getenv), kid)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "attestations are now signed with key %s; earlier keys remain published\n", kid)
+		fmt.Fprintf(stdout, "signing key %s withdrawn: it is no longer published and attestations under it no longer verify\n", w.KeyID)
+		if w.Replacement != "" {
+			fmt.Fprintf(stdout, "it was the key signing; attestations are now signed with key %s\n", w.Replacement)
+		}
 		return nil
 	})
 }

@@ -165,6 +165,18 @@ func (f IdempotencyKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdempotencyKeyMutation", m)
 }
 
+// The KeyCheckFunc type is an adapter to allow the use of ordinary
+// function as KeyCheck mutator.
+type KeyCheckFunc func(context.Context, *ent.KeyCheckMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f KeyCheckFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.KeyCheckMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.KeyCheckMutation", m)
+}
+
 // The ParkFunc type is an adapter to allow the use of ordinary
 // function as Park mutator.
 type ParkFunc func(context.Context, *ent.ParkMutation) (ent.Value, error)

@@ -380,6 +380,19 @@ var (
 			},
 		},
 	}
+	// KeyChecksColumns holds the columns for the "key_checks" table.
+	KeyChecksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "check_value", Type: field.TypeString},
+		{Name: "fingerprint", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// KeyChecksTable holds the schema information for the "key_checks" table.
+	KeyChecksTable = &schema.Table{
+		Name:       "key_checks",
+		Columns:    KeyChecksColumns,
+		PrimaryKey: []*schema.Column{KeyChecksColumns[0]},
+	}
 	// ParksColumns holds the columns for the "parks" table.
 	ParksColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -402,6 +415,7 @@ var (
 		{Name: "private_key_sealed", Type: field.TypeBytes},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "retired_at", Type: field.TypeTime, Nullable: true},
+		{Name: "withdrawn_at", Type: field.TypeTime, Nullable: true},
 	}
 	// SigningKeysTable holds the schema information for the "signing_keys" table.
 	SigningKeysTable = &schema.Table{
@@ -539,6 +553,7 @@ var (
 		EligibilityRulesTable,
 		EnterprisesTable,
 		IdempotencyKeysTable,
+		KeyChecksTable,
 		ParksTable,
 		SigningKeysTable,
 		StatusChangesTable,

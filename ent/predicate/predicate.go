@@ -45,6 +45,9 @@ type Enterprise func(*sql.Selector)
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 
+// KeyCheck is the predicate function for keycheck builders.
+type KeyCheck func(*sql.Selector)
+
 // Park is the predicate function for park builders.
 type Park func(*sql.Selector)
 

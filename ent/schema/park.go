@@ -72,8 +72,9 @@ func (EligibilityRule) Indexes() []ent.Index {
 }
 
 // SigningKey is an Ed25519 key that signs attestations. The private key is
-// stored sealed under the registry's secret key; retired keys stay to
-// verify what they signed.
+// stored sealed under the registry's secret key; retired keys (replaced by
+// a rotation) stay to verify what they signed while current; withdrawn keys
+// verify nothing any more.
 type SigningKey struct{ ent.Schema }
 
 // Fields of the SigningKey.
@@ -84,5 +85,6 @@ func (SigningKey) Fields() []ent.Field {
 		field.Bytes("private_key_sealed").Immutable().Sensitive(),
 		field.Time("created_at").Immutable(),
 		field.Time("retired_at").Optional().Nillable(),
+		field.Time("withdrawn_at").Optional().Nillable(),
 	}
 }

@@ -19,6 +19,8 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldRetiredAt holds the string denoting the retired_at field in the database.
 	FieldRetiredAt = "retired_at"
+	// FieldWithdrawnAt holds the string denoting the withdrawn_at field in the database.
+	FieldWithdrawnAt = "withdrawn_at"
 	// Table holds the table name of the signingkey in the database.
 	Table = "signing_keys"
 )
@@ -30,6 +32,7 @@ var Columns = []string{
 	FieldPrivateKeySealed,
 	FieldCreatedAt,
 	FieldRetiredAt,
+	FieldWithdrawnAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -63,4 +66,9 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByRetiredAt orders the results by the retired_at field.
 func ByRetiredAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRetiredAt, opts...).ToFunc()
+}
+
+// ByWithdrawnAt orders the results by the withdrawn_at field.
+func ByWithdrawnAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWithdrawnAt, opts...).ToFunc()
 }

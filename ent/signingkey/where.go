@@ -84,6 +84,11 @@ func RetiredAt(v time.Time) predicate.SigningKey {
 	return predicate.SigningKey(sql.FieldEQ(FieldRetiredAt, v))
 }
 
+// WithdrawnAt applies equality check predicate on the "withdrawn_at" field. It's identical to WithdrawnAtEQ.
+func WithdrawnAt(v time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldEQ(FieldWithdrawnAt, v))
+}
+
 // PublicKeyEQ applies the EQ predicate on the "public_key" field.
 func PublicKeyEQ(v []byte) predicate.SigningKey {
 	return predicate.SigningKey(sql.FieldEQ(FieldPublicKey, v))
@@ -252,6 +257,56 @@ func RetiredAtIsNil() predicate.SigningKey {
 // RetiredAtNotNil applies the NotNil predicate on the "retired_at" field.
 func RetiredAtNotNil() predicate.SigningKey {
 	return predicate.SigningKey(sql.FieldNotNull(FieldRetiredAt))
+}
+
+// WithdrawnAtEQ applies the EQ predicate on the "withdrawn_at" field.
+func WithdrawnAtEQ(v time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldEQ(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtNEQ applies the NEQ predicate on the "withdrawn_at" field.
+func WithdrawnAtNEQ(v time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldNEQ(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtIn applies the In predicate on the "withdrawn_at" field.
+func WithdrawnAtIn(vs ...time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldIn(FieldWithdrawnAt, vs...))
+}
+
+// WithdrawnAtNotIn applies the NotIn predicate on the "withdrawn_at" field.
+func WithdrawnAtNotIn(vs ...time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldNotIn(FieldWithdrawnAt, vs...))
+}
+
+// WithdrawnAtGT applies the GT predicate on the "withdrawn_at" field.
+func WithdrawnAtGT(v time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldGT(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtGTE applies the GTE predicate on the "withdrawn_at" field.
+func WithdrawnAtGTE(v time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldGTE(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtLT applies the LT predicate on the "withdrawn_at" field.
+func WithdrawnAtLT(v time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldLT(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtLTE applies the LTE predicate on the "withdrawn_at" field.
+func WithdrawnAtLTE(v time.Time) predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldLTE(FieldWithdrawnAt, v))
+}
+
+// WithdrawnAtIsNil applies the IsNil predicate on the "withdrawn_at" field.
+func WithdrawnAtIsNil() predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldIsNull(FieldWithdrawnAt))
+}
+
+// WithdrawnAtNotNil applies the NotNil predicate on the "withdrawn_at" field.
+func WithdrawnAtNotNil() predicate.SigningKey {
+	return predicate.SigningKey(sql.FieldNotNull(FieldWithdrawnAt))
 }
 
 // And groups predicates with the AND operator between them.

@@ -244,8 +244,12 @@ type VerifyAttestationResponse struct {
 	Valid          bool `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
 	SignatureValid bool `protobuf:"varint,2,opt,name=signature_valid,json=signatureValid,proto3" json:"signature_valid,omitempty"`
 	Expired        bool `protobuf:"varint,3,opt,name=expired,proto3" json:"expired,omitempty"`
-	// problem is empty when valid, otherwise one of malformed, unknown_key,
-	// bad_signature, expired, designation_changed.
+	// problem is empty when valid, otherwise one of malformed, non_canonical
+	// (only the canonical base64url spelling verifies), unknown_key (no
+	// published key, or a withdrawn one), bad_signature,
+	// issued_outside_key_period (iat not within its key's active period),
+	// lifetime_exceeded (exp more than 30 days after iat), expired,
+	// designation_changed.
 	Problem      string                 `protobuf:"bytes,4,opt,name=problem,proto3" json:"problem,omitempty"`
 	Claims       *AttestationClaims     `protobuf:"bytes,5,opt,name=claims,proto3" json:"claims,omitempty"`
 	Designations []*DesignationStanding `protobuf:"bytes,6,rep,name=designations,proto3" json:"designations,omitempty"`
@@ -337,13 +341,18 @@ func (x *VerifyAttestationResponse) GetDesignationsChanged() bool {
 
 // SigningKey is an Ed25519 public key as a JSON Web Key.
 type SigningKey struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kty           string                 `protobuf:"bytes,1,opt,name=kty,proto3" json:"kty,omitempty"`
-	Crv           string                 `protobuf:"bytes,2,opt,name=crv,proto3" json:"crv,omitempty"`
-	X             string                 `protobuf:"bytes,3,opt,name=x,proto3" json:"x,omitempty"`
-	Kid           string                 `protobuf:"bytes,4,opt,name=kid,proto3" json:"kid,omitempty"`
-	Alg           string                 `protobuf:"bytes,5,opt,name=alg,proto3" json:"alg,omitempty"`
-	Use           string                 `protobuf:"bytes,6,opt,name=use,proto3" json:"use,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kty   string                 `protobuf:"bytes,1,opt,name=kty,proto3" json:"kty,omitempty"`
+	Crv   string                 `protobuf:"bytes,2,opt,name=crv,proto3" json:"crv,omitempty"`
+	X     string                 `protobuf:"bytes,3,opt,name=x,proto3" json:"x,omitempty"`
+	Kid   string                 `protobuf:"bytes,4,opt,name=kid,proto3" json:"kid,omitempty"`
+	Alg   string                 `protobuf:"bytes,5,opt,name=alg,proto3" json:"alg,omitempty"`
+	Use   string                 `protobuf:"bytes,6,opt,name=use,proto3" json:"use,omitempty"`
+	// active_from is when the key became the signing key (Unix seconds).
+	ActiveFrom int64 `protobuf:"varint,7,opt,name=active_from,json=activeFrom,proto3" json:"active_from,omitempty"`
+	// active_until is when a rotation replaced it (Unix seconds); 0 while it
+	// signs. An attestation verifies only if its iat lies in between.
+	ActiveUntil   int64 `protobuf:"varint,8,opt,name=active_until,json=activeUntil,proto3" json:"active_until,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -418,6 +427,20 @@ func (x *SigningKey) GetUse() string {
 		return x.Use
 	}
 	return ""
+}
+
+func (x *SigningKey) GetActiveFrom() int64 {
+	if x != nil {
+		return x.ActiveFrom
+	}
+	return 0
+}
+
+func (x *SigningKey) GetActiveUntil() int64 {
+	if x != nil {
+		return x.ActiveUntil
+	}
+	return 0
 }
 
 type GetSigningKeysRequest struct {
@@ -702,7 +725,7 @@ const file_registry_v1_verification_proto_rawDesc = "" +
 	"\aproblem\x18\x04 \x01(\tR\aproblem\x126\n" +
 	"\x06claims\x18\x05 \x01(\v2\x1e.registry.v1.AttestationClaimsR\x06claims\x12D\n" +
 	"\fdesignations\x18\x06 \x03(\v2 .registry.v1.DesignationStandingR\fdesignations\x121\n" +
-	"\x14designations_changed\x18\a \x01(\bR\x13designationsChanged\"t\n" +
+	"\x14designations_changed\x18\a \x01(\bR\x13designationsChanged\"\xb8\x01\n" +
 	"\n" +
 	"SigningKey\x12\x10\n" +
 	"\x03kty\x18\x01 \x01(\tR\x03kty\x12\x10\n" +
@@ -710,7 +733,10 @@ const file_registry_v1_verification_proto_rawDesc = "" +
 	"\x01x\x18\x03 \x01(\tR\x01x\x12\x10\n" +
 	"\x03kid\x18\x04 \x01(\tR\x03kid\x12\x10\n" +
 	"\x03alg\x18\x05 \x01(\tR\x03alg\x12\x10\n" +
-	"\x03use\x18\x06 \x01(\tR\x03use\"\x17\n" +
+	"\x03use\x18\x06 \x01(\tR\x03use\x12\x1f\n" +
+	"\vactive_from\x18\a \x01(\x03R\n" +
+	"activeFrom\x12!\n" +
+	"\factive_until\x18\b \x01(\x03R\vactiveUntil\"\x17\n" +
 	"\x15GetSigningKeysRequest\"E\n" +
 	"\x16GetSigningKeysResponse\x12+\n" +
 	"\x04keys\x18\x01 \x03(\v2\x17.registry.v1.SigningKeyR\x04keys\"-\n" +

@@ -69,7 +69,8 @@ type VerificationServiceClient interface {
 	// stand.
 	VerifyAttestation(context.Context, *v1.VerifyAttestationRequest) (*v1.VerifyAttestationResponse, error)
 	// GetSigningKeys publishes the public keys attestations are signed with,
-	// as a JSON Web Key Set (also served at /.well-known/jwks.json).
+	// as a JSON Web Key Set (also served at /.well-known/jwks.json), each with
+	// its active period. Withdrawn keys are not published.
 	GetSigningKeys(context.Context, *v1.GetSigningKeysRequest) (*v1.GetSigningKeysResponse, error)
 	// GetDesignationStatus returns a designation's public status.
 	GetDesignationStatus(context.Context, *v1.GetDesignationStatusRequest) (*v1.GetDesignationStatusResponse, error)
@@ -88,7 +89,8 @@ type VerificationServiceHandler interface {
 	// stand.
 	VerifyAttestation(context.Context, *v1.VerifyAttestationRequest) (*v1.VerifyAttestationResponse, error)
 	// GetSigningKeys publishes the public keys attestations are signed with,
-	// as a JSON Web Key Set (also served at /.well-known/jwks.json).
+	// as a JSON Web Key Set (also served at /.well-known/jwks.json), each with
+	// its active period. Withdrawn keys are not published.
 	GetSigningKeys(context.Context, *v1.GetSigningKeysRequest) (*v1.GetSigningKeysResponse, error)
 	// GetDesignationStatus returns a designation's public status.
 	GetDesignationStatus(context.Context, *v1.GetDesignationStatusRequest) (*v1.GetDesignationStatusResponse, error)
