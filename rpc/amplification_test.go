@@ -31,7 +31,7 @@ const hostileBudget = 3 << 20
 
 // hostileText is a value wrong in as many ways as one string can be: a
 // formula lead, a bidi override, quotes and markup.
-const hostileText = "=\u202e'\"<x>號"
+const hostileText = "=\u202e'\"<x>号"
 
 // fillHostile sets every field of m to a bad value, spending about budget
 // bytes: repeated fields get many bad elements, strings long bad text.
