@@ -43,6 +43,8 @@ type Designation struct {
 	GrantedByOrg string `json:"granted_by_org,omitempty"`
 	// AuthorizationID holds the value of the "authorization_id" field.
 	AuthorizationID *string `json:"authorization_id,omitempty"`
+	// StandingAuthorizationID holds the value of the "standing_authorization_id" field.
+	StandingAuthorizationID *string `json:"standing_authorization_id,omitempty"`
 	// AwardID holds the value of the "award_id" field.
 	AwardID *string `json:"award_id,omitempty"`
 	// DocumentNumber holds the value of the "document_number" field.
@@ -116,7 +118,7 @@ func (*Designation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case designation.FieldEnterpriseID, designation.FieldVersion:
 			values[i] = new(sql.NullInt64)
-		case designation.FieldID, designation.FieldType, designation.FieldTalentID, designation.FieldParkCode, designation.FieldLevel, designation.FieldStatus, designation.FieldValidFrom, designation.FieldValidUntil, designation.FieldGrantedByBureau, designation.FieldGrantedBySubject, designation.FieldGrantedByOrg, designation.FieldAuthorizationID, designation.FieldAwardID, designation.FieldDocumentNumber, designation.FieldNote, designation.FieldSeedClause, designation.FieldStatusReason:
+		case designation.FieldID, designation.FieldType, designation.FieldTalentID, designation.FieldParkCode, designation.FieldLevel, designation.FieldStatus, designation.FieldValidFrom, designation.FieldValidUntil, designation.FieldGrantedByBureau, designation.FieldGrantedBySubject, designation.FieldGrantedByOrg, designation.FieldAuthorizationID, designation.FieldStandingAuthorizationID, designation.FieldAwardID, designation.FieldDocumentNumber, designation.FieldNote, designation.FieldSeedClause, designation.FieldStatusReason:
 			values[i] = new(sql.NullString)
 		case designation.FieldCreatedAt, designation.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -216,6 +218,13 @@ func (_m *Designation) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AuthorizationID = new(string)
 				*_m.AuthorizationID = value.String
+			}
+		case designation.FieldStandingAuthorizationID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field standing_authorization_id", values[i])
+			} else if value.Valid {
+				_m.StandingAuthorizationID = new(string)
+				*_m.StandingAuthorizationID = value.String
 			}
 		case designation.FieldAwardID:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -358,6 +367,11 @@ func (_m *Designation) String() string {
 	builder.WriteString(", ")
 	if v := _m.AuthorizationID; v != nil {
 		builder.WriteString("authorization_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.StandingAuthorizationID; v != nil {
+		builder.WriteString("standing_authorization_id=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")

@@ -146,6 +146,20 @@ func (_c *DesignationCreate) SetNillableAuthorizationID(v *string) *DesignationC
 	return _c
 }
 
+// SetStandingAuthorizationID sets the "standing_authorization_id" field.
+func (_c *DesignationCreate) SetStandingAuthorizationID(v string) *DesignationCreate {
+	_c.mutation.SetStandingAuthorizationID(v)
+	return _c
+}
+
+// SetNillableStandingAuthorizationID sets the "standing_authorization_id" field if the given value is not nil.
+func (_c *DesignationCreate) SetNillableStandingAuthorizationID(v *string) *DesignationCreate {
+	if v != nil {
+		_c.SetStandingAuthorizationID(*v)
+	}
+	return _c
+}
+
 // SetAwardID sets the "award_id" field.
 func (_c *DesignationCreate) SetAwardID(v string) *DesignationCreate {
 	_c.mutation.SetAwardID(v)
@@ -442,6 +456,10 @@ func (_c *DesignationCreate) createSpec() (*Designation, *sqlgraph.CreateSpec) {
 		_spec.SetField(designation.FieldAuthorizationID, field.TypeString, value)
 		_node.AuthorizationID = &value
 	}
+	if value, ok := _c.mutation.StandingAuthorizationID(); ok {
+		_spec.SetField(designation.FieldStandingAuthorizationID, field.TypeString, value)
+		_node.StandingAuthorizationID = &value
+	}
 	if value, ok := _c.mutation.AwardID(); ok {
 		_spec.SetField(designation.FieldAwardID, field.TypeString, value)
 		_node.AwardID = &value
@@ -621,6 +639,24 @@ func (u *DesignationUpsert) SetValidUntil(v string) *DesignationUpsert {
 // UpdateValidUntil sets the "valid_until" field to the value that was provided on create.
 func (u *DesignationUpsert) UpdateValidUntil() *DesignationUpsert {
 	u.SetExcluded(designation.FieldValidUntil)
+	return u
+}
+
+// SetStandingAuthorizationID sets the "standing_authorization_id" field.
+func (u *DesignationUpsert) SetStandingAuthorizationID(v string) *DesignationUpsert {
+	u.Set(designation.FieldStandingAuthorizationID, v)
+	return u
+}
+
+// UpdateStandingAuthorizationID sets the "standing_authorization_id" field to the value that was provided on create.
+func (u *DesignationUpsert) UpdateStandingAuthorizationID() *DesignationUpsert {
+	u.SetExcluded(designation.FieldStandingAuthorizationID)
+	return u
+}
+
+// ClearStandingAuthorizationID clears the value of the "standing_authorization_id" field.
+func (u *DesignationUpsert) ClearStandingAuthorizationID() *DesignationUpsert {
+	u.SetNull(designation.FieldStandingAuthorizationID)
 	return u
 }
 
@@ -833,6 +869,27 @@ func (u *DesignationUpsertOne) SetValidUntil(v string) *DesignationUpsertOne {
 func (u *DesignationUpsertOne) UpdateValidUntil() *DesignationUpsertOne {
 	return u.Update(func(s *DesignationUpsert) {
 		s.UpdateValidUntil()
+	})
+}
+
+// SetStandingAuthorizationID sets the "standing_authorization_id" field.
+func (u *DesignationUpsertOne) SetStandingAuthorizationID(v string) *DesignationUpsertOne {
+	return u.Update(func(s *DesignationUpsert) {
+		s.SetStandingAuthorizationID(v)
+	})
+}
+
+// UpdateStandingAuthorizationID sets the "standing_authorization_id" field to the value that was provided on create.
+func (u *DesignationUpsertOne) UpdateStandingAuthorizationID() *DesignationUpsertOne {
+	return u.Update(func(s *DesignationUpsert) {
+		s.UpdateStandingAuthorizationID()
+	})
+}
+
+// ClearStandingAuthorizationID clears the value of the "standing_authorization_id" field.
+func (u *DesignationUpsertOne) ClearStandingAuthorizationID() *DesignationUpsertOne {
+	return u.Update(func(s *DesignationUpsert) {
+		s.ClearStandingAuthorizationID()
 	})
 }
 
@@ -1225,6 +1282,27 @@ func (u *DesignationUpsertBulk) SetValidUntil(v string) *DesignationUpsertBulk {
 func (u *DesignationUpsertBulk) UpdateValidUntil() *DesignationUpsertBulk {
 	return u.Update(func(s *DesignationUpsert) {
 		s.UpdateValidUntil()
+	})
+}
+
+// SetStandingAuthorizationID sets the "standing_authorization_id" field.
+func (u *DesignationUpsertBulk) SetStandingAuthorizationID(v string) *DesignationUpsertBulk {
+	return u.Update(func(s *DesignationUpsert) {
+		s.SetStandingAuthorizationID(v)
+	})
+}
+
+// UpdateStandingAuthorizationID sets the "standing_authorization_id" field to the value that was provided on create.
+func (u *DesignationUpsertBulk) UpdateStandingAuthorizationID() *DesignationUpsertBulk {
+	return u.Update(func(s *DesignationUpsert) {
+		s.UpdateStandingAuthorizationID()
+	})
+}
+
+// ClearStandingAuthorizationID clears the value of the "standing_authorization_id" field.
+func (u *DesignationUpsertBulk) ClearStandingAuthorizationID() *DesignationUpsertBulk {
+	return u.Update(func(s *DesignationUpsert) {
+		s.ClearStandingAuthorizationID()
 	})
 }
 

@@ -86,6 +86,26 @@ func (_u *DesignationUpdate) SetNillableValidUntil(v *string) *DesignationUpdate
 	return _u
 }
 
+// SetStandingAuthorizationID sets the "standing_authorization_id" field.
+func (_u *DesignationUpdate) SetStandingAuthorizationID(v string) *DesignationUpdate {
+	_u.mutation.SetStandingAuthorizationID(v)
+	return _u
+}
+
+// SetNillableStandingAuthorizationID sets the "standing_authorization_id" field if the given value is not nil.
+func (_u *DesignationUpdate) SetNillableStandingAuthorizationID(v *string) *DesignationUpdate {
+	if v != nil {
+		_u.SetStandingAuthorizationID(*v)
+	}
+	return _u
+}
+
+// ClearStandingAuthorizationID clears the value of the "standing_authorization_id" field.
+func (_u *DesignationUpdate) ClearStandingAuthorizationID() *DesignationUpdate {
+	_u.mutation.ClearStandingAuthorizationID()
+	return _u
+}
+
 // SetDocumentNumber sets the "document_number" field.
 func (_u *DesignationUpdate) SetDocumentNumber(v string) *DesignationUpdate {
 	_u.mutation.SetDocumentNumber(v)
@@ -278,6 +298,12 @@ func (_u *DesignationUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.AuthorizationIDCleared() {
 		_spec.ClearField(designation.FieldAuthorizationID, field.TypeString)
 	}
+	if value, ok := _u.mutation.StandingAuthorizationID(); ok {
+		_spec.SetField(designation.FieldStandingAuthorizationID, field.TypeString, value)
+	}
+	if _u.mutation.StandingAuthorizationIDCleared() {
+		_spec.ClearField(designation.FieldStandingAuthorizationID, field.TypeString)
+	}
 	if _u.mutation.AwardIDCleared() {
 		_spec.ClearField(designation.FieldAwardID, field.TypeString)
 	}
@@ -422,6 +448,26 @@ func (_u *DesignationUpdateOne) SetNillableValidUntil(v *string) *DesignationUpd
 	if v != nil {
 		_u.SetValidUntil(*v)
 	}
+	return _u
+}
+
+// SetStandingAuthorizationID sets the "standing_authorization_id" field.
+func (_u *DesignationUpdateOne) SetStandingAuthorizationID(v string) *DesignationUpdateOne {
+	_u.mutation.SetStandingAuthorizationID(v)
+	return _u
+}
+
+// SetNillableStandingAuthorizationID sets the "standing_authorization_id" field if the given value is not nil.
+func (_u *DesignationUpdateOne) SetNillableStandingAuthorizationID(v *string) *DesignationUpdateOne {
+	if v != nil {
+		_u.SetStandingAuthorizationID(*v)
+	}
+	return _u
+}
+
+// ClearStandingAuthorizationID clears the value of the "standing_authorization_id" field.
+func (_u *DesignationUpdateOne) ClearStandingAuthorizationID() *DesignationUpdateOne {
+	_u.mutation.ClearStandingAuthorizationID()
 	return _u
 }
 
@@ -646,6 +692,12 @@ func (_u *DesignationUpdateOne) sqlSave(ctx context.Context) (_node *Designation
 	}
 	if _u.mutation.AuthorizationIDCleared() {
 		_spec.ClearField(designation.FieldAuthorizationID, field.TypeString)
+	}
+	if value, ok := _u.mutation.StandingAuthorizationID(); ok {
+		_spec.SetField(designation.FieldStandingAuthorizationID, field.TypeString, value)
+	}
+	if _u.mutation.StandingAuthorizationIDCleared() {
+		_spec.ClearField(designation.FieldStandingAuthorizationID, field.TypeString)
 	}
 	if _u.mutation.AwardIDCleared() {
 		_spec.ClearField(designation.FieldAwardID, field.TypeString)

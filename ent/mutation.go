@@ -5150,39 +5150,40 @@ func (m *CompetitionMutation) ResetEdge(name string) error {
 // DesignationMutation represents an operation that mutates the Designation nodes in the graph.
 type DesignationMutation struct {
 	config
-	op                    Op
-	typ                   string
-	id                    *string
-	_type                 *string
-	park_code             *string
-	level                 *string
-	status                *string
-	valid_from            *string
-	valid_until           *string
-	granted_by_bureau     *string
-	granted_by_subject    *string
-	granted_by_org        *string
-	authorization_id      *string
-	award_id              *string
-	document_number       *string
-	note                  *string
-	seed_clause           *string
-	status_reason         *string
-	version               *int64
-	addversion            *int64
-	created_at            *time.Time
-	updated_at            *time.Time
-	clearedFields         map[string]struct{}
-	enterprise            *int
-	clearedenterprise     bool
-	talent                *string
-	clearedtalent         bool
-	status_changes        map[int]struct{}
-	removedstatus_changes map[int]struct{}
-	clearedstatus_changes bool
-	done                  bool
-	oldValue              func(context.Context) (*Designation, error)
-	predicates            []predicate.Designation
+	op                        Op
+	typ                       string
+	id                        *string
+	_type                     *string
+	park_code                 *string
+	level                     *string
+	status                    *string
+	valid_from                *string
+	valid_until               *string
+	granted_by_bureau         *string
+	granted_by_subject        *string
+	granted_by_org            *string
+	authorization_id          *string
+	standing_authorization_id *string
+	award_id                  *string
+	document_number           *string
+	note                      *string
+	seed_clause               *string
+	status_reason             *string
+	version                   *int64
+	addversion                *int64
+	created_at                *time.Time
+	updated_at                *time.Time
+	clearedFields             map[string]struct{}
+	enterprise                *int
+	clearedenterprise         bool
+	talent                    *string
+	clearedtalent             bool
+	status_changes            map[int]struct{}
+	removedstatus_changes     map[int]struct{}
+	clearedstatus_changes     bool
+	done                      bool
+	oldValue                  func(context.Context) (*Designation, error)
+	predicates                []predicate.Designation
 }
 
 var _ ent.Mutation = (*DesignationMutation)(nil)
@@ -5773,6 +5774,55 @@ func (m *DesignationMutation) ResetAuthorizationID() {
 	delete(m.clearedFields, designation.FieldAuthorizationID)
 }
 
+// SetStandingAuthorizationID sets the "standing_authorization_id" field.
+func (m *DesignationMutation) SetStandingAuthorizationID(s string) {
+	m.standing_authorization_id = &s
+}
+
+// StandingAuthorizationID returns the value of the "standing_authorization_id" field in the mutation.
+func (m *DesignationMutation) StandingAuthorizationID() (r string, exists bool) {
+	v := m.standing_authorization_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStandingAuthorizationID returns the old "standing_authorization_id" field's value of the Designation entity.
+// If the Designation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DesignationMutation) OldStandingAuthorizationID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStandingAuthorizationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStandingAuthorizationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStandingAuthorizationID: %w", err)
+	}
+	return oldValue.StandingAuthorizationID, nil
+}
+
+// ClearStandingAuthorizationID clears the value of the "standing_authorization_id" field.
+func (m *DesignationMutation) ClearStandingAuthorizationID() {
+	m.standing_authorization_id = nil
+	m.clearedFields[designation.FieldStandingAuthorizationID] = struct{}{}
+}
+
+// StandingAuthorizationIDCleared returns if the "standing_authorization_id" field was cleared in this mutation.
+func (m *DesignationMutation) StandingAuthorizationIDCleared() bool {
+	_, ok := m.clearedFields[designation.FieldStandingAuthorizationID]
+	return ok
+}
+
+// ResetStandingAuthorizationID resets all changes to the "standing_authorization_id" field.
+func (m *DesignationMutation) ResetStandingAuthorizationID() {
+	m.standing_authorization_id = nil
+	delete(m.clearedFields, designation.FieldStandingAuthorizationID)
+}
+
 // SetAwardID sets the "award_id" field.
 func (m *DesignationMutation) SetAwardID(s string) {
 	m.award_id = &s
@@ -6236,7 +6286,7 @@ func (m *DesignationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DesignationMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m._type != nil {
 		fields = append(fields, designation.FieldType)
 	}
@@ -6272,6 +6322,9 @@ func (m *DesignationMutation) Fields() []string {
 	}
 	if m.authorization_id != nil {
 		fields = append(fields, designation.FieldAuthorizationID)
+	}
+	if m.standing_authorization_id != nil {
+		fields = append(fields, designation.FieldStandingAuthorizationID)
 	}
 	if m.award_id != nil {
 		fields = append(fields, designation.FieldAwardID)
@@ -6329,6 +6382,8 @@ func (m *DesignationMutation) Field(name string) (ent.Value, bool) {
 		return m.GrantedByOrg()
 	case designation.FieldAuthorizationID:
 		return m.AuthorizationID()
+	case designation.FieldStandingAuthorizationID:
+		return m.StandingAuthorizationID()
 	case designation.FieldAwardID:
 		return m.AwardID()
 	case designation.FieldDocumentNumber:
@@ -6378,6 +6433,8 @@ func (m *DesignationMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldGrantedByOrg(ctx)
 	case designation.FieldAuthorizationID:
 		return m.OldAuthorizationID(ctx)
+	case designation.FieldStandingAuthorizationID:
+		return m.OldStandingAuthorizationID(ctx)
 	case designation.FieldAwardID:
 		return m.OldAwardID(ctx)
 	case designation.FieldDocumentNumber:
@@ -6486,6 +6543,13 @@ func (m *DesignationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetAuthorizationID(v)
+		return nil
+	case designation.FieldStandingAuthorizationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStandingAuthorizationID(v)
 		return nil
 	case designation.FieldAwardID:
 		v, ok := value.(string)
@@ -6600,6 +6664,9 @@ func (m *DesignationMutation) ClearedFields() []string {
 	if m.FieldCleared(designation.FieldAuthorizationID) {
 		fields = append(fields, designation.FieldAuthorizationID)
 	}
+	if m.FieldCleared(designation.FieldStandingAuthorizationID) {
+		fields = append(fields, designation.FieldStandingAuthorizationID)
+	}
 	if m.FieldCleared(designation.FieldAwardID) {
 		fields = append(fields, designation.FieldAwardID)
 	}
@@ -6628,6 +6695,9 @@ func (m *DesignationMutation) ClearField(name string) error {
 		return nil
 	case designation.FieldAuthorizationID:
 		m.ClearAuthorizationID()
+		return nil
+	case designation.FieldStandingAuthorizationID:
+		m.ClearStandingAuthorizationID()
 		return nil
 	case designation.FieldAwardID:
 		m.ClearAwardID()
@@ -6675,6 +6745,9 @@ func (m *DesignationMutation) ResetField(name string) error {
 		return nil
 	case designation.FieldAuthorizationID:
 		m.ResetAuthorizationID()
+		return nil
+	case designation.FieldStandingAuthorizationID:
+		m.ResetStandingAuthorizationID()
 		return nil
 	case designation.FieldAwardID:
 		m.ResetAwardID()

@@ -127,15 +127,15 @@ func init() {
 	// designation.DefaultGrantedByOrg holds the default value on creation for the granted_by_org field.
 	designation.DefaultGrantedByOrg = designationDescGrantedByOrg.Default.(string)
 	// designationDescNote is the schema descriptor for note field.
-	designationDescNote := designationFields[15].Descriptor()
+	designationDescNote := designationFields[16].Descriptor()
 	// designation.DefaultNote holds the default value on creation for the note field.
 	designation.DefaultNote = designationDescNote.Default.(string)
 	// designationDescStatusReason is the schema descriptor for status_reason field.
-	designationDescStatusReason := designationFields[17].Descriptor()
+	designationDescStatusReason := designationFields[18].Descriptor()
 	// designation.DefaultStatusReason holds the default value on creation for the status_reason field.
 	designation.DefaultStatusReason = designationDescStatusReason.Default.(string)
 	// designationDescVersion is the schema descriptor for version field.
-	designationDescVersion := designationFields[18].Descriptor()
+	designationDescVersion := designationFields[19].Descriptor()
 	// designation.DefaultVersion holds the default value on creation for the version field.
 	designation.DefaultVersion = designationDescVersion.Default.(int64)
 	// designationDescID is the schema descriptor for id field.

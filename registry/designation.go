@@ -271,8 +271,7 @@ func (r *Registry) insertDesignation(ctx context.Context, tx *ent.Tx, p Principa
 // same grant recorded before.
 func (rec newDesignation) naturalKey() predicate.Designation {
 	if rec.authorizationID != "" {
-		return designation.And(designation.AuthorizationID(rec.authorizationID), designation.TalentID(rec.talent.ID),
-			designation.StatusNEQ(string(StatusRevoked)))
+		return designation.And(designation.StandingAuthorizationID(rec.authorizationID), designation.TalentID(rec.talent.ID))
 	}
 	same := []predicate.Designation{designation.Type(rec.typ.Code), designation.DocumentNumber(rec.doc)}
 	switch {
@@ -297,7 +296,7 @@ func (rec newDesignation) builder(c *ent.DesignationCreate, p Principal, id stri
 		c.SetParkCode(rec.parkCode)
 	}
 	if rec.authorizationID != "" {
-		c.SetAuthorizationID(rec.authorizationID)
+		c.SetAuthorizationID(rec.authorizationID).SetStandingAuthorizationID(rec.authorizationID)
 	}
 	if rec.awardID != "" {
 		c.SetAwardID(rec.awardID)

@@ -316,6 +316,9 @@ func (r *Registry) RevokeTalentAuthorization(ctx context.Context, in StatusUpdat
 // when no other of its authorizations is in force.
 func (r *Registry) releaseDelegations(ctx context.Context, tx *ent.Tx, d *ent.Designation, pc *policyChange) error {
 	if d.AuthorizationID != nil {
+		if err := tx.Designation.UpdateOneID(d.ID).ClearStandingAuthorizationID().Exec(ctx); err != nil {
+			return err
+		}
 		_, err := tx.AuthorizationQuota.Update().Where(
 			authorizationquota.AuthorizationID(*d.AuthorizationID), authorizationquota.Level(d.Level), authorizationquota.UsedGT(0),
 		).AddUsed(-1).Save(ctx)

@@ -191,6 +191,21 @@ func TestRecognitionWithinDelegation(t *testing.T) {
 		if res.Designation.DocumentNumber != f.authorization.DocumentNumber {
 			t.Errorf("document %q, want the authorization's %q", res.Designation.DocumentNumber, f.authorization.DocumentNumber)
 		}
+		// One standing recognition per talent and authorization: a second
+		// is refused; once withdrawn, the talent may be recognised again.
+		recognise := &registryv1.RecognizeTalentRequest{AuthorizationId: f.authorization.Id, TalentId: employee, Level: "D", ValidFrom: "2026-08-01", ValidUntil: "2026-12-31"}
+		if _, err := f.assessor.TalentAuthorization.RecognizeTalent(t.Context(), recognise); rpctest.Code(err) != connect.CodeAlreadyExists {
+			t.Fatalf("a second standing recognition: got %v, want already_exists", err)
+		}
+		if _, err := f.assessor.TalentAuthorization.WithdrawRecognition(t.Context(), &registryv1.WithdrawRecognitionRequest{DesignationId: res.Designation.Id, Reason: "录入有误"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.assessor.TalentAuthorization.RecognizeTalent(t.Context(), recognise); err != nil {
+			t.Fatalf("recognising again after the withdrawal: %v", err)
+		}
+		if got := f.remaining(t, "D"); got != 4 {
+			t.Errorf("%d places remain, want 4 (one standing recognition)", got)
+		}
 	})
 }
 

@@ -36,6 +36,8 @@ const (
 	FieldGrantedByOrg = "granted_by_org"
 	// FieldAuthorizationID holds the string denoting the authorization_id field in the database.
 	FieldAuthorizationID = "authorization_id"
+	// FieldStandingAuthorizationID holds the string denoting the standing_authorization_id field in the database.
+	FieldStandingAuthorizationID = "standing_authorization_id"
 	// FieldAwardID holds the string denoting the award_id field in the database.
 	FieldAwardID = "award_id"
 	// FieldDocumentNumber holds the string denoting the document_number field in the database.
@@ -98,6 +100,7 @@ var Columns = []string{
 	FieldGrantedBySubject,
 	FieldGrantedByOrg,
 	FieldAuthorizationID,
+	FieldStandingAuthorizationID,
 	FieldAwardID,
 	FieldDocumentNumber,
 	FieldNote,
@@ -199,6 +202,11 @@ func ByGrantedByOrg(opts ...sql.OrderTermOption) OrderOption {
 // ByAuthorizationID orders the results by the authorization_id field.
 func ByAuthorizationID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAuthorizationID, opts...).ToFunc()
+}
+
+// ByStandingAuthorizationID orders the results by the standing_authorization_id field.
+func ByStandingAuthorizationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStandingAuthorizationID, opts...).ToFunc()
 }
 
 // ByAwardID orders the results by the award_id field.

@@ -125,6 +125,11 @@ func AuthorizationID(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldEQ(FieldAuthorizationID, v))
 }
 
+// StandingAuthorizationID applies equality check predicate on the "standing_authorization_id" field. It's identical to StandingAuthorizationIDEQ.
+func StandingAuthorizationID(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldStandingAuthorizationID, v))
+}
+
 // AwardID applies equality check predicate on the "award_id" field. It's identical to AwardIDEQ.
 func AwardID(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldEQ(FieldAwardID, v))
@@ -938,6 +943,81 @@ func AuthorizationIDEqualFold(v string) predicate.Designation {
 // AuthorizationIDContainsFold applies the ContainsFold predicate on the "authorization_id" field.
 func AuthorizationIDContainsFold(v string) predicate.Designation {
 	return predicate.Designation(sql.FieldContainsFold(FieldAuthorizationID, v))
+}
+
+// StandingAuthorizationIDEQ applies the EQ predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEQ(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDNEQ applies the NEQ predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDNEQ(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldNEQ(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDIn applies the In predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldIn(FieldStandingAuthorizationID, vs...))
+}
+
+// StandingAuthorizationIDNotIn applies the NotIn predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDNotIn(vs ...string) predicate.Designation {
+	return predicate.Designation(sql.FieldNotIn(FieldStandingAuthorizationID, vs...))
+}
+
+// StandingAuthorizationIDGT applies the GT predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDGT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGT(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDGTE applies the GTE predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDGTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldGTE(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDLT applies the LT predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDLT(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLT(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDLTE applies the LTE predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDLTE(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldLTE(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDContains applies the Contains predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDContains(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContains(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDHasPrefix applies the HasPrefix predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDHasPrefix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasPrefix(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDHasSuffix applies the HasSuffix predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDHasSuffix(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldHasSuffix(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDIsNil applies the IsNil predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDIsNil() predicate.Designation {
+	return predicate.Designation(sql.FieldIsNull(FieldStandingAuthorizationID))
+}
+
+// StandingAuthorizationIDNotNil applies the NotNil predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDNotNil() predicate.Designation {
+	return predicate.Designation(sql.FieldNotNull(FieldStandingAuthorizationID))
+}
+
+// StandingAuthorizationIDEqualFold applies the EqualFold predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDEqualFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldEqualFold(FieldStandingAuthorizationID, v))
+}
+
+// StandingAuthorizationIDContainsFold applies the ContainsFold predicate on the "standing_authorization_id" field.
+func StandingAuthorizationIDContainsFold(v string) predicate.Designation {
+	return predicate.Designation(sql.FieldContainsFold(FieldStandingAuthorizationID, v))
 }
 
 // AwardIDEQ applies the EQ predicate on the "award_id" field.

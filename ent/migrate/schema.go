@@ -202,6 +202,7 @@ var (
 		{Name: "granted_by_subject", Type: field.TypeString},
 		{Name: "granted_by_org", Type: field.TypeString, Default: ""},
 		{Name: "authorization_id", Type: field.TypeString, Nullable: true},
+		{Name: "standing_authorization_id", Type: field.TypeString, Nullable: true},
 		{Name: "award_id", Type: field.TypeString, Unique: true, Nullable: true},
 		{Name: "document_number", Type: field.TypeString},
 		{Name: "note", Type: field.TypeString, Default: ""},
@@ -221,13 +222,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "designations_enterprises_designations",
-				Columns:    []*schema.Column{DesignationsColumns[19]},
+				Columns:    []*schema.Column{DesignationsColumns[20]},
 				RefColumns: []*schema.Column{EnterprisesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "designations_talents_designations",
-				Columns:    []*schema.Column{DesignationsColumns[20]},
+				Columns:    []*schema.Column{DesignationsColumns[21]},
 				RefColumns: []*schema.Column{TalentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -236,17 +237,17 @@ var (
 			{
 				Name:    "designation_enterprise_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[19], DesignationsColumns[1]},
+				Columns: []*schema.Column{DesignationsColumns[20], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_talent_id_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[20], DesignationsColumns[1]},
+				Columns: []*schema.Column{DesignationsColumns[21], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_document_number_type",
 				Unique:  false,
-				Columns: []*schema.Column{DesignationsColumns[12], DesignationsColumns[1]},
+				Columns: []*schema.Column{DesignationsColumns[13], DesignationsColumns[1]},
 			},
 			{
 				Name:    "designation_authorization_id",
@@ -256,7 +257,7 @@ var (
 			{
 				Name:    "designation_natural_key_enterprise",
 				Unique:  true,
-				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12], DesignationsColumns[19]},
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[13], DesignationsColumns[20]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "enterprise_id IS NOT NULL",
 				},
@@ -264,7 +265,7 @@ var (
 			{
 				Name:    "designation_natural_key_park",
 				Unique:  true,
-				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12], DesignationsColumns[2]},
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[13], DesignationsColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "park_code IS NOT NULL",
 				},
@@ -272,18 +273,15 @@ var (
 			{
 				Name:    "designation_natural_key_talent",
 				Unique:  true,
-				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[12], DesignationsColumns[20]},
+				Columns: []*schema.Column{DesignationsColumns[1], DesignationsColumns[13], DesignationsColumns[21]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "talent_id IS NOT NULL AND authorization_id IS NULL",
+					Where: "(talent_id IS NOT NULL) AND (authorization_id IS NULL)",
 				},
 			},
 			{
 				Name:    "designation_one_recognition_per_authorization",
 				Unique:  true,
-				Columns: []*schema.Column{DesignationsColumns[10], DesignationsColumns[20]},
-				Annotation: &entsql.IndexAnnotation{
-					Where: "authorization_id IS NOT NULL AND status <> 'revoked'",
-				},
+				Columns: []*schema.Column{DesignationsColumns[11], DesignationsColumns[21]},
 			},
 		},
 	}

@@ -36,6 +36,11 @@ func (Designation) Fields() []ent.Field {
 		// authorization_id names the talent authorization whose place a
 		// talent-recognition used; award_id the award it cites.
 		field.String("authorization_id").Optional().Nillable().Immutable(),
+		// standing_authorization_id is authorization_id while the
+		// recognition stands, and empty once it is withdrawn or revoked:
+		// the unique index on it keeps one standing recognition per talent
+		// and authorization.
+		field.String("standing_authorization_id").Optional().Nillable(),
 		field.String("award_id").Optional().Nillable().Immutable().Unique(),
 		field.String("document_number"),
 		field.String("note").Default(""),
@@ -74,10 +79,9 @@ func (Designation) Indexes() []ent.Index {
 		index.Fields("type", "document_number", "park_code").Unique().StorageKey("designation_natural_key_park").
 			Annotations(entsql.IndexWhere("park_code IS NOT NULL")),
 		index.Fields("type", "document_number", "talent_id").Unique().StorageKey("designation_natural_key_talent").
-			Annotations(entsql.IndexWhere("talent_id IS NOT NULL AND authorization_id IS NULL")),
+			Annotations(entsql.IndexWhere("(talent_id IS NOT NULL) AND (authorization_id IS NULL)")),
 		// A talent holds at most one standing recognition under one
 		// talent authorization; a withdrawn one may be made again.
-		index.Fields("authorization_id", "talent_id").Unique().StorageKey("designation_one_recognition_per_authorization").
-			Annotations(entsql.IndexWhere("authorization_id IS NOT NULL AND status <> 'revoked'")),
+		index.Fields("standing_authorization_id", "talent_id").Unique().StorageKey("designation_one_recognition_per_authorization"),
 	}
 }
