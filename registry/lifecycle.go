@@ -60,6 +60,8 @@ type transition struct {
 	reasonRequired bool
 	to             Status
 	from           []Status
+	// idField names the request's id field in errors; "id" when empty.
+	idField string
 	// appliesTo, when set, refuses designations the transition is not for.
 	// It runs after the caller is authorized, so it reveals nothing to
 	// callers without rights.
@@ -80,7 +82,11 @@ func (r *Registry) changeStatus(ctx context.Context, in StatusUpdate, t transiti
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, t.action, in.ID, in.ExpectedVersion, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, pc *policyChange) error {
+	idField := t.idField
+	if idField == "" {
+		idField = "id"
+	}
+	return r.mutateDesignation(ctx, t.action, idField, in.ID, in.ExpectedVersion, reason, func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, pc *policyChange) error {
 		if t.appliesTo != nil {
 			if err := t.appliesTo(d); err != nil {
 				return err
@@ -114,7 +120,7 @@ func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designatio
 	if err := v.err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, authz.ActRenew, in.ID, in.ExpectedVersion, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, _ *policyChange) error {
+	return r.mutateDesignation(ctx, authz.ActRenew, "id", in.ID, in.ExpectedVersion, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, _ *policyChange) error {
 		if d.Status == string(StatusRevoked) {
 			return failedPrecondition("cannot renew a revoked designation")
 		}
@@ -129,7 +135,7 @@ func (r *Registry) RenewDesignation(ctx context.Context, in Renewal) (Designatio
 // mutateDesignation loads a designation, authorizes action on it, lets
 // apply check and stage the change, and saves it with an optimistic version
 // check and an audit event, all in one transaction.
-func (r *Registry) mutateDesignation(ctx context.Context, action, id string, expectedVersion int64, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate, *policyChange) error) (Designation, error) {
+func (r *Registry) mutateDesignation(ctx context.Context, action, idField, id string, expectedVersion int64, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate, *policyChange) error) (Designation, error) {
 	p, err := principalOf(ctx)
 	if err != nil {
 		return Designation{}, err
@@ -137,7 +143,7 @@ func (r *Registry) mutateDesignation(ctx context.Context, action, id string, exp
 	if err := r.mayEver(p, action, anyDesignation()...); err != nil {
 		return Designation{}, err
 	}
-	if err := requireID("id", id); err != nil {
+	if err := requireID(idField, id); err != nil {
 		return Designation{}, err
 	}
 	var out Designation

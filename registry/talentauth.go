@@ -469,6 +469,7 @@ func takePlace(ctx context.Context, tx *ent.Tx, authorizationID, level string) e
 func (r *Registry) WithdrawRecognition(ctx context.Context, in StatusUpdate) (Designation, error) {
 	t := revocation
 	t.action = authz.ActWithdraw
+	t.idField = "designation_id"
 	t.appliesTo = func(d *ent.Designation) error {
 		if d.AuthorizationID == nil {
 			return failedPrecondition("designation %s was not made under a talent authorization; use RevokeDesignation", d.ID)

@@ -206,6 +206,10 @@ func TestRecognitionWithinDelegation(t *testing.T) {
 		if got := f.remaining(t, "D"); got != 4 {
 			t.Errorf("%d places remain, want 4 (one standing recognition)", got)
 		}
+		_, err = f.assessor.TalentAuthorization.WithdrawRecognition(t.Context(), &registryv1.WithdrawRecognitionRequest{Reason: "录入有误"})
+		if fields := badRequestFields(t, err); !slices.Equal(fields, []string{"designation_id"}) {
+			t.Errorf("withdrawing without an id: %v (fields %v), want invalid_argument on designation_id", err, fields)
+		}
 	})
 }
 
