@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
 
-	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	_ "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
@@ -126,11 +125,11 @@ func TestRefusalsStaySmall(t *testing.T) {
 	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
 		env := rpctest.New(t, db)
 		tokens := map[string]string{
-			"member":   env.Token(principal("member", "enterprise:"+rpctest.CreditCode(t, "91330106MA27XK0A1"))),
-			"operator": env.Token(principal("operator", "park:west-lake")),
-			"issuer":   env.Token(principal("issuer", "bureau:economy-it")),
-			"talent":   env.Token(principal("issuer", "bureau:talent-office")),
-			"admin":    env.Token(principal("admin", "admin")),
+			"member":   env.Token(registryPrincipal("member", "enterprise:"+rpctest.CreditCode(t, "91330106MA27XK0A1"))),
+			"operator": env.Token(registryPrincipal("operator", "park:west-lake")),
+			"issuer":   env.Token(registryPrincipal("issuer", "bureau:economy-it")),
+			"talent":   env.Token(registryPrincipal("issuer", "bureau:talent-office")),
+			"admin":    env.Token(registryPrincipal("admin", "admin")),
 			"none":     "",
 		}
 		for _, md := range registryMethods(t) {
@@ -202,8 +201,3 @@ var h2cClient = &http.Client{Transport: &http.Transport{Protocols: func() *http.
 	p.SetUnencryptedHTTP2(true)
 	return p
 }()}}
-
-// principal names a test principal by role and organisation.
-func principal(role, org string) registry.Principal {
-	return registry.Principal{Subject: role + "@" + org, Org: org, Role: role}
-}
