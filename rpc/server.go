@@ -50,7 +50,7 @@ func NewServer(reg *registry.Registry, log *zap.Logger, opts ...Option) *connect
 	registryv1connect.RegisterCompetitionServiceHandler(s, &competitionService{reg: reg})
 	registryv1connect.RegisterParkServiceHandler(s, &parkService{reg: reg})
 	registryv1connect.RegisterVerificationServiceHandler(s, &verificationService{reg: reg})
-	registryv1connect.RegisterImportServiceHandler(s, &importService{reg: reg})
+	registryv1connect.RegisterImportServiceHandler(s, newImportService(reg, o.imports))
 	grpcreflect.Register(s)
 	return s
 }

@@ -151,7 +151,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	rpcLog := log.Named("rpc")
-	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration})}
+	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration}),
+		rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: c.ImportIdleTimeout, MaxConcurrent: c.MaxConcurrentImports})}
 	tp, stopTracing, err := setupTracing(ctx, getenv, log.Named("otel"))
 	if err != nil {
 		return err
