@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect/v2"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
@@ -556,6 +559,116 @@ func TestImportConcurrencyLimit(t *testing.T) {
 		}
 		if _, err := receiveWithin(t, next, 10*time.Second); err != nil {
 			t.Fatalf("an import after one finished: %v", err)
+		}
+	})
+}
+
+// TestImportWritesAtTheEnd imports more rows than one write chunk, with a
+// row repeated across chunks and more problems found while writing than
+// one answer holds (1000): every problem is reported once, the repeat counts as
+// existing, and the temporary file the rows waited in is gone (on Unix
+// from the start: it is unlinked as soon as it is created).
+func TestImportWritesAtTheEnd(t *testing.T) {
+	spillDir := t.TempDir()
+	t.Setenv("TMPDIR", spillDir)
+	leftovers := func(t *testing.T) []string {
+		t.Helper()
+		entries, err := os.ReadDir(spillDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		economy := env.As("issuer", "bureau:economy-it")
+		const good, bad = 1200, 1100
+		rows := giantRows(t, good, 1) // each names its enterprise, registered by the import
+		for i := range bad {          // unknown enterprises without a name: refused while writing
+			rows = append(rows, &registryv1.DesignationRow{
+				Row: int64(good + i + 2), Type: "little-giant", EnterpriseCreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA4%06d", i)),
+				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+			})
+		}
+		repeat := proto.CloneOf(rows[0])
+		repeat.Row = int64(len(rows) + 2)
+		rows = append(rows, repeat)
+
+		stream, err := economy.Import.ImportDesignations(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stream.Close()
+		var messages []*registryv1.ImportProgress
+		receive := func() error {
+			msg, err := stream.Receive()
+			if err == nil {
+				messages = append(messages, msg.Progress)
+			}
+			return err
+		}
+		const batch = 500
+		for start := 0; start < len(rows); start += batch {
+			req := &registryv1.ImportDesignationsRequest{Rows: rows[start:min(start+batch, len(rows))]}
+			if start == 0 {
+				req.Options = &registryv1.ImportOptions{SkipInvalid: true}
+			}
+			if err := stream.Send(req); err != nil {
+				t.Fatal(err)
+			}
+			if err := receive(); err != nil {
+				t.Fatal(err)
+			}
+			if start == 0 && runtime.GOOS != "windows" {
+				if names := leftovers(t); len(names) > 0 {
+					t.Errorf("rows wait in files that have a name: %v", names)
+				}
+			}
+		}
+		if err := stream.CloseSend(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if err := receive(); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		final := messages[len(messages)-1]
+		if final.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED || final.RowsReceived != int64(len(rows)) ||
+			final.Created != good || final.Existing != 1 || final.EnterprisesCreated != good || final.Invalid != bad {
+			t.Fatalf("final: %+v", final)
+		}
+		reported := map[int64]int{}
+		for _, m := range messages {
+			if len(m.Errors) > 1000 {
+				t.Errorf("one answer carries %d errors; at most 1000 go in one", len(m.Errors))
+			}
+			for _, e := range m.Errors {
+				reported[e.Row]++
+				if e.Column != "enterprise_credit_code" {
+					t.Errorf("unexpected error %+v", e)
+				}
+			}
+		}
+		if len(reported) != bad {
+			t.Fatalf("%d rows reported, want %d", len(reported), bad)
+		}
+		for row, n := range reported {
+			if n != 1 || row < good+2 || row >= good+bad+2 {
+				t.Fatalf("row %d reported %d times", row, n)
+			}
+		}
+		if n := countDesignations(t, economy, "little-giant"); n != good {
+			t.Fatalf("%d designations, want %d", n, good)
+		}
+		if names := leftovers(t); len(names) > 0 {
+			t.Fatalf("the import left files behind: %v", names)
 		}
 	})
 }
