@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"connectrpc.com/connect/v2"
@@ -103,6 +104,34 @@ func toProgress(p registry.ImportProgress) *registryv1.ImportProgress {
 	}
 }
 
+// responseControllerKey holds an import stream's *http.ResponseController
+// in its context.
+type responseControllerKey struct{}
+
+// sendWithin wraps send so that a message the client does not take within
+// idle (it has stopped reading) fails, with deadline_exceeded, and ends the
+// stream instead of holding its import slot. It needs the stream's
+// response controller; without one (in-process calls) send is unchanged.
+func sendWithin[T any](ctx context.Context, idle time.Duration, send func(T) error) func(T) error {
+	rc, ok := ctx.Value(responseControllerKey{}).(*http.ResponseController)
+	if !ok || idle <= 0 {
+		return send
+	}
+	return func(msg T) error {
+		deadline := time.Now().Add(idle)
+		if rc.SetWriteDeadline(deadline) != nil {
+			return send(msg) // the connection cannot time writes
+		}
+		err := send(msg)
+		_ = rc.SetWriteDeadline(time.Time{})
+		if err != nil && !time.Now().Before(deadline) {
+			return connect.NewError(connect.CodeDeadlineExceeded,
+				fmt.Sprintf("the import stream took no answer for %s; it was abandoned and nothing was imported", idle))
+		}
+		return err
+	}
+}
+
 // relayImport drives one import stream. The principal is authorized for
 // the kind of import before anything is read, then the stream takes one of
 // the server's import slots. The options of the first message begin the
@@ -123,6 +152,7 @@ func relayImport[Req importRequest](ctx context.Context, s *importService, kind 
 	}
 	defer release()
 	receive = receiveWithin(ctx, s.limits.IdleTimeout, receive)
+	send = sendWithin(ctx, s.limits.IdleTimeout, send)
 	req, err := receive()
 	if errors.Is(err, io.EOF) {
 		return registry.EmptyImportError()

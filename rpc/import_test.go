@@ -5,17 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect/v2"
+	"connectrpc.com/connect/v2/connecthttp"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
 
@@ -669,6 +673,67 @@ func TestImportWritesAtTheEnd(t *testing.T) {
 		}
 		if names := leftovers(t); len(names) > 0 {
 			t.Fatalf("the import left files behind: %v", names)
+		}
+	})
+}
+
+// TestImportClientNotReading sends batches that each earn a large answer
+// and never reads the answers: once the server has waited the idle timeout
+// for the client to take one, the stream ends and its import slot is free
+// again for another import.
+func TestImportClientNotReading(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
+			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: time.Second, MaxConcurrent: 1}))
+		economy := env.As("issuer", "bureau:economy-it")
+		// A small receive window, so that a few unread answers fill it.
+		protocols := new(http.Protocols)
+		protocols.SetUnencryptedHTTP2(true)
+		small := &http.Client{Transport: &http.Transport{Protocols: protocols,
+			HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 10, MaxReceiveBufferPerStream: 64 << 10}}}
+		token := env.Token(registry.Principal{Subject: "经信局 李四", Org: "bureau:economy-it", Role: "issuer"})
+		auth := func(next connect.ClientFunc) connect.ClientFunc {
+			return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
+				if info, ok := connect.CallInfoForClientContext(ctx); ok {
+					info.RequestHeader().Set("Authorization", "Bearer "+token)
+				}
+				return next(ctx, spec)
+			}
+		}
+		imports := registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(small, env.URL), auth))
+		stream, err := imports.ImportEnterprises(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stream.Close()
+		bad := make([]*registryv1.EnterpriseRow, 5000) // every row earns an error in the answer
+		for i := range bad {
+			bad[i] = &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: fmt.Sprintf("not-a-code-%d", i), Name: "无效代码企业"}
+		}
+		ended := make(chan int, 1)
+		go func() {
+			for n := range 200 {
+				if err := stream.Send(&registryv1.ImportEnterprisesRequest{Rows: bad}); err != nil {
+					ended <- n
+					return
+				}
+			}
+			ended <- -1
+		}()
+		select {
+		case n := <-ended:
+			if n < 0 {
+				t.Fatal("the server took 200 batches without their answers being read")
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a stream whose client stopped reading was not ended")
+		}
+		next := openImport(t, t.Context(), economy, "enterprises")
+		if err := next.send(&registryv1.ImportOptions{}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := receiveWithin(t, next, 10*time.Second); err != nil {
+			t.Fatalf("the next import: %v", err)
 		}
 	})
 }

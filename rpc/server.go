@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -85,7 +86,9 @@ func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Ha
 
 // untimedImports lifts the server's read and write timeouts from import
 // streams, which may rightly run for minutes; every other call keeps them.
-// An import still ends when its client goes away.
+// An import still ends when its client goes away, or goes idle (see
+// receiveWithin and sendWithin, which gets the response controller through
+// the request's context).
 func untimedImports(h http.Handler) http.Handler {
 	prefix := "/" + registryv1connect.ImportServiceName + "/"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +96,7 @@ func untimedImports(h http.Handler) http.Handler {
 			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})
+			r = r.WithContext(context.WithValue(r.Context(), responseControllerKey{}, rc))
 		}
 		h.ServeHTTP(w, r)
 	})
