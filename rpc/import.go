@@ -126,7 +126,7 @@ func sendWithin[T any](ctx context.Context, idle time.Duration, send func(T) err
 		_ = rc.SetWriteDeadline(time.Time{})
 		if err != nil && !time.Now().Before(deadline) {
 			return connect.NewError(connect.CodeDeadlineExceeded,
-				fmt.Sprintf("the import stream took no answer for %s; it was abandoned and nothing was imported", idle))
+				fmt.Sprintf("the import stream took no answer for %s and was ended (before its outcome, nothing was imported)", idle))
 		}
 		return err
 	}
