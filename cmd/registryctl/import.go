@@ -391,8 +391,23 @@ func (inv *invocation) importClient() registryv1connect.ImportServiceClient {
 			return next(ctx, spec)
 		}
 	}
-	hc := &http.Client{Transport: &http.Transport{Protocols: protocols}}
+	hc := &http.Client{Transport: abortOnCancel{&http.Transport{Protocols: protocols}}}
 	return registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(hc, addr), auth))
+}
+
+// abortOnCancel closes a request's body when its context ends. The HTTP/2
+// transport notices a cancelled context only between reads of the body: a
+// stream whose rows are being read from a quiet pipe would otherwise stay
+// open after the command gave up on it. A body closed under the transport
+// fails its read, and the transport resets the stream, which the registry
+// sees as an abandoned import (a cleanly ended body would finish it).
+type abortOnCancel struct{ http.RoundTripper }
+
+func (t abortOnCancel) RoundTrip(req *http.Request) (*http.Response, error) {
+	if body := req.Body; body != nil && body != http.NoBody {
+		context.AfterFunc(req.Context(), func() { _ = body.Close() })
+	}
+	return t.RoundTripper.RoundTrip(req)
 }
 
 // progressReporter shows rows sent, rows processed, errors so far and the
