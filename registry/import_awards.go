@@ -13,16 +13,16 @@ type AwardRow struct {
 	AwardInput
 }
 
-// Awards validates and records a batch of award rows. Winners named by
-// document are matched or registered as RecordAwards does; an award
-// already recorded counts as existing. Awards are few per competition, so
-// each row is resolved on its own inside the import's transaction.
+// Awards checks a batch of award rows as far as it can without the
+// database and keeps the valid ones for Finish, which checks them against
+// their competitions and records them. Winners named by document are
+// matched or registered as RecordAwards does; an award already recorded
+// counts as existing.
 func (im *Import) Awards(ctx context.Context, rows []AwardRow) (ImportProgress, error) {
-	if err := im.batch(len(rows)); err != nil {
+	if err := im.batch(ImportAwards, len(rows)); err != nil {
 		return im.progress, err
 	}
 	errs := im.newRowErrors()
-	competitions := map[string]*Competition{}
 	for _, row := range rows {
 		if err := im.allowed(authz.ObjCompetition, authz.ActRecordAwards); err != nil {
 			if err := errs.addError(row.Row, "competition_id", err); err != nil {
@@ -30,11 +30,39 @@ func (im *Import) Awards(ctx context.Context, rows []AwardRow) (ImportProgress, 
 			}
 			continue
 		}
+		v := &violations{}
+		checkID(v, "competition_id", row.CompetitionID, true)
+		// The prize is checked against the competition when the rows are
+		// written; until then any prize passes.
+		anyPrize := Competition{PrizeLevels: []PrizeLevel{{Prize: row.Prize}}}
+		if im.r.validateAward(v, anyPrize, row.AwardInput); len(v.list) > 0 {
+			errs.addViolations(row.Row, v)
+			continue
+		}
+		if err := im.keep(row); err != nil {
+			return im.progress, err
+		}
+	}
+	return im.progress, nil
+}
+
+// writeAwards records kept award rows inside the import's transaction.
+// Awards are few per competition, so each row is resolved on its own.
+func (im *Import) writeAwards(ctx context.Context, rows []AwardRow) error {
+	errs := im.newRowErrors()
+	competitions := map[string]*Competition{}
+	for _, row := range rows {
+		if err := im.allowed(authz.ObjCompetition, authz.ActRecordAwards); err != nil {
+			if err := errs.addError(row.Row, "competition_id", err); err != nil {
+				return err
+			}
+			continue
+		}
 		comp, ok := competitions[row.CompetitionID]
 		if !ok {
 			c, err := loadCompetition(ctx, im.tx.Client(), "competition_id", row.CompetitionID)
 			if err := errs.addError(row.Row, "competition_id", err); err != nil {
-				return im.progress, err
+				return err
 			}
 			if c != nil {
 				loaded := competitionOf(c)
@@ -56,7 +84,7 @@ func (im *Import) Awards(ctx context.Context, rows []AwardRow) (ImportProgress, 
 		}
 		_, isNew, err := im.r.recordAward(ctx, im.tx, im.p, comp.ID, "", w)
 		if err := errs.addError(row.Row, "name", err); err != nil {
-			return im.progress, err
+			return err
 		}
 		switch {
 		case err != nil:
@@ -66,5 +94,5 @@ func (im *Import) Awards(ctx context.Context, rows []AwardRow) (ImportProgress, 
 			im.progress.Existing++
 		}
 	}
-	return im.progress, nil
+	return nil
 }

@@ -37,43 +37,72 @@ type pendingDesignation struct {
 	district string
 }
 
-// Designations validates and records a batch of designation rows.
+// Designations checks a batch of designation rows and keeps the valid
+// ones for Finish, which finds (or registers) their holders and records
+// them; a designation already recorded counts as existing then.
 func (im *Import) Designations(ctx context.Context, rows []DesignationRow) (ImportProgress, error) {
-	if err := im.batch(len(rows)); err != nil {
+	if err := im.batch(ImportDesignations, len(rows)); err != nil {
 		return im.progress, err
 	}
+	errs := im.newRowErrors()
+	for _, row := range rows {
+		_, ok, err := im.checkDesignation(row, errs)
+		if err != nil {
+			return im.progress, err
+		}
+		if ok {
+			if err := im.keep(row); err != nil {
+				return im.progress, err
+			}
+		}
+	}
+	return im.progress, nil
+}
+
+// checkDesignation checks one row field by field and against the policy,
+// reporting its problems.
+func (im *Import) checkDesignation(row DesignationRow, errs *rowErrors) (pendingDesignation, bool, error) {
+	v := &violations{}
+	typ, ok := designationType(v, "type", row.Type, true)
+	if !ok {
+		errs.addViolations(row.Row, v)
+		return pendingDesignation{}, false, nil
+	}
+	if err := im.allowed(authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
+		return pendingDesignation{}, false, errs.addError(row.Row, "type", err)
+	}
+	pd := pendingDesignation{row: row, typ: typ, g: validateGrant(v, typ, row.Grant)}
+	pd.name = cleanText(v, "enterprise_name", row.EnterpriseName, maxNameLen, false)
+	pd.district = checkDistrict(v, "district", row.District)
+	if len(v.list) > 0 {
+		errs.addViolations(row.Row, v)
+		return pendingDesignation{}, false, nil
+	}
+	return pd, true, nil
+}
+
+// writeDesignations records kept designation rows inside the import's
+// transaction.
+func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) error {
 	errs := im.newRowErrors()
 	bureau, _ := im.p.orgCode("bureau")
 	var valid []pendingDesignation
 	for _, row := range rows {
-		v := &violations{}
-		typ, ok := designationType(v, "type", row.Type, true)
-		if !ok {
-			errs.addViolations(row.Row, v)
-			continue
+		pd, ok, err := im.checkDesignation(row, errs)
+		if err != nil {
+			return err
 		}
-		if err := im.allowed(authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
-			if err := errs.addError(row.Row, "type", err); err != nil {
-				return im.progress, err
-			}
-			continue
+		if ok {
+			valid = append(valid, pd)
 		}
-		pd := pendingDesignation{row: row, typ: typ, g: validateGrant(v, typ, row.Grant)}
-		pd.name = cleanText(v, "enterprise_name", row.EnterpriseName, maxNameLen, false)
-		pd.district = checkDistrict(v, "district", row.District)
-		if len(v.list) > 0 {
-			errs.addViolations(row.Row, v)
-			continue
-		}
-		valid = append(valid, pd)
 	}
 	holders, err := im.designationHolders(ctx, valid, errs)
 	if err != nil {
-		return im.progress, err
+		return err
 	}
 	existing, err := im.existingDesignations(ctx, valid, holders)
 	if err != nil {
-		return im.progress, err
+		return err
 	}
 	now := im.r.now()
 	var builders []*ent.DesignationCreate
@@ -96,18 +125,18 @@ func (im *Import) Designations(ctx context.Context, rows []DesignationRow) (Impo
 		existing[key] = true
 		id, err := uuid.NewV7()
 		if err != nil {
-			return im.progress, err
+			return err
 		}
 		builders = append(builders, rec.builder(im.tx.Designation.Create(), im.p, id.String(), now))
 		created = append(created, id.String())
 	}
 	for start := 0; start < len(builders); start += importChunk {
 		if err := im.tx.Designation.CreateBulk(builders[start:min(start+importChunk, len(builders))]...).Exec(ctx); err != nil {
-			return im.progress, fmt.Errorf("insert designations: %w", err)
+			return fmt.Errorf("insert designations: %w", err)
 		}
 	}
 	im.progress.Created += int64(len(created))
-	return im.progress, im.auditDesignations(ctx, created)
+	return im.auditDesignations(ctx, created)
 }
 
 // designationHolder is the enterprise or talent a row names.

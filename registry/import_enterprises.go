@@ -27,19 +27,43 @@ func (r *Registry) validateEnterprise(v *violations, in NewEnterprise) NewEnterp
 	return in
 }
 
-// Enterprises validates and registers a batch of enterprise rows; credit
-// codes already registered count as existing.
+// Enterprises checks a batch of enterprise rows and keeps the valid ones
+// for Finish, which registers them; credit codes already registered count
+// as existing then.
 func (im *Import) Enterprises(ctx context.Context, rows []EnterpriseRow) (ImportProgress, error) {
-	if err := im.batch(len(rows)); err != nil {
+	if err := im.batch(ImportEnterprises, len(rows)); err != nil {
 		return im.progress, err
 	}
+	errs := im.newRowErrors()
+	for _, row := range rows {
+		if err := im.allowed(authz.ObjEnterprise, authz.ActRegister); err != nil {
+			if err := errs.addError(row.Row, "credit_code", err); err != nil {
+				return im.progress, err
+			}
+			continue
+		}
+		v := &violations{}
+		if im.r.validateEnterprise(v, row.NewEnterprise); len(v.list) > 0 {
+			errs.addViolations(row.Row, v)
+			continue
+		}
+		if err := im.keep(row); err != nil {
+			return im.progress, err
+		}
+	}
+	return im.progress, nil
+}
+
+// writeEnterprises registers kept enterprise rows inside the import's
+// transaction.
+func (im *Import) writeEnterprises(ctx context.Context, rows []EnterpriseRow) error {
 	errs := im.newRowErrors()
 	var valid []NewEnterprise
 	var codes []string
 	for _, row := range rows {
 		if err := im.allowed(authz.ObjEnterprise, authz.ActRegister); err != nil {
 			if err := errs.addError(row.Row, "credit_code", err); err != nil {
-				return im.progress, err
+				return err
 			}
 			continue
 		}
@@ -54,7 +78,7 @@ func (im *Import) Enterprises(ctx context.Context, rows []EnterpriseRow) (Import
 	}
 	known, err := im.tx.Enterprise.Query().Where(enterprise.CreditCodeIn(codes...)).Select(enterprise.FieldCreditCode).Strings(ctx)
 	if err != nil {
-		return im.progress, err
+		return err
 	}
 	seen := make(map[string]bool, len(known)+len(valid))
 	for _, code := range known {
@@ -71,7 +95,7 @@ func (im *Import) Enterprises(ctx context.Context, rows []EnterpriseRow) (Import
 	}
 	created, err := im.createEnterprises(ctx, fresh)
 	im.progress.Created += int64(len(created))
-	return im.progress, err
+	return err
 }
 
 // createEnterprises registers validated, new enterprises with multi-row

@@ -33,48 +33,75 @@ type validTenancy struct {
 	area       float64
 }
 
-// Tenancies validates and admits a batch of tenancy rows. A row whose
-// park, enterprise and start date are recorded counts as existing; one
-// overlapping another tenancy of the enterprise in the park is refused.
+// Tenancies checks a batch of tenancy rows and keeps the valid ones for
+// Finish, which admits them: a row whose park, enterprise and start date
+// are recorded counts as existing then; one overlapping another tenancy of
+// the enterprise in the park is refused.
 func (im *Import) Tenancies(ctx context.Context, rows []TenancyRow) (ImportProgress, error) {
-	if err := im.batch(len(rows)); err != nil {
+	if err := im.batch(ImportTenancies, len(rows)); err != nil {
 		return im.progress, err
 	}
+	errs := im.newRowErrors()
+	for _, row := range rows {
+		_, ok, err := im.checkTenancy(row, errs)
+		if err != nil {
+			return im.progress, err
+		}
+		if ok {
+			if err := im.keep(row); err != nil {
+				return im.progress, err
+			}
+		}
+	}
+	return im.progress, nil
+}
+
+// checkTenancy checks one row field by field and against the policy,
+// reporting its problems.
+func (im *Import) checkTenancy(row TenancyRow, errs *rowErrors) (validTenancy, bool, error) {
+	v := &violations{}
+	t := validTenancy{row: row.Row, park: checkCode(v, "park_code", row.ParkCode)}
+	t.code = creditCode(v, "enterprise_credit_code", row.EnterpriseCreditCode, true)
+	t.start = parseDate(v, "start_date", row.StartDate, true)
+	t.end = parseDate(v, "end_date", row.EndDate, false)
+	if t.start != "" && t.end != "" && t.end < t.start {
+		v.add("end_date", "must not be before start_date")
+	}
+	if row.FloorAreaM2 != "" {
+		area, err := strconv.ParseFloat(row.FloorAreaM2, 64)
+		if err != nil || area < 0 || area > maxFloorArea {
+			v.add("floor_area_m2", fmt.Sprintf("must be a number between 0 and %d", maxFloorArea))
+		}
+		t.area = area
+	}
+	if len(v.list) > 0 {
+		errs.addViolations(row.Row, v)
+		return validTenancy{}, false, nil
+	}
+	if err := im.allowed(authz.ObjTenancy, authz.ActManage, ParkOrg(t.park)); err != nil {
+		return validTenancy{}, false, errs.addError(row.Row, "park_code", err)
+	}
+	return t, true, nil
+}
+
+// writeTenancies admits kept tenancy rows inside the import's transaction.
+func (im *Import) writeTenancies(ctx context.Context, rows []TenancyRow) error {
 	errs := im.newRowErrors()
 	var valid []validTenancy
 	parks, codes := map[string]bool{}, map[string]bool{}
 	for _, row := range rows {
-		v := &violations{}
-		t := validTenancy{row: row.Row, park: checkCode(v, "park_code", row.ParkCode)}
-		t.code = creditCode(v, "enterprise_credit_code", row.EnterpriseCreditCode, true)
-		t.start = parseDate(v, "start_date", row.StartDate, true)
-		t.end = parseDate(v, "end_date", row.EndDate, false)
-		if t.start != "" && t.end != "" && t.end < t.start {
-			v.add("end_date", "must not be before start_date")
+		t, ok, err := im.checkTenancy(row, errs)
+		if err != nil {
+			return err
 		}
-		if row.FloorAreaM2 != "" {
-			area, err := strconv.ParseFloat(row.FloorAreaM2, 64)
-			if err != nil || area < 0 || area > maxFloorArea {
-				v.add("floor_area_m2", fmt.Sprintf("must be a number between 0 and %d", maxFloorArea))
-			}
-			t.area = area
+		if ok {
+			valid = append(valid, t)
+			parks[t.park], codes[t.code] = true, true
 		}
-		if len(v.list) > 0 {
-			errs.addViolations(row.Row, v)
-			continue
-		}
-		if err := im.allowed(authz.ObjTenancy, authz.ActManage, ParkOrg(t.park)); err != nil {
-			if err := errs.addError(row.Row, "park_code", err); err != nil {
-				return im.progress, err
-			}
-			continue
-		}
-		valid = append(valid, t)
-		parks[t.park], codes[t.code] = true, true
 	}
 	knownParks, err := im.tx.Park.Query().Where(park.IDIn(keys(parks)...)).IDs(ctx)
 	if err != nil {
-		return im.progress, err
+		return err
 	}
 	parkExists := map[string]bool{}
 	for _, id := range knownParks {
@@ -82,7 +109,7 @@ func (im *Import) Tenancies(ctx context.Context, rows []TenancyRow) (ImportProgr
 	}
 	enterprises, err := im.tx.Enterprise.Query().Where(enterprise.CreditCodeIn(keys(codes)...)).All(ctx)
 	if err != nil {
-		return im.progress, err
+		return err
 	}
 	byCode, byID := map[string]*ent.Enterprise{}, map[int]*ent.Enterprise{}
 	var ids []int
@@ -92,7 +119,7 @@ func (im *Import) Tenancies(ctx context.Context, rows []TenancyRow) (ImportProgr
 	}
 	recorded, err := im.tx.Tenancy.Query().Where(tenancy.ParkIDIn(knownParks...), tenancy.EnterpriseIDIn(ids...)).All(ctx)
 	if err != nil {
-		return im.progress, err
+		return err
 	}
 	now := im.r.now()
 	var created []*ent.Tenancy
@@ -124,7 +151,7 @@ func (im *Import) Tenancies(ctx context.Context, rows []TenancyRow) (ImportProgr
 		}
 		id, err := uuid.NewV7()
 		if err != nil {
-			return im.progress, err
+			return err
 		}
 		row := &ent.Tenancy{ID: id.String(), ParkID: t.park, EnterpriseID: e.ID, StartDate: t.start, EndDate: t.end, FloorAreaM2: t.area, Version: 1, CreatedAt: now, UpdatedAt: now}
 		recorded = append(recorded, row)
@@ -141,11 +168,11 @@ func (im *Import) Tenancies(ctx context.Context, rows []TenancyRow) (ImportProgr
 			changes = append(changes, change{action: "tenancy.admit", entityType: "tenancy", entityID: t.ID, after: tenancyOf(t, byID[t.EnterpriseID]), reason: "bulk import"})
 		}
 		if err := im.tx.Tenancy.CreateBulk(builders...).Exec(ctx); err != nil {
-			return im.progress, fmt.Errorf("insert tenancies: %w", err)
+			return fmt.Errorf("insert tenancies: %w", err)
 		}
 	}
 	im.progress.Created += int64(len(created))
-	return im.progress, im.r.recordAll(ctx, im.tx, im.p, changes)
+	return im.r.recordAll(ctx, im.tx, im.p, changes)
 }
 
 // keys returns a set's members.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 )
 
@@ -50,32 +51,104 @@ type ImportProgress struct {
 // MaxImportBatch bounds the rows of one batch.
 const MaxImportBatch = 5000
 
-// Import is a bulk import in progress: one database transaction that
-// every batch adds to, committed or rolled back by Finish. Rows are
-// written with multi-row statements, a batch at a time, and each created
-// record gets its own audit event. An Import is not safe for concurrent
-// use; Abort releases it if Finish is never reached.
+// ImportKind names what an import loads.
+type ImportKind string
+
+// Import kinds.
+const (
+	ImportEnterprises  ImportKind = "enterprises"
+	ImportDesignations ImportKind = "designations"
+	ImportAwards       ImportKind = "awards"
+	ImportTenancies    ImportKind = "tenancies"
+)
+
+// maxFinishErrors bounds the row errors Finish holds in memory: past it
+// they wait in a spill file and are reported after the transaction ends.
+const maxFinishErrors = 1000
+
+// Import is a bulk import in progress. It works in two phases so that no
+// database lock is held while the client is still sending:
+//
+//   - while rows arrive, each batch is checked field by field and against
+//     the policy, without touching the database; the rows that pass are
+//     appended to a temporary file, so memory stays bounded however large
+//     the import, and each batch is answered with its problems;
+//   - Finish opens one short write transaction, reads the rows back in
+//     chunks, resolves them against the database (natural keys, holders,
+//     parks, competitions), writes them with multi-row statements and one
+//     audit event per created record, and commits or rolls back.
+//
+// An Import is not safe for concurrent use; Abort releases it if Finish is
+// never reached.
 type Import struct {
 	r         *Registry
 	p         Principal
-	tx        *ent.Tx
+	kind      ImportKind
+	tx        *ent.Tx // only during Finish
 	opts      ImportOptions
 	progress  ImportProgress
 	decisions map[string]error
+	rows      *spill // rows that passed the first checks
+	errs      *spill // Finish's row errors beyond maxFinishErrors
 	done      bool
 }
 
-// BeginImport starts an import for the context's principal.
-func (r *Registry) BeginImport(ctx context.Context, opts ImportOptions) (*Import, error) {
+// AuthorizeImport refuses, with KindPermissionDenied, a principal who may
+// not import kind at all: who may not register enterprises, grant any
+// designation type, record awards or manage any park's tenancies. It reads
+// nothing from the database. A principal it lets through may still have
+// single rows refused (a designation type its bureau does not grant,
+// another park's tenancy).
+func (r *Registry) AuthorizeImport(ctx context.Context, kind ImportKind) error {
+	p, err := principalOf(ctx)
+	if err != nil {
+		return err
+	}
+	return r.authorizeImport(p, kind)
+}
+
+func (r *Registry) authorizeImport(p Principal, kind ImportKind) error {
+	switch kind {
+	case ImportEnterprises:
+		return r.authorize(p, authz.ObjEnterprise, authz.ActRegister)
+	case ImportAwards:
+		return r.authorize(p, authz.ObjCompetition, authz.ActRecordAwards)
+	case ImportTenancies:
+		// Tenancies are managed where the principal's organisation owns
+		// the park, or anywhere: asking about its own is the widest ask.
+		if r.authorize(p, authz.ObjTenancy, authz.ActManage, p.Org) == nil {
+			return nil
+		}
+		return permissionDenied("%s may not manage any park's tenancies", p)
+	case ImportDesignations:
+		for _, t := range DesignationTypes {
+			if err := r.authorize(p, authz.DesignationObject(t.Code), authz.ActGrant); err == nil {
+				return nil
+			} else if KindOf(err) != KindPermissionDenied {
+				return err
+			}
+		}
+		return permissionDenied("%s may not grant any designation type", p)
+	}
+	return invalidField("kind", fmt.Sprintf("unknown import kind %q", kind))
+}
+
+// BeginImport starts an import of kind for the context's principal, once
+// AuthorizeImport lets it. It opens no transaction.
+func (r *Registry) BeginImport(ctx context.Context, kind ImportKind, opts ImportOptions) (*Import, error) {
 	p, err := principalOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := r.db.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+	if err := r.authorizeImport(p, kind); err != nil {
+		return nil, err
 	}
-	return &Import{r: r, p: p, tx: tx, opts: opts, decisions: map[string]error{}, progress: ImportProgress{Outcome: ImportInProgress}}, nil
+	rows, err := newSpill()
+	if err != nil {
+		return nil, err
+	}
+	return &Import{r: r, p: p, kind: kind, opts: opts, rows: rows, decisions: map[string]error{},
+		progress: ImportProgress{Outcome: ImportInProgress}}, nil
 }
 
 // allowed authorizes the import's principal once per distinct (object,
@@ -99,11 +172,14 @@ func (im *Import) writing() bool {
 	return im.progress.Invalid == 0 || im.opts.SkipInvalid
 }
 
-// batch wraps processing of one batch: it checks the import is open and
-// the batch is within bounds, and counts the rows.
-func (im *Import) batch(n int) error {
+// batch wraps receipt of one batch: it checks the import is open and of
+// kind and the batch is within bounds, and counts the rows.
+func (im *Import) batch(kind ImportKind, n int) error {
 	if im.done {
 		return failedPrecondition("the import has finished")
+	}
+	if kind != im.kind {
+		return failedPrecondition("this import loads %s, not %s", im.kind, kind)
 	}
 	if n > MaxImportBatch {
 		return invalidField("rows", fmt.Sprintf("a batch holds at most %d rows", MaxImportBatch))
@@ -157,39 +233,131 @@ func (e *rowErrors) addError(row int64, column string, err error) error {
 	return nil
 }
 
-// Finish ends the import: a dry run, or an all-or-nothing import that met
-// an invalid row, is rolled back; otherwise it commits.
-func (im *Import) Finish(ctx context.Context) (ImportProgress, error) {
+// keep stores a row that passed the first checks until Finish.
+func (im *Import) keep(row any) error { return im.rows.add(row) }
+
+// Finish ends the import: it writes the rows kept so far in one
+// transaction, then rolls it back for a dry run or an all-or-nothing
+// import that met an invalid row, and commits otherwise. Every query runs
+// under ctx, so the caller's deadline bounds every wait for the database.
+// The problems found while writing are reported after the transaction has
+// ended: up to maxFinishErrors in the returned progress, any earlier ones
+// through report, a group at a time, before Finish returns.
+func (im *Import) Finish(ctx context.Context, report func(ImportProgress) error) (ImportProgress, error) {
 	if im.done {
 		return im.progress, failedPrecondition("the import has finished")
 	}
 	im.done = true
+	defer im.release()
 	im.progress.Errors = nil
-	if im.opts.DryRun || !im.writing() {
-		if err := im.tx.Rollback(); err != nil {
+	outcome, err := im.write(ctx)
+	if err != nil {
+		return im.progress, err
+	}
+	if im.errs != nil {
+		last := im.progress.Errors
+		err := replay(im.errs, maxFinishErrors, func(group []ImportError) error {
+			p := im.progress
+			p.Errors = group
+			return report(p)
+		})
+		if err != nil {
 			return im.progress, err
 		}
-		im.progress.Outcome = ImportRolledBack
-		if im.opts.DryRun {
-			im.progress.Outcome = ImportDryRun
-		}
-		return im.progress, nil
+		im.progress.Errors = last
 	}
-	if err := im.tx.Commit(); err != nil {
-		return im.progress, fmt.Errorf("commit: %w", err)
-	}
-	im.progress.Outcome = ImportCommitted
+	im.progress.Outcome = outcome
 	return im.progress, nil
 }
 
-// Abort rolls back an import that will not be finished. It is safe to call
-// after Finish.
+// write runs the writing phase in one transaction and ends it, returning
+// the outcome. Nothing is left open when it returns.
+func (im *Import) write(ctx context.Context) (ImportOutcome, error) {
+	if im.rows.n == 0 { // nothing to write: no transaction either
+		switch {
+		case im.opts.DryRun:
+			return ImportDryRun, nil
+		case !im.writing():
+			return ImportRolledBack, nil
+		}
+		return ImportCommitted, nil
+	}
+	tx, err := im.r.db.Tx(ctx)
+	if err != nil {
+		return "", fmt.Errorf("begin: %w", err)
+	}
+	im.tx = tx
+	defer func() { im.tx = nil }()
+	if err := im.writeRows(ctx); err != nil {
+		_ = tx.Rollback()
+		return "", err
+	}
+	if im.opts.DryRun || !im.writing() {
+		if err := tx.Rollback(); err != nil {
+			return "", err
+		}
+		if im.opts.DryRun {
+			return ImportDryRun, nil
+		}
+		return ImportRolledBack, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+	return ImportCommitted, nil
+}
+
+// writeRows replays the kept rows through the kind's writer, a chunk at a
+// time, moving row errors beyond maxFinishErrors to a spill file.
+func (im *Import) writeRows(ctx context.Context) error {
+	var err error
+	switch im.kind {
+	case ImportEnterprises:
+		err = replay(im.rows, importChunk, func(rows []EnterpriseRow) error { return im.spillErrors(im.writeEnterprises(ctx, rows)) })
+	case ImportDesignations:
+		err = replay(im.rows, importChunk, func(rows []DesignationRow) error { return im.spillErrors(im.writeDesignations(ctx, rows)) })
+	case ImportAwards:
+		err = replay(im.rows, importChunk, func(rows []AwardRow) error { return im.spillErrors(im.writeAwards(ctx, rows)) })
+	case ImportTenancies:
+		err = replay(im.rows, importChunk, func(rows []TenancyRow) error { return im.spillErrors(im.writeTenancies(ctx, rows)) })
+	}
+	return err
+}
+
+// spillErrors passes on err, first moving the row errors gathered so far
+// to a spill file once there are more than maxFinishErrors of them.
+func (im *Import) spillErrors(err error) error {
+	if err != nil || len(im.progress.Errors) <= maxFinishErrors {
+		return err
+	}
+	if im.errs == nil {
+		if im.errs, err = newSpill(); err != nil {
+			return err
+		}
+	}
+	for _, e := range im.progress.Errors {
+		if err := im.errs.add(e); err != nil {
+			return err
+		}
+	}
+	im.progress.Errors = nil
+	return nil
+}
+
+// release removes the import's spill files.
+func (im *Import) release() {
+	_ = im.rows.close()
+	_ = im.errs.close()
+}
+
+// Abort releases an import that will not be finished; nothing of it was
+// written. It is safe to call after Finish.
 func (im *Import) Abort() {
 	if im.done {
 		return
 	}
 	im.done = true
-	_ = im.tx.Rollback()
+	im.release()
 }
 
 // EmptyImportError is the error for an import stream that ended before

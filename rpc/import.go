@@ -3,7 +3,12 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
@@ -12,7 +17,69 @@ import (
 
 type importService struct {
 	registryv1connect.UnimplementedImportServiceHandler
-	reg *registry.Registry
+	reg    *registry.Registry
+	limits ImportLimits
+	// slots holds a token per running import; nil when unlimited.
+	slots chan struct{}
+}
+
+func newImportService(reg *registry.Registry, l ImportLimits) *importService {
+	s := &importService{reg: reg, limits: l}
+	if l.MaxConcurrent > 0 {
+		s.slots = make(chan struct{}, l.MaxConcurrent)
+	}
+	return s
+}
+
+// acquire takes a slot for one import, or refuses at once when every slot
+// is taken; release gives it back.
+func (s *importService) acquire() (release func(), err error) {
+	if s.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	default:
+		return nil, connect.NewError(connect.CodeResourceExhausted,
+			fmt.Sprintf("%d imports are running, as many as this server allows at once; try again when one has finished", s.limits.MaxConcurrent))
+	}
+}
+
+// received is the outcome of one Receive.
+type received[T any] struct {
+	msg T
+	err error
+}
+
+// receiveWithin wraps receive so that each call gives up, with
+// deadline_exceeded, when the client sends nothing for idle (or the call
+// ends). A receive given up on finishes, with an error, when the handler
+// returns and the request body is closed.
+func receiveWithin[T any](ctx context.Context, idle time.Duration, receive func() (T, error)) func() (T, error) {
+	if idle <= 0 {
+		return receive
+	}
+	return func() (T, error) {
+		ch := make(chan received[T], 1)
+		go func() {
+			msg, err := receive()
+			ch <- received[T]{msg, err}
+		}()
+		timer := time.NewTimer(idle)
+		defer timer.Stop()
+		select {
+		case r := <-ch:
+			return r.msg, r.err
+		case <-timer.C:
+			var zero T
+			return zero, connect.NewError(connect.CodeDeadlineExceeded,
+				fmt.Sprintf("the import stream sent nothing for %s; it was abandoned and nothing was imported", idle))
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+	}
 }
 
 // importRequest is what every import stream's request message has.
@@ -37,13 +104,55 @@ func toProgress(p registry.ImportProgress) *registryv1.ImportProgress {
 	}
 }
 
-// relayImport drives one import stream: the options of the first message
-// begin the import, every message's rows go to add and are answered with
-// progress, and the end of the client's stream finishes the import, whose
-// outcome is the last message. Anything that ends the stream early aborts
-// the import, writing nothing.
-func relayImport[Req importRequest](ctx context.Context, reg *registry.Registry, receive func() (Req, error),
+// responseControllerKey holds an import stream's *http.ResponseController
+// in its context.
+type responseControllerKey struct{}
+
+// sendWithin wraps send so that a message the client does not take within
+// idle (it has stopped reading) fails, with deadline_exceeded, and ends the
+// stream instead of holding its import slot. It needs the stream's
+// response controller; without one (in-process calls) send is unchanged.
+func sendWithin[T any](ctx context.Context, idle time.Duration, send func(T) error) func(T) error {
+	rc, ok := ctx.Value(responseControllerKey{}).(*http.ResponseController)
+	if !ok || idle <= 0 {
+		return send
+	}
+	return func(msg T) error {
+		deadline := time.Now().Add(idle)
+		if rc.SetWriteDeadline(deadline) != nil {
+			return send(msg) // the connection cannot time writes
+		}
+		err := send(msg)
+		_ = rc.SetWriteDeadline(time.Time{})
+		if err != nil && !time.Now().Before(deadline) {
+			return connect.NewError(connect.CodeDeadlineExceeded,
+				fmt.Sprintf("the import stream took no answer for %s and was ended (before its outcome, nothing was imported)", idle))
+		}
+		return err
+	}
+}
+
+// relayImport drives one import stream. The principal is authorized for
+// the kind of import before anything is read, then the stream takes one of
+// the server's import slots. The options of the first message begin the
+// import, every message's rows go to add (which checks them and keeps them
+// aside, touching no database) and are answered with progress, and the end
+// of the client's stream finishes the import in one short transaction,
+// whose outcome is the last message. A client idle for longer than the
+// idle timeout, or anything else that ends the stream early, aborts the
+// import, writing nothing.
+func relayImport[Req importRequest](ctx context.Context, s *importService, kind registry.ImportKind, receive func() (Req, error),
 	send func(*registryv1.ImportProgress) error, add func(*registry.Import, Req) (registry.ImportProgress, error)) error {
+	if err := s.reg.AuthorizeImport(ctx, kind); err != nil {
+		return err
+	}
+	release, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+	receive = receiveWithin(ctx, s.limits.IdleTimeout, receive)
+	send = sendWithin(ctx, s.limits.IdleTimeout, send)
 	req, err := receive()
 	if errors.Is(err, io.EOF) {
 		return registry.EmptyImportError()
@@ -52,7 +161,7 @@ func relayImport[Req importRequest](ctx context.Context, reg *registry.Registry,
 		return err
 	}
 	opts := req.GetOptions()
-	im, err := reg.BeginImport(ctx, registry.ImportOptions{DryRun: opts.GetDryRun(), SkipInvalid: opts.GetSkipInvalid()})
+	im, err := s.reg.BeginImport(ctx, kind, registry.ImportOptions{DryRun: opts.GetDryRun(), SkipInvalid: opts.GetSkipInvalid()})
 	if err != nil {
 		return err
 	}
@@ -71,7 +180,7 @@ func relayImport[Req importRequest](ctx context.Context, reg *registry.Registry,
 			return err
 		}
 	}
-	final, err := im.Finish(ctx)
+	final, err := im.Finish(ctx, func(p registry.ImportProgress) error { return send(toProgress(p)) })
 	if err != nil {
 		return err
 	}
@@ -79,7 +188,7 @@ func relayImport[Req importRequest](ctx context.Context, reg *registry.Registry,
 }
 
 func (s *importService) ImportEnterprises(ctx context.Context, stream registryv1connect.ImportServiceImportEnterprisesServerStream) error {
-	return relayImport(ctx, s.reg, stream.Receive,
+	return relayImport(ctx, s, registry.ImportEnterprises, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportEnterprisesResponse{Progress: p})
 		},
@@ -93,7 +202,7 @@ func (s *importService) ImportEnterprises(ctx context.Context, stream registryv1
 }
 
 func (s *importService) ImportDesignations(ctx context.Context, stream registryv1connect.ImportServiceImportDesignationsServerStream) error {
-	return relayImport(ctx, s.reg, stream.Receive,
+	return relayImport(ctx, s, registry.ImportDesignations, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportDesignationsResponse{Progress: p})
 		},
@@ -108,7 +217,7 @@ func (s *importService) ImportDesignations(ctx context.Context, stream registryv
 }
 
 func (s *importService) ImportAwards(ctx context.Context, stream registryv1connect.ImportServiceImportAwardsServerStream) error {
-	return relayImport(ctx, s.reg, stream.Receive,
+	return relayImport(ctx, s, registry.ImportAwards, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportAwardsResponse{Progress: p})
 		},
@@ -123,7 +232,7 @@ func (s *importService) ImportAwards(ctx context.Context, stream registryv1conne
 }
 
 func (s *importService) ImportTenancies(ctx context.Context, stream registryv1connect.ImportServiceImportTenanciesServerStream) error {
-	return relayImport(ctx, s.reg, stream.Receive,
+	return relayImport(ctx, s, registry.ImportTenancies, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportTenanciesResponse{Progress: p})
 		},

@@ -5,12 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect/v2"
+	"connectrpc.com/connect/v2/connecthttp"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
+	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
 
@@ -330,6 +339,401 @@ func TestImportTenanciesAndEnterprises(t *testing.T) {
 		list, err := operator.Park.ListTenants(ctx, &registryv1.ListTenantsRequest{ParkCode: "west-lake", AsOf: "2026-06-15"})
 		if err != nil || len(list.Tenancies) != 2 {
 			t.Fatalf("tenants: %v %+v", err, list)
+		}
+	})
+}
+
+// anyImport is any ImportService stream (importStream adapted), as the tests below drive it.
+type anyImport struct {
+	// send sends one message: opts (nil after the first) and one row of
+	// the stream's kind, made from n.
+	send      func(opts *registryv1.ImportOptions, n int) error
+	receive   func() (*registryv1.ImportProgress, error)
+	closeSend func() error
+	close     func() error
+}
+
+func adaptStream[Req, Res any](s importStream[Req, Res], request func(*registryv1.ImportOptions, int) *Req, progress func(*Res) *registryv1.ImportProgress) anyImport {
+	return anyImport{
+		send: func(opts *registryv1.ImportOptions, n int) error { return s.Send(request(opts, n)) },
+		receive: func() (*registryv1.ImportProgress, error) {
+			res, err := s.Receive()
+			if err != nil {
+				return nil, err
+			}
+			return progress(res), nil
+		},
+		closeSend: s.CloseSend,
+		close:     s.Close,
+	}
+}
+
+// idleCode is the credit code of the n-th enterprise the tests below import.
+func idleCode(t *testing.T, n int) string {
+	return rpctest.CreditCode(t, fmt.Sprintf("91330100MA3%06d", n))
+}
+
+// openImport opens a stream of kind as c.
+func openImport(t *testing.T, ctx context.Context, c *rpctest.Clients, kind string) anyImport {
+	t.Helper()
+	var s anyImport
+	var err error
+	switch kind {
+	case "enterprises":
+		var st importStream[registryv1.ImportEnterprisesRequest, registryv1.ImportEnterprisesResponse]
+		st, err = c.Import.ImportEnterprises(ctx)
+		s = adaptStream(st, func(o *registryv1.ImportOptions, n int) *registryv1.ImportEnterprisesRequest {
+			return &registryv1.ImportEnterprisesRequest{Options: o, Rows: []*registryv1.EnterpriseRow{
+				{Row: int64(n + 2), CreditCode: idleCode(t, n), Name: fmt.Sprintf("企業%d", n), RegisteredOn: "2023-03-01"}}}
+		}, (*registryv1.ImportEnterprisesResponse).GetProgress)
+	case "designations":
+		var st importStream[registryv1.ImportDesignationsRequest, registryv1.ImportDesignationsResponse]
+		st, err = c.Import.ImportDesignations(ctx)
+		s = adaptStream(st, func(o *registryv1.ImportOptions, n int) *registryv1.ImportDesignationsRequest {
+			row := giantRows(t, 1, 1)[0]
+			row.EnterpriseCreditCode = idleCode(t, n)
+			return &registryv1.ImportDesignationsRequest{Options: o, Rows: []*registryv1.DesignationRow{row}}
+		}, (*registryv1.ImportDesignationsResponse).GetProgress)
+	case "awards":
+		var st importStream[registryv1.ImportAwardsRequest, registryv1.ImportAwardsResponse]
+		st, err = c.Import.ImportAwards(ctx)
+		s = adaptStream(st, func(o *registryv1.ImportOptions, n int) *registryv1.ImportAwardsRequest {
+			return &registryv1.ImportAwardsRequest{Options: o, Rows: []*registryv1.AwardRow{
+				{Row: int64(n + 2), CompetitionId: "0190c0de-0000-7000-8000-000000000001", Name: "张三", IdNumber: rpctest.IDNumber(t, "33010619900101001"), Prize: "一等奖"}}}
+		}, (*registryv1.ImportAwardsResponse).GetProgress)
+	case "tenancies":
+		var st importStream[registryv1.ImportTenanciesRequest, registryv1.ImportTenanciesResponse]
+		st, err = c.Import.ImportTenancies(ctx)
+		s = adaptStream(st, func(o *registryv1.ImportOptions, n int) *registryv1.ImportTenanciesRequest {
+			return &registryv1.ImportTenanciesRequest{Options: o, Rows: []*registryv1.TenancyRow{
+				{Row: int64(n + 2), ParkCode: "west-lake", EnterpriseCreditCode: idleCode(t, n), StartDate: "2026-01-01"}}}
+		}, (*registryv1.ImportTenanciesResponse).GetProgress)
+	default:
+		t.Fatalf("unknown import kind %q", kind)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.close() })
+	return s
+}
+
+// receiveWithin waits at most d for the stream's next message.
+func receiveWithin(t *testing.T, s anyImport, d time.Duration) (*registryv1.ImportProgress, error) {
+	t.Helper()
+	type answer struct {
+		p   *registryv1.ImportProgress
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		p, err := s.receive()
+		ch <- answer{p, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.p, a.err
+	case <-time.After(d):
+		t.Fatalf("no answer on the import stream within %s", d)
+		return nil, nil
+	}
+}
+
+// TestImportRefusedBeforeAnyWork opens each kind of import as a principal
+// who may not import it at all, sends one message and waits: the stream is
+// refused with permission_denied at once, not answered row by row while a
+// transaction stays open.
+func TestImportRefusedBeforeAnyWork(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		for _, c := range []struct {
+			kind, role, org string
+		}{
+			{"enterprises", "member", "enterprise:" + idleCode(t, 0)},
+			{"enterprises", "operator", "park:west-lake"},
+			{"designations", "member", "enterprise:" + idleCode(t, 0)},
+			{"designations", "viewer", "bureau:economy-it"},
+			{"awards", "issuer", "bureau:talent-office"},
+			{"awards", "member", "enterprise:" + idleCode(t, 0)},
+			{"tenancies", "issuer", "bureau:economy-it"},
+			{"tenancies", "viewer", "park:west-lake"},
+		} {
+			t.Run(c.kind+" by "+c.role+"@"+c.org, func(t *testing.T) {
+				s := openImport(t, t.Context(), env.As(c.role, c.org), c.kind)
+				start := time.Now()
+				if err := s.send(&registryv1.ImportOptions{}, 0); err != nil && !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				p, err := receiveWithin(t, s, 10*time.Second)
+				if connect.CodeOf(err) != connect.CodePermissionDenied {
+					t.Fatalf("got %+v, %v; want permission_denied", p, err)
+				}
+				if elapsed := time.Since(start); elapsed > time.Second {
+					t.Fatalf("refused after %s, want at once", elapsed)
+				}
+			})
+		}
+	})
+}
+
+// TestImportIdleStream leaves an issuer's import idle after its first
+// rows: meanwhile another issuer's write goes through within a second (no
+// lock is held while rows arrive), and after the idle timeout the stream
+// ends with deadline_exceeded, having written nothing.
+func TestImportIdleStream(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		const idle = 2 * time.Second
+		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
+			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: idle, MaxConcurrent: 2}))
+		economy := env.As("issuer", "bureau:economy-it")
+		talentOffice := env.As("issuer", "bureau:talent-office") // minting its token writes
+		s := openImport(t, t.Context(), economy, "enterprises")
+		if err := s.send(&registryv1.ImportOptions{}, 1); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := receiveWithin(t, s, 10*time.Second); err != nil || p.RowsReceived != 1 || p.Invalid != 0 {
+			t.Fatalf("first batch: %+v %v", p, err)
+		}
+
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := talentOffice.Enterprise.RegisterEnterprise(ctx,
+			&registryv1.RegisterEnterpriseRequest{CreditCode: idleCode(t, 2), Name: "并发登记企业"})
+		if elapsed := time.Since(start); err != nil || elapsed > time.Second {
+			t.Fatalf("a write beside an idle import took %s: %v", elapsed, err)
+		}
+
+		if p, err := receiveWithin(t, s, idle+10*time.Second); connect.CodeOf(err) != connect.CodeDeadlineExceeded {
+			t.Fatalf("idle stream: %+v, %v; want deadline_exceeded", p, err)
+		}
+		if _, err := economy.Enterprise.GetEnterprise(t.Context(), &registryv1.GetEnterpriseRequest{CreditCode: idleCode(t, 1)}); connect.CodeOf(err) != connect.CodeNotFound {
+			t.Fatalf("the idle import's row was written: %v", err)
+		}
+	})
+}
+
+// TestImportConcurrencyLimit runs as many imports as the server allows:
+// one more is refused at once with resource_exhausted, and once one has
+// finished another may start.
+func TestImportConcurrencyLimit(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
+			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: time.Minute, MaxConcurrent: 2}))
+		economy := env.As("issuer", "bureau:economy-it")
+		var running []anyImport
+		for i := range 2 {
+			s := openImport(t, t.Context(), economy, "enterprises")
+			if err := s.send(&registryv1.ImportOptions{}, i); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := receiveWithin(t, s, 10*time.Second); err != nil {
+				t.Fatalf("import %d: %v", i+1, err)
+			}
+			running = append(running, s)
+		}
+		third := openImport(t, t.Context(), economy, "enterprises")
+		if err := third.send(&registryv1.ImportOptions{}, 2); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		if p, err := receiveWithin(t, third, 10*time.Second); connect.CodeOf(err) != connect.CodeResourceExhausted {
+			t.Fatalf("third import: %+v, %v; want resource_exhausted", p, err)
+		}
+
+		if err := running[0].closeSend(); err != nil {
+			t.Fatal(err)
+		}
+		var last *registryv1.ImportProgress
+		for {
+			p, err := receiveWithin(t, running[0], 10*time.Second)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = p
+		}
+		if last.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED || last.Created != 1 {
+			t.Fatalf("first import: %+v", last)
+		}
+		next := openImport(t, t.Context(), economy, "enterprises")
+		if err := next.send(&registryv1.ImportOptions{}, 3); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := receiveWithin(t, next, 10*time.Second); err != nil {
+			t.Fatalf("an import after one finished: %v", err)
+		}
+	})
+}
+
+// TestImportWritesAtTheEnd imports more rows than one write chunk, with a
+// row repeated across chunks and more problems found while writing than
+// one answer holds (1000): every problem is reported once, the repeat counts as
+// existing, and the temporary file the rows waited in is gone (on Unix
+// from the start: it is unlinked as soon as it is created).
+func TestImportWritesAtTheEnd(t *testing.T) {
+	spillDir := t.TempDir()
+	t.Setenv("TMPDIR", spillDir)
+	leftovers := func(t *testing.T) []string {
+		t.Helper()
+		entries, err := os.ReadDir(spillDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		economy := env.As("issuer", "bureau:economy-it")
+		const good, bad = 1200, 1100
+		rows := giantRows(t, good, 1) // each names its enterprise, registered by the import
+		for i := range bad {          // unknown enterprises without a name: refused while writing
+			rows = append(rows, &registryv1.DesignationRow{
+				Row: int64(good + i + 2), Type: "little-giant", EnterpriseCreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA4%06d", i)),
+				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+			})
+		}
+		repeat := proto.CloneOf(rows[0])
+		repeat.Row = int64(len(rows) + 2)
+		rows = append(rows, repeat)
+
+		stream, err := economy.Import.ImportDesignations(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stream.Close()
+		var messages []*registryv1.ImportProgress
+		receive := func() error {
+			msg, err := stream.Receive()
+			if err == nil {
+				messages = append(messages, msg.Progress)
+			}
+			return err
+		}
+		const batch = 500
+		for start := 0; start < len(rows); start += batch {
+			req := &registryv1.ImportDesignationsRequest{Rows: rows[start:min(start+batch, len(rows))]}
+			if start == 0 {
+				req.Options = &registryv1.ImportOptions{SkipInvalid: true}
+			}
+			if err := stream.Send(req); err != nil {
+				t.Fatal(err)
+			}
+			if err := receive(); err != nil {
+				t.Fatal(err)
+			}
+			if start == 0 && runtime.GOOS != "windows" {
+				if names := leftovers(t); len(names) > 0 {
+					t.Errorf("rows wait in files that have a name: %v", names)
+				}
+			}
+		}
+		if err := stream.CloseSend(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if err := receive(); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		final := messages[len(messages)-1]
+		if final.Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED || final.RowsReceived != int64(len(rows)) ||
+			final.Created != good || final.Existing != 1 || final.EnterprisesCreated != good || final.Invalid != bad {
+			t.Fatalf("final: %+v", final)
+		}
+		reported := map[int64]int{}
+		for _, m := range messages {
+			if len(m.Errors) > 1000 {
+				t.Errorf("one answer carries %d errors; at most 1000 go in one", len(m.Errors))
+			}
+			for _, e := range m.Errors {
+				reported[e.Row]++
+				if e.Column != "enterprise_credit_code" {
+					t.Errorf("unexpected error %+v", e)
+				}
+			}
+		}
+		if len(reported) != bad {
+			t.Fatalf("%d rows reported, want %d", len(reported), bad)
+		}
+		for row, n := range reported {
+			if n != 1 || row < good+2 || row >= good+bad+2 {
+				t.Fatalf("row %d reported %d times", row, n)
+			}
+		}
+		if n := countDesignations(t, economy, "little-giant"); n != good {
+			t.Fatalf("%d designations, want %d", n, good)
+		}
+		if names := leftovers(t); len(names) > 0 {
+			t.Fatalf("the import left files behind: %v", names)
+		}
+	})
+}
+
+// TestImportClientNotReading sends batches that each earn a large answer
+// and never reads the answers: once the server has waited the idle timeout
+// for the client to take one, the stream ends and its import slot is free
+// again for another import.
+func TestImportClientNotReading(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
+			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: time.Second, MaxConcurrent: 1}))
+		economy := env.As("issuer", "bureau:economy-it")
+		// A small receive window, so that a few unread answers fill it.
+		protocols := new(http.Protocols)
+		protocols.SetUnencryptedHTTP2(true)
+		small := &http.Client{Transport: &http.Transport{Protocols: protocols,
+			HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 10, MaxReceiveBufferPerStream: 64 << 10}}}
+		token := env.Token(registry.Principal{Subject: "经信局 李四", Org: "bureau:economy-it", Role: "issuer"})
+		auth := func(next connect.ClientFunc) connect.ClientFunc {
+			return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
+				if info, ok := connect.CallInfoForClientContext(ctx); ok {
+					info.RequestHeader().Set("Authorization", "Bearer "+token)
+				}
+				return next(ctx, spec)
+			}
+		}
+		imports := registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(small, env.URL), auth))
+		stream, err := imports.ImportEnterprises(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stream.Close()
+		bad := make([]*registryv1.EnterpriseRow, 5000) // every row earns an error in the answer
+		for i := range bad {
+			bad[i] = &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: fmt.Sprintf("not-a-code-%d", i), Name: "无效代码企业"}
+		}
+		ended := make(chan int, 1)
+		go func() {
+			for n := range 200 {
+				if err := stream.Send(&registryv1.ImportEnterprisesRequest{Rows: bad}); err != nil {
+					ended <- n
+					return
+				}
+			}
+			ended <- -1
+		}()
+		select {
+		case n := <-ended:
+			if n < 0 {
+				t.Fatal("the server took 200 batches without their answers being read")
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a stream whose client stopped reading was not ended")
+		}
+		next := openImport(t, t.Context(), economy, "enterprises")
+		if err := next.send(&registryv1.ImportOptions{}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := receiveWithin(t, next, 10*time.Second); err != nil {
+			t.Fatalf("the next import: %v", err)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"time"
+
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hangzhou-ai/registry/rpc/oidc"
@@ -14,10 +16,11 @@ type options struct {
 	metrics        *Metrics
 	sso            *oidc.Verifier
 	limits         Limits
+	imports        ImportLimits
 }
 
 func newOptions(opts []Option) *options {
-	o := &options{limits: DefaultLimits}
+	o := &options{limits: DefaultLimits, imports: DefaultImportLimits}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(o)
@@ -49,4 +52,23 @@ func WithOIDC(v *oidc.Verifier) Option {
 // WithLimits replaces DefaultLimits.
 func WithLimits(l Limits) Option {
 	return func(o *options) { o.limits = l }
+}
+
+// ImportLimits bound ImportService streams, which may rightly run for
+// minutes and so escape Limits.MaxCallDuration.
+type ImportLimits struct {
+	// IdleTimeout ends, with deadline_exceeded, a stream whose client
+	// sends nothing for that long; 0 means no limit.
+	IdleTimeout time.Duration
+	// MaxConcurrent imports run at once per server; more are refused
+	// with resource_exhausted. 0 means no limit.
+	MaxConcurrent int
+}
+
+// DefaultImportLimits apply without WithImportLimits.
+var DefaultImportLimits = ImportLimits{IdleTimeout: 30 * time.Second, MaxConcurrent: 2}
+
+// WithImportLimits replaces DefaultImportLimits.
+func WithImportLimits(l ImportLimits) Option {
+	return func(o *options) { o.imports = l }
 }

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func NewServer(reg *registry.Registry, log *zap.Logger, opts ...Option) *connect
 	registryv1connect.RegisterCompetitionServiceHandler(s, &competitionService{reg: reg})
 	registryv1connect.RegisterParkServiceHandler(s, &parkService{reg: reg})
 	registryv1connect.RegisterVerificationServiceHandler(s, &verificationService{reg: reg})
-	registryv1connect.RegisterImportServiceHandler(s, &importService{reg: reg})
+	registryv1connect.RegisterImportServiceHandler(s, newImportService(reg, o.imports))
 	grpcreflect.Register(s)
 	return s
 }
@@ -86,7 +87,9 @@ func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Ha
 
 // untimedImports lifts the server's read and write timeouts from import
 // streams, which may rightly run for minutes; every other call keeps them.
-// An import still ends when its client goes away.
+// An import still ends when its client goes away, or goes idle (see
+// receiveWithin and sendWithin, which gets the response controller through
+// the request's context).
 func untimedImports(h http.Handler) http.Handler {
 	prefix := "/" + registryv1connect.ImportServiceName + "/"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +97,7 @@ func untimedImports(h http.Handler) http.Handler {
 			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})
+			r = r.WithContext(context.WithValue(r.Context(), responseControllerKey{}, rc))
 		}
 		h.ServeHTTP(w, r)
 	})

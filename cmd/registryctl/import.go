@@ -130,17 +130,89 @@ func importCommand(kind string) func(inv *invocation, args []string) error {
 		if *batch < 1 || *batch > 5000 {
 			return errors.New("--batch must be between 1 and 5000")
 		}
-		in, name := inv.stdin, "standard input"
-		if pos[0] != "-" {
-			f, err := os.Open(pos[0])
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			in, name = f, pos[0]
+		opts := &registryv1.ImportOptions{DryRun: *dryRun, SkipInvalid: *skipInvalid}
+		// The import runs aside so that a signal (the invocation's context)
+		// ends the command at once, even while it waits for its input: the
+		// stream is cancelled with the context, and the registry keeps
+		// nothing of an import it has not finished.
+		done := make(chan error, 1)
+		go func() { done <- inv.importFrom(kind, pos[0], opts, *encoding, *batch) }()
+		select {
+		case err := <-done:
+			return err
+		case <-inv.ctx.Done():
+			return fmt.Errorf("import %s interrupted (%v): the registry keeps nothing of an import it had not finished", kind, context.Cause(inv.ctx))
 		}
-		return inv.runImport(kind, name, in, &registryv1.ImportOptions{DryRun: *dryRun, SkipInvalid: *skipInvalid}, *encoding, *batch)
 	}
+}
+
+// importFrom imports the file at path, or standard input for "-". Input
+// that cannot be read twice is first copied to a temporary file when the
+// encoding is to be detected, which needs the whole file.
+func (inv *invocation) importFrom(kind, path string, opts *registryv1.ImportOptions, encoding string, batch int) error {
+	in, name := inv.stdin, "standard input"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in, name = f, path
+	} else if encoding == "" || strings.EqualFold(encoding, csvrows.EncodingAuto) {
+		spooled, err := spool(inv.stdin)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		defer spooled.Close()
+		in = spooled
+	}
+	return inv.runImport(kind, name, in, opts, encoding, batch)
+}
+
+// spool returns r as a seekable file: r itself when it is one, else a
+// copy in an unnamed temporary file, removed when it is closed.
+func spool(r io.Reader) (io.ReadSeekCloser, error) {
+	if f, ok := r.(*os.File); ok {
+		if _, err := f.Seek(0, io.SeekCurrent); err == nil {
+			return &tempFile{File: f, kept: true}, nil
+		}
+	}
+	f, err := os.CreateTemp("", "registryctl-import-*.csv")
+	if err != nil {
+		return nil, err
+	}
+	name := f.Name()
+	removed := os.Remove(name) == nil // unlinked at once where the system allows
+	tmp := &tempFile{File: f, name: name, removed: removed}
+	if _, err := io.Copy(f, r); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	return tmp, nil
+}
+
+// tempFile removes its file, if still named, when closed; a kept file (the
+// caller's standard input) is left open.
+type tempFile struct {
+	*os.File
+	name    string
+	removed bool
+	kept    bool
+}
+
+func (t *tempFile) Close() error {
+	if t.kept {
+		return nil
+	}
+	err := t.File.Close()
+	if !t.removed {
+		err = errors.Join(err, os.Remove(t.name))
+	}
+	return err
 }
 
 // rowFields maps CSV column names to the row message's fields; the row
@@ -246,12 +318,12 @@ func (inv *invocation) runImport(kind, name string, in io.Reader, opts *registry
 			rows = append(rows, msg)
 			if len(rows) == batch {
 				if err := flush(); err != nil {
-					return nil // the server ended the stream; receive reports why
+					return sendFailure(err)
 				}
 			}
 		}
 		if err := flush(); err != nil {
-			return nil
+			return sendFailure(err)
 		}
 		return stream.closeSend()
 	}()
@@ -285,6 +357,17 @@ func (inv *invocation) runImport(kind, name string, in io.Reader, opts *registry
 	return nil
 }
 
+// sendFailure is what a failed send means for the import: io.EOF says the
+// registry ended the stream, and receiving reports why (nil here); any
+// other error (a row that cannot be encoded, say) is the client's own, and
+// the import must be abandoned, or both sides would wait for each other.
+func sendFailure(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
 func outcomeWord(o registryv1.ImportOutcome) string {
 	return strings.ToLower(strings.TrimPrefix(o.String(), "IMPORT_OUTCOME_"))
 }
@@ -308,8 +391,23 @@ func (inv *invocation) importClient() registryv1connect.ImportServiceClient {
 			return next(ctx, spec)
 		}
 	}
-	hc := &http.Client{Transport: &http.Transport{Protocols: protocols}}
+	hc := &http.Client{Transport: abortOnCancel{&http.Transport{Protocols: protocols}}}
 	return registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(hc, addr), auth))
+}
+
+// abortOnCancel closes a request's body when its context ends. The HTTP/2
+// transport notices a cancelled context only between reads of the body: a
+// stream whose rows are being read from a quiet pipe would otherwise stay
+// open after the command gave up on it. A body closed under the transport
+// fails its read, and the transport resets the stream, which the registry
+// sees as an abandoned import (a cleanly ended body would finish it).
+type abortOnCancel struct{ http.RoundTripper }
+
+func (t abortOnCancel) RoundTrip(req *http.Request) (*http.Response, error) {
+	if body := req.Body; body != nil && body != http.NoBody {
+		context.AfterFunc(req.Context(), func() { _ = body.Close() })
+	}
+	return t.RoundTripper.RoundTrip(req)
 }
 
 // progressReporter shows rows sent, rows processed, errors so far and the

@@ -58,6 +58,10 @@ type serveConfig struct {
 	PublicRateBurst int
 	// MaxCallDuration bounds a call without a shorter deadline.
 	MaxCallDuration time.Duration
+	// ImportIdleTimeout ends an import stream silent that long;
+	// MaxConcurrentImports bounds the imports running at once.
+	ImportIdleTimeout    time.Duration
+	MaxConcurrentImports int
 }
 
 // oidcConfig configures single sign-on; off while Issuer is empty.
@@ -85,6 +89,10 @@ func (c *serveConfig) register(f *envFlags) {
 		"verification calls a client address may make at once before --public-rate-limit applies")
 	f.duration(&c.MaxCallDuration, "max-call-duration", "REGISTRY_MAX_CALL_DURATION", rpc.DefaultLimits.MaxCallDuration,
 		"longest a call may run (its database queries are cancelled then) unless the caller's deadline is shorter")
+	f.duration(&c.ImportIdleTimeout, "import-idle-timeout", "REGISTRY_IMPORT_IDLE_TIMEOUT", rpc.DefaultImportLimits.IdleTimeout,
+		"end an import stream, with deadline_exceeded and nothing imported, when its client sends nothing for this long; 0: never")
+	f.int(&c.MaxConcurrentImports, "max-concurrent-imports", "REGISTRY_MAX_CONCURRENT_IMPORTS", rpc.DefaultImportLimits.MaxConcurrent,
+		"imports this server runs at once; more get resource_exhausted; 0: unlimited")
 	f.string(&c.OIDC.Issuer, "oidc-issuer", "REGISTRY_OIDC_ISSUER", "",
 		"single sign-on: issuer URL of the OpenID Connect provider whose JWTs are accepted besides registry tokens; empty: off")
 	f.string(&c.OIDC.Audience, "oidc-audience", "REGISTRY_OIDC_AUDIENCE", "",
@@ -110,6 +118,9 @@ func (c *serveConfig) check() error {
 	}
 	if c.PolicyReloadInterval < 0 {
 		return errors.New("--policy-reload-interval must not be negative")
+	}
+	if c.ImportIdleTimeout < 0 || c.MaxConcurrentImports < 0 {
+		return errors.New("--import-idle-timeout and --max-concurrent-imports must not be negative (0 turns them off)")
 	}
 	return nil
 }

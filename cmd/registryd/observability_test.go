@@ -172,6 +172,7 @@ func TestServeFlags(t *testing.T) {
 		"-oidc-org-claim", "REGISTRY_OIDC_ORG_CLAIM", "-oidc-role-claim", "REGISTRY_OIDC_ROLE_CLAIM",
 		"-oidc-subject-claim", "REGISTRY_OIDC_SUBJECT_CLAIM", "-policy-reload-interval", "REGISTRY_POLICY_RELOAD_INTERVAL",
 		"REGISTRY_SECRET_KEY", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
+		"-import-idle-timeout", "REGISTRY_IMPORT_IDLE_TIMEOUT", "-max-concurrent-imports", "REGISTRY_MAX_CONCURRENT_IMPORTS",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve --help does not mention %s", want)
@@ -184,6 +185,8 @@ func TestServeFlags(t *testing.T) {
 	}{
 		{"issuer without audience", []string{"serve", "--oidc-issuer", "https://sso.example"}, nil},
 		{"audience without issuer", []string{"serve"}, map[string]string{"REGISTRY_OIDC_AUDIENCE": "registry"}},
+		{"negative import idle timeout", []string{"serve", "--import-idle-timeout", "-1s"}, nil},
+		{"unreadable concurrent imports", []string{"serve"}, map[string]string{"REGISTRY_MAX_CONCURRENT_IMPORTS": "two"}},
 		{"plain http issuer", []string{"serve", "--oidc-issuer", "http://sso.example", "--oidc-audience", "registry", "--database-url", "file:flags?mode=memory&cache=shared", "--addr", "127.0.0.1:0"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

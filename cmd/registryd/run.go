@@ -178,7 +178,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{
 		PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration,
 		PublicPerSecond: c.PublicRateLimit, PublicBurst: c.PublicRateBurst,
-	})}
+	}), rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: c.ImportIdleTimeout, MaxConcurrent: c.MaxConcurrentImports})}
 	tp, stopTracing, err := setupTracing(ctx, getenv, log.Named("otel"))
 	if err != nil {
 		return err

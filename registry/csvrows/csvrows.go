@@ -49,9 +49,22 @@ type Reader struct {
 }
 
 // NewReader reads the header of r. encoding is EncodingAuto (or empty):
-// UTF-8 when the start of the file is valid UTF-8, GB18030 otherwise;
-// EncodingUTF8; or EncodingGB18030. A UTF-8 byte order mark is dropped.
+// UTF-8 when the file is valid UTF-8, GB18030 otherwise; EncodingUTF8; or
+// EncodingGB18030. A UTF-8 byte order mark is dropped. With EncodingAuto
+// a seekable r (a file) is read through once to decide, with bounded
+// memory, and then from where it stood; any other r is judged by its
+// first 64 KiB only, so give such input an explicit encoding, or copy it
+// to a file first.
 func NewReader(r io.Reader, encoding string) (*Reader, error) {
+	if encoding == "" || strings.EqualFold(encoding, EncodingAuto) {
+		detected, err := detectSeekable(r)
+		if err != nil {
+			return nil, err
+		}
+		if detected != "" {
+			encoding = detected
+		}
+	}
 	br := bufio.NewReaderSize(r, sniffBytes)
 	sample, err := br.Peek(sniffBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -60,8 +73,8 @@ func NewReader(r io.Reader, encoding string) (*Reader, error) {
 	if bytes.HasPrefix(sample, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 		sample = sample[3:]
-		if encoding == "" || encoding == EncodingAuto {
-			encoding = EncodingUTF8
+		if encoding == "" || encoding == EncodingAuto || encoding == detectedGB18030 {
+			encoding = EncodingUTF8 // a byte order mark says so
 		}
 	}
 	switch strings.ToLower(encoding) {
@@ -72,7 +85,7 @@ func NewReader(r io.Reader, encoding string) (*Reader, error) {
 		}
 	case EncodingUTF8, "utf8":
 		encoding = EncodingUTF8
-	case EncodingGB18030, "gbk", "gb2312":
+	case EncodingGB18030, "gbk", "gb2312", detectedGB18030:
 		encoding = EncodingGB18030
 	default:
 		return nil, fmt.Errorf("unknown encoding %q: use auto, utf-8 or gb18030", encoding)
@@ -106,6 +119,74 @@ func NewReader(r io.Reader, encoding string) (*Reader, error) {
 		rd.header = append(rd.header, name)
 	}
 	return rd, nil
+}
+
+// detectedGB18030 is what detectSeekable finds in a file that is not
+// UTF-8; unlike a named encoding, a byte order mark overrides it.
+const detectedGB18030 = "gb18030 (detected)"
+
+// detectSeekable reads a seekable r to its end to tell UTF-8 from
+// GB18030, then seeks back to where r stood. It returns "" when r cannot
+// seek, leaving it unread.
+func detectSeekable(r io.Reader) (string, error) {
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return "", nil
+	}
+	start, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return "", nil // a pipe or terminal: not seekable after all
+	}
+	valid, err := IsUTF8(r)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.Seek(start, io.SeekStart); err != nil {
+		return "", err
+	}
+	if valid {
+		return EncodingUTF8, nil
+	}
+	return detectedGB18030, nil
+}
+
+// IsUTF8 reads r to its end and reports whether all of it is valid UTF-8,
+// holding at most 64 KiB at a time.
+func IsUTF8(r io.Reader) (bool, error) {
+	buf := make([]byte, sniffBytes)
+	carry := 0 // bytes of a rune cut off by the previous read
+	for {
+		n, err := r.Read(buf[carry:])
+		n += carry
+		end := n
+		if err == nil {
+			end = completeRunes(buf[:n])
+		}
+		if !utf8.Valid(buf[:end]) {
+			return false, nil
+		}
+		carry = copy(buf, buf[end:n])
+		switch {
+		case errors.Is(err, io.EOF):
+			return true, nil
+		case err != nil:
+			return false, err
+		}
+	}
+}
+
+// completeRunes returns the length of b without a UTF-8 sequence that may
+// be cut off at its end (more bytes may complete it).
+func completeRunes(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if utf8.FullRune(b[i:]) {
+				return len(b)
+			}
+			return i
+		}
+	}
+	return len(b)
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8, ignoring a rune cut

@@ -3,6 +3,7 @@ package csvrows
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -162,4 +163,80 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDetectsEncodingFromTheWholeFile reads files whose first 64 KiB and
+// more are ASCII: one in GB18030 with Chinese only later must be read as
+// GB18030, one in UTF-8 with a character across the 64 KiB boundary as
+// UTF-8. A file is judged as a whole however its reads fall.
+func TestDetectsEncodingFromTheWholeFile(t *testing.T) {
+	const name = "杭州云栖智算科技有限公司"
+	ascii := func(bytes int) string {
+		var b strings.Builder
+		b.WriteString("type,enterprise_name\n")
+		for i := 0; b.Len() < bytes; i++ {
+			fmt.Fprintf(&b, "little-giant,Hangzhou Company %06d\n", i)
+		}
+		return b.String()
+	}
+	prefix := ascii(sniffBytes + 1000)
+	tests := []struct {
+		name, want string
+		data       []byte
+	}{
+		{"gb18030 after 64 KiB of ascii", EncodingGB18030, gb18030(t, prefix+"little-giant,"+name+"\n")},
+		{"utf-8 after 64 KiB of ascii", EncodingUTF8, []byte(prefix + "little-giant," + name + "\n")},
+		{"utf-8 across the buffer boundary", EncodingUTF8, acrossBoundary("little-giant,", name)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, r, err := readAll(t, tc.data, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Encoding() != tc.want || rows[len(rows)-1].Fields["enterprise_name"] != name {
+				t.Fatalf("read as %s, last row %+v", r.Encoding(), rows[len(rows)-1])
+			}
+		})
+	}
+	for cut := sniffBytes - 4; cut <= sniffBytes+4; cut++ {
+		data := []byte(strings.Repeat("a", cut) + name)
+		for _, size := range []int{1, 7, sniffBytes} {
+			if ok, err := IsUTF8(&chunked{data: data, size: size}); err != nil || !ok {
+				t.Fatalf("UTF-8 cut at %d in reads of %d: %v %v", cut, size, ok, err)
+			}
+		}
+		if ok, _ := IsUTF8(bytes.NewReader(gb18030(t, string(data)))); ok {
+			t.Fatalf("GB18030 cut at %d taken for UTF-8", cut)
+		}
+	}
+}
+
+// acrossBoundary is a file of ASCII rows whose last row's value begins one
+// byte before 64 KiB, so its first character is cut by the first read.
+func acrossBoundary(lead, value string) []byte {
+	var b strings.Builder
+	b.WriteString("type,enterprise_name\n")
+	for b.Len()+100 < sniffBytes {
+		b.WriteString("little-giant,Hangzhou Company\n")
+	}
+	end := sniffBytes - 1 - len(lead) // where the padding row must end
+	b.WriteString("little-giant," + strings.Repeat("x", end-b.Len()-len("little-giant,\n")) + "\n")
+	b.WriteString(lead + value + "\n")
+	return []byte(b.String())
+}
+
+// chunked returns data size bytes a read.
+type chunked struct {
+	data []byte
+	size int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.size)], c.data)
+	c.data = c.data[n:]
+	return n, nil
 }
