@@ -90,6 +90,7 @@ type Import struct {
 	decisions map[string]error
 	rows      *spill // rows that passed the first checks
 	errs      *spill // Finish's row errors beyond maxFinishErrors
+	listed    int    // row problems listed so far, at most MaxImportErrors
 	done      bool
 }
 
@@ -197,10 +198,22 @@ type rowErrors struct {
 
 func (im *Import) newRowErrors() *rowErrors { return &rowErrors{im: im, failed: map[int64]bool{}} }
 
-// add records a problem with a row; a row counts once as invalid however
-// many problems it has.
+// MaxImportErrors is how many row problems one import lists, however many
+// rows it has: the first ones, each bounded like every field violation, so
+// that no input, however bad, gets a large answer. Invalid counts every
+// invalid row; a dry run after fixing the listed ones shows the next.
+const MaxImportErrors = 100
+
+// add records a problem with a row, listing it while fewer than
+// MaxImportErrors are listed; a row counts once as invalid however many
+// problems it has.
 func (e *rowErrors) add(row int64, column, message string) {
-	e.im.progress.Errors = append(e.im.progress.Errors, ImportError{Row: row, Column: column, Message: message})
+	if e.im.listed < MaxImportErrors {
+		e.im.listed++
+		e.im.progress.Errors = append(e.im.progress.Errors, ImportError{
+			Row: row, Column: truncate(column, maxFieldLen), Message: truncate(message, maxDescriptionLen),
+		})
+	}
 	if !e.failed[row] {
 		e.failed[row] = true
 		e.im.progress.Invalid++

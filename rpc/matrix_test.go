@@ -2,7 +2,9 @@ package rpc_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -149,6 +151,13 @@ var (
 	unknownToActors = expect{
 		ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: denied, ownMember: denied, otherMember: denied,
 		parkOperator: denied, parkViewer: denied, auditor: denied, admin: denied,
+		noToken: unauthenticated, badToken: unauthenticated,
+	}
+	// parkOperatorOnly: managing west-lake's tenancies ("p, operator,
+	// park:*, tenancy, manage, own").
+	parkOperatorOnly = expect{
+		ecoIssuer: denied, talentIssuer: denied, ecoViewer: denied, ownMember: denied, otherMember: denied,
+		parkOperator: success, parkViewer: denied, auditor: denied, admin: denied,
 		noToken: unauthenticated, badToken: unauthenticated,
 	}
 	// policyReaders: "read policy" belongs to bureau staff, administrators
@@ -607,7 +616,78 @@ func matrixRows() []matrixRow {
 			}}
 		}},
 	)
-	return rows
+	return append(rows, importRows()...)
+}
+
+// importRows are the four import streams, each sent one dry-run row. Who
+// may import is decided from the principal and the kind of import before
+// a row is read: those who may do what the import does at all (register
+// enterprises; grant some designation type; record awards; manage a
+// park's tenancies) get to send rows, whose own problems are answered per
+// row; everyone else is refused at once. A dry run writes nothing.
+func importRows() []matrixRow {
+	dry := &registryv1.ImportOptions{DryRun: true}
+	return []matrixRow{
+		{rpc: "ImportService.ImportEnterprises", want: issuersOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			stream, err := f.as[r].Import.ImportEnterprises(t.Context())
+			if err != nil {
+				return result{err: err}
+			}
+			defer stream.Close()
+			return result{err: streamImport(stream.Send, stream.CloseSend, stream.Receive, &registryv1.ImportEnterprisesRequest{
+				Options: dry, Rows: []*registryv1.EnterpriseRow{{Row: 1, CreditCode: rpctest.CreditCode(t, "91330106MA27XM0A1"), Name: "矩阵导入科技有限公司"}},
+			})}
+		}},
+		{rpc: "ImportService.ImportDesignations", want: issuersOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			stream, err := f.as[r].Import.ImportDesignations(t.Context())
+			if err != nil {
+				return result{err: err}
+			}
+			defer stream.Close()
+			return result{err: streamImport(stream.Send, stream.CloseSend, stream.Receive, &registryv1.ImportDesignationsRequest{
+				Options: dry, Rows: []*registryv1.DesignationRow{{Row: 1, Type: "little-giant", EnterpriseCreditCode: f.own,
+					ValidFrom: "2026-01-01", ValidUntil: "2026-12-31", DocumentNumber: "矩阵导入〔2026〕1号"}},
+			})}
+		}},
+		{rpc: "ImportService.ImportAwards", want: ecoIssuerOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			stream, err := f.as[r].Import.ImportAwards(t.Context())
+			if err != nil {
+				return result{err: err}
+			}
+			defer stream.Close()
+			return result{err: streamImport(stream.Send, stream.CloseSend, stream.Receive, &registryv1.ImportAwardsRequest{
+				Options: dry, Rows: []*registryv1.AwardRow{{Row: 1, CompetitionId: unknownUUID, TalentId: f.ownTalent, Prize: "一等奖"}},
+			})}
+		}},
+		{rpc: "ImportService.ImportTenancies", want: parkOperatorOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			stream, err := f.as[r].Import.ImportTenancies(t.Context())
+			if err != nil {
+				return result{err: err}
+			}
+			defer stream.Close()
+			return result{err: streamImport(stream.Send, stream.CloseSend, stream.Receive, &registryv1.ImportTenanciesRequest{
+				Options: dry, Rows: []*registryv1.TenancyRow{{Row: 1, ParkCode: "west-lake", EnterpriseCreditCode: f.own, StartDate: "2026-01-01"}},
+			})}
+		}},
+	}
+}
+
+// streamImport sends one request on an import stream, closes its side and
+// reads the answers to the end, returning the error the stream ended with.
+func streamImport[Req, Res any](send func(*Req) error, closeSend func() error, receive func() (*Res, error), req *Req) error {
+	if err := send(req); err == nil {
+		if err := closeSend(); err != nil {
+			return err
+		}
+	}
+	for {
+		if _, err := receive(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 func getEnterprise(t *testing.T, f *matrixFixture, r matrixRole, code string) result {
