@@ -384,7 +384,7 @@ func openImport(t *testing.T, ctx context.Context, c *rpctest.Clients, kind stri
 		st, err = c.Import.ImportEnterprises(ctx)
 		s = adaptStream(st, func(o *registryv1.ImportOptions, n int) *registryv1.ImportEnterprisesRequest {
 			return &registryv1.ImportEnterprisesRequest{Options: o, Rows: []*registryv1.EnterpriseRow{
-				{Row: int64(n + 2), CreditCode: idleCode(t, n), Name: fmt.Sprintf("企業%d", n), RegisteredOn: "2023-03-01"}}}
+				{Row: int64(n + 2), CreditCode: idleCode(t, n), Name: fmt.Sprintf("企业%d", n), RegisteredOn: "2023-03-01"}}}
 		}, (*registryv1.ImportEnterprisesResponse).GetProgress)
 	case "designations":
 		var st importStream[registryv1.ImportDesignationsRequest, registryv1.ImportDesignationsResponse]
@@ -595,7 +595,7 @@ func TestImportWritesAtTheEnd(t *testing.T) {
 		for i := range bad {          // unknown enterprises without a name: refused while writing
 			rows = append(rows, &registryv1.DesignationRow{
 				Row: int64(good + i + 2), Type: "little-giant", EnterpriseCreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA4%06d", i)),
-				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企業函〔2024〕135號",
+				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 			})
 		}
 		repeat := proto.CloneOf(rows[0])
