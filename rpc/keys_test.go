@@ -38,10 +38,14 @@ func TestAttestationCanonicalEncoding(t *testing.T) {
 			{"trailing newline", token + "\n", "non_canonical"},
 			{"space inside", parts[0] + "." + parts[1] + " ." + parts[2], "non_canonical"},
 			{"padding", token + "==", "non_canonical"},
-			{"standard base64 alphabet", strings.NewReplacer("-", "+", "_", "/").Replace(token), "non_canonical"},
 			{"header re-spaced", spacedHeader + "." + parts[1] + "." + parts[2], "non_canonical"},
 			{"signature of other bytes", parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(make([]byte, 64)), "bad_signature"},
 			{"not base64", parts[0] + "." + parts[1] + ".*", "malformed"},
+		}
+		if std := strings.NewReplacer("-", "+", "_", "/").Replace(token); std != token {
+			// Only a token spelt with - or _ has another spelling in the
+			// standard alphabet (the jws package's test makes sure of one).
+			tests = append(tests, struct{ name, token, want string }{"standard base64 alphabet", std, "non_canonical"})
 		}
 		if spare == sig {
 			t.Fatal("the spare-bit spelling equals the signature")
