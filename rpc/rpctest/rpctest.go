@@ -7,12 +7,15 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect/v2"
 	"connectrpc.com/connect/v2/connecthttp"
-	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/ident"
@@ -53,7 +56,7 @@ func NewWithOptions(t testing.TB, db registrytest.Database, opts ...rpc.Option) 
 		t.Fatal(err)
 	}
 	clock := registrytest.NewClock(Start)
-	log := zaptest.NewLogger(t)
+	log := testLogger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	reg, err := registry.New(ctx, client, registry.Config{Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
@@ -67,6 +70,38 @@ func NewWithOptions(t testing.TB, db registrytest.Database, opts ...rpc.Option) 
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &Env{t: t, DB: db, Registry: reg, Clock: clock, URL: srv.URL, Secrets: secrets}
+}
+
+// testLogger logs to t until the test's cleanups run, and drops lines
+// after: a handler of the test's server may still be finishing a stream
+// when the test ends, and a test must not be written to once it has.
+func testLogger(t testing.TB) *zap.Logger {
+	w := &testWriter{t: t}
+	t.Cleanup(w.stop)
+	enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), zapcore.DebugLevel))
+}
+
+// testWriter passes log lines to a test while it runs.
+type testWriter struct {
+	mu      sync.RWMutex
+	t       testing.TB
+	stopped bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if !w.stopped {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *testWriter) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 }
 
 // Clients are generated clients of every service, sending one token.
