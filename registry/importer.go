@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.uber.org/zap"
+
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 )
@@ -263,7 +265,7 @@ func (im *Import) Finish(ctx context.Context, report func(ImportProgress) error)
 	im.done = true
 	defer im.release()
 	im.progress.Errors = nil
-	outcome, err := im.write(ctx)
+	outcome, err := im.writeAgainOnCollision(ctx)
 	if err != nil {
 		return im.progress, err
 	}
@@ -281,6 +283,30 @@ func (im *Import) Finish(ctx context.Context, report func(ImportProgress) error)
 	}
 	im.progress.Outcome = outcome
 	return im.progress, nil
+}
+
+// writeAgainOnCollision runs write, and runs it again from the first kept
+// row when its transaction collided with a concurrent one (a unique index
+// another writer filled first, or a deadlock): the second run finds what
+// the other committed as existing, as if the imports had come one after
+// the other.
+func (im *Import) writeAgainOnCollision(ctx context.Context) (ImportOutcome, error) {
+	before, listed := im.progress, im.listed
+	var err error
+	for attempt := 1; attempt <= conflictAttempts; attempt++ {
+		var outcome ImportOutcome
+		if outcome, err = im.write(ctx); err == nil {
+			return outcome, nil
+		}
+		if !isUniqueViolation(err) && !isTransient(err) {
+			return "", err
+		}
+		im.r.log.Debug("import collided with a concurrent write; writing it again", zap.Int("attempt", attempt))
+		im.progress, im.listed = before, listed
+		_ = im.errs.close()
+		im.errs = nil
+	}
+	return "", newError(KindAborted, "the import collided with concurrent writes %d times; nothing was written, run it again", conflictAttempts)
 }
 
 // write runs the writing phase in one transaction and ends it, returning

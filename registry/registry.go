@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/lib/pq"
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -104,7 +105,7 @@ type policyChange struct {
 }
 
 // conflictAttempts bounds how often a transaction that collided with a
-// concurrent one on a unique index is run again.
+// concurrent one (on a unique index, or in a deadlock) is run again.
 const conflictAttempts = 3
 
 // inPolicyTx is inTx for changes that also change the policy.
@@ -125,12 +126,30 @@ func (r *Registry) inPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *polic
 			r.applyPolicyChange(pc)
 			return nil
 		}
-		if !isUniqueViolation(err) {
+		switch {
+		case isUniqueViolation(err):
+			r.log.Debug("transaction collided on a unique index; running it again", zap.Int("attempt", attempt))
+		case isTransient(err):
+			r.log.Debug("transaction lost to a concurrent one (deadlock or serialization); running it again", zap.Int("attempt", attempt))
+		default:
 			return err
 		}
-		r.log.Debug("transaction collided on a unique index; running it again", zap.Int("attempt", attempt))
+	}
+	if isTransient(err) {
+		return newError(KindAborted, "the change collided with concurrent ones %d times; retry it", conflictAttempts)
 	}
 	return alreadyExists("the record already exists")
+}
+
+// isTransient tells the failures a database may give a transaction that
+// would succeed when run again: PostgreSQL's deadlock_detected (40P01) and
+// serialization_failure (40001).
+func isTransient(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "40P01" || pqErr.Code == "40001"
+	}
+	return false
 }
 
 // runTx runs fn in one transaction, committing if it returns nil.

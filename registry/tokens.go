@@ -14,6 +14,7 @@ import (
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/apitoken"
+	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/registry/ident"
 )
@@ -165,16 +166,40 @@ func (r *Registry) CreateToken(ctx context.Context, in NewToken) (string, Token,
 	if !slices.Contains(r.mintable, in.Role) && slices.Contains(allRoles(), in.Role) {
 		return "", Token{}, permissionDenied("%s may not mint %s tokens on this registry (see --admin-mintable-roles)", p, in.Role)
 	}
-	if code, ok := strings.CutPrefix(in.Org, "park:"); ok && codePattern.MatchString(code) {
-		known, err := r.db.Park.Query().Where(park.ID(code)).Exist(ctx)
-		if err != nil {
-			return "", Token{}, err
-		}
-		if !known {
-			return "", Token{}, invalidField("organisation", fmt.Sprintf("park %s is not registered", code))
-		}
+	if err := r.checkRegisteredOrg(ctx, in.Org); err != nil {
+		return "", Token{}, err
 	}
 	return r.IssueToken(ctx, p, in)
+}
+
+// checkRegisteredOrg refuses a token for a park or an enterprise the
+// registry does not know (bureaus are checked against the catalogue by
+// validatePrincipal), so an administrator cannot mint tokens for
+// organisations that do not exist.
+func (r *Registry) checkRegisteredOrg(ctx context.Context, org string) error {
+	var known bool
+	var err error
+	switch kind, code, _ := strings.Cut(org, ":"); kind {
+	case "park":
+		if !codePattern.MatchString(code) {
+			return nil // validatePrincipal names the problem
+		}
+		known, err = r.db.Park.Query().Where(park.ID(code)).Exist(ctx)
+	case "enterprise":
+		if ident.ValidateCreditCode(code) != nil {
+			return nil
+		}
+		known, err = r.db.Enterprise.Query().Where(enterprise.CreditCode(code)).Exist(ctx)
+	default:
+		return nil
+	}
+	switch {
+	case err != nil:
+		return err
+	case !known:
+		return invalidField("organisation", fmt.Sprintf("%s is not registered", org))
+	}
+	return nil
 }
 
 // allRoles lists every role a token can carry, in a fixed order.

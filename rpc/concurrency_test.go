@@ -1,11 +1,13 @@
 package rpc_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
@@ -145,6 +147,59 @@ func TestRacingDuplicates(t *testing.T) {
 		chain, err := auditor.Audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
 		if err != nil || !chain.Ok {
 			t.Fatalf("audit chain: %v %v", chain, err)
+		}
+	})
+}
+
+// TestRacingImports runs two imports of the same designations at once, by
+// two clerks of the bureau: whichever commits first creates them, the
+// other finds them existing, as if they had come one after the other, and
+// neither fails.
+func TestRacingImports(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		clerks := []*rpctest.Clients{
+			env.ClientsWithToken(env.Token(registryPrincipal("issuer", "bureau:economy-it"))),
+			env.ClientsWithToken(env.Token(registry.Principal{Subject: "经信局 李四", Org: "bureau:economy-it", Role: "issuer"})),
+		}
+		holder := rpctest.CreditCode(t, "91330109MA2KD4E81")
+		const n = 600
+		rows := make([]*registryv1.DesignationRow, n)
+		for i := range rows {
+			rows[i] = &registryv1.DesignationRow{Row: int64(i + 2), Type: "hidden-champion", EnterpriseCreditCode: holder, EnterpriseName: "杭州隐形冠军科技有限公司",
+				ValidFrom: "2026-01-01", ValidUntil: "2026-12-31", DocumentNumber: fmt.Sprintf("浙经信〔2026〕%d号", i)}
+		}
+		finals := make([]*registryv1.ImportProgress, len(clerks))
+		errs := make([]error, len(clerks))
+		var wg sync.WaitGroup
+		for i, c := range clerks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := importDesignations(t, c, &registryv1.ImportOptions{}, rows, 200)
+				errs[i] = err
+				if err == nil {
+					finals[i] = res.final()
+				}
+			}()
+		}
+		wg.Wait()
+		created, existing := int64(0), int64(0)
+		for i := range clerks {
+			if errs[i] != nil {
+				t.Fatalf("import %d: %v", i, errs[i])
+			}
+			if finals[i].Outcome != registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED {
+				t.Fatalf("import %d: %+v", i, finals[i])
+			}
+			created += finals[i].Created
+			existing += finals[i].Existing
+		}
+		if created != n || existing != n {
+			t.Errorf("created %d and existing %d in all, want %d each", created, existing, n)
+		}
+		if got := countDesignations(t, env.As("auditor", "auditor"), "hidden-champion"); got != n {
+			t.Errorf("%d designations recorded, want %d", got, n)
 		}
 	})
 }

@@ -72,6 +72,10 @@ func TestTokenRules(t *testing.T) {
 		if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园"}); err != nil {
 			t.Fatal(err)
 		}
+		member := rpctest.CreditCode(t, "91330106MA27XK0A1")
+		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: member, Name: "杭州云栖智算科技有限公司"}); err != nil {
+			t.Fatal(err)
+		}
 		tests := []struct {
 			name      string
 			req       *registryv1.CreateTokenRequest
@@ -88,6 +92,8 @@ func TestTokenRules(t *testing.T) {
 			{"an unregistered park", &registryv1.CreateTokenRequest{Subject: "李四", Organisation: "park:no-such-park", Role: "operator"}, connect.CodeInvalidArgument, "organisation"},
 			{"a malformed park code", &registryv1.CreateTokenRequest{Subject: "李四", Organisation: "park:West Lake!", Role: "operator"}, connect.CodeInvalidArgument, "organisation"},
 			{"an unknown bureau", &registryv1.CreateTokenRequest{Subject: "李四", Organisation: "bureau:no-such-bureau", Role: "viewer"}, connect.CodeInvalidArgument, "organisation"},
+			{"a registered enterprise", &registryv1.CreateTokenRequest{Subject: "王敏", Organisation: "enterprise:" + member, Role: "member"}, 0, ""},
+			{"an unregistered enterprise", &registryv1.CreateTokenRequest{Subject: "王敏", Organisation: "enterprise:" + rpctest.CreditCode(t, "91330108555555555"), Role: "member"}, connect.CodeInvalidArgument, "organisation"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect/v2"
@@ -21,29 +22,45 @@ type importService struct {
 	limits ImportLimits
 	// slots holds a token per running import; nil when unlimited.
 	slots chan struct{}
+	// running holds the principals with an import under way: one each,
+	// so that no one principal can take every slot.
+	mu      sync.Mutex
+	running map[registry.Principal]bool
 }
 
 func newImportService(reg *registry.Registry, l ImportLimits) *importService {
-	s := &importService{reg: reg, limits: l}
+	s := &importService{reg: reg, limits: l, running: map[registry.Principal]bool{}}
 	if l.MaxConcurrent > 0 {
 		s.slots = make(chan struct{}, l.MaxConcurrent)
 	}
 	return s
 }
 
-// acquire takes a slot for one import, or refuses at once when every slot
-// is taken; release gives it back.
-func (s *importService) acquire() (release func(), err error) {
-	if s.slots == nil {
-		return func() {}, nil
+// acquire takes a slot for one import by p, or refuses at once when p
+// already has one under way or every slot is taken; release gives it back.
+func (s *importService) acquire(p registry.Principal) (release func(), err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[p] {
+		return nil, connect.NewError(connect.CodeResourceExhausted, "you already have an import under way; one principal runs one import at a time")
 	}
-	select {
-	case s.slots <- struct{}{}:
-		return func() { <-s.slots }, nil
-	default:
-		return nil, connect.NewError(connect.CodeResourceExhausted,
-			fmt.Sprintf("%d imports are running, as many as this server allows at once; try again when one has finished", s.limits.MaxConcurrent))
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			return nil, connect.NewError(connect.CodeResourceExhausted,
+				fmt.Sprintf("%d imports are running, as many as this server allows at once; try again when one has finished", s.limits.MaxConcurrent))
+		}
 	}
+	s.running[p] = true
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.running, p)
+		if s.slots != nil {
+			<-s.slots
+		}
+	}, nil
 }
 
 // received is the outcome of one Receive.
@@ -146,7 +163,8 @@ func relayImport[Req importRequest](ctx context.Context, s *importService, kind 
 	if err := s.reg.AuthorizeImport(ctx, kind); err != nil {
 		return err
 	}
-	release, err := s.acquire()
+	p, _ := registry.PrincipalFrom(ctx)
+	release, err := s.acquire(p)
 	if err != nil {
 		return err
 	}

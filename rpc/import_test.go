@@ -520,10 +520,15 @@ func TestImportConcurrencyLimit(t *testing.T) {
 	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
 		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
 			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: time.Minute, MaxConcurrent: 2}))
-		economy := env.As("issuer", "bureau:economy-it")
+		// Each import by another member of the bureau's staff: one
+		// principal runs one import at a time.
+		clerk := func(name string) *rpctest.Clients {
+			return env.ClientsWithToken(env.Token(registry.Principal{Subject: name, Org: "bureau:economy-it", Role: "issuer"}))
+		}
+		economy := clerk("经信局 张三")
 		var running []anyImport
-		for i := range 2 {
-			s := openImport(t, t.Context(), economy, "enterprises")
+		for i, c := range []*rpctest.Clients{economy, clerk("经信局 李四")} {
+			s := openImport(t, t.Context(), c, "enterprises")
 			if err := s.send(&registryv1.ImportOptions{}, i); err != nil {
 				t.Fatal(err)
 			}
@@ -531,8 +536,17 @@ func TestImportConcurrencyLimit(t *testing.T) {
 				t.Fatalf("import %d: %v", i+1, err)
 			}
 			running = append(running, s)
+			if i == 0 {
+				again := openImport(t, t.Context(), economy, "enterprises")
+				if err := again.send(&registryv1.ImportOptions{}, 9); err != nil && !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				if p, err := receiveWithin(t, again, 10*time.Second); connect.CodeOf(err) != connect.CodeResourceExhausted {
+					t.Fatalf("a second import by the same principal: %+v, %v; want resource_exhausted", p, err)
+				}
+			}
 		}
-		third := openImport(t, t.Context(), economy, "enterprises")
+		third := openImport(t, t.Context(), clerk("经信局 王五"), "enterprises")
 		if err := third.send(&registryv1.ImportOptions{}, 2); err != nil && !errors.Is(err, io.EOF) {
 			t.Fatal(err)
 		}
