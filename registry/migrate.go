@@ -369,6 +369,64 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// queryer is what a migration's precheck reads through.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// migrationPrechecks look at the data before a migration that could fail
+// on it, and explain what to put right instead of a bare constraint error.
+var migrationPrechecks = map[string]func(ctx context.Context, q queryer, rebind func(string) string) error{
+	// one_record_per_fact makes natural keys unique; a database written
+	// before it may hold the duplicates racing writers made.
+	"20261201213818": duplicateFactsCheck,
+}
+
+// duplicateFactsCheck refuses to add the natural-key indexes while the
+// database holds more than one record of a fact, naming the first groups.
+func duplicateFactsCheck(ctx context.Context, q queryer, rebind func(string) string) error {
+	queries := []struct{ what, query string }{
+		{"designations of one type, holder and document", `SELECT type || ' ' || document_number || ' held by ' ||
+			COALESCE('enterprise ' || CAST(enterprise_id AS TEXT), 'park ' || park_code, 'talent ' || talent_id), COUNT(*)
+			FROM designations WHERE enterprise_id IS NOT NULL OR park_code IS NOT NULL OR (talent_id IS NOT NULL AND authorization_id IS NULL)
+			GROUP BY type, document_number, enterprise_id, park_code, talent_id HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 10`},
+		{"standing recognitions of one talent under one authorization", `SELECT 'talent ' || talent_id || ' under ' || authorization_id, COUNT(*)
+			FROM designations WHERE authorization_id IS NOT NULL AND status <> 'revoked'
+			GROUP BY authorization_id, talent_id HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 10`},
+		{"standing talent authorizations of one enterprise and year", `SELECT 'enterprise ' || CAST(t.enterprise_id AS TEXT) || ' in ' || CAST(t.year AS TEXT), COUNT(*)
+			FROM talent_authorizations t JOIN designations d ON d.id = t.id WHERE d.status <> 'revoked'
+			GROUP BY t.enterprise_id, t.year HAVING COUNT(*) > 1 ORDER BY 1 LIMIT 10`},
+	}
+	var found []string
+	for _, c := range queries {
+		rows, err := q.QueryContext(ctx, rebind(c.query))
+		if err != nil {
+			return fmt.Errorf("looking for duplicate %s: %w", c.what, err)
+		}
+		for rows.Next() {
+			var key string
+			var n int
+			if err := rows.Scan(&key, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			found = append(found, fmt.Sprintf("%s: %s (%d records)", c.what, key, n))
+		}
+		err = rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("the database holds more than one record of a fact, which this version keeps unique; "+
+			"revoke the extra designations (or merge them), then run registryd migrate again. First found: %s", strings.Join(found, "; "))
+	}
+	return nil
+}
+
 // record notes f as applied.
 func (m *migrator) record(ctx context.Context, ex execer, f migrationFile, baseline bool) error {
 	_, err := ex.ExecContext(ctx, m.rebind("INSERT INTO "+migrationTable+
@@ -479,6 +537,15 @@ func (m *migrator) baseline(ctx context.Context, f migrationFile) (bool, error) 
 }
 
 func (m *migrator) run(ctx context.Context, ex execer, f migrationFile) error {
+	if check := migrationPrechecks[f.Version]; check != nil {
+		q, ok := ex.(queryer)
+		if !ok {
+			return fmt.Errorf("migrate: %s: cannot query before applying it", f.Name)
+		}
+		if err := check(ctx, q, m.rebind); err != nil {
+			return fmt.Errorf("migrate: %s: %w", f.Name, err)
+		}
+	}
 	for i, s := range f.Stmts {
 		if m.dialect == "sqlite" && isForeignKeysPragma(s) {
 			continue // a no-op inside a transaction; applySQLite handles it

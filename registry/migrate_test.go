@@ -498,3 +498,52 @@ func TestMigrationsConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrationRefusesDuplicateFacts upgrades a database that holds two
+// records of one grant, as racing writers made before natural keys were
+// unique: the migration that makes them unique refuses, names the
+// duplicate and says what to do, and leaves the database as it was; once
+// the extra record is gone it applies.
+func TestMigrationRefusesDuplicateFacts(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		ctx := context.Background()
+		client := openTestClient(t, db)
+		files, apply := testMigrations(t, client)
+		i := slices.IndexFunc(files, func(f migrationFile) bool { return f.Version == "20261201213818" })
+		if i < 0 {
+			t.Fatal("no one_record_per_fact migration")
+		}
+		if _, err := apply(files[:i]); err != nil {
+			t.Fatal(err)
+		}
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := client.ExecContext(ctx, registrytest.Rebind(db, query), args...); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		exec(`INSERT INTO enterprises (credit_code, name, district, registered_on, created_at) VALUES (?, ?, ?, ?, ?)`,
+			"91330106MA27XK0A1Q", "示例科技有限公司", "330108", "2020-05-01", now)
+		var enterpriseID int
+		scanRow(t, client, registrytest.Rebind(db, `SELECT id FROM enterprises WHERE credit_code = ?`), []any{"91330106MA27XK0A1Q"}, &enterpriseID)
+		for _, id := range []string{"d-1", "d-2"} {
+			exec(`INSERT INTO designations (id, type, enterprise_id, level, status, valid_from, valid_until, granted_by_bureau, granted_by_subject,
+				granted_by_org, document_number, note, seed_clause, status_reason, version, created_at, updated_at)
+				VALUES (?, 'little-giant', ?, '', 'active', '2026-01-01', '2028-12-31', 'economy-it', '经信局 张三', '', '工信部企业函〔2026〕9号', '', '(十)', '', 1, ?, ?)`,
+				id, enterpriseID, now, now)
+		}
+		_, err := apply(files)
+		if err == nil || !strings.Contains(err.Error(), "工信部企业函〔2026〕9号") || !strings.Contains(err.Error(), "2 records") ||
+			!strings.Contains(err.Error(), "registryd migrate") {
+			t.Fatalf("migrating duplicates: %v; want a refusal naming the duplicate and what to do", err)
+		}
+		if got := recordedVersions(t, client); !slices.Equal(got, versionsOf(files[:i])) {
+			t.Fatalf("after the refusal %s records %v; want %v", migrationTable, got, versionsOf(files[:i]))
+		}
+		exec(`DELETE FROM designations WHERE id = 'd-2'`)
+		if _, err := apply(files); err != nil {
+			t.Fatalf("migrating once the duplicate is gone: %v", err)
+		}
+	})
+}
