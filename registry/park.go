@@ -476,7 +476,13 @@ func (r *Registry) SetEligibilityRule(ctx context.Context, in EligibilityRule) (
 		if err != nil {
 			return err
 		}
-		existing, err := tx.EligibilityRule.Query().Where(eligibilityrule.ParkID(pk.ID), eligibilityrule.Benefit(benefit)).Only(ctx)
+		q := tx.EligibilityRule.Query().Where(eligibilityrule.ParkID(pk.ID), eligibilityrule.Benefit(benefit))
+		if r.rowLocks {
+			// Concurrent replacements of one rule take turns, each seeing
+			// the version the one before it left, as on SQLite.
+			q = q.ForUpdate()
+		}
+		existing, err := q.Only(ctx)
 		var before any
 		switch {
 		case ent.IsNotFound(err) && in.ExpectedVersion != 0:

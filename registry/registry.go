@@ -38,6 +38,9 @@ type Registry struct {
 	log     *zap.Logger
 	// mintable are the roles administrators may mint tokens for.
 	mintable []string
+	// rowLocks tells whether the database takes SELECT … FOR UPDATE
+	// (PostgreSQL); SQLite has one writer at a time and no such clause.
+	rowLocks bool
 
 	signerCache atomic.Value // cachedSigner
 }
@@ -81,7 +84,12 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger, mintable: cfg.AdminMintableRoles}
+	_, dialectName, err := sqlDB(db)
+	if err != nil {
+		return nil, err
+	}
+	r := &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger, mintable: cfg.AdminMintableRoles,
+		rowLocks: dialectName == "postgres"}
 	if err := r.ensureSigningKey(ctx); err != nil {
 		return nil, fmt.Errorf("registry: signing key: %w", err)
 	}

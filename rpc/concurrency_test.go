@@ -203,3 +203,32 @@ func TestRacingImports(t *testing.T) {
 		}
 	})
 }
+
+// TestRacingRuleChanges sets one new eligibility rule from many calls at
+// once without expected versions: each is applied in turn, none refused,
+// and the rule ends at one version per call.
+func TestRacingRuleChanges(t *testing.T) {
+	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+		env := rpctest.New(t, db)
+		if _, err := env.As("issuer", "bureau:economy-it").Park.RegisterPark(t.Context(), &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园"}); err != nil {
+			t.Fatal(err)
+		}
+		operator := env.As("operator", "park:west-lake")
+		codes := race(func(i int) error {
+			_, err := operator.Park.SetEligibilityRule(t.Context(), &registryv1.SetEligibilityRuleRequest{
+				ParkCode: "west-lake", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant"}, MinTenancyMonths: int32(i),
+			})
+			return err
+		})
+		if codes[0] != racers {
+			t.Errorf("outcomes %v, want all %d ok", codes, racers)
+		}
+		rules, err := operator.Park.ListEligibilityRules(t.Context(), &registryv1.ListEligibilityRulesRequest{ParkCode: "west-lake"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rules.Rules) != 1 || rules.Rules[0].Version != racers {
+			t.Errorf("rules %v, want one at version %d", rules.Rules, racers)
+		}
+	})
+}
