@@ -41,22 +41,7 @@ type pendingDesignation struct {
 // ones for Finish, which finds (or registers) their holders and records
 // them; a designation already recorded counts as existing then.
 func (im *Import) Designations(ctx context.Context, rows []DesignationRow) (ImportProgress, error) {
-	if err := im.batch(ImportDesignations, len(rows)); err != nil {
-		return im.progress, err
-	}
-	errs := im.newRowErrors()
-	for _, row := range rows {
-		_, ok, err := im.checkDesignation(row, errs)
-		if err != nil {
-			return im.progress, err
-		}
-		if ok {
-			if err := im.keep(row); err != nil {
-				return im.progress, err
-			}
-		}
-	}
-	return im.progress, nil
+	return keepChecked(im, ImportDesignations, rows, im.checkDesignation)
 }
 
 // checkDesignation checks one row field by field and against the policy,

@@ -38,22 +38,7 @@ type validTenancy struct {
 // are recorded counts as existing then; one overlapping another tenancy of
 // the enterprise in the park is refused.
 func (im *Import) Tenancies(ctx context.Context, rows []TenancyRow) (ImportProgress, error) {
-	if err := im.batch(ImportTenancies, len(rows)); err != nil {
-		return im.progress, err
-	}
-	errs := im.newRowErrors()
-	for _, row := range rows {
-		_, ok, err := im.checkTenancy(row, errs)
-		if err != nil {
-			return im.progress, err
-		}
-		if ok {
-			if err := im.keep(row); err != nil {
-				return im.progress, err
-			}
-		}
-	}
-	return im.progress, nil
+	return keepChecked(im, ImportTenancies, rows, im.checkTenancy)
 }
 
 // checkTenancy checks one row field by field and against the policy,

@@ -251,6 +251,27 @@ func (e *rowErrors) addError(row int64, column string, err error) error {
 // keep stores a row that passed the first checks until Finish.
 func (im *Import) keep(row any) error { return im.rows.add(row) }
 
+// keepChecked is one batch of an import of kind whose rows check answers
+// for: the rows it passes are kept for writing, the others reported.
+func keepChecked[R, V any](im *Import, kind ImportKind, rows []R, check func(R, *rowErrors) (V, bool, error)) (ImportProgress, error) {
+	if err := im.batch(kind, len(rows)); err != nil {
+		return im.progress, err
+	}
+	errs := im.newRowErrors()
+	for _, row := range rows {
+		_, ok, err := check(row, errs)
+		if err != nil {
+			return im.progress, err
+		}
+		if ok {
+			if err := im.keep(row); err != nil {
+				return im.progress, err
+			}
+		}
+	}
+	return im.progress, nil
+}
+
 // Finish ends the import: it writes the rows kept so far in one
 // transaction, then rolls it back for a dry run or an all-or-nothing
 // import that met an invalid row, and commits otherwise. Every query runs
