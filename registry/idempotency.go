@@ -84,10 +84,6 @@ func SetIdempotencyRequest(ctx context.Context, requestHash string) {
 // IdempotencyClaimOf returns the claim the call took, or nil when it took
 // none (no key, or it was refused before acting).
 func IdempotencyClaimOf(ctx context.Context) *IdempotencyClaim {
-	return claimOf(ctx)
-}
-
-func claimOf(ctx context.Context) *IdempotencyClaim {
 	if h, ok := ctx.Value(claimKey{}).(*claimHolder); ok {
 		return h.claim
 	}
@@ -126,7 +122,7 @@ func CheckIdempotencyKey(key string) error {
 // the record that the key was used commit together: a retry after a crash
 // never applies the change again.
 func markApplied(ctx context.Context, tx *ent.Tx, now time.Time) error {
-	c := claimOf(ctx)
+	c := IdempotencyClaimOf(ctx)
 	if c == nil {
 		return nil
 	}

@@ -84,7 +84,7 @@ func opensSealedData(ctx context.Context, db *ent.Client, secrets *Secrets) erro
 	case err != nil:
 		return fmt.Errorf("key check: %w", err)
 	}
-	if _, err := secrets.open(t.DocumentCipher, "talent:"+t.DocumentKind); err != nil {
+	if _, err := secrets.open(t.DocumentCipher, talentDocumentAAD(t.DocumentKind)); err != nil {
 		return fmt.Errorf("%w: the key given (fingerprint %s) does not open the identity documents, and the database has no key check value yet",
 			ErrSecretKeyMismatch, secrets.Fingerprint())
 	}

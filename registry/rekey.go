@@ -69,7 +69,7 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor Principal, next *S
 				return err
 			}
 			for _, t := range rows {
-				number, err := old.open(t.DocumentCipher, "talent:"+t.DocumentKind)
+				number, err := old.open(t.DocumentCipher, talentDocumentAAD(t.DocumentKind))
 				if err != nil {
 					return fmt.Errorf("talent %s: the current key does not open its document: %w", t.ID, err)
 				}
@@ -79,7 +79,7 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor Principal, next *S
 				}
 				hash := nextHash(doc)
 				err = tx.Talent.UpdateOneID(t.ID).
-					SetDocumentCipher(next.seal(number, "talent:"+t.DocumentKind)).
+					SetDocumentCipher(next.seal(number, talentDocumentAAD(t.DocumentKind))).
 					Modify(func(u *sql.UpdateBuilder) { u.Set(talent.FieldDocumentHash, hash) }).
 					Exec(ctx)
 				if err != nil {

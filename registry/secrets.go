@@ -116,3 +116,6 @@ func (s *Secrets) lookupHash(kind, value string) string {
 	m.Write([]byte(value))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// talentDocumentAAD binds a talent's sealed identity document to its kind.
+func talentDocumentAAD(kind string) string { return "talent:" + kind }

@@ -115,7 +115,7 @@ func (r *Registry) createTalent(ctx context.Context, tx *ent.Tx, p Principal, na
 		return nil, err
 	}
 	create := tx.Talent.Create().SetID(id.String()).SetName(name).SetDocumentKind(doc.kind).
-		SetDocumentHash(hash).SetDocumentCipher(r.secrets.seal(doc.number, "talent:"+doc.kind)).
+		SetDocumentHash(hash).SetDocumentCipher(r.secrets.seal(doc.number, talentDocumentAAD(doc.kind))).
 		SetDocumentMasked(doc.masked()).SetNationality(doc.nationality).SetCreatedAt(r.now())
 	if employer != nil {
 		create.SetEmployer(employer)

@@ -3,7 +3,6 @@ package rpc
 import (
 	"context"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +44,7 @@ func limitInterceptor(l Limits) connect.ServerInterceptor {
 				if !buckets.take(p.Subject+"\x00"+p.Org+"\x00"+p.Role, time.Now()) {
 					return connect.NewError(connect.CodeResourceExhausted, "too many requests from this principal; slow down")
 				}
-			case !ok && l.PublicPerSecond > 0 && isPublic(spec.Procedure) && !isHealth(spec.Procedure):
+			case !ok && l.PublicPerSecond > 0 && isPublic(spec.Procedure):
 				if !public.take(clientAddress(ctx), time.Now()) {
 					return connect.NewError(connect.CodeResourceExhausted, "too many requests from this address; slow down")
 				}
@@ -72,10 +71,6 @@ func clientAddress(ctx context.Context) string {
 	}
 	return info.PeerAddr
 }
-
-// isHealth tells the health checks, which load balancers call often and
-// which cost nothing.
-func isHealth(procedure string) bool { return strings.HasPrefix(procedure, "/grpc.health.") }
 
 // bucket is one principal's token bucket.
 type bucket struct {
