@@ -120,3 +120,12 @@ func loadReferenceData(ctx context.Context, client *ent.Client) error {
 	}
 	return nil
 }
+
+// Designation types with behaviour of their own.
+const (
+	typeTalentAuthorization = "talent-authorization"
+	typeTalentRecognition   = "talent-recognition"
+	typeAIGrowthEnterprise  = "ai-growth-enterprise"
+)
+
+const typeAIPark = "ai-park"

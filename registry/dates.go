@@ -37,3 +37,19 @@ func parseDate(v *violations, field, value string, required bool) string {
 	}
 	return value
 }
+
+// addMonths adds n months to a YYYY-MM-DD date; a day past the end of the
+// target month carries into the next, as time.AddDate does.
+func addMonths(date string, n int) string {
+	t, err := time.Parse(dateLayout, date)
+	if err != nil {
+		return date
+	}
+	return t.AddDate(0, n, 0).Format(dateLayout)
+}
+
+func validateYear(v *violations, field string, year int) {
+	if year < 2000 || year > 2100 {
+		v.add(field, "must be a year between 2000 and 2100")
+	}
+}

@@ -373,7 +373,7 @@ func (r *Registry) ListDesignations(ctx context.Context, f DesignationFilter) ([
 		object = authz.DesignationObject(typ.Code)
 	}
 	size := pageSize(v, f.PageSize)
-	after := r.secrets.decodePageToken(v, f.PageToken)
+	after := decodePageToken(r.secrets, v, f.PageToken)
 	code := creditCode(v, "enterprise_credit_code", f.EnterpriseCreditCode, false)
 	asOf := parseDate(v, "as_of", f.AsOf, false)
 	validateStatusFilter(v, f.Status)

@@ -204,13 +204,3 @@ func (r *Registry) evaluate(ctx context.Context, t *ent.Tenancy, e *ent.Enterpri
 	}
 	return ans, relied, nil
 }
-
-// addMonths adds n months to a YYYY-MM-DD date; a day past the end of the
-// target month carries into the next, as time.AddDate does.
-func addMonths(date string, n int) string {
-	t, err := time.Parse(dateLayout, date)
-	if err != nil {
-		return date
-	}
-	return t.AddDate(0, n, 0).Format(dateLayout)
-}

@@ -39,22 +39,6 @@ type NewEnterprise struct {
 	RegisteredOn string
 }
 
-// creditCode validates a credit code field and returns it normalised.
-func creditCode(v *violations, field, value string, required bool) string {
-	code := ident.NormalizeCreditCode(value)
-	if code == "" {
-		if required {
-			v.add(field, "is required")
-		}
-		return ""
-	}
-	if err := ident.ValidateCreditCode(code); err != nil {
-		v.add(field, "is not a valid unified social credit code: "+err.Error())
-		return ""
-	}
-	return code
-}
-
 // RegisterEnterprise records a new enterprise. Only bureau issuers may.
 func (r *Registry) RegisterEnterprise(ctx context.Context, in NewEnterprise) (Enterprise, error) {
 	p, err := principalOf(ctx)
@@ -137,7 +121,7 @@ func (r *Registry) ListEnterprises(ctx context.Context, f EnterpriseFilter) ([]E
 	}
 	v := &violations{}
 	size := pageSize(v, f.PageSize)
-	after := r.secrets.decodePageToken(v, f.PageToken)
+	after := decodePageToken(r.secrets, v, f.PageToken)
 	query := cleanText(v, "query", f.Query, maxQueryLen, false)
 	districts := districtFilter(v, "district", f.District)
 	if err := v.err(); err != nil {
@@ -189,4 +173,16 @@ func enterpriseByCode(ctx context.Context, db *ent.Client, field, code string) (
 		return nil, notFound("%s: enterprise %s is not registered", field, code)
 	}
 	return e, err
+}
+
+// validateEnterprise checks a new enterprise field by field.
+func (r *Registry) validateEnterprise(v *violations, in NewEnterprise) NewEnterprise {
+	in.CreditCode = creditCode(v, "credit_code", in.CreditCode, true)
+	in.Name = cleanText(v, "name", in.Name, maxNameLen, true)
+	in.District = checkDistrict(v, "district", in.District)
+	in.RegisteredOn = parseDate(v, "registered_on", in.RegisteredOn, false)
+	if in.RegisteredOn > r.today() {
+		v.add("registered_on", "must not be in the future")
+	}
+	return in
 }

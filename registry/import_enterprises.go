@@ -15,18 +15,6 @@ type EnterpriseRow struct {
 	NewEnterprise
 }
 
-// validateEnterprise checks a new enterprise field by field.
-func (r *Registry) validateEnterprise(v *violations, in NewEnterprise) NewEnterprise {
-	in.CreditCode = creditCode(v, "credit_code", in.CreditCode, true)
-	in.Name = cleanText(v, "name", in.Name, maxNameLen, true)
-	in.District = checkDistrict(v, "district", in.District)
-	in.RegisteredOn = parseDate(v, "registered_on", in.RegisteredOn, false)
-	if in.RegisteredOn > r.today() {
-		v.add("registered_on", "must not be in the future")
-	}
-	return in
-}
-
 // Enterprises checks a batch of enterprise rows and keeps the valid ones
 // for Finish, which registers them; credit codes already registered count
 // as existing then.

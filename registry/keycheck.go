@@ -20,11 +20,6 @@ const keyCheckID = "secret-key"
 // the database's data is sealed under.
 var ErrSecretKeyMismatch = errors.New("the secret key is not the key this database was made with")
 
-// checkValue is what the database stores to recognise the key: an HMAC of a
-// fixed label under a key derived from the master key. It reveals nothing
-// about the key and opens nothing.
-func (s *Secrets) checkValue() string { return s.check }
-
 // checkSecretKey makes sure the database's data is (or will be) sealed
 // under secrets. A database with a check value accepts only the key it
 // names. One without (made before check values, or empty) accepts the key

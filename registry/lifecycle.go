@@ -97,8 +97,10 @@ func (r *Registry) changeStatus(ctx context.Context, in StatusUpdate, t transiti
 		}
 		upd.SetStatus(string(t.to)).SetStatusReason(reason)
 		if t.to == StatusRevoked {
-			if err := r.releaseDelegations(ctx, tx, d, pc); err != nil {
-				return err
+			for _, hook := range r.onRevoke {
+				if err := hook(ctx, tx, d, pc); err != nil {
+					return err
+				}
 			}
 		}
 		return tx.StatusChange.Create().SetDesignationID(d.ID).SetStatus(string(t.to)).
@@ -180,3 +182,13 @@ func (r *Registry) mutateDesignation(ctx context.Context, action, idField, id st
 	})
 	return out, err
 }
+
+// RevokeHook runs inside the transaction that revokes designation d, after
+// its status is set and before the change is recorded; an error undoes the
+// revocation. Programmes whose records hang on a designation (talent
+// authorizations and the places they delegate) register one with OnRevoke.
+type RevokeHook func(ctx context.Context, tx *ent.Tx, d *ent.Designation, pc *policyChange) error
+
+// OnRevoke adds h to the hooks every revocation runs. Call it while the
+// registry is being assembled, before it serves.
+func (r *Registry) OnRevoke(h RevokeHook) { r.onRevoke = append(r.onRevoke, h) }

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"strconv"
 )
@@ -26,26 +25,14 @@ func pageSize(v *violations, requested int) int {
 	return requested
 }
 
-// pageTagSize is the length of the MAC that makes page tokens tamper-evident.
-const pageTagSize = 12
-
-// pageTag authenticates a page token's key under the registry's secret, so
-// a token the registry did not return is refused rather than obeyed.
-func (s *Secrets) pageTag(key string) []byte {
-	m := hmac.New(sha256.New, s.macKey)
-	m.Write([]byte("page-token\x00"))
-	m.Write([]byte(key))
-	return m.Sum(nil)[:pageTagSize]
-}
-
 // encodePageToken makes the opaque token for the page after key.
-func (s *Secrets) encodePageToken(key string) string {
+func encodePageToken(s *Secrets, key string) string {
 	return base64.RawURLEncoding.EncodeToString(append(s.pageTag(key), key...))
 }
 
 // decodePageToken returns the key a token was made for; the empty token
 // means the first page.
-func (s *Secrets) decodePageToken(v *violations, token string) string {
+func decodePageToken(s *Secrets, v *violations, token string) string {
 	if token == "" {
 		return ""
 	}
@@ -62,8 +49,8 @@ func (s *Secrets) decodePageToken(v *violations, token string) string {
 	return key
 }
 
-func (s *Secrets) decodeIntPageToken(v *violations, token string) int64 {
-	key := s.decodePageToken(v, token)
+func decodeIntPageToken(s *Secrets, v *violations, token string) int64 {
+	key := decodePageToken(s, v, token)
 	if key == "" {
 		return 0
 	}
@@ -82,5 +69,5 @@ func trimPage[T any](s *Secrets, rows []T, size int, key func(T) string) ([]T, s
 		return rows, ""
 	}
 	rows = rows[:size]
-	return rows, s.encodePageToken(key(rows[len(rows)-1]))
+	return rows, encodePageToken(s, key(rows[len(rows)-1]))
 }

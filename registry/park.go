@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -18,14 +17,9 @@ import (
 	"github.com/hangzhou-ai/registry/ent/tenancy"
 )
 
-const typeAIPark = "ai-park"
-
 // measuresEnd is the last day the seed measures are in force; a park's
 // designation lasts until then unless told otherwise.
 const measuresEnd = "2027-12-31"
-
-// codePattern is the form of park codes and benefit names.
-var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,49}$`)
 
 // Park is a municipal AI industry park.
 type Park struct {
@@ -45,22 +39,11 @@ func parkOf(p *ent.Park) Park {
 	return Park{Code: p.ID, Name: p.Name, District: district, DistrictName: districtName, OperatorOrg: p.OperatorOrg, DesignationID: p.DesignationID, CreatedAt: p.CreatedAt}
 }
 
-// ParkOrg is the organisation of a park's staff.
-func ParkOrg(code string) string { return "park:" + code }
-
 // NewPark is a request to designate a park.
 type NewPark struct {
 	Code, Name, District, OperatorOrg string
 	ValidFrom, ValidUntil             string
 	DocumentNumber                    string
-}
-
-func checkCode(v *violations, field, code string) string {
-	if !codePattern.MatchString(code) {
-		v.add(field, "must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit")
-		return ""
-	}
-	return code
 }
 
 // RegisterPark designates a municipal AI park: the park and its ai-park
@@ -372,7 +355,7 @@ func (r *Registry) ListTenants(ctx context.Context, f TenantFilter) ([]Tenancy, 
 	v := &violations{}
 	asOf := parseDate(v, "as_of", f.AsOf, false)
 	size := pageSize(v, f.PageSize)
-	after := r.secrets.decodePageToken(v, f.PageToken)
+	after := decodePageToken(r.secrets, v, f.PageToken)
 	if err := v.err(); err != nil {
 		return nil, "", err
 	}

@@ -2,7 +2,12 @@ package registry
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/registry/ident"
 )
 
 // Principal is who acts: a subject (a person or system account) acting for
@@ -41,4 +46,58 @@ func principalOf(ctx context.Context) (Principal, error) {
 		return Principal{}, newError(KindUnauthenticated, "no principal")
 	}
 	return p, nil
+}
+
+// ParkOrg is the organisation of a park's staff.
+func ParkOrg(code string) string { return "park:" + code }
+
+// rolesByOrgKind lists the roles an organisation of each kind can hold.
+var rolesByOrgKind = map[string][]string{
+	"bureau":     {authz.RoleIssuer, authz.RoleViewer},
+	"enterprise": {authz.RoleMember, authz.RoleTalentAssessor},
+	"park":       {authz.RoleOperator, authz.RoleViewer},
+	"auditor":    {authz.RoleAuditor},
+	"admin":      {authz.RoleAdmin},
+}
+
+// validatePrincipal checks that org names a known kind of organisation and
+// that role is one that kind can hold.
+func validatePrincipal(v *violations, orgField, roleField, org, role string) {
+	kind, code, _ := strings.Cut(org, ":")
+	roles, known := rolesByOrgKind[kind]
+	switch {
+	case !known:
+		v.add(orgField, "must be bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
+		return
+	case kind == "bureau":
+		if _, ok := bureausByCode[code]; !ok {
+			v.add(orgField, fmt.Sprintf("unknown bureau %q", code))
+		}
+	case kind == "enterprise":
+		if err := ident.ValidateCreditCode(code); err != nil {
+			v.add(orgField, "is not enterprise:<valid credit code>: "+err.Error())
+		}
+	case kind == "park":
+		if !codePattern.MatchString(code) {
+			v.add(orgField, "must be park:<code> with a registered park's code")
+		}
+	case code != "":
+		v.add(orgField, fmt.Sprintf("must be just %q", kind))
+	}
+	if !slices.Contains(roles, role) {
+		v.add(roleField, fmt.Sprintf("must be one of %s for %s", strings.Join(roles, ", "), kind))
+	}
+}
+
+// allRoles lists every role a token can carry, in a fixed order.
+func allRoles() []string {
+	var roles []string
+	for _, kind := range []string{"bureau", "enterprise", "park", "auditor", "admin"} {
+		for _, role := range rolesByOrgKind[kind] {
+			if !slices.Contains(roles, role) {
+				roles = append(roles, role)
+			}
+		}
+	}
+	return roles
 }

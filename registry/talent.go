@@ -212,7 +212,7 @@ func (r *Registry) ListTalents(ctx context.Context, f TalentFilter) ([]Talent, s
 	}
 	v := &violations{}
 	size := pageSize(v, f.PageSize)
-	after := r.secrets.decodePageToken(v, f.PageToken)
+	after := decodePageToken(r.secrets, v, f.PageToken)
 	employer := creditCode(v, "employer_credit_code", f.EmployerCreditCode, false)
 	if err := v.err(); err != nil {
 		return nil, "", err

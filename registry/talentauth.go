@@ -16,13 +16,6 @@ import (
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 )
 
-// Designation types with behaviour of their own.
-const (
-	typeTalentAuthorization = "talent-authorization"
-	typeTalentRecognition   = "talent-recognition"
-	typeAIGrowthEnterprise  = "ai-growth-enterprise"
-)
-
 // maxPlacesPerLevel bounds one level's quota.
 const maxPlacesPerLevel = 10000
 
@@ -72,12 +65,6 @@ type Recognition struct {
 	// DocumentNumber, if given, must be the authorization's; empty means
 	// the authorization's.
 	DocumentNumber string
-}
-
-func validateYear(v *violations, field string, year int) {
-	if year < 2000 || year > 2100 {
-		v.add(field, "must be a year between 2000 and 2100")
-	}
 }
 
 // IssueTalentAuthorization grants an enterprise holding an active

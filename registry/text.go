@@ -2,10 +2,13 @@ package registry
 
 import (
 	"fmt"
-	"github.com/google/uuid"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/hangzhou-ai/registry/registry/ident"
 )
 
 // Text limits, in characters.
@@ -102,4 +105,31 @@ func requireID(field, id string) error {
 	v := &violations{}
 	checkID(v, field, id, true)
 	return v.err()
+}
+
+// creditCode validates a credit code field and returns it normalised.
+func creditCode(v *violations, field, value string, required bool) string {
+	code := ident.NormalizeCreditCode(value)
+	if code == "" {
+		if required {
+			v.add(field, "is required")
+		}
+		return ""
+	}
+	if err := ident.ValidateCreditCode(code); err != nil {
+		v.add(field, "is not a valid unified social credit code: "+err.Error())
+		return ""
+	}
+	return code
+}
+
+// codePattern is the form of park codes and benefit names.
+var codePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,49}$`)
+
+func checkCode(v *violations, field, code string) string {
+	if !codePattern.MatchString(code) {
+		v.add(field, "must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit")
+		return ""
+	}
+	return code
 }
