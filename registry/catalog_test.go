@@ -2,15 +2,17 @@ package registry
 
 import (
 	"bufio"
-	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/seal"
+
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // domainBureaus and domainTypes are the Simplified names DOMAIN.md gives
@@ -58,21 +60,21 @@ var (
 func TestReferenceNamesAreSimplified(t *testing.T) {
 	type ref struct{ kind, code, name string }
 	var refs []ref
-	for _, b := range Bureaus {
+	for _, b := range catalog.Bureaus {
 		refs = append(refs, ref{"bureau", b.Code, b.NameZh})
 	}
-	for _, d := range DesignationTypes {
+	for _, d := range catalog.DesignationTypes {
 		refs = append(refs, ref{"type", d.Code, d.NameZh})
 	}
-	for _, d := range Districts {
+	for _, d := range core.Districts {
 		refs = append(refs, ref{"district", d.Code, d.Name})
 	}
 	want := map[string]map[string]string{"bureau": domainBureaus, "type": domainTypes, "district": domainDistricts}
 	seen := map[string]int{}
 	for _, r := range refs {
 		t.Run(r.kind+"/"+r.code, func(t *testing.T) {
-			if tr := traditionalOnly(r.name); len(tr) > 0 {
-				t.Errorf("%s %s is named %q, with Traditional characters %q (Simplified: %q)", r.kind, r.code, r.name, string(tr), toSimplified(r.name))
+			if tr := core.TraditionalOnly(r.name); len(tr) > 0 {
+				t.Errorf("%s %s is named %q, with Traditional characters %q (Simplified: %q)", r.kind, r.code, r.name, string(tr), core.ToSimplified(r.name))
 			}
 			if w, ok := want[r.kind][r.code]; !ok {
 				t.Errorf("%s %s is not in DOMAIN.md", r.kind, r.code)
@@ -104,13 +106,13 @@ func TestScriptConversion(t *testing.T) {
 		{"Hangzhou 330108 (十三)", "Hangzhou 330108 (十三)"},
 	} {
 		t.Run(tc.simplified, func(t *testing.T) {
-			if got := toSimplified(tc.traditional); got != tc.simplified {
+			if got := core.ToSimplified(tc.traditional); got != tc.simplified {
 				t.Errorf("toSimplified(%q) = %q, want %q", tc.traditional, got, tc.simplified)
 			}
-			if got := traditionalOnly(tc.simplified); len(got) > 0 {
+			if got := core.TraditionalOnly(tc.simplified); len(got) > 0 {
 				t.Errorf("traditionalOnly(%q) = %q, want none", tc.simplified, string(got))
 			}
-			if got := toSimplified(toTraditional(tc.simplified)); got != tc.simplified {
+			if got := core.ToSimplified(core.ToTraditional(tc.simplified)); got != tc.simplified {
 				t.Errorf("round trip of %q gives %q", tc.simplified, got)
 			}
 		})
@@ -120,13 +122,13 @@ func TestScriptConversion(t *testing.T) {
 // TestDistrictLookup checks that each district is found by its code and
 // by its name in either script, and that other values are not districts.
 func TestDistrictLookup(t *testing.T) {
-	for _, d := range Districts {
+	for _, d := range core.Districts {
 		t.Run(d.Code, func(t *testing.T) {
-			if toSimplified(d.NameTraditional) != d.Name {
+			if core.ToSimplified(d.NameTraditional) != d.Name {
 				t.Errorf("Traditional name %q does not convert to %q", d.NameTraditional, d.Name)
 			}
 			for _, in := range []string{d.Code, d.Name, d.NameTraditional, " " + d.Name + " "} {
-				got, ok := LookupDistrict(in)
+				got, ok := core.LookupDistrict(in)
 				if !ok || got.Code != d.Code {
 					t.Errorf("LookupDistrict(%q) = %v, %v; want %s", in, got.Code, ok, d.Code)
 				}
@@ -135,7 +137,7 @@ func TestDistrictLookup(t *testing.T) {
 	}
 	for _, in := range []string{"", "滨江", "330100", "3301080", "Binjiang", "binjiang", "杭州市滨江区", "330108 滨江区", "西湖\a区"} {
 		t.Run("not "+in, func(t *testing.T) {
-			if d, ok := LookupDistrict(in); ok {
+			if d, ok := core.LookupDistrict(in); ok {
 				t.Errorf("LookupDistrict(%q) = %s, want not found", in, d.Code)
 			}
 		})
@@ -146,33 +148,28 @@ func TestDistrictLookup(t *testing.T) {
 // reference rows carry Traditional names, as one written by an earlier
 // version does, and checks that the names are Simplified afterwards.
 func TestReferenceDataStoredSimplified(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		open := func() {
-			client, err := OpenDatabase(db.URL)
+			secrets, err := seal.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer client.Close()
-			secrets, err := NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
+			reg, err := openMigrated(t, Config{DatabaseURL: db.URL, Secrets: secrets})
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if _, err := New(ctx, client, Config{Secrets: secrets}); err != nil {
-				t.Fatal(err)
-			}
+			reg.Close()
 		}
 		open()
-		conn := registrytest.OpenSQL(t, db)
+		conn := storetest.OpenSQL(t, db)
 		for q, name := range map[string]string{
-			`UPDATE bureaus SET name_zh = ? WHERE id = 'economy-it'`:             toTraditional("市经信局"),
-			`UPDATE designation_types SET name_zh = ? WHERE id = 'little-giant'`: toTraditional(`国家专精特新"小巨人"企业`),
+			`UPDATE bureaus SET name_zh = ? WHERE id = 'economy-it'`:             core.ToTraditional("市经信局"),
+			`UPDATE designation_types SET name_zh = ? WHERE id = 'little-giant'`: core.ToTraditional(`国家专精特新"小巨人"企业`),
 		} {
-			if len(traditionalOnly(name)) == 0 {
+			if len(core.TraditionalOnly(name)) == 0 {
 				t.Fatalf("%q has no Traditional characters", name)
 			}
-			if _, err := conn.Exec(registrytest.Rebind(db, q), name); err != nil {
+			if _, err := conn.Exec(storetest.Rebind(db, q), name); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -189,7 +186,7 @@ func TestReferenceDataStoredSimplified(t *testing.T) {
 					t.Fatal(err)
 				}
 				n++
-				if tr := traditionalOnly(name); len(tr) > 0 {
+				if tr := core.TraditionalOnly(name); len(tr) > 0 {
 					t.Errorf("%s %s is stored as %q", table, id, name)
 				}
 			}
@@ -218,7 +215,7 @@ func TestNoTraditionalText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exempt := map[string]bool{"registry/script.go": true, "registry/district.go": true}
+	exempt := map[string]bool{"registry/internal/core/script.go": true, "registry/internal/core/district.go": true}
 	checked := 0
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -250,8 +247,8 @@ func TestNoTraditionalText(t *testing.T) {
 		sc.Buffer(make([]byte, 0, 64*1024), 4<<20)
 		for n := 1; sc.Scan(); n++ {
 			line := sc.Text()
-			if tr := traditionalOnly(line); len(tr) > 0 && !strings.Contains(line, hantMarker) {
-				t.Errorf("%s:%d has Traditional characters %q; Simplified: %s", rel, n, string(tr), strings.TrimSpace(toSimplified(line)))
+			if tr := core.TraditionalOnly(line); len(tr) > 0 && !strings.Contains(line, hantMarker) {
+				t.Errorf("%s:%d has Traditional characters %q; Simplified: %s", rel, n, string(tr), strings.TrimSpace(core.ToSimplified(line)))
 			}
 		}
 		return sc.Err()

@@ -7,22 +7,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/audit"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/keys"
+	"github.com/hangzhou-ai/registry/registry/park"
+	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/seal"
+
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/registry/jws"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // keysOpen opens a Registry on db with secrets and clock; the error of New
 // is returned, not fatal.
-func keysOpen(t *testing.T, db registrytest.Database, secrets *Secrets, clock *registrytest.Clock) (*Registry, *ent.Client, error) {
+func keysOpen(t *testing.T, db storetest.Database, secrets *seal.Secrets, clock *storetest.Clock) (*Registry, *ent.Client, error) {
 	t.Helper()
-	client, err := OpenDatabase(db.URL)
+	reg, err := openMigrated(t, Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	t.Cleanup(func() { client.Close() })
-	reg, err := New(context.Background(), client, Config{Secrets: secrets, Clock: clock.Now})
-	return reg, client, err
+	return reg, reg.DB, nil
 }
 
 // TestSecretKeyCheck starts registries on one database with the key it
@@ -31,18 +36,18 @@ func keysOpen(t *testing.T, db registrytest.Database, secrets *Secrets, clock *r
 // values accepts only the key that opens its data, and the check value is
 // no form of the key.
 func TestSecretKeyCheck(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		ctx := context.Background()
-		clock := registrytest.NewClock(rekeyToday)
+		clock := storetest.NewClock(rekeyToday)
 		right, wrong := rekeySecrets(t, 0x41), rekeySecrets(t, 0x42)
 		reg, client, err := keysOpen(t, db, right, clock)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := reg.RegisterTalent(WithPrincipal(ctx, rekeyTalent), NewTalent{Name: "陈思远", IDNumber: "11010519491231002X"}); err != nil {
+		if _, err := reg.Talents.RegisterTalent(core.WithPrincipal(ctx, rekeyTalent), talent.NewTalent{Name: "陈思远", IDNumber: "11010519491231002X"}); err != nil {
 			t.Fatal(err)
 		}
-		row, err := client.KeyCheck.Get(ctx, keyCheckID)
+		row, err := client.KeyCheck.Get(ctx, keys.KeyCheckID)
 		if err != nil {
 			t.Fatalf("no key check value after the first start: %v", err)
 		}
@@ -64,7 +69,7 @@ func TestSecretKeyCheck(t *testing.T) {
 		mustRefuse := func(t *testing.T, checked bool) {
 			t.Helper()
 			_, _, err := keysOpen(t, db, wrong, clock)
-			if !errors.Is(err, ErrSecretKeyMismatch) {
+			if !errors.Is(err, keys.ErrSecretKeyMismatch) {
 				t.Fatalf("New with another key: %v, want ErrSecretKeyMismatch", err)
 			}
 			if !strings.Contains(err.Error(), wrong.Fingerprint()) || checked && !strings.Contains(err.Error(), right.Fingerprint()) {
@@ -95,11 +100,11 @@ func TestSecretKeyCheck(t *testing.T) {
 					t.Fatalf("New with the right key: %v", err)
 				}
 				// The registry with the right key finds the talent by number.
-				_, err = again.RegisterTalent(WithPrincipal(ctx, rekeyTalent), NewTalent{Name: "重复", IDNumber: "11010519491231002X"})
-				if KindOf(err) != KindAlreadyExists {
+				_, err = again.Talents.RegisterTalent(core.WithPrincipal(ctx, rekeyTalent), talent.NewTalent{Name: "重复", IDNumber: "11010519491231002X"})
+				if core.KindOf(err) != core.KindAlreadyExists {
 					t.Errorf("registering the known number again: %v, want already exists", err)
 				}
-				if _, err := client.KeyCheck.Get(ctx, keyCheckID); err != nil {
+				if _, err := client.KeyCheck.Get(ctx, keys.KeyCheckID); err != nil {
 					t.Errorf("no key check value after a start with the right key: %v", err)
 				}
 				// Once stored, the check refuses the other key too.
@@ -111,9 +116,9 @@ func TestSecretKeyCheck(t *testing.T) {
 
 // forge signs claims with the registry's current signing key, as only the
 // registry (or a thief of its key) could.
-func forge(t *testing.T, r *Registry, claims AttestationClaims) string {
+func forge(t *testing.T, r *Registry, claims park.AttestationClaims) string {
 	t.Helper()
-	kid, key, err := r.signer(context.Background())
+	kid, key, err := r.Keys.Signer(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,32 +134,32 @@ func forge(t *testing.T, r *Registry, claims AttestationClaims) string {
 // those issued while their key was current and valid for at most 30 days
 // verify, and that withdrawing a key makes everything under it unknown.
 func TestAttestationKeyPeriodAndLifetime(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		ctx := context.Background()
-		clock := registrytest.NewClock(rekeyToday)
+		clock := storetest.NewClock(rekeyToday)
 		reg, _, err := keysOpen(t, db, rekeySecrets(t, 0x51), clock)
 		if err != nil {
 			t.Fatal(err)
 		}
-		claims := func(iat time.Time, lifetime time.Duration) AttestationClaims {
-			return AttestationClaims{
-				Issuer: attestationIssuer, Subject: "91330106MA27XK0A1X", ParkCode: "west-lake", EnterpriseCreditCode: "91330106MA27XK0A1X",
+		claims := func(iat time.Time, lifetime time.Duration) park.AttestationClaims {
+			return park.AttestationClaims{
+				Issuer: park.AttestationIssuer, Subject: "91330106MA27XK0A1X", ParkCode: "west-lake", EnterpriseCreditCode: "91330106MA27XK0A1X",
 				Benefit: "rent-reduction", AsOf: "2026-06-15", Eligible: true, IssuedAt: iat.Unix(), ExpiresAt: iat.Add(lifetime).Unix(),
 			}
 		}
 		created := rekeyToday
-		firstKid, _, err := reg.signer(ctx)
+		firstKid, _, err := reg.Keys.Signer(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// A day later the first key is retired by a rotation.
 		clock.Set(created.Add(24 * time.Hour))
-		duringFirst := forge(t, reg, claims(created.Add(time.Hour), attestationLifetime))
-		atCreation := forge(t, reg, claims(created, attestationLifetime))
-		afterFirst := forge(t, reg, claims(created.Add(25*time.Hour), attestationLifetime))
+		duringFirst := forge(t, reg, claims(created.Add(time.Hour), park.AttestationLifetime))
+		atCreation := forge(t, reg, claims(created, park.AttestationLifetime))
+		afterFirst := forge(t, reg, claims(created.Add(25*time.Hour), park.AttestationLifetime))
 		forever := forge(t, reg, claims(created.Add(time.Hour), time.Date(2076, 1, 1, 0, 0, 0, 0, time.UTC).Sub(created.Add(time.Hour))))
 		retiredAt := clock.Now()
-		if _, err := reg.RotateSigningKey(ctx); err != nil {
+		if _, err := reg.Keys.RotateSigningKey(ctx); err != nil {
 			t.Fatal(err)
 		}
 		clock.Set(retiredAt.Add(2 * time.Hour))
@@ -167,19 +172,19 @@ func TestAttestationKeyPeriodAndLifetime(t *testing.T) {
 		}{
 			{"first key, issued while current", duringFirst, ""},
 			{"first key, issued at its creation", atCreation, ""},
-			{"first key, issued after its retirement", afterFirst, ProblemOutsideKeyPeriod},
-			{"first key, expiring in 2076", forever, ProblemLifetime},
-			{"current key, genuine lifetime", forge(t, reg, claims(now, attestationLifetime)), ""},
-			{"current key, 30 days and a second", forge(t, reg, claims(now, attestationLifetime+time.Second)), ProblemLifetime},
-			{"current key, expiring in 2076", forge(t, reg, claims(now, time.Date(2076, 1, 1, 0, 0, 0, 0, time.UTC).Sub(now))), ProblemLifetime},
-			{"current key, exp before iat", forge(t, reg, claims(now, -time.Hour)), ProblemLifetime},
-			{"current key, issued before its creation", forge(t, reg, claims(retiredAt.Add(-time.Minute), attestationLifetime)), ProblemOutsideKeyPeriod},
-			{"current key, issued in the future", forge(t, reg, claims(now.Add(time.Hour), attestationLifetime)), ProblemOutsideKeyPeriod},
-			{"current key, issued in 2076", forge(t, reg, claims(time.Date(2076, 1, 1, 0, 0, 0, 0, time.UTC), attestationLifetime)), ProblemOutsideKeyPeriod},
+			{"first key, issued after its retirement", afterFirst, park.ProblemOutsideKeyPeriod},
+			{"first key, expiring in 2076", forever, park.ProblemLifetime},
+			{"current key, genuine lifetime", forge(t, reg, claims(now, park.AttestationLifetime)), ""},
+			{"current key, 30 days and a second", forge(t, reg, claims(now, park.AttestationLifetime+time.Second)), park.ProblemLifetime},
+			{"current key, expiring in 2076", forge(t, reg, claims(now, time.Date(2076, 1, 1, 0, 0, 0, 0, time.UTC).Sub(now))), park.ProblemLifetime},
+			{"current key, exp before iat", forge(t, reg, claims(now, -time.Hour)), park.ProblemLifetime},
+			{"current key, issued before its creation", forge(t, reg, claims(retiredAt.Add(-time.Minute), park.AttestationLifetime)), park.ProblemOutsideKeyPeriod},
+			{"current key, issued in the future", forge(t, reg, claims(now.Add(time.Hour), park.AttestationLifetime)), park.ProblemOutsideKeyPeriod},
+			{"current key, issued in 2076", forge(t, reg, claims(time.Date(2076, 1, 1, 0, 0, 0, 0, time.UTC), park.AttestationLifetime)), park.ProblemOutsideKeyPeriod},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				check, err := reg.VerifyAttestation(ctx, tc.token)
+				check, err := reg.Parks.VerifyAttestation(ctx, tc.token)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -193,54 +198,54 @@ func TestAttestationKeyPeriodAndLifetime(t *testing.T) {
 		}
 
 		t.Run("withdrawn key", func(t *testing.T) {
-			w, err := reg.WithdrawSigningKey(ctx, rekeyCLI, firstKid)
+			w, err := reg.Keys.WithdrawSigningKey(ctx, rekeyCLI, firstKid)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if w.Replacement != "" {
 				t.Errorf("withdrawing a retired key made a replacement %s", w.Replacement)
 			}
-			check, err := reg.VerifyAttestation(ctx, duringFirst)
-			if err != nil || check.Problem != ProblemUnknownKey || check.Valid {
+			check, err := reg.Parks.VerifyAttestation(ctx, duringFirst)
+			if err != nil || check.Problem != park.ProblemUnknownKey || check.Valid {
 				t.Fatalf("attestation under a withdrawn key: %+v %v", check, err)
 			}
-			keys, err := reg.SigningKeys(ctx)
+			keys, err := reg.Keys.SigningKeys(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, ok := keys.Key(firstKid); ok || len(keys.Keys) != 1 {
 				t.Errorf("published keys after withdrawal: %+v", keys)
 			}
-			if _, err := reg.WithdrawSigningKey(ctx, rekeyCLI, firstKid); KindOf(err) != KindFailedPrecondition {
+			if _, err := reg.Keys.WithdrawSigningKey(ctx, rekeyCLI, firstKid); core.KindOf(err) != core.KindFailedPrecondition {
 				t.Errorf("withdrawing it again: %v, want failed precondition", err)
 			}
-			if _, err := reg.WithdrawSigningKey(ctx, rekeyCLI, "no-such-key"); KindOf(err) != KindNotFound {
+			if _, err := reg.Keys.WithdrawSigningKey(ctx, rekeyCLI, "no-such-key"); core.KindOf(err) != core.KindNotFound {
 				t.Errorf("withdrawing an unknown key: %v, want not found", err)
 			}
 		})
 
 		t.Run("withdrawing the key that signs", func(t *testing.T) {
-			kid, _, err := reg.signer(ctx)
+			kid, _, err := reg.Keys.Signer(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := forge(t, reg, claims(clock.Now(), attestationLifetime))
-			w, err := reg.WithdrawSigningKey(ctx, rekeyCLI, kid)
+			before := forge(t, reg, claims(clock.Now(), park.AttestationLifetime))
+			w, err := reg.Keys.WithdrawSigningKey(ctx, rekeyCLI, kid)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if w.Replacement == "" || w.Replacement == kid {
 				t.Fatalf("withdrawal %+v: no replacement signing key", w)
 			}
-			if check, _ := reg.VerifyAttestation(ctx, before); check.Problem != ProblemUnknownKey {
+			if check, _ := reg.Parks.VerifyAttestation(ctx, before); check.Problem != park.ProblemUnknownKey {
 				t.Errorf("attestation under the withdrawn key: %+v", check)
 			}
-			after := forge(t, reg, claims(clock.Now(), attestationLifetime))
-			check, err := reg.VerifyAttestation(ctx, after)
+			after := forge(t, reg, claims(clock.Now(), park.AttestationLifetime))
+			check, err := reg.Parks.VerifyAttestation(ctx, after)
 			if err != nil || !check.Valid || check.KeyID != w.Replacement {
 				t.Errorf("attestation after the withdrawal: %+v %v, want valid under %s", check, err, w.Replacement)
 			}
-			events, _, err := reg.ListAuditEvents(WithPrincipal(ctx, rekeyAuditor), AuditFilter{Entity: "signing-key:" + kid, PageSize: 10})
+			events, _, err := reg.Trail.ListAuditEvents(core.WithPrincipal(ctx, rekeyAuditor), audit.AuditFilter{Entity: "signing-key:" + kid, PageSize: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,7 +258,7 @@ func TestAttestationKeyPeriodAndLifetime(t *testing.T) {
 			if withdrawals != 1 {
 				t.Errorf("%d withdrawal events for %s by %s, want 1: %+v", withdrawals, kid, rekeyCLI.Subject, events)
 			}
-			if rep, err := reg.VerifyAuditChain(WithPrincipal(ctx, rekeyAuditor)); err != nil || !rep.OK {
+			if rep, err := reg.Trail.VerifyAuditChain(core.WithPrincipal(ctx, rekeyAuditor)); err != nil || !rep.OK {
 				t.Errorf("audit chain: %+v %v", rep, err)
 			}
 		})

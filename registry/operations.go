@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
+
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // ValidatePrincipal checks a principal by the rules a bearer token's
@@ -13,20 +15,20 @@ import (
 // single sign-on token) be held to the same rules; the error is
 // KindInvalidArgument with a violation per bad field (subject,
 // organisation, role).
-func ValidatePrincipal(p Principal) error {
-	v := &violations{}
-	if cleanText(v, "subject", p.Subject, maxNameLen, true) != p.Subject && len(v.list) == 0 {
-		v.add("subject", "must not begin or end with white space")
+func ValidatePrincipal(p core.Principal) error {
+	v := &core.Violations{}
+	if core.CleanText(v, "subject", p.Subject, core.MaxNameLen, true) != p.Subject && len(v.List) == 0 {
+		v.Add("subject", "must not begin or end with white space")
 	}
-	validatePrincipal(v, "organisation", "role", p.Org, p.Role)
-	return v.err()
+	core.ValidatePrincipal(v, "organisation", "role", p.Org, p.Role)
+	return v.Err()
 }
 
 // AuditChainLength returns the number of events in the audit chain, read
 // from the chain's head row (one primary-key lookup, no scan). It does not
 // authorize: it is for the process's own monitoring, not for callers.
 func (r *Registry) AuditChainLength(ctx context.Context) (int64, error) {
-	head, err := r.db.AuditHead.Get(ctx, auditHeadID)
+	head, err := r.DB.AuditHead.Get(ctx, core.AuditHeadID)
 	if err != nil {
 		return 0, fmt.Errorf("audit head: %w", err)
 	}
@@ -37,7 +39,7 @@ func (r *Registry) AuditChainLength(ctx context.Context) (int64, error) {
 // stored in the database, picking up policy lines other replicas have
 // committed (a talent authorization issued or revoked elsewhere).
 func (r *Registry) ReloadPolicy() error {
-	if err := r.authz.Reload(); err != nil {
+	if err := r.Authz.Reload(); err != nil {
 		return fmt.Errorf("reload policy: %w", err)
 	}
 	return nil

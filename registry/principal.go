@@ -2,102 +2,76 @@ package registry
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 
-	"github.com/hangzhou-ai/registry/authz"
-	"github.com/hangzhou-ai/registry/registry/ident"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
-// Principal is who acts: a subject (a person or system account) acting for
-// an organisation (bureau:<code>, enterprise:<credit code>, park:<code>,
-// auditor or admin) in a role.
-type Principal struct {
-	Subject string
-	Org     string
-	Role    string
-}
+// Principal is who acts: a subject acting for an organisation in a role.
+// Callers put it in the context with WithPrincipal before calling a method.
+type Principal = core.Principal
 
-// String renders the principal as role@organisation.
-func (p Principal) String() string { return p.Role + "@" + p.Org }
+// Error is the registry's error: a Kind, a message and field violations.
+// Callers map it to their protocol; anything else is internal.
+type Error = core.Error
 
-// orgCode returns the code after "kind:" when the organisation is of that kind.
-func (p Principal) orgCode(kind string) (string, bool) {
-	return strings.CutPrefix(p.Org, kind+":")
-}
+// Kind classifies an Error.
+type Kind = core.Kind
 
-type principalKey struct{}
+// FieldViolation names one bad field of a request and what is wrong with it.
+type FieldViolation = core.FieldViolation
+
+// Clock tells the time; tests move it.
+type Clock = core.Clock
+
+// The kinds of Error.
+const (
+	KindInternal           = core.KindInternal
+	KindInvalidArgument    = core.KindInvalidArgument
+	KindNotFound           = core.KindNotFound
+	KindAlreadyExists      = core.KindAlreadyExists
+	KindPermissionDenied   = core.KindPermissionDenied
+	KindFailedPrecondition = core.KindFailedPrecondition
+	KindUnauthenticated    = core.KindUnauthenticated
+	KindResourceExhausted  = core.KindResourceExhausted
+	KindAborted            = core.KindAborted
+)
+
+// KindOf returns the Kind of err, KindInternal for errors the registry did
+// not make.
+func KindOf(err error) Kind { return core.KindOf(err) }
 
 // WithPrincipal returns a context carrying p as the acting principal.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+	return core.WithPrincipal(ctx, p)
 }
 
 // PrincipalFrom returns the acting principal stored by WithPrincipal.
-func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
+func PrincipalFrom(ctx context.Context) (Principal, bool) { return core.PrincipalFrom(ctx) }
+
+// StoredAnswer is the answer recorded for an idempotency key.
+type StoredAnswer = core.StoredAnswer
+
+// IdempotencyClaim is a claimed idempotency key, held by one request.
+type IdempotencyClaim = core.IdempotencyClaim
+
+// ReplayError carries the answer recorded for a key already used.
+type ReplayError = core.ReplayError
+
+// WithIdempotencyKey returns a context asking that the first mutation made
+// with it claim key for procedure, once SetIdempotencyRequest has said
+// which request it is; every transaction of the call marks the claim
+// applied as it commits.
+func WithIdempotencyKey(ctx context.Context, key, procedure string) context.Context {
+	return core.WithIdempotencyKey(ctx, key, procedure)
 }
 
-func principalOf(ctx context.Context) (Principal, error) {
-	p, ok := PrincipalFrom(ctx)
-	if !ok || p.Subject == "" {
-		return Principal{}, newError(KindUnauthenticated, "no principal")
-	}
-	return p, nil
+// SetIdempotencyRequest records the hash of the request the key is used for.
+func SetIdempotencyRequest(ctx context.Context, requestHash string) {
+	core.SetIdempotencyRequest(ctx, requestHash)
 }
 
-// ParkOrg is the organisation of a park's staff.
-func ParkOrg(code string) string { return "park:" + code }
+// IdempotencyClaimOf returns the claim a mutation made with ctx took, if any.
+func IdempotencyClaimOf(ctx context.Context) *IdempotencyClaim { return core.IdempotencyClaimOf(ctx) }
 
-// rolesByOrgKind lists the roles an organisation of each kind can hold.
-var rolesByOrgKind = map[string][]string{
-	"bureau":     {authz.RoleIssuer, authz.RoleViewer},
-	"enterprise": {authz.RoleMember, authz.RoleTalentAssessor},
-	"park":       {authz.RoleOperator, authz.RoleViewer},
-	"auditor":    {authz.RoleAuditor},
-	"admin":      {authz.RoleAdmin},
-}
-
-// validatePrincipal checks that org names a known kind of organisation and
-// that role is one that kind can hold.
-func validatePrincipal(v *violations, orgField, roleField, org, role string) {
-	kind, code, _ := strings.Cut(org, ":")
-	roles, known := rolesByOrgKind[kind]
-	switch {
-	case !known:
-		v.add(orgField, "must be bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
-		return
-	case kind == "bureau":
-		if _, ok := bureausByCode[code]; !ok {
-			v.add(orgField, fmt.Sprintf("unknown bureau %q", code))
-		}
-	case kind == "enterprise":
-		if err := ident.ValidateCreditCode(code); err != nil {
-			v.add(orgField, "is not enterprise:<valid credit code>: "+err.Error())
-		}
-	case kind == "park":
-		if !codePattern.MatchString(code) {
-			v.add(orgField, "must be park:<code> with a registered park's code")
-		}
-	case code != "":
-		v.add(orgField, fmt.Sprintf("must be just %q", kind))
-	}
-	if !slices.Contains(roles, role) {
-		v.add(roleField, fmt.Sprintf("must be one of %s for %s", strings.Join(roles, ", "), kind))
-	}
-}
-
-// allRoles lists every role a token can carry, in a fixed order.
-func allRoles() []string {
-	var roles []string
-	for _, kind := range []string{"bureau", "enterprise", "park", "auditor", "admin"} {
-		for _, role := range rolesByOrgKind[kind] {
-			if !slices.Contains(roles, role) {
-				roles = append(roles, role)
-			}
-		}
-	}
-	return roles
-}
+// CheckIdempotencyKey checks a key's form.
+func CheckIdempotencyKey(key string) error { return core.CheckIdempotencyKey(key) }

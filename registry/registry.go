@@ -2,53 +2,111 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/authz"
-	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/audithead"
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/audit"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/competition"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/imports"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/keys"
+	"github.com/hangzhou-ai/registry/registry/park"
+	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/registry/talentauth"
+	"github.com/hangzhou-ai/registry/seal"
+	"github.com/hangzhou-ai/registry/store"
 )
 
-// Config holds what a Registry needs besides its database.
+// Config is what Open needs.
 type Config struct {
+	// DatabaseURL names the database (see store.Open); empty means
+	// store.DefaultDatabaseURL.
+	DatabaseURL string
 	// Secrets protects identity numbers at rest. Required.
-	Secrets *Secrets
+	Secrets *seal.Secrets
 	// Clock defaults to time.Now.
-	Clock Clock
+	Clock core.Clock
 	// Logger defaults to a no-op logger.
 	Logger *zap.Logger
 	// AdminMintableRoles are the roles administrators may mint tokens for
-	// through the API; nil means DefaultAdminMintableRoles.
+	// through the API; nil means access.DefaultAdminMintableRoles.
 	AdminMintableRoles []string
 }
 
-// Registry is the domain service. It is safe for concurrent use.
+// Registry is the registry's one entry point: it composes the programmes'
+// services, so that every exported method of each is a method of Registry.
+// It is safe for concurrent use.
 type Registry struct {
-	db      *ent.Client
-	authz   *authz.Authorizer
-	secrets *Secrets
-	clock   Clock
-	log     *zap.Logger
-	// mintable are the roles administrators may mint tokens for.
-	mintable []string
-	// rowLocks tells whether the database takes SELECT … FOR UPDATE
-	// (PostgreSQL); SQLite has one writer at a time and no such clause.
-	rowLocks bool
+	*core.Core
+	*enterprise.Enterprises
+	*talent.Talents
+	*designation.Designations
+	*talentauth.Authorizations
+	*competition.Competitions
+	*park.Parks
+	*imports.Importer
+	*keys.Keys
+	*audit.Trail
+	*access.Access
 
-	signerCache atomic.Value // cachedSigner
-	onRevoke    []RevokeHook
+	db *store.DB
 }
 
-// New prepares the database (schema, key check, reference data, default
-// policy, audit chain head, first signing key), loads the policy and returns
-// a Registry on it. It refuses, with an error wrapping ErrSecretKeyMismatch,
-// a secret key other than the one the database's data is sealed under.
-func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
+// DefaultDatabaseURL is the embedded SQLite file used when none is given.
+const DefaultDatabaseURL = store.DefaultDatabaseURL
+
+// MigrationResult tells what Migrate did to the schema.
+type MigrationResult = store.MigrationResult
+
+// ErrSchemaBehind is returned by Open when the database has migrations
+// still to apply: run `registryd migrate` (or Migrate) first.
+var ErrSchemaBehind = errors.New("the database schema is behind this build")
+
+// Migrate brings the database named by databaseURL up to date: it applies
+// the pending schema migrations, then stores the reference data (bureaus,
+// designation types), the default authorization policy and the audit
+// chain's head where they are missing. It is safe to run again and from
+// several processes at once.
+func Migrate(ctx context.Context, databaseURL string) (MigrationResult, error) {
+	db, err := store.Open(databaseURL)
+	if err != nil {
+		return MigrationResult{}, err
+	}
+	defer db.Close()
+	res, err := store.Migrate(ctx, db)
+	if err != nil {
+		return res, err
+	}
+	if err := catalog.LoadReferenceData(ctx, db.Client); err != nil {
+		return res, fmt.Errorf("reference data: %w", err)
+	}
+	if err := db.Client.AuditHead.Create().SetID(core.AuditHeadID).OnConflictColumns(audithead.FieldID).Ignore().Exec(ctx); err != nil {
+		return res, fmt.Errorf("audit head: %w", err)
+	}
+	if err := authz.Sync(ctx, db.Client, catalog.DefaultPolicy()); err != nil {
+		return res, fmt.Errorf("default policy: %w", err)
+	}
+	return res, nil
+}
+
+// Open opens the registry on a migrated database. It refuses a database
+// with pending migrations (ErrSchemaBehind) and, with an error wrapping
+// keys.ErrSecretKeyMismatch, a secret key other than the one the
+// database's data is sealed under. On a new database it records the key's
+// check value and makes the first attestation signing key. Close releases
+// the database.
+func Open(ctx context.Context, cfg Config) (_ *Registry, err error) {
 	if cfg.Secrets == nil {
 		return nil, errors.New("registry: Config.Secrets is required")
 	}
@@ -59,39 +117,66 @@ func New(ctx context.Context, db *ent.Client, cfg Config) (*Registry, error) {
 		cfg.Logger = zap.NewNop()
 	}
 	if cfg.AdminMintableRoles == nil {
-		cfg.AdminMintableRoles = DefaultAdminMintableRoles()
+		cfg.AdminMintableRoles = access.DefaultAdminMintableRoles()
 	}
-	if err := checkMintableRoles(cfg.AdminMintableRoles); err != nil {
+	if err := access.CheckMintableRoles(cfg.AdminMintableRoles); err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	if err := Migrate(ctx, db); err != nil {
-		return nil, fmt.Errorf("registry: migrate: %w", err)
+	db, err := store.OpenExisting(cfg.DatabaseURL)
+	if errors.Is(err, store.ErrNoDatabase) {
+		return nil, fmt.Errorf("registry: %w; run `registryd migrate` to make it", err)
 	}
-	if err := checkSecretKey(ctx, db, cfg.Secrets, cfg.Clock().UTC().Truncate(time.Microsecond)); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	if err := loadReferenceData(ctx, db); err != nil {
-		return nil, fmt.Errorf("registry: reference data: %w", err)
-	}
-	if err := db.AuditHead.Create().SetID(auditHeadID).OnConflictColumns(audithead.FieldID).Ignore().Exec(ctx); err != nil {
-		return nil, fmt.Errorf("registry: audit head: %w", err)
-	}
-	if err := authz.Sync(ctx, db, DefaultPolicy()); err != nil {
-		return nil, fmt.Errorf("registry: default policy: %w", err)
-	}
-	a, err := authz.New(db)
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	pending, err := store.Pending(ctx, db)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registry: %w", err)
 	}
-	_, dialectName, err := sqlDB(db)
+	if len(pending) > 0 {
+		return nil, fmt.Errorf("registry: %w: %d migration(s) to apply (%s); run `registryd migrate`", ErrSchemaBehind, len(pending), strings.Join(pending, ", "))
+	}
+	if err := keys.CheckSecretKey(ctx, db.Client, cfg.Secrets, cfg.Clock().UTC().Truncate(time.Microsecond)); err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	a, err := authz.New(db.Client)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registry: %w", err)
 	}
-	r := &Registry{db: db, authz: a, secrets: cfg.Secrets, clock: cfg.Clock, log: cfg.Logger, mintable: cfg.AdminMintableRoles,
-		rowLocks: dialectName == "postgres"}
-	r.OnRevoke(r.releaseDelegations)
-	if err := r.ensureSigningKey(ctx); err != nil {
+	c := &core.Core{DB: db.Client, Authz: a, Secrets: cfg.Secrets, Clock: cfg.Clock, Log: cfg.Logger, RowLocks: db.Dialect == "postgres"}
+	r := assemble(c, cfg.AdminMintableRoles)
+	r.db = db
+	if err := r.Keys.EnsureSigningKey(ctx); err != nil {
 		return nil, fmt.Errorf("registry: signing key: %w", err)
 	}
 	return r, nil
 }
+
+// assemble builds every service on c, each handed the ones it calls.
+func assemble(c *core.Core, mintable []string) *Registry {
+	r := &Registry{Core: c}
+	r.Enterprises = &enterprise.Enterprises{Core: c}
+	r.Talents = &talent.Talents{Core: c}
+	r.Designations = &designation.Designations{Core: c}
+	r.Authorizations = &talentauth.Authorizations{Core: c, Designations: r.Designations}
+	r.Designations.OnRevoke(r.Authorizations.ReleaseDelegations)
+	r.Competitions = &competition.Competitions{Core: c, Designations: r.Designations, Talents: r.Talents}
+	r.Keys = &keys.Keys{Core: c}
+	r.Parks = &park.Parks{Core: c, Designations: r.Designations, Keys: r.Keys}
+	r.Importer = &imports.Importer{Core: c, Enterprises: r.Enterprises, Competitions: r.Competitions}
+	r.Trail = &audit.Trail{Core: c}
+	r.Access = &access.Access{Core: c, Mintable: mintable}
+	return r
+}
+
+// Close closes the database. The Registry is unusable afterwards.
+func (r *Registry) Close() error { return r.db.Close() }
+
+// Pool is the database connection pool, for monitoring its statistics
+// (sql.DB.Stats); queries go through the services, never through it.
+func (r *Registry) Pool() *sql.DB { return r.db.Pool }

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/keys"
+	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/seal"
+
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
-	"github.com/hangzhou-ai/registry/ent/talent"
+	enttalent "github.com/hangzhou-ai/registry/ent/talent"
 )
 
 // rekeyBatch is how many talents RotateSecretKey loads at a time.
@@ -45,42 +50,42 @@ func (s SecretRotation) Records() int { return s.Talents + s.SigningKeys }
 // and no other process writing the database (registryd secret rotate opens
 // a registry of its own): a server still holding the old key would keep
 // writing with it. Page tokens handed out before are no longer accepted.
-func (r *Registry) RotateSecretKey(ctx context.Context, actor Principal, next *Secrets) (SecretRotation, error) {
+func (r *Registry) RotateSecretKey(ctx context.Context, actor core.Principal, next *seal.Secrets) (SecretRotation, error) {
 	if next == nil {
 		return SecretRotation{}, errors.New("rotate secret key: no new key")
 	}
-	old := r.secrets
+	old := r.Secrets
 	out := SecretRotation{From: old.Fingerprint(), To: next.Fingerprint()}
 	if out.From == out.To {
 		return SecretRotation{}, errors.New("rotate secret key: the new key is the key in use")
 	}
 	// Hashing with the new key uses the same formula as every lookup.
-	nextHash := (&Registry{secrets: next}).documentHash
-	err := r.inTx(ctx, func(tx *ent.Tx) error {
+	nextHash := (&talent.Talents{Core: &core.Core{Secrets: next}}).DocumentHash
+	err := r.InTx(ctx, func(tx *ent.Tx) error {
 		// Take the audit chain's head first: every writer appends to the
 		// chain, so writers that have not reached it yet wait for us.
-		if err := tx.AuditHead.UpdateOneID(auditHeadID).AddSeq(0).Exec(ctx); err != nil {
+		if err := tx.AuditHead.UpdateOneID(core.AuditHeadID).AddSeq(0).Exec(ctx); err != nil {
 			return fmt.Errorf("audit head: %w", err)
 		}
 		out.Talents, out.SigningKeys = 0, 0
 		for after := ""; ; {
-			rows, err := tx.Talent.Query().Where(talent.IDGT(after)).Order(ent.Asc(talent.FieldID)).Limit(rekeyBatch).All(ctx)
+			rows, err := tx.Talent.Query().Where(enttalent.IDGT(after)).Order(ent.Asc(enttalent.FieldID)).Limit(rekeyBatch).All(ctx)
 			if err != nil {
 				return err
 			}
 			for _, t := range rows {
-				number, err := old.open(t.DocumentCipher, talentDocumentAAD(t.DocumentKind))
+				number, err := old.Open(t.DocumentCipher, seal.TalentDocumentAAD(t.DocumentKind))
 				if err != nil {
 					return fmt.Errorf("talent %s: the current key does not open its document: %w", t.ID, err)
 				}
-				doc := talentDocument{kind: t.DocumentKind, number: number, nationality: t.Nationality}
-				if r.documentHash(doc) != t.DocumentHash {
+				doc := talent.TalentDocument{Kind: t.DocumentKind, Number: number, Nationality: t.Nationality}
+				if r.Talents.DocumentHash(doc) != t.DocumentHash {
 					return fmt.Errorf("talent %s: its lookup hash does not match its document", t.ID)
 				}
 				hash := nextHash(doc)
 				err = tx.Talent.UpdateOneID(t.ID).
-					SetDocumentCipher(next.seal(number, talentDocumentAAD(t.DocumentKind))).
-					Modify(func(u *sql.UpdateBuilder) { u.Set(talent.FieldDocumentHash, hash) }).
+					SetDocumentCipher(next.Seal(number, seal.TalentDocumentAAD(t.DocumentKind))).
+					Modify(func(u *sql.UpdateBuilder) { u.Set(enttalent.FieldDocumentHash, hash) }).
 					Exec(ctx)
 				if err != nil {
 					return fmt.Errorf("talent %s: %w", t.ID, err)
@@ -92,16 +97,16 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor Principal, next *S
 			}
 			after = rows[len(rows)-1].ID
 		}
-		keys, err := tx.SigningKey.Query().Order(ent.Asc(signingkey.FieldID)).All(ctx)
+		stored, err := tx.SigningKey.Query().Order(ent.Asc(signingkey.FieldID)).All(ctx)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			seed, err := old.open(k.PrivateKeySealed, signingKeyAAD)
+		for _, k := range stored {
+			seed, err := old.Open(k.PrivateKeySealed, keys.SigningKeyAAD)
 			if err != nil {
 				return fmt.Errorf("signing key %s: the current key does not open it: %w", k.ID, err)
 			}
-			sealed := next.seal(seed, signingKeyAAD)
+			sealed := next.Seal(seed, keys.SigningKeyAAD)
 			err = tx.SigningKey.UpdateOneID(k.ID).
 				Modify(func(u *sql.UpdateBuilder) { u.Set(signingkey.FieldPrivateKeySealed, sealed) }).
 				Exec(ctx)
@@ -111,20 +116,20 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor Principal, next *S
 			out.SigningKeys++
 		}
 		// The database now recognises the new key only.
-		err = tx.KeyCheck.Create().SetID(keyCheckID).SetCheckValue(next.checkValue()).
-			SetFingerprint(next.Fingerprint()).SetCreatedAt(r.now()).
+		err = tx.KeyCheck.Create().SetID(keys.KeyCheckID).SetCheckValue(next.CheckValue()).
+			SetFingerprint(next.Fingerprint()).SetCreatedAt(r.Now()).
 			OnConflictColumns(keycheck.FieldID).UpdateNewValues().Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("key check: %w", err)
 		}
-		return r.record(ctx, tx, actor, change{
-			action: "secret-key.rotate", entityType: "secret-key", entityID: out.To,
-			before: map[string]string{"key": out.From}, after: out,
+		return r.Record(ctx, tx, actor, core.Change{
+			Action: "secret-key.rotate", EntityType: "secret-key", EntityID: out.To,
+			Before: map[string]string{"key": out.From}, After: out,
 		})
 	})
 	if err != nil {
 		return SecretRotation{}, fmt.Errorf("rotate secret key: %w", err)
 	}
-	r.secrets = next
+	r.Secrets = next
 	return out, nil
 }

@@ -10,10 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/audit"
+	"github.com/hangzhou-ai/registry/registry/competition"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/keys"
+	"github.com/hangzhou-ai/registry/registry/park"
+	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/seal"
+	"github.com/hangzhou-ai/registry/store"
+
 	"github.com/hangzhou-ai/registry/ent"
-	"github.com/hangzhou-ai/registry/ent/talent"
-	"github.com/hangzhou-ai/registry/registry/ident"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
+	enttalent "github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/ident"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // rekeyToday is the clock of these tests: 2026-06-15, noon in Hangzhou.
@@ -21,16 +33,16 @@ var rekeyToday = time.Date(2026, 6, 15, 4, 0, 0, 0, time.UTC)
 
 // Principals of these tests.
 var (
-	rekeyEconomy  = Principal{Subject: "issuer@bureau:economy-it", Org: "bureau:economy-it", Role: "issuer"}
-	rekeyTalent   = Principal{Subject: "issuer@bureau:talent-office", Org: "bureau:talent-office", Role: "issuer"}
-	rekeyOperator = Principal{Subject: "operator@park:west-lake", Org: "park:west-lake", Role: "operator"}
-	rekeyAuditor  = Principal{Subject: "auditor", Org: "auditor", Role: "auditor"}
-	rekeyCLI      = Principal{Subject: "registryd:test", Org: "admin", Role: "admin"}
+	rekeyEconomy  = core.Principal{Subject: "issuer@bureau:economy-it", Org: "bureau:economy-it", Role: "issuer"}
+	rekeyTalent   = core.Principal{Subject: "issuer@bureau:talent-office", Org: "bureau:talent-office", Role: "issuer"}
+	rekeyOperator = core.Principal{Subject: "operator@park:west-lake", Org: "park:west-lake", Role: "operator"}
+	rekeyAuditor  = core.Principal{Subject: "auditor", Org: "auditor", Role: "auditor"}
+	rekeyCLI      = core.Principal{Subject: "registryd:test", Org: "admin", Role: "admin"}
 )
 
-func rekeySecrets(t testing.TB, seed byte) *Secrets {
+func rekeySecrets(t testing.TB, seed byte) *seal.Secrets {
 	t.Helper()
-	s, err := NewSecrets(bytes.Repeat([]byte{seed}, SecretKeySize))
+	s, err := seal.NewSecrets(bytes.Repeat([]byte{seed}, seal.SecretKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,20 +51,13 @@ func rekeySecrets(t testing.TB, seed byte) *Secrets {
 
 // rekeyOpen opens url and a Registry on it with secrets; the client is
 // closed when the test ends (closing it twice is harmless).
-func rekeyOpen(t testing.TB, url string, secrets *Secrets) (*Registry, *ent.Client) {
+func rekeyOpen(t testing.TB, url string, secrets *seal.Secrets) (*Registry, *ent.Client) {
 	t.Helper()
-	client, err := OpenDatabase(url)
+	reg, err := openMigrated(t, Config{DatabaseURL: url, Secrets: secrets, Clock: func() time.Time { return rekeyToday }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { client.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	reg, err := New(ctx, client, Config{Secrets: secrets, Clock: func() time.Time { return rekeyToday }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reg, client
+	return reg, reg.DB
 }
 
 func rekeyIDNumber(t testing.TB, first17 string) string {
@@ -112,7 +117,7 @@ func TestNoIdentityNumberInDatabaseFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "registry.db")
 	reg, client := rekeyOpen(t, "sqlite:"+path, rekeySecrets(t, 0x5a))
 	ctx := context.Background()
-	asTalent, asEconomy := WithPrincipal(ctx, rekeyTalent), WithPrincipal(ctx, rekeyEconomy)
+	asTalent, asEconomy := core.WithPrincipal(ctx, rekeyTalent), core.WithPrincipal(ctx, rekeyEconomy)
 
 	idNumbers := []string{
 		"11010519491231002X", // the standard's example
@@ -124,35 +129,35 @@ func TestNoIdentityNumberInDatabaseFile(t *testing.T) {
 	names := []string{"陈思远", "王一", "李二", "Jane Roe", "Max Mustermann", "周明", "Ana Silva"}
 
 	for i, id := range idNumbers {
-		if _, err := reg.RegisterTalent(asTalent, NewTalent{Name: names[i], IDNumber: id}); err != nil {
+		if _, err := reg.Talents.RegisterTalent(asTalent, talent.NewTalent{Name: names[i], IDNumber: id}); err != nil {
 			t.Fatalf("register %d: %v", i, err)
 		}
 	}
 	for i, p := range passports {
-		if _, err := reg.RegisterTalent(asTalent, NewTalent{Name: names[3+i], PassportNumber: p.number, Nationality: p.nationality}); err != nil {
+		if _, err := reg.Talents.RegisterTalent(asTalent, talent.NewTalent{Name: names[3+i], PassportNumber: p.number, Nationality: p.nationality}); err != nil {
 			t.Fatalf("register passport %d: %v", i, err)
 		}
 	}
-	comp, err := reg.RegisterCompetition(asEconomy, NewCompetition{Name: "杭州人工智能创新大赛", Organiser: "杭州市经信局", Year: 2026, Tier: "municipal",
-		PrizeLevels: []PrizeLevel{{Prize: "一等奖", Level: "C"}}})
+	comp, err := reg.Competitions.RegisterCompetition(asEconomy, competition.NewCompetition{Name: "杭州人工智能创新大赛", Organiser: "杭州市经信局", Year: 2026, Tier: "municipal",
+		PrizeLevels: []competition.PrizeLevel{{Prize: "一等奖", Level: "C"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := reg.RecordAwards(asEconomy, comp.ID, []AwardInput{
+	if _, _, err := reg.Competitions.RecordAwards(asEconomy, comp.ID, []competition.AwardInput{
 		{Name: names[5], IDNumber: winnerID, Prize: "一等奖"},
 		{Name: names[6], PassportNumber: winnerPassport, Nationality: "BR", Prize: "一等奖"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	token, _, err := reg.IssueToken(ctx, rekeyCLI, NewToken{Subject: "王小明", Org: "bureau:economy-it", Role: "issuer", TTL: 24 * time.Hour})
+	token, _, err := reg.Access.IssueToken(ctx, rekeyCLI, access.NewToken{Subject: "王小明", Org: "bureau:economy-it", Role: "issuer", TTL: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.Authenticate(ctx, token); err != nil {
+	if _, err := reg.Access.Authenticate(ctx, token); err != nil {
 		t.Fatal(err)
 	}
 
-	secrets := map[string]string{"token": token, "token secret": strings.TrimPrefix(token, tokenPrefix)}
+	secrets := map[string]string{"token": token, "token secret": strings.TrimPrefix(token, access.TokenPrefix)}
 	for _, id := range append(idNumbers, winnerID) {
 		secrets["identity number "+id[:6]] = id
 		secrets["identity number prefix "+id[:6]] = id[:17]
@@ -206,38 +211,38 @@ func newRekeyFixture(t *testing.T, reg *Registry, url string) *rekeyFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &rekeyFixture{url: url, talentIDs: map[string]string{}, masked: map[string]string{}}
-	asTalent, asEconomy, asOperator := WithPrincipal(ctx, rekeyTalent), WithPrincipal(ctx, rekeyEconomy), WithPrincipal(ctx, rekeyOperator)
+	asTalent, asEconomy, asOperator := core.WithPrincipal(ctx, rekeyTalent), core.WithPrincipal(ctx, rekeyEconomy), core.WithPrincipal(ctx, rekeyOperator)
 	for i, id := range []string{rekeyIDNumber(t, "33010619900101123"), rekeyIDNumber(t, "11010519880808001")} {
-		tal, err := reg.RegisterTalent(asTalent, NewTalent{Name: []string{"张三", "李四"}[i], IDNumber: id})
+		tal, err := reg.Talents.RegisterTalent(asTalent, talent.NewTalent{Name: []string{"张三", "李四"}[i], IDNumber: id})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.talentIDs[id], f.masked[tal.ID] = tal.ID, tal.IDNumberMasked
 	}
-	tal, err := reg.RegisterTalent(asTalent, NewTalent{Name: "Jane Roe", PassportNumber: "E12345678", Nationality: "US"})
+	tal, err := reg.Talents.RegisterTalent(asTalent, talent.NewTalent{Name: "Jane Roe", PassportNumber: "E12345678", Nationality: "US"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.talentIDs["US:E12345678"], f.masked[tal.ID] = tal.ID, tal.IDNumberMasked
 
-	if _, err := reg.RegisterPark(asEconomy, NewPark{Code: "west-lake", Name: "西湖人工智能产业园", District: "西湖区"}); err != nil {
+	if _, err := reg.Parks.RegisterPark(asEconomy, park.NewPark{Code: "west-lake", Name: "西湖人工智能产业园", District: "西湖区"}); err != nil {
 		t.Fatal(err)
 	}
 	f.tenant = rekeyCreditCode(t, "91330106MA27XK0A1")
-	if _, err := reg.RegisterEnterprise(asEconomy, NewEnterprise{CreditCode: f.tenant, Name: "杭州云栖智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
+	if _, err := reg.Enterprises.RegisterEnterprise(asEconomy, enterprise.NewEnterprise{CreditCode: f.tenant, Name: "杭州云栖智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.GrantDesignation(asEconomy, Grant{Type: "little-giant", EnterpriseCreditCode: f.tenant, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2026〕1号"}); err != nil {
+	if _, err := reg.Designations.GrantDesignation(asEconomy, designation.Grant{Type: "little-giant", EnterpriseCreditCode: f.tenant, ValidFrom: "2026-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2026〕1号"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.AdmitTenant(asOperator, NewTenancy{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, StartDate: "2026-01-01", FloorAreaM2: 100}); err != nil {
+	if _, err := reg.Parks.AdmitTenant(asOperator, park.NewTenancy{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, StartDate: "2026-01-01", FloorAreaM2: 100}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.SetEligibilityRule(asOperator, EligibilityRule{ParkCode: "west-lake", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant"}}); err != nil {
+	if _, err := reg.Parks.SetEligibilityRule(asOperator, park.EligibilityRule{ParkCode: "west-lake", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant"}}); err != nil {
 		t.Fatal(err)
 	}
 	f.attestations = append(f.attestations, f.attest(t, reg))
-	if _, err := reg.RotateSigningKey(ctx); err != nil {
+	if _, err := reg.Keys.RotateSigningKey(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.attestations = append(f.attestations, f.attest(t, reg))
@@ -247,8 +252,8 @@ func newRekeyFixture(t *testing.T, reg *Registry, url string) *rekeyFixture {
 // attest asks for the tenant's eligibility and returns the attestation.
 func (f *rekeyFixture) attest(t *testing.T, reg *Registry) string {
 	t.Helper()
-	ans, err := reg.VerifyTenantEligibility(WithPrincipal(context.Background(), rekeyOperator),
-		EligibilityQuery{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, Benefit: "rent-reduction", AsOf: "2026-06-15"})
+	ans, err := reg.Parks.VerifyTenantEligibility(core.WithPrincipal(context.Background(), rekeyOperator),
+		park.EligibilityQuery{ParkCode: "west-lake", EnterpriseCreditCode: f.tenant, Benefit: "rent-reduction", AsOf: "2026-06-15"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +266,7 @@ func (f *rekeyFixture) attest(t *testing.T, reg *Registry) string {
 // talentRows returns every talent row, by id.
 func talentRows(t *testing.T, client *ent.Client) map[string]*ent.Talent {
 	t.Helper()
-	rows, err := client.Talent.Query().Order(ent.Asc(talent.FieldID)).All(context.Background())
+	rows, err := client.Talent.Query().Order(ent.Asc(enttalent.FieldID)).All(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +281,7 @@ func talentRows(t *testing.T, client *ent.Client) map[string]*ent.Talent {
 // reads and finds everything, the old key neither, and that attestations
 // signed before still verify while new ones can be signed.
 func TestRotateSecretKey(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		ctx := context.Background()
 		oldKey, newKey := rekeySecrets(t, 0x11), rekeySecrets(t, 0x22)
 		reg, client := rekeyOpen(t, db.URL, oldKey)
@@ -298,10 +303,10 @@ func TestRotateSecretKey(t *testing.T) {
 				if bytes.Equal(row.DocumentCipher, before[id].DocumentCipher) || row.DocumentHash == before[id].DocumentHash {
 					t.Errorf("talent %s: ciphertext or lookup hash unchanged", id)
 				}
-				if _, err := oldKey.open(row.DocumentCipher, "talent:"+row.DocumentKind); err == nil {
+				if _, err := oldKey.Open(row.DocumentCipher, "talent:"+row.DocumentKind); err == nil {
 					t.Errorf("talent %s: the old key still decrypts it", id)
 				}
-				got, err := newKey.open(row.DocumentCipher, "talent:"+row.DocumentKind)
+				got, err := newKey.Open(row.DocumentCipher, "talent:"+row.DocumentKind)
 				if want := number[strings.LastIndexByte(number, ':')+1:]; err != nil || got != want {
 					t.Errorf("talent %s: the new key decrypts %q, %v; want %q", id, got, err, want)
 				}
@@ -309,7 +314,7 @@ func TestRotateSecretKey(t *testing.T) {
 		})
 
 		t.Run("one audit event without identity numbers", func(t *testing.T) {
-			events, _, err := reg.ListAuditEvents(WithPrincipal(ctx, rekeyAuditor), AuditFilter{Entity: "secret-key", PageSize: 100})
+			events, _, err := reg.Trail.ListAuditEvents(core.WithPrincipal(ctx, rekeyAuditor), audit.AuditFilter{Entity: "secret-key", PageSize: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -327,7 +332,7 @@ func TestRotateSecretKey(t *testing.T) {
 					t.Errorf("the audit event holds identity number %s", number)
 				}
 			}
-			rep, err := reg.VerifyAuditChain(WithPrincipal(ctx, rekeyAuditor))
+			rep, err := reg.Trail.VerifyAuditChain(core.WithPrincipal(ctx, rekeyAuditor))
 			if err != nil || !rep.OK {
 				t.Fatalf("audit chain: %+v %v", rep, err)
 			}
@@ -338,24 +343,24 @@ func TestRotateSecretKey(t *testing.T) {
 		fresh, _ := rekeyOpen(t, db.URL, newKey)
 		for name, r := range map[string]*Registry{"fresh": fresh, "rotated": reg} {
 			t.Run("new key, "+name+" registry", func(t *testing.T) {
-				asTalent := WithPrincipal(ctx, rekeyTalent)
+				asTalent := core.WithPrincipal(ctx, rekeyTalent)
 				for id, masked := range f.masked {
-					got, err := r.GetTalent(asTalent, id)
+					got, err := r.Talents.GetTalent(asTalent, id)
 					if err != nil || got.IDNumberMasked != masked {
 						t.Errorf("GetTalent(%s) = %q, %v; want %q", id, got.IDNumberMasked, err, masked)
 					}
 				}
 				for number := range f.talentIDs {
-					in := NewTalent{Name: "重复", IDNumber: number}
+					in := talent.NewTalent{Name: "重复", IDNumber: number}
 					if nat, passport, ok := strings.Cut(number, ":"); ok {
-						in = NewTalent{Name: "Duplicate", PassportNumber: passport, Nationality: nat}
+						in = talent.NewTalent{Name: "Duplicate", PassportNumber: passport, Nationality: nat}
 					}
-					if _, err := r.RegisterTalent(asTalent, in); KindOf(err) != KindAlreadyExists {
+					if _, err := r.Talents.RegisterTalent(asTalent, in); core.KindOf(err) != core.KindAlreadyExists {
 						t.Errorf("registering %s again: %v, want already exists", number[:4], err)
 					}
 				}
 				for i, a := range append(f.attestations, f.attest(t, r)) {
-					check, err := r.VerifyAttestation(ctx, a)
+					check, err := r.Parks.VerifyAttestation(ctx, a)
 					if err != nil || !check.Valid {
 						t.Errorf("attestation %d: %+v %v", i, check, err)
 					}
@@ -368,20 +373,21 @@ func TestRotateSecretKey(t *testing.T) {
 			// registry with the old key does not start, so it can neither
 			// sign with keys it cannot open nor register a known identity
 			// number again under a lookup hash of the old key.
-			client, err := OpenDatabase(db.URL)
+			sdb, err := store.Open(db.URL)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer client.Close()
+			defer sdb.Close()
+			client := sdb.Client
 			rows := talentRows(t, client)
-			_, err = New(ctx, client, Config{Secrets: oldKey, Clock: func() time.Time { return rekeyToday }})
-			if !errors.Is(err, ErrSecretKeyMismatch) || !strings.Contains(err.Error(), newKey.Fingerprint()) {
+			_, err = Open(ctx, Config{DatabaseURL: db.URL, Secrets: oldKey, Clock: func() time.Time { return rekeyToday }})
+			if !errors.Is(err, keys.ErrSecretKeyMismatch) || !strings.Contains(err.Error(), newKey.Fingerprint()) {
 				t.Fatalf("New with the old key: %v, want ErrSecretKeyMismatch naming %s", err, newKey.Fingerprint())
 			}
 			// Rotating from a key that does not open the records (a registry
 			// that somehow holds one) fails and changes nothing, the key
 			// check value included.
-			stale := &Registry{db: reg.db, authz: reg.authz, secrets: oldKey, clock: reg.clock, log: reg.log}
+			stale := assemble(&core.Core{DB: reg.DB, Authz: reg.Authz, Secrets: oldKey, Clock: reg.Clock, Log: reg.Log}, nil)
 			if _, err := stale.RotateSecretKey(ctx, rekeyCLI, rekeySecrets(t, 0x33)); err == nil {
 				t.Error("rotating with a key that does not open the records succeeded")
 			}
@@ -390,8 +396,10 @@ func TestRotateSecretKey(t *testing.T) {
 					t.Errorf("talent %s changed by a refused start or a failed rotation", id)
 				}
 			}
-			if _, err := New(ctx, client, Config{Secrets: newKey, Clock: func() time.Time { return rekeyToday }}); err != nil {
+			if again, err := Open(ctx, Config{DatabaseURL: db.URL, Secrets: newKey, Clock: func() time.Time { return rekeyToday }}); err != nil {
 				t.Errorf("the new key after a failed rotation: %v", err)
+			} else {
+				again.Close()
 			}
 		})
 	})

@@ -3,6 +3,9 @@ package rpc
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/designation"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -13,7 +16,7 @@ type accessService struct {
 	reg *registry.Registry
 }
 
-func toGrantRule(r registry.GrantRule) *registryv1.GrantRule {
+func toGrantRule(r designation.GrantRule) *registryv1.GrantRule {
 	return &registryv1.GrantRule{DesignationType: r.DesignationType, Bureau: r.Bureau, Role: r.Role, Action: r.Action, Rule: r.Rule}
 }
 
@@ -26,7 +29,7 @@ func (s *accessService) ListGrantRules(ctx context.Context, req *registryv1.List
 }
 
 func (s *accessService) CheckPermission(ctx context.Context, req *registryv1.CheckPermissionRequest) (*registryv1.CheckPermissionResponse, error) {
-	a, err := s.reg.CheckPermission(ctx, registry.PermissionQuery{
+	a, err := s.reg.CheckPermission(ctx, designation.PermissionQuery{
 		Subject: req.Subject, Action: req.Action, DesignationType: req.DesignationType, Resource: req.Resource,
 	})
 	if err != nil {
@@ -36,7 +39,7 @@ func (s *accessService) CheckPermission(ctx context.Context, req *registryv1.Che
 }
 
 func (s *accessService) CreateToken(ctx context.Context, req *registryv1.CreateTokenRequest) (*registryv1.CreateTokenResponse, error) {
-	raw, t, err := s.reg.CreateToken(ctx, registry.NewToken{
+	raw, t, err := s.reg.CreateToken(ctx, access.NewToken{
 		Subject: req.Subject, Org: req.Organisation, Role: req.Role, TTLDays: int64(req.TtlDays),
 	})
 	if err != nil {

@@ -14,10 +14,10 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	_ "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // maxRefusalBytes bounds the answer to any refused request.
@@ -122,7 +122,7 @@ func registryMethods(t *testing.T) []protoreflect.MethodDescriptor {
 // weakest principals and as ones allowed to call it: every answer stays
 // under 64 KiB, however many elements or bytes were wrong.
 func TestRefusalsStaySmall(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		tokens := map[string]string{
 			"member":   env.Token(registryPrincipal("member", "enterprise:"+rpctest.CreditCode(t, "91330106MA27XK0A1"))),

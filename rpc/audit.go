@@ -3,6 +3,8 @@ package rpc
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/registry/audit"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -14,7 +16,7 @@ type auditService struct {
 }
 
 func (s *auditService) ListAuditEvents(ctx context.Context, req *registryv1.ListAuditEventsRequest) (*registryv1.ListAuditEventsResponse, error) {
-	f := registry.AuditFilter{Entity: req.Entity, Actor: req.Actor, PageSize: int(req.PageSize), PageToken: req.PageToken}
+	f := audit.AuditFilter{Entity: req.Entity, Actor: req.Actor, PageSize: int(req.PageSize), PageToken: req.PageToken}
 	if req.Since != nil {
 		f.Since = req.Since.AsTime()
 	}

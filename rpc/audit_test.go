@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // allAuditEvents pages through the whole audit trail as the auditor.
@@ -40,7 +40,7 @@ func lastSequence(events []*registryv1.AuditEvent) int64 {
 }
 
 func TestAuditEventPerMutation(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
@@ -204,9 +204,9 @@ func TestAuditEventPerMutation(t *testing.T) {
 }
 
 // scanTable returns every column of every row of table as text.
-func scanTable(t *testing.T, db registrytest.Database, table string) [][]string {
+func scanTable(t *testing.T, db storetest.Database, table string) [][]string {
 	t.Helper()
-	conn := registrytest.OpenSQL(t, db)
+	conn := storetest.OpenSQL(t, db)
 	rows, err := conn.QueryContext(t.Context(), "SELECT * FROM "+table)
 	if err != nil {
 		t.Fatalf("scan %s: %v", table, err)
@@ -247,7 +247,7 @@ func scanTable(t *testing.T, db registrytest.Database, table string) [][]string 
 }
 
 func TestAuditIdentityNumberNeverInClear(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
@@ -323,12 +323,12 @@ func TestAuditIdentityNumberNeverInClear(t *testing.T) {
 }
 
 // freshDatabase returns a new, empty database of the same kind as db.
-func freshDatabase(t *testing.T, db registrytest.Database) registrytest.Database {
+func freshDatabase(t *testing.T, db storetest.Database) storetest.Database {
 	t.Helper()
 	if db.Name == "postgres" {
-		return registrytest.Postgres(t)
+		return storetest.Postgres(t)
 	}
-	return registrytest.SQLite(t)
+	return storetest.SQLite(t)
 }
 
 // auditHash recomputes an event's hash as the issue defines it,
@@ -361,11 +361,11 @@ func eventHash(e *registryv1.AuditEvent) string {
 }
 
 func TestAuditChainTamper(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, kind registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, kind storetest.Database) {
 		// chain is a registry with a short audit trail: two tokens, an
 		// enterprise, a grant, a suspension, a reinstatement, a revocation.
 		type chain struct {
-			db      registrytest.Database
+			db      storetest.Database
 			auditor *rpctest.Clients
 			events  []*registryv1.AuditEvent
 			seq     map[string]int64 // action -> sequence
@@ -413,8 +413,8 @@ func TestAuditChainTamper(t *testing.T) {
 		}
 		exec := func(t *testing.T, c chain, query string, args ...any) {
 			t.Helper()
-			conn := registrytest.OpenSQL(t, c.db)
-			res, err := conn.ExecContext(t.Context(), registrytest.Rebind(c.db, query), args...)
+			conn := storetest.OpenSQL(t, c.db)
+			res, err := conn.ExecContext(t.Context(), storetest.Rebind(c.db, query), args...)
 			if err != nil {
 				t.Fatalf("%s: %v", query, err)
 			}

@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // BenchmarkVerifyTenantEligibility measures one eligibility answer, signed,
 // through the whole stack on each database (PostgreSQL when
 // REGISTRY_TEST_DATABASE_URL is set), for profiling with -cpuprofile.
 func BenchmarkVerifyTenantEligibility(b *testing.B) {
-	for _, db := range registrytest.Databases(b) {
+	for _, db := range storetest.Databases(b) {
 		b.Run(db.Name, func(b *testing.B) {
 			env := rpctest.New(b, db)
 			ctx := b.Context()

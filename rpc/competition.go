@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/hangzhou-ai/registry/registry/competition"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -29,17 +31,17 @@ func toTier(name string) registryv1.CompetitionTier {
 	return registryv1.CompetitionTier(registryv1.CompetitionTier_value[tierPrefix+strings.ToUpper(name)])
 }
 
-func toCompetition(c registry.Competition) *registryv1.Competition {
+func toCompetition(c competition.Competition) *registryv1.Competition {
 	return &registryv1.Competition{
 		Id: c.ID, Name: c.Name, Organiser: c.Organiser, Year: int32(c.Year), Tier: toTier(c.Tier),
-		PrizeLevels: mapSlice(c.PrizeLevels, func(p registry.PrizeLevel) *registryv1.PrizeLevel {
+		PrizeLevels: mapSlice(c.PrizeLevels, func(p competition.PrizeLevel) *registryv1.PrizeLevel {
 			return &registryv1.PrizeLevel{Prize: p.Prize, Level: p.Level}
 		}),
 		CreatedAt: timestamp(c.CreatedAt),
 	}
 }
 
-func toAward(a registry.Award) *registryv1.Award {
+func toAward(a competition.Award) *registryv1.Award {
 	return &registryv1.Award{
 		Id: a.ID, CompetitionId: a.CompetitionID, TalentId: a.TalentID, TalentName: a.TalentName, Prize: a.Prize,
 		Team: a.Team, Level: a.Level, RecognitionId: a.RecognitionID, CreatedAt: timestamp(a.CreatedAt),
@@ -47,10 +49,10 @@ func toAward(a registry.Award) *registryv1.Award {
 }
 
 func (s *competitionService) RegisterCompetition(ctx context.Context, req *registryv1.RegisterCompetitionRequest) (*registryv1.RegisterCompetitionResponse, error) {
-	c, err := s.reg.RegisterCompetition(ctx, registry.NewCompetition{
+	c, err := s.reg.RegisterCompetition(ctx, competition.NewCompetition{
 		Name: req.Name, Organiser: req.Organiser, Year: int(req.Year), Tier: tierName(req.Tier),
-		PrizeLevels: mapSlice(req.PrizeLevels, func(p *registryv1.PrizeLevel) registry.PrizeLevel {
-			return registry.PrizeLevel{Prize: p.Prize, Level: p.Level}
+		PrizeLevels: mapSlice(req.PrizeLevels, func(p *registryv1.PrizeLevel) competition.PrizeLevel {
+			return competition.PrizeLevel{Prize: p.Prize, Level: p.Level}
 		}),
 	})
 	if err != nil {
@@ -76,8 +78,8 @@ func (s *competitionService) ListCompetitions(ctx context.Context, req *registry
 }
 
 func (s *competitionService) RecordAwards(ctx context.Context, req *registryv1.RecordAwardsRequest) (*registryv1.RecordAwardsResponse, error) {
-	awards, created, err := s.reg.RecordAwards(ctx, req.CompetitionId, mapSlice(req.Awards, func(a *registryv1.AwardInput) registry.AwardInput {
-		return registry.AwardInput{
+	awards, created, err := s.reg.RecordAwards(ctx, req.CompetitionId, mapSlice(req.Awards, func(a *registryv1.AwardInput) competition.AwardInput {
+		return competition.AwardInput{
 			TalentID: a.TalentId, Name: a.Name, IDNumber: a.IdNumber, PassportNumber: a.PassportNumber,
 			Nationality: a.Nationality, Prize: a.Prize, Team: a.Team,
 		}
@@ -97,7 +99,7 @@ func (s *competitionService) ListAwards(ctx context.Context, req *registryv1.Lis
 }
 
 func (s *competitionService) RecognizeWinner(ctx context.Context, req *registryv1.RecognizeWinnerRequest) (*registryv1.RecognizeWinnerResponse, error) {
-	d, err := s.reg.RecognizeWinner(ctx, registry.WinnerRecognition{
+	d, err := s.reg.RecognizeWinner(ctx, competition.WinnerRecognition{
 		AwardID: req.AwardId, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber,
 	})
 	if err != nil {

@@ -8,9 +8,9 @@ import (
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // racers is how many identical calls each race fires at once.
@@ -44,7 +44,7 @@ func race(fn func(i int) error) map[connect.Code]int {
 // insert), the losers are told it exists (or, for award batches, get the
 // existing awards), nobody sees internal, and the audit chain holds.
 func TestRacingDuplicates(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newTalentOfficeFixture(t, db, &registryv1.LevelQuota{Level: "D", Places: 5})
 		ctx := t.Context()
 		auditor := f.env.As("auditor", "auditor")
@@ -156,7 +156,7 @@ func TestRacingDuplicates(t *testing.T) {
 // other finds them existing, as if they had come one after the other, and
 // neither fails.
 func TestRacingImports(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		clerks := []*rpctest.Clients{
 			env.ClientsWithToken(env.Token(registryPrincipal("issuer", "bureau:economy-it"))),
@@ -208,7 +208,7 @@ func TestRacingImports(t *testing.T) {
 // once without expected versions: each is applied in turn, none refused,
 // and the rule ends at one version per call.
 func TestRacingRuleChanges(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		if _, err := env.As("issuer", "bureau:economy-it").Park.RegisterPark(t.Context(), &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园"}); err != nil {
 			t.Fatal(err)

@@ -3,9 +3,14 @@ package rpc
 import (
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/audit"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/talent"
+
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 
@@ -23,27 +28,27 @@ func optionalTimestamp(t *time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(*t)
 }
 
-func toEnterprise(e registry.Enterprise) *registryv1.Enterprise {
+func toEnterprise(e enterprise.Enterprise) *registryv1.Enterprise {
 	return &registryv1.Enterprise{CreditCode: e.CreditCode, Name: e.Name, District: e.District, DistrictName: e.DistrictName, RegisteredOn: e.RegisteredOn, CreatedAt: timestamp(e.CreatedAt)}
 }
 
-func toTalent(t registry.Talent) *registryv1.Talent {
+func toTalent(t talent.Talent) *registryv1.Talent {
 	return &registryv1.Talent{
 		Id: t.ID, Name: t.Name, IdNumberMasked: t.IDNumberMasked, Nationality: t.Nationality,
 		EmployerCreditCode: t.EmployerCreditCode, CreatedAt: timestamp(t.CreatedAt),
 	}
 }
 
-var statusToProto = map[registry.Status]registryv1.DesignationStatus{
-	registry.StatusActive:    registryv1.DesignationStatus_DESIGNATION_STATUS_ACTIVE,
-	registry.StatusSuspended: registryv1.DesignationStatus_DESIGNATION_STATUS_SUSPENDED,
-	registry.StatusRevoked:   registryv1.DesignationStatus_DESIGNATION_STATUS_REVOKED,
-	registry.StatusExpired:   registryv1.DesignationStatus_DESIGNATION_STATUS_EXPIRED,
+var statusToProto = map[designation.Status]registryv1.DesignationStatus{
+	designation.StatusActive:    registryv1.DesignationStatus_DESIGNATION_STATUS_ACTIVE,
+	designation.StatusSuspended: registryv1.DesignationStatus_DESIGNATION_STATUS_SUSPENDED,
+	designation.StatusRevoked:   registryv1.DesignationStatus_DESIGNATION_STATUS_REVOKED,
+	designation.StatusExpired:   registryv1.DesignationStatus_DESIGNATION_STATUS_EXPIRED,
 }
 
 // fromStatus maps a filter status; unknown enum numbers pass through as
 // text so the registry rejects them by name.
-func fromStatus(s registryv1.DesignationStatus) registry.Status {
+func fromStatus(s registryv1.DesignationStatus) designation.Status {
 	for k, v := range statusToProto {
 		if v == s {
 			return k
@@ -52,10 +57,10 @@ func fromStatus(s registryv1.DesignationStatus) registry.Status {
 	if s == registryv1.DesignationStatus_DESIGNATION_STATUS_UNSPECIFIED {
 		return ""
 	}
-	return registry.Status(s.String())
+	return designation.Status(s.String())
 }
 
-func toDesignation(d registry.Designation) *registryv1.Designation {
+func toDesignation(d designation.Designation) *registryv1.Designation {
 	return &registryv1.Designation{
 		Id: d.ID, Type: d.Type, EnterpriseCreditCode: d.EnterpriseCreditCode, TalentId: d.TalentID,
 		Level: d.Level, Status: statusToProto[d.Status], ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil,
@@ -65,14 +70,14 @@ func toDesignation(d registry.Designation) *registryv1.Designation {
 	}
 }
 
-func toToken(t registry.Token) *registryv1.Token {
+func toToken(t access.Token) *registryv1.Token {
 	return &registryv1.Token{
 		Id: t.ID, Subject: t.Subject, Organisation: t.Org, Role: t.Role, CreatedAt: timestamp(t.CreatedAt),
 		ExpiresAt: optionalTimestamp(t.ExpiresAt), RevokedAt: optionalTimestamp(t.RevokedAt),
 	}
 }
 
-func toAuditEvent(e registry.AuditEvent) *registryv1.AuditEvent {
+func toAuditEvent(e audit.AuditEvent) *registryv1.AuditEvent {
 	return &registryv1.AuditEvent{
 		Sequence: e.Sequence, OccurredAt: timestamp(e.OccurredAt), ActorSubject: e.Subject,
 		ActorOrganisation: e.Org, ActorRole: e.Role, Action: e.Action, EntityType: e.EntityType,

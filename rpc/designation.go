@@ -3,6 +3,9 @@ package rpc
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/designation"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -13,7 +16,7 @@ type designationService struct {
 	reg *registry.Registry
 }
 
-func toDesignationType(t registry.DesignationType) *registryv1.DesignationType {
+func toDesignationType(t catalog.DesignationType) *registryv1.DesignationType {
 	return &registryv1.DesignationType{
 		Code: t.Code, NameZh: t.NameZh, NameEn: t.NameEn, SubjectKind: t.SubjectKind,
 		GrantingBureaus: t.GrantingBureaus, SeedClause: t.SeedClause, HasLevels: t.HasLevels,
@@ -29,7 +32,7 @@ func (s *designationService) ListDesignationTypes(ctx context.Context, _ *regist
 }
 
 func (s *designationService) GrantDesignation(ctx context.Context, req *registryv1.GrantDesignationRequest) (*registryv1.GrantDesignationResponse, error) {
-	d, err := s.reg.GrantDesignation(ctx, registry.Grant{
+	d, err := s.reg.GrantDesignation(ctx, designation.Grant{
 		Type: req.Type, EnterpriseCreditCode: req.EnterpriseCreditCode, TalentID: req.TalentId, Level: req.Level,
 		ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber, Note: req.Note,
 	})
@@ -48,7 +51,7 @@ func (s *designationService) GetDesignation(ctx context.Context, req *registryv1
 }
 
 func (s *designationService) ListDesignations(ctx context.Context, req *registryv1.ListDesignationsRequest) (*registryv1.ListDesignationsResponse, error) {
-	list, next, err := s.reg.ListDesignations(ctx, registry.DesignationFilter{
+	list, next, err := s.reg.ListDesignations(ctx, designation.DesignationFilter{
 		EnterpriseCreditCode: req.EnterpriseCreditCode, TalentID: req.TalentId, Type: req.Type,
 		Status: fromStatus(req.Status), AsOf: req.AsOf, PageSize: int(req.PageSize), PageToken: req.PageToken,
 	})
@@ -59,7 +62,7 @@ func (s *designationService) ListDesignations(ctx context.Context, req *registry
 }
 
 func (s *designationService) SuspendDesignation(ctx context.Context, req *registryv1.SuspendDesignationRequest) (*registryv1.SuspendDesignationResponse, error) {
-	d, err := s.reg.SuspendDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
+	d, err := s.reg.SuspendDesignation(ctx, designation.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +70,7 @@ func (s *designationService) SuspendDesignation(ctx context.Context, req *regist
 }
 
 func (s *designationService) ReinstateDesignation(ctx context.Context, req *registryv1.ReinstateDesignationRequest) (*registryv1.ReinstateDesignationResponse, error) {
-	d, err := s.reg.ReinstateDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
+	d, err := s.reg.ReinstateDesignation(ctx, designation.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +78,7 @@ func (s *designationService) ReinstateDesignation(ctx context.Context, req *regi
 }
 
 func (s *designationService) RevokeDesignation(ctx context.Context, req *registryv1.RevokeDesignationRequest) (*registryv1.RevokeDesignationResponse, error) {
-	d, err := s.reg.RevokeDesignation(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
+	d, err := s.reg.RevokeDesignation(ctx, designation.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +86,7 @@ func (s *designationService) RevokeDesignation(ctx context.Context, req *registr
 }
 
 func (s *designationService) RenewDesignation(ctx context.Context, req *registryv1.RenewDesignationRequest) (*registryv1.RenewDesignationResponse, error) {
-	d, err := s.reg.RenewDesignation(ctx, registry.Renewal{ID: req.Id, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber, ExpectedVersion: req.ExpectedVersion})
+	d, err := s.reg.RenewDesignation(ctx, designation.Renewal{ID: req.Id, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}

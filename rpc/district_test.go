@@ -11,9 +11,9 @@ import (
 	"connectrpc.com/connect/v2/connectproto"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // fieldViolation returns the description the BadRequest detail of err
@@ -45,7 +45,7 @@ func fieldViolation(t testing.TB, err error, field string) (string, bool) {
 // its GB/T 2260 code and by its name in either script, and checks that all
 // are stored as the same district and found by every form.
 func TestDistricts(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		economy := env.As("issuer", "bureau:economy-it")
 		auditor := env.As("auditor", "auditor")
@@ -92,8 +92,8 @@ func TestDistricts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		conn := registrytest.OpenSQL(t, db)
-		if _, err := conn.Exec(registrytest.Rebind(db, `UPDATE enterprises SET district = ? WHERE credit_code = ?`), "濱江區", legacy.CreditCode); err != nil { // zh-Hant
+		conn := storetest.OpenSQL(t, db)
+		if _, err := conn.Exec(storetest.Rebind(db, `UPDATE enterprises SET district = ? WHERE credit_code = ?`), "濱江區", legacy.CreditCode); err != nil { // zh-Hant
 			t.Fatal(err)
 		}
 		binjiang = append(binjiang, legacy.CreditCode)

@@ -3,6 +3,8 @@ package rpc
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -14,7 +16,7 @@ type enterpriseService struct {
 }
 
 func (s *enterpriseService) RegisterEnterprise(ctx context.Context, req *registryv1.RegisterEnterpriseRequest) (*registryv1.RegisterEnterpriseResponse, error) {
-	e, err := s.reg.RegisterEnterprise(ctx, registry.NewEnterprise{CreditCode: req.CreditCode, Name: req.Name, District: req.District, RegisteredOn: req.RegisteredOn})
+	e, err := s.reg.RegisterEnterprise(ctx, enterprise.NewEnterprise{CreditCode: req.CreditCode, Name: req.Name, District: req.District, RegisteredOn: req.RegisteredOn})
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +32,7 @@ func (s *enterpriseService) GetEnterprise(ctx context.Context, req *registryv1.G
 }
 
 func (s *enterpriseService) ListEnterprises(ctx context.Context, req *registryv1.ListEnterprisesRequest) (*registryv1.ListEnterprisesResponse, error) {
-	list, next, err := s.reg.ListEnterprises(ctx, registry.EnterpriseFilter{
+	list, next, err := s.reg.ListEnterprises(ctx, enterprise.EnterpriseFilter{
 		Query: req.Query, District: req.District, PageSize: int(req.PageSize), PageToken: req.PageToken,
 	})
 	if err != nil {

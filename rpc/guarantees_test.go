@@ -9,10 +9,10 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // TestRefusalsAreNotStoredUnderKeys refuses a call that carries an
@@ -20,7 +20,7 @@ import (
 // uses the same key for a call that may succeed: it does, because a
 // refusal claims no key and stores no answer.
 func TestRefusalsAreNotStoredUnderKeys(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		talentOffice := env.As("issuer", "bureau:talent-office")
@@ -64,7 +64,7 @@ func TestRefusalsAreNotStoredUnderKeys(t *testing.T) {
 // it mints), bounded lifetimes, known organisations; every token it makes
 // is audited with it as the actor.
 func TestTokenRules(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		admin := env.As("admin", "admin")
@@ -128,7 +128,7 @@ func TestTokenRules(t *testing.T) {
 // TestNamesRefuseFormulasAndBidi refuses names that a spreadsheet would
 // run as a formula or that display differently from what they hold.
 func TestNamesRefuseFormulasAndBidi(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		economy := env.As("issuer", "bureau:economy-it")
 		for i, tc := range []struct {
@@ -163,7 +163,7 @@ func TestNamesRefuseFormulasAndBidi(t *testing.T) {
 // within its authorization: inside its validity window, at most five
 // years, under the authorization's document number.
 func TestRecognitionWithinDelegation(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newTalentOfficeFixture(t, db, &registryv1.LevelQuota{Level: "D", Places: 5})
 		employee := f.employees(t, 1)[0]
 		tests := []struct {
@@ -223,7 +223,7 @@ func TestRecognitionWithinDelegation(t *testing.T) {
 // can need with one violation, before looking at its elements, and a
 // caller without the right before looking at it at all.
 func TestOversizedListsAreRefusedWhole(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		if _, err := env.As("issuer", "bureau:economy-it").Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园"}); err != nil {
@@ -258,7 +258,7 @@ func TestOversizedListsAreRefusedWhole(t *testing.T) {
 // TestPublicVerificationIsRateLimited lets each client address make only
 // so many token-less verification calls at once.
 func TestPublicVerificationIsRateLimited(t *testing.T) {
-	env := rpctest.NewWithOptions(t, registrytest.SQLite(t), rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute, PublicPerSecond: 0.01, PublicBurst: 3}))
+	env := rpctest.NewWithOptions(t, storetest.SQLite(t), rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute, PublicPerSecond: 0.01, PublicBurst: 3}))
 	anyone := env.ClientsWithToken("")
 	var codes []connect.Code
 	for range 5 {

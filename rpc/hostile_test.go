@@ -15,11 +15,11 @@ import (
 	"connectrpc.com/connect/v2"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/ident"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // hostileValues go into every text field. None has white space at either
@@ -153,7 +153,7 @@ func (h *hostileEnv) designation(t *testing.T, id string) *registryv1.Designatio
 	return must(h.auditor.Designation.GetDesignation(t.Context(), &registryv1.GetDesignationRequest{Id: id}))(t, "get designation").Designation
 }
 
-func newHostileEnv(t *testing.T, db registrytest.Database) *hostileEnv {
+func newHostileEnv(t *testing.T, db storetest.Database) *hostileEnv {
 	t.Helper()
 	env := rpctest.New(t, db)
 	ctx := t.Context()
@@ -656,7 +656,7 @@ func shorten(s string) string {
 // column, for imports); never internal or unknown, and no database text
 // in the message.
 func TestHostileInput(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		h := newHostileEnv(t, db)
 		var mu sync.Mutex
 		accepted := map[string][]string{}
@@ -761,7 +761,7 @@ func rawCall(t *testing.T, env *rpctest.Env, token, procedure, contentType strin
 // Go client cannot marshal: as hand-built protobuf wire bytes and as JSON
 // with raw bytes. The server must answer invalid_argument.
 func TestHostileInvalidUTF8(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		economy := env.Token(registryPrincipal("issuer", "bureau:economy-it"))
 		talentOffice := env.Token(registryPrincipal("issuer", "bureau:talent-office"))

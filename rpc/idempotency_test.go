@@ -10,9 +10,9 @@ import (
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // withKey returns a context whose calls carry an Idempotency-Key.
@@ -27,7 +27,7 @@ func withKey(ctx context.Context, key string) context.Context {
 // that errors are replayed too, that concurrent duplicates act once, and
 // that keys belong to their principal.
 func TestIdempotencyKeys(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")

@@ -9,6 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/competition"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/imports"
+
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry"
@@ -104,18 +109,18 @@ type importRequest interface {
 	GetOptions() *registryv1.ImportOptions
 }
 
-var outcomeToProto = map[registry.ImportOutcome]registryv1.ImportOutcome{
-	registry.ImportInProgress: registryv1.ImportOutcome_IMPORT_OUTCOME_IN_PROGRESS,
-	registry.ImportCommitted:  registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED,
-	registry.ImportRolledBack: registryv1.ImportOutcome_IMPORT_OUTCOME_ROLLED_BACK,
-	registry.ImportDryRun:     registryv1.ImportOutcome_IMPORT_OUTCOME_DRY_RUN,
+var outcomeToProto = map[imports.ImportOutcome]registryv1.ImportOutcome{
+	imports.ImportInProgress: registryv1.ImportOutcome_IMPORT_OUTCOME_IN_PROGRESS,
+	imports.ImportCommitted:  registryv1.ImportOutcome_IMPORT_OUTCOME_COMMITTED,
+	imports.ImportRolledBack: registryv1.ImportOutcome_IMPORT_OUTCOME_ROLLED_BACK,
+	imports.ImportDryRun:     registryv1.ImportOutcome_IMPORT_OUTCOME_DRY_RUN,
 }
 
-func toProgress(p registry.ImportProgress) *registryv1.ImportProgress {
+func toProgress(p imports.ImportProgress) *registryv1.ImportProgress {
 	return &registryv1.ImportProgress{
 		RowsReceived: p.RowsReceived, Created: p.Created, Existing: p.Existing, Invalid: p.Invalid,
 		EnterprisesCreated: p.EnterprisesCreated, Outcome: outcomeToProto[p.Outcome],
-		Errors: mapSlice(p.Errors, func(e registry.ImportError) *registryv1.ImportError {
+		Errors: mapSlice(p.Errors, func(e imports.ImportError) *registryv1.ImportError {
 			return &registryv1.ImportError{Row: e.Row, Column: e.Column, Message: e.Message}
 		}),
 	}
@@ -158,8 +163,8 @@ func sendWithin[T any](ctx context.Context, idle time.Duration, send func(T) err
 // whose outcome is the last message. A client idle for longer than the
 // idle timeout, or anything else that ends the stream early, aborts the
 // import, writing nothing.
-func relayImport[Req importRequest](ctx context.Context, s *importService, kind registry.ImportKind, receive func() (Req, error),
-	send func(*registryv1.ImportProgress) error, add func(*registry.Import, Req) (registry.ImportProgress, error)) error {
+func relayImport[Req importRequest](ctx context.Context, s *importService, kind imports.ImportKind, receive func() (Req, error),
+	send func(*registryv1.ImportProgress) error, add func(*imports.Import, Req) (imports.ImportProgress, error)) error {
 	if err := s.reg.AuthorizeImport(ctx, kind); err != nil {
 		return err
 	}
@@ -173,13 +178,13 @@ func relayImport[Req importRequest](ctx context.Context, s *importService, kind 
 	send = sendWithin(ctx, s.limits.IdleTimeout, send)
 	req, err := receive()
 	if errors.Is(err, io.EOF) {
-		return registry.EmptyImportError()
+		return imports.EmptyImportError()
 	}
 	if err != nil {
 		return err
 	}
 	opts := req.GetOptions()
-	im, err := s.reg.BeginImport(ctx, kind, registry.ImportOptions{DryRun: opts.GetDryRun(), SkipInvalid: opts.GetSkipInvalid()})
+	im, err := s.reg.BeginImport(ctx, kind, imports.ImportOptions{DryRun: opts.GetDryRun(), SkipInvalid: opts.GetSkipInvalid()})
 	if err != nil {
 		return err
 	}
@@ -198,7 +203,7 @@ func relayImport[Req importRequest](ctx context.Context, s *importService, kind 
 			return err
 		}
 	}
-	final, err := im.Finish(ctx, func(p registry.ImportProgress) error { return send(toProgress(p)) })
+	final, err := im.Finish(ctx, func(p imports.ImportProgress) error { return send(toProgress(p)) })
 	if err != nil {
 		return err
 	}
@@ -206,13 +211,13 @@ func relayImport[Req importRequest](ctx context.Context, s *importService, kind 
 }
 
 func (s *importService) ImportEnterprises(ctx context.Context, stream registryv1connect.ImportServiceImportEnterprisesServerStream) error {
-	return relayImport(ctx, s, registry.ImportEnterprises, stream.Receive,
+	return relayImport(ctx, s, imports.ImportEnterprises, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportEnterprisesResponse{Progress: p})
 		},
-		func(im *registry.Import, req *registryv1.ImportEnterprisesRequest) (registry.ImportProgress, error) {
-			return im.Enterprises(ctx, mapSlice(req.Rows, func(r *registryv1.EnterpriseRow) registry.EnterpriseRow {
-				return registry.EnterpriseRow{Row: r.Row, NewEnterprise: registry.NewEnterprise{
+		func(im *imports.Import, req *registryv1.ImportEnterprisesRequest) (imports.ImportProgress, error) {
+			return im.Enterprises(ctx, mapSlice(req.Rows, func(r *registryv1.EnterpriseRow) imports.EnterpriseRow {
+				return imports.EnterpriseRow{Row: r.Row, NewEnterprise: enterprise.NewEnterprise{
 					CreditCode: r.CreditCode, Name: r.Name, District: r.District, RegisteredOn: r.RegisteredOn,
 				}}
 			}))
@@ -220,13 +225,13 @@ func (s *importService) ImportEnterprises(ctx context.Context, stream registryv1
 }
 
 func (s *importService) ImportDesignations(ctx context.Context, stream registryv1connect.ImportServiceImportDesignationsServerStream) error {
-	return relayImport(ctx, s, registry.ImportDesignations, stream.Receive,
+	return relayImport(ctx, s, imports.ImportDesignations, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportDesignationsResponse{Progress: p})
 		},
-		func(im *registry.Import, req *registryv1.ImportDesignationsRequest) (registry.ImportProgress, error) {
-			return im.Designations(ctx, mapSlice(req.Rows, func(r *registryv1.DesignationRow) registry.DesignationRow {
-				return registry.DesignationRow{Row: r.Row, EnterpriseName: r.EnterpriseName, District: r.District, Grant: registry.Grant{
+		func(im *imports.Import, req *registryv1.ImportDesignationsRequest) (imports.ImportProgress, error) {
+			return im.Designations(ctx, mapSlice(req.Rows, func(r *registryv1.DesignationRow) imports.DesignationRow {
+				return imports.DesignationRow{Row: r.Row, EnterpriseName: r.EnterpriseName, District: r.District, Grant: designation.Grant{
 					Type: r.Type, EnterpriseCreditCode: r.EnterpriseCreditCode, TalentID: r.TalentId, Level: r.Level,
 					ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, DocumentNumber: r.DocumentNumber, Note: r.Note,
 				}}
@@ -235,13 +240,13 @@ func (s *importService) ImportDesignations(ctx context.Context, stream registryv
 }
 
 func (s *importService) ImportAwards(ctx context.Context, stream registryv1connect.ImportServiceImportAwardsServerStream) error {
-	return relayImport(ctx, s, registry.ImportAwards, stream.Receive,
+	return relayImport(ctx, s, imports.ImportAwards, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportAwardsResponse{Progress: p})
 		},
-		func(im *registry.Import, req *registryv1.ImportAwardsRequest) (registry.ImportProgress, error) {
-			return im.Awards(ctx, mapSlice(req.Rows, func(r *registryv1.AwardRow) registry.AwardRow {
-				return registry.AwardRow{Row: r.Row, CompetitionID: r.CompetitionId, AwardInput: registry.AwardInput{
+		func(im *imports.Import, req *registryv1.ImportAwardsRequest) (imports.ImportProgress, error) {
+			return im.Awards(ctx, mapSlice(req.Rows, func(r *registryv1.AwardRow) imports.AwardRow {
+				return imports.AwardRow{Row: r.Row, CompetitionID: r.CompetitionId, AwardInput: competition.AwardInput{
 					TalentID: r.TalentId, Name: r.Name, IDNumber: r.IdNumber, PassportNumber: r.PassportNumber,
 					Nationality: r.Nationality, Prize: r.Prize, Team: r.Team,
 				}}
@@ -250,13 +255,13 @@ func (s *importService) ImportAwards(ctx context.Context, stream registryv1conne
 }
 
 func (s *importService) ImportTenancies(ctx context.Context, stream registryv1connect.ImportServiceImportTenanciesServerStream) error {
-	return relayImport(ctx, s, registry.ImportTenancies, stream.Receive,
+	return relayImport(ctx, s, imports.ImportTenancies, stream.Receive,
 		func(p *registryv1.ImportProgress) error {
 			return stream.Send(&registryv1.ImportTenanciesResponse{Progress: p})
 		},
-		func(im *registry.Import, req *registryv1.ImportTenanciesRequest) (registry.ImportProgress, error) {
-			return im.Tenancies(ctx, mapSlice(req.Rows, func(r *registryv1.TenancyRow) registry.TenancyRow {
-				return registry.TenancyRow{Row: r.Row, ParkCode: r.ParkCode, EnterpriseCreditCode: r.EnterpriseCreditCode,
+		func(im *imports.Import, req *registryv1.ImportTenanciesRequest) (imports.ImportProgress, error) {
+			return im.Tenancies(ctx, mapSlice(req.Rows, func(r *registryv1.TenancyRow) imports.TenancyRow {
+				return imports.TenancyRow{Row: r.Row, ParkCode: r.ParkCode, EnterpriseCreditCode: r.EnterpriseCreditCode,
 					StartDate: r.StartDate, EndDate: r.EndDate, FloorAreaM2: r.FloorAreaM2}
 			}))
 		})

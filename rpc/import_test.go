@@ -11,16 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/imports"
+
 	"connectrpc.com/connect/v2"
 	"connectrpc.com/connect/v2/connecthttp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // importResult is every progress message of one import stream.
@@ -99,7 +101,7 @@ func giantRows(t *testing.T, n int, newEvery int) []*registryv1.DesignationRow {
 // in the same import) and a repeated row, re-runs it without creating
 // anything, and checks counts, audit events and the chain.
 func TestImportDesignations(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		economy := env.As("issuer", "bureau:economy-it")
 		auditor := env.As("auditor", "auditor")
@@ -148,7 +150,7 @@ func TestImportDesignations(t *testing.T) {
 // TestImportValidation checks dry runs, all-or-nothing, skip_invalid,
 // per-row permission refusals and an abandoned stream.
 func TestImportValidation(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		economy := env.As("issuer", "bureau:economy-it")
 		rows := giantRows(t, 12, 1)
@@ -262,7 +264,7 @@ func TestImportValidation(t *testing.T) {
 // TestImportTenanciesAndEnterprises loads a park's tenant roll and an
 // enterprise list, idempotently.
 func TestImportTenanciesAndEnterprises(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
@@ -444,7 +446,7 @@ func receiveWithin(t *testing.T, s anyImport, d time.Duration) (*registryv1.Impo
 // refused with permission_denied at once, not answered row by row while a
 // transaction stays open.
 func TestImportRefusedBeforeAnyWork(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		for _, c := range []struct {
 			kind, role, org string
@@ -481,7 +483,7 @@ func TestImportRefusedBeforeAnyWork(t *testing.T) {
 // lock is held while rows arrive), and after the idle timeout the stream
 // ends with deadline_exceeded, having written nothing.
 func TestImportIdleStream(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		const idle = 2 * time.Second
 		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
 			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: idle, MaxConcurrent: 2}))
@@ -517,7 +519,7 @@ func TestImportIdleStream(t *testing.T) {
 // one more is refused at once with resource_exhausted, and once one has
 // finished another may start.
 func TestImportConcurrencyLimit(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
 			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: time.Minute, MaxConcurrent: 2}))
 		// Each import by another member of the bureau's staff: one
@@ -601,7 +603,7 @@ func TestImportWritesAtTheEnd(t *testing.T) {
 		}
 		return names
 	}
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		economy := env.As("issuer", "bureau:economy-it")
 		const good, bad = 1200, 1100
@@ -675,7 +677,7 @@ func TestImportWritesAtTheEnd(t *testing.T) {
 			}
 		}
 		// The first problems are listed, each once; the rest are counted.
-		if want := min(bad, registry.MaxImportErrors); len(reported) != want {
+		if want := min(bad, imports.MaxImportErrors); len(reported) != want {
 			t.Fatalf("%d rows reported, want %d", len(reported), want)
 		}
 		for row, n := range reported {
@@ -697,7 +699,7 @@ func TestImportWritesAtTheEnd(t *testing.T) {
 // for the client to take one, the stream ends and its import slot is free
 // again for another import.
 func TestImportClientNotReading(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}),
 			rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: time.Second, MaxConcurrent: 1}))
 		economy := env.As("issuer", "bureau:economy-it")

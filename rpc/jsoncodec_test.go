@@ -21,9 +21,9 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // jsonAnswer is what a JSON call got: the HTTP status, the body, and for
@@ -191,7 +191,7 @@ type jsonFixture struct {
 	economyClients, auditorClients, offices *rpctest.Clients
 }
 
-func newJSONFixture(t *testing.T, db registrytest.Database) *jsonFixture {
+func newJSONFixture(t *testing.T, db storetest.Database) *jsonFixture {
 	t.Helper()
 	env := rpctest.New(t, db)
 	ctx := t.Context()
@@ -228,7 +228,7 @@ func newJSONFixture(t *testing.T, db registrytest.Database) *jsonFixture {
 // unfiltered list), with a short message, and a refused mutation changes
 // nothing.
 func TestJSONUnknownFieldsRefused(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newJSONFixture(t, db)
 		idNumber := rpctest.IDNumber(t, "33010619900101001")
 		long := strings.Repeat("x", 100_000)
@@ -396,7 +396,7 @@ func TestJSONUnknownFieldsRefused(t *testing.T) {
 // ineligible answer has no "eligible" at all and an empty list is {}),
 // with lowerCamelCase names as before.
 func TestJSONAnswersShowZeroValues(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newJSONFixture(t, db)
 		idNumber := rpctest.IDNumber(t, "33010619900101001")
 		awards := `{"competitionId":"` + f.competition + `","awards":[{"name":"周明","idNumber":"` + idNumber + `","prize":"一等奖"}]}`
@@ -473,7 +473,7 @@ func keys(m map[string]json.RawMessage) []string {
 // an unknown field number is accepted (as protobuf does) and zero values
 // are not written, so an empty list is an empty message.
 func TestBinaryProtobufUnchanged(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newJSONFixture(t, db)
 		var wire []byte
 		wire = protowire.AppendTag(wire, 1, protowire.BytesType)

@@ -10,9 +10,9 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/jws"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // TestAttestationCanonicalEncoding sends a genuine attestation in
@@ -20,7 +20,7 @@ import (
 // non_canonical, distinct from malformed and bad_signature, and the
 // genuine spelling stays valid.
 func TestAttestationCanonicalEncoding(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		public := f.env.ClientsWithToken("")
 		token := f.verify(t, "rent-reduction", "2026-06-15").Attestation
@@ -72,7 +72,7 @@ func TestAttestationCanonicalEncoding(t *testing.T) {
 // under either answer unknown_key, neither is published any more, and the
 // registry signs on with a key made in the same step.
 func TestSigningKeyWithdrawal(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		ctx := t.Context()
 		public := f.env.ClientsWithToken("")

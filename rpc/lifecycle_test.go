@@ -9,9 +9,9 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 const (
@@ -155,7 +155,7 @@ func (f *lifecycleFixture) runSteps(t *testing.T, ctx context.Context, id string
 }
 
 func TestLifecycle(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		f := &lifecycleFixture{env: env, economy: env.As("issuer", "bureau:economy-it"), auditor: env.As("auditor", "auditor")}

@@ -7,17 +7,17 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // TestExpectedVersion checks that a change carrying a stale version is
 // refused with aborted and changes nothing, and that the current version
 // is accepted, for designations, tenancies and eligibility rules.
 func TestExpectedVersion(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
@@ -90,7 +90,7 @@ func TestExpectedVersion(t *testing.T) {
 // clients at once: exactly one revocation of each succeeds, and each is
 // audited once.
 func TestConcurrentRevocations(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
@@ -151,7 +151,7 @@ func TestConcurrentRevocations(t *testing.T) {
 // TestRateLimit checks that a principal past its burst is refused with
 // resource_exhausted while another principal is not.
 func TestRateLimit(t *testing.T) {
-	env := rpctest.NewWithOptions(t, registrytest.SQLite(t), rpc.WithLimits(rpc.Limits{PerSecond: 1, Burst: 3}))
+	env := rpctest.NewWithOptions(t, storetest.SQLite(t), rpc.WithLimits(rpc.Limits{PerSecond: 1, Burst: 3}))
 	ctx := t.Context()
 	busy, calm := env.As("auditor", "auditor"), env.As("issuer", "bureau:economy-it")
 	var codes []connect.Code

@@ -10,9 +10,9 @@ import (
 	"connectrpc.com/connect/v2"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // This file is the authorization matrix of ParkService and
@@ -234,7 +234,7 @@ func (q pmQuietTB) Logf(format string, args ...any) {
 	q.TB.Logf("%s", line)
 }
 
-func newPMFixture(t *testing.T, db registrytest.Database) *pmFixture {
+func newPMFixture(t *testing.T, db storetest.Database) *pmFixture {
 	t.Helper()
 	ctx := t.Context()
 	env := rpctest.New(pmQuietTB{t}, db)
@@ -412,7 +412,7 @@ func TestParkMatrix(t *testing.T) {
 			}
 		}
 	}
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newPMFixture(t, db)
 		t.Run("Access", func(t *testing.T) { runPMRows(t, f, access) })
 		t.Run("Probing", func(t *testing.T) { runPMRows(t, f, probing) })

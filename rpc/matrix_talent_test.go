@@ -8,9 +8,9 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // This file is the authorization matrix of the talent office's two
@@ -222,7 +222,7 @@ func (q tmQuietTB) Logf(format string, args ...any) {
 	q.TB.Logf("%s", line)
 }
 
-func newTMFixture(t *testing.T, db registrytest.Database) *tmFixture {
+func newTMFixture(t *testing.T, db storetest.Database) *tmFixture {
 	t.Helper()
 	env := rpctest.New(tmQuietTB{t}, db)
 	f := &tmFixture{env: env, own: rpctest.CreditCode(t, "91330108MA2TM0001"), other: rpctest.CreditCode(t, "91330108MA2TM0002")}
@@ -475,7 +475,7 @@ func runTMRows(t *testing.T, rows []tmRow) {
 			}
 		}
 	}
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newTMFixture(t, db)
 		for _, row := range rows {
 			t.Run(row.rpc, func(t *testing.T) {
@@ -771,7 +771,7 @@ func tmProbingRows() []tmRow {
 // caller: the level, the talent's employer, the authorization's standing
 // and dates, the enterprise's designations, and repeated calls.
 func TestTalentMatrixPrecision(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newTMFixture(t, db)
 		assessor := f.as[tmOwnAssessor]
 		talentOffice := f.as[tmTalentIssuer]

@@ -11,9 +11,9 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // This file is the authorization matrix: every RPC of the registry's five
@@ -240,7 +240,7 @@ func (q quietTB) Logf(format string, args ...any) {
 	q.TB.Logf("%s", line)
 }
 
-func newMatrixFixture(t *testing.T, db registrytest.Database) *matrixFixture {
+func newMatrixFixture(t *testing.T, db storetest.Database) *matrixFixture {
 	t.Helper()
 	env := rpctest.New(quietTB{t}, db)
 	f := &matrixFixture{env: env, own: rpctest.CreditCode(t, "91330100MA27XK0A1"), other: "91110000600037341L"}
@@ -359,7 +359,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 	}
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newMatrixFixture(t, db)
 		for _, row := range rows {
 			t.Run(row.rpc, func(t *testing.T) {

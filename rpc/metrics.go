@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"time"
 
@@ -29,9 +28,8 @@ type Metrics struct {
 	log      *zap.Logger
 }
 
-// NewMetrics builds the metrics of reg. pool is the database's connection
-// pool (registry.OpenDatabaseWithPool); nil leaves out the pool metrics.
-func NewMetrics(reg *registry.Registry, pool *sql.DB, log *zap.Logger) *Metrics {
+// NewMetrics builds the metrics of reg, its database pool's among them.
+func NewMetrics(reg *registry.Registry, log *zap.Logger) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -54,7 +52,7 @@ func NewMetrics(reg *registry.Registry, pool *sql.DB, log *zap.Logger) *Metrics 
 		m.registry.MustRegister(&auditChainCollector{reg: reg, desc: prometheus.NewDesc(
 			"registry_audit_chain_length", "Events in the audit chain (the chain head's sequence number).", nil, nil)})
 	}
-	if pool != nil {
+	if pool := reg.Pool(); pool != nil {
 		m.registry.MustRegister(collectors.NewDBStatsCollector(pool, "registry"))
 	}
 	return m

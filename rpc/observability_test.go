@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/seal"
+
 	"connectrpc.com/connect/v2"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -24,10 +27,10 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // obsServer is a registry served with rpc options, its pool and its logs.
@@ -39,14 +42,9 @@ type obsServer struct {
 
 // startWithOptions serves a registry on db like rpctest.New, with the
 // options opts returns for it, and records the rpc logger's lines.
-func startWithOptions(t *testing.T, db registrytest.Database, opts func(reg *registry.Registry, pool *sql.DB, log *zap.Logger) []rpc.Option) *obsServer {
+func startWithOptions(t *testing.T, db storetest.Database, opts func(reg *registry.Registry, pool *sql.DB, log *zap.Logger) []rpc.Option) *obsServer {
 	t.Helper()
-	client, pool, err := registry.OpenDatabaseWithPool(db.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	secrets, err := registry.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
+	secrets, err := seal.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +52,16 @@ func startWithOptions(t *testing.T, db registrytest.Database, opts func(reg *reg
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	clock := registrytest.NewClock(rpctest.Start)
-	reg, err := registry.New(ctx, client, registry.Config{Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
+	clock := storetest.NewClock(rpctest.Start)
+	if _, err := registry.Migrate(ctx, db.URL); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { reg.Close() })
+	pool := reg.Pool()
 	var o []rpc.Option
 	if opts != nil {
 		o = opts(reg, pool, log)
@@ -76,7 +79,7 @@ func startWithOptions(t *testing.T, db registrytest.Database, opts func(reg *reg
 func (s *obsServer) token(t *testing.T, role, org string) string {
 	t.Helper()
 	raw, _, err := s.Registry.IssueToken(t.Context(), registry.Principal{Subject: "obs-test", Org: "admin", Role: "admin"},
-		registry.NewToken{Subject: role + "@" + org, Org: org, Role: role})
+		access.NewToken{Subject: role + "@" + org, Org: org, Role: role})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,10 +138,10 @@ next:
 // and timed by procedure and code, with the pool and the audit chain's
 // length beside them.
 func TestMetrics(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		var metrics *rpc.Metrics
 		s := startWithOptions(t, db, func(reg *registry.Registry, pool *sql.DB, log *zap.Logger) []rpc.Option {
-			metrics = rpc.NewMetrics(reg, pool, log.Named("metrics"))
+			metrics = rpc.NewMetrics(reg, log.Named("metrics"))
 			return []rpc.Option{rpc.WithMetrics(metrics)}
 		})
 		ctx := t.Context()
@@ -202,7 +205,7 @@ func TestMetrics(t *testing.T) {
 // named after its procedure, carrying the RPC attributes and its code, and
 // the call's log line names the trace.
 func TestTracing(t *testing.T) {
-	db := registrytest.SQLite(t)
+	db := storetest.SQLite(t)
 	recorder := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
@@ -281,7 +284,7 @@ func TestTracing(t *testing.T) {
 // TestNoOptions keeps the plain server untraced and unmeasured: no trace
 // id reaches the log.
 func TestNoOptions(t *testing.T) {
-	s := startWithOptions(t, registrytest.SQLite(t), nil)
+	s := startWithOptions(t, storetest.SQLite(t), nil)
 	if _, err := s.ClientsWithToken(s.token(t, "admin", "admin")).Access.ListGrantRules(t.Context(), &registryv1.ListGrantRulesRequest{}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package rpc
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/registry/park"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -13,14 +15,14 @@ type parkService struct {
 	reg *registry.Registry
 }
 
-func toPark(p registry.Park) *registryv1.Park {
+func toPark(p park.Park) *registryv1.Park {
 	return &registryv1.Park{
 		Code: p.Code, Name: p.Name, District: p.District, DistrictName: p.DistrictName, OperatorOrg: p.OperatorOrg,
 		DesignationId: p.DesignationID, CreatedAt: timestamp(p.CreatedAt),
 	}
 }
 
-func toTenancy(t registry.Tenancy) *registryv1.Tenancy {
+func toTenancy(t park.Tenancy) *registryv1.Tenancy {
 	return &registryv1.Tenancy{
 		Id: t.ID, ParkCode: t.ParkCode, EnterpriseCreditCode: t.EnterpriseCreditCode, EnterpriseName: t.EnterpriseName,
 		StartDate: t.StartDate, EndDate: t.EndDate, FloorAreaM2: t.FloorAreaM2, EndReason: t.EndReason,
@@ -28,7 +30,7 @@ func toTenancy(t registry.Tenancy) *registryv1.Tenancy {
 	}
 }
 
-func toRule(r registry.EligibilityRule) *registryv1.EligibilityRule {
+func toRule(r park.EligibilityRule) *registryv1.EligibilityRule {
 	return &registryv1.EligibilityRule{
 		ParkCode: r.ParkCode, Benefit: r.Benefit, AnyOfDesignationTypes: r.AnyOfDesignationTypes,
 		MinTenancyMonths: int32(r.MinTenancyMonths), MaxEnterpriseAgeYears: int32(r.MaxEnterpriseAgeYears),
@@ -36,12 +38,12 @@ func toRule(r registry.EligibilityRule) *registryv1.EligibilityRule {
 	}
 }
 
-func toReason(r registry.Reason) *registryv1.EligibilityReason {
+func toReason(r park.Reason) *registryv1.EligibilityReason {
 	return &registryv1.EligibilityReason{Code: r.Code, MessageZh: r.MessageZh, MessageEn: r.MessageEn}
 }
 
 func (s *parkService) RegisterPark(ctx context.Context, req *registryv1.RegisterParkRequest) (*registryv1.RegisterParkResponse, error) {
-	p, err := s.reg.RegisterPark(ctx, registry.NewPark{
+	p, err := s.reg.RegisterPark(ctx, park.NewPark{
 		Code: req.Code, Name: req.Name, District: req.District, OperatorOrg: req.OperatorOrg,
 		ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber,
 	})
@@ -68,7 +70,7 @@ func (s *parkService) ListParks(ctx context.Context, _ *registryv1.ListParksRequ
 }
 
 func (s *parkService) AdmitTenant(ctx context.Context, req *registryv1.AdmitTenantRequest) (*registryv1.AdmitTenantResponse, error) {
-	t, err := s.reg.AdmitTenant(ctx, registry.NewTenancy{
+	t, err := s.reg.AdmitTenant(ctx, park.NewTenancy{
 		ParkCode: req.ParkCode, EnterpriseCreditCode: req.EnterpriseCreditCode,
 		StartDate: req.StartDate, EndDate: req.EndDate, FloorAreaM2: req.FloorAreaM2,
 	})
@@ -79,7 +81,7 @@ func (s *parkService) AdmitTenant(ctx context.Context, req *registryv1.AdmitTena
 }
 
 func (s *parkService) EndTenancy(ctx context.Context, req *registryv1.EndTenancyRequest) (*registryv1.EndTenancyResponse, error) {
-	t, err := s.reg.EndTenancy(ctx, registry.EndTenancyRequest{TenancyID: req.TenancyId, EndDate: req.EndDate, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
+	t, err := s.reg.EndTenancy(ctx, park.EndTenancyRequest{TenancyID: req.TenancyId, EndDate: req.EndDate, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +89,7 @@ func (s *parkService) EndTenancy(ctx context.Context, req *registryv1.EndTenancy
 }
 
 func (s *parkService) ListTenants(ctx context.Context, req *registryv1.ListTenantsRequest) (*registryv1.ListTenantsResponse, error) {
-	list, next, err := s.reg.ListTenants(ctx, registry.TenantFilter{
+	list, next, err := s.reg.ListTenants(ctx, park.TenantFilter{
 		ParkCode: req.ParkCode, AsOf: req.AsOf, PageSize: int(req.PageSize), PageToken: req.PageToken,
 	})
 	if err != nil {
@@ -97,7 +99,7 @@ func (s *parkService) ListTenants(ctx context.Context, req *registryv1.ListTenan
 }
 
 func (s *parkService) SetEligibilityRule(ctx context.Context, req *registryv1.SetEligibilityRuleRequest) (*registryv1.SetEligibilityRuleResponse, error) {
-	r, err := s.reg.SetEligibilityRule(ctx, registry.EligibilityRule{
+	r, err := s.reg.SetEligibilityRule(ctx, park.EligibilityRule{
 		ParkCode: req.ParkCode, Benefit: req.Benefit, AnyOfDesignationTypes: req.AnyOfDesignationTypes,
 		MinTenancyMonths: int(req.MinTenancyMonths), MaxEnterpriseAgeYears: int(req.MaxEnterpriseAgeYears),
 		ExpectedVersion: req.ExpectedVersion,
@@ -117,7 +119,7 @@ func (s *parkService) ListEligibilityRules(ctx context.Context, req *registryv1.
 }
 
 func (s *parkService) VerifyTenantEligibility(ctx context.Context, req *registryv1.VerifyTenantEligibilityRequest) (*registryv1.VerifyTenantEligibilityResponse, error) {
-	a, err := s.reg.VerifyTenantEligibility(ctx, registry.EligibilityQuery{
+	a, err := s.reg.VerifyTenantEligibility(ctx, park.EligibilityQuery{
 		ParkCode: req.ParkCode, EnterpriseCreditCode: req.EnterpriseCreditCode, Benefit: req.Benefit, AsOf: req.AsOf,
 	})
 	if err != nil {

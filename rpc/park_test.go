@@ -13,9 +13,9 @@ import (
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry/jws"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // parkFixture is a park with one tenant holding a little-giant designation
@@ -28,7 +28,7 @@ type parkFixture struct {
 	giant    *registryv1.Designation
 }
 
-func newParkFixture(t *testing.T, db registrytest.Database) *parkFixture {
+func newParkFixture(t *testing.T, db storetest.Database) *parkFixture {
 	t.Helper()
 	env := rpctest.New(t, db)
 	ctx := t.Context()
@@ -80,7 +80,7 @@ func reasonCodes(res *registryv1.VerifyTenantEligibilityResponse) string {
 // TestEligibilityBoundaries checks as_of on the first and last day of the
 // tenancy and of the designation, on each side.
 func TestEligibilityBoundaries(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		tests := []struct {
 			asOf     string
@@ -155,7 +155,7 @@ func TestEligibilityBoundaries(t *testing.T) {
 // designation an answer relied on flips the next answer and marks earlier
 // attestations as changed.
 func TestEligibilityFollowsRevocation(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		ctx := t.Context()
 		public := f.env.ClientsWithToken("")
@@ -205,7 +205,7 @@ func TestEligibilityFollowsRevocation(t *testing.T) {
 // unknown-key and expired token, offline verification with the published
 // keys, and key rotation.
 func TestAttestations(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		ctx := t.Context()
 		public := f.env.ClientsWithToken("")
@@ -292,7 +292,7 @@ func TestAttestations(t *testing.T) {
 // refused and that a designation's public status shows an enterprise's name
 // but nothing identifying a person.
 func TestParkIsolationAndPublicStatus(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		ctx := t.Context()
 		if _, err := f.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "qiantang", Name: "钱塘智造园"}); err != nil {
@@ -341,7 +341,7 @@ func TestParkIsolationAndPublicStatus(t *testing.T) {
 // both answers are NO_ACTIVE_TENANCY and nothing else, alike in every
 // field, and their attestations name no designation.
 func TestParkLearnsNothingOfNonTenants(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		ctx := t.Context()
 		outsider := rpctest.CreditCode(t, "91330106MA27XK0B2")

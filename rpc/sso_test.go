@@ -15,12 +15,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
 	"github.com/hangzhou-ai/registry/rpc/oidc/oidctest"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 const ssoAudience = "registry"
@@ -45,7 +45,7 @@ func (c *ssoClock) Advance(d time.Duration) {
 
 // ssoServer serves the registry accepting the provider's tokens, with
 // claims mapped from "name", "organisation" and the nested "registry.role".
-func ssoServer(t *testing.T, db registrytest.Database, idp *oidctest.Provider, clock *ssoClock) *obsServer {
+func ssoServer(t *testing.T, db storetest.Database, idp *oidctest.Provider, clock *ssoClock) *obsServer {
 	t.Helper()
 	v, err := oidc.New(oidc.Config{
 		Issuer: idp.Issuer, Audience: ssoAudience,
@@ -78,7 +78,7 @@ func TestSSOTokens(t *testing.T) {
 	ecKey := oidctest.NewECKey(t, "ec-1")
 	impostor := oidctest.NewRSAKey(t, "rsa-1") // same kid, another key
 	stranger := oidctest.NewRSAKey(t, "rsa-9") // not published
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		idp := oidctest.New(t, rsaKey, ecKey)
 		clock := &ssoClock{now: time.Now()}
 		s := ssoServer(t, db, idp, clock)
@@ -225,7 +225,7 @@ func TestSSOProviderUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startWithOptions(t, registrytest.SQLite(t), func(*registry.Registry, *sql.DB, *zap.Logger) []rpc.Option {
+	s := startWithOptions(t, storetest.SQLite(t), func(*registry.Registry, *sql.DB, *zap.Logger) []rpc.Option {
 		return []rpc.Option{rpc.WithOIDC(v)}
 	})
 	tok := idp.Sign(key, ssoClaims(clock, down.URL, "王小明", "bureau:economy-it", "viewer"))

@@ -3,6 +3,8 @@ package rpc
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/registry/talent"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -14,7 +16,7 @@ type talentService struct {
 }
 
 func (s *talentService) RegisterTalent(ctx context.Context, req *registryv1.RegisterTalentRequest) (*registryv1.RegisterTalentResponse, error) {
-	t, err := s.reg.RegisterTalent(ctx, registry.NewTalent{
+	t, err := s.reg.RegisterTalent(ctx, talent.NewTalent{
 		Name: req.Name, IDNumber: req.IdNumber, PassportNumber: req.PassportNumber,
 		Nationality: req.Nationality, EmployerCreditCode: req.EmployerCreditCode,
 	})
@@ -33,7 +35,7 @@ func (s *talentService) GetTalent(ctx context.Context, req *registryv1.GetTalent
 }
 
 func (s *talentService) ListTalents(ctx context.Context, req *registryv1.ListTalentsRequest) (*registryv1.ListTalentsResponse, error) {
-	list, next, err := s.reg.ListTalents(ctx, registry.TalentFilter{
+	list, next, err := s.reg.ListTalents(ctx, talent.TalentFilter{
 		EmployerCreditCode: req.EmployerCreditCode, PageSize: int(req.PageSize), PageToken: req.PageToken,
 	})
 	if err != nil {

@@ -3,6 +3,9 @@ package rpc
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/talentauth"
+
 	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -13,15 +16,15 @@ type talentAuthorizationService struct {
 	reg *registry.Registry
 }
 
-func toLevelQuota(q registry.LevelQuota) *registryv1.LevelQuota {
+func toLevelQuota(q talentauth.LevelQuota) *registryv1.LevelQuota {
 	return &registryv1.LevelQuota{Level: q.Level, Places: int32(q.Places), Used: int32(q.Used), Remaining: int32(q.Remaining())}
 }
 
-func fromLevelQuota(q *registryv1.LevelQuota) registry.LevelQuota {
-	return registry.LevelQuota{Level: q.Level, Places: int(q.Places)}
+func fromLevelQuota(q *registryv1.LevelQuota) talentauth.LevelQuota {
+	return talentauth.LevelQuota{Level: q.Level, Places: int(q.Places)}
 }
 
-func toTalentAuthorization(a registry.TalentAuthorization) *registryv1.TalentAuthorization {
+func toTalentAuthorization(a talentauth.TalentAuthorization) *registryv1.TalentAuthorization {
 	return &registryv1.TalentAuthorization{
 		Id: a.ID, EnterpriseCreditCode: a.EnterpriseCreditCode, Year: int32(a.Year), Quotas: mapSlice(a.Quotas, toLevelQuota),
 		ValidFrom: a.ValidFrom, ValidUntil: a.ValidUntil, DocumentNumber: a.DocumentNumber, Status: statusToProto[a.Status],
@@ -30,7 +33,7 @@ func toTalentAuthorization(a registry.TalentAuthorization) *registryv1.TalentAut
 }
 
 func (s *talentAuthorizationService) IssueTalentAuthorization(ctx context.Context, req *registryv1.IssueTalentAuthorizationRequest) (*registryv1.IssueTalentAuthorizationResponse, error) {
-	a, err := s.reg.IssueTalentAuthorization(ctx, registry.NewTalentAuthorization{
+	a, err := s.reg.IssueTalentAuthorization(ctx, talentauth.NewTalentAuthorization{
 		EnterpriseCreditCode: req.EnterpriseCreditCode, Year: int(req.Year), Quotas: mapSlice(req.Quotas, fromLevelQuota),
 		ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber,
 	})
@@ -49,7 +52,7 @@ func (s *talentAuthorizationService) GetTalentAuthorization(ctx context.Context,
 }
 
 func (s *talentAuthorizationService) ListTalentAuthorizations(ctx context.Context, req *registryv1.ListTalentAuthorizationsRequest) (*registryv1.ListTalentAuthorizationsResponse, error) {
-	list, err := s.reg.ListTalentAuthorizations(ctx, registry.TalentAuthorizationFilter{
+	list, err := s.reg.ListTalentAuthorizations(ctx, talentauth.TalentAuthorizationFilter{
 		EnterpriseCreditCode: req.EnterpriseCreditCode, Year: int(req.Year), Status: fromStatus(req.Status),
 	})
 	if err != nil {
@@ -59,7 +62,7 @@ func (s *talentAuthorizationService) ListTalentAuthorizations(ctx context.Contex
 }
 
 func (s *talentAuthorizationService) RevokeTalentAuthorization(ctx context.Context, req *registryv1.RevokeTalentAuthorizationRequest) (*registryv1.RevokeTalentAuthorizationResponse, error) {
-	a, err := s.reg.RevokeTalentAuthorization(ctx, registry.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
+	a, err := s.reg.RevokeTalentAuthorization(ctx, designation.StatusUpdate{ID: req.Id, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +70,7 @@ func (s *talentAuthorizationService) RevokeTalentAuthorization(ctx context.Conte
 }
 
 func (s *talentAuthorizationService) RecognizeTalent(ctx context.Context, req *registryv1.RecognizeTalentRequest) (*registryv1.RecognizeTalentResponse, error) {
-	d, err := s.reg.RecognizeTalent(ctx, registry.Recognition{
+	d, err := s.reg.RecognizeTalent(ctx, talentauth.Recognition{
 		AuthorizationID: req.AuthorizationId, TalentID: req.TalentId, Level: req.Level,
 		ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil, DocumentNumber: req.DocumentNumber,
 	})
@@ -78,7 +81,7 @@ func (s *talentAuthorizationService) RecognizeTalent(ctx context.Context, req *r
 }
 
 func (s *talentAuthorizationService) WithdrawRecognition(ctx context.Context, req *registryv1.WithdrawRecognitionRequest) (*registryv1.WithdrawRecognitionResponse, error) {
-	d, err := s.reg.WithdrawRecognition(ctx, registry.StatusUpdate{ID: req.DesignationId, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
+	d, err := s.reg.WithdrawRecognition(ctx, designation.StatusUpdate{ID: req.DesignationId, Reason: req.Reason, ExpectedVersion: req.ExpectedVersion})
 	if err != nil {
 		return nil, err
 	}

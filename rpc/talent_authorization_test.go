@@ -7,9 +7,9 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // talentOfficeFixture is an enterprise holding an active ai-growth-enterprise
@@ -24,7 +24,7 @@ type talentOfficeFixture struct {
 	authorization *registryv1.TalentAuthorization
 }
 
-func newTalentOfficeFixture(t *testing.T, db registrytest.Database, quotas ...*registryv1.LevelQuota) *talentOfficeFixture {
+func newTalentOfficeFixture(t *testing.T, db storetest.Database, quotas ...*registryv1.LevelQuota) *talentOfficeFixture {
 	t.Helper()
 	env := rpctest.New(t, db)
 	f := &talentOfficeFixture{
@@ -93,7 +93,7 @@ func (f *talentOfficeFixture) remaining(t *testing.T, level string) int32 {
 // against 5 remaining places: exactly 5 succeed, 45 are refused with
 // resource_exhausted, none is lost or doubled, and the audit chain holds.
 func TestRecognitionQuotaUnderConcurrency(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newTalentOfficeFixture(t, db, &registryv1.LevelQuota{Level: "D", Places: 5}, &registryv1.LevelQuota{Level: "E", Places: 20})
 		talents := f.employees(t, 50)
 		codes := make([]connect.Code, len(talents))
@@ -143,7 +143,7 @@ func TestRecognitionQuotaUnderConcurrency(t *testing.T) {
 // refuses what it does not cover, returns places on withdrawal and
 // revocation, and ends the assessors' rights with the authorization.
 func TestTalentOfficeJourney(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newTalentOfficeFixture(t, db, &registryv1.LevelQuota{Level: "D", Places: 2})
 		ctx := t.Context()
 		staff := f.employees(t, 3)
@@ -222,7 +222,7 @@ func TestTalentOfficeJourney(t *testing.T) {
 // twice without duplicating them, recognises a winner at the mapped level
 // once, and shows an enterprise only its own employees' awards.
 func TestCompetitionWinnerJourney(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")

@@ -7,9 +7,9 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // tokenWorks reports the code of a call made with clients (0 on success).
@@ -22,7 +22,7 @@ func tokenCall(ctx context.Context, c *rpctest.Clients) connect.Code {
 // is refused on the very next call, and a token differing from a live one
 // in one character is refused.
 func TestTokenRevokedAtOnce(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		admin := env.As("admin", "admin")
@@ -57,7 +57,7 @@ func TestTokenRevokedAtOnce(t *testing.T) {
 // TestTokenExpiresOnTime: a token created with a 1-day TTL works until the
 // test clock reaches its expiry and is refused from that instant on.
 func TestTokenExpiresOnTime(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		admin := env.As("admin", "admin")

@@ -13,9 +13,9 @@ import (
 	"connectrpc.com/connect/v2/connectproto"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // Shared helpers of validation_test.go, lifecycle_test.go and audit_test.go.
@@ -184,7 +184,7 @@ func runRejections(t *testing.T, ctx context.Context, auditor *rpctest.Clients, 
 }
 
 func TestValidation(t *testing.T) {
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")

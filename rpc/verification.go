@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/park"
+
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -32,7 +34,7 @@ func (s *verificationService) VerifyAttestation(ctx context.Context, req *regist
 	res := &registryv1.VerifyAttestationResponse{
 		Valid: c.Valid, SignatureValid: c.SignatureValid, Expired: c.Expired, Problem: c.Problem,
 		DesignationsChanged: c.DesignationsChanged,
-		Designations: mapSlice(c.Designations, func(d registry.Standing) *registryv1.DesignationStanding {
+		Designations: mapSlice(c.Designations, func(d park.Standing) *registryv1.DesignationStanding {
 			return &registryv1.DesignationStanding{DesignationId: d.DesignationID, StatusNow: statusToProto[d.StatusNow]}
 		}),
 	}

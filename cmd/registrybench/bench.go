@@ -24,12 +24,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hangzhou-ai/registry/seal"
+
 	"connectrpc.com/connect/v2"
 	"connectrpc.com/connect/v2/connecthttp"
 	_ "github.com/lib/pq" // PostgreSQL driver
 
-	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/ident"
+	"github.com/hangzhou-ai/registry/ident"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )
@@ -193,7 +194,7 @@ func (b *bench) startServer(ctx context.Context) error {
 	}
 	b.addr = ln.Addr().String()
 	ln.Close()
-	env := append(os.Environ(), "REGISTRY_DATABASE_URL="+b.dbURL, "REGISTRY_SECRET_KEY="+registry.NewSecretKey(), "REGISTRY_LOG_LEVEL=warn",
+	env := append(os.Environ(), "REGISTRY_DATABASE_URL="+b.dbURL, "REGISTRY_SECRET_KEY="+seal.NewSecretKey(), "REGISTRY_LOG_LEVEL=warn",
 		"REGISTRY_RATE_LIMIT=0") // the load comes from one token per role
 	token := func(subject, org, role string) (string, error) {
 		cmd := exec.CommandContext(ctx, bin, "token", "create", "--subject", subject, "--org", org, "--role", role)

@@ -13,8 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/catalog"
+
 	"github.com/hangzhou-ai/registry/authz"
-	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 
@@ -234,7 +235,7 @@ func (c *atomicCounter) next() int64 { return c.n.Add(1) }
 // then with ten times that.
 func (b *bench) measureCasbin(context.Context) error {
 	cost := func(scale int) (time.Duration, error) {
-		rules := registry.DefaultPolicy()
+		rules := catalog.DefaultPolicy()
 		for i := range 10_000 * scale {
 			rules = append(rules, authz.AuthorizedEnterprise(creditCode(i)))
 		}

@@ -15,9 +15,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // harness runs registryctl against one in-process registry, as a set of
@@ -31,7 +31,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
-	env := rpctest.New(t, registrytest.SQLite(t))
+	env := rpctest.New(t, storetest.SQLite(t))
 	h := &harness{t: t, env: env, tokens: map[string]string{"anonymous": ""}, vars: map[string]string{}}
 	for name, p := range map[string][2]string{
 		"economy":  {"issuer", "bureau:economy-it"},
@@ -444,7 +444,7 @@ func testErrors(t *testing.T, h *harness) {
 // TestEnvironment uses REGISTRY_ADDR and REGISTRY_TOKEN, lets flags
 // override them, and takes global flags before the command too.
 func TestEnvironment(t *testing.T) {
-	env := rpctest.New(t, registrytest.SQLite(t))
+	env := rpctest.New(t, storetest.SQLite(t))
 	economy := env.Token(registry.Principal{Subject: "e", Role: "issuer", Org: "bureau:economy-it"})
 	viewer := env.Token(registry.Principal{Subject: "v", Role: "viewer", Org: "bureau:economy-it"})
 	code := rpctest.CreditCode(t, "91330106MA27XK0A1")

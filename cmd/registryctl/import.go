@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/hangzhou-ai/registry/registry/csvrows"
+	"github.com/hangzhou-ai/registry/csvrows"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )

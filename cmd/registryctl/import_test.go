@@ -15,9 +15,9 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // TestImportCommand imports a GB18030 list of little giants naming
@@ -26,7 +26,7 @@ import (
 // loads the good rows, a re-run creates nothing, and a file with a
 // truncated quote is refused before anything is written.
 func TestImportCommand(t *testing.T) {
-	env := rpctest.New(t, registrytest.SQLite(t))
+	env := rpctest.New(t, storetest.SQLite(t))
 	token := env.Token(registry.Principal{Subject: "经信局 张三", Org: "bureau:economy-it", Role: "issuer"})
 	getenv := func(k string) string {
 		return map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": token}[k]
@@ -113,7 +113,7 @@ func TestImportCommand(t *testing.T) {
 // from a file and from standard input: the name arrives intact. Named
 // wrongly as UTF-8, the file is refused at once, with nothing imported.
 func TestImportDetectsGB18030FromTheWholeFile(t *testing.T) {
-	env := rpctest.New(t, registrytest.SQLite(t))
+	env := rpctest.New(t, storetest.SQLite(t))
 	token := env.Token(registry.Principal{Subject: "经信局 张三", Org: "bureau:economy-it", Role: "issuer"})
 	getenv := func(k string) string {
 		return map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": token}[k]
@@ -184,7 +184,7 @@ func TestImportDetectsGB18030FromTheWholeFile(t *testing.T) {
 // the context run is given) while it waits for more input: the command
 // returns at once, and the registry has written nothing.
 func TestImportInterrupted(t *testing.T) {
-	env := rpctest.New(t, registrytest.SQLite(t))
+	env := rpctest.New(t, storetest.SQLite(t))
 	token := env.Token(registry.Principal{Subject: "经信局 张三", Org: "bureau:economy-it", Role: "issuer"})
 	getenv := func(k string) string {
 		return map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": token}[k]

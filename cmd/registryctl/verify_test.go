@@ -15,16 +15,16 @@ import (
 	"time"
 
 	"github.com/hangzhou-ai/registry/registry/jws"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // TestVerifyOffline takes an attestation from a running registry, saves the
 // registry's /.well-known/jwks.json, and checks the token offline: genuine,
 // tampered, against the wrong key set, and after it expired.
 func TestVerifyOffline(t *testing.T) {
-	env := rpctest.New(t, registrytest.SQLite(t))
+	env := rpctest.New(t, storetest.SQLite(t))
 	ctx := t.Context()
 	economy := env.As("issuer", "bureau:economy-it")
 	operator := env.As("operator", "park:west-lake")

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/seal"
+
 	"github.com/hangzhou-ai/registry/rpc"
 )
 
@@ -204,7 +207,7 @@ func (c *config) register(f *envFlags) {
 		"file holding the 32-byte secret key (hex or base64) that protects identity numbers and signing keys; "+
 			"with SQLite and no key, DATABASE.key beside the database is used (created together with a new database)")
 	f.string(&c.LogLevel, "log-level", "REGISTRY_LOG_LEVEL", "info", "log level: debug, info, warn, error")
-	f.string(&c.AdminMintableRoles, "admin-mintable-roles", "REGISTRY_ADMIN_MINTABLE_ROLES", strings.Join(registry.DefaultAdminMintableRoles(), ","),
+	f.string(&c.AdminMintableRoles, "admin-mintable-roles", "REGISTRY_ADMIN_MINTABLE_ROLES", strings.Join(access.DefaultAdminMintableRoles(), ","),
 		"comma-separated roles administrators may mint tokens for through the API (an administrator is as strong as these roles); "+
 			"other tokens are made with `registryd token create`")
 	c.SecretKey = f.getenv("REGISTRY_SECRET_KEY")
@@ -217,7 +220,7 @@ const supplyKeyHelp = "supply the key the database was made with: REGISTRY_SECRE
 
 // secretKey is the resolved secret key and where it came from.
 type secretKey struct {
-	secrets *registry.Secrets
+	secrets *seal.Secrets
 	// source says where the key came from, for messages and the log.
 	source string
 	// created is the key file this start made beside an SQLite database;
@@ -246,7 +249,7 @@ func (c *config) secretKey() (secretKey, error) {
 		url := c.DatabaseURL
 		switch {
 		case strings.Contains(url, "mode=memory"):
-			text, out.source = registry.NewSecretKey(), "a throw-away key (in-memory database)"
+			text, out.source = seal.NewSecretKey(), "a throw-away key (in-memory database)"
 		case strings.HasPrefix(url, "sqlite:"):
 			path := strings.TrimPrefix(url, "sqlite:")
 			if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -261,12 +264,12 @@ func (c *config) secretKey() (secretKey, error) {
 			return out, errors.New("set REGISTRY_SECRET_KEY or --secret-key-file (env REGISTRY_SECRET_KEY_FILE): identity numbers are encrypted with it")
 		}
 	}
-	key, err := registry.ParseSecretKey(text)
+	key, err := seal.ParseSecretKey(text)
 	if err != nil {
 		out.discard()
 		return out, fmt.Errorf("%s: %w", out.source, err)
 	}
-	if out.secrets, err = registry.NewSecrets(key); err != nil {
+	if out.secrets, err = seal.NewSecrets(key); err != nil {
 		out.discard()
 		return out, err
 	}
@@ -299,7 +302,7 @@ func loadOrCreateKeyFile(dbPath, path string) (key, created string, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", "", err
 	}
-	key = registry.NewSecretKey()
+	key = seal.NewSecretKey()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", "", fmt.Errorf("secret key file: %w", err)

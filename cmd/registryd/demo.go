@@ -8,8 +8,15 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/park"
+	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/registry/talentauth"
+
+	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/ident"
 )
 
 // demoEnterprise is an enterprise of the demo data set.
@@ -67,7 +74,7 @@ func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) err
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROLE\tORGANISATION\tTOKEN")
 	for _, p := range principals {
-		raw, _, err := reg.IssueToken(ctx, actor, registry.NewToken{Subject: p.Subject, Org: p.Org, Role: p.Role})
+		raw, _, err := reg.IssueToken(ctx, actor, access.NewToken{Subject: p.Subject, Org: p.Org, Role: p.Role})
 		if err != nil {
 			return err
 		}
@@ -79,32 +86,32 @@ func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) err
 func seedDemoData(ctx context.Context, reg *registry.Registry, codes []string) error {
 	economy := registry.WithPrincipal(ctx, bureauIssuer("economy-it"))
 	for i, e := range demoEnterprises {
-		if _, err := reg.RegisterEnterprise(economy, registry.NewEnterprise{CreditCode: codes[i], Name: e.name, District: e.district, RegisteredOn: e.registeredOn}); err != nil {
+		if _, err := reg.RegisterEnterprise(economy, enterprise.NewEnterprise{CreditCode: codes[i], Name: e.name, District: e.district, RegisteredOn: e.registeredOn}); err != nil {
 			return err
 		}
 	}
 	talentOffice := registry.WithPrincipal(ctx, bureauIssuer("talent-office"))
-	lin, err := reg.RegisterTalent(talentOffice, registry.NewTalent{
+	lin, err := reg.RegisterTalent(talentOffice, talent.NewTalent{
 		Name: "林若溪", IDNumber: mustComplete(ident.CompleteIDNumber, "33010619880312123"), EmployerCreditCode: codes[0],
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := reg.RegisterTalent(talentOffice, registry.NewTalent{
+	if _, err := reg.RegisterTalent(talentOffice, talent.NewTalent{
 		Name: "Maria Keller", PassportNumber: "C4XK29815", Nationality: "DE", EmployerCreditCode: codes[1],
 	}); err != nil {
 		return err
 	}
 	grants := []struct {
 		ctx context.Context
-		g   registry.Grant
+		g   designation.Grant
 	}{
-		{economy, registry.Grant{Type: "little-giant", EnterpriseCreditCode: codes[0], ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号"}},
-		{economy, registry.Grant{Type: "ai-growth-enterprise", EnterpriseCreditCode: codes[0], ValidFrom: "2025-03-01", ValidUntil: "2026-02-28", DocumentNumber: "杭经信〔2025〕12号"}},
-		{economy, registry.Grant{Type: "hidden-champion", EnterpriseCreditCode: codes[2], ValidFrom: "2024-01-01", ValidUntil: "2026-12-31", DocumentNumber: "浙经信〔2023〕201号"}},
-		{registry.WithPrincipal(ctx, bureauIssuer("development-reform")), registry.Grant{Type: "hq-enterprise", EnterpriseCreditCode: codes[1], ValidFrom: "2025-06-01", ValidUntil: "2028-05-31", DocumentNumber: "杭发改〔2025〕88号"}},
-		{registry.WithPrincipal(ctx, bureauIssuer("cyberspace")), registry.Grant{Type: "model-filing", EnterpriseCreditCode: codes[1], ValidFrom: "2025-04-15", ValidUntil: "2099-12-31", DocumentNumber: "Zhejiang-QiantangModel-20250415"}},
-		{talentOffice, registry.Grant{Type: "talent-recognition", TalentID: lin.ID, Level: "D", ValidFrom: "2025-07-01", ValidUntil: "2030-06-30", DocumentNumber: "杭人才〔2025〕7号"}},
+		{economy, designation.Grant{Type: "little-giant", EnterpriseCreditCode: codes[0], ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号"}},
+		{economy, designation.Grant{Type: "ai-growth-enterprise", EnterpriseCreditCode: codes[0], ValidFrom: "2025-03-01", ValidUntil: "2026-02-28", DocumentNumber: "杭经信〔2025〕12号"}},
+		{economy, designation.Grant{Type: "hidden-champion", EnterpriseCreditCode: codes[2], ValidFrom: "2024-01-01", ValidUntil: "2026-12-31", DocumentNumber: "浙经信〔2023〕201号"}},
+		{registry.WithPrincipal(ctx, bureauIssuer("development-reform")), designation.Grant{Type: "hq-enterprise", EnterpriseCreditCode: codes[1], ValidFrom: "2025-06-01", ValidUntil: "2028-05-31", DocumentNumber: "杭发改〔2025〕88号"}},
+		{registry.WithPrincipal(ctx, bureauIssuer("cyberspace")), designation.Grant{Type: "model-filing", EnterpriseCreditCode: codes[1], ValidFrom: "2025-04-15", ValidUntil: "2099-12-31", DocumentNumber: "Zhejiang-QiantangModel-20250415"}},
+		{talentOffice, designation.Grant{Type: "talent-recognition", TalentID: lin.ID, Level: "D", ValidFrom: "2025-07-01", ValidUntil: "2030-06-30", DocumentNumber: "杭人才〔2025〕7号"}},
 	}
 	for _, g := range grants {
 		if _, err := reg.GrantDesignation(g.ctx, g.g); err != nil {
@@ -120,29 +127,29 @@ func seedDemoParks(ctx context.Context, reg *registry.Registry, codes []string) 
 	economy := registry.WithPrincipal(ctx, bureauIssuer("economy-it"))
 	thisYear := time.Now().In(time.FixedZone("CST", 8*60*60)).Year()
 	year := strconv.Itoa(thisYear)
-	if _, err := reg.GrantDesignation(economy, registry.Grant{
+	if _, err := reg.GrantDesignation(economy, designation.Grant{
 		Type: "ai-growth-enterprise", EnterpriseCreditCode: codes[0], ValidFrom: year + "-01-01",
 		ValidUntil: strconv.Itoa(thisYear+1) + "-12-31", DocumentNumber: "杭经信〔" + year + "〕18号",
 	}); err != nil {
 		return err
 	}
 	talentOffice := registry.WithPrincipal(ctx, bureauIssuer("talent-office"))
-	if _, err := reg.IssueTalentAuthorization(talentOffice, registry.NewTalentAuthorization{
-		EnterpriseCreditCode: codes[0], Year: thisYear, Quotas: []registry.LevelQuota{{Level: "D", Places: 5}, {Level: "E", Places: 20}},
+	if _, err := reg.IssueTalentAuthorization(talentOffice, talentauth.NewTalentAuthorization{
+		EnterpriseCreditCode: codes[0], Year: thisYear, Quotas: []talentauth.LevelQuota{{Level: "D", Places: 5}, {Level: "E", Places: 20}},
 		ValidFrom: year + "-01-01", ValidUntil: year + "-12-31", DocumentNumber: "杭人才授〔" + year + "〕3号",
 	}); err != nil {
 		return fmt.Errorf("talent authorization: %w", err)
 	}
-	if _, err := reg.RegisterPark(economy, registry.NewPark{Code: "west-lake", Name: "西湖人工智能产业特色园区", District: "西湖区", OperatorOrg: "西湖区人民政府", DocumentNumber: "杭经信〔2025〕30号"}); err != nil {
+	if _, err := reg.RegisterPark(economy, park.NewPark{Code: "west-lake", Name: "西湖人工智能产业特色园区", District: "西湖区", OperatorOrg: "西湖区人民政府", DocumentNumber: "杭经信〔2025〕30号"}); err != nil {
 		return err
 	}
 	operator := registry.WithPrincipal(ctx, registry.Principal{Subject: "demo-park-operator", Org: "park:west-lake", Role: "operator"})
 	for _, code := range codes[:2] {
-		if _, err := reg.AdmitTenant(operator, registry.NewTenancy{ParkCode: "west-lake", EnterpriseCreditCode: code, StartDate: "2025-09-01", FloorAreaM2: 1200}); err != nil {
+		if _, err := reg.AdmitTenant(operator, park.NewTenancy{ParkCode: "west-lake", EnterpriseCreditCode: code, StartDate: "2025-09-01", FloorAreaM2: 1200}); err != nil {
 			return err
 		}
 	}
-	rules := []registry.EligibilityRule{
+	rules := []park.EligibilityRule{
 		{ParkCode: "west-lake", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant", "single-champion", "hidden-champion", "ai-growth-enterprise"}},
 		{ParkCode: "west-lake", Benefit: "startup-subsidy", MinTenancyMonths: 6, MaxEnterpriseAgeYears: 3},
 	}

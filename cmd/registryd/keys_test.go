@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
+	"github.com/hangzhou-ai/registry/seal"
+
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // supplyHints are what a refusal must name so the operator can give the
@@ -107,11 +108,11 @@ func TestSQLiteDefaultKeyFile(t *testing.T) {
 
 	t.Run("another key", func(t *testing.T) {
 		other := filepath.Join(t.TempDir(), "other.key")
-		if err := os.WriteFile(other, []byte(registry.NewSecretKey()), 0o600); err != nil {
+		if err := os.WriteFile(other, []byte(seal.NewSecretKey()), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		for name, v := range map[string]map[string]string{
-			"REGISTRY_SECRET_KEY":      {"REGISTRY_SECRET_KEY": registry.NewSecretKey()},
+			"REGISTRY_SECRET_KEY":      {"REGISTRY_SECRET_KEY": seal.NewSecretKey()},
 			"REGISTRY_SECRET_KEY_FILE": {"REGISTRY_SECRET_KEY_FILE": other},
 		} {
 			t.Run(name, func(t *testing.T) {
@@ -127,13 +128,13 @@ func TestSQLiteDefaultKeyFile(t *testing.T) {
 // registryd on it with another, on SQLite and PostgreSQL: it refuses,
 // naming how to supply the key, and starts with the right one.
 func TestWrongSecretKeyRefused(t *testing.T) {
-	dbs := []registrytest.Database{{Name: "sqlite", URL: "sqlite:" + filepath.Join(t.TempDir(), "registry.db")}}
-	if os.Getenv(registrytest.PostgresEnv) != "" {
-		dbs = append(dbs, registrytest.Postgres(t))
+	dbs := []storetest.Database{{Name: "sqlite", URL: "sqlite:" + filepath.Join(t.TempDir(), "registry.db")}}
+	if os.Getenv(storetest.PostgresEnv) != "" {
+		dbs = append(dbs, storetest.Postgres(t))
 	}
 	for _, db := range dbs {
 		t.Run(db.Name, func(t *testing.T) {
-			right, wrong := registry.NewSecretKey(), registry.NewSecretKey()
+			right, wrong := seal.NewSecretKey(), seal.NewSecretKey()
 			withKey := func(key string) func(string) string {
 				return env(map[string]string{"REGISTRY_DATABASE_URL": db.URL, "REGISTRY_SECRET_KEY": key})
 			}
@@ -163,6 +164,9 @@ func TestKeysRetire(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "registry.db")
 	vars := env(map[string]string{"REGISTRY_DATABASE_URL": "sqlite:" + dbPath, "USER": "ops"})
 	var out bytes.Buffer
+	if err := run(t.Context(), []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(t.Context(), []string{"keys", "rotate"}, vars, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}

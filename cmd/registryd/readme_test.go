@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/registrytest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // The README's curl examples are a script. TestReadmeJourneys extracts
@@ -247,12 +247,12 @@ func TestReadmeJourneys(t *testing.T) {
 		url  func(t *testing.T) string
 	}{
 		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "registry.db") }},
-		{"postgres", func(t *testing.T) string { return registrytest.Postgres(t).URL }},
+		{"postgres", func(t *testing.T) string { return storetest.Postgres(t).URL }},
 	}
 	for _, db := range dbs {
 		t.Run(db.name, func(t *testing.T) {
-			if db.name == "postgres" && os.Getenv(registrytest.PostgresEnv) == "" {
-				t.Skip(registrytest.PostgresEnv + " is not set")
+			if db.name == "postgres" && os.Getenv(storetest.PostgresEnv) == "" {
+				t.Skip(storetest.PostgresEnv + " is not set")
 			}
 			vars := map[string]string{}
 			if db.name == "postgres" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/keys"
+
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
@@ -85,51 +86,40 @@ func newLogger(level string, stderr io.Writer) (*zap.Logger, error) {
 	return zap.New(core), nil
 }
 
-// openRegistry opens the database and prepares a Registry on it.
-func openRegistry(ctx context.Context, c config, log *zap.Logger) (*registry.Registry, *ent.Client, error) {
-	reg, db, _, err := openRegistryWithPool(ctx, c, log)
-	return reg, db, err
-}
-
-// openRegistryWithPool is openRegistry that also returns the connection
-// pool, for metrics.
-func openRegistryWithPool(ctx context.Context, c config, log *zap.Logger) (*registry.Registry, *ent.Client, *sql.DB, error) {
+// openRegistry opens the registry on the configured database; with migrate
+// it first brings the database up to date (registry.Migrate), otherwise the
+// database must be migrated already. The secret key is settled before the
+// database is touched, so a new SQLite database gets its key file. A key the database refuses is reported with where it came
+// from and how to supply the right one, and a key file created for it is
+// removed again; a key file created for a new database is logged (its
+// path, never the key).
+func openRegistry(ctx context.Context, c config, log *zap.Logger, migrate bool) (*registry.Registry, registry.MigrationResult, error) {
+	var res registry.MigrationResult
 	key, err := c.secretKey()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, res, err
 	}
-	db, pool, err := registry.OpenDatabaseWithPool(c.DatabaseURL)
-	if err != nil {
-		key.discard()
-		return nil, nil, nil, err
-	}
-	reg, err := newRegistry(ctx, db, key, log, c.mintableRoles())
-	if err != nil {
-		db.Close()
-		return nil, nil, nil, err
-	}
-	return reg, db, pool, nil
-}
-
-// newRegistry prepares a Registry on db with key. A key the database
-// refuses is reported with where it came from and how to supply the right
-// one, and a key file created for it is removed again; a key file created
-// for a new database is logged (its path, never the key).
-func newRegistry(ctx context.Context, db *ent.Client, key secretKey, log *zap.Logger, mintable []string) (*registry.Registry, error) {
-	reg, err := registry.New(ctx, db, registry.Config{Secrets: key.secrets, Logger: log.Named("registry"), AdminMintableRoles: mintable})
-	if err != nil {
-		key.discard()
-		if errors.Is(err, registry.ErrSecretKeyMismatch) {
-			return nil, fmt.Errorf("%w\nthe key came from %s; %s", err, key.source, supplyKeyHelp)
+	if migrate {
+		if res, err = registry.Migrate(ctx, c.DatabaseURL); err != nil {
+			key.discard()
+			return nil, res, fmt.Errorf("migrate: %w", err)
 		}
-		return nil, err
+	}
+	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: c.DatabaseURL, Secrets: key.secrets, Logger: log.Named("registry"),
+		AdminMintableRoles: c.mintableRoles()})
+	if err != nil {
+		key.discard()
+		if errors.Is(err, keys.ErrSecretKeyMismatch) {
+			return nil, res, fmt.Errorf("%w\nthe key came from %s; %s", err, key.source, supplyKeyHelp)
+		}
+		return nil, res, err
 	}
 	if key.created != "" {
 		log.Info("created the secret key file beside the new database; back it up apart from the database, which cannot be read without it",
 			zap.String("path", key.created))
 	}
 	log.Debug("secret key", zap.String("fingerprint", key.secrets.Fingerprint()), zap.String("source", key.source))
-	return reg, nil
+	return reg, res, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -163,11 +153,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do if stderr cannot sync
-	reg, db, pool, err := openRegistryWithPool(ctx, c.config, log)
+	reg, _, err := openRegistry(ctx, c.config, log, true)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer reg.Close()
 	if c.Demo {
 		if err := seedDemo(ctx, reg, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -205,7 +195,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	servers := []listener{}
 	if c.MetricsAddr != "" {
-		m := rpc.NewMetrics(reg, pool, log.Named("metrics"))
+		m := rpc.NewMetrics(reg, log.Named("metrics"))
 		opts = append(opts, rpc.WithMetrics(m))
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -318,30 +308,18 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	key, err := c.secretKey()
+	// Open checks the secret key against the database and makes the
+	// first signing key; it does not migrate again.
+	reg, res, err := openRegistry(ctx, c, log, true)
 	if err != nil {
 		return err
 	}
-	db, err := registry.OpenDatabase(c.DatabaseURL)
-	if err != nil {
-		key.discard()
-		return err
-	}
-	defer db.Close()
-	res, err := registry.ApplyMigrations(ctx, db)
-	if err != nil {
-		key.discard()
-		return err
-	}
+	defer reg.Close()
 	for _, name := range res.Baselined {
 		fmt.Fprintf(stdout, "recorded %s as applied: the database already had its tables\n", name)
 	}
 	for _, name := range res.Applied {
 		fmt.Fprintf(stdout, "applied %s\n", name)
-	}
-	// Reference data, default policy, audit head, first signing key.
-	if _, err := newRegistry(ctx, db, key, log, c.mintableRoles()); err != nil {
-		return err
 	}
 	fmt.Fprintf(stdout, "schema at version %s (%d migrations, %s); reference data up to date\n", res.Version, res.Total, res.Dialect)
 	return nil
@@ -374,7 +352,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	return withRegistry(ctx, "token "+args[0], args[1:], getenv, stderr, flags, func(reg *registry.Registry) error {
 		if args[0] == "create" {
-			raw, _, err := reg.IssueToken(ctx, cliActor(getenv), registry.NewToken{Subject: subject, Org: org, Role: role, TTL: ttl})
+			raw, _, err := reg.IssueToken(ctx, cliActor(getenv), access.NewToken{Subject: subject, Org: org, Role: role, TTL: ttl})
 			if err != nil {
 				return err
 			}
@@ -412,11 +390,11 @@ func withRegistry(ctx context.Context, name string, args []string, getenv func(s
 	if err != nil {
 		return err
 	}
-	reg, db, err := openRegistry(ctx, c, log)
+	reg, _, err := openRegistry(ctx, c, log, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer reg.Close()
 	return do(reg)
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -165,6 +166,17 @@ func TestTokenCommands(t *testing.T) {
 	dbURL := "sqlite:" + filepath.Join(dir, "registry.db")
 	vars := env(map[string]string{"REGISTRY_DATABASE_URL": dbURL})
 	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"token", "create", "--subject", "王小明", "--org", "bureau:economy-it", "--role", "issuer"}, vars, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "registryd migrate") {
+		t.Fatalf("token create before migrate: %v, want a refusal naming registryd migrate", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "registry.db.key")); !os.IsNotExist(err) {
+		t.Fatalf("token create before migrate left a key file: %v", err)
+	}
+	if err := run(t.Context(), []string{"migrate"}, vars, io.Discard, &errOut); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut.String())
+	}
+	out.Reset()
 	if err := run(t.Context(), []string{"token", "create", "--subject", "王小明", "--org", "bureau:economy-it", "--role", "issuer"}, vars, &out, &errOut); err != nil {
 		t.Fatalf("token create: %v\n%s", err, errOut.String())
 	}

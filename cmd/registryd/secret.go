@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/hangzhou-ai/registry/seal"
+
 	"github.com/hangzhou-ai/registry/registry"
 )
 
@@ -41,11 +43,11 @@ func runSecret(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return fmt.Errorf("new key file: %w", err)
 		}
-		key, err := registry.ParseSecretKey(string(text))
+		key, err := seal.ParseSecretKey(string(text))
 		if err != nil {
 			return fmt.Errorf("new key file: %w", err)
 		}
-		next, err := registry.NewSecrets(key)
+		next, err := seal.NewSecrets(key)
 		if err != nil {
 			return err
 		}

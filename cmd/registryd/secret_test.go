@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/seal"
+
 	"github.com/hangzhou-ai/registry/registry"
 )
 
@@ -29,7 +32,7 @@ func TestSecretRotate(t *testing.T) {
 	registerTalent(t, "sqlite:"+dbPath, string(oldKey))
 
 	newKeyFile := filepath.Join(dir, "new.key")
-	if err := os.WriteFile(newKeyFile, []byte(registry.NewSecretKey()+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(newKeyFile, []byte(seal.NewSecretKey()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range [][]string{
@@ -66,25 +69,21 @@ func TestSecretRotate(t *testing.T) {
 // registerTalent registers a talent with key (hex) as an issuer would.
 func registerTalent(t *testing.T, url, key string) {
 	t.Helper()
-	raw, err := registry.ParseSecretKey(key)
+	raw, err := seal.ParseSecretKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets, err := registry.NewSecrets(raw)
+	secrets, err := seal.NewSecrets(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := registry.OpenDatabase(url)
+	reg, err := registry.Open(context.Background(), registry.Config{DatabaseURL: url, Secrets: secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	reg, err := registry.New(context.Background(), db, registry.Config{Secrets: secrets})
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer reg.Close()
 	ctx := registry.WithPrincipal(t.Context(), registry.Principal{Subject: "issuer", Org: "bureau:talent-office", Role: "issuer"})
-	if _, err := reg.RegisterTalent(ctx, registry.NewTalent{Name: "陈思远", IDNumber: "11010519491231002X"}); err != nil {
+	if _, err := reg.RegisterTalent(ctx, talent.NewTalent{Name: "陈思远", IDNumber: "11010519491231002X"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,16 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/seal"
+
 	"connectrpc.com/connect/v2"
 	"connectrpc.com/connect/v2/connecthttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/ident"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // Start is the default start of the test clock: 2026-06-15, noon in Hangzhou.
@@ -30,39 +33,38 @@ var Start = time.Date(2026, 6, 15, 4, 0, 0, 0, time.UTC)
 // Env is a running registry.
 type Env struct {
 	t        testing.TB
-	DB       registrytest.Database
+	DB       storetest.Database
 	Registry *registry.Registry
-	Clock    *registrytest.Clock
+	Clock    *storetest.Clock
 	URL      string
-	Secrets  *registry.Secrets
+	Secrets  *seal.Secrets
 }
 
 // New starts a registry on db behind an httptest server, without rate
 // limits (tests call fast).
-func New(t testing.TB, db registrytest.Database) *Env {
+func New(t testing.TB, db storetest.Database) *Env {
 	return NewWithOptions(t, db, rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute}))
 }
 
 // NewWithOptions starts a registry whose handler gets opts.
-func NewWithOptions(t testing.TB, db registrytest.Database, opts ...rpc.Option) *Env {
+func NewWithOptions(t testing.TB, db storetest.Database, opts ...rpc.Option) *Env {
 	t.Helper()
-	client, err := registry.OpenDatabase(db.URL)
+	secrets, err := seal.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { client.Close() })
-	secrets, err := registry.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := registrytest.NewClock(Start)
+	clock := storetest.NewClock(Start)
 	log := testLogger(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	reg, err := registry.New(ctx, client, registry.Config{Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
+	if _, err := registry.Migrate(ctx, db.URL); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { reg.Close() })
 	srv := httptest.NewUnstartedServer(rpc.NewHandler(reg, log.Named("rpc"), opts...))
 	srv.Config.Protocols = new(http.Protocols)
 	srv.Config.Protocols.SetHTTP1(true)
@@ -163,7 +165,7 @@ func (e *Env) ClientsWithToken(token string) *Clients {
 func (e *Env) Token(p registry.Principal) string {
 	e.t.Helper()
 	raw, _, err := e.Registry.IssueToken(context.Background(), registry.Principal{Subject: "rpctest", Org: "admin", Role: "admin"},
-		registry.NewToken{Subject: p.Subject, Org: p.Org, Role: p.Role})
+		access.NewToken{Subject: p.Subject, Org: p.Org, Role: p.Role})
 	if err != nil {
 		e.t.Fatal(err)
 	}

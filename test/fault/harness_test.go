@@ -25,12 +25,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/seal"
+
 	"connectrpc.com/connect/v2"
 	"connectrpc.com/connect/v2/connecthttp"
 	_ "github.com/lib/pq" // PostgreSQL driver for the checks
 
-	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/ident"
+	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )
 
@@ -370,9 +371,16 @@ func newServer(t *testing.T, databaseURL string) *server {
 	s.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	s.env = append(os.Environ(),
 		"REGISTRY_DATABASE_URL="+databaseURL,
-		"REGISTRY_SECRET_KEY="+registry.NewSecretKey(),
+		"REGISTRY_SECRET_KEY="+seal.NewSecretKey(),
 		"REGISTRY_LOG_LEVEL=warn",
 		"OTEL_SDK_DISABLED=true")
+	// The operator migrates first: commands other than serve and migrate
+	// refuse a database with pending migrations.
+	migrate := exec.Command(s.bin, "migrate")
+	migrate.Env = s.env
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("registryd migrate: %v\n%s", err, out)
+	}
 	t.Cleanup(func() {
 		s.kill()
 		if t.Failed() {

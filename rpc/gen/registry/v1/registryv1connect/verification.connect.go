@@ -5,10 +5,11 @@
 package registryv1connect
 
 import (
-	connect "connectrpc.com/connect/v2"
 	context "context"
-	v1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	sync "sync"
+
+	connect "connectrpc.com/connect/v2"
+	v1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 
 const (

@@ -1,0 +1,11 @@
+package access
+
+import "github.com/hangzhou-ai/registry/registry/internal/core"
+
+// Access issues, lists and revokes API tokens and authenticates them into
+// principals. Administrators mint tokens only for the roles in Mintable.
+type Access struct {
+	*core.Core
+	// Mintable are the roles administrators may mint tokens for.
+	Mintable []string
+}

@@ -1,0 +1,466 @@
+package designation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/talent"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/designation"
+	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/ent/predicate"
+	"github.com/hangzhou-ai/registry/ent/statuschange"
+	enttalent "github.com/hangzhou-ai/registry/ent/talent"
+)
+
+// Status is a designation's standing.
+type Status string
+
+// Statuses. Active, suspended and revoked are recorded; expired is derived
+// from valid_until against today.
+const (
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+	StatusRevoked   Status = "revoked"
+	StatusExpired   Status = "expired"
+)
+
+// Designation is one grant of a designation type.
+type Designation struct {
+	ID                   string    `json:"id"`
+	Type                 string    `json:"type"`
+	EnterpriseCreditCode string    `json:"enterprise_credit_code,omitempty"`
+	TalentID             string    `json:"talent_id,omitempty"`
+	Level                string    `json:"level,omitempty"`
+	Status               Status    `json:"status"`
+	ValidFrom            string    `json:"valid_from"`
+	ValidUntil           string    `json:"valid_until"`
+	GrantedByBureau      string    `json:"granted_by_bureau"`
+	DocumentNumber       string    `json:"document_number"`
+	SeedClause           string    `json:"seed_clause"`
+	StatusReason         string    `json:"status_reason,omitempty"`
+	Note                 string    `json:"note,omitempty"`
+	AuthorizationID      string    `json:"authorization_id,omitempty"`
+	AwardID              string    `json:"award_id,omitempty"`
+	ParkCode             string    `json:"park_code,omitempty"`
+	Version              int64     `json:"version"`
+	CreatedAt            time.Time `json:"created_at"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+// designationOf converts a stored designation (loaded with its enterprise)
+// and derives expiry against today.
+func DesignationOf(d *ent.Designation, today string) Designation {
+	out := Designation{
+		ID: d.ID, Type: d.Type, Level: d.Level, Status: Status(d.Status),
+		ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil, GrantedByBureau: d.GrantedByBureau,
+		DocumentNumber: d.DocumentNumber, SeedClause: d.SeedClause, StatusReason: d.StatusReason,
+		Note: d.Note, Version: d.Version, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+	if d.Edges.Enterprise != nil {
+		out.EnterpriseCreditCode = d.Edges.Enterprise.CreditCode
+	}
+	if d.TalentID != nil {
+		out.TalentID = *d.TalentID
+	}
+	if d.AuthorizationID != nil {
+		out.AuthorizationID = *d.AuthorizationID
+	}
+	if d.AwardID != nil {
+		out.AwardID = *d.AwardID
+	}
+	if d.ParkCode != nil {
+		out.ParkCode = *d.ParkCode
+	}
+	if out.Status == StatusActive && d.ValidUntil < today {
+		out.Status = StatusExpired
+	}
+	return out
+}
+
+// designationOwners are the organisations owning a designation: the bureau
+// that granted it, the organisation that acted under its delegation (an
+// enterprise recognising its own employees), and the enterprise that holds
+// it (or employs its holder).
+func DesignationOwners(d *ent.Designation) []string {
+	owners := []string{authz.BureauOrg(d.GrantedByBureau)}
+	if d.GrantedByOrg != "" {
+		owners = append(owners, d.GrantedByOrg)
+	}
+	if d.Edges.Enterprise != nil {
+		owners = append(owners, authz.EnterpriseOrg(d.Edges.Enterprise.CreditCode))
+	}
+	if d.ParkCode != nil {
+		owners = append(owners, core.ParkOrg(*d.ParkCode))
+	}
+	if t := d.Edges.Talent; t != nil && t.Edges.Employer != nil {
+		owners = append(owners, authz.EnterpriseOrg(t.Edges.Employer.CreditCode))
+	}
+	return owners
+}
+
+// Grant is a request to grant a designation.
+type Grant struct {
+	Type                 string
+	EnterpriseCreditCode string
+	TalentID             string
+	Level                string
+	ValidFrom            string
+	ValidUntil           string
+	DocumentNumber       string
+	Note                 string
+}
+
+// designationType looks up a known type, adding a violation when unknown.
+func DesignationType(v *core.Violations, field, code string, required bool) (catalog.DesignationType, bool) {
+	if code == "" {
+		if required {
+			v.Add(field, "is required")
+		}
+		return catalog.DesignationType{}, false
+	}
+	t, ok := catalog.DesignationTypesByCode[code]
+	if !ok {
+		v.Add(field, fmt.Sprintf("unknown designation type %q", code))
+	}
+	return t, ok
+}
+
+func ValidateLevel(v *core.Violations, t catalog.DesignationType, level string) {
+	switch {
+	case t.HasLevels && level == "":
+		v.Add("level", fmt.Sprintf("is required for %s (one of A, B, C, D, E)", t.Code))
+	case t.HasLevels && !slices.Contains(catalog.TalentLevels, level):
+		v.Add("level", "must be one of A, B, C, D, E")
+	case !t.HasLevels && level != "":
+		v.Add("level", fmt.Sprintf("must be empty: %s has no levels", t.Code))
+	}
+}
+
+func ValidateValidity(v *core.Violations, from, until string) (string, string) {
+	from = core.ParseDate(v, "valid_from", from, true)
+	until = core.ParseDate(v, "valid_until", until, true)
+	if from != "" && until != "" && until < from {
+		v.Add("valid_until", "must not be before valid_from")
+	}
+	return from, until
+}
+
+// validGrant is a Grant that passed validateGrant, normalised.
+type ValidGrant struct {
+	CreditCode, TalentID string
+	Level, From, Until   string
+	Doc, Note            string
+}
+
+// validateGrant checks a grant of type typ field by field, adding
+// violations to v; the single-record RPC and the bulk import share it.
+func ValidateGrant(v *core.Violations, typ catalog.DesignationType, in Grant) ValidGrant {
+	g := ValidGrant{Level: in.Level}
+	g.CreditCode = core.CreditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, false)
+	switch typ.SubjectKind {
+	case catalog.SubjectEnterprise:
+		if in.EnterpriseCreditCode == "" {
+			v.Add("enterprise_credit_code", fmt.Sprintf("is required: %s is granted to enterprises", typ.Code))
+		}
+		if in.TalentID != "" {
+			v.Add("talent_id", fmt.Sprintf("must be empty: %s is granted to enterprises", typ.Code))
+		}
+	case catalog.SubjectTalent:
+		if in.TalentID == "" {
+			v.Add("talent_id", fmt.Sprintf("is required: %s is granted to talents", typ.Code))
+		} else {
+			g.TalentID = core.CheckID(v, "talent_id", in.TalentID, true)
+		}
+		if in.EnterpriseCreditCode != "" {
+			v.Add("enterprise_credit_code", fmt.Sprintf("must be empty: %s is granted to talents", typ.Code))
+		}
+	default:
+		v.Add("type", fmt.Sprintf("%s designations are not granted to enterprises or talents", typ.Code))
+	}
+	ValidateLevel(v, typ, in.Level)
+	g.From, g.Until = ValidateValidity(v, in.ValidFrom, in.ValidUntil)
+	g.Doc = core.CleanText(v, "document_number", in.DocumentNumber, core.MaxDocumentLen, true)
+	g.Note = core.CleanMultiline(v, "note", in.Note, core.MaxNoteLen, false)
+	return g
+}
+
+// GrantDesignation records a designation granted by the caller's bureau.
+func (r *Designations) GrantDesignation(ctx context.Context, in Grant) (Designation, error) {
+	p, err := core.PrincipalOf(ctx)
+	if err != nil {
+		return Designation{}, err
+	}
+	v := &core.Violations{}
+	typ, ok := DesignationType(v, "type", in.Type, true)
+	if !ok {
+		return Designation{}, v.Err()
+	}
+	if err := r.Authorize(p, authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
+		return Designation{}, err
+	}
+	bureauCode, _ := p.OrgCode("bureau")
+	g := ValidateGrant(v, typ, in)
+	if err := v.Err(); err != nil {
+		return Designation{}, err
+	}
+	var out Designation
+	err = r.InTx(ctx, func(tx *ent.Tx) error {
+		rec := NewDesignation{Typ: typ, Level: g.Level, From: g.From, Until: g.Until, Doc: g.Doc, Note: g.Note, Bureau: bureauCode}
+		if typ.SubjectKind == catalog.SubjectEnterprise {
+			if rec.Enterprise, err = enterprise.EnterpriseByCode(ctx, tx.Client(), "enterprise_credit_code", g.CreditCode); err != nil {
+				return err
+			}
+		} else if rec.Talent, err = talent.TalentByID(ctx, tx.Client(), "talent_id", g.TalentID); err != nil {
+			return err
+		}
+		d, err := r.InsertDesignation(ctx, tx, p, rec)
+		if err != nil {
+			return err
+		}
+		out = DesignationOf(d, r.Today())
+		return r.Record(ctx, tx, p, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID, After: out})
+	})
+	return out, err
+}
+
+// newDesignation is a validated designation to store.
+type NewDesignation struct {
+	Typ                catalog.DesignationType
+	Enterprise         *ent.Enterprise // for enterprise types
+	Talent             *ent.Talent     // for talent types
+	ParkCode           string          // for park types
+	Level, From, Until string
+	Doc, Note          string
+	Bureau             string // the granting bureau
+	ActingOrg          string // set when an organisation acts under the bureau's delegation
+	AuthorizationID    string
+	AwardID            string
+}
+
+// insertDesignation stores rec inside tx, refusing a second designation of
+// the same type, holder and document (or a second standing recognition of
+// a talent under one authorization), and returns it loaded with its holder.
+// The caller records the audit event. The check gives the clear answer; the
+// unique indexes on designations keep it true under concurrency (see
+// inPolicyTx).
+func (r *Designations) InsertDesignation(ctx context.Context, tx *ent.Tx, p core.Principal, rec NewDesignation) (*ent.Designation, error) {
+	dup, err := tx.Designation.Query().Where(rec.naturalKey()).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if dup {
+		return nil, core.AlreadyExists("%s under document %s is already recorded for this holder", rec.Typ.Code, rec.Doc)
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	if err := rec.Builder(tx.Designation.Create(), p, id.String(), r.Now()).Exec(ctx); err != nil {
+		return nil, err
+	}
+	return LoadDesignation(ctx, tx.Client(), id.String())
+}
+
+// naturalKey selects designations of rec's type, holder and document: the
+// same grant recorded before.
+func (rec NewDesignation) naturalKey() predicate.Designation {
+	if rec.AuthorizationID != "" {
+		return designation.And(designation.StandingAuthorizationID(rec.AuthorizationID), designation.TalentID(rec.Talent.ID))
+	}
+	same := []predicate.Designation{designation.Type(rec.Typ.Code), designation.DocumentNumber(rec.Doc)}
+	switch {
+	case rec.Enterprise != nil:
+		same = append(same, designation.EnterpriseID(rec.Enterprise.ID))
+	case rec.Talent != nil:
+		same = append(same, designation.TalentID(rec.Talent.ID))
+	default:
+		same = append(same, designation.ParkCode(rec.ParkCode))
+	}
+	return designation.And(same...)
+}
+
+// builder fills c with rec as a new active designation.
+func (rec NewDesignation) Builder(c *ent.DesignationCreate, p core.Principal, id string, now time.Time) *ent.DesignationCreate {
+	switch {
+	case rec.Enterprise != nil:
+		c.SetEnterprise(rec.Enterprise)
+	case rec.Talent != nil:
+		c.SetTalent(rec.Talent)
+	default:
+		c.SetParkCode(rec.ParkCode)
+	}
+	if rec.AuthorizationID != "" {
+		c.SetAuthorizationID(rec.AuthorizationID).SetStandingAuthorizationID(rec.AuthorizationID)
+	}
+	if rec.AwardID != "" {
+		c.SetAwardID(rec.AwardID)
+	}
+	return c.SetID(id).SetType(rec.Typ.Code).SetLevel(rec.Level).
+		SetStatus(string(StatusActive)).SetValidFrom(rec.From).SetValidUntil(rec.Until).
+		SetGrantedByBureau(rec.Bureau).SetGrantedBySubject(p.Subject).SetGrantedByOrg(rec.ActingOrg).
+		SetDocumentNumber(rec.Doc).SetNote(rec.Note).SetSeedClause(rec.Typ.SeedClause).
+		SetVersion(1).SetCreatedAt(now).SetUpdatedAt(now)
+}
+
+func LoadDesignation(ctx context.Context, db *ent.Client, id string) (*ent.Designation, error) {
+	d, err := db.Designation.Query().Where(designation.ID(id)).
+		WithEnterprise().WithTalent(func(q *ent.TalentQuery) { q.WithEmployer() }).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, core.NotFound("designation %s does not exist", id)
+	}
+	return d, err
+}
+
+// loadDesignationFor loads a designation for p. A missing one is reported
+// as not found only to principals who may read every designation; others
+// are refused whether or not it exists, as they would be for one they do
+// not own, so they cannot probe which ids exist.
+func (r *Designations) LoadDesignationFor(ctx context.Context, db *ent.Client, p core.Principal, id string) (*ent.Designation, error) {
+	d, err := LoadDesignation(ctx, db, id)
+	if core.KindOf(err) == core.KindNotFound {
+		return nil, r.MissingFor(p, authz.DesignationObject("*"), err)
+	}
+	return d, err
+}
+
+// GetDesignation returns one designation to those who may read it.
+func (r *Designations) GetDesignation(ctx context.Context, id string) (Designation, error) {
+	p, err := core.PrincipalOf(ctx)
+	if err != nil {
+		return Designation{}, err
+	}
+	if err := core.RequireID("id", id); err != nil {
+		return Designation{}, err
+	}
+	d, err := r.LoadDesignationFor(ctx, r.DB, p, id)
+	if err != nil {
+		return Designation{}, err
+	}
+	if err := r.Authorize(p, authz.DesignationObject(d.Type), authz.ActRead, DesignationOwners(d)...); err != nil {
+		return Designation{}, err
+	}
+	return DesignationOf(d, r.Today()), nil
+}
+
+// DesignationFilter selects designations; zero fields match everything.
+type DesignationFilter struct {
+	EnterpriseCreditCode string
+	TalentID             string
+	Type                 string
+	Status               Status
+	// AsOf (YYYY-MM-DD) keeps designations valid on that date.
+	AsOf      string
+	PageSize  int
+	PageToken string
+}
+
+// ListDesignations pages through designations by id (which follows grant
+// time). Enterprise members see only designations they own.
+func (r *Designations) ListDesignations(ctx context.Context, f DesignationFilter) ([]Designation, string, error) {
+	p, err := core.PrincipalOf(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	v := &core.Violations{}
+	object := authz.DesignationObject("*")
+	if typ, ok := DesignationType(v, "type", f.Type, false); ok {
+		object = authz.DesignationObject(typ.Code)
+	}
+	size := core.PageSize(v, f.PageSize)
+	after := core.DecodePageToken(r.Secrets, v, f.PageToken)
+	code := core.CreditCode(v, "enterprise_credit_code", f.EnterpriseCreditCode, false)
+	asOf := core.ParseDate(v, "as_of", f.AsOf, false)
+	ValidateStatusFilter(v, f.Status)
+	core.CheckID(v, "talent_id", f.TalentID, false)
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	all, err := r.ReadScope(p, object)
+	if err != nil {
+		return nil, "", err
+	}
+	q := r.DB.Designation.Query().Where(designation.IDGT(after))
+	if !all {
+		own, _ := p.OrgCode("enterprise")
+		if code != "" && code != own {
+			return nil, "", core.PermissionDenied("%s may read only its own designations", p)
+		}
+		q = q.Where(designation.Or(
+			designation.HasEnterpriseWith(ententerprise.CreditCode(own)),
+			designation.HasTalentWith(enttalent.HasEmployerWith(ententerprise.CreditCode(own))),
+		))
+	}
+	if code != "" {
+		q = q.Where(designation.HasEnterpriseWith(ententerprise.CreditCode(code)))
+	}
+	if f.TalentID != "" {
+		q = q.Where(designation.TalentID(f.TalentID))
+	}
+	if f.Type != "" {
+		q = q.Where(designation.Type(f.Type))
+	}
+	today := r.Today()
+	q = q.Where(StatusIs(f.Status, today))
+	if asOf != "" {
+		q = q.Where(designation.ValidFromLTE(asOf), designation.ValidUntilGTE(asOf), ActiveOn(asOf))
+	}
+	rows, err := q.WithEnterprise().Order(ent.Asc(designation.FieldID)).Limit(size + 1).All(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := core.TrimPage(r.Secrets, rows, size, func(d *ent.Designation) string { return d.ID })
+	out := make([]Designation, len(rows))
+	for i, d := range rows {
+		out[i] = DesignationOf(d, today)
+	}
+	return out, next, nil
+}
+
+// activeOn keeps designations whose last status change taking effect on or
+// before date left them active (or that never changed status).
+func ActiveOn(date string) predicate.Designation {
+	return func(s *entsql.Selector) {
+		s.Where(entsql.P(func(b *entsql.Builder) {
+			b.WriteString("COALESCE((SELECT sc.").Ident(statuschange.FieldStatus).
+				WriteString(" FROM ").Ident(statuschange.Table).WriteString(" AS sc WHERE sc.").
+				Ident(statuschange.FieldDesignationID).WriteString(" = ").WriteString(s.C(designation.FieldID)).
+				WriteString(" AND sc.").Ident(statuschange.FieldEffectiveOn).WriteString(" <= ").Arg(date).
+				WriteString(" ORDER BY sc.").Ident(statuschange.FieldEffectiveOn).WriteString(" DESC, sc.").
+				Ident(statuschange.FieldID).WriteString(" DESC LIMIT 1), ").Arg(string(StatusActive)).
+				WriteString(") = ").Arg(string(StatusActive))
+		}))
+	}
+}
+
+func ValidateStatusFilter(v *core.Violations, s Status) {
+	switch s {
+	case "", StatusActive, StatusSuspended, StatusRevoked, StatusExpired:
+	default:
+		v.Add("status", "must be active, suspended, revoked or expired")
+	}
+}
+
+// statusIs selects designations whose status, with expiry derived against
+// today, is s; an empty s selects all.
+func StatusIs(s Status, today string) predicate.Designation {
+	switch s {
+	case StatusActive:
+		return designation.And(designation.Status(string(StatusActive)), designation.ValidUntilGTE(today))
+	case StatusExpired:
+		return designation.And(designation.Status(string(StatusActive)), designation.ValidUntilLT(today))
+	case StatusSuspended, StatusRevoked:
+		return designation.Status(string(s))
+	}
+	return func(*entsql.Selector) {}
+}

@@ -1,0 +1,7 @@
+// Package designation owns designations: granting one of a bureau's
+// types, reading and listing them (scoped to what the caller may read),
+// their lifecycle (suspend, reinstate, revoke, renew) and their public
+// status. It exports InsertDesignation, the one way other programmes
+// create a designation, and OnRevoke, the hook through which they learn of
+// a revocation inside its transaction.
+package designation

@@ -1,0 +1,25 @@
+package core
+
+import (
+	"go.uber.org/zap"
+
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/seal"
+)
+
+// Core is what every programme's service stands on: the database, the
+// authorizer, the sealing keys, the clock and the logger. Its methods run
+// transactions (InTx, InPolicyTx), decide permission (Authorize, MayEver,
+// ReadScope) and record audit events (Record, RecordAll). It is safe for
+// concurrent use; its fields are set once, before it serves.
+type Core struct {
+	DB      *ent.Client
+	Authz   *authz.Authorizer
+	Secrets *seal.Secrets
+	Clock   Clock
+	Log     *zap.Logger
+	// RowLocks tells whether the database takes SELECT … FOR UPDATE
+	// (PostgreSQL); SQLite has one writer at a time and no such clause.
+	RowLocks bool
+}

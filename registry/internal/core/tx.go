@@ -1,0 +1,210 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hangzhou-ai/registry/registry/catalog"
+
+	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/lib/pq"
+	"go.uber.org/zap"
+)
+
+// now is the current instant, truncated to what every database stores.
+func (r *Core) Now() time.Time { return r.Clock().UTC().Truncate(time.Microsecond) }
+
+// inTx runs fn in a transaction, committing if it returns nil and rolling
+// back otherwise.
+func (r *Core) InTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	return r.InPolicyTx(ctx, func(tx *ent.Tx, _ *PolicyChange) error { return fn(tx) })
+}
+
+// policyChange collects the policy lines a transaction stored or deleted
+// (with authz.AddRules and authz.RemoveRules) so they reach the in-memory
+// policy once the transaction has committed, and not before.
+type PolicyChange struct {
+	Added, Removed []authz.Rule
+}
+
+// conflictAttempts bounds how often a transaction that collided with a
+// concurrent one (on a unique index, or in a deadlock) is run again.
+const ConflictAttempts = 3
+
+// inPolicyTx is inTx for changes that also change the policy.
+//
+// Uniqueness lives in the database: when a transaction fails on a unique
+// index because a concurrent one recorded the same fact first, it is run
+// again from the start, so its own checks now see the committed row and
+// answer as they would have (already exists, or "existing" for batches).
+// A collision that persists is reported as KindAlreadyExists.
+func (r *Core) InPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyChange) error) error {
+	if err := r.claimIdempotencyKey(ctx); err != nil {
+		return err
+	}
+	var err error
+	for attempt := 1; attempt <= ConflictAttempts; attempt++ {
+		var pc PolicyChange
+		if err = r.runTx(ctx, fn, &pc); err == nil {
+			r.applyPolicyChange(pc)
+			return nil
+		}
+		switch {
+		case IsUniqueViolation(err):
+			r.Log.Debug("transaction collided on a unique index; running it again", zap.Int("attempt", attempt))
+		case IsTransient(err):
+			r.Log.Debug("transaction lost to a concurrent one (deadlock or serialization); running it again", zap.Int("attempt", attempt))
+		default:
+			return err
+		}
+	}
+	if IsTransient(err) {
+		return NewError(KindAborted, "the change collided with concurrent ones %d times; retry it", ConflictAttempts)
+	}
+	return AlreadyExists("the record already exists")
+}
+
+// isTransient tells the failures a database may give a transaction that
+// would succeed when run again: PostgreSQL's deadlock_detected (40P01) and
+// serialization_failure (40001).
+func IsTransient(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "40P01" || pqErr.Code == "40001"
+	}
+	return false
+}
+
+// runTx runs fn in one transaction, committing if it returns nil.
+func (r *Core) runTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyChange) error, pc *PolicyChange) error {
+	tx, err := r.DB.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	err = fn(tx, pc)
+	if err == nil {
+		err = markApplied(ctx, tx, r.Now())
+	}
+	if err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			r.Log.Warn("rollback failed", zap.Error(rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// applyPolicyChange brings the in-memory policy up to a committed change.
+func (r *Core) applyPolicyChange(pc PolicyChange) {
+	if len(pc.Added)+len(pc.Removed) == 0 {
+		return
+	}
+	if err := errors.Join(r.Authz.Apply(pc.Added), r.Authz.Unapply(pc.Removed)); err != nil {
+		r.Log.Error("applying committed policy change failed; reloading policy", zap.Error(err))
+		if err := r.Authz.Reload(); err != nil {
+			r.Log.Error("reloading policy failed", zap.Error(err))
+		}
+	}
+}
+
+// isUniqueViolation tells a unique-index violation, on any dialect, from
+// other failures. Errors the registry made itself never are one.
+func IsUniqueViolation(err error) bool {
+	var e *Error
+	return !errors.As(err, &e) && sqlgraph.IsUniqueConstraintError(err)
+}
+
+// authorize asks the Authorizer and turns a denial into a KindPermissionDenied error.
+func (r *Core) Authorize(p Principal, object, action string, owners ...string) error {
+	d, err := r.Decide(p, object, action, owners...)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		return PermissionDenied("%s may not %s %s", p, action, object)
+	}
+	return nil
+}
+
+func (r *Core) Decide(p Principal, object, action string, owners ...string) (authz.Decision, error) {
+	d, err := r.Authz.Decide(authz.Request{Role: p.Role, Org: p.Org, Object: object, Action: action, Owners: owners})
+	if err != nil {
+		return d, fmt.Errorf("authorize: %w", err)
+	}
+	return d, nil
+}
+
+// mayEver decides, before any database work, whether p could be allowed
+// action on one of objects at all: outright, or on a resource its own
+// organisation owns. Calls whose exact decision needs the stored resource
+// (its owners) ask this first, so a principal without any such right is
+// refused before a transaction opens or a lock is taken; the exact
+// decision follows once the resource is loaded.
+func (r *Core) MayEver(p Principal, action string, objects ...string) error {
+	for _, object := range objects {
+		for _, owners := range [][]string{nil, {p.Org}} {
+			d, err := r.Decide(p, object, action, owners...)
+			if err != nil {
+				return err
+			}
+			if d.Allowed {
+				return nil
+			}
+		}
+	}
+	if len(objects) == 1 {
+		return PermissionDenied("%s may not %s %s", p, action, objects[0])
+	}
+	return PermissionDenied("%s may not %s designations", p, action)
+}
+
+// anyDesignation lists the policy objects of every designation type.
+func AnyDesignation() []string {
+	objects := make([]string, len(catalog.DesignationTypes))
+	for i, t := range catalog.DesignationTypes {
+		objects[i] = authz.DesignationObject(t.Code)
+	}
+	return objects
+}
+
+// readScope decides how much of object the principal may read: everything
+// (all == true), only what its own organisation owns (all == false), or
+// nothing (a KindPermissionDenied error).
+func (r *Core) ReadScope(p Principal, object string) (all bool, err error) {
+	d, err := r.Decide(p, object, authz.ActRead)
+	if err != nil {
+		return false, err
+	}
+	if d.Allowed {
+		return true, nil
+	}
+	d, err = r.Decide(p, object, authz.ActRead, p.Org)
+	if err != nil {
+		return false, err
+	}
+	if d.Allowed {
+		return false, nil
+	}
+	return false, PermissionDenied("%s may not read %s", p, object)
+}
+
+// missingFor is the answer to p about a missing object: notFound itself to
+// principals who may read every object of its kind, and permission denied
+// to the rest, who get the same for objects that exist but are not theirs.
+func (r *Core) MissingFor(p Principal, object string, notFound error) error {
+	all, err := r.ReadScope(p, object)
+	switch {
+	case err != nil:
+		return err
+	case !all:
+		return PermissionDenied("%s may not read %s", p, object)
+	}
+	return notFound
+}

@@ -1,0 +1,6 @@
+// Package store owns the registry's databases: Open (an ent client on an
+// embedded SQLite file or PostgreSQL, its pool and dialect) and the
+// versioned migrations of ent/migrate/migrations (Migrate, Pending). It is
+// the only package that imports a database driver; storetest gives tests
+// real databases.
+package store
