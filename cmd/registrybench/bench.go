@@ -26,11 +26,11 @@ import (
 
 	"github.com/hangzhou-ai/registry/seal"
 
-	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connecthttp"
 	_ "github.com/lib/pq" // PostgreSQL driver
 
 	"github.com/hangzhou-ai/registry/ident"
+
+	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )
@@ -240,25 +240,9 @@ type clients struct {
 }
 
 func newClients(base, token string) *clients {
-	auth := func(next connect.ClientFunc) connect.ClientFunc {
-		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-			if info, ok := connect.CallInfoForClientContext(ctx); ok {
-				info.RequestHeader().Set("Authorization", "Bearer "+token)
-			}
-			return next(ctx, spec)
-		}
-	}
 	h1 := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
-	p := new(http.Protocols)
-	p.SetUnencryptedHTTP2(true)
-	h2 := &http.Client{Transport: &http.Transport{Protocols: p}}
-	unary := connect.NewClient(connecthttp.NewTransport(h1, base), auth)
-	return &clients{
-		designation: registryv1connect.NewDesignationServiceClient(unary),
-		enterprise:  registryv1connect.NewEnterpriseServiceClient(unary),
-		park:        registryv1connect.NewParkServiceClient(unary),
-		imports:     registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(h2, base), auth)),
-	}
+	c := client.NewClients(h1, base, client.WithInterceptors(client.BearerAuth(token)), client.WithStreamingHTTPClient(client.H2C()))
+	return &clients{designation: c.Designation, enterprise: c.Enterprise, park: c.Park, imports: c.Import}
 }
 
 // creditCode makes the i-th valid credit code of the benchmark.

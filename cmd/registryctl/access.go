@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
@@ -13,94 +14,85 @@ import (
 // Who may do what, tokens and the audit trail: AccessService and
 // AuditService.
 
-func accessRules(inv *invocation, args []string) error {
-	fs := inv.flags()
+func accessRules(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListGrantRulesRequest
 	fs.StringVar(&req.DesignationType, "type", "", "only this designation `type`")
 	fs.StringVar(&req.Bureau, "bureau", "", "only this `bureau`, e.g. economy-it")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
-	}
-	res, err := inv.clients().access.ListGrantRules(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		t.row("TYPE", "BUREAU", "ROLE", "ACTION", "RULE")
-		for _, r := range res.GetRules() {
-			t.row(r.GetDesignationType(), r.GetBureau(), r.GetRole(), r.GetAction(), r.GetRule())
+	return func([]string) error {
+		res, err := inv.clients().Access.ListGrantRules(inv.ctx, &req)
+		if err != nil {
+			return err
 		}
-	})
+		return inv.emit(res, func(t *table) {
+			t.row("TYPE", "BUREAU", "ROLE", "ACTION", "RULE")
+			for _, r := range res.GetRules() {
+				t.row(r.GetDesignationType(), r.GetBureau(), r.GetRole(), r.GetAction(), r.GetRule())
+			}
+		})
+	}
 }
 
-func accessCheck(inv *invocation, args []string) error {
-	fs := inv.flags()
+func accessCheck(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.CheckPermissionRequest
 	fs.StringVar(&req.Subject, "subject", "", "principal as `role@organisation`, e.g. issuer@bureau:economy-it (default: you)")
 	fs.StringVar(&req.Action, "action", "", "`action`: grant, suspend, reinstate, renew, revoke, read or register")
 	fs.StringVar(&req.DesignationType, "type", "", "designation `type`")
 	fs.StringVar(&req.Resource, "resource", "", "a designation id or enterprise:<credit code>, for own-scoped rules")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		res, err := inv.clients().Access.CheckPermission(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			t.row("ALLOWED", "SUBJECT", "RULE")
+			t.row(yesNo(res.GetAllowed()), res.GetSubject(), res.GetRule())
+		})
 	}
-	res, err := inv.clients().access.CheckPermission(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		t.row("ALLOWED", "SUBJECT", "RULE")
-		t.row(yesNo(res.GetAllowed()), res.GetSubject(), res.GetRule())
-	})
 }
 
-func tokenCreate(inv *invocation, args []string) error {
-	fs := inv.flags()
+func tokenCreate(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.CreateTokenRequest
 	var ttl int
 	fs.StringVar(&req.Subject, "subject", "", "who the token is for")
 	fs.StringVar(&req.Organisation, "org", "", "`organisation`: bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
 	fs.StringVar(&req.Role, "role", "", "`role`: issuer, viewer, member, talent-assessor, operator, auditor or admin")
 	fs.IntVar(&ttl, "ttl-days", 0, "`days` until it expires (0: never)")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.TtlDays = int32(ttl)
+		res, err := inv.clients().Access.CreateToken(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			tokenRows(t, res.GetInfo())
+			t.line("token: %s", res.GetToken())
+			t.line("(shown only now)")
+		})
 	}
-	req.TtlDays = int32(ttl)
-	res, err := inv.clients().access.CreateToken(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		tokenRows(t, res.GetInfo())
-		t.line("token: %s", res.GetToken())
-		t.line("(shown only now)")
-	})
 }
 
-func tokenRevoke(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
+func tokenRevoke(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil {
+			return fmt.Errorf("token id %q: want a number (see registryctl token list)", pos[0])
+		}
+		res, err := inv.clients().Access.RevokeToken(inv.ctx, &registryv1.RevokeTokenRequest{Id: id})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { tokenRows(t, res.GetInfo()) })
 	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil {
-		return fmt.Errorf("token id %q: want a number (see registryctl token list)", pos[0])
-	}
-	res, err := inv.clients().access.RevokeToken(inv.ctx, &registryv1.RevokeTokenRequest{Id: id})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { tokenRows(t, res.GetInfo()) })
 }
 
-func tokenList(inv *invocation, args []string) error {
-	if _, err := inv.parse(inv.flags(), args, 0); err != nil {
-		return err
+func tokenList(inv *invocation, fs *pflag.FlagSet) action {
+	return func([]string) error {
+		res, err := inv.clients().Access.ListTokens(inv.ctx, &registryv1.ListTokensRequest{})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { tokenRows(t, res.GetTokens()...) })
 	}
-	res, err := inv.clients().access.ListTokens(inv.ctx, &registryv1.ListTokensRequest{})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { tokenRows(t, res.GetTokens()...) })
 }
 
 func tokenRows(t *table, ts ...*registryv1.Token) {
@@ -110,8 +102,7 @@ func tokenRows(t *table, ts ...*registryv1.Token) {
 	}
 }
 
-func auditList(inv *invocation, args []string) error {
-	fs := inv.flags()
+func auditList(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListAuditEventsRequest
 	var page pageFlags
 	var since string
@@ -119,29 +110,28 @@ func auditList(inv *invocation, args []string) error {
 	fs.StringVar(&req.Actor, "actor", "", "only this acting `subject`")
 	fs.StringVar(&since, "since", "", "only events from this `time` (YYYY-MM-DD in China Standard Time, or RFC 3339)")
 	page.register(fs)
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
-	}
-	if since != "" {
-		ts, err := parseTime(since)
+	return func([]string) error {
+		if since != "" {
+			ts, err := parseTime(since)
+			if err != nil {
+				return err
+			}
+			req.Since = timestamppb.New(ts)
+		}
+		req.PageSize, req.PageToken = int32(page.size), page.token
+		res, err := inv.clients().Audit.ListAuditEvents(inv.ctx, &req)
 		if err != nil {
 			return err
 		}
-		req.Since = timestamppb.New(ts)
+		return inv.emit(res, func(t *table) {
+			t.row("SEQ", "TIME", "ACTOR", "ORGANISATION", "ROLE", "ACTION", "ENTITY", "REASON")
+			for _, e := range res.GetEvents() {
+				t.row(fmt.Sprint(e.GetSequence()), stamp(e.GetOccurredAt()), e.GetActorSubject(), e.GetActorOrganisation(), e.GetActorRole(),
+					e.GetAction(), e.GetEntityType()+":"+e.GetEntityId(), e.GetReason())
+			}
+			nextPage(t, res.GetNextPageToken())
+		})
 	}
-	req.PageSize, req.PageToken = int32(page.size), page.token
-	res, err := inv.clients().audit.ListAuditEvents(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		t.row("SEQ", "TIME", "ACTOR", "ORGANISATION", "ROLE", "ACTION", "ENTITY", "REASON")
-		for _, e := range res.GetEvents() {
-			t.row(fmt.Sprint(e.GetSequence()), stamp(e.GetOccurredAt()), e.GetActorSubject(), e.GetActorOrganisation(), e.GetActorRole(),
-				e.GetAction(), e.GetEntityType()+":"+e.GetEntityId(), e.GetReason())
-		}
-		nextPage(t, res.GetNextPageToken())
-	})
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -155,22 +145,21 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-func auditVerify(inv *invocation, args []string) error {
-	if _, err := inv.parse(inv.flags(), args, 0); err != nil {
-		return err
+func auditVerify(inv *invocation, fs *pflag.FlagSet) action {
+	return func([]string) error {
+		res, err := inv.clients().Audit.VerifyAuditChain(inv.ctx, &registryv1.VerifyAuditChainRequest{})
+		if err != nil {
+			return err
+		}
+		if err := inv.emit(res, func(t *table) {
+			t.row("OK", "EVENTS CHECKED", "FIRST BAD SEQUENCE", "PROBLEM")
+			t.row(yesNo(res.GetOk()), fmt.Sprint(res.GetEventsChecked()), num(res.GetFirstBadSequence()), res.GetProblem())
+		}); err != nil {
+			return err
+		}
+		if !res.GetOk() {
+			return fmt.Errorf("audit chain broken at sequence %d: %s", res.GetFirstBadSequence(), res.GetProblem())
+		}
+		return nil
 	}
-	res, err := inv.clients().audit.VerifyAuditChain(inv.ctx, &registryv1.VerifyAuditChainRequest{})
-	if err != nil {
-		return err
-	}
-	if err := inv.emit(res, func(t *table) {
-		t.row("OK", "EVENTS CHECKED", "FIRST BAD SEQUENCE", "PROBLEM")
-		t.row(yesNo(res.GetOk()), fmt.Sprint(res.GetEventsChecked()), num(res.GetFirstBadSequence()), res.GetProblem())
-	}); err != nil {
-		return err
-	}
-	if !res.GetOk() {
-		return fmt.Errorf("audit chain broken at sequence %d: %s", res.GetFirstBadSequence(), res.GetProblem())
-	}
-	return nil
 }

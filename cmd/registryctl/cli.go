@@ -5,345 +5,416 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connecthttp"
 	"connectrpc.com/connect/v2/connectproto"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+	"github.com/hangzhou-ai/registry/rpc/client"
 )
 
-// command is one registryctl command. run gets the arguments after the
-// command's name; global flags (--addr, --token, -o) may appear among them
-// when the command parses its flags with inv.flags and inv.parse.
+// command is one registryctl command. define puts the command's own flags
+// on fs and returns what runs once they are parsed, with the positional
+// arguments; the global flags (--addr, --token, -o) are on every command.
 type command struct {
-	usage   string // arguments and flags, after the command's name
+	usage   string // positional arguments and the flags that matter, after the command's name
 	summary string
-	run     func(inv *invocation, args []string) error
+	args    int // how many positional arguments it takes
+	define  func(inv *invocation, fs *pflag.FlagSet) action
 }
+
+// action runs a command with its positional arguments, its flags parsed.
+type action func(pos []string) error
 
 // commands is every registryctl command, by name: "noun verb" or a single
 // word. Adding a command is adding a line here.
 var commands = map[string]command{
 	// Offline checks.
 	"verify": {"TOKEN --jwks FILE", "check an eligibility attestation offline against a JSON Web Key Set (TOKEN - reads standard input)",
-		func(inv *invocation, args []string) error {
-			return runVerify(args, inv.stdin, inv.stdout, inv.stderr, inv.now)
-		}},
+		1, verifyOffline},
 
 	// ImportService (import.go). FILE "-" reads standard input.
-	"import designations": {"FILE.csv [--dry-run] [--skip-invalid] [--encoding auto|utf-8|gb18030]", "grant designations in bulk (columns: type, enterprise_credit_code, enterprise_name, district, talent_id, level, valid_from, valid_until, document_number, note)", importCommand("designations")},
-	"import enterprises":  {"FILE.csv [--dry-run] [--skip-invalid] [--encoding E]", "register enterprises in bulk (columns: credit_code, name, district, registered_on)", importCommand("enterprises")},
-	"import awards":       {"FILE.csv [--dry-run] [--skip-invalid] [--encoding E]", "record competition awards in bulk (columns: competition_id, talent_id, name, id_number, passport_number, nationality, prize, team)", importCommand("awards")},
-	"import tenancies":    {"FILE.csv [--dry-run] [--skip-invalid] [--encoding E]", "admit park tenants in bulk (columns: park_code, enterprise_credit_code, start_date, end_date, floor_area_m2)", importCommand("tenancies")},
+	"import designations": {"FILE.csv [--dry-run] [--skip-invalid] [--encoding auto|utf-8|gb18030]", "grant designations in bulk (columns: type, enterprise_credit_code, enterprise_name, district, talent_id, level, valid_from, valid_until, document_number, note)", 1, importCommand("designations")},
+	"import enterprises":  {"FILE.csv [--dry-run] [--skip-invalid] [--encoding E]", "register enterprises in bulk (columns: credit_code, name, district, registered_on)", 1, importCommand("enterprises")},
+	"import awards":       {"FILE.csv [--dry-run] [--skip-invalid] [--encoding E]", "record competition awards in bulk (columns: competition_id, talent_id, name, id_number, passport_number, nationality, prize, team)", 1, importCommand("awards")},
+	"import tenancies":    {"FILE.csv [--dry-run] [--skip-invalid] [--encoding E]", "admit park tenants in bulk (columns: park_code, enterprise_credit_code, start_date, end_date, floor_area_m2)", 1, importCommand("tenancies")},
 
 	// EnterpriseService.
-	"enterprise register": {"CREDIT_CODE --name NAME [--district D] [--registered-on DATE]", "register an enterprise", enterpriseRegister},
-	"enterprise get":      {"CREDIT_CODE", "show an enterprise", enterpriseGet},
-	"enterprise list":     {"[--query Q] [--district D] [--page-size N] [--page-token T]", "list enterprises", enterpriseList},
+	"enterprise register": {"CREDIT_CODE --name NAME [--district D] [--registered-on DATE]", "register an enterprise", 1, enterpriseRegister},
+	"enterprise get":      {"CREDIT_CODE", "show an enterprise", 1, enterpriseGet},
+	"enterprise list":     {"[--query Q] [--district D] [--page-size N] [--page-token T]", "list enterprises", 0, enterpriseList},
 
 	// TalentService.
-	"talent register": {"--name NAME (--id-number N | --passport P --nationality CC) [--employer CREDIT_CODE]", "register a talent", talentRegister},
-	"talent get":      {"ID", "show a talent (identity number masked)", talentGet},
-	"talent list":     {"[--employer CREDIT_CODE] [--page-size N] [--page-token T]", "list talents", talentList},
+	"talent register": {"--name NAME (--id-number N | --passport P --nationality CC) [--employer CREDIT_CODE]", "register a talent", 0, talentRegister},
+	"talent get":      {"ID", "show a talent (identity number masked)", 1, talentGet},
+	"talent list":     {"[--employer CREDIT_CODE] [--page-size N] [--page-token T]", "list talents", 0, talentList},
 
 	// DesignationService.
-	"designation types":     {"", "list the designation types and who may grant them", designationTypes},
-	"designation grant":     {"TYPE (--enterprise CREDIT_CODE | --talent ID) [--level L] --from DATE --until DATE --doc DOCUMENT [--note TEXT]", "grant a designation", designationGrant},
-	"designation get":       {"ID", "show a designation", designationGet},
-	"designation list":      {"[--enterprise C] [--talent ID] [--type T] [--status S] [--as-of DATE] [--page-size N] [--page-token T]", "list designations", designationList},
-	"designation suspend":   {"ID --reason TEXT", "suspend an active designation", designationSuspend},
-	"designation reinstate": {"ID --reason TEXT", "reinstate a suspended designation", designationReinstate},
-	"designation revoke":    {"ID --reason TEXT", "revoke a designation for good", designationRevoke},
-	"designation renew":     {"ID --until DATE --doc DOCUMENT", "move a designation's end date", designationRenew},
+	"designation types":     {"", "list the designation types and who may grant them", 0, designationTypes},
+	"designation grant":     {"TYPE (--enterprise CREDIT_CODE | --talent ID) [--level L] --from DATE --until DATE --doc DOCUMENT [--note TEXT]", "grant a designation", 1, designationGrant},
+	"designation get":       {"ID", "show a designation", 1, designationGet},
+	"designation list":      {"[--enterprise C] [--talent ID] [--type T] [--status S] [--as-of DATE] [--page-size N] [--page-token T]", "list designations", 0, designationList},
+	"designation suspend":   {"ID --reason TEXT", "suspend an active designation", 1, designationSuspend},
+	"designation reinstate": {"ID --reason TEXT", "reinstate a suspended designation", 1, designationReinstate},
+	"designation revoke":    {"ID --reason TEXT", "revoke a designation for good", 1, designationRevoke},
+	"designation renew":     {"ID --until DATE --doc DOCUMENT", "move a designation's end date", 1, designationRenew},
 
 	// AccessService.
-	"access rules": {"[--type T] [--bureau B]", "list the grant policy", accessRules},
-	"access check": {"[--subject ROLE@ORG] --action A [--type T] [--resource R]", "ask whether a principal may act, and by which rule", accessCheck},
-	"token create": {"--subject S --org ORG --role ROLE [--ttl-days N]", "create a bearer token (shown once)", tokenCreate},
-	"token revoke": {"ID", "revoke a token", tokenRevoke},
-	"token list":   {"", "list tokens (without their secrets)", tokenList},
+	"access rules": {"[--type T] [--bureau B]", "list the grant policy", 0, accessRules},
+	"access check": {"[--subject ROLE@ORG] --action A [--type T] [--resource R]", "ask whether a principal may act, and by which rule", 0, accessCheck},
+	"token create": {"--subject S --org ORG --role ROLE [--ttl-days N]", "create a bearer token (shown once)", 0, tokenCreate},
+	"token revoke": {"ID", "revoke a token", 1, tokenRevoke},
+	"token list":   {"", "list tokens (without their secrets)", 0, tokenList},
 
 	// AuditService.
-	"audit list":   {"[--entity TYPE[:ID]] [--actor SUBJECT] [--since DATE|RFC3339] [--page-size N] [--page-token T]", "list audit events", auditList},
-	"audit verify": {"", "verify the audit hash chain (fails when broken)", auditVerify},
+	"audit list":   {"[--entity TYPE[:ID]] [--actor SUBJECT] [--since DATE|RFC3339] [--page-size N] [--page-token T]", "list audit events", 0, auditList},
+	"audit verify": {"", "verify the audit hash chain (fails when broken)", 0, auditVerify},
 
 	// TalentAuthorizationService.
-	"authorization issue":     {"--enterprise C --year Y --quota LEVEL=PLACES... --from DATE --until DATE --doc DOCUMENT", "issue a special talent authorization", authorizationIssue},
-	"authorization get":       {"ID", "show an authorization and its remaining places", authorizationGet},
-	"authorization list":      {"[--enterprise C] [--year Y] [--status S]", "list talent authorizations", authorizationList},
-	"authorization revoke":    {"ID --reason TEXT", "revoke a talent authorization", authorizationRevoke},
-	"authorization recognize": {"--authorization ID --talent ID --level L [--from DATE] [--until DATE] [--doc DOCUMENT]", "recognise an employee within the quota", authorizationRecognize},
-	"authorization withdraw":  {"DESIGNATION_ID --reason TEXT", "withdraw a recognition and return its place", authorizationWithdraw},
+	"authorization issue":     {"--enterprise C --year Y --quota LEVEL=PLACES... --from DATE --until DATE --doc DOCUMENT", "issue a special talent authorization", 0, authorizationIssue},
+	"authorization get":       {"ID", "show an authorization and its remaining places", 1, authorizationGet},
+	"authorization list":      {"[--enterprise C] [--year Y] [--status S]", "list talent authorizations", 0, authorizationList},
+	"authorization revoke":    {"ID --reason TEXT", "revoke a talent authorization", 1, authorizationRevoke},
+	"authorization recognize": {"--authorization ID --talent ID --level L [--from DATE] [--until DATE] [--doc DOCUMENT]", "recognise an employee within the quota", 0, authorizationRecognize},
+	"authorization withdraw":  {"DESIGNATION_ID --reason TEXT", "withdraw a recognition and return its place", 1, authorizationWithdraw},
 
 	// CompetitionService.
-	"competition register":         {"--name N --organiser O --year Y --tier national|provincial|municipal --prize PRIZE=LEVEL...", "register a competition", competitionRegister},
-	"competition get":              {"ID", "show a competition", competitionGet},
-	"competition list":             {"[--year Y]", "list competitions", competitionList},
-	"competition record-awards":    {"--competition ID (--award name=N,id-number=X,prize=P[,team=T]... | --file awards.csv|awards.json|-)", "record winners (recording again creates nothing)", competitionRecordAwards},
-	"competition awards":           {"[--competition ID] [--talent ID]", "list awards", competitionAwards},
-	"competition recognize-winner": {"AWARD_ID --from DATE --until DATE --doc DOCUMENT", "recognise a winner at the prize's level", competitionRecognizeWinner},
+	"competition register":         {"--name N --organiser O --year Y --tier national|provincial|municipal --prize PRIZE=LEVEL...", "register a competition", 0, competitionRegister},
+	"competition get":              {"ID", "show a competition", 1, competitionGet},
+	"competition list":             {"[--year Y]", "list competitions", 0, competitionList},
+	"competition record-awards":    {"--competition ID (--award name=N,id-number=X,prize=P[,team=T]... | --file awards.csv|awards.json|-)", "record winners (recording again creates nothing)", 0, competitionRecordAwards},
+	"competition awards":           {"[--competition ID] [--talent ID]", "list awards", 0, competitionAwards},
+	"competition recognize-winner": {"AWARD_ID --from DATE --until DATE --doc DOCUMENT", "recognise a winner at the prize's level", 1, competitionRecognizeWinner},
 
 	// ParkService.
-	"park register":    {"CODE --name N [--district D] [--operator-org O] [--from DATE] [--until DATE] [--doc DOCUMENT]", "designate a municipal AI park", parkRegister},
-	"park get":         {"CODE", "show a park", parkGet},
-	"park list":        {"", "list parks", parkList},
-	"park admit":       {"--park CODE --enterprise C [--start DATE] [--end DATE] [--area M2]", "admit a tenant", parkAdmit},
-	"park end-tenancy": {"TENANCY_ID --end DATE --reason TEXT", "set a tenancy's last day", parkEndTenancy},
-	"park tenants":     {"--park CODE [--as-of DATE] [--page-size N] [--page-token T]", "list tenancies in force on a date", parkTenants},
-	"park set-rule":    {"--park CODE --benefit B [--any-of TYPE,...] [--min-tenancy-months N] [--max-enterprise-age-years N]", "create or replace a benefit rule", parkSetRule},
-	"park rules":       {"--park CODE", "list a park's benefit rules", parkRules},
-	"park verify":      {"--park CODE --enterprise C --benefit B [--as-of DATE]", "is a tenant eligible for a benefit? (signed answer)", parkVerify},
+	"park register":    {"CODE --name N [--district D] [--operator-org O] [--from DATE] [--until DATE] [--doc DOCUMENT]", "designate a municipal AI park", 1, parkRegister},
+	"park get":         {"CODE", "show a park", 1, parkGet},
+	"park list":        {"", "list parks", 0, parkList},
+	"park admit":       {"--park CODE --enterprise C [--start DATE] [--end DATE] [--area M2]", "admit a tenant", 0, parkAdmit},
+	"park end-tenancy": {"TENANCY_ID --end DATE --reason TEXT", "set a tenancy's last day", 1, parkEndTenancy},
+	"park tenants":     {"--park CODE [--as-of DATE] [--page-size N] [--page-token T]", "list tenancies in force on a date", 0, parkTenants},
+	"park set-rule":    {"--park CODE --benefit B [--any-of TYPE,...] [--min-tenancy-months N] [--max-enterprise-age-years N]", "create or replace a benefit rule", 0, parkSetRule},
+	"park rules":       {"--park CODE", "list a park's benefit rules", 0, parkRules},
+	"park verify":      {"--park CODE --enterprise C --benefit B [--as-of DATE]", "is a tenant eligible for a benefit? (signed answer)", 0, parkVerify},
 
 	// VerificationService: no token needed.
-	"public status": {"DESIGNATION_ID", "a designation's public status", publicStatus},
-	"public verify": {"TOKEN", "check an attestation online (fails unless valid; TOKEN - reads standard input)", publicVerify},
-	"public keys":   {"", "the registry's attestation signing keys (-o json is a JWKS)", publicKeys},
+	"public status": {"DESIGNATION_ID", "a designation's public status", 1, publicStatus},
+	"public verify": {"TOKEN", "check an attestation online (fails unless valid; TOKEN - reads standard input)", 1, publicVerify},
+	"public keys":   {"", "the registry's attestation signing keys (-o json is a JWKS)", 0, publicKeys},
 }
 
 const defaultAddr = "http://localhost:8080"
+
+// nouns says what each group of commands is about, for the help.
+var nouns = map[string]string{
+	"import":        "bulk imports from CSV files (ImportService)",
+	"enterprise":    "enterprises (EnterpriseService)",
+	"talent":        "talents (TalentService)",
+	"designation":   "designations (DesignationService)",
+	"access":        "the grant policy and permission checks (AccessService)",
+	"token":         "bearer tokens (AccessService)",
+	"audit":         "the audit trail (AuditService)",
+	"authorization": "special talent authorizations (TalentAuthorizationService)",
+	"competition":   "competitions and their awards (CompetitionService)",
+	"park":          "AI parks, tenants and benefit rules (ParkService)",
+	"public":        "public checks, no token needed (VerificationService)",
+}
+
+// envAnnotation is the flag annotation naming a flag's environment twin.
+const envAnnotation = "registryctl_env"
 
 // globals are the flags every command accepts.
 type globals struct {
 	addr, token, output string
 }
 
-// invocation is one run of one command.
+func (g *globals) register(fs *pflag.FlagSet) {
+	fs.StringVar(&g.addr, "addr", defaultAddr, "the registry's `URL` (or host:port)")
+	fs.StringVar(&g.token, "token", "", "the bearer `TOKEN` to send")
+	fs.StringVarP(&g.output, "output", "o", "table", "`FORMAT` of the answers: table or json (one object per answer)")
+	withEnv(fs, "addr", "REGISTRY_ADDR")
+	withEnv(fs, "token", "REGISTRY_TOKEN")
+	withEnv(fs, "output", "REGISTRY_OUTPUT")
+}
+
+// withEnv makes the environment variable env the flag's twin: a command
+// run without the flag takes its value from env when env is set. The
+// flag's help names env.
+func withEnv(fs *pflag.FlagSet, flag, env string) {
+	f := fs.Lookup(flag)
+	if f == nil {
+		panic("registryctl: no flag --" + flag)
+	}
+	if f.Annotations == nil {
+		f.Annotations = map[string][]string{}
+	}
+	f.Annotations[envAnnotation] = []string{env}
+	f.Usage += " (env " + env + ")"
+}
+
+// invocation is one run of registryctl: its streams, environment and
+// global flags, shared by the commands' closures.
 type invocation struct {
 	ctx            context.Context
-	name           string
-	usage          string
+	getenv         func(string) string
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
 	global         globals
-	rpc            *clients
-}
-
-// clients are generated clients of every service, sharing one connection
-// and token.
-type clients struct {
-	enterprise          registryv1connect.EnterpriseServiceClient
-	talent              registryv1connect.TalentServiceClient
-	designation         registryv1connect.DesignationServiceClient
-	access              registryv1connect.AccessServiceClient
-	audit               registryv1connect.AuditServiceClient
-	talentAuthorization registryv1connect.TalentAuthorizationServiceClient
-	competition         registryv1connect.CompetitionServiceClient
-	park                registryv1connect.ParkServiceClient
-	verification        registryv1connect.VerificationServiceClient
+	cmd            *cobra.Command // the command running
+	rpc            *client.Clients
 }
 
 // run is registryctl's whole program; main only supplies the process's
 // arguments, environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	g := globals{addr: getenv("REGISTRY_ADDR"), token: getenv("REGISTRY_TOKEN"), output: "table"}
-	if g.addr == "" {
-		g.addr = defaultAddr
+	inv := &invocation{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	return inv.execute(args)
+}
+
+// execute runs the command args names and returns its error as the one
+// line main prints.
+func (inv *invocation) execute(args []string) error {
+	root := inv.commandTree()
+	root.SetArgs(args)
+	if err := root.ExecuteContext(inv.ctx); err != nil {
+		return describeError(err, inv.global)
 	}
-	top := flag.NewFlagSet("registryctl", flag.ContinueOnError)
-	top.SetOutput(stderr)
-	top.Usage = func() { printUsage(stderr, "") }
-	g.register(top)
-	if err := top.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	args = top.Args()
-	if len(args) == 0 {
-		printUsage(stderr, "")
-		return errors.New("no command")
-	}
-	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		noun := ""
-		if len(args) > 1 {
-			noun = args[1]
-		}
-		printUsage(stdout, noun)
-		return nil
-	}
-	name, rest, ok := lookup(args)
-	if !ok {
-		if isNoun(args[0]) {
-			printUsage(stderr, args[0])
-			if len(args) == 1 {
-				return fmt.Errorf("%s: which command?", args[0])
+	return nil
+}
+
+// commandTree builds the root command, a command for each noun, and the
+// commands of the table under them. Flags go anywhere after the words
+// naming the command (and the global ones before them too); "--" ends the
+// flags.
+func (inv *invocation) commandTree() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "registryctl",
+		Short: "the registry's command-line client",
+		Long: "registryctl calls the registry: a noun-verb command for every RPC, with the answer as an aligned table or,\n" +
+			"with -o json, as JSON. Its verify command checks an eligibility attestation offline.",
+		Args:                  cobra.ArbitraryArgs,
+		SilenceErrors:         true,
+		SilenceUsage:          true,
+		DisableFlagsInUseLine: true,
+		PersistentPreRunE:     inv.prepare,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printUsage(inv.stderr, cmd)
+			if len(args) == 0 {
+				return errors.New("no command")
 			}
-			return fmt.Errorf("unknown command %q", args[0]+" "+args[1])
-		}
-		printUsage(stderr, "")
-		return fmt.Errorf("unknown command %q", args[0])
+			return unknownCommand(cmd, args[0])
+		},
 	}
-	cmd := commands[name]
-	inv := &invocation{ctx: ctx, name: name, usage: cmd.usage, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, global: g}
-	err := cmd.run(inv, rest)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return describeError(err, inv.global)
-}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetIn(inv.stdin)
+	root.SetOut(inv.stdout)
+	root.SetErr(inv.stderr)
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { printUsage(cmd.OutOrStdout(), cmd) })
+	root.SetUsageFunc(func(cmd *cobra.Command) error { printUsage(cmd.ErrOrStderr(), cmd); return nil })
+	inv.global.register(root.PersistentFlags())
 
-// lookup finds the command args name: two words, else one.
-func lookup(args []string) (name string, rest []string, ok bool) {
-	if len(args) >= 2 {
-		if _, ok := commands[args[0]+" "+args[1]]; ok {
-			return args[0] + " " + args[1], args[2:], true
-		}
-	}
-	if _, ok := commands[args[0]]; ok {
-		return args[0], args[1:], true
-	}
-	return "", nil, false
-}
-
-func isNoun(word string) bool {
-	for name := range commands {
-		if strings.HasPrefix(name, word+" ") {
-			return true
-		}
-	}
-	return false
-}
-
-// printUsage lists every command, or only a noun's.
-func printUsage(w io.Writer, noun string) {
 	names := make([]string, 0, len(commands))
 	for name := range commands {
-		if noun == "" || name == noun || strings.HasPrefix(name, noun+" ") {
-			names = append(names, name)
-		}
+		names = append(names, name)
 	}
 	slices.Sort(names)
-	fmt.Fprint(w, "usage: registryctl [--addr URL] [--token TOKEN] [-o table|json] <command> [arguments] [flags]\n\ncommands:\n")
-	t := newTable()
+	groups := map[string]*cobra.Command{}
 	for _, name := range names {
-		t.row("  "+name, commands[name].summary)
-	}
-	t.write(w)
-	fmt.Fprint(w, `
-global flags (before or after the command):
-  --addr URL      the registry's address (env REGISTRY_ADDR, default `+defaultAddr+`)
-  --token TOKEN   bearer token (env REGISTRY_TOKEN)
-  -o FORMAT       table (default) or json (one object per response)
-
-Run 'registryctl help NOUN' or 'registryctl NOUN VERB -h' for a command's flags.
-`)
-}
-
-var globalFlags = map[string]bool{"addr": true, "token": true, "o": true, "output": true}
-
-func hasFlags(fs *flag.FlagSet) bool {
-	n := 0
-	fs.VisitAll(func(*flag.Flag) { n++ })
-	return n > 0
-}
-
-func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.addr, "addr", g.addr, "the registry's `URL` (env REGISTRY_ADDR)")
-	fs.StringVar(&g.token, "token", g.token, "bearer `token` (env REGISTRY_TOKEN)")
-	fs.StringVar(&g.output, "o", g.output, "output `format`: table or json")
-	fs.StringVar(&g.output, "output", g.output, "output `format`: table or json")
-}
-
-// flags returns the command's flag set, with the global flags on it.
-func (inv *invocation) flags() *flag.FlagSet {
-	fs := flag.NewFlagSet("registryctl "+inv.name, flag.ContinueOnError)
-	fs.SetOutput(inv.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(inv.stderr, "usage: registryctl %s %s\n", inv.name, inv.usage)
-		own := flag.NewFlagSet("", flag.ContinueOnError)
-		own.SetOutput(inv.stderr)
-		fs.VisitAll(func(f *flag.Flag) {
-			if !globalFlags[f.Name] {
-				own.Var(f.Value, f.Name, f.Usage)
+		parent, verb := root, name
+		if noun, v, ok := strings.Cut(name, " "); ok {
+			if groups[noun] == nil {
+				groups[noun] = nounCommand(inv, noun)
+				root.AddCommand(groups[noun])
 			}
-		})
-		if hasFlags(own) {
-			fmt.Fprint(inv.stderr, "\nflags:\n")
-			own.PrintDefaults()
+			parent, verb = groups[noun], v
 		}
-		fmt.Fprint(inv.stderr, "\nglobal flags: --addr URL, --token TOKEN, -o table|json (see registryctl help)\n")
+		parent.AddCommand(inv.leaf(verb, commands[name]))
 	}
-	inv.global.register(fs)
-	return fs
+	return root
 }
 
-// parse parses flags and positional arguments in any order and checks
-// that there are exactly npos positional arguments.
-func (inv *invocation) parse(fs *flag.FlagSet, args []string, npos int) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+// nounCommand groups a noun's commands; run alone, or with an unknown
+// verb, it lists them and fails.
+func nounCommand(inv *invocation, noun string) *cobra.Command {
+	return &cobra.Command{
+		Use:                   noun + " VERB [arguments] [flags]",
+		Short:                 nouns[noun],
+		Args:                  cobra.ArbitraryArgs,
+		DisableFlagsInUseLine: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printUsage(inv.stderr, cmd)
+			if len(args) == 0 {
+				return fmt.Errorf("%s: which command?", noun)
+			}
+			return unknownCommand(cmd, args[0])
+		},
+	}
+}
+
+// unknownCommand names the words that matched no command, with the
+// likeliest ones meant.
+func unknownCommand(parent *cobra.Command, word string) error {
+	name := strings.TrimPrefix(parent.CommandPath()+" "+word, parent.Root().Name()+" ")
+	if parent.SuggestionsMinimumDistance <= 0 {
+		parent.SuggestionsMinimumDistance = 2
+	}
+	if s := parent.SuggestionsFor(word); len(s) > 0 {
+		prefix := strings.TrimSuffix(name, word)
+		for i := range s {
+			s[i] = strconv.Quote(prefix + s[i])
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
+		return fmt.Errorf("unknown command %q; did you mean %s?", name, strings.Join(s, " or "))
+	}
+	return fmt.Errorf("unknown command %q", name)
+}
+
+// leaf is the command for one line of the table.
+func (inv *invocation) leaf(verb string, c command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:                   strings.TrimSpace(verb + " " + c.usage),
+		Short:                 c.summary,
+		DisableFlagsInUseLine: true,
+	}
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) != c.args {
+			return usageError(cmd)
 		}
-		// Parse stops at the first positional argument, or after "--".
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			pos = append(pos, rest...)
-			break
+		return nil
+	}
+	run := c.define(inv, cmd.Flags())
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		inv.cmd = cmd
+		return run(args)
+	}
+	return cmd
+}
+
+// prepare runs before every command: flags not given take their
+// environment twins' values, and the output format is checked.
+func (inv *invocation) prepare(cmd *cobra.Command, _ []string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		env := f.Annotations[envAnnotation]
+		if err != nil || len(env) == 0 || f.Changed {
+			return
 		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+		if v := inv.getenv(env[0]); v != "" {
+			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q (for --%s): %v", env[0], v, f.Name, serr)
+			}
+		}
+	})
+	if err != nil {
+		return err
 	}
 	switch inv.global.output {
 	case "table", "json":
 	default:
-		return nil, fmt.Errorf("-o %q: want table or json", inv.global.output)
+		return fmt.Errorf("-o %q: want table or json", inv.global.output)
 	}
-	if len(pos) != npos {
-		return nil, inv.usageError()
-	}
-	return pos, nil
+	return nil
 }
 
-func (inv *invocation) usageError() error {
-	return fmt.Errorf("usage: registryctl %s %s", inv.name, inv.usage)
+// usageError is the error of a command given the wrong arguments.
+func usageError(cmd *cobra.Command) error {
+	return fmt.Errorf("usage: %s", cmd.UseLine())
 }
 
-// clients connects to the registry named by --addr, sending --token.
-func (inv *invocation) clients() *clients {
+func (inv *invocation) usageError() error { return usageError(inv.cmd) }
+
+// printUsage writes a command's help, made from its definition and its
+// flags: the root's and a noun's list their commands; a command's lists
+// its own flags, then the global ones.
+func printUsage(w io.Writer, cmd *cobra.Command) {
+	var b strings.Builder
+	root := cmd.Root()
+	if cmd == root {
+		b.WriteString("usage: registryctl [--addr URL] [--token TOKEN] [-o table|json] <command> [arguments] [flags]\n\n")
+		b.WriteString(cmd.Long + "\n")
+	} else {
+		fmt.Fprintf(&b, "usage: %s\n\n%s\n", cmd.UseLine(), cmd.Short)
+	}
+	if cmd.HasAvailableSubCommands() {
+		b.WriteString("\ncommands:\n")
+		t := newTable()
+		var walk func(c *cobra.Command)
+		walk = func(c *cobra.Command) {
+			for _, sub := range c.Commands() {
+				switch {
+				case !sub.IsAvailableCommand() || sub.Name() == "help":
+				case sub.HasAvailableSubCommands():
+					walk(sub)
+				default:
+					t.row("  "+strings.TrimPrefix(sub.CommandPath(), root.Name()+" "), sub.Short)
+				}
+			}
+		}
+		walk(cmd)
+		t.write(&b)
+	}
+	if cmd != root && !cmd.HasAvailableSubCommands() {
+		if own := cmd.LocalNonPersistentFlags(); own.HasAvailableFlags() {
+			b.WriteString("\nflags:\n" + own.FlagUsages())
+		}
+	}
+	fmt.Fprintf(&b, "\nglobal flags (before or after the command):\n%s", root.PersistentFlags().FlagUsages())
+	if cmd.HasAvailableSubCommands() {
+		b.WriteString("\nRun 'registryctl help NOUN' or 'registryctl NOUN VERB --help' for a command's flags.\n")
+	}
+	io.WriteString(w, b.String())
+}
+
+// dateVar defines a flag taking a calendar date, YYYY-MM-DD, checked as it
+// is parsed so that a bad one is refused naming the flag.
+func dateVar(fs *pflag.FlagSet, p *string, name, usage string) {
+	fs.Var((*dateValue)(p), name, usage)
+}
+
+type dateValue string
+
+func (d *dateValue) String() string { return string(*d) }
+func (d *dateValue) Type() string   { return "date" }
+func (d *dateValue) Set(s string) error {
+	if s != "" {
+		if t, err := time.Parse(time.DateOnly, s); err != nil || t.Format(time.DateOnly) != s {
+			return errors.New("want a date YYYY-MM-DD")
+		}
+	}
+	*d = dateValue(s)
+	return nil
+}
+
+// clients connects to the registry named by --addr, sending --token. The
+// import streams go over HTTP/2 (h2c for http:// addresses), which
+// bidirectional streams need, and are cut off when the command's context
+// ends (abortOnCancel); other calls take at most a minute.
+func (inv *invocation) clients() *client.Clients {
 	if inv.rpc != nil {
 		return inv.rpc
 	}
-	token := strings.TrimSpace(inv.global.token)
-	auth := func(next connect.ClientFunc) connect.ClientFunc {
-		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-			if token != "" {
-				if info, ok := connect.CallInfoForClientContext(ctx); ok {
-					info.RequestHeader().Set("Authorization", "Bearer "+token)
-				}
-			}
-			return next(ctx, spec)
-		}
+	addr := baseURL(inv.global.addr)
+	protocols := new(http.Protocols)
+	if strings.HasPrefix(addr, "https://") {
+		protocols.SetHTTP2(true)
+	} else {
+		protocols.SetUnencryptedHTTP2(true)
 	}
-	httpClient := &http.Client{Timeout: time.Minute}
-	c := connect.NewClient(connecthttp.NewTransport(httpClient, baseURL(inv.global.addr)), auth)
-	inv.rpc = &clients{
-		enterprise:          registryv1connect.NewEnterpriseServiceClient(c),
-		talent:              registryv1connect.NewTalentServiceClient(c),
-		designation:         registryv1connect.NewDesignationServiceClient(c),
-		access:              registryv1connect.NewAccessServiceClient(c),
-		audit:               registryv1connect.NewAuditServiceClient(c),
-		talentAuthorization: registryv1connect.NewTalentAuthorizationServiceClient(c),
-		competition:         registryv1connect.NewCompetitionServiceClient(c),
-		park:                registryv1connect.NewParkServiceClient(c),
-		verification:        registryv1connect.NewVerificationServiceClient(c),
-	}
+	streams := &http.Client{Transport: abortOnCancel{&http.Transport{Protocols: protocols}}}
+	inv.rpc = client.NewClients(&http.Client{Timeout: time.Minute}, addr,
+		client.WithInterceptors(client.BearerAuth(strings.TrimSpace(inv.global.token))),
+		client.WithStreamingHTTPClient(streams))
 	return inv.rpc
 }
 

@@ -357,6 +357,19 @@ func TestCommands(t *testing.T) {
 		if !strings.Contains(got.String(), "signature   valid") {
 			t.Fatalf("offline verify: %v\n%s", err, got.String())
 		}
+		// Flags after the token, -o among them.
+		got.Reset()
+		err = run(t.Context(), []string{"verify", h.vars["att"], "-o", "json", "--jwks", h.vars["jwks"]}, func(string) string { return "" }, nil, &got, io.Discard)
+		var answer map[string]any
+		if jerr := json.Unmarshal(got.Bytes(), &answer); jerr != nil || answer["park"] != "west-lake" || answer["eligible"] != true {
+			t.Fatalf("verify -o json: %v %v\n%s", err, jerr, got.String())
+		}
+		// The key set from the environment.
+		got.Reset()
+		err = run(t.Context(), []string{"verify", h.vars["att"]}, func(k string) string { return map[string]string{"REGISTRY_JWKS": h.vars["jwks"]}[k] }, nil, &got, io.Discard)
+		if !strings.Contains(got.String(), "signature   valid") {
+			t.Fatalf("verify with REGISTRY_JWKS: %v\n%s", err, got.String())
+		}
 	})
 
 	t.Run("attestation refused once the designation changes", func(t *testing.T) {
@@ -413,7 +426,7 @@ func testErrors(t *testing.T, h *harness) {
 		{"bad status", "viewer", []string{"designation", "list", "--status", "gone"}, "registryctl: --status \"gone\": want active, suspended, revoked or expired"},
 		{"missing argument", "economy", []string{"designation", "suspend", "--reason", "x"}, "registryctl: usage: registryctl designation suspend ID --reason TEXT"},
 		{"extra argument", "economy", []string{"enterprise", "get", "a", "b"}, "registryctl: usage: registryctl enterprise get CREDIT_CODE"},
-		{"unknown flag", "economy", []string{"enterprise", "get", "{c1}", "--bogus"}, "registryctl: flag provided but not defined: -bogus"},
+		{"unknown flag", "economy", []string{"enterprise", "get", "{c1}", "--bogus"}, "registryctl: unknown flag: --bogus"},
 		{"unknown command", "economy", []string{"enterprise", "delete", "{c1}"}, `registryctl: unknown command "enterprise delete"`},
 		{"unknown noun", "economy", []string{"bogus"}, `registryctl: unknown command "bogus"`},
 		{"bad output format", "economy", []string{"park", "list", "-o", "yaml"}, `registryctl: -o "yaml": want table or json`},
@@ -468,7 +481,33 @@ func TestEnvironment(t *testing.T) {
 		{"public needs no token", map[string]string{"REGISTRY_ADDR": env.URL}, []string{"public", "keys"}, "EdDSA", ""},
 		{"unreachable env address", map[string]string{"REGISTRY_ADDR": "127.0.0.1:1"}, []string{"public", "keys"}, "",
 			"(registry at http://127.0.0.1:1; give --addr or set REGISTRY_ADDR)"},
+		{"flags after the arguments", map[string]string{"REGISTRY_ADDR": "http://127.0.0.1:1"},
+			[]string{"enterprise", "get", code, "-o", "json", "--addr", env.URL, "--token", viewer}, `"creditCode": "` + code + `"`, ""},
+		{"flags between the words of the command", map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": viewer},
+			[]string{"enterprise", "-o", "json", "get", code}, `"creditCode": "` + code + `"`, ""},
+		{"-- ends the flags", map[string]string{"REGISTRY_ADDR": env.URL},
+			[]string{"public", "status", "--", "--bogus"}, "", "invalid_argument"},
+		{"env output", map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": viewer, "REGISTRY_OUTPUT": "json"},
+			[]string{"enterprise", "get", code}, `"creditCode": "` + code + `"`, ""},
+		{"flag beats env output", map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": viewer, "REGISTRY_OUTPUT": "json"},
+			[]string{"enterprise", "get", code, "-o", "table"}, "CREDIT CODE", ""},
+		{"bad env output", map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_OUTPUT": "yaml"},
+			[]string{"public", "keys"}, "", `-o "yaml": want table or json`},
+		{"bad env value names the variable and the flag", map[string]string{"REGISTRY_IMPORT_BATCH": "many"},
+			[]string{"import", "enterprises", "-"}, "", `REGISTRY_IMPORT_BATCH="many" (for --batch): invalid argument "many" for "--batch" flag`},
+		{"bad date names the flag", map[string]string{"REGISTRY_ADDR": "http://127.0.0.1:1", "REGISTRY_TOKEN": viewer},
+			[]string{"designation", "list", "--as-of", "2026-6-30"}, "", `invalid argument "2026-6-30" for "--as-of" flag: want a date YYYY-MM-DD`},
+		{"impossible date names the flag", map[string]string{"REGISTRY_ADDR": "http://127.0.0.1:1", "REGISTRY_TOKEN": viewer},
+			[]string{"park", "admit", "--park", "west-lake", "--enterprise", code, "--start=2026-02-30"}, "", `invalid argument "2026-02-30" for "--start" flag`},
+		{"bad batch names the flag", map[string]string{"REGISTRY_ADDR": "http://127.0.0.1:1"},
+			[]string{"import", "enterprises", "-", "--batch", "0"}, "", "--batch 0: want 1 to 5000 rows"},
 		{"help", nil, []string{"help"}, "designation grant", ""},
+		{"help lists the global flags and their env twins", nil, []string{"--help"}, "--addr URL        the registry's URL (or host:port) (env REGISTRY_ADDR)", ""},
+		{"command help lists its flags", nil, []string{"designation", "list", "--help"}, "--as-of date", ""},
+		{"command help lists the global flags", nil, []string{"designation", "list", "-h"}, "-o, --output FORMAT   FORMAT of the answers: table or json (one object per answer) (env REGISTRY_OUTPUT)", ""},
+		{"help command for a command", nil, []string{"help", "verify"}, "--jwks file   JSON Web Key Set file with the registry's public keys (required) (env REGISTRY_JWKS)", ""},
+		{"unknown command suggests", nil, []string{"park", "lst"}, "", `unknown command "park lst"; did you mean "park get" or "park list"?`},
+		{"noun without verb", nil, []string{"park"}, "", "park: which command?"},
 		{"help for a noun", nil, []string{"help", "park"}, "park verify", ""},
 		{"command help", nil, []string{"designation", "grant", "-h"}, "", ""},
 		{"no command", nil, nil, "", "no command"},

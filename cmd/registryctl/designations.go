@@ -1,10 +1,10 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
@@ -19,7 +19,7 @@ type pageFlags struct {
 	token string
 }
 
-func (p *pageFlags) register(fs *flag.FlagSet) {
+func (p *pageFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&p.size, "page-size", 0, "results per page (server default 50)")
 	fs.StringVar(&p.token, "page-token", "", "page to fetch, from a previous answer")
 }
@@ -31,55 +31,48 @@ func nextPage(t *table, token string) {
 	}
 }
 
-func enterpriseRegister(inv *invocation, args []string) error {
-	fs := inv.flags()
+func enterpriseRegister(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.RegisterEnterpriseRequest
 	fs.StringVar(&req.Name, "name", "", "registered `name`")
 	fs.StringVar(&req.District, "district", "", "`district`: GB/T 2260 code or name, e.g. 330108 or 滨江区")
-	fs.StringVar(&req.RegisteredOn, "registered-on", "", "business registration `date` (YYYY-MM-DD)")
-	pos, err := inv.parse(fs, args, 1)
-	if err != nil {
-		return err
+	dateVar(fs, &req.RegisteredOn, "registered-on", "business registration `date` (YYYY-MM-DD)")
+	return func(pos []string) error {
+		req.CreditCode = pos[0]
+		res, err := inv.clients().Enterprise.RegisterEnterprise(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { enterpriseRows(t, res.GetEnterprise()) })
 	}
-	req.CreditCode = pos[0]
-	res, err := inv.clients().enterprise.RegisterEnterprise(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { enterpriseRows(t, res.GetEnterprise()) })
 }
 
-func enterpriseGet(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
+func enterpriseGet(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		res, err := inv.clients().Enterprise.GetEnterprise(inv.ctx, &registryv1.GetEnterpriseRequest{CreditCode: pos[0]})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { enterpriseRows(t, res.GetEnterprise()) })
 	}
-	res, err := inv.clients().enterprise.GetEnterprise(inv.ctx, &registryv1.GetEnterpriseRequest{CreditCode: pos[0]})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { enterpriseRows(t, res.GetEnterprise()) })
 }
 
-func enterpriseList(inv *invocation, args []string) error {
-	fs := inv.flags()
+func enterpriseList(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListEnterprisesRequest
 	var page pageFlags
 	fs.StringVar(&req.Query, "query", "", "part of the name (either script), a prefix of the credit code, or a district")
 	fs.StringVar(&req.District, "district", "", "only this `district` (GB/T 2260 code or name, e.g. 330108 or 滨江区)")
 	page.register(fs)
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.PageSize, req.PageToken = int32(page.size), page.token
+		res, err := inv.clients().Enterprise.ListEnterprises(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			enterpriseRows(t, res.GetEnterprises()...)
+			nextPage(t, res.GetNextPageToken())
+		})
 	}
-	req.PageSize, req.PageToken = int32(page.size), page.token
-	res, err := inv.clients().enterprise.ListEnterprises(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		enterpriseRows(t, res.GetEnterprises()...)
-		nextPage(t, res.GetNextPageToken())
-	})
 }
 
 func enterpriseRows(t *table, es ...*registryv1.Enterprise) {
@@ -98,54 +91,48 @@ func districtCell(code, name string) string {
 	return name + " " + code
 }
 
-func talentRegister(inv *invocation, args []string) error {
-	fs := inv.flags()
+func talentRegister(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.RegisterTalentRequest
 	fs.StringVar(&req.Name, "name", "", "the person's `name`")
 	fs.StringVar(&req.IdNumber, "id-number", "", "18-character resident identity `number`")
 	fs.StringVar(&req.PassportNumber, "passport", "", "passport `number` (with --nationality)")
 	fs.StringVar(&req.Nationality, "nationality", "", "ISO 3166-1 alpha-2 `code`, e.g. SG")
 	fs.StringVar(&req.EmployerCreditCode, "employer", "", "employer's credit `code`")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		res, err := inv.clients().Talent.RegisterTalent(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { talentRows(t, res.GetTalent()) })
 	}
-	res, err := inv.clients().talent.RegisterTalent(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { talentRows(t, res.GetTalent()) })
 }
 
-func talentGet(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
+func talentGet(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		res, err := inv.clients().Talent.GetTalent(inv.ctx, &registryv1.GetTalentRequest{Id: pos[0]})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { talentRows(t, res.GetTalent()) })
 	}
-	res, err := inv.clients().talent.GetTalent(inv.ctx, &registryv1.GetTalentRequest{Id: pos[0]})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { talentRows(t, res.GetTalent()) })
 }
 
-func talentList(inv *invocation, args []string) error {
-	fs := inv.flags()
+func talentList(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListTalentsRequest
 	var page pageFlags
 	fs.StringVar(&req.EmployerCreditCode, "employer", "", "only this employer's (credit `code`)")
 	page.register(fs)
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.PageSize, req.PageToken = int32(page.size), page.token
+		res, err := inv.clients().Talent.ListTalents(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			talentRows(t, res.GetTalents()...)
+			nextPage(t, res.GetNextPageToken())
+		})
 	}
-	req.PageSize, req.PageToken = int32(page.size), page.token
-	res, err := inv.clients().talent.ListTalents(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		talentRows(t, res.GetTalents()...)
-		nextPage(t, res.GetNextPageToken())
-	})
 }
 
 func talentRows(t *table, ts ...*registryv1.Talent) {
@@ -155,69 +142,62 @@ func talentRows(t *table, ts ...*registryv1.Talent) {
 	}
 }
 
-func designationTypes(inv *invocation, args []string) error {
-	if _, err := inv.parse(inv.flags(), args, 0); err != nil {
-		return err
-	}
-	res, err := inv.clients().designation.ListDesignationTypes(inv.ctx, &registryv1.ListDesignationTypesRequest{})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		t.row("CODE", "NAME", "ENGLISH", "HELD BY", "LEVELS", "GRANTED BY", "CLAUSE")
-		for _, d := range res.GetTypes() {
-			levels := ""
-			if d.GetHasLevels() {
-				levels = "A-E"
-			}
-			t.row(d.GetCode(), d.GetNameZh(), d.GetNameEn(), d.GetSubjectKind(), levels, list(d.GetGrantingBureaus()), d.GetSeedClause())
+func designationTypes(inv *invocation, fs *pflag.FlagSet) action {
+	return func([]string) error {
+		res, err := inv.clients().Designation.ListDesignationTypes(inv.ctx, &registryv1.ListDesignationTypesRequest{})
+		if err != nil {
+			return err
 		}
-	})
+		return inv.emit(res, func(t *table) {
+			t.row("CODE", "NAME", "ENGLISH", "HELD BY", "LEVELS", "GRANTED BY", "CLAUSE")
+			for _, d := range res.GetTypes() {
+				levels := ""
+				if d.GetHasLevels() {
+					levels = "A-E"
+				}
+				t.row(d.GetCode(), d.GetNameZh(), d.GetNameEn(), d.GetSubjectKind(), levels, list(d.GetGrantingBureaus()), d.GetSeedClause())
+			}
+		})
+	}
 }
 
-func designationGrant(inv *invocation, args []string) error {
-	fs := inv.flags()
+func designationGrant(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.GrantDesignationRequest
 	fs.StringVar(&req.EnterpriseCreditCode, "enterprise", "", "holder's credit `code` (enterprise designations)")
 	fs.StringVar(&req.TalentId, "talent", "", "holder's talent `id` (talent designations)")
 	fs.StringVar(&req.Level, "level", "", "talent `level` A-E (talent-recognition)")
-	fs.StringVar(&req.ValidFrom, "from", "", "first valid `date` (YYYY-MM-DD)")
-	fs.StringVar(&req.ValidUntil, "until", "", "last valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidFrom, "from", "first valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidUntil, "until", "last valid `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number` (文号) or other evidence")
 	fs.StringVar(&req.Note, "note", "", "free `text`")
-	pos, err := inv.parse(fs, args, 1)
-	if err != nil {
-		return err
+	return func(pos []string) error {
+		req.Type = pos[0]
+		res, err := inv.clients().Designation.GrantDesignation(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { designationRows(t, res.GetDesignation()) })
 	}
-	req.Type = pos[0]
-	res, err := inv.clients().designation.GrantDesignation(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { designationRows(t, res.GetDesignation()) })
 }
 
-func designationGet(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
+func designationGet(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		res, err := inv.clients().Designation.GetDesignation(inv.ctx, &registryv1.GetDesignationRequest{Id: pos[0]})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			d := res.GetDesignation()
+			designationRows(t, d)
+			t.section()
+			t.row("VERSION", "CLAUSE", "REASON", "NOTE", "AUTHORIZATION", "AWARD", "CREATED", "UPDATED")
+			t.row(fmt.Sprint(d.GetVersion()), d.GetSeedClause(), d.GetStatusReason(), d.GetNote(), d.GetAuthorizationId(), d.GetAwardId(),
+				stamp(d.GetCreatedAt()), stamp(d.GetUpdatedAt()))
+		})
 	}
-	res, err := inv.clients().designation.GetDesignation(inv.ctx, &registryv1.GetDesignationRequest{Id: pos[0]})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		d := res.GetDesignation()
-		designationRows(t, d)
-		t.section()
-		t.row("VERSION", "CLAUSE", "REASON", "NOTE", "AUTHORIZATION", "AWARD", "CREATED", "UPDATED")
-		t.row(fmt.Sprint(d.GetVersion()), d.GetSeedClause(), d.GetStatusReason(), d.GetNote(), d.GetAuthorizationId(), d.GetAwardId(),
-			stamp(d.GetCreatedAt()), stamp(d.GetUpdatedAt()))
-	})
 }
 
-func designationList(inv *invocation, args []string) error {
-	fs := inv.flags()
+func designationList(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListDesignationsRequest
 	var page pageFlags
 	var st string
@@ -225,24 +205,23 @@ func designationList(inv *invocation, args []string) error {
 	fs.StringVar(&req.TalentId, "talent", "", "only this talent's (`id`)")
 	fs.StringVar(&req.Type, "type", "", "only this designation `type`")
 	fs.StringVar(&st, "status", "", "only this `status`: active, suspended, revoked or expired")
-	fs.StringVar(&req.AsOf, "as-of", "", "only those valid on this `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.AsOf, "as-of", "only those valid on this `date` (YYYY-MM-DD)")
 	page.register(fs)
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		var err error
+		if req.Status, err = parseStatus(st); err != nil {
+			return err
+		}
+		req.PageSize, req.PageToken = int32(page.size), page.token
+		res, err := inv.clients().Designation.ListDesignations(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			designationRows(t, res.GetDesignations()...)
+			nextPage(t, res.GetNextPageToken())
+		})
 	}
-	var err error
-	if req.Status, err = parseStatus(st); err != nil {
-		return err
-	}
-	req.PageSize, req.PageToken = int32(page.size), page.token
-	res, err := inv.clients().designation.ListDesignations(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		designationRows(t, res.GetDesignations()...)
-		nextPage(t, res.GetNextPageToken())
-	})
 }
 
 func parseStatus(s string) (registryv1.DesignationStatus, error) {
@@ -274,56 +253,44 @@ func showDesignation[R designationHolder](inv *invocation, res R, err error) err
 	return inv.emit(res, func(t *table) { designationRows(t, res.GetDesignation()) })
 }
 
-// idReason parses ID --reason TEXT.
-func idReason(inv *invocation, args []string) (id, reason string, err error) {
-	fs := inv.flags()
-	fs.StringVar(&reason, "reason", "", "why (required)")
-	pos, err := inv.parse(fs, args, 1)
-	if err != nil {
-		return "", "", err
-	}
-	return pos[0], reason, nil
+// reasonFlag defines --reason, which every change of status needs.
+func reasonFlag(fs *pflag.FlagSet) *string {
+	return fs.String("reason", "", "why (required)")
 }
 
-func designationSuspend(inv *invocation, args []string) error {
-	id, reason, err := idReason(inv, args)
-	if err != nil {
-		return err
+func designationSuspend(inv *invocation, fs *pflag.FlagSet) action {
+	reason := reasonFlag(fs)
+	return func(pos []string) error {
+		res, err := inv.clients().Designation.SuspendDesignation(inv.ctx, &registryv1.SuspendDesignationRequest{Id: pos[0], Reason: *reason})
+		return showDesignation(inv, res, err)
 	}
-	res, err := inv.clients().designation.SuspendDesignation(inv.ctx, &registryv1.SuspendDesignationRequest{Id: id, Reason: reason})
-	return showDesignation(inv, res, err)
 }
 
-func designationReinstate(inv *invocation, args []string) error {
-	id, reason, err := idReason(inv, args)
-	if err != nil {
-		return err
+func designationReinstate(inv *invocation, fs *pflag.FlagSet) action {
+	reason := reasonFlag(fs)
+	return func(pos []string) error {
+		res, err := inv.clients().Designation.ReinstateDesignation(inv.ctx, &registryv1.ReinstateDesignationRequest{Id: pos[0], Reason: *reason})
+		return showDesignation(inv, res, err)
 	}
-	res, err := inv.clients().designation.ReinstateDesignation(inv.ctx, &registryv1.ReinstateDesignationRequest{Id: id, Reason: reason})
-	return showDesignation(inv, res, err)
 }
 
-func designationRevoke(inv *invocation, args []string) error {
-	id, reason, err := idReason(inv, args)
-	if err != nil {
-		return err
+func designationRevoke(inv *invocation, fs *pflag.FlagSet) action {
+	reason := reasonFlag(fs)
+	return func(pos []string) error {
+		res, err := inv.clients().Designation.RevokeDesignation(inv.ctx, &registryv1.RevokeDesignationRequest{Id: pos[0], Reason: *reason})
+		return showDesignation(inv, res, err)
 	}
-	res, err := inv.clients().designation.RevokeDesignation(inv.ctx, &registryv1.RevokeDesignationRequest{Id: id, Reason: reason})
-	return showDesignation(inv, res, err)
 }
 
-func designationRenew(inv *invocation, args []string) error {
-	fs := inv.flags()
+func designationRenew(inv *invocation, fs *pflag.FlagSet) action {
 	req := registryv1.RenewDesignationRequest{}
-	fs.StringVar(&req.ValidUntil, "until", "", "new last valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidUntil, "until", "new last valid `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "the renewing document `number`")
-	pos, err := inv.parse(fs, args, 1)
-	if err != nil {
-		return err
+	return func(pos []string) error {
+		req.Id = pos[0]
+		res, err := inv.clients().Designation.RenewDesignation(inv.ctx, &req)
+		return showDesignation(inv, res, err)
 	}
-	req.Id = pos[0]
-	res, err := inv.clients().designation.RenewDesignation(inv.ctx, &req)
-	return showDesignation(inv, res, err)
 }
 
 func designationRows(t *table, ds ...*registryv1.Designation) {

@@ -11,8 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connecthttp"
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -116,32 +115,31 @@ var importKinds = map[string]importKind{
 }
 
 // importCommand is `registryctl import KIND FILE`.
-func importCommand(kind string) func(inv *invocation, args []string) error {
-	return func(inv *invocation, args []string) error {
-		fs := inv.flags()
+func importCommand(kind string) func(inv *invocation, fs *pflag.FlagSet) action {
+	return func(inv *invocation, fs *pflag.FlagSet) action {
 		dryRun := fs.Bool("dry-run", false, "validate every row and write nothing")
 		skipInvalid := fs.Bool("skip-invalid", false, "load the valid rows and report the rest (default: all or nothing)")
-		encoding := fs.String("encoding", csvrows.EncodingAuto, "file encoding: auto, utf-8 or gb18030")
-		batch := fs.Int("batch", 1000, "rows per message")
-		pos, err := inv.parse(fs, args, 1)
-		if err != nil {
-			return err
-		}
-		if *batch < 1 || *batch > 5000 {
-			return errors.New("--batch must be between 1 and 5000")
-		}
-		opts := &registryv1.ImportOptions{DryRun: *dryRun, SkipInvalid: *skipInvalid}
-		// The import runs aside so that a signal (the invocation's context)
-		// ends the command at once, even while it waits for its input: the
-		// stream is cancelled with the context, and the registry keeps
-		// nothing of an import it has not finished.
-		done := make(chan error, 1)
-		go func() { done <- inv.importFrom(kind, pos[0], opts, *encoding, *batch) }()
-		select {
-		case err := <-done:
-			return err
-		case <-inv.ctx.Done():
-			return fmt.Errorf("import %s interrupted (%v): the registry keeps nothing of an import it had not finished", kind, context.Cause(inv.ctx))
+		encoding := fs.String("encoding", csvrows.EncodingAuto, "file `encoding`: auto, utf-8 or gb18030")
+		batch := fs.Int("batch", 1000, "`rows` per message, 1 to 5000")
+		withEnv(fs, "encoding", "REGISTRY_IMPORT_ENCODING")
+		withEnv(fs, "batch", "REGISTRY_IMPORT_BATCH")
+		return func(pos []string) error {
+			if *batch < 1 || *batch > 5000 {
+				return fmt.Errorf("--batch %d: want 1 to 5000 rows", *batch)
+			}
+			opts := &registryv1.ImportOptions{DryRun: *dryRun, SkipInvalid: *skipInvalid}
+			// The import runs aside so that a signal (the invocation's context)
+			// ends the command at once, even while it waits for its input: the
+			// stream is cancelled with the context, and the registry keeps
+			// nothing of an import it has not finished.
+			done := make(chan error, 1)
+			go func() { done <- inv.importFrom(kind, pos[0], opts, *encoding, *batch) }()
+			select {
+			case err := <-done:
+				return err
+			case <-inv.ctx.Done():
+				return fmt.Errorf("import %s interrupted (%v): the registry keeps nothing of an import it had not finished", kind, context.Cause(inv.ctx))
+			}
 		}
 	}
 }
@@ -250,7 +248,7 @@ func (inv *invocation) runImport(kind, name string, in io.Reader, opts *registry
 	}
 	ctx, cancel := context.WithCancel(inv.ctx)
 	defer cancel()
-	stream, err := k.open(ctx, inv.importClient())
+	stream, err := k.open(ctx, inv.clients().Import)
 	if err != nil {
 		return err
 	}
@@ -370,29 +368,6 @@ func sendFailure(err error) error {
 
 func outcomeWord(o registryv1.ImportOutcome) string {
 	return strings.ToLower(strings.TrimPrefix(o.String(), "IMPORT_OUTCOME_"))
-}
-
-// importClient speaks HTTP/2 (h2c for http:// addresses), which
-// bidirectional streams need.
-func (inv *invocation) importClient() registryv1connect.ImportServiceClient {
-	protocols := new(http.Protocols)
-	addr := baseURL(inv.global.addr)
-	if strings.HasPrefix(addr, "https://") {
-		protocols.SetHTTP2(true)
-	} else {
-		protocols.SetUnencryptedHTTP2(true)
-	}
-	token := strings.TrimSpace(inv.global.token)
-	auth := func(next connect.ClientFunc) connect.ClientFunc {
-		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-			if info, ok := connect.CallInfoForClientContext(ctx); ok && token != "" {
-				info.RequestHeader().Set("Authorization", "Bearer "+token)
-			}
-			return next(ctx, spec)
-		}
-	}
-	hc := &http.Client{Transport: abortOnCancel{&http.Transport{Protocols: protocols}}}
-	return registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(hc, addr), auth))
 }
 
 // abortOnCancel closes a request's body when its context ends. The HTTP/2

@@ -7,53 +7,49 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 
 // Parks and public checks: ParkService and VerificationService.
 
-func parkRegister(inv *invocation, args []string) error {
-	fs := inv.flags()
+func parkRegister(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.RegisterParkRequest
 	fs.StringVar(&req.Name, "name", "", "the park's `name`")
 	fs.StringVar(&req.District, "district", "", "`district`: GB/T 2260 code or name, e.g. 330106 or 西湖区")
 	fs.StringVar(&req.OperatorOrg, "operator-org", "", "who runs it, e.g. 滨江区人民政府")
-	fs.StringVar(&req.ValidFrom, "from", "", "designated from `date` (default: today)")
-	fs.StringVar(&req.ValidUntil, "until", "", "designated until `date` (default: 2027-12-31, the measures' end)")
+	dateVar(fs, &req.ValidFrom, "from", "designated from `date` (default: today)")
+	dateVar(fs, &req.ValidUntil, "until", "designated until `date` (default: 2027-12-31, the measures' end)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number`")
-	pos, err := inv.parse(fs, args, 1)
-	if err != nil {
-		return err
+	return func(pos []string) error {
+		req.Code = pos[0]
+		res, err := inv.clients().Park.RegisterPark(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { parkRows(t, res.GetPark()) })
 	}
-	req.Code = pos[0]
-	res, err := inv.clients().park.RegisterPark(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { parkRows(t, res.GetPark()) })
 }
 
-func parkGet(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
+func parkGet(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		res, err := inv.clients().Park.GetPark(inv.ctx, &registryv1.GetParkRequest{Code: pos[0]})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { parkRows(t, res.GetPark()) })
 	}
-	res, err := inv.clients().park.GetPark(inv.ctx, &registryv1.GetParkRequest{Code: pos[0]})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { parkRows(t, res.GetPark()) })
 }
 
-func parkList(inv *invocation, args []string) error {
-	if _, err := inv.parse(inv.flags(), args, 0); err != nil {
-		return err
+func parkList(inv *invocation, fs *pflag.FlagSet) action {
+	return func([]string) error {
+		res, err := inv.clients().Park.ListParks(inv.ctx, &registryv1.ListParksRequest{})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { parkRows(t, res.GetParks()...) })
 	}
-	res, err := inv.clients().park.ListParks(inv.ctx, &registryv1.ListParksRequest{})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { parkRows(t, res.GetParks()...) })
 }
 
 func parkRows(t *table, ps ...*registryv1.Park) {
@@ -63,60 +59,53 @@ func parkRows(t *table, ps ...*registryv1.Park) {
 	}
 }
 
-func parkAdmit(inv *invocation, args []string) error {
-	fs := inv.flags()
+func parkAdmit(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.AdmitTenantRequest
 	fs.StringVar(&req.ParkCode, "park", "", "the park's `code`")
 	fs.StringVar(&req.EnterpriseCreditCode, "enterprise", "", "the tenant's credit `code`")
-	fs.StringVar(&req.StartDate, "start", "", "first `date` of the tenancy (YYYY-MM-DD)")
-	fs.StringVar(&req.EndDate, "end", "", "last `date`, if known")
+	dateVar(fs, &req.StartDate, "start", "first `date` of the tenancy (YYYY-MM-DD)")
+	dateVar(fs, &req.EndDate, "end", "last `date`, if known")
 	fs.Float64Var(&req.FloorAreaM2, "area", 0, "floor area in `m²`")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		res, err := inv.clients().Park.AdmitTenant(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { tenancyRows(t, res.GetTenancy()) })
 	}
-	res, err := inv.clients().park.AdmitTenant(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { tenancyRows(t, res.GetTenancy()) })
 }
 
-func parkEndTenancy(inv *invocation, args []string) error {
-	fs := inv.flags()
+func parkEndTenancy(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.EndTenancyRequest
-	fs.StringVar(&req.EndDate, "end", "", "the tenancy's last `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.EndDate, "end", "the tenancy's last `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.Reason, "reason", "", "why it ends (required)")
-	pos, err := inv.parse(fs, args, 1)
-	if err != nil {
-		return err
+	return func(pos []string) error {
+		req.TenancyId = pos[0]
+		res, err := inv.clients().Park.EndTenancy(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { tenancyRows(t, res.GetTenancy()) })
 	}
-	req.TenancyId = pos[0]
-	res, err := inv.clients().park.EndTenancy(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { tenancyRows(t, res.GetTenancy()) })
 }
 
-func parkTenants(inv *invocation, args []string) error {
-	fs := inv.flags()
+func parkTenants(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListTenantsRequest
 	var page pageFlags
 	fs.StringVar(&req.ParkCode, "park", "", "the park's `code`")
-	fs.StringVar(&req.AsOf, "as-of", "", "tenancies in force on this `date` (default: today)")
+	dateVar(fs, &req.AsOf, "as-of", "tenancies in force on this `date` (default: today)")
 	page.register(fs)
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.PageSize, req.PageToken = int32(page.size), page.token
+		res, err := inv.clients().Park.ListTenants(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			tenancyRows(t, res.GetTenancies()...)
+			nextPage(t, res.GetNextPageToken())
+		})
 	}
-	req.PageSize, req.PageToken = int32(page.size), page.token
-	res, err := inv.clients().park.ListTenants(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		tenancyRows(t, res.GetTenancies()...)
-		nextPage(t, res.GetNextPageToken())
-	})
 }
 
 func tenancyRows(t *table, ts ...*registryv1.Tenancy) {
@@ -130,8 +119,7 @@ func tenancyRows(t *table, ts ...*registryv1.Tenancy) {
 	}
 }
 
-func parkSetRule(inv *invocation, args []string) error {
-	fs := inv.flags()
+func parkSetRule(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.SetEligibilityRuleRequest
 	var minMonths, maxAge int
 	anyOf := &multiFlag{split: true}
@@ -140,30 +128,27 @@ func parkSetRule(inv *invocation, args []string) error {
 	fs.Var(anyOf, "any-of", "designation `types`, comma-separated or repeated: the tenant must hold one")
 	fs.IntVar(&minMonths, "min-tenancy-months", 0, "the tenancy must have lasted this many `months`")
 	fs.IntVar(&maxAge, "max-enterprise-age-years", 0, "the enterprise must be younger than this many `years`")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.AnyOfDesignationTypes = anyOf.values
+		req.MinTenancyMonths, req.MaxEnterpriseAgeYears = int32(minMonths), int32(maxAge)
+		res, err := inv.clients().Park.SetEligibilityRule(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { ruleRows(t, res.GetRule()) })
 	}
-	req.AnyOfDesignationTypes = anyOf.values
-	req.MinTenancyMonths, req.MaxEnterpriseAgeYears = int32(minMonths), int32(maxAge)
-	res, err := inv.clients().park.SetEligibilityRule(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { ruleRows(t, res.GetRule()) })
 }
 
-func parkRules(inv *invocation, args []string) error {
-	fs := inv.flags()
+func parkRules(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListEligibilityRulesRequest
 	fs.StringVar(&req.ParkCode, "park", "", "the park's `code`")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		res, err := inv.clients().Park.ListEligibilityRules(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { ruleRows(t, res.GetRules()...) })
 	}
-	res, err := inv.clients().park.ListEligibilityRules(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { ruleRows(t, res.GetRules()...) })
 }
 
 func ruleRows(t *table, rs ...*registryv1.EligibilityRule) {
@@ -174,107 +159,100 @@ func ruleRows(t *table, rs ...*registryv1.EligibilityRule) {
 	}
 }
 
-func parkVerify(inv *invocation, args []string) error {
-	fs := inv.flags()
+func parkVerify(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.VerifyTenantEligibilityRequest
 	fs.StringVar(&req.ParkCode, "park", "", "the park's `code`")
 	fs.StringVar(&req.EnterpriseCreditCode, "enterprise", "", "the tenant's credit `code`")
 	fs.StringVar(&req.Benefit, "benefit", "", "the `benefit`, e.g. rent-reduction")
-	fs.StringVar(&req.AsOf, "as-of", "", "on this `date` (default: today)")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
-	}
-	res, err := inv.clients().park.VerifyTenantEligibility(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		t.row("ELIGIBLE", "PARK", "ENTERPRISE", "BENEFIT", "AS OF", "MATCHED", "CHECKED")
-		t.row(yesNo(res.GetEligible()), req.ParkCode, req.EnterpriseCreditCode, req.Benefit, res.GetAsOf(),
-			list(res.GetMatchedDesignationTypes()), stamp(res.GetCheckedAt()))
-		t.section()
-		t.row("REASON", "原因", "EXPLANATION")
-		for _, r := range res.GetReasons() {
-			t.row(r.GetCode(), r.GetMessageZh(), r.GetMessageEn())
-		}
-		t.line("attestation: %s", res.GetAttestation())
-	})
-}
-
-func publicStatus(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
-	}
-	res, err := inv.clients().verification.GetDesignationStatus(inv.ctx, &registryv1.GetDesignationStatusRequest{Id: pos[0]})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		t.row("ID", "TYPE", "NAME", "HOLDER", "HOLDER NAME", "CREDIT CODE", "STATUS", "VALID FROM", "VALID UNTIL", "BUREAU")
-		t.row(res.GetId(), res.GetType(), res.GetTypeNameZh(), res.GetHolderKind(), res.GetHolderName(), res.GetHolderCreditCode(),
-			status(res.GetStatus()), res.GetValidFrom(), res.GetValidUntil(), res.GetGrantedByBureau())
-	})
-}
-
-func publicVerify(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
-	}
-	token := pos[0]
-	if token == "-" {
-		b, err := io.ReadAll(io.LimitReader(inv.stdin, 64<<10))
+	dateVar(fs, &req.AsOf, "as-of", "on this `date` (default: today)")
+	return func([]string) error {
+		res, err := inv.clients().Park.VerifyTenantEligibility(inv.ctx, &req)
 		if err != nil {
 			return err
 		}
-		token = strings.TrimSpace(string(b))
-	}
-	res, err := inv.clients().verification.VerifyAttestation(inv.ctx, &registryv1.VerifyAttestationRequest{Token: token})
-	if err != nil {
-		return err
-	}
-	if err := inv.emit(res, func(t *table) {
-		c := res.GetClaims()
-		t.row("VALID", "SIGNATURE", "EXPIRED", "DESIGNATIONS CHANGED", "PROBLEM")
-		t.row(yesNo(res.GetValid()), yesNo(res.GetSignatureValid()), yesNo(res.GetExpired()), yesNo(res.GetDesignationsChanged()), res.GetProblem())
-		if c != nil {
+		return inv.emit(res, func(t *table) {
+			t.row("ELIGIBLE", "PARK", "ENTERPRISE", "BENEFIT", "AS OF", "MATCHED", "CHECKED")
+			t.row(yesNo(res.GetEligible()), req.ParkCode, req.EnterpriseCreditCode, req.Benefit, res.GetAsOf(),
+				list(res.GetMatchedDesignationTypes()), stamp(res.GetCheckedAt()))
 			t.section()
-			t.row("PARK", "ENTERPRISE", "BENEFIT", "AS OF", "ELIGIBLE", "REASONS", "KEY", "ISSUED", "EXPIRES")
-			t.row(c.GetParkCode(), c.GetEnterpriseCreditCode(), c.GetBenefit(), c.GetAsOf(), yesNo(c.GetEligible()), list(c.GetReasonCodes()),
-				c.GetKeyId(), stamp(c.GetIssuedAt()), stamp(c.GetExpiresAt()))
-		}
-		if len(res.GetDesignations()) > 0 {
-			t.section()
-			t.row("RELIED ON", "STATUS NOW")
-			for _, d := range res.GetDesignations() {
-				t.row(d.GetDesignationId(), status(d.GetStatusNow()))
+			t.row("REASON", "原因", "EXPLANATION")
+			for _, r := range res.GetReasons() {
+				t.row(r.GetCode(), r.GetMessageZh(), r.GetMessageEn())
 			}
-		}
-	}); err != nil {
-		return err
+			t.line("attestation: %s", res.GetAttestation())
+		})
 	}
-	if !res.GetValid() {
-		if res.GetProblem() == "" {
-			return errors.New("attestation refused")
-		}
-		return fmt.Errorf("attestation refused: %s", res.GetProblem())
-	}
-	return nil
 }
 
-func publicKeys(inv *invocation, args []string) error {
-	if _, err := inv.parse(inv.flags(), args, 0); err != nil {
-		return err
-	}
-	res, err := inv.clients().verification.GetSigningKeys(inv.ctx, &registryv1.GetSigningKeysRequest{})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		t.row("KID", "KTY", "CRV", "ALG", "USE", "X")
-		for _, k := range res.GetKeys() {
-			t.row(k.GetKid(), k.GetKty(), k.GetCrv(), k.GetAlg(), k.GetUse(), k.GetX())
+func publicStatus(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		res, err := inv.clients().Verification.GetDesignationStatus(inv.ctx, &registryv1.GetDesignationStatusRequest{Id: pos[0]})
+		if err != nil {
+			return err
 		}
-	})
+		return inv.emit(res, func(t *table) {
+			t.row("ID", "TYPE", "NAME", "HOLDER", "HOLDER NAME", "CREDIT CODE", "STATUS", "VALID FROM", "VALID UNTIL", "BUREAU")
+			t.row(res.GetId(), res.GetType(), res.GetTypeNameZh(), res.GetHolderKind(), res.GetHolderName(), res.GetHolderCreditCode(),
+				status(res.GetStatus()), res.GetValidFrom(), res.GetValidUntil(), res.GetGrantedByBureau())
+		})
+	}
+}
+
+func publicVerify(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		token := pos[0]
+		if token == "-" {
+			b, err := io.ReadAll(io.LimitReader(inv.stdin, 64<<10))
+			if err != nil {
+				return err
+			}
+			token = strings.TrimSpace(string(b))
+		}
+		res, err := inv.clients().Verification.VerifyAttestation(inv.ctx, &registryv1.VerifyAttestationRequest{Token: token})
+		if err != nil {
+			return err
+		}
+		if err := inv.emit(res, func(t *table) {
+			c := res.GetClaims()
+			t.row("VALID", "SIGNATURE", "EXPIRED", "DESIGNATIONS CHANGED", "PROBLEM")
+			t.row(yesNo(res.GetValid()), yesNo(res.GetSignatureValid()), yesNo(res.GetExpired()), yesNo(res.GetDesignationsChanged()), res.GetProblem())
+			if c != nil {
+				t.section()
+				t.row("PARK", "ENTERPRISE", "BENEFIT", "AS OF", "ELIGIBLE", "REASONS", "KEY", "ISSUED", "EXPIRES")
+				t.row(c.GetParkCode(), c.GetEnterpriseCreditCode(), c.GetBenefit(), c.GetAsOf(), yesNo(c.GetEligible()), list(c.GetReasonCodes()),
+					c.GetKeyId(), stamp(c.GetIssuedAt()), stamp(c.GetExpiresAt()))
+			}
+			if len(res.GetDesignations()) > 0 {
+				t.section()
+				t.row("RELIED ON", "STATUS NOW")
+				for _, d := range res.GetDesignations() {
+					t.row(d.GetDesignationId(), status(d.GetStatusNow()))
+				}
+			}
+		}); err != nil {
+			return err
+		}
+		if !res.GetValid() {
+			if res.GetProblem() == "" {
+				return errors.New("attestation refused")
+			}
+			return fmt.Errorf("attestation refused: %s", res.GetProblem())
+		}
+		return nil
+	}
+}
+
+func publicKeys(inv *invocation, fs *pflag.FlagSet) action {
+	return func([]string) error {
+		res, err := inv.clients().Verification.GetSigningKeys(inv.ctx, &registryv1.GetSigningKeysRequest{})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			t.row("KID", "KTY", "CRV", "ALG", "USE", "X")
+			for _, k := range res.GetKeys() {
+				t.row(k.GetKid(), k.GetKty(), k.GetCrv(), k.GetAlg(), k.GetUse(), k.GetX())
+			}
+		})
+	}
 }

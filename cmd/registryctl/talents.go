@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
@@ -25,6 +26,9 @@ type multiFlag struct {
 }
 
 func (m *multiFlag) String() string { return strings.Join(m.values, ",") }
+
+// Type names the flag's kind in the help.
+func (m *multiFlag) Type() string { return "list" }
 
 func (m *multiFlag) Set(s string) error {
 	if !m.split {
@@ -52,110 +56,100 @@ func pairs(flagName string, values []string) ([][2]string, error) {
 	return out, nil
 }
 
-func authorizationIssue(inv *invocation, args []string) error {
-	fs := inv.flags()
+func authorizationIssue(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.IssueTalentAuthorizationRequest
 	var year int
 	quotas := &multiFlag{}
 	fs.StringVar(&req.EnterpriseCreditCode, "enterprise", "", "the enterprise's credit `code`")
 	fs.IntVar(&year, "year", 0, "the `year` the quota is for")
 	fs.Var(quotas, "quota", "`LEVEL=PLACES`, e.g. D=5; repeat for each level")
-	fs.StringVar(&req.ValidFrom, "from", "", "first valid `date` (YYYY-MM-DD)")
-	fs.StringVar(&req.ValidUntil, "until", "", "last valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidFrom, "from", "first valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidUntil, "until", "last valid `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number`")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
-	}
-	req.Year = int32(year)
-	kv, err := pairs("quota", quotas.values)
-	if err != nil {
-		return err
-	}
-	for _, p := range kv {
-		n, err := strconv.ParseInt(p[1], 10, 32)
+	return func([]string) error {
+		req.Year = int32(year)
+		kv, err := pairs("quota", quotas.values)
 		if err != nil {
-			return fmt.Errorf("--quota %s=%s: places must be a number", p[0], p[1])
+			return err
 		}
-		req.Quotas = append(req.Quotas, &registryv1.LevelQuota{Level: strings.ToUpper(p[0]), Places: int32(n)})
+		for _, p := range kv {
+			n, err := strconv.ParseInt(p[1], 10, 32)
+			if err != nil {
+				return fmt.Errorf("--quota %s=%s: places must be a number", p[0], p[1])
+			}
+			req.Quotas = append(req.Quotas, &registryv1.LevelQuota{Level: strings.ToUpper(p[0]), Places: int32(n)})
+		}
+		res, err := inv.clients().TalentAuthorization.IssueTalentAuthorization(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { authorizationDetail(t, res.GetAuthorization()) })
 	}
-	res, err := inv.clients().talentAuthorization.IssueTalentAuthorization(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { authorizationDetail(t, res.GetAuthorization()) })
 }
 
-func authorizationGet(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
+func authorizationGet(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		res, err := inv.clients().TalentAuthorization.GetTalentAuthorization(inv.ctx, &registryv1.GetTalentAuthorizationRequest{Id: pos[0]})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { authorizationDetail(t, res.GetAuthorization()) })
 	}
-	res, err := inv.clients().talentAuthorization.GetTalentAuthorization(inv.ctx, &registryv1.GetTalentAuthorizationRequest{Id: pos[0]})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { authorizationDetail(t, res.GetAuthorization()) })
 }
 
-func authorizationList(inv *invocation, args []string) error {
-	fs := inv.flags()
+func authorizationList(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListTalentAuthorizationsRequest
 	var year int
 	var st string
 	fs.StringVar(&req.EnterpriseCreditCode, "enterprise", "", "only this enterprise's (credit `code`)")
 	fs.IntVar(&year, "year", 0, "only this `year`")
 	fs.StringVar(&st, "status", "", "only this `status`: active, suspended, revoked or expired")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.Year = int32(year)
+		var err error
+		if req.Status, err = parseStatus(st); err != nil {
+			return err
+		}
+		res, err := inv.clients().TalentAuthorization.ListTalentAuthorizations(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { authorizationRows(t, res.GetAuthorizations()...) })
 	}
-	req.Year = int32(year)
-	var err error
-	if req.Status, err = parseStatus(st); err != nil {
-		return err
-	}
-	res, err := inv.clients().talentAuthorization.ListTalentAuthorizations(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { authorizationRows(t, res.GetAuthorizations()...) })
 }
 
-func authorizationRevoke(inv *invocation, args []string) error {
-	id, reason, err := idReason(inv, args)
-	if err != nil {
-		return err
+func authorizationRevoke(inv *invocation, fs *pflag.FlagSet) action {
+	reason := reasonFlag(fs)
+	return func(pos []string) error {
+		res, err := inv.clients().TalentAuthorization.RevokeTalentAuthorization(inv.ctx, &registryv1.RevokeTalentAuthorizationRequest{Id: pos[0], Reason: *reason})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { authorizationDetail(t, res.GetAuthorization()) })
 	}
-	res, err := inv.clients().talentAuthorization.RevokeTalentAuthorization(inv.ctx, &registryv1.RevokeTalentAuthorizationRequest{Id: id, Reason: reason})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { authorizationDetail(t, res.GetAuthorization()) })
 }
 
-func authorizationRecognize(inv *invocation, args []string) error {
-	fs := inv.flags()
+func authorizationRecognize(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.RecognizeTalentRequest
 	fs.StringVar(&req.AuthorizationId, "authorization", "", "the authorization's `id`")
 	fs.StringVar(&req.TalentId, "talent", "", "the employee's talent `id`")
 	fs.StringVar(&req.Level, "level", "", "talent `level` A-E")
-	fs.StringVar(&req.ValidFrom, "from", "", "first valid `date` (YYYY-MM-DD)")
-	fs.StringVar(&req.ValidUntil, "until", "", "last valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidFrom, "from", "first valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidUntil, "until", "last valid `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number` (default: the authorization's)")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.Level = strings.ToUpper(req.Level)
+		res, err := inv.clients().TalentAuthorization.RecognizeTalent(inv.ctx, &req)
+		return showDesignation(inv, res, err)
 	}
-	req.Level = strings.ToUpper(req.Level)
-	res, err := inv.clients().talentAuthorization.RecognizeTalent(inv.ctx, &req)
-	return showDesignation(inv, res, err)
 }
 
-func authorizationWithdraw(inv *invocation, args []string) error {
-	id, reason, err := idReason(inv, args)
-	if err != nil {
-		return err
+func authorizationWithdraw(inv *invocation, fs *pflag.FlagSet) action {
+	reason := reasonFlag(fs)
+	return func(pos []string) error {
+		res, err := inv.clients().TalentAuthorization.WithdrawRecognition(inv.ctx, &registryv1.WithdrawRecognitionRequest{DesignationId: pos[0], Reason: *reason})
+		return showDesignation(inv, res, err)
 	}
-	res, err := inv.clients().talentAuthorization.WithdrawRecognition(inv.ctx, &registryv1.WithdrawRecognitionRequest{DesignationId: id, Reason: reason})
-	return showDesignation(inv, res, err)
 }
 
 func authorizationRows(t *table, as ...*registryv1.TalentAuthorization) {
@@ -197,8 +191,7 @@ func parseTier(s string) (registryv1.CompetitionTier, error) {
 	return registryv1.CompetitionTier(v), nil
 }
 
-func competitionRegister(inv *invocation, args []string) error {
-	fs := inv.flags()
+func competitionRegister(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.RegisterCompetitionRequest
 	var year int
 	var tierName string
@@ -208,51 +201,46 @@ func competitionRegister(inv *invocation, args []string) error {
 	fs.IntVar(&year, "year", 0, "the `year` it is held")
 	fs.StringVar(&tierName, "tier", "", "`tier`: national, provincial or municipal")
 	fs.Var(prizes, "prize", "`PRIZE=LEVEL`, e.g. 一等奖=C; repeat for each prize")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		req.Year = int32(year)
+		var err error
+		if req.Tier, err = parseTier(tierName); err != nil {
+			return err
+		}
+		kv, err := pairs("prize", prizes.values)
+		if err != nil {
+			return err
+		}
+		for _, p := range kv {
+			req.PrizeLevels = append(req.PrizeLevels, &registryv1.PrizeLevel{Prize: p[0], Level: strings.ToUpper(p[1])})
+		}
+		res, err := inv.clients().Competition.RegisterCompetition(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { competitionRows(t, res.GetCompetition()) })
 	}
-	req.Year = int32(year)
-	var err error
-	if req.Tier, err = parseTier(tierName); err != nil {
-		return err
-	}
-	kv, err := pairs("prize", prizes.values)
-	if err != nil {
-		return err
-	}
-	for _, p := range kv {
-		req.PrizeLevels = append(req.PrizeLevels, &registryv1.PrizeLevel{Prize: p[0], Level: strings.ToUpper(p[1])})
-	}
-	res, err := inv.clients().competition.RegisterCompetition(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { competitionRows(t, res.GetCompetition()) })
 }
 
-func competitionGet(inv *invocation, args []string) error {
-	pos, err := inv.parse(inv.flags(), args, 1)
-	if err != nil {
-		return err
+func competitionGet(inv *invocation, fs *pflag.FlagSet) action {
+	return func(pos []string) error {
+		res, err := inv.clients().Competition.GetCompetition(inv.ctx, &registryv1.GetCompetitionRequest{Id: pos[0]})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { competitionRows(t, res.GetCompetition()) })
 	}
-	res, err := inv.clients().competition.GetCompetition(inv.ctx, &registryv1.GetCompetitionRequest{Id: pos[0]})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { competitionRows(t, res.GetCompetition()) })
 }
 
-func competitionList(inv *invocation, args []string) error {
-	fs := inv.flags()
+func competitionList(inv *invocation, fs *pflag.FlagSet) action {
 	year := fs.Int("year", 0, "only this `year`")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		res, err := inv.clients().Competition.ListCompetitions(inv.ctx, &registryv1.ListCompetitionsRequest{Year: int32(*year)})
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { competitionRows(t, res.GetCompetitions()...) })
 	}
-	res, err := inv.clients().competition.ListCompetitions(inv.ctx, &registryv1.ListCompetitionsRequest{Year: int32(*year)})
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { competitionRows(t, res.GetCompetitions()...) })
 }
 
 func competitionRows(t *table, cs ...*registryv1.Competition) {
@@ -284,48 +272,46 @@ func awardKey(k string) string {
 	return strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(k)))
 }
 
-func competitionRecordAwards(inv *invocation, args []string) error {
-	fs := inv.flags()
+func competitionRecordAwards(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.RecordAwardsRequest
 	awards := &multiFlag{}
 	var file string
 	fs.StringVar(&req.CompetitionId, "competition", "", "the competition's `id`")
 	fs.Var(awards, "award", "one winner as `KEY=VALUE,...` with keys name, id-number, passport, nationality, talent, prize, team; repeat for each")
 	fs.StringVar(&file, "file", "", "a CSV `file` with a header row of those keys, or a JSON array of awards; - reads standard input")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
-	}
-	for _, spec := range awards.values {
-		var a registryv1.AwardInput
-		kv, err := pairs("award", strings.Split(spec, ","))
+	return func([]string) error {
+		for _, spec := range awards.values {
+			var a registryv1.AwardInput
+			kv, err := pairs("award", strings.Split(spec, ","))
+			if err != nil {
+				return err
+			}
+			for _, p := range kv {
+				set, ok := awardKeys[awardKey(p[0])]
+				if !ok {
+					return fmt.Errorf("--award %q: unknown key %q", spec, p[0])
+				}
+				set(&a, p[1])
+			}
+			req.Awards = append(req.Awards, &a)
+		}
+		if file != "" {
+			if err := readAwards(inv, file, &req); err != nil {
+				return err
+			}
+		}
+		if len(req.Awards) == 0 {
+			return inv.usageError()
+		}
+		res, err := inv.clients().Competition.RecordAwards(inv.ctx, &req)
 		if err != nil {
 			return err
 		}
-		for _, p := range kv {
-			set, ok := awardKeys[awardKey(p[0])]
-			if !ok {
-				return fmt.Errorf("--award %q: unknown key %q", spec, p[0])
-			}
-			set(&a, p[1])
-		}
-		req.Awards = append(req.Awards, &a)
+		return inv.emit(res, func(t *table) {
+			awardRows(t, res.GetAwards()...)
+			t.line("%d recorded, %d already on record", res.GetCreated(), len(res.GetAwards())-int(res.GetCreated()))
+		})
 	}
-	if file != "" {
-		if err := readAwards(inv, file, &req); err != nil {
-			return err
-		}
-	}
-	if len(req.Awards) == 0 {
-		return inv.usageError()
-	}
-	res, err := inv.clients().competition.RecordAwards(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) {
-		awardRows(t, res.GetAwards()...)
-		t.line("%d recorded, %d already on record", res.GetCreated(), len(res.GetAwards())-int(res.GetCreated()))
-	})
 }
 
 // readAwards appends the awards in a CSV or JSON file to req. A JSON file
@@ -389,19 +375,17 @@ func readAwards(inv *invocation, name string, req *registryv1.RecordAwardsReques
 	return nil
 }
 
-func competitionAwards(inv *invocation, args []string) error {
-	fs := inv.flags()
+func competitionAwards(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.ListAwardsRequest
 	fs.StringVar(&req.CompetitionId, "competition", "", "a competition's `id`")
 	fs.StringVar(&req.TalentId, "talent", "", "a talent's `id`")
-	if _, err := inv.parse(fs, args, 0); err != nil {
-		return err
+	return func([]string) error {
+		res, err := inv.clients().Competition.ListAwards(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) { awardRows(t, res.GetAwards()...) })
 	}
-	res, err := inv.clients().competition.ListAwards(inv.ctx, &req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(res, func(t *table) { awardRows(t, res.GetAwards()...) })
 }
 
 func awardRows(t *table, as ...*registryv1.Award) {
@@ -411,17 +395,14 @@ func awardRows(t *table, as ...*registryv1.Award) {
 	}
 }
 
-func competitionRecognizeWinner(inv *invocation, args []string) error {
-	fs := inv.flags()
+func competitionRecognizeWinner(inv *invocation, fs *pflag.FlagSet) action {
 	var req registryv1.RecognizeWinnerRequest
-	fs.StringVar(&req.ValidFrom, "from", "", "first valid `date` (YYYY-MM-DD)")
-	fs.StringVar(&req.ValidUntil, "until", "", "last valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidFrom, "from", "first valid `date` (YYYY-MM-DD)")
+	dateVar(fs, &req.ValidUntil, "until", "last valid `date` (YYYY-MM-DD)")
 	fs.StringVar(&req.DocumentNumber, "doc", "", "document `number`")
-	pos, err := inv.parse(fs, args, 1)
-	if err != nil {
-		return err
+	return func(pos []string) error {
+		req.AwardId = pos[0]
+		res, err := inv.clients().Competition.RecognizeWinner(inv.ctx, &req)
+		return showDesignation(inv, res, err)
 	}
-	req.AwardId = pos[0]
-	res, err := inv.clients().competition.RecognizeWinner(inv.ctx, &req)
-	return showDesignation(inv, res, err)
 }

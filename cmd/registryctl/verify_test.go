@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -19,6 +20,13 @@ import (
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
+
+// runVerify runs `registryctl verify ARGS...` with the clock now and no
+// environment.
+func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) error {
+	inv := &invocation{ctx: context.Background(), getenv: func(string) string { return "" }, stdin: stdin, stdout: stdout, stderr: stderr, now: now}
+	return inv.execute(append([]string{"verify"}, args...))
+}
 
 // TestVerifyOffline takes an attestation from a running registry, saves the
 // registry's /.well-known/jwks.json, and checks the token offline: genuine,
@@ -90,7 +98,11 @@ func TestVerifyOffline(t *testing.T) {
 		{"tampered", []string{tampered, "--jwks", jwksFile}, now, "signature does not verify", ""},
 		{"unknown key", []string{answer.Attestation, "--jwks", otherFile}, now, "unknown key", ""},
 		{"expired", []string{answer.Attestation, "--jwks", jwksFile}, later, "expired", ""},
-		{"no key set", []string{answer.Attestation}, now, "usage", ""},
+		{"no key set", []string{answer.Attestation}, now, "--jwks is required (or set REGISTRY_JWKS); usage: registryctl verify TOKEN --jwks FILE", ""},
+		{"json after the token", []string{answer.Attestation, "--jwks", jwksFile, "-o", "json"}, now, "", `"eligible": true`},
+		{"json expired", []string{answer.Attestation, "-o", "json", "--jwks", jwksFile}, later, "expired", `"problem": "expired"`},
+		{"missing key set file", []string{answer.Attestation, "--jwks", filepath.Join(dir, "missing.json")}, now, "--jwks: open ", ""},
+		{"no token", []string{"--jwks", jwksFile}, now, "usage: registryctl verify TOKEN --jwks FILE", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,23 +13,13 @@ import (
 	"time"
 
 	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connecthttp"
 
+	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 	"github.com/hangzhou-ai/registry/rpc/oidc/oidctest"
+	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
-
-// bearer is a client interceptor sending token.
-func bearer(token string) connect.ClientInterceptor {
-	return func(next connect.ClientFunc) connect.ClientFunc {
-		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-			info, _ := connect.CallInfoForClientContext(ctx)
-			info.RequestHeader().Set("Authorization", "Bearer "+token)
-			return next(ctx, spec)
-		}
-	}
-}
 
 // metricLine finds the value of the sample whose line starts with prefix
 // (name and labels as exposed, e.g. `go_sql_open_connections{db_name="registry"}`).
@@ -59,7 +49,7 @@ func TestServeMetricsAndSSO(t *testing.T) {
 	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr rpctest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--demo", "--addr", addr,
@@ -98,7 +88,7 @@ func TestServeMetricsAndSSO(t *testing.T) {
 	claims["aud"] = "someone-else"
 	bad := idp.Sign(key, claims)
 	designations := func(token string) registryv1connect.DesignationServiceClient {
-		return registryv1connect.NewDesignationServiceClient(connect.NewClient(connecthttp.NewTransport(http.DefaultClient, base), bearer(token)))
+		return client.NewClients(http.DefaultClient, base, client.WithInterceptors(client.BearerAuth(token))).Designation
 	}
 	if _, err := designations(good).ListDesignations(ctx, &registryv1.ListDesignationsRequest{Type: "little-giant"}); err != nil {
 		t.Fatalf("SSO token: %v", err)
@@ -106,7 +96,7 @@ func TestServeMetricsAndSSO(t *testing.T) {
 	if _, err := designations(bad).ListDesignations(ctx, &registryv1.ListDesignationsRequest{}); connect.CodeOf(err) != connect.CodeUnauthenticated {
 		t.Fatalf("SSO token for another audience: %v", err)
 	}
-	audit := registryv1connect.NewAuditServiceClient(connect.NewClient(connecthttp.NewTransport(http.DefaultClient, base), bearer(auditorToken)))
+	audit := client.NewClients(http.DefaultClient, base, client.WithInterceptors(client.BearerAuth(auditorToken))).Audit
 	verify, err := audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
 	if err != nil || !verify.Ok {
 		t.Fatalf("verify: %v %+v", err, verify)

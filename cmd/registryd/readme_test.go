@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -302,7 +303,7 @@ func startDemo(t *testing.T, databaseURL string, vars map[string]string) (string
 	t.Helper()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr syncBuffer
+	var stdout, stderr rpctest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--database-url", databaseURL}, env(vars), &stdout, &stderr)

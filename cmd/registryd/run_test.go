@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,27 +17,10 @@ import (
 	"connectrpc.com/connect/v2/connecthttp"
 	"connectrpc.com/grpcreflect/v2"
 
+	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
-	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -54,12 +36,6 @@ func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-func h2cClient() *http.Client {
-	p := new(http.Protocols)
-	p.SetUnencryptedHTTP2(true)
-	return &http.Client{Transport: &http.Transport{Protocols: p}}
-}
-
 // TestServeDemo runs `registryd serve --demo` on a temporary SQLite file and
 // checks the health service, reflection over gRPC, a Connect JSON call with
 // a printed demo token, gRPC-Web, and graceful shutdown.
@@ -67,7 +43,7 @@ func TestServeDemo(t *testing.T) {
 	addr := freeAddr(t)
 	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "registry.db")
 	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr syncBuffer
+	var stdout, stderr rpctest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--database-url", dbURL}, env(nil), &stdout, &stderr)
@@ -100,7 +76,7 @@ func TestServeDemo(t *testing.T) {
 		}
 	}
 
-	grpcClient := connect.NewClient(connecthttp.NewTransport(h2cClient(), base, connecthttp.WithGRPC()))
+	grpcClient := connect.NewClient(connecthttp.NewTransport(client.H2C(), base, connecthttp.WithGRPC()))
 	stream := grpcreflect.NewClient(grpcClient).NewStream(ctx)
 	services, err := stream.ListServices()
 	stream.Close()
@@ -124,14 +100,8 @@ func TestServeDemo(t *testing.T) {
 		t.Fatalf("connect JSON call: %d %s", res.StatusCode, body)
 	}
 
-	withToken := func(next connect.ClientFunc) connect.ClientFunc {
-		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-			info, _ := connect.CallInfoForClientContext(ctx)
-			info.RequestHeader().Set("Authorization", "Bearer "+tokens["auditor@auditor"])
-			return next(ctx, spec)
-		}
-	}
-	web := registryv1connect.NewAuditServiceClient(connect.NewClient(connecthttp.NewTransport(http.DefaultClient, base, connecthttp.WithGRPCWeb()), withToken))
+	web := client.NewClients(http.DefaultClient, base, client.WithInterceptors(client.BearerAuth(tokens["auditor@auditor"])),
+		client.WithTransportOptions(connecthttp.WithGRPCWeb())).Audit
 	verify, err := web.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
 	if err != nil || !verify.Ok || verify.EventsChecked == 0 {
 		t.Fatalf("gRPC-Web verify: %v %+v", err, verify)

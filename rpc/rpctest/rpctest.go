@@ -4,6 +4,7 @@
 package rpctest
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -16,14 +17,13 @@ import (
 	"github.com/hangzhou-ai/registry/seal"
 
 	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connecthttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/rpc"
-	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+	"github.com/hangzhou-ai/registry/rpc/client"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -107,58 +107,17 @@ func (w *testWriter) stop() {
 }
 
 // Clients are generated clients of every service, sending one token.
-type Clients struct {
-	Enterprise  registryv1connect.EnterpriseServiceClient
-	Talent      registryv1connect.TalentServiceClient
-	Designation registryv1connect.DesignationServiceClient
-	Access      registryv1connect.AccessServiceClient
-	Audit       registryv1connect.AuditServiceClient
-	// TalentAuthorization and Competition serve the talent office's work.
-	TalentAuthorization registryv1connect.TalentAuthorizationServiceClient
-	Competition         registryv1connect.CompetitionServiceClient
-	// Park and Verification serve park operators and anyone checking.
-	Park         registryv1connect.ParkServiceClient
-	Verification registryv1connect.VerificationServiceClient
-	// Import streams in both directions, so it speaks HTTP/2 (h2c).
-	Import registryv1connect.ImportServiceClient
-}
+type Clients = client.Clients
 
-// h2c is an HTTP client speaking HTTP/2 without TLS, as bidirectional
-// streams need.
-var h2c = &http.Client{Transport: &http.Transport{Protocols: func() *http.Protocols {
-	p := new(http.Protocols)
-	p.SetUnencryptedHTTP2(true)
-	return p
-}()}}
+// h2c carries the import streams, which are bidirectional and so need
+// HTTP/2; the other calls go over HTTP/1.1, as most callers' do.
+var h2c = client.H2C()
 
 // ClientsWithToken returns clients that send token as their bearer token
 // (none when token is empty).
 func (e *Env) ClientsWithToken(token string) *Clients {
-	interceptor := func(next connect.ClientFunc) connect.ClientFunc {
-		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-			if token != "" {
-				if info, ok := connect.CallInfoForClientContext(ctx); ok {
-					info.RequestHeader().Set("Authorization", "Bearer "+token)
-				}
-			}
-			return next(ctx, spec)
-		}
-	}
-	c := connect.NewClient(connecthttp.NewTransport(http.DefaultClient, e.URL), interceptor)
-	return &Clients{
-		Enterprise:  registryv1connect.NewEnterpriseServiceClient(c),
-		Talent:      registryv1connect.NewTalentServiceClient(c),
-		Designation: registryv1connect.NewDesignationServiceClient(c),
-		Access:      registryv1connect.NewAccessServiceClient(c),
-		Audit:       registryv1connect.NewAuditServiceClient(c),
-
-		TalentAuthorization: registryv1connect.NewTalentAuthorizationServiceClient(c),
-		Competition:         registryv1connect.NewCompetitionServiceClient(c),
-		Park:                registryv1connect.NewParkServiceClient(c),
-		Verification:        registryv1connect.NewVerificationServiceClient(c),
-		Import: registryv1connect.NewImportServiceClient(
-			connect.NewClient(connecthttp.NewTransport(h2c, e.URL), interceptor)),
-	}
+	return client.NewClients(http.DefaultClient, e.URL,
+		client.WithInterceptors(client.BearerAuth(token)), client.WithStreamingHTTPClient(h2c))
 }
 
 // Token issues a token for p.
@@ -203,4 +162,25 @@ func Code(err error) connect.Code {
 		return 0
 	}
 	return connect.CodeOf(err)
+}
+
+// SyncBuffer is a bytes.Buffer that one goroutine may write while another
+// reads it: the log of a server a test runs, say.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what has been written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -28,11 +28,12 @@ import (
 	"github.com/hangzhou-ai/registry/seal"
 
 	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connecthttp"
 	_ "github.com/lib/pq" // PostgreSQL driver for the checks
 
 	"github.com/hangzhou-ai/registry/ident"
+	"github.com/hangzhou-ai/registry/rpc/client"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
+	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
 
 // pgBinDir finds the directory holding initdb and pg_ctl, or "".
@@ -335,24 +336,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects a child's log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is registryd running as a child process.
 type server struct {
 	t    *testing.T
@@ -361,13 +344,13 @@ type server struct {
 	addr string
 	cmd  *exec.Cmd
 	done chan struct{}
-	log  *syncBuffer
+	log  *rpctest.SyncBuffer
 }
 
 // newServer prepares registryd on databaseURL; start runs it.
 func newServer(t *testing.T, databaseURL string) *server {
 	t.Helper()
-	s := &server{t: t, bin: registrydBinary(t), log: &syncBuffer{}}
+	s := &server{t: t, bin: registrydBinary(t), log: &rpctest.SyncBuffer{}}
 	s.addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	s.env = append(os.Environ(),
 		"REGISTRY_DATABASE_URL="+databaseURL,
@@ -466,25 +449,9 @@ type clients struct {
 }
 
 func newClients(base, token string) *clients {
-	auth := func(next connect.ClientFunc) connect.ClientFunc {
-		return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-			if info, ok := connect.CallInfoForClientContext(ctx); ok {
-				info.RequestHeader().Set("Authorization", "Bearer "+token)
-			}
-			return next(ctx, spec)
-		}
-	}
 	h1 := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32, MaxConnsPerHost: 32}}
-	p := new(http.Protocols)
-	p.SetUnencryptedHTTP2(true)
-	h2c := &http.Client{Transport: &http.Transport{Protocols: p}}
-	unary := connect.NewClient(connecthttp.NewTransport(h1, base), auth)
-	return &clients{
-		enterprise:  registryv1connect.NewEnterpriseServiceClient(unary),
-		designation: registryv1connect.NewDesignationServiceClient(unary),
-		audit:       registryv1connect.NewAuditServiceClient(unary),
-		imports:     registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(h2c, base), auth)),
-	}
+	c := client.NewClients(h1, base, client.WithInterceptors(client.BearerAuth(token)), client.WithStreamingHTTPClient(client.H2C()))
+	return &clients{enterprise: c.Enterprise, designation: c.Designation, audit: c.Audit, imports: c.Import}
 }
 
 // creditCode makes the i-th valid credit code of these tests.
