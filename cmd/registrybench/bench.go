@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +23,7 @@ import (
 	"time"
 
 	"github.com/hangzhou-ai/registry/seal"
-
-	_ "github.com/lib/pq" // PostgreSQL driver
+	"github.com/hangzhou-ai/registry/store"
 
 	"github.com/hangzhou-ai/registry/ident"
 
@@ -52,8 +49,7 @@ type bench struct {
 	cfg      config
 	dbURL    string // the throw-away database
 	dbName   string
-	admin    *sql.DB
-	db       *sql.DB
+	db       *store.DB
 	addr     string
 	server   *exec.Cmd
 	economy  *clients
@@ -135,22 +131,13 @@ func (b *bench) add(figure, registry, baseline string, ratio float64) {
 
 // createDatabase makes a throw-away database beside the one named.
 func (b *bench) createDatabase(ctx context.Context) error {
-	admin, err := sql.Open("postgres", b.cfg.adminURL)
+	name := fmt.Sprintf("registrybench_%d", time.Now().Unix())
+	dbURL, err := store.CreateDatabase(ctx, b.cfg.adminURL, name)
 	if err != nil {
 		return err
 	}
-	b.admin = admin
-	b.dbName = fmt.Sprintf("registrybench_%d", time.Now().Unix())
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+b.dbName); err != nil {
-		return err
-	}
-	u, err := url.Parse(b.cfg.adminURL)
-	if err != nil {
-		return err
-	}
-	u.Path = "/" + b.dbName
-	b.dbURL = u.String()
-	b.db, err = sql.Open("postgres", b.dbURL)
+	b.dbName, b.dbURL = name, dbURL
+	b.db, err = store.Open(b.dbURL)
 	return err
 }
 
@@ -162,11 +149,10 @@ func (b *bench) close() {
 	if b.db != nil {
 		b.db.Close()
 	}
-	if b.admin != nil && b.dbName != "" {
-		if _, err := b.admin.Exec("DROP DATABASE IF EXISTS " + b.dbName + " WITH (FORCE)"); err != nil {
+	if b.dbName != "" {
+		if err := store.DropDatabase(context.Background(), b.cfg.adminURL, b.dbName); err != nil {
 			b.logf("dropping %s: %v", b.dbName, err)
 		}
-		b.admin.Close()
 	}
 }
 
@@ -467,7 +453,9 @@ func (b *bench) print(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.figure, r.registry, r.baseline, r.ratio)
 	}
 	var version string
-	_ = b.admin.QueryRow("SHOW server_version").Scan(&version)
+	if b.db != nil {
+		_ = b.db.Pool.QueryRow("SHOW server_version").Scan(&version)
+	}
 	cpu := "unknown CPU"
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {

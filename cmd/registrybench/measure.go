@@ -126,7 +126,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 // looks it up.
 func (b *bench) tokenHash() string {
 	var hash string
-	_ = b.db.QueryRow("SELECT token_hash FROM api_tokens WHERE subject = 'bench-operator'").Scan(&hash)
+	_ = b.db.Pool.QueryRow("SELECT token_hash FROM api_tokens WHERE subject = 'bench-operator'").Scan(&hash)
 	if hash == "" {
 		sum := sha256.Sum256([]byte("none"))
 		hash = hex.EncodeToString(sum[:])
@@ -199,7 +199,7 @@ func (b *bench) measureWrite(ctx context.Context) error {
 	}
 	defer os.Remove(grantScript)
 	var tokenHash string
-	if err := b.db.QueryRowContext(ctx, "SELECT token_hash FROM api_tokens WHERE subject = 'bench-economy'").Scan(&tokenHash); err != nil {
+	if err := b.db.Pool.QueryRowContext(ctx, "SELECT token_hash FROM api_tokens WHERE subject = 'bench-economy'").Scan(&tokenHash); err != nil {
 		return err
 	}
 	var seq atomicCounter
