@@ -16,9 +16,9 @@ import (
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
-// Start is the instant the clock of Open starts at: noon on 2026-03-02 in
-// China Standard Time.
-var Start = time.Date(2026, 3, 2, 12, 0, 0, 0, time.FixedZone("CST", 8*3600))
+// Start is the instant the clock of Open starts at: 2026-06-15, noon in
+// China Standard Time (the same day the rpc tests start on).
+var Start = time.Date(2026, 6, 15, 4, 0, 0, 0, time.UTC)
 
 // Open migrates db and opens a registry on it, closed when the test ends.
 func Open(t testing.TB, db storetest.Database) (*registry.Registry, *storetest.Clock) {
