@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 	"github.com/casbin/casbin/v2/persist"
@@ -96,7 +97,8 @@ func newAuthorizer(a persist.Adapter) (*Authorizer, error) {
 }
 
 // Reload replaces the in-memory policy with the one stored in the database,
-// picking up changes made by other replicas.
+// picking up changes made by other replicas. When the database cannot be
+// read it returns the error and the policy in memory stays as it was.
 func (a *Authorizer) Reload() error {
 	defer a.forget()
 	return a.enforcer.LoadPolicy()
@@ -206,8 +208,23 @@ func matchesFilter(line, filter []string) bool {
 
 // Sync stores every rule of want that the database lacks, inside one
 // transaction. It is idempotent and safe to run at every start, before New
-// loads the policy.
+// loads the policy, by several replicas at once: a Sync that collides on
+// the table's unique index with a concurrent one that stored the same
+// lines first runs again, and then finds them stored.
 func Sync(ctx context.Context, client *ent.Client, want []Rule) error {
+	var err error
+	for range syncAttempts {
+		if err = syncOnce(ctx, client, want); err == nil || !sqlgraph.IsUniqueConstraintError(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// syncAttempts bounds how often Sync runs again after a collision.
+const syncAttempts = 3
+
+func syncOnce(ctx context.Context, client *ent.Client, want []Rule) error {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return err
