@@ -14,12 +14,12 @@ import (
 
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/casbinrule"
-	"github.com/hangzhou-ai/registry/registry/registrytest"
+	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
 // openStore opens an ent client on db, the way the registry opens its
 // database, and creates the schema from the ent definitions.
-func openStore(t *testing.T, db registrytest.Database) *ent.Client {
+func openStore(t *testing.T, db storetest.Database) *ent.Client {
 	t.Helper()
 	var drv *entsql.Driver
 	switch db.Name {
@@ -98,7 +98,7 @@ func newStored(t *testing.T, c *ent.Client) *Authorizer {
 func TestSyncIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	want := DefaultPolicy(seedGrants)
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		c := openStore(t, db)
 		if got := storedRules(t, c); len(got) != 0 {
 			t.Fatalf("new database holds %d lines", len(got))
@@ -150,11 +150,11 @@ func TestSyncIsIdempotent(t *testing.T) {
 func TestConcurrentSync(t *testing.T) {
 	ctx := context.Background()
 	want := DefaultPolicy(seedGrants)
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		c := openStore(t, db)
 		if db.Name == "postgres" {
 			other := openStore(t, db)
-			admin := registrytest.OpenSQL(t, db)
+			admin := storetest.OpenSQL(t, db)
 			tx := begin(t, c)
 			var pid int
 			rows, err := tx.QueryContext(ctx, "SELECT pg_backend_pid()")
@@ -226,7 +226,7 @@ func TestPolicyChangesShareTheTransaction(t *testing.T) {
 	grantReq := Request{Role: RoleIssuer, Org: scienceTech, Object: DesignationObject("hq-enterprise"), Action: ActGrant}
 	change := []Rule{AuthorizedEnterprise(creditA), grantHQ}
 
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		c := openStore(t, db)
 		if err := Sync(ctx, c, DefaultPolicy(seedGrants)); err != nil {
 			t.Fatal(err)
@@ -349,7 +349,7 @@ func TestReloadFollowsTheDatabase(t *testing.T) {
 	ctx := context.Background()
 	recognize := Request{Role: RoleTalentAssessor, Org: entA, Object: DesignationObject("talent-recognition"), Action: ActRecognize, Owners: orgs(entA)}
 	grantLG := Request{Role: RoleIssuer, Org: economyIT, Object: DesignationObject("little-giant"), Action: ActGrant}
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		c := openStore(t, db)
 		if err := Sync(ctx, c, DefaultPolicy(seedGrants)); err != nil {
 			t.Fatal(err)
@@ -414,7 +414,7 @@ func TestReloadFollowsTheDatabase(t *testing.T) {
 // the table refuses the same line twice.
 func TestStoredLinesKeepTheirShape(t *testing.T) {
 	ctx := context.Background()
-	registrytest.ForEachDatabase(t, func(t *testing.T, db registrytest.Database) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		c := openStore(t, db)
 		lines := []Rule{
 			AuthorizedEnterprise(creditA),
