@@ -19,7 +19,7 @@ import (
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
-// keysOpen opens a Registry on db with secrets and clock; the error of New
+// keysOpen opens a Registry on db with secrets and clock; the error of Open
 // is returned, not fatal.
 func keysOpen(t *testing.T, db storetest.Database, secrets *seal.Secrets, clock *storetest.Clock) (*Registry, *ent.Client, error) {
 	t.Helper()

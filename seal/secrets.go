@@ -91,13 +91,13 @@ func RandomBytes(n int) []byte {
 	return b
 }
 
-// seal encrypts plaintext; aad binds the ciphertext to its purpose.
+// Seal encrypts plaintext; aad binds the ciphertext to its purpose.
 func (s *Secrets) Seal(plaintext, aad string) []byte {
 	nonce := RandomBytes(s.aead.NonceSize())
 	return s.aead.Seal(nonce, nonce, []byte(plaintext), []byte(aad))
 }
 
-// open decrypts a value sealed with the same aad.
+// Open decrypts a value sealed with the same aad.
 func (s *Secrets) Open(sealed []byte, aad string) (string, error) {
 	n := s.aead.NonceSize()
 	if len(sealed) < n {
@@ -107,7 +107,7 @@ func (s *Secrets) Open(sealed []byte, aad string) (string, error) {
 	return string(plain), err
 }
 
-// lookupHash is a keyed hash of value within kind, used to find a record
+// LookupHash is a keyed hash of value within kind, used to find a record
 // by an identifier that is stored only encrypted.
 func (s *Secrets) LookupHash(kind, value string) string {
 	m := hmac.New(sha256.New, s.macKey)
@@ -117,13 +117,13 @@ func (s *Secrets) LookupHash(kind, value string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// talentDocumentAAD binds a talent's sealed identity document to its kind.
+// TalentDocumentAAD binds a talent's sealed identity document to its kind.
 func TalentDocumentAAD(kind string) string { return "talent:" + kind }
 
-// pageTagSize is the length of the MAC that makes page tokens tamper-evident.
+// PageTagSize is the length of the MAC that makes page tokens tamper-evident.
 const PageTagSize = 12
 
-// pageTag authenticates a page token's key under the registry's secret, so
+// PageTag authenticates a page token's key under the registry's secret, so
 // a token the registry did not return is refused rather than obeyed.
 func (s *Secrets) PageTag(key string) []byte {
 	m := hmac.New(sha256.New, s.macKey)
@@ -132,7 +132,7 @@ func (s *Secrets) PageTag(key string) []byte {
 	return m.Sum(nil)[:PageTagSize]
 }
 
-// checkValue is what the database stores to recognise the key: an HMAC of a
+// CheckValue is what the database stores to recognise the key: an HMAC of a
 // fixed label under a key derived from the master key. It reveals nothing
 // about the key and opens nothing.
 func (s *Secrets) CheckValue() string { return s.check }

@@ -22,7 +22,7 @@ import (
 	"github.com/hangzhou-ai/registry/ident"
 )
 
-// tokenPrefix marks registry bearer tokens; 32 random bytes (256 bits) follow, base64url.
+// TokenPrefix marks registry bearer tokens; 32 random bytes (256 bits) follow, base64url.
 const TokenPrefix = "rgt_"
 
 const tokenRandomBytes = 32
@@ -173,7 +173,7 @@ func DefaultAdminMintableRoles() []string {
 	return slices.DeleteFunc(core.AllRoles(), func(role string) bool { return role == authz.RoleIssuer })
 }
 
-// checkMintableRoles refuses an unknown role in the configured list.
+// CheckMintableRoles refuses an unknown role in the configured list.
 func CheckMintableRoles(roles []string) error {
 	known := core.AllRoles()
 	for _, role := range roles {

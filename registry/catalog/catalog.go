@@ -100,7 +100,7 @@ func defaultGrants() map[string][]string {
 	return m
 }
 
-// loadReferenceData upserts bureaus and designation types so that the
+// LoadReferenceData upserts bureaus and designation types so that the
 // database, and anything reading it with SQL, knows them.
 func LoadReferenceData(ctx context.Context, client *ent.Client) error {
 	for _, b := range Bureaus {

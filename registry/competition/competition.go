@@ -275,7 +275,7 @@ func (r *Competitions) RecordAwards(ctx context.Context, competitionID string, i
 	return out, created, nil
 }
 
-// validateAward checks one award of comp, adding violations to v.
+// ValidateAward checks one award of comp, adding violations to v.
 func (r *Competitions) ValidateAward(v *core.Violations, comp Competition, a AwardInput) validAward {
 	w := validAward{prize: a.Prize, talentID: core.CheckID(v, "talent_id", a.TalentID, false)}
 	var ok bool
@@ -293,7 +293,7 @@ func (r *Competitions) ValidateAward(v *core.Violations, comp Competition, a Awa
 	return w
 }
 
-// recordAward records one validated award of a competition inside tx,
+// RecordAward records one validated award of a competition inside tx,
 // unless the same winner's same prize is recorded already; problems are
 // reported against the fields at prefix. It returns the award and
 // whether it is new.

@@ -58,7 +58,7 @@ type Designation struct {
 	UpdatedAt            time.Time `json:"updated_at"`
 }
 
-// designationOf converts a stored designation (loaded with its enterprise)
+// DesignationOf converts a stored designation (loaded with its enterprise)
 // and derives expiry against today.
 func DesignationOf(d *ent.Designation, today string) Designation {
 	out := Designation{
@@ -88,7 +88,7 @@ func DesignationOf(d *ent.Designation, today string) Designation {
 	return out
 }
 
-// designationOwners are the organisations owning a designation: the bureau
+// DesignationOwners are the organisations owning a designation: the bureau
 // that granted it, the organisation that acted under its delegation (an
 // enterprise recognising its own employees), and the enterprise that holds
 // it (or employs its holder).
@@ -121,7 +121,7 @@ type Grant struct {
 	Note                 string
 }
 
-// designationType looks up a known type, adding a violation when unknown.
+// DesignationType looks up a known type, adding a violation when unknown.
 func DesignationType(v *core.Violations, field, code string, required bool) (catalog.DesignationType, bool) {
 	if code == "" {
 		if required {
@@ -156,14 +156,14 @@ func ValidateValidity(v *core.Violations, from, until string) (string, string) {
 	return from, until
 }
 
-// validGrant is a Grant that passed validateGrant, normalised.
+// ValidGrant is a Grant that passed validateGrant, normalised.
 type ValidGrant struct {
 	CreditCode, TalentID string
 	Level, From, Until   string
 	Doc, Note            string
 }
 
-// validateGrant checks a grant of type typ field by field, adding
+// ValidateGrant checks a grant of type typ field by field, adding
 // violations to v; the single-record RPC and the bulk import share it.
 func ValidateGrant(v *core.Violations, typ catalog.DesignationType, in Grant) ValidGrant {
 	g := ValidGrant{Level: in.Level}
@@ -234,7 +234,7 @@ func (r *Designations) GrantDesignation(ctx context.Context, in Grant) (Designat
 	return out, err
 }
 
-// newDesignation is a validated designation to store.
+// NewDesignation is a validated designation to store.
 type NewDesignation struct {
 	Typ                catalog.DesignationType
 	Enterprise         *ent.Enterprise // for enterprise types
@@ -248,7 +248,7 @@ type NewDesignation struct {
 	AwardID            string
 }
 
-// insertDesignation stores rec inside tx, refusing a second designation of
+// InsertDesignation stores rec inside tx, refusing a second designation of
 // the same type, holder and document (or a second standing recognition of
 // a talent under one authorization), and returns it loaded with its holder.
 // The caller records the audit event. The check gives the clear answer; the
@@ -290,7 +290,7 @@ func (rec NewDesignation) naturalKey() predicate.Designation {
 	return designation.And(same...)
 }
 
-// builder fills c with rec as a new active designation.
+// Builder fills c with rec as a new active designation.
 func (rec NewDesignation) Builder(c *ent.DesignationCreate, p core.Principal, id string, now time.Time) *ent.DesignationCreate {
 	switch {
 	case rec.Enterprise != nil:
@@ -322,7 +322,7 @@ func LoadDesignation(ctx context.Context, db *ent.Client, id string) (*ent.Desig
 	return d, err
 }
 
-// loadDesignationFor loads a designation for p. A missing one is reported
+// LoadDesignationFor loads a designation for p. A missing one is reported
 // as not found only to principals who may read every designation; others
 // are refused whether or not it exists, as they would be for one they do
 // not own, so they cannot probe which ids exist.
@@ -427,7 +427,7 @@ func (r *Designations) ListDesignations(ctx context.Context, f DesignationFilter
 	return out, next, nil
 }
 
-// activeOn keeps designations whose last status change taking effect on or
+// ActiveOn keeps designations whose last status change taking effect on or
 // before date left them active (or that never changed status).
 func ActiveOn(date string) predicate.Designation {
 	return func(s *entsql.Selector) {
@@ -451,7 +451,7 @@ func ValidateStatusFilter(v *core.Violations, s Status) {
 	}
 }
 
-// statusIs selects designations whose status, with expiry derived against
+// StatusIs selects designations whose status, with expiry derived against
 // today, is s; an empty s selects all.
 func StatusIs(s Status, today string) predicate.Designation {
 	switch s {

@@ -28,7 +28,7 @@ type Renewal struct {
 	ExpectedVersion int64
 }
 
-// checkVersion refuses a change made against a version that is no longer
+// CheckVersion refuses a change made against a version that is no longer
 // current (expected zero means the caller did not say).
 func CheckVersion(kind, id string, expected, current int64) error {
 	if expected != 0 && expected != current {
@@ -47,7 +47,7 @@ func (r *Designations) ReinstateDesignation(ctx context.Context, in StatusUpdate
 	return r.ChangeStatus(ctx, in, transition{Action: authz.ActReinstate, to: StatusActive, from: []Status{StatusSuspended}})
 }
 
-// revocation ends an active, suspended or expired designation for good.
+// Revocation ends an active, suspended or expired designation for good.
 var Revocation = transition{Action: authz.ActRevoke, reasonRequired: true, to: StatusRevoked, from: []Status{StatusActive, StatusSuspended, StatusExpired}}
 
 // RevokeDesignation ends an active, suspended or expired designation for
@@ -70,7 +70,7 @@ type transition struct {
 	AppliesTo func(*ent.Designation) error
 }
 
-// changeStatus applies t to a designation, recording the change with
+// ChangeStatus applies t to a designation, recording the change with
 // today's date; revocation also releases what the designation held of a
 // delegation (see releaseDelegations).
 func (r *Designations) ChangeStatus(ctx context.Context, in StatusUpdate, t transition) (Designation, error) {

@@ -167,7 +167,7 @@ func enterpriseMatches(query string) predicate.Enterprise {
 	return enterprise.Or(alts...)
 }
 
-// enterpriseByCode loads an enterprise for use as a reference from another
+// EnterpriseByCode loads an enterprise for use as a reference from another
 // record; a missing one is reported against field.
 func EnterpriseByCode(ctx context.Context, db *ent.Client, field, code string) (*ent.Enterprise, error) {
 	e, err := db.Enterprise.Query().Where(enterprise.CreditCode(code)).Only(ctx)
@@ -177,7 +177,7 @@ func EnterpriseByCode(ctx context.Context, db *ent.Client, field, code string) (
 	return e, err
 }
 
-// validateEnterprise checks a new enterprise field by field.
+// ValidateEnterprise checks a new enterprise field by field.
 func (r *Enterprises) ValidateEnterprise(v *core.Violations, in NewEnterprise) NewEnterprise {
 	in.CreditCode = core.CreditCode(v, "credit_code", in.CreditCode, true)
 	in.Name = core.CleanText(v, "name", in.Name, core.MaxNameLen, true)

@@ -15,14 +15,14 @@ import (
 	"github.com/hangzhou-ai/registry/ent/talent"
 )
 
-// keyCheckID is the id of the one KeyCheck row.
+// KeyCheckID is the id of the one KeyCheck row.
 const KeyCheckID = "secret-key"
 
-// ErrSecretKeyMismatch is returned by New when the secret key is not the one
+// ErrSecretKeyMismatch is returned by registry.Open when the secret key is not the one
 // the database's data is sealed under.
 var ErrSecretKeyMismatch = errors.New("the secret key is not the key this database was made with")
 
-// checkSecretKey makes sure the database's data is (or will be) sealed
+// CheckSecretKey makes sure the database's data is (or will be) sealed
 // under secrets. A database with a check value accepts only the key it
 // names. One without (made before check values, or empty) accepts the key
 // only if it opens the data already sealed there: every signing key and a

@@ -14,10 +14,10 @@ import (
 	"github.com/hangzhou-ai/registry/registry/jws"
 )
 
-// signingKeyAAD binds sealed signing keys to their purpose.
+// SigningKeyAAD binds sealed signing keys to their purpose.
 const SigningKeyAAD = "signing-key:ed25519"
 
-// ensureSigningKey creates the first signing key when the database has none.
+// EnsureSigningKey creates the first signing key when the database has none.
 func (r *Keys) EnsureSigningKey(ctx context.Context) error {
 	n, err := r.DB.SigningKey.Query().Where(signingkey.RetiredAtIsNil()).Count(ctx)
 	if err != nil || n > 0 {
@@ -139,7 +139,7 @@ type cachedSigner struct {
 	key ed25519.PrivateKey
 }
 
-// signer returns the current signing key. Every call asks the database
+// Signer returns the current signing key. Every call asks the database
 // which key is current, so a rotation or withdrawal made by another
 // process takes effect at once (an attestation is never signed with a key
 // already retired); only the decrypted private key is kept in memory.

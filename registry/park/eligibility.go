@@ -18,11 +18,11 @@ import (
 	"github.com/hangzhou-ai/registry/registry/jws"
 )
 
-// attestationLifetime is how long an eligibility attestation may be relied
+// AttestationLifetime is how long an eligibility attestation may be relied
 // on: the longest VerifyAttestation accepts.
 const AttestationLifetime = jws.MaxLifetime
 
-// attestationIssuer names the registry in the attestations it signs.
+// AttestationIssuer names the registry in the attestations it signs.
 const AttestationIssuer = "hangzhou-ai-registry"
 
 // Reason is one condition of an eligibility answer, explained.

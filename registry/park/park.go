@@ -209,7 +209,7 @@ type NewTenancy struct {
 	FloorAreaM2          float64
 }
 
-// maxFloorArea bounds a tenancy's floor area (m²).
+// MaxFloorArea bounds a tenancy's floor area (m²).
 const MaxFloorArea = 10_000_000
 
 // AdmitTenant records a tenancy; only the park's operators may. A tenancy

@@ -52,7 +52,7 @@ type NewTalent struct {
 	EmployerCreditCode string
 }
 
-// talentDocument is a validated identity document.
+// TalentDocument is a validated identity document.
 type TalentDocument struct {
 	Kind, Number, Nationality string
 }
@@ -104,7 +104,7 @@ func (r *Talents) DocumentHash(d TalentDocument) string {
 	return r.Secrets.LookupHash(docPassport, d.Nationality+":"+d.Number)
 }
 
-// createTalent stores a validated talent inside tx and audits it.
+// CreateTalent stores a validated talent inside tx and audits it.
 func (r *Talents) CreateTalent(ctx context.Context, tx *ent.Tx, p core.Principal, name string, doc TalentDocument, employer *ent.Enterprise) (*ent.Talent, error) {
 	hash := r.DocumentHash(doc)
 	exists, err := tx.Talent.Query().Where(talent.DocumentHash(hash)).Exist(ctx)
@@ -244,7 +244,7 @@ func (r *Talents) ListTalents(ctx context.Context, f TalentFilter) ([]Talent, st
 	return out, next, nil
 }
 
-// talentByID loads a talent (with its employer) referenced from another
+// TalentByID loads a talent (with its employer) referenced from another
 // record; a missing one is reported against field.
 func TalentByID(ctx context.Context, db *ent.Client, field, id string) (*ent.Talent, error) {
 	t, err := db.Talent.Query().Where(talent.ID(id)).WithEmployer().Only(ctx)

@@ -303,7 +303,7 @@ func (r *Authorizations) RevokeTalentAuthorization(ctx context.Context, in desig
 	return r.talentAuthorizationOf(ctx, r.DB, stored)
 }
 
-// releaseDelegations undoes what a designation being revoked holds of a
+// ReleaseDelegations undoes what a designation being revoked holds of a
 // delegation: a recognition returns its authorization's place, and an
 // authorization drops its enterprise from the authorized-enterprise group
 // when no other of its authorizations is in force.

@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// chinaStandardTime is UTC+8 all year; China observes no daylight saving.
+// ChinaStandardTime is UTC+8 all year; China observes no daylight saving.
 var ChinaStandardTime = time.FixedZone("CST", 8*60*60)
 
 // dateLayout is the calendar-date format of every date the registry takes
@@ -14,10 +14,10 @@ const dateLayout = "2006-01-02"
 // Clock returns the current instant; tests inject their own.
 type Clock func() time.Time
 
-// today returns the calendar date in Asia/Shanghai.
+// Today returns the calendar date in Asia/Shanghai.
 func (r *Core) Today() string { return r.Clock().In(ChinaStandardTime).Format(dateLayout) }
 
-// parseDate validates a YYYY-MM-DD date, adding a violation for field when
+// ParseDate validates a YYYY-MM-DD date, adding a violation for field when
 // it is missing (and required) or malformed.
 func ParseDate(v *Violations, field, value string, required bool) string {
 	if value == "" {
@@ -38,7 +38,7 @@ func ParseDate(v *Violations, field, value string, required bool) string {
 	return value
 }
 
-// addMonths adds n months to a YYYY-MM-DD date; a day past the end of the
+// AddMonths adds n months to a YYYY-MM-DD date; a day past the end of the
 // target month carries into the next, as time.AddDate does.
 func AddMonths(date string, n int) string {
 	t, err := time.Parse(dateLayout, date)

@@ -58,7 +58,7 @@ func LookupDistrict(value string) (District, bool) {
 	return District{}, false
 }
 
-// checkDistrict validates a district given on input and returns its code,
+// CheckDistrict validates a district given on input and returns its code,
 // the form the registry stores. An empty value is allowed (the district is
 // not known) and stays empty.
 func CheckDistrict(v *Violations, field, value string) string {
@@ -74,7 +74,7 @@ func CheckDistrict(v *Violations, field, value string) string {
 	return d.Code
 }
 
-// districtFilter validates a district given as a filter and returns the
+// DistrictFilter validates a district given as a filter and returns the
 // stored values that mean it: the code, and the names that rows written
 // before districts were normalised may hold. Empty means no filter.
 func DistrictFilter(v *Violations, field, value string) []string {
@@ -86,13 +86,13 @@ func DistrictFilter(v *Violations, field, value string) []string {
 	return d.StoredForms()
 }
 
-// storedForms are the values a district column may hold for d: the code,
+// StoredForms are the values a district column may hold for d: the code,
 // and the names an older registry stored.
 func (d District) StoredForms() []string {
 	return slices.Compact([]string{d.Code, d.Name, d.NameTraditional})
 }
 
-// districtOf reads a stored district: the code and Simplified name of a
+// DistrictOf reads a stored district: the code and Simplified name of a
 // known district (stored by code, or by name in either script by an older
 // registry), or the stored text as it is with no name.
 func DistrictOf(stored string) (code, name string) {

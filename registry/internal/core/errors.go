@@ -64,7 +64,7 @@ func NewError(kind Kind, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: Truncate(fmt.Sprintf(format, args...), maxMessageLen)}
 }
 
-// truncate cuts s to at most n bytes on a character boundary, marking the
+// Truncate cuts s to at most n bytes on a character boundary, marking the
 // cut with an ellipsis.
 func Truncate(s string, n int) string {
 	if len(s) <= n {
@@ -93,7 +93,7 @@ func AlreadyExists(format string, args ...any) *Error {
 	return NewError(KindAlreadyExists, format, args...)
 }
 
-// invalidField is a KindInvalidArgument error about one field.
+// InvalidField is a KindInvalidArgument error about one field.
 func InvalidField(field, description string) error {
 	return (&Violations{}).Add(field, description).Err()
 }
@@ -107,7 +107,7 @@ func KindOf(err error) Kind {
 	return KindInternal
 }
 
-// violations collects field violations while a request is validated. It
+// Violations collects field violations while a request is validated. It
 // keeps the first MaxViolations and counts the rest.
 type Violations struct {
 	List    []FieldViolation
@@ -127,7 +127,7 @@ func (v *Violations) Add(field, description string) *Violations {
 // lists can stop being checked.
 func (v *Violations) full() bool { return len(v.List) >= MaxViolations }
 
-// err returns nil when nothing was added.
+// Err returns nil when nothing was added.
 func (v *Violations) Err() error {
 	if len(v.List) == 0 {
 		return nil

@@ -32,7 +32,7 @@ func encodePageToken(s *seal.Secrets, key string) string {
 	return base64.RawURLEncoding.EncodeToString(append(s.PageTag(key), key...))
 }
 
-// decodePageToken returns the key a token was made for; the empty token
+// DecodePageToken returns the key a token was made for; the empty token
 // means the first page.
 func DecodePageToken(s *seal.Secrets, v *Violations, token string) string {
 	if token == "" {
@@ -64,7 +64,7 @@ func DecodeIntPageToken(s *seal.Secrets, v *Violations, token string) int64 {
 	return n
 }
 
-// trimPage cuts rows, fetched with limit size+1, to one page and returns
+// TrimPage cuts rows, fetched with limit size+1, to one page and returns
 // the token of the next page (empty on the last page).
 func TrimPage[T any](s *seal.Secrets, rows []T, size int, key func(T) string) ([]T, string) {
 	if len(rows) <= size {

@@ -24,7 +24,7 @@ type Principal struct {
 // String renders the principal as role@organisation.
 func (p Principal) String() string { return p.Role + "@" + p.Org }
 
-// orgCode returns the code after "kind:" when the organisation is of that kind.
+// OrgCode returns the code after "kind:" when the organisation is of that kind.
 func (p Principal) OrgCode(kind string) (string, bool) {
 	return strings.CutPrefix(p.Org, kind+":")
 }
@@ -62,7 +62,7 @@ var rolesByOrgKind = map[string][]string{
 	"admin":      {authz.RoleAdmin},
 }
 
-// validatePrincipal checks that org names a known kind of organisation and
+// ValidatePrincipal checks that org names a known kind of organisation and
 // that role is one that kind can hold.
 func ValidatePrincipal(v *Violations, orgField, roleField, org, role string) {
 	kind, code, _ := strings.Cut(org, ":")
@@ -91,7 +91,7 @@ func ValidatePrincipal(v *Violations, orgField, roleField, org, role string) {
 	}
 }
 
-// allRoles lists every role a token can carry, in a fixed order.
+// AllRoles lists every role a token can carry, in a fixed order.
 func AllRoles() []string {
 	var roles []string
 	for _, kind := range []string{"bureau", "enterprise", "park", "auditor", "admin"} {

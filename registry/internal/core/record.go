@@ -13,7 +13,7 @@ import (
 
 const AuditHeadID = 1
 
-// change describes a mutation to record.
+// Change describes a mutation to record.
 type Change struct {
 	Action     string
 	EntityType string
@@ -70,12 +70,12 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
-// record appends c to the audit chain inside tx.
+// Record appends c to the audit chain inside tx.
 func (r *Core) Record(ctx context.Context, tx *ent.Tx, p Principal, c Change) error {
 	return r.RecordAll(ctx, tx, p, []Change{c})
 }
 
-// recordAll appends changes to the audit chain inside tx, in order.
+// RecordAll appends changes to the audit chain inside tx, in order.
 // Updating the head row first locks it, so concurrent writers (in this
 // process or another) append one transaction at a time, in commit order;
 // the events are then inserted with one multi-row statement per chunk.

@@ -116,7 +116,7 @@ func init() {
 	}
 }
 
-// toSimplified writes s's Traditional-only characters in their Simplified
+// ToSimplified writes s's Traditional-only characters in their Simplified
 // form and leaves every other character as it is.
 func ToSimplified(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -127,7 +127,7 @@ func ToSimplified(s string) string {
 	}, s)
 }
 
-// toTraditional writes s's Simplified characters in their usual
+// ToTraditional writes s's Simplified characters in their usual
 // Traditional form and leaves every other character as it is.
 func ToTraditional(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -138,7 +138,7 @@ func ToTraditional(s string) string {
 	}, s)
 }
 
-// traditionalOnly returns the characters of s that are written differently
+// TraditionalOnly returns the characters of s that are written differently
 // in Simplified Chinese, in order of appearance, each once.
 func TraditionalOnly(s string) []rune {
 	var out []rune
@@ -150,7 +150,7 @@ func TraditionalOnly(s string) []rune {
 	return out
 }
 
-// scriptVariants returns s as given, in Simplified and in Traditional
+// ScriptVariants returns s as given, in Simplified and in Traditional
 // characters, without repeats: the forms a search for s must try.
 func ScriptVariants(s string) []string {
 	out := []string{s}

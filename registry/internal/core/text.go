@@ -21,7 +21,7 @@ const (
 	MaxQueryLen    = 200
 )
 
-// cleanText trims a single-line value and checks it is valid UTF-8 without
+// CleanText trims a single-line value and checks it is valid UTF-8 without
 // control characters and at most max characters long, adding a violation
 // for field otherwise. Empty values are reported only when required.
 //
@@ -48,7 +48,7 @@ func isBidiControl(r rune) bool {
 	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
 }
 
-// cleanMultiline is cleanText for free text, where line breaks and tabs
+// CleanMultiline is cleanText for free text, where line breaks and tabs
 // are allowed.
 func CleanMultiline(v *Violations, field, value string, max int, required bool) string {
 	return checkText(v, field, value, max, required, func(r rune) bool {
@@ -77,7 +77,7 @@ func checkText(v *Violations, field, value string, max int, required bool, forbi
 	return ""
 }
 
-// checkID validates a registry id (a UUID in canonical text form), adding
+// CheckID validates a registry id (a UUID in canonical text form), adding
 // a violation for field when it is malformed, or missing and required.
 // Ids are checked before they reach a query, so every database answers a
 // malformed id the same way.
@@ -100,14 +100,14 @@ func isID(id string) bool {
 	return err == nil && u.String() == id
 }
 
-// requireID is checkID for a call whose only input is the id.
+// RequireID is checkID for a call whose only input is the id.
 func RequireID(field, id string) error {
 	v := &Violations{}
 	CheckID(v, field, id, true)
 	return v.Err()
 }
 
-// creditCode validates a credit code field and returns it normalised.
+// CreditCode validates a credit code field and returns it normalised.
 func CreditCode(v *Violations, field, value string, required bool) string {
 	code := ident.NormalizeCreditCode(value)
 	if code == "" {
@@ -123,7 +123,7 @@ func CreditCode(v *Violations, field, value string, required bool) string {
 	return code
 }
 
-// codePattern is the form of park codes and benefit names.
+// CodePattern is the form of park codes and benefit names.
 var CodePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,49}$`)
 
 func CheckCode(v *Violations, field, code string) string {

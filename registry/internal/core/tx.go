@@ -7,35 +7,35 @@ import (
 	"time"
 
 	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/store"
 
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
-	"github.com/lib/pq"
 	"go.uber.org/zap"
 )
 
-// now is the current instant, truncated to what every database stores.
+// Now is the current instant, truncated to what every database stores.
 func (r *Core) Now() time.Time { return r.Clock().UTC().Truncate(time.Microsecond) }
 
-// inTx runs fn in a transaction, committing if it returns nil and rolling
+// InTx runs fn in a transaction, committing if it returns nil and rolling
 // back otherwise.
 func (r *Core) InTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	return r.InPolicyTx(ctx, func(tx *ent.Tx, _ *PolicyChange) error { return fn(tx) })
 }
 
-// policyChange collects the policy lines a transaction stored or deleted
+// PolicyChange collects the policy lines a transaction stored or deleted
 // (with authz.AddRules and authz.RemoveRules) so they reach the in-memory
 // policy once the transaction has committed, and not before.
 type PolicyChange struct {
 	Added, Removed []authz.Rule
 }
 
-// conflictAttempts bounds how often a transaction that collided with a
+// ConflictAttempts bounds how often a transaction that collided with a
 // concurrent one (on a unique index, or in a deadlock) is run again.
 const ConflictAttempts = 3
 
-// inPolicyTx is inTx for changes that also change the policy.
+// InPolicyTx is inTx for changes that also change the policy.
 //
 // Uniqueness lives in the database: when a transaction fails on a unique
 // index because a concurrent one recorded the same fact first, it is run
@@ -68,16 +68,9 @@ func (r *Core) InPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyCha
 	return AlreadyExists("the record already exists")
 }
 
-// isTransient tells the failures a database may give a transaction that
-// would succeed when run again: PostgreSQL's deadlock_detected (40P01) and
-// serialization_failure (40001).
-func IsTransient(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		return pqErr.Code == "40P01" || pqErr.Code == "40001"
-	}
-	return false
-}
+// IsTransient tells the failures a database may give a transaction that
+// would succeed when run again (see store.IsTransient).
+func IsTransient(err error) bool { return store.IsTransient(err) }
 
 // runTx runs fn in one transaction, committing if it returns nil.
 func (r *Core) runTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyChange) error, pc *PolicyChange) error {
@@ -114,14 +107,14 @@ func (r *Core) applyPolicyChange(pc PolicyChange) {
 	}
 }
 
-// isUniqueViolation tells a unique-index violation, on any dialect, from
+// IsUniqueViolation tells a unique-index violation, on any dialect, from
 // other failures. Errors the registry made itself never are one.
 func IsUniqueViolation(err error) bool {
 	var e *Error
 	return !errors.As(err, &e) && sqlgraph.IsUniqueConstraintError(err)
 }
 
-// authorize asks the Authorizer and turns a denial into a KindPermissionDenied error.
+// Authorize asks the Authorizer and turns a denial into a KindPermissionDenied error.
 func (r *Core) Authorize(p Principal, object, action string, owners ...string) error {
 	d, err := r.Decide(p, object, action, owners...)
 	if err != nil {
@@ -141,7 +134,7 @@ func (r *Core) Decide(p Principal, object, action string, owners ...string) (aut
 	return d, nil
 }
 
-// mayEver decides, before any database work, whether p could be allowed
+// MayEver decides, before any database work, whether p could be allowed
 // action on one of objects at all: outright, or on a resource its own
 // organisation owns. Calls whose exact decision needs the stored resource
 // (its owners) ask this first, so a principal without any such right is
@@ -165,7 +158,7 @@ func (r *Core) MayEver(p Principal, action string, objects ...string) error {
 	return PermissionDenied("%s may not %s designations", p, action)
 }
 
-// anyDesignation lists the policy objects of every designation type.
+// AnyDesignation lists the policy objects of every designation type.
 func AnyDesignation() []string {
 	objects := make([]string, len(catalog.DesignationTypes))
 	for i, t := range catalog.DesignationTypes {
@@ -174,7 +167,7 @@ func AnyDesignation() []string {
 	return objects
 }
 
-// readScope decides how much of object the principal may read: everything
+// ReadScope decides how much of object the principal may read: everything
 // (all == true), only what its own organisation owns (all == false), or
 // nothing (a KindPermissionDenied error).
 func (r *Core) ReadScope(p Principal, object string) (all bool, err error) {
@@ -195,7 +188,7 @@ func (r *Core) ReadScope(p Principal, object string) (all bool, err error) {
 	return false, PermissionDenied("%s may not read %s", p, object)
 }
 
-// missingFor is the answer to p about a missing object: notFound itself to
+// MissingFor is the answer to p about a missing object: notFound itself to
 // principals who may read every object of its kind, and permission denied
 // to the rest, who get the same for objects that exist but are not theirs.
 func (r *Core) MissingFor(p Principal, object string, notFound error) error {

@@ -26,7 +26,7 @@ const PostgresEnv = "REGISTRY_TEST_DATABASE_URL"
 type Database struct {
 	// Name is "sqlite" or "postgres".
 	Name string
-	// URL is what registry.OpenDatabase accepts.
+	// URL is what store.Open accepts.
 	URL string
 }
 
