@@ -29,7 +29,6 @@ import (
 
 	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
-	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )
 
 // config is the benchmark's shape.
@@ -52,8 +51,8 @@ type bench struct {
 	db       *store.DB
 	addr     string
 	server   *exec.Cmd
-	economy  *clients
-	operator *clients
+	economy  *client.Clients
+	operator *client.Clients
 	codes    []string // the seeded enterprises' credit codes
 	stderr   io.Writer
 	rows     []row
@@ -216,19 +215,11 @@ func (b *bench) startServer(ctx context.Context) error {
 	return nil
 }
 
-// clients are the generated clients for one token, over HTTP/2 without
-// TLS on loopback, with enough connections for the largest load.
-type clients struct {
-	designation registryv1connect.DesignationServiceClient
-	enterprise  registryv1connect.EnterpriseServiceClient
-	park        registryv1connect.ParkServiceClient
-	imports     registryv1connect.ImportServiceClient
-}
-
-func newClients(base, token string) *clients {
+// newClients returns the generated clients sending one bearer token, over
+// HTTP/2 without TLS for the import streams, with up to 64 connections.
+func newClients(base, token string) *client.Clients {
 	h1 := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
-	c := client.NewClients(h1, base, client.WithInterceptors(client.BearerAuth(token)), client.WithStreamingHTTPClient(client.H2C()))
-	return &clients{designation: c.Designation, enterprise: c.Enterprise, park: c.Park, imports: c.Import}
+	return client.NewClients(h1, base, client.WithInterceptors(client.BearerAuth(token)), client.WithStreamingHTTPClient(client.H2C()))
 }
 
 // creditCode makes the i-th valid credit code of the benchmark.
@@ -258,19 +249,19 @@ func (b *bench) seed(ctx context.Context) error {
 		}
 		tenancies = append(tenancies, &registryv1.TenancyRow{Row: int64(i + 2), ParkCode: "bench-park", EnterpriseCreditCode: b.codes[i], StartDate: "2025-01-01", FloorAreaM2: "500"})
 	}
-	if _, err := importRows(ctx, b.economy.imports.ImportEnterprises, enterprises, enterpriseRequest, (*registryv1.ImportEnterprisesResponse).GetProgress); err != nil {
+	if _, err := importRows(ctx, b.economy.Import.ImportEnterprises, enterprises, enterpriseRequest, (*registryv1.ImportEnterprisesResponse).GetProgress); err != nil {
 		return err
 	}
-	if _, err := importRows(ctx, b.economy.imports.ImportDesignations, designations, designationRequest, designationProgress); err != nil {
+	if _, err := importRows(ctx, b.economy.Import.ImportDesignations, designations, designationRequest, designationProgress); err != nil {
 		return err
 	}
-	if _, err := b.economy.park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench-park", Name: "基准园区"}); err != nil {
+	if _, err := b.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench-park", Name: "基准园区"}); err != nil {
 		return err
 	}
-	if _, err := importRows(ctx, b.operator.imports.ImportTenancies, tenancies, tenancyRequest, (*registryv1.ImportTenanciesResponse).GetProgress); err != nil {
+	if _, err := importRows(ctx, b.operator.Import.ImportTenancies, tenancies, tenancyRequest, (*registryv1.ImportTenanciesResponse).GetProgress); err != nil {
 		return err
 	}
-	_, err := b.operator.park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{
+	_, err := b.operator.Park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{
 		ParkCode: "bench-park", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant", "single-champion", "hidden-champion", "ai-growth-enterprise"},
 	})
 	return err

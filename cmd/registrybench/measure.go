@@ -60,13 +60,13 @@ func (b *bench) measureRead(ctx context.Context) error {
 	defer os.Remove(listScript)
 	n := len(b.codes)
 	verify := func(ctx context.Context, r *rand.Rand) error {
-		_, err := b.operator.park.VerifyTenantEligibility(ctx, &registryv1.VerifyTenantEligibilityRequest{
+		_, err := b.operator.Park.VerifyTenantEligibility(ctx, &registryv1.VerifyTenantEligibilityRequest{
 			ParkCode: "bench-park", EnterpriseCreditCode: b.codes[r.IntN(n)], Benefit: "rent-reduction", AsOf: "2026-06-15",
 		})
 		return err
 	}
 	list := func(ctx context.Context, r *rand.Rand) error {
-		_, err := b.economy.designation.ListDesignations(ctx, &registryv1.ListDesignationsRequest{EnterpriseCreditCode: b.codes[r.IntN(n)]})
+		_, err := b.economy.Designation.ListDesignations(ctx, &registryv1.ListDesignationsRequest{EnterpriseCreditCode: b.codes[r.IntN(n)]})
 		return err
 	}
 	var bestVerify, bestVerifyBase, bestList, bestListBase float64
@@ -145,7 +145,7 @@ func (b *bench) measureImport(ctx context.Context) error {
 			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("浙经信〔2025〕%d号", i)}
 	}
 	start := time.Now()
-	created, err := importRows(ctx, b.economy.imports.ImportDesignations, rows, designationRequest, designationProgress)
+	created, err := importRows(ctx, b.economy.Import.ImportDesignations, rows, designationRequest, designationProgress)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (b *bench) measureWrite(ctx context.Context) error {
 	var seq atomicCounter
 	n := len(b.codes)
 	grant := func(ctx context.Context, r *rand.Rand) error {
-		_, err := b.economy.designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
+		_, err := b.economy.Designation.GrantDesignation(ctx, &registryv1.GrantDesignationRequest{
 			Type: "innovation-center", EnterpriseCreditCode: b.codes[r.IntN(n)], ValidFrom: "2026-01-01", ValidUntil: "2028-12-31",
 			DocumentNumber: fmt.Sprintf("杭经信〔2026〕%d号", seq.next()),
 		})
@@ -295,7 +295,7 @@ func (b *bench) measureMemory(ctx context.Context) error {
 			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("工信部单项冠军〔2025〕%d号", i)}
 	}
 	start := time.Now()
-	created, err := importRows(ctx, b.economy.imports.ImportDesignations, rows, designationRequest, designationProgress)
+	created, err := importRows(ctx, b.economy.Import.ImportDesignations, rows, designationRequest, designationProgress)
 	if err != nil {
 		return err
 	}

@@ -411,12 +411,8 @@ type WinnerRecognition struct {
 // the level the prize maps to, citing the award. An award supports at most
 // one recognition.
 func (r *Competitions) RecognizeWinner(ctx context.Context, in WinnerRecognition) (designation.Designation, error) {
-	p, err := core.PrincipalOf(ctx)
+	p, typ, err := r.GrantingActor(ctx, catalog.TypeTalentRecognition)
 	if err != nil {
-		return designation.Designation{}, err
-	}
-	typ := catalog.DesignationTypesByCode[catalog.TypeTalentRecognition]
-	if err := r.Authorize(p, authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
 		return designation.Designation{}, err
 	}
 	v := &core.Violations{}

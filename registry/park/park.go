@@ -54,12 +54,8 @@ type NewPark struct {
 // RegisterPark designates a municipal AI park: the park and its ai-park
 // designation, granted by the caller's bureau.
 func (r *Parks) RegisterPark(ctx context.Context, in NewPark) (Park, error) {
-	p, err := core.PrincipalOf(ctx)
+	p, typ, err := r.GrantingActor(ctx, catalog.TypeAIPark)
 	if err != nil {
-		return Park{}, err
-	}
-	typ := catalog.DesignationTypesByCode[catalog.TypeAIPark]
-	if err := r.Authorize(p, authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
 		return Park{}, err
 	}
 	v := &core.Violations{}

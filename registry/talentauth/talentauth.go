@@ -78,12 +78,8 @@ type Recognition struct {
 // admits the enterprise's talent assessors to the authorized-enterprise
 // group, in the same transaction.
 func (r *Authorizations) IssueTalentAuthorization(ctx context.Context, in NewTalentAuthorization) (TalentAuthorization, error) {
-	p, err := core.PrincipalOf(ctx)
+	p, typ, err := r.GrantingActor(ctx, catalog.TypeTalentAuthorization)
 	if err != nil {
-		return TalentAuthorization{}, err
-	}
-	typ := catalog.DesignationTypesByCode[catalog.TypeTalentAuthorization]
-	if err := r.Authorize(p, authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
 		return TalentAuthorization{}, err
 	}
 	v := &core.Violations{}

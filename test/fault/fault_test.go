@@ -16,6 +16,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 
@@ -72,7 +73,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 	// Each client is its own member of the economy bureau's staff, so the
 	// per-principal rate limit (100/s) is not what the test measures; the
 	// probe that times recovery is yet another principal.
-	staff := make([]*clients, grantWorkers)
+	staff := make([]*client.Clients, grantWorkers)
 	for w := range staff {
 		staff[w] = newClients(srv.url(), srv.token(fmt.Sprintf("fault-economy-%d", w), "bureau:economy-it", "issuer"))
 	}
@@ -83,7 +84,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 	pid := srv.pid()
 	ctx := t.Context()
 	code := creditCode(t, 1)
-	if _, err := economy.enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "故障测试科技有限公司"}); err != nil {
+	if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "故障测试科技有限公司"}); err != nil {
 		t.Fatal(err)
 	}
 	request := func(n int) *registryv1.GrantDesignationRequest {
@@ -119,12 +120,12 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 		}
 	}
 	// try makes one attempt; done reports whether the grant is settled.
-	try := func(c *clients, r *grantResult) (done bool) {
+	try := func(c *client.Clients, r *grantResult) (done bool) {
 		r.attempts++
 		attempts.Add(1)
 		actx, cancel := context.WithTimeout(withKey(ctx, "fault-grant-"+strconv.Itoa(r.n)), attemptTimeout)
 		defer cancel()
-		res, err := c.designation.GrantDesignation(actx, request(r.n))
+		res, err := c.Designation.GrantDesignation(actx, request(r.n))
 		r.err = err
 		r.ended = time.Now()
 		switch code := connect.CodeOf(err); {
@@ -147,7 +148,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 	}
 	// retry retries a grant with the same key and request, with backoff,
 	// until it is settled or until giveUp.
-	retry := func(c *clients, r *grantResult, giveUp time.Duration) (done bool) {
+	retry := func(c *client.Clients, r *grantResult, giveUp time.Duration) (done bool) {
 		backoff := 20 * time.Millisecond
 		for time.Since(r.started) < giveUp && ctx.Err() == nil {
 			time.Sleep(backoff/2 + rand.N(backoff))
@@ -197,7 +198,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 	probe := func(since time.Time) time.Time {
 		for time.Since(since) < 30*time.Second {
 			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			_, err := prober.enterprise.GetEnterprise(pctx, &registryv1.GetEnterpriseRequest{CreditCode: code})
+			_, err := prober.Enterprise.GetEnterprise(pctx, &registryv1.GetEnterpriseRequest{CreditCode: code})
 			cancel()
 			if err == nil {
 				return time.Now()
@@ -349,7 +350,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 	kq.Close()
 
 	// The chain verifies, and the same registryd process answers.
-	v, err := auditor.audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
+	v, err := auditor.Audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
 	if err != nil || !v.Ok {
 		t.Errorf("audit chain: %v %+v", err, v)
 	}
@@ -359,7 +360,7 @@ func TestPostgresCrashUnderGrantLoad(t *testing.T) {
 	// The API lists what the database holds: each grant once.
 	listed := map[string][]string{}
 	for token := ""; ; {
-		page, err := economy.designation.ListDesignations(ctx, &registryv1.ListDesignationsRequest{EnterpriseCreditCode: code, PageSize: 500, PageToken: token})
+		page, err := economy.Designation.ListDesignations(ctx, &registryv1.ListDesignationsRequest{EnterpriseCreditCode: code, PageSize: 500, PageToken: token})
 		if err != nil {
 			t.Fatalf("list after the faults: %v", err)
 		}
@@ -466,7 +467,7 @@ func TestRegistryCrashDuringImport(t *testing.T) {
 
 	// The interrupted import: registryd is killed once killAfterBatches
 	// batches have been acknowledged with progress.
-	stream, err := economy.imports.ImportDesignations(ctx)
+	stream, err := economy.Import.ImportDesignations(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +537,7 @@ func TestRegistryCrashDuringImport(t *testing.T) {
 	run := func() (*registryv1.ImportProgress, time.Duration) {
 		t.Helper()
 		start := time.Now()
-		stream, err := economy.imports.ImportDesignations(ctx)
+		stream, err := economy.Import.ImportDesignations(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -601,7 +602,7 @@ func TestRegistryCrashDuringImport(t *testing.T) {
 	if withoutEvent != 0 {
 		t.Errorf("%d imported designations without exactly one grant event", withoutEvent)
 	}
-	v, err := auditor.audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
+	v, err := auditor.Audit.VerifyAuditChain(ctx, &registryv1.VerifyAuditChainRequest{})
 	if err != nil || !v.Ok {
 		t.Errorf("audit chain: %v %+v", err, v)
 	}

@@ -32,7 +32,6 @@ import (
 
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/rpc/client"
-	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
 
@@ -440,18 +439,11 @@ func (s *server) kill() {
 	<-s.done
 }
 
-// clients are generated clients sending one bearer token.
-type clients struct {
-	enterprise  registryv1connect.EnterpriseServiceClient
-	designation registryv1connect.DesignationServiceClient
-	audit       registryv1connect.AuditServiceClient
-	imports     registryv1connect.ImportServiceClient
-}
-
-func newClients(base, token string) *clients {
+// newClients returns the generated clients sending one bearer token, over
+// HTTP/2 without TLS for the import streams, with up to 32 connections.
+func newClients(base, token string) *client.Clients {
 	h1 := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32, MaxConnsPerHost: 32}}
-	c := client.NewClients(h1, base, client.WithInterceptors(client.BearerAuth(token)), client.WithStreamingHTTPClient(client.H2C()))
-	return &clients{enterprise: c.Enterprise, designation: c.Designation, audit: c.Audit, imports: c.Import}
+	return client.NewClients(h1, base, client.WithInterceptors(client.BearerAuth(token)), client.WithStreamingHTTPClient(client.H2C()))
 }
 
 // creditCode makes the i-th valid credit code of these tests.

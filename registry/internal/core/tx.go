@@ -201,3 +201,19 @@ func (r *Core) MissingFor(p Principal, object string, notFound error) error {
 	}
 	return notFound
 }
+
+// GrantingActor returns the acting principal and the designation type
+// typeCode once the principal may grant designations of that type
+// outright: the first check of the calls that create one type's
+// designations (parks, talent authorizations, winners' recognitions).
+func (r *Core) GrantingActor(ctx context.Context, typeCode string) (Principal, catalog.DesignationType, error) {
+	p, err := PrincipalOf(ctx)
+	if err != nil {
+		return Principal{}, catalog.DesignationType{}, err
+	}
+	typ := catalog.DesignationTypesByCode[typeCode]
+	if err := r.Authorize(p, authz.DesignationObject(typ.Code), authz.ActGrant); err != nil {
+		return Principal{}, catalog.DesignationType{}, err
+	}
+	return p, typ, nil
+}
