@@ -130,15 +130,7 @@ func TestServeMetricsAndSSO(t *testing.T) {
 		t.Fatalf("the RPC port serves /metrics: %v %v", err, res)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	stopServe(t, cancel, done)
 	logs := stderr.String()
 	if !regexp.MustCompile(`"subject":"zhang.wei"`).MatchString(logs) || !strings.Contains(logs, `"sso_refusal":"audience`) {
 		t.Fatalf("log lacks the SSO subject or the refusal's reason:\n%s", logs)

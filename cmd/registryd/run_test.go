@@ -107,15 +107,7 @@ func TestServeDemo(t *testing.T) {
 		t.Fatalf("gRPC-Web verify: %v %+v", err, verify)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	stopServe(t, cancel, done)
 	logs := stderr.String()
 	if !strings.Contains(logs, `"procedure":"/registry.v1.DesignationService/ListDesignations"`) || !strings.Contains(logs, `"code":"ok"`) {
 		t.Fatalf("no call log line:\n%s", logs)
@@ -181,5 +173,20 @@ func TestTokenCommands(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"bogus"}, vars, io.Discard, io.Discard); err == nil {
 		t.Fatal("unknown command succeeded")
+	}
+}
+
+// stopServe cancels a serve started in the test and waits for it to return
+// without error.
+func stopServe(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
 	}
 }
