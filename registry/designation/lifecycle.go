@@ -39,16 +39,16 @@ func CheckVersion(kind, id string, expected, current int64) error {
 
 // SuspendDesignation moves an active designation to suspended from today.
 func (r *Designations) SuspendDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
-	return r.ChangeStatus(ctx, in, transition{Action: authz.ActSuspend, reasonRequired: true, to: StatusSuspended, from: []Status{StatusActive}})
+	return r.ChangeStatus(ctx, in, Transition{Action: authz.ActSuspend, reasonRequired: true, to: StatusSuspended, from: []Status{StatusActive}})
 }
 
 // ReinstateDesignation moves a suspended designation back to active from today.
 func (r *Designations) ReinstateDesignation(ctx context.Context, in StatusUpdate) (Designation, error) {
-	return r.ChangeStatus(ctx, in, transition{Action: authz.ActReinstate, to: StatusActive, from: []Status{StatusSuspended}})
+	return r.ChangeStatus(ctx, in, Transition{Action: authz.ActReinstate, to: StatusActive, from: []Status{StatusSuspended}})
 }
 
 // Revocation ends an active, suspended or expired designation for good.
-var Revocation = transition{Action: authz.ActRevoke, reasonRequired: true, to: StatusRevoked, from: []Status{StatusActive, StatusSuspended, StatusExpired}}
+var Revocation = Transition{Action: authz.ActRevoke, reasonRequired: true, to: StatusRevoked, from: []Status{StatusActive, StatusSuspended, StatusExpired}}
 
 // RevokeDesignation ends an active, suspended or expired designation for
 // good, from today.
@@ -56,15 +56,16 @@ func (r *Designations) RevokeDesignation(ctx context.Context, in StatusUpdate) (
 	return r.ChangeStatus(ctx, in, Revocation)
 }
 
-// transition is a change of recorded status.
-type transition struct {
+// Transition is a change of recorded status: the action authorized, the
+// statuses it leaves and the one it reaches.
+type Transition struct {
 	Action         string
 	reasonRequired bool
 	to             Status
 	from           []Status
-	// idField names the request's id field in errors; "id" when empty.
-	IdField string
-	// appliesTo, when set, refuses designations the transition is not for.
+	// IDField names the request's id field in errors; "id" when empty.
+	IDField string
+	// AppliesTo, when set, refuses designations the transition is not for.
 	// It runs after the caller is authorized, so it reveals nothing to
 	// callers without rights.
 	AppliesTo func(*ent.Designation) error
@@ -72,8 +73,8 @@ type transition struct {
 
 // ChangeStatus applies t to a designation, recording the change with
 // today's date; revocation also releases what the designation held of a
-// delegation (see releaseDelegations).
-func (r *Designations) ChangeStatus(ctx context.Context, in StatusUpdate, t transition) (Designation, error) {
+// delegation (see OnRevoke).
+func (r *Designations) ChangeStatus(ctx context.Context, in StatusUpdate, t Transition) (Designation, error) {
 	if p, ok := core.PrincipalFrom(ctx); ok {
 		if err := r.MayEver(p, t.Action, core.AnyDesignation()...); err != nil {
 			return Designation{}, err
@@ -84,7 +85,7 @@ func (r *Designations) ChangeStatus(ctx context.Context, in StatusUpdate, t tran
 	if err := v.Err(); err != nil {
 		return Designation{}, err
 	}
-	idField := t.IdField
+	idField := t.IDField
 	if idField == "" {
 		idField = "id"
 	}

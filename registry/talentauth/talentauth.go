@@ -458,7 +458,7 @@ func takePlace(ctx context.Context, tx *ent.Tx, authorizationID, level string) e
 func (r *Authorizations) WithdrawRecognition(ctx context.Context, in designation.StatusUpdate) (designation.Designation, error) {
 	t := designation.Revocation
 	t.Action = authz.ActWithdraw
-	t.IdField = "designation_id"
+	t.IDField = "designation_id"
 	t.AppliesTo = func(d *ent.Designation) error {
 		if d.AuthorizationID == nil {
 			return core.FailedPrecondition("designation %s was not made under a talent authorization; use RevokeDesignation", d.ID)

@@ -23,9 +23,9 @@ type Change struct {
 	Reason     string
 }
 
-// canonicalEvent is the exact byte form that is hashed: fields in fixed
+// CanonicalEvent is the exact byte form that is hashed: fields in fixed
 // order, time in UTC with microseconds.
-type canonicalEvent struct {
+type CanonicalEvent struct {
 	Sequence   int64  `json:"seq"`
 	OccurredAt string `json:"at"`
 	Subject    string `json:"subject"`
@@ -39,7 +39,7 @@ type canonicalEvent struct {
 	Reason     string `json:"reason"`
 }
 
-func ChainHash(prevHash string, e canonicalEvent) string {
+func ChainHash(prevHash string, e CanonicalEvent) string {
 	body, err := json.Marshal(e)
 	if err != nil {
 		panic(err) // a struct of strings always marshals
@@ -51,8 +51,8 @@ func ChainHash(prevHash string, e canonicalEvent) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func CanonicalOf(e *ent.AuditEvent) canonicalEvent {
-	return canonicalEvent{
+func CanonicalOf(e *ent.AuditEvent) CanonicalEvent {
+	return CanonicalEvent{
 		Sequence: e.ID, OccurredAt: e.OccurredAt.UTC().Format(time.RFC3339Nano),
 		Subject: e.ActorSubject, Org: e.ActorOrg, Role: e.ActorRole, Action: e.Action,
 		EntityType: e.EntityType, EntityID: e.EntityID, Before: e.Before, After: e.After, Reason: e.Reason,
