@@ -189,7 +189,7 @@ func (inv *invocation) execute(args []string) error {
 	root := inv.commandTree()
 	root.SetArgs(args)
 	if err := root.ExecuteContext(inv.ctx); err != nil {
-		return describeError(err, inv.global)
+		return describeError(err, inv.global, inv.cmd)
 	}
 	return nil
 }
@@ -459,9 +459,32 @@ func (inv *invocation) emit(res proto.Message, fill func(t *table)) error {
 	return t.write(inv.stdout)
 }
 
+// fieldFlags are the flags whose names are not their request field's.
+var fieldFlags = map[string]string{
+	"valid_from": "from", "valid_until": "until", "document_number": "doc", "enterprise_credit_code": "enterprise",
+	"employer_credit_code": "employer", "talent_id": "talent", "passport_number": "passport", "designation_type": "type",
+	"park_code": "park", "organisation": "org", "start_date": "start", "end_date": "end", "as_of": "as-of",
+}
+
+// flagOf names the flag of cmd that sets the request field field, as
+// --flag, or returns field as it is when no flag of cmd sets it (a
+// positional argument, a nested field).
+func flagOf(cmd *cobra.Command, field string) string {
+	if cmd == nil {
+		return field
+	}
+	for _, name := range []string{fieldFlags[field], strings.ReplaceAll(field, "_", "-")} {
+		if name != "" && cmd.Flags().Lookup(name) != nil {
+			return "--" + name
+		}
+	}
+	return field
+}
+
 // describeError turns err into one readable line: the Connect code, the
-// message, and each field violation of a google.rpc.BadRequest detail.
-func describeError(err error, g globals) error {
+// message, and each field violation of a google.rpc.BadRequest detail,
+// naming the flag of cmd that sets the field where there is one.
+func describeError(err error, g globals, cmd *cobra.Command) error {
 	if err == nil {
 		return nil
 	}
@@ -477,7 +500,7 @@ func describeError(err error, g globals) error {
 		}
 		if br, ok := msg.(*errdetails.BadRequest); ok {
 			for _, v := range br.GetFieldViolations() {
-				fields = append(fields, v.GetField()+": "+v.GetDescription())
+				fields = append(fields, flagOf(cmd, v.GetField())+": "+v.GetDescription())
 			}
 		}
 	}
