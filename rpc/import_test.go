@@ -14,13 +14,12 @@ import (
 	"github.com/hangzhou-ai/registry/registry/imports"
 
 	"connectrpc.com/connect/v2"
-	"connectrpc.com/connect/v2/connecthttp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/rpc"
+	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
-	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
@@ -709,15 +708,7 @@ func TestImportClientNotReading(t *testing.T) {
 		small := &http.Client{Transport: &http.Transport{Protocols: protocols,
 			HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 64 << 10, MaxReceiveBufferPerStream: 64 << 10}}}
 		token := env.Token(registry.Principal{Subject: "经信局 李四", Org: "bureau:economy-it", Role: "issuer"})
-		auth := func(next connect.ClientFunc) connect.ClientFunc {
-			return func(ctx context.Context, spec connect.Spec) (connect.ClientStream, error) {
-				if info, ok := connect.CallInfoForClientContext(ctx); ok {
-					info.RequestHeader().Set("Authorization", "Bearer "+token)
-				}
-				return next(ctx, spec)
-			}
-		}
-		imports := registryv1connect.NewImportServiceClient(connect.NewClient(connecthttp.NewTransport(small, env.URL), auth))
+		imports := client.NewClients(small, env.URL, client.WithInterceptors(client.BearerAuth(token))).Import
 		stream, err := imports.ImportEnterprises(t.Context())
 		if err != nil {
 			t.Fatal(err)
