@@ -13,6 +13,13 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
+// KeyType and Curve are the JSON Web Key type and curve of every key the
+// registry signs with (RFC 8037).
+const (
+	KeyType = "OKP"
+	Curve   = "Ed25519"
+)
+
 // Key is a published signing key: an Ed25519 public key as a JSON Web Key
 // (RFC 8037) and the period it was the key that signs. In JSON the period
 // is two members beside the standard ones, active_from and active_until,
