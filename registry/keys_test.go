@@ -14,8 +14,8 @@ import (
 	"github.com/hangzhou-ai/registry/registry/talent"
 	"github.com/hangzhou-ai/registry/seal"
 
+	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/ent"
-	"github.com/hangzhou-ai/registry/registry/jws"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -116,13 +116,13 @@ func TestSecretKeyCheck(t *testing.T) {
 
 // forge signs claims with the registry's current signing key, as only the
 // registry (or a thief of its key) could.
-func forge(t *testing.T, r *Registry, claims park.AttestationClaims) string {
+func forge(t *testing.T, r *Registry, claims attest.Claims) string {
 	t.Helper()
 	kid, key, err := r.Keys.Signer(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := jws.Sign(key, kid, claims)
+	token, err := attest.Sign(key, kid, claims)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,9 +141,9 @@ func TestAttestationKeyPeriodAndLifetime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		claims := func(iat time.Time, lifetime time.Duration) park.AttestationClaims {
-			return park.AttestationClaims{
-				Issuer: park.AttestationIssuer, Subject: "91330106MA27XK0A1X", ParkCode: "west-lake", EnterpriseCreditCode: "91330106MA27XK0A1X",
+		claims := func(iat time.Time, lifetime time.Duration) attest.Claims {
+			return attest.Claims{
+				Issuer: attest.Issuer, Subject: "91330106MA27XK0A1X", ParkCode: "west-lake", EnterpriseCreditCode: "91330106MA27XK0A1X",
 				Benefit: "rent-reduction", AsOf: "2026-06-15", Eligible: true, IssuedAt: iat.Unix(), ExpiresAt: iat.Add(lifetime).Unix(),
 			}
 		}

@@ -12,7 +12,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
-	"github.com/hangzhou-ai/registry/registry/jws"
+	"github.com/hangzhou-ai/registry/attest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -226,8 +226,15 @@ func TestAttestations(t *testing.T) {
 		}
 
 		tampered := strings.Replace(string(payload), `"eligible":true`, `"eligible":false`, 1)
+		var signed attest.Claims
+		if err := json.Unmarshal(payload, &signed); err != nil {
+			t.Fatal(err)
+		}
 		_, strangerKey, _ := ed25519.GenerateKey(rand.Reader)
-		stranger, _ := jws.Sign(strangerKey, "stranger", claims)
+		stranger, err := attest.Sign(strangerKey, "stranger", signed)
+		if err != nil {
+			t.Fatal(err)
+		}
 		problems := map[string]string{
 			"genuine":         "",
 			"tampered":        parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(tampered)) + "." + parts[2],
@@ -251,23 +258,23 @@ func TestAttestations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var keys jws.KeySet
+		var keys attest.KeySet
 		err = json.NewDecoder(res.Body).Decode(&keys)
 		res.Body.Close()
 		if err != nil || len(keys.Keys) != 1 {
 			t.Fatalf("jwks: %v %+v", err, keys)
 		}
-		parsed, err := jws.Parse(token)
-		if err != nil || parsed.Verify(keys) != nil {
-			t.Fatalf("offline verification: %v", err)
+		offline, err := attest.Verify(token, keys, f.env.Clock.Now())
+		if err != nil || offline.Claims == nil || offline.Claims.EnterpriseCreditCode != f.tenant {
+			t.Fatalf("offline verification: %v %+v", err, offline)
 		}
 
 		if _, err := f.env.Registry.RotateSigningKey(ctx); err != nil {
 			t.Fatal(err)
 		}
 		newer := f.verify(t, "rent-reduction", "2026-06-15").Attestation
-		newParsed, _ := jws.Parse(newer)
-		if newParsed.Header.Kid == parsed.Header.Kid {
+		newKid, _ := attest.Verify(newer, attest.KeySet{}, f.env.Clock.Now())
+		if newKid.KeyID == "" || newKid.KeyID == offline.KeyID {
 			t.Fatal("rotation did not change the signing key")
 		}
 		signingKeys, err := public.Verification.GetSigningKeys(ctx, &registryv1.GetSigningKeysRequest{})

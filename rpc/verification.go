@@ -11,8 +11,8 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/registry"
-	"github.com/hangzhou-ai/registry/registry/jws"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )
@@ -22,8 +22,10 @@ type verificationService struct {
 	reg *registry.Registry
 }
 
-func toSigningKey(k jws.Key) *registryv1.SigningKey {
-	return &registryv1.SigningKey{Kty: k.Kty, Crv: k.Crv, X: k.X, Kid: k.Kid, Alg: k.Alg, Use: k.Use, ActiveFrom: k.ActiveFrom, ActiveUntil: k.ActiveUntil}
+// toSigningKey describes a published key; the registry publishes Ed25519
+// keys only.
+func toSigningKey(k attest.Key) *registryv1.SigningKey {
+	return &registryv1.SigningKey{Kty: attest.KeyType, Crv: attest.Curve, X: k.X(), Kid: k.KeyID, Alg: k.Algorithm, Use: k.Use, ActiveFrom: k.ActiveFrom, ActiveUntil: k.ActiveUntil}
 }
 
 func (s *verificationService) VerifyAttestation(ctx context.Context, req *registryv1.VerifyAttestationRequest) (*registryv1.VerifyAttestationResponse, error) {

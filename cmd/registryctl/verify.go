@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,21 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/hangzhou-ai/registry/registry/jws"
+	"github.com/hangzhou-ai/registry/attest"
 )
-
-// attestationClaims are the claims registryctl shows and checks.
-type attestationClaims struct {
-	Park           string   `json:"park"`
-	Enterprise     string   `json:"enterprise"`
-	Benefit        string   `json:"benefit"`
-	AsOf           string   `json:"as_of"`
-	Eligible       bool     `json:"eligible"`
-	Reasons        []string `json:"reasons"`
-	DesignationIDs []string `json:"designation_ids"`
-	IssuedAt       int64    `json:"iat"`
-	ExpiresAt      int64    `json:"exp"`
-}
 
 // verifiedAttestation is verify's answer with -o json: the claims, and
 // whether the token is valid now (signature, issuance and expiry; never
@@ -70,44 +58,42 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 		if err != nil {
 			return fmt.Errorf("--jwks: %w", err)
 		}
-		var keys jws.KeySet
+		var keys attest.KeySet
 		if err := json.Unmarshal(raw, &keys); err != nil {
 			return fmt.Errorf("--jwks: %s is not a JSON Web Key Set: %w", *jwksPath, err)
 		}
-		tok, err := jws.Parse(token)
-		if err != nil {
+		// The same rules as VerificationService.VerifyAttestation, but for
+		// the designations relied on.
+		v, err := attest.Verify(token, keys, inv.now())
+		expired := errors.Is(err, attest.ErrExpired)
+		switch {
+		case expired:
+			// Genuine but past its exp: shown, then refused below.
+		case err != nil && v.Claims != nil:
+			return fmt.Errorf("attestation refused: %w (key %s, issued %s, expires %s)", err, v.KeyID,
+				time.Unix(v.Claims.IssuedAt, 0).UTC().Format(time.RFC3339), time.Unix(v.Claims.ExpiresAt, 0).UTC().Format(time.RFC3339))
+		case err != nil && v.KeyID != "":
+			return fmt.Errorf("attestation refused: %w (key %s)", err, v.KeyID)
+		case err != nil:
 			return fmt.Errorf("attestation refused: %w", err)
 		}
-		if err := tok.Verify(keys); err != nil {
-			return fmt.Errorf("attestation refused: %w (key %s)", err, tok.Header.Kid)
-		}
-		var c attestationClaims
-		if err := json.Unmarshal(tok.Payload, &c); err != nil {
-			return fmt.Errorf("attestation refused: claims: %w", err)
-		}
+		c := v.Claims
 		issued := time.Unix(c.IssuedAt, 0).UTC().Format(time.RFC3339)
 		expires := time.Unix(c.ExpiresAt, 0).UTC()
-		// The same rules as VerificationService.VerifyAttestation: issued while
-		// its key was the signing key, valid for at most 30 days.
-		key, _ := keys.Key(tok.Header.Kid)
-		if err := jws.CheckIssued(key, c.IssuedAt, c.ExpiresAt, inv.now()); err != nil {
-			return fmt.Errorf("attestation refused: %w (key %s, issued %s, expires %s)", err, tok.Header.Kid, issued, expires.Format(time.RFC3339))
-		}
-		expired := !inv.now().Before(expires)
 		if inv.global.output == "json" {
-			v := verifiedAttestation{Valid: !expired, KeyID: tok.Header.Kid, Park: c.Park, Enterprise: c.Enterprise, Benefit: c.Benefit,
-				AsOf: c.AsOf, Eligible: c.Eligible, Reasons: c.Reasons, DesignationIDs: c.DesignationIDs,
+			out := verifiedAttestation{Valid: !expired, KeyID: v.KeyID, Park: c.ParkCode, Enterprise: c.EnterpriseCreditCode, Benefit: c.Benefit,
+				AsOf: c.AsOf, Eligible: c.Eligible, Reasons: c.ReasonCodes, DesignationIDs: c.DesignationIDs,
 				IssuedAt: issued, ExpiresAt: expires.Format(time.RFC3339)}
 			if expired {
-				v.Problem = "expired"
+				out.Problem = "expired"
 			}
-			if v.Reasons == nil {
-				v.Reasons = []string{}
+			if out.Reasons == nil {
+				out.Reasons = []string{}
 			}
-			if v.DesignationIDs == nil {
-				v.DesignationIDs = []string{}
+			if out.DesignationIDs == nil {
+				out.DesignationIDs = []string{}
 			}
-			b, err := json.MarshalIndent(v, "", "  ")
+			b, err := json.MarshalIndent(out, "", "  ")
 			if err != nil {
 				return err
 			}
@@ -115,9 +101,9 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 				return err
 			}
 		} else {
-			fmt.Fprintf(inv.stdout, "signature   valid (key %s)\n", tok.Header.Kid)
+			fmt.Fprintf(inv.stdout, "signature   valid (key %s)\n", v.KeyID)
 			fmt.Fprintf(inv.stdout, "park        %s\nenterprise  %s\nbenefit     %s\nas of       %s\neligible    %v\nreasons     %s\n",
-				c.Park, c.Enterprise, c.Benefit, c.AsOf, c.Eligible, strings.Join(c.Reasons, ", "))
+				c.ParkCode, c.EnterpriseCreditCode, c.Benefit, c.AsOf, c.Eligible, strings.Join(c.ReasonCodes, ", "))
 			fmt.Fprintf(inv.stdout, "relied on   %s\nissued      %s\nexpires     %s\n",
 				strings.Join(c.DesignationIDs, ", "), issued, expires.Format(time.RFC3339))
 		}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/jws"
+	"github.com/hangzhou-ai/registry/attest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -128,12 +128,12 @@ func TestVerifyOffline(t *testing.T) {
 // verifies.
 func TestVerifyOfflineRules(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	kid := jws.KeyID(pub)
+	kid := attest.KeyID(pub)
 	from := rpctest.Start
 	until := from.Add(24 * time.Hour)
 	dir := t.TempDir()
-	writeKeys := func(name string, k jws.Key) string {
-		b, err := json.Marshal(jws.KeySet{Keys: []jws.Key{k}})
+	writeKeys := func(name string, k attest.Key) string {
+		b, err := json.Marshal(attest.KeySet{Keys: []attest.Key{k}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,12 +143,12 @@ func TestVerifyOfflineRules(t *testing.T) {
 		}
 		return path
 	}
-	key := jws.NewKey(kid, pub)
+	key := attest.NewKey(kid, pub)
 	noPeriod := writeKeys("no-period.json", key)
 	key.ActiveFrom, key.ActiveUntil = from.Unix(), until.Unix()
 	withPeriod := writeKeys("jwks.json", key)
 	sign := func(iat, exp time.Time) string {
-		tok, err := jws.Sign(priv, kid, attestationClaims{Park: "west-lake", Eligible: true, IssuedAt: iat.Unix(), ExpiresAt: exp.Unix()})
+		tok, err := attest.Sign(priv, kid, attest.Claims{Issuer: attest.Issuer, ParkCode: "west-lake", Eligible: true, IssuedAt: iat.Unix(), ExpiresAt: exp.Unix()})
 		if err != nil {
 			t.Fatal(err)
 		}

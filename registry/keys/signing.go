@@ -9,9 +9,9 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 
+	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
-	"github.com/hangzhou-ai/registry/registry/jws"
 )
 
 // SigningKeyAAD binds sealed signing keys to their purpose.
@@ -51,7 +51,7 @@ func (r *Keys) rotateSigningKey(ctx context.Context, tx *ent.Tx) (string, ed2551
 	if err != nil {
 		return "", nil, err
 	}
-	kid := jws.KeyID(pub)
+	kid := attest.KeyID(pub)
 	if err := tx.SigningKey.Update().Where(signingkey.RetiredAtIsNil()).SetRetiredAt(r.Now()).Exec(ctx); err != nil {
 		return "", nil, err
 	}
@@ -60,7 +60,7 @@ func (r *Keys) rotateSigningKey(ctx context.Context, tx *ent.Tx) (string, ed2551
 		return "", nil, err
 	}
 	system := core.Principal{Subject: "registry", Org: "admin", Role: "admin"}
-	err = r.Record(ctx, tx, system, core.Change{Action: "signing-key.rotate", EntityType: "signing-key", EntityID: kid, After: jws.NewKey(kid, pub)})
+	err = r.Record(ctx, tx, system, core.Change{Action: "signing-key.rotate", EntityType: "signing-key", EntityID: kid, After: attest.NewKey(kid, pub)})
 	return kid, priv, err
 }
 
@@ -164,15 +164,15 @@ func (r *Keys) Signer(ctx context.Context) (string, ed25519.PrivateKey, error) {
 // SigningKeys returns every public key attestations may be signed with,
 // newest first, each with its active period. Withdrawn keys are left out.
 // Anyone may read them.
-func (r *Keys) SigningKeys(ctx context.Context) (jws.KeySet, error) {
+func (r *Keys) SigningKeys(ctx context.Context) (attest.KeySet, error) {
 	rows, err := r.DB.SigningKey.Query().Where(signingkey.WithdrawnAtIsNil()).
 		Order(ent.Desc(signingkey.FieldCreatedAt)).All(ctx)
 	if err != nil {
-		return jws.KeySet{}, err
+		return attest.KeySet{}, err
 	}
-	set := jws.KeySet{Keys: make([]jws.Key, len(rows))}
+	set := attest.KeySet{Keys: make([]attest.Key, len(rows))}
 	for i, k := range rows {
-		key := jws.NewKey(k.ID, ed25519.PublicKey(k.PublicKey))
+		key := attest.NewKey(k.ID, ed25519.PublicKey(k.PublicKey))
 		key.ActiveFrom = k.CreatedAt.Unix()
 		if k.RetiredAt != nil {
 			key.ActiveUntil = k.RetiredAt.Unix()

@@ -9,21 +9,18 @@ import (
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 
+	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
-	"github.com/hangzhou-ai/registry/registry/jws"
 )
 
 // AttestationLifetime is how long an eligibility attestation may be relied
 // on: the longest VerifyAttestation accepts.
-const AttestationLifetime = jws.MaxLifetime
-
-// AttestationIssuer names the registry in the attestations it signs.
-const AttestationIssuer = "hangzhou-ai-registry"
+const AttestationLifetime = attest.MaxLifetime
 
 // Reason is one condition of an eligibility answer, explained.
 type Reason struct {
@@ -65,21 +62,6 @@ type EligibilityAnswer struct {
 	Attestation             string
 }
 
-// AttestationClaims are the claims of an eligibility attestation.
-type AttestationClaims struct {
-	Issuer               string   `json:"iss"`
-	Subject              string   `json:"sub"` // the enterprise's credit code
-	ParkCode             string   `json:"park"`
-	EnterpriseCreditCode string   `json:"enterprise"`
-	Benefit              string   `json:"benefit"`
-	AsOf                 string   `json:"as_of"`
-	Eligible             bool     `json:"eligible"`
-	ReasonCodes          []string `json:"reasons"`
-	DesignationIDs       []string `json:"designation_ids"`
-	IssuedAt             int64    `json:"iat"`
-	ExpiresAt            int64    `json:"exp"`
-}
-
 // VerifyTenantEligibility evaluates a park's rule for a benefit against
 // the enterprise's tenancy and designations on the date, reading the
 // database afresh every time, and signs the answer. Only the park's own
@@ -119,15 +101,15 @@ func (r *Parks) VerifyTenantEligibility(ctx context.Context, q EligibilityQuery)
 	if err != nil {
 		return EligibilityAnswer{}, err
 	}
-	claims := AttestationClaims{
-		Issuer: AttestationIssuer, Subject: code, ParkCode: pk.ID, EnterpriseCreditCode: code, Benefit: benefit,
+	claims := attest.Claims{
+		Issuer: attest.Issuer, Subject: code, ParkCode: pk.ID, EnterpriseCreditCode: code, Benefit: benefit,
 		AsOf: asOf, Eligible: ans.Eligible, DesignationIDs: relied,
 		IssuedAt: ans.CheckedAt.Unix(), ExpiresAt: ans.CheckedAt.Add(AttestationLifetime).Unix(),
 	}
 	for _, reason := range ans.Reasons {
 		claims.ReasonCodes = append(claims.ReasonCodes, reason.Code)
 	}
-	if ans.Attestation, err = jws.Sign(key, kid, claims); err != nil {
+	if ans.Attestation, err = attest.Sign(key, kid, claims); err != nil {
 		return EligibilityAnswer{}, err
 	}
 	return ans, nil

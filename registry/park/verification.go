@@ -2,15 +2,14 @@ package park
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 
+	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/ent"
 	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
-	"github.com/hangzhou-ai/registry/registry/jws"
 )
 
 // Problems VerifyAttestation reports, one per way a token can fail.
@@ -25,7 +24,7 @@ const (
 	ProblemUnknownKey   = "unknown_key"
 	ProblemBadSignature = "bad_signature"
 	// ProblemOutsideKeyPeriod: the signature checks, but iat lies outside
-	// the period its key was the signing key (see jws.CheckIssued).
+	// the period its key was the signing key (see attest.Verify).
 	ProblemOutsideKeyPeriod = "issued_outside_key_period"
 	// ProblemLifetime: exp lies more than the maximum lifetime (30 days)
 	// after iat.
@@ -46,7 +45,7 @@ type AttestationCheck struct {
 	SignatureValid      bool
 	Expired             bool
 	Problem             string
-	Claims              *AttestationClaims
+	Claims              *attest.Claims
 	KeyID               string
 	Designations        []Standing
 	DesignationsChanged bool
@@ -68,45 +67,32 @@ func (r *Parks) VerifyAttestation(ctx context.Context, token string) (Attestatio
 	if len(token) > maxAttestationLen {
 		return AttestationCheck{}, core.InvalidField("token", "is too long to be an attestation")
 	}
-	check := AttestationCheck{}
-	tok, err := jws.Parse(token)
-	switch {
-	case errors.Is(err, jws.ErrNonCanonical):
-		check.Problem = ProblemNonCanonical
-		return check, nil
-	case err != nil:
-		check.Problem = ProblemMalformed
-		return check, nil
-	}
-	check.KeyID = tok.Header.Kid
 	keys, err := r.Keys.SigningKeys(ctx)
 	if err != nil {
-		return check, err
+		return AttestationCheck{}, err
 	}
-	switch err := tok.Verify(keys); {
-	case errors.Is(err, jws.ErrUnknownKey):
+	v, verr := attest.Verify(token, keys, r.Now())
+	check := AttestationCheck{KeyID: v.KeyID, SignatureValid: v.SignatureValid, Claims: v.Claims}
+	switch err := verr; {
+	case err == nil, errors.Is(err, attest.ErrExpired):
+		// Expired or not, the designations relied on are reported.
+	case errors.Is(err, attest.ErrNonCanonical):
+		check.Problem = ProblemNonCanonical
+	case errors.Is(err, attest.ErrUnknownKey):
 		check.Problem = ProblemUnknownKey
-		return check, nil
-	case err != nil:
+	case errors.Is(err, attest.ErrBadSignature):
 		check.Problem = ProblemBadSignature
-		return check, nil
-	}
-	check.SignatureValid = true
-	var claims AttestationClaims
-	if err := json.Unmarshal(tok.Payload, &claims); err != nil || claims.Issuer != AttestationIssuer {
-		check.Problem = ProblemMalformed
-		return check, nil
-	}
-	check.Claims = &claims
-	key, _ := keys.Key(tok.Header.Kid)
-	switch err := jws.CheckIssued(key, claims.IssuedAt, claims.ExpiresAt, r.Now()); {
-	case errors.Is(err, jws.ErrLifetime):
-		check.Problem = ProblemLifetime
-		return check, nil
-	case err != nil:
+	case errors.Is(err, attest.ErrOutsideKeyPeriod):
 		check.Problem = ProblemOutsideKeyPeriod
+	case errors.Is(err, attest.ErrLifetime):
+		check.Problem = ProblemLifetime
+	default:
+		check.Problem = ProblemMalformed
+	}
+	if check.Problem != "" {
 		return check, nil
 	}
+	claims := *v.Claims
 	today := r.Today()
 	for _, id := range claims.DesignationIDs {
 		d, err := r.DB.Designation.Query().Where(entdesignation.ID(id)).Only(ctx)
@@ -120,7 +106,7 @@ func (r *Parks) VerifyAttestation(ctx context.Context, token string) (Attestatio
 		check.Designations = append(check.Designations, standing)
 		check.DesignationsChanged = check.DesignationsChanged || standing.StatusNow != designation.StatusActive
 	}
-	check.Expired = r.Now().Unix() >= claims.ExpiresAt
+	check.Expired = errors.Is(verr, attest.ErrExpired)
 	switch {
 	case check.Expired:
 		check.Problem = ProblemExpired

@@ -76,7 +76,7 @@ var programmes = map[string][]string{
 }
 
 // below are the packages under the programmes every programme may import.
-var below = []string{"registry/internal/core", "registry/catalog", "ent", "authz", "seal", "ident", "attest", "registry/jws"}
+var below = []string{"registry/internal/core", "registry/catalog", "ent", "authz", "seal", "ident", "attest"}
 
 var drivers = []string{"github.com/lib/pq", "modernc.org/sqlite"}
 
