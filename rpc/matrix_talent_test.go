@@ -842,7 +842,7 @@ func TestTalentMatrixPrecision(t *testing.T) {
 		})
 
 		// Revoking the enterprise's only authorization removes its group
-		// line (releaseDelegations), so its assessor is refused before the
+		// line (talentauth.ReleaseDelegations), so its assessor is refused before the
 		// authorization's status is looked at: we assert permission_denied.
 		// Recognitions already made stand, and a new authorization for the
 		// same year may then be issued.

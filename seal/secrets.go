@@ -23,7 +23,7 @@ type Secrets struct {
 	macKey []byte
 	// fingerprint names the master key without revealing it.
 	fingerprint string
-	// check is the key check value the database stores (see checkSecretKey).
+	// check is the key check value the database stores (see keys.CheckSecretKey).
 	check string
 }
 

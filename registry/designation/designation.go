@@ -253,7 +253,7 @@ type NewDesignation struct {
 // a talent under one authorization), and returns it loaded with its holder.
 // The caller records the audit event. The check gives the clear answer; the
 // unique indexes on designations keep it true under concurrency (see
-// inPolicyTx).
+// InPolicyTx).
 func (r *Designations) InsertDesignation(ctx context.Context, tx *ent.Tx, p core.Principal, rec NewDesignation) (*ent.Designation, error) {
 	dup, err := tx.Designation.Query().Where(rec.naturalKey()).Exist(ctx)
 	if err != nil {

@@ -48,7 +48,7 @@ func isBidiControl(r rune) bool {
 	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
 }
 
-// CleanMultiline is cleanText for free text, where line breaks and tabs
+// CleanMultiline is CleanText for free text, where line breaks and tabs
 // are allowed.
 func CleanMultiline(v *Violations, field, value string, max int, required bool) string {
 	return checkText(v, field, value, max, required, func(r rune) bool {

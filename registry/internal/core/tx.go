@@ -35,7 +35,7 @@ type PolicyChange struct {
 // concurrent one (on a unique index, or in a deadlock) is run again.
 const ConflictAttempts = 3
 
-// InPolicyTx is inTx for changes that also change the policy.
+// InPolicyTx is InTx for changes that also change the policy.
 //
 // Uniqueness lives in the database: when a transaction fails on a unique
 // index because a concurrent one recorded the same fact first, it is run
