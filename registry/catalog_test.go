@@ -11,7 +11,6 @@ import (
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 	"github.com/hangzhou-ai/registry/seal"
-
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 

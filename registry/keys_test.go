@@ -7,15 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/attest"
+	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/registry/audit"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 	"github.com/hangzhou-ai/registry/registry/keys"
 	"github.com/hangzhou-ai/registry/registry/park"
 	"github.com/hangzhou-ai/registry/registry/talent"
 	"github.com/hangzhou-ai/registry/seal"
-
-	"github.com/hangzhou-ai/registry/attest"
-	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 

@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-	"github.com/hangzhou-ai/registry/registry/keys"
-	"github.com/hangzhou-ai/registry/registry/talent"
-	"github.com/hangzhou-ai/registry/seal"
-
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	enttalent "github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/keys"
+	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/seal"
 )
 
 // rekeyBatch is how many talents RotateSecretKey loads at a time.

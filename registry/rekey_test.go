@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/ent"
+	enttalent "github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/audit"
 	"github.com/hangzhou-ai/registry/registry/competition"
@@ -21,10 +24,6 @@ import (
 	"github.com/hangzhou-ai/registry/registry/talent"
 	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store"
-
-	"github.com/hangzhou-ai/registry/ent"
-	enttalent "github.com/hangzhou-ai/registry/ent/talent"
-	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 

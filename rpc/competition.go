@@ -4,9 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/hangzhou-ai/registry/registry/competition"
-
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/competition"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )

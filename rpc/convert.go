@@ -3,14 +3,13 @@ package rpc
 import (
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/audit"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
 	"github.com/hangzhou-ai/registry/registry/talent"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 

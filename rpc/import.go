@@ -9,14 +9,13 @@ import (
 	"sync"
 	"time"
 
+	"connectrpc.com/connect/v2"
+
+	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/competition"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
 	"github.com/hangzhou-ai/registry/registry/imports"
-
-	"connectrpc.com/connect/v2"
-
-	"github.com/hangzhou-ai/registry/registry"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )

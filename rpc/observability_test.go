@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/access"
-	"github.com/hangzhou-ai/registry/seal"
-
 	"connectrpc.com/connect/v2"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -27,9 +24,11 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 

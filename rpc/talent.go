@@ -3,9 +3,8 @@ package rpc
 import (
 	"context"
 
-	"github.com/hangzhou-ai/registry/registry/talent"
-
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/talent"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )

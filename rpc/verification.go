@@ -6,13 +6,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/park"
-
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/park"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )

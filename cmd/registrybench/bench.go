@@ -22,13 +22,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hangzhou-ai/registry/seal"
-	"github.com/hangzhou-ai/registry/store"
-
 	"github.com/hangzhou-ai/registry/ident"
-
 	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/seal"
+	"github.com/hangzhou-ai/registry/store"
 )
 
 // config is the benchmark's shape.

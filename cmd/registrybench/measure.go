@@ -13,9 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-
 	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/registry/catalog"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -200,13 +198,9 @@ func publicStatus(inv *invocation, fs *pflag.FlagSet) action {
 
 func publicVerify(inv *invocation, fs *pflag.FlagSet) action {
 	return func(pos []string) error {
-		token := pos[0]
-		if token == "-" {
-			b, err := io.ReadAll(io.LimitReader(inv.stdin, 64<<10))
-			if err != nil {
-				return err
-			}
-			token = strings.TrimSpace(string(b))
+		token, err := inv.attestationArg(pos[0])
+		if err != nil {
+			return err
 		}
 		res, err := inv.clients().Verification.VerifyAttestation(inv.ctx, &registryv1.VerifyAttestationRequest{Token: token})
 		if err != nil {

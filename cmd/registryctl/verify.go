@@ -46,13 +46,9 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 		if *jwksPath == "" {
 			return fmt.Errorf("--jwks is required (or set REGISTRY_JWKS); %v", inv.usageError())
 		}
-		token := pos[0]
-		if token == "-" {
-			b, err := io.ReadAll(io.LimitReader(inv.stdin, 64<<10))
-			if err != nil {
-				return err
-			}
-			token = strings.TrimSpace(string(b))
+		token, err := inv.attestationArg(pos[0])
+		if err != nil {
+			return err
 		}
 		raw, err := os.ReadFile(*jwksPath)
 		if err != nil {
@@ -112,4 +108,18 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 		}
 		return nil
 	}
+}
+
+// attestationArg is the attestation an argument names: the argument
+// itself, or for "-" what standard input holds (at most 64 KiB, spaces
+// around it dropped).
+func (inv *invocation) attestationArg(arg string) (string, error) {
+	if arg != "-" {
+		return arg, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(inv.stdin, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("reading the attestation from standard input: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }

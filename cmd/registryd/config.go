@@ -13,9 +13,8 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
-	"github.com/hangzhou-ai/registry/seal"
-
 	"github.com/hangzhou-ai/registry/rpc"
+	"github.com/hangzhou-ai/registry/seal"
 )
 
 // config is what every subcommand shares, from flags and their REGISTRY_* twins.

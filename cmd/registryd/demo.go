@@ -8,15 +8,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hangzhou-ai/registry/ident"
+	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
 	"github.com/hangzhou-ai/registry/registry/park"
 	"github.com/hangzhou-ai/registry/registry/talent"
 	"github.com/hangzhou-ai/registry/registry/talentauth"
-
-	"github.com/hangzhou-ai/registry/ident"
-	"github.com/hangzhou-ai/registry/registry"
 )
 
 // demoEnterprise is an enterprise of the demo data set.

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/hangzhou-ai/registry/seal"
-
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 

@@ -12,13 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/access"
-	"github.com/hangzhou-ai/registry/registry/keys"
-
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/keys"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
 )

@@ -7,9 +7,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/hangzhou-ai/registry/seal"
-
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/seal"
 )
 
 // runSecret is `registryd secret rotate --new-key-file FILE`: it

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/talent"
 	"github.com/hangzhou-ai/registry/seal"
-
-	"github.com/hangzhou-ai/registry/registry"
 )
 
 // TestSecretRotate rotates the secret key of an SQLite registry holding a

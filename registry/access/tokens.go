@@ -11,15 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-	"github.com/hangzhou-ai/registry/seal"
-
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/apitoken"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ident"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/seal"
 )
 
 // TokenPrefix marks registry bearer tokens; 32 random bytes (256 bits) follow, base64url.

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/auditevent"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // AuditEvent is one link of the audit chain.

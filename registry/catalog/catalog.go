@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hangzhou-ai/registry/authz"
-
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/designationtype"

@@ -6,11 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // ListDesignationTypes returns the designation types with the bureaus the

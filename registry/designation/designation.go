@@ -6,11 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-	"github.com/hangzhou-ai/registry/registry/enterprise"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-	"github.com/hangzhou-ai/registry/registry/talent"
-
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
@@ -21,6 +16,10 @@ import (
 	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
 	enttalent "github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/talent"
 )
 
 // Status is a designation's standing.

@@ -4,11 +4,10 @@ import (
 	"context"
 	"slices"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/designation"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // StatusUpdate is a request to suspend, reinstate or revoke a designation.

@@ -3,10 +3,9 @@ package designation
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
-
-	"github.com/hangzhou-ai/registry/ent/park"
 )
 
 // PublicStatus is what anyone may learn of a designation by its id: its

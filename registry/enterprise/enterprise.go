@@ -4,13 +4,12 @@ import (
 	"context"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/ident"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // Enterprise is a legal entity identified by its credit code.

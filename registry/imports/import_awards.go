@@ -3,10 +3,9 @@ package imports
 import (
 	"context"
 
+	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/registry/competition"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
-
-	"github.com/hangzhou-ai/registry/authz"
 )
 
 // AwardRow is one row of an award import.

@@ -5,11 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-	"github.com/hangzhou-ai/registry/registry/designation"
-	"github.com/hangzhou-ai/registry/registry/enterprise"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/google/uuid"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -17,6 +12,10 @@ import (
 	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
 	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // DesignationRow is one row of a designation import. A row whose credit

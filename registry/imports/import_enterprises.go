@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hangzhou-ai/registry/registry/enterprise"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // EnterpriseRow is one row of an enterprise import.

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-	"github.com/hangzhou-ai/registry/registry/park"
-
 	"github.com/google/uuid"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -15,6 +12,8 @@ import (
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	entpark "github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/park"
 )
 
 // TenancyRow is one row of a tenancy import; the floor area is text as in

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // ImportOptions control a bulk import.

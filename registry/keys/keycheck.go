@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hangzhou-ai/registry/seal"
-
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/seal"
 )
 
 // KeyCheckID is the id of the one KeyCheck row.

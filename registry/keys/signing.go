@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // SigningKeyAAD binds sealed signing keys to their purpose.

@@ -6,9 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/designation"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
@@ -16,6 +13,8 @@ import (
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
 	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // AttestationLifetime is how long an eligibility attestation may be relied

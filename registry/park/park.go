@@ -6,11 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-	"github.com/hangzhou-ai/registry/registry/designation"
-	"github.com/hangzhou-ai/registry/registry/enterprise"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/google/uuid"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -20,6 +15,10 @@ import (
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // measuresEnd is the last day the seed measures are in force; a park's

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 
-	"github.com/hangzhou-ai/registry/registry/designation"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/ent"
 	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // Problems VerifyAttestation reports, one per way a token can fail.

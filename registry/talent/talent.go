@@ -4,10 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/enterprise"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-	"github.com/hangzhou-ai/registry/seal"
-
 	"github.com/google/uuid"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -15,6 +11,9 @@ import (
 	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ident"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/seal"
 )
 
 // Document kinds of a talent.

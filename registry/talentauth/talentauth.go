@@ -6,12 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-	"github.com/hangzhou-ai/registry/registry/designation"
-	"github.com/hangzhou-ai/registry/registry/enterprise"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
-	"github.com/hangzhou-ai/registry/registry/talent"
-
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -20,6 +14,11 @@ import (
 	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
 	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+	"github.com/hangzhou-ai/registry/registry/talent"
 )
 
 // maxPlacesPerLevel bounds one level's quota.

@@ -13,17 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/access"
-	"github.com/hangzhou-ai/registry/seal"
-
 	"connectrpc.com/connect/v2"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/client"
+	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 

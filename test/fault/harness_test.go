@@ -25,14 +25,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hangzhou-ai/registry/seal"
-
 	"connectrpc.com/connect/v2"
 	_ "github.com/lib/pq" // PostgreSQL driver for the checks
 
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/rpc/client"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/seal"
 )
 
 // pgBinDir finds the directory holding initdb and pg_ctl, or "".

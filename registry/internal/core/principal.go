@@ -6,10 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ident"
+	"github.com/hangzhou-ai/registry/registry/catalog"
 )
 
 // Principal is who acts: a subject (a person or system account) acting for

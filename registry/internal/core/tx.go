@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hangzhou-ai/registry/registry/catalog"
-	"github.com/hangzhou-ai/registry/store"
-
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"go.uber.org/zap"
+
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
-	"go.uber.org/zap"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/store"
 )
 
 // Now is the current instant, truncated to what every database stores.
