@@ -123,7 +123,7 @@ func TestRegisterEnterpriseNormalises(t *testing.T) {
 		}{
 			{"district by code", enterprise.NewEnterprise{CreditCode: code(t, "11"), Name: "甲", District: "330108"}, code(t, "11"), "330108", "滨江区"},
 			{"district by Simplified name", enterprise.NewEnterprise{CreditCode: code(t, "12"), Name: "乙", District: "西湖区"}, code(t, "12"), "330106", "西湖区"},
-			{"district by Traditional name", enterprise.NewEnterprise{CreditCode: code(t, "13"), Name: "丙", District: "蕭山區"}, code(t, "13"), "330109", "萧山区"},
+			{"district by Traditional name", enterprise.NewEnterprise{CreditCode: code(t, "13"), Name: "丙", District: "蕭山區"}, code(t, "13"), "330109", "萧山区"}, // zh-Hant
 			{"no district", enterprise.NewEnterprise{CreditCode: code(t, "14"), Name: "丁"}, code(t, "14"), "", ""},
 			{"credit code lower case with spaces", enterprise.NewEnterprise{CreditCode: "  " + strings.ToLower(code(t, "15")) + " ", Name: " 戊 "}, code(t, "15"), "", ""},
 		}
@@ -333,10 +333,10 @@ func TestListEnterprises(t *testing.T) {
 			{"issuer sees all", issuer, enterprise.EnterpriseFilter{}, []string{a, b, c}},
 			{"member sees itself", member(b), enterprise.EnterpriseFilter{}, []string{b}},
 			{"member's query cannot reach another", member(b), enterprise.EnterpriseFilter{Query: "滨江"}, nil},
-			{"name in Traditional characters", viewer, enterprise.EnterpriseFilter{Query: "數據"}, []string{b}},
+			{"name in Traditional characters", viewer, enterprise.EnterpriseFilter{Query: "數據"}, []string{b}}, // zh-Hant
 			{"credit code prefix", viewer, enterprise.EnterpriseFilter{Query: strings.ToLower(c[:17])}, []string{c}},
-			{"query naming a district", viewer, enterprise.EnterpriseFilter{Query: "蕭山區"}, []string{c}},
-			{"district filter by name", auditor, enterprise.EnterpriseFilter{District: "濱江區"}, []string{a}},
+			{"query naming a district", viewer, enterprise.EnterpriseFilter{Query: "蕭山區"}, []string{c}},     // zh-Hant
+			{"district filter by name", auditor, enterprise.EnterpriseFilter{District: "濱江區"}, []string{a}}, // zh-Hant
 			{"district filter by code", auditor, enterprise.EnterpriseFilter{District: "330106"}, []string{b}},
 			{"district with nobody", auditor, enterprise.EnterpriseFilter{District: "淳安县"}, nil},
 		}

@@ -12,15 +12,15 @@ func TestLookupDistrict(t *testing.T) {
 	}{
 		{"330108", "330108"},
 		{"滨江区", "330108"},
-		{"濱江區", "330108"},
-		{"濱江区", "330108"}, // scripts mixed
+		{"濱江區", "330108"}, // zh-Hant
+		{"濱江区", "330108"}, // scripts mixed (zh-Hant)
 		{" 西湖区 ", "330106"},
-		{"餘杭區", "330110"},
+		{"餘杭區", "330110"}, // zh-Hant
 		{"建德市", "330182"},
-		{"淳安縣", "330127"},
-		{"330100", ""}, // Hangzhou as a whole is not a district
-		{"310101", ""}, // Shanghai's Huangpu
-		{"滨江", ""},     // no suffix
+		{"淳安縣", "330127"}, // zh-Hant
+		{"330100", ""},    // Hangzhou as a whole is not a district
+		{"310101", ""},    // Shanghai's Huangpu
+		{"滨江", ""},        // no suffix
 		{"Binjiang District", ""},
 		{"", ""},
 		{"   ", ""},
@@ -62,7 +62,7 @@ func TestCheckDistrict(t *testing.T) {
 	}{
 		{name: "code", value: "330108", want: "330108"},
 		{name: "Simplified name", value: "滨江区", want: "330108"},
-		{name: "Traditional name", value: "蕭山區", want: "330109"},
+		{name: "Traditional name", value: "蕭山區", want: "330109"}, // zh-Hant
 		{name: "empty is unknown", value: "", want: ""},
 		{name: "elsewhere", value: "朝阳区", wantVio: "must be a district of Hangzhou"},
 		{name: "formula", value: "=330108", wantVio: "must not start with"},
@@ -85,9 +85,9 @@ func TestDistrictFilter(t *testing.T) {
 		want  []string
 	}{
 		{"", nil},
-		{"330108", []string{"330108", "滨江区", "濱江區"}},
-		{"濱江區", []string{"330108", "滨江区", "濱江區"}},
-		{"建德市", []string{"330182", "建德市"}}, // the same in both scripts, listed once
+		{"330108", []string{"330108", "滨江区", "濱江區"}}, // zh-Hant
+		{"濱江區", []string{"330108", "滨江区", "濱江區"}},    // zh-Hant
+		{"建德市", []string{"330182", "建德市"}},           // the same in both scripts, listed once
 	}
 	for _, tc := range tests {
 		t.Run(tc.value, func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestDistrictOf(t *testing.T) {
 		stored, code, name string
 	}{
 		{"330108", "330108", "滨江区"},
-		{"濱江區", "330108", "滨江区"}, // written by an older registry
+		{"濱江區", "330108", "滨江区"}, // written by an older registry (zh-Hant)
 		{"滨江区", "330108", "滨江区"},
 		{"", "", ""},
 		{"某某区", "某某区", ""}, // unknown text is shown as stored, without a name

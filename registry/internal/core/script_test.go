@@ -9,10 +9,10 @@ func TestScripts(t *testing.T) {
 	tests := []struct {
 		in, simplified, traditional string
 	}{
-		{"濱江區", "滨江区", "濱江區"},
-		{"滨江区", "滨江区", "濱江區"},
+		{"濱江區", "滨江区", "濱江區"}, // zh-Hant
+		{"滨江区", "滨江区", "濱江區"}, // zh-Hant
 		{"示例科技有限公司", "示例科技有限公司", "示例科技有限公司"},
-		{"發展", "发展", "發展"},
+		{"發展", "发展", "發展"}, // zh-Hant
 		{"ABC 123", "ABC 123", "ABC 123"},
 		{"", "", ""},
 	}
@@ -34,7 +34,7 @@ func TestTraditionalOnly(t *testing.T) {
 		want []rune
 	}{
 		{"滨江区", nil},
-		{"濱江區濱", []rune("濱區")},
+		{"濱江區濱", []rune("濱區")}, // zh-Hant
 		// 乾, 著 and 於 are also Simplified characters and are left alone.
 		{"乾著於", nil},
 	}
@@ -52,9 +52,9 @@ func TestScriptVariants(t *testing.T) {
 		in   string
 		want []string
 	}{
-		{"滨江", []string{"滨江", "濱江"}},
-		{"濱江", []string{"濱江", "滨江"}},
-		{"濱江区", []string{"濱江区", "滨江区", "濱江區"}},
+		{"滨江", []string{"滨江", "濱江"}},           // zh-Hant
+		{"濱江", []string{"濱江", "滨江"}},           // zh-Hant
+		{"濱江区", []string{"濱江区", "滨江区", "濱江區"}}, // zh-Hant
 		{"ABC", []string{"ABC"}},
 	}
 	for _, tc := range tests {
