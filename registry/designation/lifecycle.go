@@ -7,6 +7,7 @@ import (
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/designation"
+	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
@@ -124,16 +125,48 @@ func (r *Designations) RenewDesignation(ctx context.Context, in Renewal) (Design
 	if err := v.Err(); err != nil {
 		return Designation{}, err
 	}
-	return r.mutateDesignation(ctx, authz.ActRenew, "id", in.ID, in.ExpectedVersion, "", func(_ *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, _ *core.PolicyChange) error {
+	return r.mutateDesignation(ctx, authz.ActRenew, "id", in.ID, in.ExpectedVersion, "", func(tx *ent.Tx, d *ent.Designation, upd *ent.DesignationUpdate, _ *core.PolicyChange) error {
 		if d.Status == string(StatusRevoked) {
 			return core.FailedPrecondition("cannot renew a revoked designation")
 		}
 		if until < d.ValidFrom {
 			return core.InvalidField("valid_until", "must not be before valid_from "+d.ValidFrom)
 		}
+		if err := documentFree(ctx, tx, d, doc); err != nil {
+			return err
+		}
 		upd.SetValidUntil(until).SetDocumentNumber(doc)
 		return nil
 	})
+}
+
+// documentFree refuses, with a clear already-exists answer, renewing d
+// under a document that another designation of its type and holder
+// already cites: the unique indexes on designations would refuse it
+// anyway, and do so when a concurrent renewal wins the race.
+func documentFree(ctx context.Context, tx *ent.Tx, d *ent.Designation, doc string) error {
+	if doc == d.DocumentNumber {
+		return nil
+	}
+	same := []predicate.Designation{designation.Type(d.Type), designation.DocumentNumber(doc), designation.IDNEQ(d.ID)}
+	switch {
+	case d.EnterpriseID != nil:
+		same = append(same, designation.EnterpriseID(*d.EnterpriseID))
+	case d.ParkCode != nil:
+		same = append(same, designation.ParkCode(*d.ParkCode))
+	case d.TalentID != nil && d.AuthorizationID == nil:
+		same = append(same, designation.TalentID(*d.TalentID), designation.AuthorizationIDIsNil())
+	default:
+		return nil
+	}
+	taken, err := tx.Designation.Query().Where(same...).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return core.AlreadyExists("document_number: another %s designation of this holder already cites %s", d.Type, doc)
+	}
+	return nil
 }
 
 // mutateDesignation loads a designation, authorizes action on it, lets

@@ -120,8 +120,8 @@ func TestTransitions(t *testing.T) {
 			first, second := w.inStatus(t, designation.StatusActive), w.inStatus(t, designation.StatusActive)
 			before := w.auditLength(t)
 			_, err := w.reg.RenewDesignation(as(economy), designation.Renewal{ID: second.ID, ValidUntil: "2031-12-31", DocumentNumber: first.DocumentNumber})
-			if registry.KindOf(err) != registry.KindAlreadyExists || w.auditLength(t) != before {
-				t.Errorf("renewal under %s = %v, want already exists and no audit event", first.DocumentNumber, err)
+			if registry.KindOf(err) != registry.KindAlreadyExists || w.auditLength(t) != before || !strings.Contains(err.Error(), "already cites") {
+				t.Errorf("renewal under %s = %v, want already exists naming the document, and no audit event", first.DocumentNumber, err)
 			}
 			if now, _ := w.reg.GetDesignation(as(economy), second.ID); now.DocumentNumber != second.DocumentNumber || now.Version != second.Version {
 				t.Errorf("the refused renewal changed the designation: %+v", now)
