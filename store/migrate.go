@@ -8,18 +8,28 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/postgres"
+	"ariga.io/atlas/sql/schema"
+	"ariga.io/atlas/sql/sqlite"
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/hangzhou-ai/registry/ent/migrate/migrations"
 )
 
-// migrationTable records the versioned migrations a database has had.
+// migrationTable records the versioned migrations a database has had: one
+// row per file, with the hex SHA-256 of the file as it was applied. Atlas's
+// executor reads and writes it through revisions.
 const migrationTable = "schema_migrations"
+
+// lockWait is how long a migrator waits for another to finish migrating
+// the same PostgreSQL schema, unless its context ends first.
+const lockWait = time.Hour
 
 // MigrationResult tells what Migrate did.
 type MigrationResult struct {
@@ -38,23 +48,24 @@ type MigrationResult struct {
 }
 
 // Migrate applies the versioned migrations of ent/migrate/migrations
-// that db has not applied yet, in order, under a lock that keeps concurrent
-// migrators apart, and reports what it did. A database made by ent's
-// auto-migration before versioned migrations existed is baselined at the
-// first migration. Migrate refuses a history this build cannot continue.
+// that db has not applied yet, in order, each in its own transaction, under
+// a lock that keeps concurrent migrators apart, and reports what it did. A
+// database made by ent's auto-migration before versioned migrations existed
+// is baselined at the first migration. Migrate refuses a history this build
+// cannot continue.
 func Migrate(ctx context.Context, db *DB) (MigrationResult, error) {
-	files, err := loadMigrations(db.Dialect)
+	dir, err := migrations.Dir(db.Dialect)
 	if err != nil {
 		return MigrationResult{}, err
 	}
-	return applyMigrations(ctx, db.Pool, db.Dialect, files)
+	return applyMigrations(ctx, db.Pool, db.Dialect, dir)
 }
 
 // Pending returns the names of the migrations db has not applied, oldest
 // first, without changing anything. It fails as Migrate would on a history
 // this build cannot continue.
 func Pending(ctx context.Context, db *DB) ([]string, error) {
-	files, err := loadMigrations(db.Dialect)
+	dir, err := migrations.Dir(db.Dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -63,237 +74,259 @@ func Pending(ctx context.Context, db *DB) ([]string, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	m := &migrator{conn: conn, dialect: db.Dialect}
-	var applied []appliedMigration
-	exists, err := m.hasHistory(ctx)
+	drv, err := openDriver(db.Dialect, conn)
 	if err != nil {
 		return nil, err
 	}
-	if exists {
-		if applied, err = m.applied(ctx); err != nil {
-			return nil, err
-		}
-		if err := checkApplied(applied, files); err != nil {
-			return nil, err
-		}
-	}
-	done := make(map[string]bool, len(applied))
-	for _, a := range applied {
-		done[a.Version] = true
-	}
-	var pending []string
-	for _, f := range files {
-		if !done[f.Version] {
-			pending = append(pending, f.Name)
-		}
-	}
-	return pending, nil
-}
-
-// hasHistory reports whether the migration history table exists.
-func (m *migrator) hasHistory(ctx context.Context) (bool, error) {
-	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-	if m.dialect == "postgres" {
-		q = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
-	}
-	var n int
-	if err := m.conn.QueryRowContext(ctx, q, migrationTable).Scan(&n); err != nil {
-		return false, fmt.Errorf("migrate: read %s: %w", migrationTable, err)
-	}
-	return n > 0, nil
-}
-
-// migrationFile is one versioned migration.
-type migrationFile struct {
-	Version  string
-	Name     string
-	Checksum string // hex SHA-256 of the file
-	Stmts    []string
-}
-
-func newMigrationFile(name string, body []byte, stmts []string) migrationFile {
-	sum := sha256.Sum256(body)
-	version, _, _ := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
-	return migrationFile{Version: version, Name: name, Checksum: hex.EncodeToString(sum[:]), Stmts: stmts}
-}
-
-// loadMigrations reads the embedded migrations for dialect, in order.
-func loadMigrations(dialectName string) ([]migrationFile, error) {
-	dir, err := migrations.Dir(dialectName)
+	rev, err := newRevisions(db.Dialect, conn, dir)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := dir.Files()
+	// Atlas's Pending records the baseline revision as it finds it; here
+	// nothing may be written, and the table may not exist yet.
+	rev.readOnly = true
+	tables, err := tablesIn(ctx, conn, db.Dialect)
 	if err != nil {
 		return nil, err
 	}
-	files := make([]migrationFile, 0, len(fs))
-	for _, f := range fs {
-		stmts, err := f.Stmts()
-		if err != nil {
-			return nil, fmt.Errorf("migrate: %s: %w", f.Name(), err)
-		}
-		m := newMigrationFile(f.Name(), f.Bytes(), stmts)
-		if _, err := strconv.ParseUint(m.Version, 10, 64); err != nil {
-			return nil, fmt.Errorf("migrate: %s: version %q is not a number", f.Name(), m.Version)
-		}
-		if n := len(files); n > 0 && files[n-1].Version == m.Version {
-			return nil, fmt.Errorf("migrate: %s and %s share a version", files[n-1].Name, m.Name)
-		}
-		files = append(files, m)
+	rev.missing = !tables[migrationTable]
+	_, files, _, err := plan(ctx, drv, dir, rev)
+	if err != nil {
+		return nil, err
 	}
-	return files, nil
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name()
+	}
+	return names, nil
 }
 
-// appliedMigration is a row of schema_migrations.
-type appliedMigration struct {
-	Version, Name, Checksum string
+// openDriver opens Atlas's driver for dialect on q, a connection or a
+// transaction of ours.
+func openDriver(dialectName string, q schema.ExecQuerier) (migrate.Driver, error) {
+	var (
+		drv migrate.Driver
+		err error
+	)
+	switch dialectName {
+	case "sqlite":
+		drv, err = sqlite.Open(q)
+	case "postgres":
+		drv, err = postgres.Open(q)
+	default:
+		err = fmt.Errorf("no migrations for dialect %q", dialectName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return drv, nil
 }
 
-// migrator applies migrations over one connection.
-type migrator struct {
-	conn    *sql.Conn
-	dialect string // "sqlite" or "postgres", as the migrations directories are named
-}
-
-func applyMigrations(ctx context.Context, db *sql.DB, dialectName string, files []migrationFile) (res MigrationResult, err error) {
+// applyMigrations brings the database under pool to the newest migration
+// of dir. It takes one file at a time: each round starts a transaction,
+// asks Atlas's executor what is pending (so that a file another migrator
+// applied meanwhile is not run again), runs the precheck of the oldest
+// pending file and the file itself, and commits.
+func applyMigrations(ctx context.Context, pool *sql.DB, dialectName string, dir migrate.Dir) (res MigrationResult, err error) {
 	res.Dialect = dialectName
-	conn, err := db.Conn(ctx)
+	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	m := &migrator{conn: conn, dialect: dialectName}
-	unlock, err := m.lock(ctx)
-	if err != nil {
-		return res, err
-	}
-	defer func() { err = errors.Join(err, unlock()) }()
-	if err := m.createTable(ctx); err != nil {
-		return res, err
-	}
-	applied, err := m.applied(ctx)
-	if err != nil {
-		return res, err
-	}
-	if err := checkApplied(applied, files); err != nil {
-		return res, err
-	}
-	if len(applied) == 0 && len(files) > 0 {
-		ok, err := m.baseline(ctx, files[0])
+	if dialectName == "postgres" {
+		unlock, err := lockSchema(ctx, conn)
 		if err != nil {
 			return res, err
 		}
-		if ok {
-			res.Baselined = append(res.Baselined, files[0].Name)
-			applied = append(applied, appliedMigration{Version: files[0].Version})
-		}
+		defer func() { err = errors.Join(err, unlock()) }()
 	}
-	done := make(map[string]bool, len(applied))
-	for _, a := range applied {
-		done[a.Version] = true
-	}
-	for _, f := range files {
-		if done[f.Version] {
-			continue
-		}
-		ran, err := m.apply(ctx, f)
-		if err != nil {
-			return res, fmt.Errorf("migrate: %s: %w", f.Name, err)
-		}
-		if ran {
-			res.Applied = append(res.Applied, f.Name)
-		}
-	}
-	if applied, err = m.applied(ctx); err != nil {
+	if err := createTable(ctx, conn, dialectName); err != nil {
 		return res, err
 	}
-	res.Total = len(applied)
-	if n := len(applied); n > 0 {
-		res.Version = applied[n-1].Version
+	for {
+		applied, baselined, err := applyNext(ctx, conn, dialectName, dir)
+		if baselined != "" {
+			res.Baselined = append(res.Baselined, baselined)
+		}
+		if err != nil {
+			return res, err
+		}
+		if applied == "" {
+			break
+		}
+		res.Applied = append(res.Applied, applied)
+	}
+	rev, err := newRevisions(dialectName, conn, dir)
+	if err != nil {
+		return res, err
+	}
+	revs, err := rev.ReadRevisions(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.Total = len(revs)
+	if n := len(revs); n > 0 {
+		res.Version = revs[n-1].Version
 	}
 	return res, nil
 }
 
-// checkApplied refuses a history the files cannot continue.
-func checkApplied(applied []appliedMigration, files []migrationFile) error {
-	byVersion := make(map[string]migrationFile, len(files))
-	for _, f := range files {
-		byVersion[f.Version] = f
+// applyNext applies the oldest pending migration in a transaction of its
+// own and names it; "" means nothing was pending. It names the baselined
+// file when it baselined the database.
+func applyNext(ctx context.Context, conn *sql.Conn, dialectName string, dir migrate.Dir) (applied, baselined string, err error) {
+	tx, err := begin(ctx, conn, dialectName)
+	if err != nil {
+		return "", "", fmt.Errorf("migrate: begin: %w", err)
 	}
-	newest := ""
-	for _, a := range applied {
-		f, ok := byVersion[a.Version]
-		switch {
-		case !ok:
-			return fmt.Errorf("migrate: the database has migration %s (%s), which this build does not have; run a newer registry", a.Version, a.Name)
-		case f.Checksum != a.Checksum:
-			return fmt.Errorf("migrate: %s was changed after it was applied (checksum %s recorded, %s now); restore it and put the change in a new migration", f.Name, a.Checksum, f.Checksum)
+	committed := false
+	defer func() {
+		if !committed {
+			err = errors.Join(err, tx.rollback())
 		}
-		newest = max(newest, a.Version)
+	}()
+	drv, err := openDriver(dialectName, tx)
+	if err != nil {
+		return "", "", err
 	}
-	done := make(map[string]bool, len(applied))
-	for _, a := range applied {
-		done[a.Version] = true
+	rev, err := newRevisions(dialectName, tx, dir)
+	if err != nil {
+		return "", "", err
 	}
-	for _, f := range files {
-		if !done[f.Version] && f.Version < newest {
-			return fmt.Errorf("migrate: pending migration %s is older than applied migration %s; regenerate it (delete it and run `go generate ./ent`)", f.Name, newest)
+	ex, pending, base, err := plan(ctx, drv, dir, rev)
+	if err != nil {
+		return "", "", err
+	}
+	if len(pending) == 0 {
+		if !rev.wrote {
+			return "", "", nil // the deferred rollback ends the transaction
+		}
+		if err := tx.changing(); err != nil {
+			return "", "", fmt.Errorf("migrate: baseline: %w", err)
+		}
+		committed = true
+		if err := tx.commit(); err != nil {
+			return "", "", fmt.Errorf("migrate: baseline: %w", err)
+		}
+		return "", base, nil
+	}
+	f := pending[0]
+	if err := tx.changing(); err != nil {
+		return "", "", fmt.Errorf("migrate: %s: %w", f.Name(), err)
+	}
+	if check := migrationPrechecks[f.Version()]; check != nil {
+		if err := check(ctx, tx); err != nil {
+			return "", "", fmt.Errorf("migrate: %s: %w", f.Name(), err)
 		}
 	}
-	return nil
+	if err := ex.Execute(ctx, f); err != nil {
+		return "", "", fmt.Errorf("migrate: %s: %w", f.Name(), err)
+	}
+	committed = true
+	if err := tx.commit(); err != nil {
+		return "", "", fmt.Errorf("migrate: %s: commit: %w", f.Name(), err)
+	}
+	return f.Name(), base, nil
 }
 
-// rebind turns ? placeholders into $1, $2, … for PostgreSQL.
-func (m *migrator) rebind(query string) string {
-	if m.dialect != "postgres" {
-		return query
+// plan checks the recorded history against dir and returns an executor
+// for it with the files it has not applied, oldest first. For a database
+// without history it decides whether to baseline it (see autoMigrated) and
+// names the baselined file. Atlas's executor does not compare the files it
+// applied with what the directory holds now; plan does that first.
+func plan(ctx context.Context, drv migrate.Driver, dir migrate.Dir, rev *revisions) (*migrate.Executor, []migrate.File, string, error) {
+	revs, err := rev.ReadRevisions(ctx)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
+	if err := rev.check(revs); err != nil {
+		return nil, nil, "", err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("migrate: %w", err)
+	}
+	var (
+		opts     []migrate.ExecutorOption
+		baseline string
+	)
+	if len(revs) == 0 && len(files) > 0 {
+		auto, err := autoMigrated(ctx, rev.q, rev.dialectName, files[0])
+		if err != nil {
+			return nil, nil, "", err
 		}
-		b.WriteRune(r)
+		if auto {
+			opts = append(opts, migrate.WithBaselineVersion(files[0].Version()))
+			baseline = files[0].Name()
+		}
 	}
-	return b.String()
+	ex, err := migrate.NewExecutor(decidedClean{drv}, dir, rev, opts...)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("migrate: %w", err)
+	}
+	pending, err := ex.Pending(ctx)
+	var nonLinear *migrate.HistoryNonLinearError
+	switch {
+	case errors.Is(err, migrate.ErrNoPendingFiles):
+		return ex, nil, baseline, nil
+	case errors.As(err, &nonLinear):
+		names := make([]string, len(nonLinear.OutOfOrder))
+		for i, f := range nonLinear.OutOfOrder {
+			names[i] = f.Name()
+		}
+		return nil, nil, "", fmt.Errorf("migrate: pending migration %s is older than applied migration %s; regenerate it (delete it and run `go generate ./ent`)",
+			strings.Join(names, ", "), revs[len(revs)-1].Version)
+	case err != nil:
+		return nil, nil, "", fmt.Errorf("migrate: %w", err)
+	}
+	return ex, pending, baseline, nil
 }
 
-// lock keeps other migrators off the database until unlock. On PostgreSQL
-// it is a session advisory lock keyed by the current schema, so that
-// schemas of one database migrate independently. SQLite needs none: apply
-// takes the write lock for each file.
-func (m *migrator) lock(ctx context.Context) (unlock func() error, err error) {
-	if m.dialect != "postgres" {
-		return func() error { return nil }, nil
-	}
-	var schema sql.NullString
-	if err := m.conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+// decidedClean is a dialect's driver whose CheckClean leaves the question
+// to plan, which has already looked at a database without history and
+// chosen to baseline it or to apply every file. Atlas's own check refuses
+// any table besides the history table, and on PostgreSQL, when the driver
+// is not opened through an Atlas URL, inspects every schema of the
+// database rather than the current one.
+type decidedClean struct{ migrate.Driver }
+
+// CheckClean reports the database clean: see decidedClean.
+func (decidedClean) CheckClean(context.Context, *migrate.TableIdent) error { return nil }
+
+// lockSchema takes Atlas's PostgreSQL advisory lock on conn, named after
+// the current schema so that schemas of one database migrate
+// independently, and returns what releases it.
+func lockSchema(ctx context.Context, conn *sql.Conn) (unlock func() error, err error) {
+	var current sql.NullString
+	if err := conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&current); err != nil {
 		return nil, fmt.Errorf("migrate: current schema: %w", err)
 	}
-	if !schema.Valid {
+	if !current.Valid {
 		return nil, errors.New("migrate: no current schema: the search_path names no existing schema")
 	}
-	h := fnv.New64a()
-	h.Write([]byte("github.com/hangzhou-ai/registry migrate " + schema.String))
-	key := int64(h.Sum64())
-	if _, err := m.conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+	drv, err := postgres.Open(conn)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	release, err := drv.Lock(ctx, "github.com/hangzhou-ai/registry migrate "+current.String, lockWait)
+	if errors.Is(err, schema.ErrLocked) {
+		return nil, fmt.Errorf("migrate: another registry has been migrating schema %s for %s; try again once it is done", current.String, lockWait)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("migrate: lock: %w", err)
 	}
 	return func() error {
-		if _, err := m.conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key); err != nil {
+		if err := release(); err != nil {
 			// Never hand a connection still holding the lock back to the pool.
-			_ = m.conn.Raw(func(any) error { return driver.ErrBadConn })
+			discard(conn)
 			return fmt.Errorf("migrate: unlock: %w", err)
 		}
 		return nil
 	}, nil
 }
 
-func (m *migrator) createTable(ctx context.Context) error {
+func createTable(ctx context.Context, conn *sql.Conn, dialectName string) error {
 	ddl := "CREATE TABLE IF NOT EXISTS " + migrationTable + ` (
 	version    TEXT NOT NULL PRIMARY KEY,
 	name       TEXT NOT NULL,
@@ -301,29 +334,205 @@ func (m *migrator) createTable(ctx context.Context) error {
 	applied_at DATETIME NOT NULL,
 	baseline   BOOLEAN NOT NULL DEFAULT FALSE
 )`
-	if m.dialect == "postgres" {
+	if dialectName == "postgres" {
 		ddl = strings.Replace(ddl, "DATETIME", "TIMESTAMPTZ", 1)
 	}
-	if _, err := m.conn.ExecContext(ctx, ddl); err != nil {
+	if _, err := conn.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("migrate: create %s: %w", migrationTable, err)
 	}
 	return nil
 }
 
-// applied returns the recorded migrations, oldest first.
-func (m *migrator) applied(ctx context.Context) ([]appliedMigration, error) {
-	rows, err := m.conn.QueryContext(ctx, "SELECT version, name, checksum FROM "+migrationTable+" ORDER BY version")
+// fileTx is the transaction one migration file runs in.
+type fileTx struct {
+	schema.ExecQuerier
+	// changing is called once the file to run is known, before it runs;
+	// commit only after it.
+	changing func() error
+	commit   func() error
+	rollback func() error
+}
+
+// begin starts a transaction on conn. On SQLite it follows SQLite's
+// procedure for schema changes, with Atlas's helpers: foreign keys off
+// (Atlas rebuilds a table to alter it, and dropping the old table must
+// neither fail nor fire ON DELETE actions; the PRAGMA statements in the
+// files are no-ops inside a transaction), BEGIN IMMEDIATE so that the
+// database's write lock keeps other migrators out until commit, a
+// foreign-key check before commit that refuses violations the file made,
+// and foreign keys back on afterwards.
+func begin(ctx context.Context, conn *sql.Conn, dialectName string) (*fileTx, error) {
+	if dialectName != "sqlite" {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &fileTx{ExecQuerier: tx, changing: func() error { return nil }, commit: tx.Commit, rollback: tx.Rollback}, nil
+	}
+	var fk bool
+	if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return nil, err
+	}
+	if fk {
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
+			return nil, err
+		}
+	}
+	// Foreign keys must come back on whatever ctx does, or the connection
+	// goes back to the pool without them; if they cannot, it is discarded.
+	bg := context.WithoutCancel(ctx)
+	discardOnError := func(f func() error) func() error {
+		return func() error {
+			err := f()
+			if err != nil {
+				discard(conn)
+			}
+			return err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		if fk {
+			if _, err2 := conn.ExecContext(bg, "PRAGMA foreign_keys = on"); err2 != nil {
+				discard(conn)
+				err = errors.Join(err, err2)
+			}
+		}
+		return nil, err
+	}
+	tx := immediateTx{conn}
+	ft := &fileTx{ExecQuerier: conn, rollback: discardOnError(sqlite.RollbackFunc(bg, conn, tx, fk))}
+	ft.commit = func() error { return errors.New("commit before changing") }
+	ft.changing = func() error {
+		commit, err := sqlite.CommitFunc(bg, conn, tx, fk) // notes the violations there are already
+		if err != nil {
+			return err
+		}
+		ft.commit = discardOnError(commit)
+		return nil
+	}
+	return ft, nil
+}
+
+// discard closes conn instead of returning it to the pool.
+func discard(conn *sql.Conn) { _ = conn.Raw(func(any) error { return driver.ErrBadConn }) }
+
+// immediateTx is a transaction begun with BEGIN IMMEDIATE on a connection.
+type immediateTx struct{ *sql.Conn }
+
+func (t immediateTx) Commit() error {
+	_, err := t.ExecContext(context.Background(), "COMMIT")
+	return err
+}
+
+func (t immediateTx) Rollback() error {
+	_, err := t.ExecContext(context.Background(), "ROLLBACK")
+	return err
+}
+
+// revisions is Atlas's view of schema_migrations. The table keeps only
+// completed files: each file runs in one transaction, so the progress Atlas
+// records statement by statement, and a failure, never outlive it.
+type revisions struct {
+	q           schema.ExecQuerier
+	dialectName string // "sqlite" or "postgres"
+	dialect     string // ent's name for the dialect, for the query builder
+	files       map[string]migrate.File
+	// readOnly drops writes; missing says the table does not exist.
+	readOnly, missing bool
+	// wrote says whether anything was written.
+	wrote bool
+}
+
+var _ migrate.RevisionReadWriter = (*revisions)(nil)
+
+func newRevisions(dialectName string, q schema.ExecQuerier, dir migrate.Dir) (*revisions, error) {
+	files, err := dir.Files()
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	r := &revisions{q: q, dialectName: dialectName, dialect: dialect.SQLite, files: make(map[string]migrate.File, len(files))}
+	if dialectName == "postgres" {
+		r.dialect = dialect.Postgres
+	}
+	for _, f := range files {
+		r.files[f.Version()] = f
+	}
+	return r, nil
+}
+
+// checksum is how schema_migrations identifies a file's content.
+func checksum(f migrate.File) string {
+	sum := sha256.Sum256(f.Bytes())
+	return hex.EncodeToString(sum[:])
+}
+
+// check refuses a history the files cannot continue: a recorded file the
+// directory lacks, or one whose content changed since it was applied.
+func (r *revisions) check(revs []*migrate.Revision) error {
+	for _, rv := range revs {
+		f, ok := r.files[rv.Version]
+		switch {
+		case !ok:
+			return fmt.Errorf("migrate: the database has migration %s (%s), which this build does not have; run a newer registry", rv.Version, rv.Description)
+		case rv.Hash != checksum(f):
+			return fmt.Errorf("migrate: %s was changed after it was applied (checksum %s recorded, %s now); restore it and put the change in a new migration", f.Name(), rv.Hash, checksum(f))
+		}
+	}
+	return nil
+}
+
+// Ident names the table, in the current schema.
+func (r *revisions) Ident() *migrate.TableIdent {
+	return &migrate.TableIdent{Name: migrationTable}
+}
+
+// ReadRevisions returns the recorded files, oldest first.
+func (r *revisions) ReadRevisions(ctx context.Context) ([]*migrate.Revision, error) {
+	return r.read(ctx, "")
+}
+
+// ReadRevision returns the record of version, or migrate.ErrRevisionNotExist.
+func (r *revisions) ReadRevision(ctx context.Context, version string) (*migrate.Revision, error) {
+	revs, err := r.read(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) == 0 {
+		return nil, migrate.ErrRevisionNotExist
+	}
+	return revs[0], nil
+}
+
+// read returns the records of version, or all of them when version is "".
+func (r *revisions) read(ctx context.Context, version string) ([]*migrate.Revision, error) {
+	if r.missing {
+		return nil, nil
+	}
+	b := entsql.Dialect(r.dialect).Select("version", "name", "checksum", "applied_at", "baseline").From(entsql.Table(migrationTable))
+	if version != "" {
+		b.Where(entsql.EQ("version", version))
+	}
+	query, args := b.OrderBy("version").Query()
+	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read %s: %w", migrationTable, err)
 	}
 	defer rows.Close()
-	var out []appliedMigration
+	var out []*migrate.Revision
 	for rows.Next() {
-		var a appliedMigration
-		if err := rows.Scan(&a.Version, &a.Name, &a.Checksum); err != nil {
+		var (
+			name     string
+			baseline bool
+			rv       = &migrate.Revision{Type: migrate.RevisionTypeExecute}
+		)
+		if err := rows.Scan(&rv.Version, &name, &rv.Hash, &rv.ExecutedAt, &baseline); err != nil {
 			return nil, fmt.Errorf("migrate: read %s: %w", migrationTable, err)
 		}
-		out = append(out, a)
+		rv.Description = migrate.NewLocalFile(name, nil).Desc()
+		if baseline {
+			rv.Type = migrate.RevisionTypeBaseline
+		}
+		out = append(out, rv)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("migrate: read %s: %w", migrationTable, err)
@@ -331,41 +540,71 @@ func (m *migrator) applied(ctx context.Context) ([]appliedMigration, error) {
 	return out, nil
 }
 
+// WriteRevision records a completed file or baseline; it ignores the
+// records Atlas writes while a file runs or after it failed.
+func (r *revisions) WriteRevision(ctx context.Context, rv *migrate.Revision) error {
+	if r.readOnly || rv.Applied < rv.Total || rv.Error != "" {
+		return nil
+	}
+	f, ok := r.files[rv.Version]
+	if !ok {
+		return fmt.Errorf("migrate: no migration file of version %s", rv.Version)
+	}
+	query, args := entsql.Dialect(r.dialect).Insert(migrationTable).
+		Columns("version", "name", "checksum", "applied_at", "baseline").
+		Values(rv.Version, f.Name(), checksum(f), rv.ExecutedAt.UTC(), rv.Type == migrate.RevisionTypeBaseline).
+		OnConflict(entsql.ConflictColumns("version"), entsql.ResolveWithNewValues()).
+		Query()
+	if _, err := r.q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("migrate: record %s: %w", f.Name(), err)
+	}
+	r.wrote = true
+	return nil
+}
+
+// DeleteRevision removes the record of version.
+func (r *revisions) DeleteRevision(ctx context.Context, version string) error {
+	if r.readOnly {
+		return nil
+	}
+	query, args := entsql.Dialect(r.dialect).Delete(migrationTable).Where(entsql.EQ("version", version)).Query()
+	if _, err := r.q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("migrate: delete %s from %s: %w", version, migrationTable, err)
+	}
+	r.wrote = true
+	return nil
+}
+
 var createTableRE = regexp.MustCompile("(?i)^\\s*CREATE TABLE\\s+(?:IF NOT EXISTS\\s+)?[`\"]?(\\w+)[`\"]?")
 
-// hasTablesOf reports whether a database without migration history already
-// has every table f creates: it was made by ent's auto-migration, which
-// built the same schema the first migration does. Some but not all is an
-// error; none is an empty database.
-func (m *migrator) hasTablesOf(ctx context.Context, f migrationFile) (bool, error) {
-	q := "SELECT name FROM sqlite_master WHERE type = 'table'"
-	if m.dialect == "postgres" {
-		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-	}
-	rows, err := m.conn.QueryContext(ctx, q)
+// autoMigrated reports whether a database without migration history
+// already has every table first creates: it was made by ent's
+// auto-migration, which built the same schema the first migration does.
+// Some but not all is an error; none is an empty database.
+func autoMigrated(ctx context.Context, q schema.ExecQuerier, dialectName string, first migrate.File) (bool, error) {
+	stmts, err := first.Stmts()
 	if err != nil {
-		return false, fmt.Errorf("migrate: list tables: %w", err)
+		return false, fmt.Errorf("migrate: %s: %w", first.Name(), err)
 	}
-	defer rows.Close()
-	existing := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return false, fmt.Errorf("migrate: list tables: %w", err)
+	var created []string
+	for _, s := range stmts {
+		if sub := createTableRE.FindStringSubmatch(s); sub != nil {
+			created = append(created, sub[1])
 		}
-		existing[name] = true
 	}
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("migrate: list tables: %w", err)
+	if len(created) == 0 {
+		return false, nil
+	}
+	existing, err := tablesIn(ctx, q, dialectName)
+	if err != nil {
+		return false, err
 	}
 	var have, missing []string
-	for _, s := range f.Stmts {
-		if sub := createTableRE.FindStringSubmatch(s); sub != nil {
-			if existing[sub[1]] {
-				have = append(have, sub[1])
-			} else {
-				missing = append(missing, sub[1])
-			}
+	for _, name := range created {
+		if existing[name] {
+			have = append(have, name)
+		} else {
+			missing = append(missing, name)
 		}
 	}
 	switch {
@@ -375,22 +614,41 @@ func (m *migrator) hasTablesOf(ctx context.Context, f migrationFile) (bool, erro
 		return true, nil
 	default:
 		return false, fmt.Errorf("migrate: the database has some of the tables %s creates (%s) but not others (%s), and no record of migrations; refusing to guess",
-			f.Name, strings.Join(have, ", "), strings.Join(missing, ", "))
+			first.Name(), strings.Join(have, ", "), strings.Join(missing, ", "))
 	}
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// queryer is what a migration's precheck reads through.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+// tablesIn returns the names of the tables in the current schema. (Atlas's
+// inspection would do, but on PostgreSQL it takes a good part of a second
+// where this takes milliseconds, and Pending runs at every start.)
+func tablesIn(ctx context.Context, q schema.ExecQuerier, dialectName string) (map[string]bool, error) {
+	query := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if dialectName == "postgres" {
+		query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+	}
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: list tables: %w", err)
+	}
+	defer rows.Close()
+	tables := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("migrate: list tables: %w", err)
+		}
+		tables[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("migrate: list tables: %w", err)
+	}
+	return tables, nil
 }
 
 // migrationPrechecks look at the data before a migration that could fail
 // on it, and explain what to put right instead of a bare constraint error.
-var migrationPrechecks = map[string]func(ctx context.Context, q queryer, rebind func(string) string) error{
+// They run in the file's transaction, by version.
+var migrationPrechecks = map[string]func(ctx context.Context, q schema.ExecQuerier) error{
 	// one_record_per_fact makes natural keys unique; a database written
 	// before it may hold the duplicates racing writers made.
 	"20261201213818": duplicateFactsCheck,
@@ -398,7 +656,7 @@ var migrationPrechecks = map[string]func(ctx context.Context, q queryer, rebind 
 
 // duplicateFactsCheck refuses to add the natural-key indexes while the
 // database holds more than one record of a fact, naming the first groups.
-func duplicateFactsCheck(ctx context.Context, q queryer, rebind func(string) string) error {
+func duplicateFactsCheck(ctx context.Context, q schema.ExecQuerier) error {
 	queries := []struct{ what, query string }{
 		{"designations of one type, holder and document", `SELECT type || ' ' || document_number || ' held by ' ||
 			COALESCE('enterprise ' || CAST(enterprise_id AS TEXT), 'park ' || park_code, 'talent ' || talent_id), COUNT(*)
@@ -413,7 +671,7 @@ func duplicateFactsCheck(ctx context.Context, q queryer, rebind func(string) str
 	}
 	var found []string
 	for _, c := range queries {
-		rows, err := q.QueryContext(ctx, rebind(c.query))
+		rows, err := q.QueryContext(ctx, c.query)
 		if err != nil {
 			return fmt.Errorf("looking for duplicate %s: %w", c.what, err)
 		}
@@ -439,173 +697,4 @@ func duplicateFactsCheck(ctx context.Context, q queryer, rebind func(string) str
 			"revoke the extra designations (or merge them), then run registryd migrate again. First found: %s", strings.Join(found, "; "))
 	}
 	return nil
-}
-
-// record notes f as applied.
-func (m *migrator) record(ctx context.Context, ex execer, f migrationFile, baseline bool) error {
-	_, err := ex.ExecContext(ctx, m.rebind("INSERT INTO "+migrationTable+
-		" (version, name, checksum, applied_at, baseline) VALUES (?, ?, ?, ?, ?)"),
-		f.Version, f.Name, f.Checksum, time.Now().UTC(), baseline)
-	if err != nil {
-		return fmt.Errorf("migrate: record %s: %w", f.Name, err)
-	}
-	return nil
-}
-
-// apply runs f and records it in one transaction. It reports false when
-// another process applied f first.
-func (m *migrator) apply(ctx context.Context, f migrationFile) (bool, error) {
-	if m.dialect == "sqlite" {
-		return m.applySQLite(ctx, f)
-	}
-	tx, err := m.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	if err := m.run(ctx, tx, f); err != nil {
-		return false, errors.Join(err, tx.Rollback())
-	}
-	if err := m.record(ctx, tx, f, false); err != nil {
-		return false, errors.Join(err, tx.Rollback())
-	}
-	return true, tx.Commit()
-}
-
-// applySQLite follows SQLite's procedure for schema changes: foreign keys
-// off (Atlas rebuilds a table to alter it, and dropping the old table must
-// neither fail nor fire ON DELETE actions), the change in an immediate
-// transaction, a foreign-key check before commit, foreign keys back on.
-func (m *migrator) applySQLite(ctx context.Context, f migrationFile) (ran bool, err error) {
-	var fk bool
-	if err := m.conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
-		return false, err
-	}
-	if fk {
-		if _, err := m.conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
-			return false, err
-		}
-		defer func() {
-			if _, err2 := m.conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); err2 != nil {
-				err = errors.Join(err, err2)
-				_ = m.conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
-		}()
-	}
-	return m.immediate(ctx, func() (bool, error) {
-		if n, err := m.countApplied(ctx, f.Version); err != nil || n > 0 {
-			return false, err // n > 0: another process got here first
-		}
-		if err := m.run(ctx, m.conn, f); err != nil {
-			return false, err
-		}
-		if err := foreignKeyCheck(ctx, m.conn); err != nil {
-			return false, err
-		}
-		return true, m.record(ctx, m.conn, f, false)
-	})
-}
-
-// immediate runs fn between BEGIN IMMEDIATE and COMMIT on SQLite, so that
-// it holds the database's write lock throughout; it rolls back when fn
-// fails or returns false.
-func (m *migrator) immediate(ctx context.Context, fn func() (bool, error)) (committed bool, err error) {
-	if _, err := m.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return false, err
-	}
-	ok, err := fn()
-	if err == nil && ok {
-		if _, err = m.conn.ExecContext(ctx, "COMMIT"); err == nil {
-			return true, nil
-		}
-	}
-	if _, err2 := m.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err2 != nil {
-		err = errors.Join(err, err2)
-	}
-	return false, err
-}
-
-// countApplied counts the recorded migrations of version, or all of them
-// when version is empty.
-func (m *migrator) countApplied(ctx context.Context, version string) (int, error) {
-	var n int
-	err := m.conn.QueryRowContext(ctx, m.rebind("SELECT count(*) FROM "+migrationTable+" WHERE ? IN ('', version)"), version).Scan(&n)
-	return n, err
-}
-
-// baseline records f, the first migration, as applied without running it
-// when the database already has its tables (see hasTablesOf).
-func (m *migrator) baseline(ctx context.Context, f migrationFile) (bool, error) {
-	do := func() (bool, error) {
-		if n, err := m.countApplied(ctx, ""); err != nil || n > 0 {
-			return false, err
-		}
-		if legacy, err := m.hasTablesOf(ctx, f); err != nil || !legacy {
-			return false, err
-		}
-		return true, m.record(ctx, m.conn, f, true)
-	}
-	if m.dialect == "sqlite" {
-		return m.immediate(ctx, do)
-	}
-	return do() // under the advisory lock
-}
-
-func (m *migrator) run(ctx context.Context, ex execer, f migrationFile) error {
-	if check := migrationPrechecks[f.Version]; check != nil {
-		q, ok := ex.(queryer)
-		if !ok {
-			return fmt.Errorf("migrate: %s: cannot query before applying it", f.Name)
-		}
-		if err := check(ctx, q, m.rebind); err != nil {
-			return fmt.Errorf("migrate: %s: %w", f.Name, err)
-		}
-	}
-	for i, s := range f.Stmts {
-		if m.dialect == "sqlite" && isForeignKeysPragma(s) {
-			continue // a no-op inside a transaction; applySQLite handles it
-		}
-		if _, err := ex.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("statement %d (%s): %w", i+1, abbreviate(s), err)
-		}
-	}
-	return nil
-}
-
-func isForeignKeysPragma(s string) bool {
-	f := strings.Fields(strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), ";")))
-	return len(f) >= 2 && f[0] == "pragma" && strings.HasPrefix(strings.Join(f[1:], ""), "foreign_keys=")
-}
-
-func foreignKeyCheck(ctx context.Context, conn *sql.Conn) error {
-	rows, err := conn.QueryContext(ctx, "PRAGMA foreign_key_check")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var bad []string
-	for rows.Next() {
-		var table, parent string
-		var rowid sql.NullInt64
-		var fkid int
-		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
-			return err
-		}
-		bad = append(bad, fmt.Sprintf("%s row %d → %s", table, rowid.Int64, parent))
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(bad) > 0 {
-		slices.Sort(bad)
-		return fmt.Errorf("foreign keys broken: %s", strings.Join(bad, "; "))
-	}
-	return nil
-}
-
-func abbreviate(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return s
 }

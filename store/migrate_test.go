@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/schema"
 
 	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/migrate/migrations"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -28,6 +29,58 @@ func openTestClient(t *testing.T, db storetest.Database) *ent.Client {
 	}
 	t.Cleanup(func() { sdb.Close() })
 	return sdb.Client
+}
+
+// migrationFile is a migration as the tests build directories from.
+type migrationFile struct {
+	Version, Name string
+	Stmts         []string
+	Body          []byte
+}
+
+func newMigrationFile(name string, body []byte, stmts []string) migrationFile {
+	f := atlas.NewLocalFile(name, body)
+	return migrationFile{Version: f.Version(), Name: name, Stmts: stmts, Body: body}
+}
+
+// loadMigrations reads the embedded migrations of dialect, in order.
+func loadMigrations(dialectName string) ([]migrationFile, error) {
+	dir, err := migrations.Dir(dialectName)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := dir.Files()
+	if err != nil {
+		return nil, err
+	}
+	var files []migrationFile
+	for _, f := range fs {
+		stmts, err := f.Stmts()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		files = append(files, newMigrationFile(f.Name(), f.Bytes(), stmts))
+	}
+	return files, nil
+}
+
+// dirOf makes a migration directory of files, with its atlas.sum.
+func dirOf(files []migrationFile) (atlas.Dir, error) {
+	dir := &atlas.MemDir{}
+	for _, f := range files {
+		if err := dir.WriteFile(f.Name, f.Body); err != nil {
+			return nil, err
+		}
+	}
+	fs, err := dir.Files()
+	if err != nil {
+		return nil, err
+	}
+	sum, err := atlas.NewHashFile(fs)
+	if err != nil {
+		return nil, err
+	}
+	return dir, atlas.WriteSumFile(dir, sum)
 }
 
 func testMigrations(t *testing.T, client *ent.Client) (files []migrationFile, apply func([]migrationFile) (MigrationResult, error)) {
@@ -44,7 +97,11 @@ func testMigrations(t *testing.T, client *ent.Client) (files []migrationFile, ap
 		t.Fatalf("no %s migrations embedded", dialectName)
 	}
 	return files, func(fs []migrationFile) (MigrationResult, error) {
-		return applyMigrations(context.Background(), db, dialectName, fs)
+		dir, err := dirOf(fs)
+		if err != nil {
+			return MigrationResult{}, err
+		}
+		return applyMigrations(context.Background(), db, dialectName, dir)
 	}
 }
 
