@@ -3,7 +3,6 @@ package access_test
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,36 +18,6 @@ import (
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
-
-// succeeds stands for "no error" in the tables' wanted kinds.
-const succeeds = registry.Kind(-1)
-
-// check fails the test unless err is of kind want (nil for succeeds) and,
-// when field is given, names that field among its violations.
-func check(t *testing.T, err error, want registry.Kind, field string) {
-	t.Helper()
-	if want == succeeds {
-		if err != nil {
-			t.Fatalf("got %v, want success", err)
-		}
-		return
-	}
-	if err == nil || registry.KindOf(err) != want {
-		t.Fatalf("got %v (kind %d), want kind %d", err, registry.KindOf(err), want)
-	}
-	if field == "" {
-		return
-	}
-	var re *registry.Error
-	if errors.As(err, &re) {
-		for _, v := range re.Violations {
-			if v.Field == field {
-				return
-			}
-		}
-	}
-	t.Fatalf("got %v, want a violation of %s", err, field)
-}
 
 type fixture struct {
 	reg                    *registry.Registry
@@ -96,13 +65,13 @@ func TestCreateToken(t *testing.T) {
 			field   string
 			expires time.Duration // 0: never
 		}{
-			{"admin mints a bureau viewer", f.admin, tok("bureau:economy-it", "viewer", 0), succeeds, "", 0},
-			{"admin mints a member of a registered enterprise", f.admin, tok("enterprise:"+f.code, "member", 30), succeeds, "", 30 * 24 * time.Hour},
-			{"admin mints a talent assessor", f.admin, tok("enterprise:"+f.code, "talent-assessor", 1), succeeds, "", 24 * time.Hour},
-			{"admin mints an operator of a registered park", f.admin, tok("park:west-lake", "operator", 3650), succeeds, "", 3650 * 24 * time.Hour},
-			{"admin mints an auditor", f.admin, tok("auditor", "auditor", 0), succeeds, "", 0},
-			{"admin mints an admin", f.admin, tok("admin", "admin", 0), succeeds, "", 0},
-			{"a lifetime as a duration", f.admin, access.NewToken{Subject: "ci", Org: "auditor", Role: "auditor", TTL: 90 * time.Minute}, succeeds, "", 90 * time.Minute},
+			{"admin mints a bureau viewer", f.admin, tok("bureau:economy-it", "viewer", 0), registrytest.Succeeds, "", 0},
+			{"admin mints a member of a registered enterprise", f.admin, tok("enterprise:"+f.code, "member", 30), registrytest.Succeeds, "", 30 * 24 * time.Hour},
+			{"admin mints a talent assessor", f.admin, tok("enterprise:"+f.code, "talent-assessor", 1), registrytest.Succeeds, "", 24 * time.Hour},
+			{"admin mints an operator of a registered park", f.admin, tok("park:west-lake", "operator", 3650), registrytest.Succeeds, "", 3650 * 24 * time.Hour},
+			{"admin mints an auditor", f.admin, tok("auditor", "auditor", 0), registrytest.Succeeds, "", 0},
+			{"admin mints an admin", f.admin, tok("admin", "admin", 0), registrytest.Succeeds, "", 0},
+			{"a lifetime as a duration", f.admin, access.NewToken{Subject: "ci", Org: "auditor", Role: "auditor", TTL: 90 * time.Minute}, registrytest.Succeeds, "", 90 * time.Minute},
 			{"admin may not mint an issuer", f.admin, tok("bureau:economy-it", "issuer", 0), registry.KindPermissionDenied, "", 0},
 			{"an auditor may not mint", f.auditor, tok("auditor", "auditor", 0), registry.KindPermissionDenied, "", 0},
 			{"an issuer may not mint", f.issuer, tok("bureau:economy-it", "viewer", 0), registry.KindPermissionDenied, "", 0},
@@ -123,7 +92,7 @@ func TestCreateToken(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				raw, rec, err := f.reg.CreateToken(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err != nil {
 					return
 				}
@@ -176,15 +145,15 @@ func TestMintableRoles(t *testing.T) {
 			org, role string
 			want      registry.Kind
 		}{
-			{"bureau:economy-it", "viewer", succeeds},
-			{"bureau:economy-it", "issuer", succeeds},
+			{"bureau:economy-it", "viewer", registrytest.Succeeds},
+			{"bureau:economy-it", "issuer", registrytest.Succeeds},
 			{"auditor", "auditor", registry.KindPermissionDenied},
 			{"enterprise:" + f.code, "member", registry.KindPermissionDenied},
 		}
 		for _, c := range cases {
 			t.Run(c.role+"@"+c.org, func(t *testing.T) {
 				_, _, err := narrow.CreateToken(f.admin, access.NewToken{Subject: "李四", Org: c.org, Role: c.role})
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 			})
 		}
 	})
@@ -214,11 +183,11 @@ func TestAuthenticate(t *testing.T) {
 			token string
 			want  registry.Kind
 		}{
-			{"a live token", registrytest.Start, forever, succeeds},
-			{"a token before its expiry", dailyRec.ExpiresAt.Add(-time.Microsecond), daily, succeeds},
+			{"a live token", registrytest.Start, forever, registrytest.Succeeds},
+			{"a token before its expiry", dailyRec.ExpiresAt.Add(-time.Microsecond), daily, registrytest.Succeeds},
 			{"a token at its expiry", *dailyRec.ExpiresAt, daily, registry.KindUnauthenticated},
 			{"a token past its expiry", dailyRec.ExpiresAt.Add(time.Hour), daily, registry.KindUnauthenticated},
-			{"a token without expiry years on", registrytest.Start.AddDate(20, 0, 0), forever, succeeds},
+			{"a token without expiry years on", registrytest.Start.AddDate(20, 0, 0), forever, registrytest.Succeeds},
 			{"a revoked token", registrytest.Start, revoked, registry.KindUnauthenticated},
 			{"an unknown token", registrytest.Start, unknown, registry.KindUnauthenticated},
 			{"a token without the prefix", registrytest.Start, strings.TrimPrefix(forever, access.TokenPrefix), registry.KindUnauthenticated},
@@ -230,7 +199,7 @@ func TestAuthenticate(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				f.clock.Set(c.at)
 				p, err := f.reg.Authenticate(ctx, c.token)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && (p.Role != "auditor" || p.Org != "auditor" || p.Subject != "王五") {
 					t.Fatalf("principal %+v", p)
 				}
@@ -262,14 +231,14 @@ func TestRevokeAndListTokens(t *testing.T) {
 			{"an auditor may not", f.auditor, a.ID, registry.KindPermissionDenied, ""},
 			{"an issuer may not", f.issuer, a.ID, registry.KindPermissionDenied, ""},
 			{"an unknown token", f.admin, 999999, registry.KindNotFound, ""},
-			{"admin revokes", f.admin, a.ID, succeeds, "admin-test"},
+			{"admin revokes", f.admin, a.ID, registrytest.Succeeds, "admin-test"},
 			{"revoked twice", f.admin, a.ID, registry.KindFailedPrecondition, ""},
-			{"the server revokes without a principal", ctx, b.ID, succeeds, "ops"},
+			{"the server revokes without a principal", ctx, b.ID, registrytest.Succeeds, "ops"},
 		}
 		for _, c := range revokes {
 			t.Run("revoke/"+c.name, func(t *testing.T) {
 				got, err := f.reg.RevokeToken(c.ctx, operator, c.id)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err != nil {
 					return
 				}
@@ -287,15 +256,15 @@ func TestRevokeAndListTokens(t *testing.T) {
 			ctx  context.Context
 			want registry.Kind
 		}{
-			{"admin", f.admin, succeeds},
-			{"auditor", f.auditor, succeeds},
+			{"admin", f.admin, registrytest.Succeeds},
+			{"auditor", f.auditor, registrytest.Succeeds},
 			{"issuer may not", f.issuer, registry.KindPermissionDenied},
 			{"member may not", registrytest.As(ctx, "member", "enterprise:"+f.code), registry.KindPermissionDenied},
 		}
 		for _, c := range lists {
 			t.Run("list/"+c.name, func(t *testing.T) {
 				list, err := f.reg.ListTokens(c.ctx)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && (len(list) != 2 || list[0].ID != a.ID || list[0].RevokedAt == nil || list[1].RevokedAt == nil) {
 					t.Fatalf("tokens %+v", list)
 				}

@@ -16,22 +16,6 @@ import (
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
-// succeeds stands for "no error" in the tables' wanted kinds.
-const succeeds = registry.Kind(-1)
-
-func check(t *testing.T, err error, want registry.Kind) {
-	t.Helper()
-	if want == succeeds {
-		if err != nil {
-			t.Fatalf("got %v, want success", err)
-		}
-		return
-	}
-	if err == nil || registry.KindOf(err) != want {
-		t.Fatalf("got %v (kind %d), want kind %d", err, registry.KindOf(err), want)
-	}
-}
-
 // trail is a registry whose audit trail holds, after whatever opening it
 // records: two enterprises registered by zhang at the start, and an hour
 // later a talent registered by li.
@@ -88,12 +72,12 @@ func TestListAuditEvents(t *testing.T) {
 			want    registry.Kind
 			actions string
 		}{
-			{"by entity type", tr.auditor, audit.AuditFilter{Entity: "enterprise"}, succeeds, "[enterprise.register enterprise.register]"},
-			{"by entity", tr.auditor, audit.AuditFilter{Entity: "enterprise:" + tr.codes[1]}, succeeds, "[enterprise.register]"},
-			{"by an entity not recorded", tr.auditor, audit.AuditFilter{Entity: "enterprise:91110000600037341L"}, succeeds, "[]"},
-			{"by actor", tr.auditor, audit.AuditFilter{Actor: "li"}, succeeds, "[talent.register]"},
-			{"by actor and entity type", tr.auditor, audit.AuditFilter{Actor: "li", Entity: "enterprise"}, succeeds, "[]"},
-			{"since a time", tr.auditor, audit.AuditFilter{Since: registrytest.Start.Add(30 * time.Minute)}, succeeds, "[talent.register]"},
+			{"by entity type", tr.auditor, audit.AuditFilter{Entity: "enterprise"}, registrytest.Succeeds, "[enterprise.register enterprise.register]"},
+			{"by entity", tr.auditor, audit.AuditFilter{Entity: "enterprise:" + tr.codes[1]}, registrytest.Succeeds, "[enterprise.register]"},
+			{"by an entity not recorded", tr.auditor, audit.AuditFilter{Entity: "enterprise:91110000600037341L"}, registrytest.Succeeds, "[]"},
+			{"by actor", tr.auditor, audit.AuditFilter{Actor: "li"}, registrytest.Succeeds, "[talent.register]"},
+			{"by actor and entity type", tr.auditor, audit.AuditFilter{Actor: "li", Entity: "enterprise"}, registrytest.Succeeds, "[]"},
+			{"since a time", tr.auditor, audit.AuditFilter{Since: registrytest.Start.Add(30 * time.Minute)}, registrytest.Succeeds, "[talent.register]"},
 			{"a negative page size", tr.auditor, audit.AuditFilter{PageSize: -1}, registry.KindInvalidArgument, ""},
 			{"a forged page token", tr.auditor, audit.AuditFilter{PageToken: "MTA"}, registry.KindInvalidArgument, ""},
 			{"an issuer may not", registrytest.As(ctx, "issuer", "bureau:economy-it"), audit.AuditFilter{}, registry.KindPermissionDenied, ""},
@@ -106,7 +90,7 @@ func TestListAuditEvents(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				events, _, err := tr.reg.ListAuditEvents(c.ctx, c.filter)
-				check(t, err, c.want)
+				registrytest.Check(t, err, c.want)
 				if err != nil {
 					return
 				}
@@ -194,25 +178,25 @@ func TestVerifyAuditChain(t *testing.T) {
 		}{
 			{"an issuer may not", registrytest.As(ctx, "issuer", "bureau:economy-it"), nil, registry.KindPermissionDenied, false, 0, 0},
 			{"an admin may not", registrytest.As(ctx, "admin", "admin"), nil, registry.KindPermissionDenied, false, 0, 0},
-			{"the chain as written", tr.auditor, nil, succeeds, true, 0, int64(tr.total)},
+			{"the chain as written", tr.auditor, nil, registrytest.Succeeds, true, 0, int64(tr.total)},
 			{"an edited event", tr.auditor, func() {
 				exec(t, conn, db, "UPDATE audit_events SET reason = ? WHERE id = ?", "篡改", mid)
-			}, succeeds, false, mid, mid - 1},
+			}, registrytest.Succeeds, false, mid, mid - 1},
 			{"put back", tr.auditor, func() {
 				exec(t, conn, db, "UPDATE audit_events SET reason = ? WHERE id = ?", reason, mid)
-			}, succeeds, true, 0, int64(tr.total)},
+			}, registrytest.Succeeds, true, 0, int64(tr.total)},
 			{"an event relinked", tr.auditor, func() {
 				exec(t, conn, db, "UPDATE audit_events SET prev_hash = ? WHERE id = ?", "00", mid)
-			}, succeeds, false, mid, mid - 1},
+			}, registrytest.Succeeds, false, mid, mid - 1},
 			{"relinked back", tr.auditor, func() {
 				exec(t, conn, db, "UPDATE audit_events SET prev_hash = ? WHERE id = ?", prev, mid)
-			}, succeeds, true, 0, int64(tr.total)},
+			}, registrytest.Succeeds, true, 0, int64(tr.total)},
 			{"the last event deleted", tr.auditor, func() {
 				exec(t, conn, db, "DELETE FROM audit_events WHERE id = ?", tr.total)
-			}, succeeds, false, int64(tr.total), int64(tr.total - 1)},
+			}, registrytest.Succeeds, false, int64(tr.total), int64(tr.total - 1)},
 			{"an event deleted from the middle", tr.auditor, func() {
 				exec(t, conn, db, "DELETE FROM audit_events WHERE id = ?", mid)
-			}, succeeds, false, mid, mid - 1},
+			}, registrytest.Succeeds, false, mid, mid - 1},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -220,7 +204,7 @@ func TestVerifyAuditChain(t *testing.T) {
 					c.tamper()
 				}
 				rep, err := tr.reg.VerifyAuditChain(c.ctx)
-				check(t, err, c.want)
+				registrytest.Check(t, err, c.want)
 				if err != nil {
 					return
 				}

@@ -2,7 +2,6 @@ package competition_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -16,45 +15,6 @@ import (
 	"github.com/hangzhou-ai/registry/registry/talent"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
-
-// succeeds stands for "no error" in the tables' wanted kinds.
-const succeeds = registry.Kind(-1)
-
-// check fails the test unless err is of kind want (nil for succeeds) and,
-// when field is given, names that field among its violations.
-func check(t *testing.T, err error, want registry.Kind, field string) {
-	t.Helper()
-	if want == succeeds {
-		if err != nil {
-			t.Fatalf("got %v, want success", err)
-		}
-		return
-	}
-	if err == nil || registry.KindOf(err) != want {
-		t.Fatalf("got %v (kind %d), want kind %d", err, registry.KindOf(err), want)
-	}
-	if field == "" {
-		return
-	}
-	var re *registry.Error
-	if errors.As(err, &re) {
-		for _, v := range re.Violations {
-			if v.Field == field {
-				return
-			}
-		}
-	}
-	t.Fatalf("got %v, want a violation of %s", err, field)
-}
-
-func idNumber(t *testing.T, first17 string) string {
-	t.Helper()
-	id, err := ident.CompleteIDNumber(first17)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 type fixture struct {
 	reg                              *registry.Registry
@@ -82,7 +42,7 @@ func newFixture(t *testing.T, db storetest.Database) *fixture {
 		t.Fatal(err)
 	}
 	for i, employer := range []string{code, ""} {
-		tal, err := reg.RegisterTalent(f.office, talent.NewTalent{Name: fmt.Sprintf("选手%d", i), IDNumber: idNumber(t, fmt.Sprintf("33010619900101%03d", i)), EmployerCreditCode: employer})
+		tal, err := reg.RegisterTalent(f.office, talent.NewTalent{Name: fmt.Sprintf("选手%d", i), IDNumber: registrytest.IDNumber(t, fmt.Sprintf("33010619900101%03d", i)), EmployerCreditCode: employer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,15 +106,15 @@ func TestRegisterCompetition(t *testing.T) {
 			{"empty prize", f.economy, valid(func(in *competition.NewCompetition) { in.PrizeLevels[0].Prize = "" }), registry.KindInvalidArgument, "prize_levels[0].prize"},
 			{"prize longer than 50", f.economy, valid(func(in *competition.NewCompetition) { in.PrizeLevels[0].Prize = strings.Repeat("奖", 51) }), registry.KindInvalidArgument, "prize_levels[0].prize"},
 			{"unknown level", f.economy, valid(func(in *competition.NewCompetition) { in.PrizeLevels[1].Level = "F" }), registry.KindInvalidArgument, "prize_levels[1].level"},
-			{"national", f.economy, valid(nil), succeeds, ""},
+			{"national", f.economy, valid(nil), registrytest.Succeeds, ""},
 			{"the same name and year again", f.economy, valid(func(in *competition.NewCompetition) { in.Tier = "provincial" }), registry.KindAlreadyExists, ""},
-			{"the same name another year, provincial", f.economy, valid(func(in *competition.NewCompetition) { in.Year, in.Tier = 2027, "provincial" }), succeeds, ""},
-			{"municipal", f.economy, valid(func(in *competition.NewCompetition) { in.Name, in.Tier = "钱塘算法赛", "municipal" }), succeeds, ""},
+			{"the same name another year, provincial", f.economy, valid(func(in *competition.NewCompetition) { in.Year, in.Tier = 2027, "provincial" }), registrytest.Succeeds, ""},
+			{"municipal", f.economy, valid(func(in *competition.NewCompetition) { in.Name, in.Tier = "钱塘算法赛", "municipal" }), registrytest.Succeeds, ""},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				got, err := f.reg.RegisterCompetition(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err != nil {
 					return
 				}
@@ -181,10 +141,10 @@ func TestReadCompetitions(t *testing.T) {
 			id   string
 			want registry.Kind
 		}{
-			{"issuer", f.office, c.ID, succeeds},
-			{"bureau viewer", registrytest.As(ctx, "viewer", "bureau:cyberspace"), c.ID, succeeds},
-			{"enterprise member", f.member, c.ID, succeeds},
-			{"auditor", f.auditor, c.ID, succeeds},
+			{"issuer", f.office, c.ID, registrytest.Succeeds},
+			{"bureau viewer", registrytest.As(ctx, "viewer", "bureau:cyberspace"), c.ID, registrytest.Succeeds},
+			{"enterprise member", f.member, c.ID, registrytest.Succeeds},
+			{"auditor", f.auditor, c.ID, registrytest.Succeeds},
 			{"park operator may not", registrytest.As(ctx, "operator", "park:west-lake"), c.ID, registry.KindPermissionDenied},
 			{"admin may not", registrytest.As(ctx, "admin", "admin"), c.ID, registry.KindPermissionDenied},
 			{"missing", f.office, "0190a4c2-0000-7000-8000-000000000000", registry.KindNotFound},
@@ -193,13 +153,13 @@ func TestReadCompetitions(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				got, err := f.reg.GetCompetition(c.ctx, c.id)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && got.ID != c.id {
 					t.Fatalf("got %s", got.ID)
 				}
 				list, err := f.reg.ListCompetitions(c.ctx, 2026)
 				if c.want == registry.KindPermissionDenied {
-					check(t, err, registry.KindPermissionDenied, "")
+					registrytest.Check(t, err, registry.KindPermissionDenied, "")
 					return
 				}
 				if err != nil || len(list) != 1 {
@@ -217,7 +177,7 @@ func TestRecordAwards(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newFixture(t, db)
 		comp := f.competition(t, "西湖AI创新大赛")
-		newcomer := idNumber(t, "33010619950505123")
+		newcomer := registrytest.IDNumber(t, "33010619950505123")
 		tooMany := make([]competition.AwardInput, 1001)
 		for i := range tooMany {
 			tooMany[i] = competition.AwardInput{TalentID: f.employee, Prize: "一等奖"}
@@ -244,17 +204,17 @@ func TestRecordAwards(t *testing.T) {
 			{"a bad identity number", f.economy, comp.ID, []competition.AwardInput{{Name: "新人", IDNumber: "330106199505051230", Prize: "一等奖"}}, registry.KindInvalidArgument, "awards[0].id_number", 0, "", 2},
 			{"a passport without nationality", f.economy, comp.ID, []competition.AwardInput{{Name: "Alice", PassportNumber: "E12345678", Prize: "一等奖"}}, registry.KindInvalidArgument, "awards[0].nationality", 0, "", 2},
 			{"an unknown talent", f.economy, comp.ID, []competition.AwardInput{{TalentID: "0190a4c2-0000-7000-8000-000000000000", Prize: "一等奖"}}, registry.KindNotFound, "", 0, "", 2},
-			{"known talents, prizes mapped to levels", f.economy, comp.ID, []competition.AwardInput{{TalentID: f.employee, Prize: "一等奖", Team: "云栖队"}, {TalentID: f.outsider, Prize: "二等奖"}}, succeeds, "", 2, "C D", 2},
-			{"the same awards again are not recorded twice", f.economy, comp.ID, []competition.AwardInput{{TalentID: f.employee, Prize: "一等奖"}, {TalentID: f.outsider, Prize: "二等奖"}}, succeeds, "", 0, "C D", 2},
-			{"a winner named by document is registered", f.economy, comp.ID, []competition.AwardInput{{Name: "新人", IDNumber: newcomer, Prize: "二等奖"}}, succeeds, "", 1, "D", 3},
-			{"and found again by the document", f.economy, comp.ID, []competition.AwardInput{{Name: "新人", IDNumber: newcomer, Prize: "一等奖"}}, succeeds, "", 1, "C", 3},
+			{"known talents, prizes mapped to levels", f.economy, comp.ID, []competition.AwardInput{{TalentID: f.employee, Prize: "一等奖", Team: "云栖队"}, {TalentID: f.outsider, Prize: "二等奖"}}, registrytest.Succeeds, "", 2, "C D", 2},
+			{"the same awards again are not recorded twice", f.economy, comp.ID, []competition.AwardInput{{TalentID: f.employee, Prize: "一等奖"}, {TalentID: f.outsider, Prize: "二等奖"}}, registrytest.Succeeds, "", 0, "C D", 2},
+			{"a winner named by document is registered", f.economy, comp.ID, []competition.AwardInput{{Name: "新人", IDNumber: newcomer, Prize: "二等奖"}}, registrytest.Succeeds, "", 1, "D", 3},
+			{"and found again by the document", f.economy, comp.ID, []competition.AwardInput{{Name: "新人", IDNumber: newcomer, Prize: "一等奖"}}, registrytest.Succeeds, "", 1, "C", 3},
 			{"the document under another name", f.economy, comp.ID, []competition.AwardInput{{Name: "旧人", IDNumber: newcomer, Prize: "一等奖"}}, registry.KindInvalidArgument, "awards[0].name", 0, "", 3},
-			{"one bad award stops the batch", f.economy, comp.ID, []competition.AwardInput{{Name: "另一人", IDNumber: idNumber(t, "33010619960606123"), Prize: "一等奖"}, {TalentID: "0190a4c2-0000-7000-8000-000000000000", Prize: "一等奖"}}, registry.KindNotFound, "", 0, "", 3},
+			{"one bad award stops the batch", f.economy, comp.ID, []competition.AwardInput{{Name: "另一人", IDNumber: registrytest.IDNumber(t, "33010619960606123"), Prize: "一等奖"}, {TalentID: "0190a4c2-0000-7000-8000-000000000000", Prize: "一等奖"}}, registry.KindNotFound, "", 0, "", 3},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				awards, created, err := f.reg.RecordAwards(c.ctx, c.comp, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				talents, _, lerr := f.reg.ListTalents(f.office, talent.TalentFilter{})
 				if lerr != nil || len(talents) != c.wantTalents {
 					t.Fatalf("%d talents registered (%v), want %d", len(talents), lerr, c.wantTalents)
@@ -281,17 +241,17 @@ func TestRecordAwards(t *testing.T) {
 			want        registry.Kind
 			wantAwarded int
 		}{
-			{"issuer sees every award", f.office, comp.ID, "", succeeds, 4},
-			{"by talent", f.auditor, "", f.employee, succeeds, 1},
-			{"the member sees its employees' awards only", f.member, "", "", succeeds, 1},
-			{"and not another's, even when it asks", f.member, "", f.outsider, succeeds, 0},
+			{"issuer sees every award", f.office, comp.ID, "", registrytest.Succeeds, 4},
+			{"by talent", f.auditor, "", f.employee, registrytest.Succeeds, 1},
+			{"the member sees its employees' awards only", f.member, "", "", registrytest.Succeeds, 1},
+			{"and not another's, even when it asks", f.member, "", f.outsider, registrytest.Succeeds, 0},
 			{"a park operator may not", registrytest.As(t.Context(), "operator", "park:west-lake"), "", "", registry.KindPermissionDenied, 0},
 			{"a malformed competition id", f.office, "x", "", registry.KindInvalidArgument, 0},
 		}
 		for _, c := range lists {
 			t.Run("list/"+c.name, func(t *testing.T) {
 				got, err := f.reg.ListAwards(c.ctx, c.comp, c.tal)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && len(got) != c.wantAwarded {
 					t.Fatalf("listed %d awards, want %d: %+v", len(got), c.wantAwarded, got)
 				}
@@ -326,14 +286,14 @@ func TestRecognizeWinner(t *testing.T) {
 			{"until before from", f.office, competition.WinnerRecognition{AwardID: first.ID, ValidFrom: "2026-07-01", ValidUntil: "2026-06-30", DocumentNumber: "杭人才〔2026〕8号"}, registry.KindInvalidArgument, "valid_until", ""},
 			{"no award", f.office, in(""), registry.KindInvalidArgument, "award_id", ""},
 			{"unknown award", f.office, in("0190a4c2-0000-7000-8000-000000000000"), registry.KindNotFound, "", ""},
-			{"first prize, level C", f.office, in(first.ID), succeeds, "", "C"},
+			{"first prize, level C", f.office, in(first.ID), registrytest.Succeeds, "", "C"},
 			{"an award supports one recognition", f.office, competition.WinnerRecognition{AwardID: first.ID, ValidFrom: "2026-07-01", ValidUntil: "2029-06-30", DocumentNumber: "杭人才〔2026〕9号"}, registry.KindAlreadyExists, "", ""},
-			{"second prize, level D", f.office, in(second.ID), succeeds, "", "D"},
+			{"second prize, level D", f.office, in(second.ID), registrytest.Succeeds, "", "D"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				d, err := f.reg.RecognizeWinner(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err != nil {
 					return
 				}

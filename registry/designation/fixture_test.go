@@ -2,7 +2,6 @@ package designation_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -99,27 +98,7 @@ func (w *world) grant(t *testing.T, who [2]string, g designation.Grant) designat
 	return d
 }
 
-// violated returns the fields an invalid-argument error names.
-func violated(err error) []string {
-	var e *registry.Error
-	if !errors.As(err, &e) || e.Kind != registry.KindInvalidArgument {
-		return nil
-	}
-	var out []string
-	for _, v := range e.Violations {
-		out = append(out, v.Field)
-	}
-	return out
-}
-
-func (w *world) auditLength(t *testing.T) int64 {
-	t.Helper()
-	n, err := w.reg.AuditChainLength(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+func (w *world) auditLength(t *testing.T) int64 { return registrytest.AuditLength(t, w.reg) }
 
 // events returns the audit events of designation id.
 func (w *world) events(t *testing.T, id string) []audit.AuditEvent {

@@ -8,6 +8,7 @@ import (
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -62,7 +63,7 @@ func TestGrantValidation(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				before := w.auditLength(t)
 				_, err := w.reg.GrantDesignation(as(tc.who), tc.g)
-				if got := violated(err); !slices.Equal(got, tc.wantFields) {
+				if got := registrytest.Violated(err); !slices.Equal(got, tc.wantFields) {
 					t.Errorf("GrantDesignation = %v; want violations on %v, got %v", err, tc.wantFields, got)
 				}
 				if written := w.auditLength(t) - before; written != 0 {

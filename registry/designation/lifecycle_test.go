@@ -8,6 +8,7 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -186,7 +187,7 @@ func TestLifecycleReasons(t *testing.T) {
 					}
 					return
 				}
-				if got := violated(err); !slices.Equal(got, tc.wantFields) || written != 0 {
+				if got := registrytest.Violated(err); !slices.Equal(got, tc.wantFields) || written != 0 {
 					t.Errorf("= %v with %d audit events; want violations on %v, got %v", err, written, tc.wantFields, got)
 				}
 			})

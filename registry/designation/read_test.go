@@ -9,6 +9,7 @@ import (
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -116,7 +117,7 @@ func TestReadScope(t *testing.T) {
 				}
 				b := []byte(next)
 				b[0] ^= 1 // 'A'<->'@' and the like: another tag, or not base64 at all
-				if _, _, err := w.reg.ListDesignations(as(auditor), designation.DesignationFilter{PageSize: 1, PageToken: string(b)}); !slices.Equal(violated(err), []string{"page_token"}) {
+				if _, _, err := w.reg.ListDesignations(as(auditor), designation.DesignationFilter{PageSize: 1, PageToken: string(b)}); !slices.Equal(registrytest.Violated(err), []string{"page_token"}) {
 					t.Errorf("tampered token: %v, want a page_token violation", err)
 				}
 				token = next

@@ -2,7 +2,6 @@ package enterprise_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -42,29 +41,6 @@ func code(t testing.TB, n string) string {
 
 func member(code string) [2]string { return [2]string{"member", "enterprise:" + code} }
 
-// violated returns the fields an invalid-argument error names.
-func violated(err error) []string {
-	var e *registry.Error
-	if !errors.As(err, &e) || e.Kind != registry.KindInvalidArgument {
-		return nil
-	}
-	var out []string
-	for _, v := range e.Violations {
-		out = append(out, v.Field)
-	}
-	return out
-}
-
-// auditLength is the number of events in the audit chain.
-func auditLength(t *testing.T, reg *registry.Registry) int64 {
-	t.Helper()
-	n, err := reg.AuditChainLength(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestRegisterEnterpriseValidation(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		reg, _ := registrytest.Open(t, db)
@@ -94,12 +70,12 @@ func TestRegisterEnterpriseValidation(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				in := valid
 				tc.edit(&in)
-				before := auditLength(t, reg)
+				before := registrytest.AuditLength(t, reg)
 				_, err := reg.RegisterEnterprise(as(issuer), in)
-				if got := violated(err); !slices.Equal(got, tc.wantFields) {
+				if got := registrytest.Violated(err); !slices.Equal(got, tc.wantFields) {
 					t.Errorf("RegisterEnterprise(%+v) = %v; want violations on %v, got %v", in, err, tc.wantFields, got)
 				}
-				if after := auditLength(t, reg); after != before {
+				if after := registrytest.AuditLength(t, reg); after != before {
 					t.Errorf("a refused registration wrote %d audit events", after-before)
 				}
 			})
@@ -166,7 +142,7 @@ func TestRegisteredOnIsJudgedInCST(t *testing.T) {
 				if tc.ok && err != nil {
 					t.Errorf("registered_on %s at %s: %v", tc.registeredOn, tc.nowUTC, err)
 				}
-				if !tc.ok && !slices.Equal(violated(err), []string{"registered_on"}) {
+				if !tc.ok && !slices.Equal(registrytest.Violated(err), []string{"registered_on"}) {
 					t.Errorf("registered_on %s at %s: %v, want a registered_on violation", tc.registeredOn, tc.nowUTC, err)
 				}
 			})
@@ -196,9 +172,9 @@ func TestRegisterEnterpriseAuthorization(t *testing.T) {
 				if tc.who[0] == "member" {
 					c = strings.TrimPrefix(tc.who[1], "enterprise:")
 				}
-				before := auditLength(t, reg)
+				before := registrytest.AuditLength(t, reg)
 				got, err := reg.RegisterEnterprise(as(tc.who), enterprise.NewEnterprise{CreditCode: c, Name: "示例"})
-				after := auditLength(t, reg)
+				after := registrytest.AuditLength(t, reg)
 				if tc.want == registry.KindInternal {
 					if err != nil || got.CreditCode != c {
 						t.Fatalf("RegisterEnterprise = %+v, %v", got, err)
@@ -373,7 +349,7 @@ func TestListEnterprises(t *testing.T) {
 		for _, tc := range refused {
 			t.Run(tc.name, func(t *testing.T) {
 				_, _, err := reg.ListEnterprises(as(tc.who), tc.f)
-				if registry.KindOf(err) != tc.want || !slices.Equal(violated(err), tc.wantFields) {
+				if registry.KindOf(err) != tc.want || !slices.Equal(registrytest.Violated(err), tc.wantFields) {
 					t.Errorf("ListEnterprises(%+v) = %v; want kind %d on %v", tc.f, err, tc.want, tc.wantFields)
 				}
 			})
@@ -396,7 +372,7 @@ func TestListEnterprises(t *testing.T) {
 				// A token with one character changed is refused.
 				tampered := []byte(next)
 				tampered[len(tampered)/2] ^= 'A' ^ 'B'
-				if _, _, err := reg.ListEnterprises(as(issuer), enterprise.EnterpriseFilter{PageSize: 2, PageToken: string(tampered)}); !slices.Equal(violated(err), []string{"page_token"}) {
+				if _, _, err := reg.ListEnterprises(as(issuer), enterprise.EnterpriseFilter{PageSize: 2, PageToken: string(tampered)}); !slices.Equal(registrytest.Violated(err), []string{"page_token"}) {
 					t.Errorf("tampered token %q: %v, want a page_token violation", tampered, err)
 				}
 				token = next

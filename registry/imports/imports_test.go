@@ -16,23 +16,6 @@ import (
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
-// succeeds stands for "no error" in the tables' wanted kinds.
-const succeeds = registry.Kind(-1)
-
-// check fails the test unless err is of kind want (nil for succeeds).
-func check(t *testing.T, err error, want registry.Kind) {
-	t.Helper()
-	if want == succeeds {
-		if err != nil {
-			t.Fatalf("got %v, want success", err)
-		}
-		return
-	}
-	if err == nil || registry.KindOf(err) != want {
-		t.Fatalf("got %v (kind %d), want kind %d", err, registry.KindOf(err), want)
-	}
-}
-
 // codes returns n valid credit codes, distinct for distinct seeds.
 func codes(t *testing.T, seed, n int) []string {
 	t.Helper()
@@ -134,27 +117,27 @@ func TestAuthorizeImport(t *testing.T) {
 		for _, c := range cases {
 			for _, w := range c.allowed {
 				t.Run(string(c.kind)+"/"+w.name+" may", func(t *testing.T) {
-					check(t, f.reg.AuthorizeImport(w.ctx, c.kind), succeeds)
+					registrytest.Check(t, f.reg.AuthorizeImport(w.ctx, c.kind), registrytest.Succeeds)
 					im, err := f.reg.BeginImport(w.ctx, c.kind, imports.ImportOptions{})
-					check(t, err, succeeds)
+					registrytest.Check(t, err, registrytest.Succeeds)
 					im.Abort()
 				})
 			}
 			for _, w := range c.refused {
 				t.Run(string(c.kind)+"/"+w.name+" may not", func(t *testing.T) {
-					check(t, f.reg.AuthorizeImport(w.ctx, c.kind), registry.KindPermissionDenied)
+					registrytest.Check(t, f.reg.AuthorizeImport(w.ctx, c.kind), registry.KindPermissionDenied)
 					_, err := f.reg.BeginImport(w.ctx, c.kind, imports.ImportOptions{})
-					check(t, err, registry.KindPermissionDenied)
+					registrytest.Check(t, err, registry.KindPermissionDenied)
 				})
 			}
 		}
 		t.Run("an unknown kind", func(t *testing.T) {
-			check(t, f.reg.AuthorizeImport(f.economy, "talents"), registry.KindInvalidArgument)
+			registrytest.Check(t, f.reg.AuthorizeImport(f.economy, "talents"), registry.KindInvalidArgument)
 			_, err := f.reg.BeginImport(f.economy, "talents", imports.ImportOptions{})
-			check(t, err, registry.KindInvalidArgument)
+			registrytest.Check(t, err, registry.KindInvalidArgument)
 		})
 		t.Run("no principal", func(t *testing.T) {
-			check(t, f.reg.AuthorizeImport(ctx, imports.ImportEnterprises), registry.KindUnauthenticated)
+			registrytest.Check(t, f.reg.AuthorizeImport(ctx, imports.ImportEnterprises), registry.KindUnauthenticated)
 		})
 	})
 }
@@ -183,16 +166,16 @@ func TestImportBatches(t *testing.T) {
 			{"a batch of another kind", func() (imports.ImportProgress, error) {
 				return im.Designations(ctx, []imports.DesignationRow{{Row: 1}})
 			}, registry.KindFailedPrecondition, 0},
-			{"a full batch", func() (imports.ImportProgress, error) { return im.Enterprises(ctx, full) }, succeeds, imports.MaxImportBatch},
-			{"an empty batch", func() (imports.ImportProgress, error) { return im.Enterprises(ctx, nil) }, succeeds, imports.MaxImportBatch},
-			{"finish", func() (imports.ImportProgress, error) { return im.Finish(ctx, nil) }, succeeds, imports.MaxImportBatch},
+			{"a full batch", func() (imports.ImportProgress, error) { return im.Enterprises(ctx, full) }, registrytest.Succeeds, imports.MaxImportBatch},
+			{"an empty batch", func() (imports.ImportProgress, error) { return im.Enterprises(ctx, nil) }, registrytest.Succeeds, imports.MaxImportBatch},
+			{"finish", func() (imports.ImportProgress, error) { return im.Finish(ctx, nil) }, registrytest.Succeeds, imports.MaxImportBatch},
 			{"a batch after finishing", func() (imports.ImportProgress, error) { return im.Enterprises(ctx, full[:1]) }, registry.KindFailedPrecondition, imports.MaxImportBatch},
 			{"finishing twice", func() (imports.ImportProgress, error) { return im.Finish(ctx, nil) }, registry.KindFailedPrecondition, imports.MaxImportBatch},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				p, err := c.do()
-				check(t, err, c.want)
+				registrytest.Check(t, err, c.want)
 				if p.RowsReceived != c.wantReceived {
 					t.Fatalf("rows received %d, want %d", p.RowsReceived, c.wantReceived)
 				}

@@ -2,13 +2,11 @@ package park_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"testing"
 
-	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
@@ -16,45 +14,6 @@ import (
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
-
-// succeeds stands for "no error" in the tables' wanted kinds.
-const succeeds = registry.Kind(-1)
-
-// check fails the test unless err is of kind want (nil for succeeds) and,
-// when field is given, names that field among its violations.
-func check(t *testing.T, err error, want registry.Kind, field string) {
-	t.Helper()
-	if want == succeeds {
-		if err != nil {
-			t.Fatalf("got %v, want success", err)
-		}
-		return
-	}
-	if err == nil || registry.KindOf(err) != want {
-		t.Fatalf("got %v (kind %d), want kind %d", err, registry.KindOf(err), want)
-	}
-	if field == "" {
-		return
-	}
-	var re *registry.Error
-	if errors.As(err, &re) {
-		for _, v := range re.Violations {
-			if v.Field == field {
-				return
-			}
-		}
-	}
-	t.Fatalf("got %v, want a violation of %s", err, field)
-}
-
-func creditCode(t *testing.T, first17 string) string {
-	t.Helper()
-	code, err := ident.CompleteCreditCode(first17)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
-}
 
 const missingID = "0190a4c2-0000-7000-8000-000000000000"
 
@@ -83,11 +42,11 @@ func newFixture(t *testing.T, db storetest.Database) *fixture {
 		operator:     registrytest.As(ctx, "operator", "park:west-lake"),
 		viewer:       registrytest.As(ctx, "viewer", "park:west-lake"),
 		otherOp:      registrytest.As(ctx, "operator", "park:qiantang"),
-		young:        creditCode(t, "91330106MA27XK0A1"),
-		unknownAge:   creditCode(t, "91330106MA27XK0B1"),
-		old:          creditCode(t, "91330106MA27XK0C1"),
-		outsider:     creditCode(t, "91330106MA27XK0D1"),
-		unregistered: creditCode(t, "91330106MA27XK0E1"),
+		young:        registrytest.CreditCode(t, "91330106MA27XK0A1"),
+		unknownAge:   registrytest.CreditCode(t, "91330106MA27XK0B1"),
+		old:          registrytest.CreditCode(t, "91330106MA27XK0C1"),
+		outsider:     registrytest.CreditCode(t, "91330106MA27XK0D1"),
+		unregistered: registrytest.CreditCode(t, "91330106MA27XK0E1"),
 	}
 	for _, code := range []string{"west-lake", "qiantang"} {
 		if _, err := reg.RegisterPark(f.economy, park.NewPark{Code: code, Name: code + "人工智能产业园", DocumentNumber: "杭经信〔2026〕11号"}); err != nil {
@@ -152,13 +111,13 @@ func TestRegisterPark(t *testing.T) {
 			{"an unknown district", f.economy, valid(func(in *park.NewPark) { in.District = "火星区" }), registry.KindInvalidArgument, "district", ""},
 			{"until before from", f.economy, valid(func(in *park.NewPark) { in.ValidFrom, in.ValidUntil = "2026-07-01", "2026-06-30" }), registry.KindInvalidArgument, "valid_until", ""},
 			{"an existing code", f.economy, valid(func(in *park.NewPark) { in.Code = "west-lake" }), registry.KindAlreadyExists, "", ""},
-			{"valid until the measures end by default", f.economy, valid(nil), succeeds, "", "2027-12-31"},
-			{"valid as long as asked", f.economy, valid(func(in *park.NewPark) { in.Code, in.ValidFrom, in.ValidUntil = "xiaoshan", "2026-01-01", "2030-12-31" }), succeeds, "", "2030-12-31"},
+			{"valid until the measures end by default", f.economy, valid(nil), registrytest.Succeeds, "", "2027-12-31"},
+			{"valid as long as asked", f.economy, valid(func(in *park.NewPark) { in.Code, in.ValidFrom, in.ValidUntil = "xiaoshan", "2026-01-01", "2030-12-31" }), registrytest.Succeeds, "", "2030-12-31"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				pk, err := f.reg.RegisterPark(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err != nil {
 					return
 				}
@@ -186,12 +145,12 @@ func TestReadParks(t *testing.T) {
 			want     registry.Kind
 			wantList string
 		}{
-			{"operator reads its park", f.operator, "west-lake", succeeds, "[west-lake]"},
-			{"viewer reads its park", f.viewer, "west-lake", succeeds, "[west-lake]"},
+			{"operator reads its park", f.operator, "west-lake", registrytest.Succeeds, "[west-lake]"},
+			{"viewer reads its park", f.viewer, "west-lake", registrytest.Succeeds, "[west-lake]"},
 			{"operator may not read another park", f.operator, "qiantang", registry.KindPermissionDenied, "[west-lake]"},
 			{"operator learns nothing of a missing park", f.operator, "nowhere", registry.KindPermissionDenied, "[west-lake]"},
 			{"operator of a park not registered", registrytest.As(ctx, "operator", "park:nowhere"), "nowhere", registry.KindPermissionDenied, "[]"},
-			{"issuer reads any park", f.economy, "qiantang", succeeds, "[qiantang west-lake]"},
+			{"issuer reads any park", f.economy, "qiantang", registrytest.Succeeds, "[qiantang west-lake]"},
 			{"issuer learns a park is missing", f.economy, "nowhere", registry.KindNotFound, "[qiantang west-lake]"},
 			{"a malformed code", f.economy, "West Lake", registry.KindInvalidArgument, "[qiantang west-lake]"},
 			{"enterprise member may not", member, "west-lake", registry.KindPermissionDenied, ""},
@@ -199,13 +158,13 @@ func TestReadParks(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				pk, err := f.reg.GetPark(c.ctx, c.code)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && pk.Code != c.code {
 					t.Fatalf("got park %s", pk.Code)
 				}
 				list, err := f.reg.ListParks(c.ctx)
 				if c.wantList == "" {
-					check(t, err, registry.KindPermissionDenied, "")
+					registrytest.Check(t, err, registry.KindPermissionDenied, "")
 					return
 				}
 				var codes []string
@@ -247,19 +206,19 @@ func TestAdmitTenant(t *testing.T) {
 			{"floor area beyond the bound", f.operator, tenancy(f.outsider, "2026-01-01", "", park.MaxFloorArea+1), registry.KindInvalidArgument, "floor_area_m2"},
 			{"floor area not a number", f.operator, tenancy(f.outsider, "2026-01-01", "", math.NaN()), registry.KindInvalidArgument, "floor_area_m2"},
 			{"an unregistered enterprise", f.operator, tenancy(f.unregistered, "2026-01-01", "", 10), registry.KindNotFound, ""},
-			{"a closed tenancy with no floor area", f.operator, tenancy(f.outsider, "2025-01-01", "2025-12-31", 0), succeeds, ""},
+			{"a closed tenancy with no floor area", f.operator, tenancy(f.outsider, "2025-01-01", "2025-12-31", 0), registrytest.Succeeds, ""},
 			{"overlapping its last day", f.operator, tenancy(f.outsider, "2025-12-31", "", 10), registry.KindAlreadyExists, ""},
 			{"inside it", f.operator, tenancy(f.outsider, "2025-06-01", "2025-06-30", 10), registry.KindAlreadyExists, ""},
 			{"ending on its first day", f.operator, tenancy(f.outsider, "2024-01-01", "2025-01-01", 10), registry.KindAlreadyExists, ""},
-			{"the day after it, open-ended, at the bound", f.operator, tenancy(f.outsider, "2026-01-01", "", park.MaxFloorArea), succeeds, ""},
+			{"the day after it, open-ended, at the bound", f.operator, tenancy(f.outsider, "2026-01-01", "", park.MaxFloorArea), registrytest.Succeeds, ""},
 			{"after an open-ended one", f.operator, tenancy(f.outsider, "2030-01-01", "2030-12-31", 10), registry.KindAlreadyExists, ""},
-			{"the day before the first", f.operator, tenancy(f.outsider, "2024-01-01", "2024-12-31", 10), succeeds, ""},
-			{"the same enterprise in another park", f.otherOp, park.NewTenancy{ParkCode: "qiantang", EnterpriseCreditCode: f.young, StartDate: "2025-01-01"}, succeeds, ""},
+			{"the day before the first", f.operator, tenancy(f.outsider, "2024-01-01", "2024-12-31", 10), registrytest.Succeeds, ""},
+			{"the same enterprise in another park", f.otherOp, park.NewTenancy{ParkCode: "qiantang", EnterpriseCreditCode: f.young, StartDate: "2025-01-01"}, registrytest.Succeeds, ""},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				tn, err := f.reg.AdmitTenant(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err != nil {
 					return
 				}
@@ -296,13 +255,13 @@ func TestEndTenancy(t *testing.T) {
 			{"no end date", end(f.operator, id, "", "退租", 0), registry.KindInvalidArgument, "end_date", 0},
 			{"before the start", end(f.operator, id, "2024-12-31", "退租", 0), registry.KindInvalidArgument, "end_date", 0},
 			{"at a stale version", end(f.operator, id, "2026-06-30", "退租", 7), registry.KindAborted, "", 0},
-			{"operator ends it", end(f.operator, id, "2026-06-30", "退租", 1), succeeds, "", 2},
-			{"and moves the end again", end(f.operator, id, "2026-07-31", "延期退租", 2), succeeds, "", 3},
+			{"operator ends it", end(f.operator, id, "2026-06-30", "退租", 1), registrytest.Succeeds, "", 2},
+			{"and moves the end again", end(f.operator, id, "2026-07-31", "延期退租", 2), registrytest.Succeeds, "", 3},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				tn, err := c.do()
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err == nil && (tn.Version != c.wantVersion || tn.EndReason == "") {
 					t.Fatalf("ended %+v, want version %d", tn, c.wantVersion)
 				}
@@ -335,10 +294,10 @@ func TestListTenants(t *testing.T) {
 			want   registry.Kind
 			count  int
 		}{
-			{"operator, today", f.operator, park.TenantFilter{ParkCode: "west-lake"}, succeeds, 3},
-			{"viewer, before two tenancies began", f.viewer, park.TenantFilter{ParkCode: "west-lake", AsOf: "2024-06-01"}, succeeds, 1},
-			{"on a tenancy's first day", f.viewer, park.TenantFilter{ParkCode: "west-lake", AsOf: "2026-05-01"}, succeeds, 3},
-			{"issuer reads any park", f.economy, park.TenantFilter{ParkCode: "qiantang"}, succeeds, 1},
+			{"operator, today", f.operator, park.TenantFilter{ParkCode: "west-lake"}, registrytest.Succeeds, 3},
+			{"viewer, before two tenancies began", f.viewer, park.TenantFilter{ParkCode: "west-lake", AsOf: "2024-06-01"}, registrytest.Succeeds, 1},
+			{"on a tenancy's first day", f.viewer, park.TenantFilter{ParkCode: "west-lake", AsOf: "2026-05-01"}, registrytest.Succeeds, 3},
+			{"issuer reads any park", f.economy, park.TenantFilter{ParkCode: "qiantang"}, registrytest.Succeeds, 1},
 			{"another park's operator may not", f.otherOp, park.TenantFilter{ParkCode: "west-lake"}, registry.KindPermissionDenied, 0},
 			{"an enterprise member may not", registrytest.As(ctx, "member", "enterprise:"+f.young), park.TenantFilter{ParkCode: "west-lake"}, registry.KindPermissionDenied, 0},
 			{"issuer learns a park is missing", f.economy, park.TenantFilter{ParkCode: "nowhere"}, registry.KindNotFound, 0},
@@ -348,7 +307,7 @@ func TestListTenants(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				list, _, err := f.reg.ListTenants(c.ctx, c.filter)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && len(list) != c.count {
 					t.Fatalf("listed %d tenancies, want %d: %+v", len(list), c.count, list)
 				}
@@ -416,15 +375,15 @@ func TestSetEligibilityRule(t *testing.T) {
 			{"negative tenancy months", f.operator, rule(func(in *park.EligibilityRule) { in.MinTenancyMonths = -1 }), registry.KindInvalidArgument, "min_tenancy_months", 0},
 			{"age beyond 100 years", f.operator, rule(func(in *park.EligibilityRule) { in.MaxEnterpriseAgeYears = 101 }), registry.KindInvalidArgument, "max_enterprise_age_years", 0},
 			{"a version for a rule not yet set", f.operator, rule(func(in *park.EligibilityRule) { in.ExpectedVersion = 1 }), registry.KindAborted, "", 0},
-			{"operator sets it", f.operator, rule(nil), succeeds, "", 1},
+			{"operator sets it", f.operator, rule(nil), registrytest.Succeeds, "", 1},
 			{"replaced at a stale version", f.operator, rule(func(in *park.EligibilityRule) { in.ExpectedVersion = 5 }), registry.KindAborted, "", 0},
-			{"replaced at its version", f.operator, rule(func(in *park.EligibilityRule) { in.ExpectedVersion, in.MinTenancyMonths = 1, 12 }), succeeds, "", 2},
-			{"replaced without a version", f.operator, rule(nil), succeeds, "", 3},
+			{"replaced at its version", f.operator, rule(func(in *park.EligibilityRule) { in.ExpectedVersion, in.MinTenancyMonths = 1, 12 }), registrytest.Succeeds, "", 2},
+			{"replaced without a version", f.operator, rule(nil), registrytest.Succeeds, "", 3},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				got, err := f.reg.SetEligibilityRule(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err != nil {
 					return
 				}
@@ -438,10 +397,10 @@ func TestSetEligibilityRule(t *testing.T) {
 			ctx  context.Context
 			want registry.Kind
 			n    int
-		}{{"operator", f.operator, succeeds, 1}, {"viewer", f.viewer, succeeds, 1}, {"issuer", f.economy, succeeds, 1}, {"another park's operator", f.otherOp, registry.KindPermissionDenied, 0}} {
+		}{{"operator", f.operator, registrytest.Succeeds, 1}, {"viewer", f.viewer, registrytest.Succeeds, 1}, {"issuer", f.economy, registrytest.Succeeds, 1}, {"another park's operator", f.otherOp, registry.KindPermissionDenied, 0}} {
 			t.Run("list/"+c.name, func(t *testing.T) {
 				rules, err := f.reg.ListEligibilityRules(c.ctx, "west-lake")
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && (len(rules) != c.n || rules[0].Version != 3) {
 					t.Fatalf("rules %+v", rules)
 				}
@@ -481,22 +440,22 @@ func TestVerifyTenantEligibility(t *testing.T) {
 			matched     string
 			designation int // designations the attestation relies on
 		}{
-			{"a young designated tenant of long standing", f.operator, query(f.young, ""), succeeds, true,
+			{"a young designated tenant of long standing", f.operator, query(f.young, ""), registrytest.Succeeds, true,
 				"[TENANCY_ACTIVE TENANCY_LONG_ENOUGH ENTERPRISE_YOUNG_ENOUGH DESIGNATION_HELD]", "[ai-growth-enterprise]", 1},
-			{"the park's viewer may ask too", f.viewer, query(f.young, ""), succeeds, true,
+			{"the park's viewer may ask too", f.viewer, query(f.young, ""), registrytest.Succeeds, true,
 				"[TENANCY_ACTIVE TENANCY_LONG_ENOUGH ENTERPRISE_YOUNG_ENOUGH DESIGNATION_HELD]", "[ai-growth-enterprise]", 1},
-			{"a new tenant of unknown age without designations", f.operator, query(f.unknownAge, ""), succeeds, false,
+			{"a new tenant of unknown age without designations", f.operator, query(f.unknownAge, ""), registrytest.Succeeds, false,
 				"[TENANCY_ACTIVE TENANCY_TOO_SHORT REGISTRATION_DATE_UNKNOWN NO_QUALIFYING_DESIGNATION]", "[]", 0},
-			{"an old tenant", f.operator, query(f.old, ""), succeeds, false,
+			{"an old tenant", f.operator, query(f.old, ""), registrytest.Succeeds, false,
 				"[TENANCY_ACTIVE TENANCY_LONG_ENOUGH ENTERPRISE_TOO_OLD DESIGNATION_HELD]", "[ai-growth-enterprise]", 1},
-			{"before six months of tenancy", f.operator, query(f.young, "2025-06-30"), succeeds, false,
+			{"before six months of tenancy", f.operator, query(f.young, "2025-06-30"), registrytest.Succeeds, false,
 				"[TENANCY_ACTIVE TENANCY_TOO_SHORT ENTERPRISE_YOUNG_ENOUGH DESIGNATION_HELD]", "[ai-growth-enterprise]", 1},
-			{"on the day six months are reached", f.operator, query(f.young, "2025-07-01"), succeeds, true,
+			{"on the day six months are reached", f.operator, query(f.young, "2025-07-01"), registrytest.Succeeds, true,
 				"[TENANCY_ACTIVE TENANCY_LONG_ENOUGH ENTERPRISE_YOUNG_ENOUGH DESIGNATION_HELD]", "[ai-growth-enterprise]", 1},
-			{"before its tenancy began", f.operator, query(f.young, "2024-12-31"), succeeds, false, "[NO_ACTIVE_TENANCY]", "[]", 0},
-			{"a designated enterprise that is no tenant here", f.operator, query(f.outsider, ""), succeeds, false, "[NO_ACTIVE_TENANCY]", "[]", 0},
-			{"an enterprise never registered", f.operator, query(f.unregistered, ""), succeeds, false, "[NO_ACTIVE_TENANCY]", "[]", 0},
-			{"a benefit with no conditions", f.operator, park.EligibilityQuery{ParkCode: "west-lake", EnterpriseCreditCode: f.unknownAge, Benefit: "open-door"}, succeeds, true, "[TENANCY_ACTIVE]", "[]", 0},
+			{"before its tenancy began", f.operator, query(f.young, "2024-12-31"), registrytest.Succeeds, false, "[NO_ACTIVE_TENANCY]", "[]", 0},
+			{"a designated enterprise that is no tenant here", f.operator, query(f.outsider, ""), registrytest.Succeeds, false, "[NO_ACTIVE_TENANCY]", "[]", 0},
+			{"an enterprise never registered", f.operator, query(f.unregistered, ""), registrytest.Succeeds, false, "[NO_ACTIVE_TENANCY]", "[]", 0},
+			{"a benefit with no conditions", f.operator, park.EligibilityQuery{ParkCode: "west-lake", EnterpriseCreditCode: f.unknownAge, Benefit: "open-door"}, registrytest.Succeeds, true, "[TENANCY_ACTIVE]", "[]", 0},
 			{"a benefit without a rule", f.operator, park.EligibilityQuery{ParkCode: "west-lake", EnterpriseCreditCode: f.young, Benefit: "free-lunch"}, registry.KindNotFound, false, "", "", 0},
 			{"another park's operator may not", f.otherOp, query(f.young, ""), registry.KindPermissionDenied, false, "", "", 0},
 			{"an issuer may not", f.economy, query(f.young, ""), registry.KindPermissionDenied, false, "", "", 0},
@@ -508,7 +467,7 @@ func TestVerifyTenantEligibility(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				ans, err := f.reg.VerifyTenantEligibility(c.ctx, c.q)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err != nil {
 					return
 				}
@@ -588,27 +547,27 @@ func TestVerifyAttestation(t *testing.T) {
 			signature bool
 			problem   string
 		}{
-			{"the attestation as signed", nil, yes.Attestation, succeeds, true, true, ""},
-			{"a refusal is attested too", nil, no.Attestation, succeeds, true, true, ""},
+			{"the attestation as signed", nil, yes.Attestation, registrytest.Succeeds, true, true, ""},
+			{"a refusal is attested too", nil, no.Attestation, registrytest.Succeeds, true, true, ""},
 			{"empty", nil, "", registry.KindInvalidArgument, false, false, ""},
 			{"too long", nil, string(make([]byte, 16<<10+1)), registry.KindInvalidArgument, false, false, ""},
-			{"not a token", nil, "not.a-token", succeeds, false, false, park.ProblemMalformed},
-			{"two segments", nil, y[0] + "." + y[1], succeeds, false, false, park.ProblemMalformed},
-			{"a signature altered", nil, y[0] + "." + y[1] + "." + string(flipped), succeeds, false, false, park.ProblemBadSignature},
-			{"another answer's claims under this signature", nil, n[0] + "." + y[1] + "." + n[2], succeeds, false, false, park.ProblemBadSignature},
-			{"padded", nil, yes.Attestation + "==", succeeds, false, false, park.ProblemNonCanonical},
+			{"not a token", nil, "not.a-token", registrytest.Succeeds, false, false, park.ProblemMalformed},
+			{"two segments", nil, y[0] + "." + y[1], registrytest.Succeeds, false, false, park.ProblemMalformed},
+			{"a signature altered", nil, y[0] + "." + y[1] + "." + string(flipped), registrytest.Succeeds, false, false, park.ProblemBadSignature},
+			{"another answer's claims under this signature", nil, n[0] + "." + y[1] + "." + n[2], registrytest.Succeeds, false, false, park.ProblemBadSignature},
+			{"padded", nil, yes.Attestation + "==", registrytest.Succeeds, false, false, park.ProblemNonCanonical},
 			{"the designation it relied on suspended", func() {
 				if _, err := f.reg.SuspendDesignation(f.economy, designation.StatusUpdate{ID: f.youngGrowth, Reason: "核查"}); err != nil {
 					t.Fatal(err)
 				}
-			}, yes.Attestation, succeeds, false, true, park.ProblemDesignationChanged},
+			}, yes.Attestation, registrytest.Succeeds, false, true, park.ProblemDesignationChanged},
 			{"and reinstated", func() {
 				if _, err := f.reg.ReinstateDesignation(f.economy, designation.StatusUpdate{ID: f.youngGrowth}); err != nil {
 					t.Fatal(err)
 				}
-			}, yes.Attestation, succeeds, true, true, ""},
-			{"just before it expires", func() { f.clock.Set(yes.CheckedAt.Add(park.AttestationLifetime - 1e9)) }, yes.Attestation, succeeds, true, true, ""},
-			{"once it expires", func() { f.clock.Set(yes.CheckedAt.Add(park.AttestationLifetime)) }, yes.Attestation, succeeds, false, true, park.ProblemExpired},
+			}, yes.Attestation, registrytest.Succeeds, true, true, ""},
+			{"just before it expires", func() { f.clock.Set(yes.CheckedAt.Add(park.AttestationLifetime - 1e9)) }, yes.Attestation, registrytest.Succeeds, true, true, ""},
+			{"once it expires", func() { f.clock.Set(yes.CheckedAt.Add(park.AttestationLifetime)) }, yes.Attestation, registrytest.Succeeds, false, true, park.ProblemExpired},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -616,12 +575,12 @@ func TestVerifyAttestation(t *testing.T) {
 					c.before()
 				}
 				chk, err := f.reg.VerifyAttestation(context.Background(), c.token)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err != nil {
 					return
 				}
 				if chk.Valid != c.valid || chk.SignatureValid != c.signature || chk.Problem != c.problem {
-					t.Fatalf("check %+v, want valid=%v signature=%v problem=%q", chk, c.valid, c.signature, c.problem)
+					t.Fatalf("registrytest.Check %+v, want valid=%v signature=%v problem=%q", chk, c.valid, c.signature, c.problem)
 				}
 				if c.signature && (chk.KeyID == "" || chk.Claims == nil) {
 					t.Fatalf("a verified signature should give its key and claims: %+v", chk)
@@ -636,7 +595,7 @@ func TestVerifyAttestation(t *testing.T) {
 			chk, err := f.reg.VerifyAttestation(context.Background(), yes.Attestation)
 			if err != nil || chk.Valid || !chk.DesignationsChanged || len(chk.Designations) != 1 ||
 				chk.Designations[0].DesignationID != f.youngGrowth || chk.Designations[0].StatusNow != designation.StatusRevoked {
-				t.Fatalf("check %+v, %v", chk, err)
+				t.Fatalf("registrytest.Check %+v, %v", chk, err)
 			}
 		})
 	})

@@ -6,11 +6,14 @@ package registrytest
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -44,4 +47,73 @@ func Open(t testing.TB, db storetest.Database) (*registry.Registry, *storetest.C
 // As returns ctx acting as role@org.
 func As(ctx context.Context, role, org string) context.Context {
 	return registry.WithPrincipal(ctx, registry.Principal{Subject: role + "-test", Org: org, Role: role})
+}
+
+// Succeeds stands for "no error" where a table lists the Kind a call must
+// fail with.
+const Succeeds = registry.Kind(-1)
+
+// Check fails the test unless err is of kind want (no error for
+// Succeeds) and, when a field is given, names it among its violations.
+func Check(t testing.TB, err error, want registry.Kind, field ...string) {
+	t.Helper()
+	if want == Succeeds {
+		if err != nil {
+			t.Fatalf("got %v, want success", err)
+		}
+		return
+	}
+	if err == nil || registry.KindOf(err) != want {
+		t.Fatalf("got %v (kind %d), want kind %d", err, registry.KindOf(err), want)
+	}
+	for _, f := range field {
+		if f != "" && !slices.Contains(Violated(err), f) {
+			t.Fatalf("got %v, want a violation of %s", err, f)
+		}
+	}
+}
+
+// Violated lists the fields an invalid-argument error names, in order;
+// nil for any other error.
+func Violated(err error) []string {
+	var e *registry.Error
+	if !errors.As(err, &e) || e.Kind != registry.KindInvalidArgument {
+		return nil
+	}
+	var out []string
+	for _, v := range e.Violations {
+		out = append(out, v.Field)
+	}
+	return out
+}
+
+// AuditLength is the number of events in reg's audit chain.
+func AuditLength(t testing.TB, reg *registry.Registry) int64 {
+	t.Helper()
+	n, err := reg.AuditChainLength(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// CreditCode completes first17 with its check character.
+func CreditCode(t testing.TB, first17 string) string {
+	t.Helper()
+	code, err := ident.CompleteCreditCode(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// IDNumber completes the first 17 characters of an identity number with
+// its check character.
+func IDNumber(t testing.TB, first17 string) string {
+	t.Helper()
+	id, err := ident.CompleteIDNumber(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

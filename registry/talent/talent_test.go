@@ -2,7 +2,6 @@ package talent_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,28 +52,6 @@ func idNumber(t testing.TB, yyyymmdd string, n int) string {
 	return id
 }
 
-// violated returns the fields an invalid-argument error names.
-func violated(err error) []string {
-	var e *registry.Error
-	if !errors.As(err, &e) || e.Kind != registry.KindInvalidArgument {
-		return nil
-	}
-	var out []string
-	for _, v := range e.Violations {
-		out = append(out, v.Field)
-	}
-	return out
-}
-
-func auditLength(t *testing.T, reg *registry.Registry) int64 {
-	t.Helper()
-	n, err := reg.AuditChainLength(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // registerEnterprises registers enterprises with the given codes.
 func registerEnterprises(t *testing.T, reg *registry.Registry, codes ...string) {
 	t.Helper()
@@ -116,15 +93,15 @@ func TestRegisterTalentValidation(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				before := auditLength(t, reg)
+				before := registrytest.AuditLength(t, reg)
 				_, err := reg.RegisterTalent(as(talentIssuer), tc.in)
-				if got := violated(err); !slices.Equal(got, tc.wantFields) {
+				if got := registrytest.Violated(err); !slices.Equal(got, tc.wantFields) {
 					t.Errorf("RegisterTalent = %v; want violations on %v, got %v", err, tc.wantFields, got)
 				}
 				if err != nil && strings.Contains(err.Error(), chen[6:14]) {
 					t.Errorf("the refusal repeats the identity number: %v", err)
 				}
-				if after := auditLength(t, reg); after != before {
+				if after := registrytest.AuditLength(t, reg); after != before {
 					t.Errorf("a refused registration wrote %d audit events", after-before)
 				}
 			})
@@ -192,9 +169,9 @@ func TestRegisterTalentAuthorization(t *testing.T) {
 		}
 		for i, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				before := auditLength(t, reg)
+				before := registrytest.AuditLength(t, reg)
 				got, err := reg.RegisterTalent(as(tc.who), talent.NewTalent{Name: "陈思远", IDNumber: idNumber(t, "19800101", 10+i), EmployerCreditCode: employer})
-				written := auditLength(t, reg) - before
+				written := registrytest.AuditLength(t, reg) - before
 				if tc.ok {
 					if err != nil || got.ID == "" {
 						t.Fatalf("RegisterTalent = %+v, %v", got, err)
@@ -241,9 +218,9 @@ func TestRegisterTalentOnce(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				before := auditLength(t, reg)
+				before := registrytest.AuditLength(t, reg)
 				_, err := reg.RegisterTalent(as(economyIssuer), tc.in)
-				written := auditLength(t, reg) - before
+				written := registrytest.AuditLength(t, reg) - before
 				if !tc.duplicate {
 					if err != nil || written != 1 {
 						t.Errorf("RegisterTalent = %v with %d audit events, want success with 1", err, written)
@@ -444,7 +421,7 @@ func TestTalentReadScope(t *testing.T) {
 					break
 				}
 				tampered := next[:len(next)-1] + map[bool]string{true: "A", false: "B"}[next[len(next)-1] != 'A']
-				if _, _, err := reg.ListTalents(as(auditor), talent.TalentFilter{PageSize: 1, PageToken: tampered}); !slices.Equal(violated(err), []string{"page_token"}) {
+				if _, _, err := reg.ListTalents(as(auditor), talent.TalentFilter{PageSize: 1, PageToken: tampered}); !slices.Equal(registrytest.Violated(err), []string{"page_token"}) {
 					t.Errorf("tampered token: %v, want a page_token violation", err)
 				}
 				token = next

@@ -2,7 +2,6 @@ package talentauth_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -15,45 +14,6 @@ import (
 	"github.com/hangzhou-ai/registry/registry/talentauth"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
-
-// succeeds stands for "no error" in the tables' wanted kinds.
-const succeeds = registry.Kind(-1)
-
-// check fails the test unless err is of kind want (nil for succeeds) and,
-// when field is given, names that field among its violations.
-func check(t *testing.T, err error, want registry.Kind, field string) {
-	t.Helper()
-	if want == succeeds {
-		if err != nil {
-			t.Fatalf("got %v, want success", err)
-		}
-		return
-	}
-	if err == nil || registry.KindOf(err) != want {
-		t.Fatalf("got %v (kind %d), want kind %d", err, registry.KindOf(err), want)
-	}
-	if field == "" {
-		return
-	}
-	var re *registry.Error
-	if errors.As(err, &re) {
-		for _, v := range re.Violations {
-			if v.Field == field {
-				return
-			}
-		}
-	}
-	t.Fatalf("got %v, want a violation of %s", err, field)
-}
-
-func creditCode(t *testing.T, first17 string) string {
-	t.Helper()
-	code, err := ident.CompleteCreditCode(first17)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
-}
 
 const authDoc = "杭人才授〔2026〕1号"
 
@@ -79,9 +39,9 @@ func newFixture(t *testing.T, db storetest.Database) *fixture {
 		economy: registrytest.As(ctx, "issuer", "bureau:economy-it"),
 		office:  registrytest.As(ctx, "issuer", "bureau:talent-office"),
 		auditor: registrytest.As(ctx, "auditor", "auditor"),
-		growth:  creditCode(t, "91330106MA27XK0A1"),
-		other:   creditCode(t, "91330106MA27XK0B1"),
-		plain:   creditCode(t, "91330106MA27XK0C1"),
+		growth:  registrytest.CreditCode(t, "91330106MA27XK0A1"),
+		other:   registrytest.CreditCode(t, "91330106MA27XK0B1"),
+		plain:   registrytest.CreditCode(t, "91330106MA27XK0C1"),
 	}
 	for i, code := range []string{f.growth, f.other, f.plain} {
 		if _, err := reg.RegisterEnterprise(f.economy, enterprise.NewEnterprise{CreditCode: code, Name: fmt.Sprintf("杭州测试企业%d有限公司", i)}); err != nil {
@@ -197,20 +157,20 @@ func TestIssueTalentAuthorization(t *testing.T) {
 			{"no document", f.office, valid(func(in *talentauth.NewTalentAuthorization) { in.DocumentNumber = "" }), registry.KindInvalidArgument, "document_number"},
 			{"bad credit code", f.office, valid(func(in *talentauth.NewTalentAuthorization) { in.EnterpriseCreditCode = "91330106MA27XK0A10" }), registry.KindInvalidArgument, "enterprise_credit_code"},
 			{"unregistered enterprise", f.office, valid(func(in *talentauth.NewTalentAuthorization) {
-				in.EnterpriseCreditCode = creditCode(t, "91330106MA27XK0D1")
+				in.EnterpriseCreditCode = registrytest.CreditCode(t, "91330106MA27XK0D1")
 			}), registry.KindNotFound, ""},
 			{"enterprise without ai-growth-enterprise", f.office, valid(func(in *talentauth.NewTalentAuthorization) { in.EnterpriseCreditCode = f.plain }), registry.KindFailedPrecondition, ""},
-			{"talent office issues", f.office, valid(nil), succeeds, ""},
+			{"talent office issues", f.office, valid(nil), registrytest.Succeeds, ""},
 			{"a second for the same year", f.office, valid(func(in *talentauth.NewTalentAuthorization) { in.Quotas = in.Quotas[:1] }), registry.KindAlreadyExists, ""},
 			{"another year", f.office, valid(func(in *talentauth.NewTalentAuthorization) {
 				in.Year, in.ValidFrom, in.ValidUntil, in.DocumentNumber = 2027, "2027-01-01", "2027-12-31", "杭人才授〔2027〕1号"
-			}), succeeds, ""},
-			{"another enterprise the same year", f.office, valid(func(in *talentauth.NewTalentAuthorization) { in.EnterpriseCreditCode = f.other }), succeeds, ""},
+			}), registrytest.Succeeds, ""},
+			{"another enterprise the same year", f.office, valid(func(in *talentauth.NewTalentAuthorization) { in.EnterpriseCreditCode = f.other }), registrytest.Succeeds, ""},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				a, err := f.reg.IssueTalentAuthorization(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				if err != nil {
 					return
 				}
@@ -272,17 +232,17 @@ func TestRecognizeTalent(t *testing.T) {
 			{"authorization not yet valid", f.otherAssessor, rec(func(in *talentauth.Recognition) {
 				in.AuthorizationID, in.TalentID, in.ValidFrom, in.ValidUntil = later.ID, otherStaff[0], "2026-09-01", "2026-12-31"
 			}), registry.KindFailedPrecondition, ""},
-			{"exactly five years", f.assessor, rec(func(in *talentauth.Recognition) { in.ValidUntil = "2031-07-01" }), succeeds, ""},
+			{"exactly five years", f.assessor, rec(func(in *talentauth.Recognition) { in.ValidUntil = "2031-07-01" }), registrytest.Succeeds, ""},
 			{"the same talent again", f.assessor, rec(func(in *talentauth.Recognition) { in.Level = "E" }), registry.KindAlreadyExists, ""},
-			{"citing the authorization's document", f.assessor, rec(func(in *talentauth.Recognition) { in.TalentID, in.DocumentNumber = staff[1], authDoc }), succeeds, ""},
-			{"the last E place", f.assessor, rec(func(in *talentauth.Recognition) { in.TalentID, in.Level = staff[2], "E" }), succeeds, ""},
+			{"citing the authorization's document", f.assessor, rec(func(in *talentauth.Recognition) { in.TalentID, in.DocumentNumber = staff[1], authDoc }), registrytest.Succeeds, ""},
+			{"the last E place", f.assessor, rec(func(in *talentauth.Recognition) { in.TalentID, in.Level = staff[2], "E" }), registrytest.Succeeds, ""},
 			{"no E place left", f.assessor, rec(func(in *talentauth.Recognition) { in.TalentID, in.Level = staff[3], "E" }), registry.KindResourceExhausted, ""},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				before := f.used(t, auth.ID, "D") + f.used(t, auth.ID, "E")
 				d, err := f.reg.RecognizeTalent(c.ctx, c.in)
-				check(t, err, c.want, c.field)
+				registrytest.Check(t, err, c.want, c.field)
 				after := f.used(t, auth.ID, "D") + f.used(t, auth.ID, "E")
 				if err != nil {
 					if after != before {
@@ -325,11 +285,11 @@ func TestAuthorizationStanding(t *testing.T) {
 			talent string
 			want   registry.Kind
 		}{
-			{"active", nil, staff[0], succeeds},
+			{"active", nil, staff[0], registrytest.Succeeds},
 			{"suspended", status(f.reg.SuspendDesignation, "核查中"), staff[1], registry.KindFailedPrecondition},
-			{"reinstated", status(f.reg.ReinstateDesignation, ""), staff[1], succeeds},
+			{"reinstated", status(f.reg.ReinstateDesignation, ""), staff[1], registrytest.Succeeds},
 			{"expired", func() error { f.clock.SetDate("2027-01-01"); return nil }, staff[2], registry.KindFailedPrecondition},
-			{"in force again", func() error { f.clock.Set(registrytest.Start); return nil }, staff[2], succeeds},
+			{"in force again", func() error { f.clock.Set(registrytest.Start); return nil }, staff[2], registrytest.Succeeds},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -341,7 +301,7 @@ func TestAuthorizationStanding(t *testing.T) {
 				_, err := f.reg.RecognizeTalent(f.assessor, talentauth.Recognition{
 					AuthorizationID: auth.ID, TalentID: c.talent, Level: "D", ValidFrom: "2026-07-01", ValidUntil: "2026-12-31",
 				})
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 			})
 		}
 	})
@@ -388,16 +348,16 @@ func TestPlacesReleased(t *testing.T) {
 			want     registry.Kind
 			wantUsed int
 		}{
-			{"first place", recognize(0), succeeds, 1},
-			{"second place", recognize(1), succeeds, 2},
+			{"first place", recognize(0), registrytest.Succeeds, 1},
+			{"second place", recognize(1), registrytest.Succeeds, 2},
 			{"member may not withdraw", withdraw(f.member, 0), registry.KindPermissionDenied, 2},
 			{"another enterprise's assessor may not withdraw", withdraw(f.otherAssessor, 0), registry.KindPermissionDenied, 2},
 			{"economy-it may not withdraw", withdraw(f.economy, 0), registry.KindPermissionDenied, 2},
-			{"assessor withdraws", withdraw(f.assessor, 0), succeeds, 1},
+			{"assessor withdraws", withdraw(f.assessor, 0), registrytest.Succeeds, 1},
 			{"withdrawn twice", withdraw(f.assessor, 0), registry.KindFailedPrecondition, 1},
-			{"recognised again after withdrawal", recognize(0), succeeds, 2},
+			{"recognised again after withdrawal", recognize(0), registrytest.Succeeds, 2},
 			{"economy-it may not revoke", revoke(f.economy, 1), registry.KindPermissionDenied, 2},
-			{"talent office revokes", revoke(f.office, 1), succeeds, 1},
+			{"talent office revokes", revoke(f.office, 1), registrytest.Succeeds, 1},
 			{"a direct recognition is not withdrawn", func() error {
 				_, err := f.reg.WithdrawRecognition(f.office, designation.StatusUpdate{ID: direct.ID, Reason: "离职"})
 				return err
@@ -405,7 +365,7 @@ func TestPlacesReleased(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				check(t, c.do(), c.want, "")
+				registrytest.Check(t, c.do(), c.want, "")
 				if got := f.used(t, auth.ID, "D"); got != c.wantUsed {
 					t.Fatalf("places used = %d, want %d", got, c.wantUsed)
 				}
@@ -447,11 +407,11 @@ func TestRevokeTalentAuthorization(t *testing.T) {
 			{"a reason is required", revoke(f.office, auth26.ID, ""), registry.KindInvalidArgument},
 			{"a recognition is no authorization", revoke(f.office, first.ID, "撤销"), registry.KindNotFound},
 			{"an unknown id", revoke(f.office, "0190a4c2-0000-7000-8000-000000000000", "撤销"), registry.KindNotFound},
-			{"talent office revokes 2026", revoke(f.office, auth26.ID, "撤销"), succeeds},
+			{"talent office revokes 2026", revoke(f.office, auth26.ID, "撤销"), registrytest.Succeeds},
 			{"revoked twice", revoke(f.office, auth26.ID, "撤销"), registry.KindFailedPrecondition},
 			{"no recognition under the revoked one", recognize(auth26.ID, 1), registry.KindFailedPrecondition},
-			{"the 2027 one still admits the assessor", recognize(auth27.ID, 1), succeeds},
-			{"talent office revokes 2027", revoke(f.office, auth27.ID, "撤销"), succeeds},
+			{"the 2027 one still admits the assessor", recognize(auth27.ID, 1), registrytest.Succeeds},
+			{"talent office revokes 2027", revoke(f.office, auth27.ID, "撤销"), registrytest.Succeeds},
 			{"the assessor may recognise no more", recognize(auth27.ID, 2), registry.KindPermissionDenied},
 			{"the year is free again", func() error {
 				_, err := f.reg.IssueTalentAuthorization(f.office, talentauth.NewTalentAuthorization{
@@ -459,11 +419,11 @@ func TestRevokeTalentAuthorization(t *testing.T) {
 					ValidFrom: "2026-01-01", ValidUntil: "2026-12-31", DocumentNumber: "杭人才授〔2026〕2号",
 				})
 				return err
-			}, succeeds},
+			}, registrytest.Succeeds},
 			{"re-admitted, but not under a revoked one", recognize(auth27.ID, 2), registry.KindFailedPrecondition},
 		}
 		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) { check(t, c.do(), c.want, "") })
+			t.Run(c.name, func(t *testing.T) { registrytest.Check(t, c.do(), c.want, "") })
 		}
 		got, err := f.reg.GetTalentAuthorization(f.office, auth26.ID)
 		if err != nil || got.Status != designation.StatusRevoked || got.StatusReason != "撤销" {
@@ -491,13 +451,13 @@ func TestReadTalentAuthorizations(t *testing.T) {
 			id   string
 			want registry.Kind
 		}{
-			{"member reads its own", f.member, own.ID, succeeds},
-			{"assessor reads its own", f.assessor, own.ID, succeeds},
+			{"member reads its own", f.member, own.ID, registrytest.Succeeds},
+			{"assessor reads its own", f.assessor, own.ID, registrytest.Succeeds},
 			{"member may not read another's", f.otherMember, own.ID, registry.KindPermissionDenied},
 			{"member learns nothing of a missing id", f.member, missing, registry.KindPermissionDenied},
 			{"park operator may not read", registrytest.As(ctx, "operator", "park:west-lake"), own.ID, registry.KindPermissionDenied},
-			{"bureau viewer reads", registrytest.As(ctx, "viewer", "bureau:cyberspace"), own.ID, succeeds},
-			{"auditor reads", f.auditor, other.ID, succeeds},
+			{"bureau viewer reads", registrytest.As(ctx, "viewer", "bureau:cyberspace"), own.ID, registrytest.Succeeds},
+			{"auditor reads", f.auditor, other.ID, registrytest.Succeeds},
 			{"issuer learns a missing id is missing", f.economy, missing, registry.KindNotFound},
 			{"a designation that is no authorization", f.office, f.growthDesignation, registry.KindNotFound},
 			{"an id that is no id", f.office, "not-an-id", registry.KindInvalidArgument},
@@ -505,7 +465,7 @@ func TestReadTalentAuthorizations(t *testing.T) {
 		for _, c := range gets {
 			t.Run("get/"+c.name, func(t *testing.T) {
 				a, err := f.reg.GetTalentAuthorization(c.ctx, c.id)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err == nil && a.ID != c.id {
 					t.Fatalf("got %s, want %s", a.ID, c.id)
 				}
@@ -518,11 +478,11 @@ func TestReadTalentAuthorizations(t *testing.T) {
 			want   registry.Kind
 			ids    []string
 		}{
-			{"issuer lists all, newest first", f.office, talentauthFilter{}, succeeds, []string{other.ID, own.ID}},
-			{"by year", f.office, talentauthFilter{Year: 2026}, succeeds, []string{own.ID}},
-			{"by enterprise", f.auditor, talentauthFilter{EnterpriseCreditCode: f.other}, succeeds, []string{other.ID}},
-			{"by status", f.office, talentauthFilter{Status: designation.StatusRevoked}, succeeds, nil},
-			{"member sees only its own", f.member, talentauthFilter{}, succeeds, []string{own.ID}},
+			{"issuer lists all, newest first", f.office, talentauthFilter{}, registrytest.Succeeds, []string{other.ID, own.ID}},
+			{"by year", f.office, talentauthFilter{Year: 2026}, registrytest.Succeeds, []string{own.ID}},
+			{"by enterprise", f.auditor, talentauthFilter{EnterpriseCreditCode: f.other}, registrytest.Succeeds, []string{other.ID}},
+			{"by status", f.office, talentauthFilter{Status: designation.StatusRevoked}, registrytest.Succeeds, nil},
+			{"member sees only its own", f.member, talentauthFilter{}, registrytest.Succeeds, []string{own.ID}},
 			{"member may not ask for another's", f.member, talentauthFilter{EnterpriseCreditCode: f.other}, registry.KindPermissionDenied, nil},
 			{"park operator may not list", registrytest.As(ctx, "operator", "park:west-lake"), talentauthFilter{}, registry.KindPermissionDenied, nil},
 			{"bad year", f.office, talentauthFilter{Year: 3000}, registry.KindInvalidArgument, nil},
@@ -530,7 +490,7 @@ func TestReadTalentAuthorizations(t *testing.T) {
 		for _, c := range lists {
 			t.Run("list/"+c.name, func(t *testing.T) {
 				got, err := f.reg.ListTalentAuthorizations(c.ctx, c.filter)
-				check(t, err, c.want, "")
+				registrytest.Check(t, err, c.want, "")
 				if err != nil {
 					return
 				}
