@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	_ "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
@@ -125,7 +126,7 @@ func TestRefusalsStaySmall(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		env := rpctest.New(t, db)
 		tokens := map[string]string{
-			"member":   env.Token(registryPrincipal("member", "enterprise:"+rpctest.CreditCode(t, "91330106MA27XK0A1"))),
+			"member":   env.Token(registryPrincipal("member", "enterprise:"+registrytest.CreditCode(t, "91330106MA27XK0A1"))),
 			"operator": env.Token(registryPrincipal("operator", "park:west-lake")),
 			"issuer":   env.Token(registryPrincipal("issuer", "bureau:economy-it")),
 			"talent":   env.Token(registryPrincipal("issuer", "bureau:talent-office")),

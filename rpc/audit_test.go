@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -68,7 +69,7 @@ func TestAuditEventPerMutation(t *testing.T) {
 				}},
 			{name: "register talent", action: "talent.register", entityType: "talent", afterField: "name", afterValue: "王五",
 				do: func(ctx context.Context) (string, error) {
-					res, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "王五", IdNumber: rpctest.IDNumber(t, "33010619880808001"), EmployerCreditCode: code})
+					res, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "王五", IdNumber: registrytest.IDNumber(t, "33010619880808001"), EmployerCreditCode: code})
 					talentID = res.GetTalent().GetId()
 					return talentID, err
 				}},
@@ -257,7 +258,7 @@ func TestAuditIdentityNumberNeverInClear(t *testing.T) {
 		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "雇主企业"}); err != nil {
 			t.Fatal(err)
 		}
-		clearID := rpctest.IDNumber(t, "33010619751231246")
+		clearID := registrytest.IDNumber(t, "33010619751231246")
 		masked := clearID[:4] + strings.Repeat("*", 10) + clearID[14:]
 		res, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "赵六", IdNumber: clearID, EmployerCreditCode: code})
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -27,7 +28,7 @@ func BenchmarkVerifyTenantEligibility(b *testing.B) {
 			}
 			codes := make([]string, 50)
 			for i := range codes {
-				codes[i] = rpctest.CreditCode(b, fmt.Sprintf("91330100MA2%06d", i))
+				codes[i] = registrytest.CreditCode(b, fmt.Sprintf("91330100MA2%06d", i))
 				if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: codes[i], Name: "企业"}); err != nil {
 					b.Fatal(err)
 				}

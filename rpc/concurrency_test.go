@@ -8,6 +8,7 @@ import (
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -101,8 +102,8 @@ func TestRacingDuplicates(t *testing.T) {
 				t.Fatal(err)
 			}
 			batch := &registryv1.RecordAwardsRequest{CompetitionId: comp.Competition.Id, Awards: []*registryv1.AwardInput{
-				{Name: "周明", IdNumber: rpctest.IDNumber(t, "11010519880605123"), Prize: "一等奖"},
-				{Name: "林雪", IdNumber: rpctest.IDNumber(t, "33010619920101456"), Prize: "二等奖"},
+				{Name: "周明", IdNumber: registrytest.IDNumber(t, "11010519880605123"), Prize: "一等奖"},
+				{Name: "林雪", IdNumber: registrytest.IDNumber(t, "33010619920101456"), Prize: "二等奖"},
 			}}
 			created := make([]int32, racers)
 			codes := race(func(i int) error {
@@ -162,7 +163,7 @@ func TestRacingImports(t *testing.T) {
 			env.ClientsWithToken(env.Token(registryPrincipal("issuer", "bureau:economy-it"))),
 			env.ClientsWithToken(env.Token(registry.Principal{Subject: "经信局 李四", Org: "bureau:economy-it", Role: "issuer"})),
 		}
-		holder := rpctest.CreditCode(t, "91330109MA2KD4E81")
+		holder := registrytest.CreditCode(t, "91330109MA2KD4E81")
 		const n = 600
 		rows := make([]*registryv1.DesignationRow, n)
 		for i := range rows {

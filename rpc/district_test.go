@@ -11,6 +11,7 @@ import (
 	"connectrpc.com/connect/v2/connectproto"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -53,7 +54,7 @@ func TestDistricts(t *testing.T) {
 		n := 0
 		newCode := func() string {
 			n++
-			return rpctest.CreditCode(t, fmt.Sprintf("91330108MA2BJ%04d", n))
+			return registrytest.CreditCode(t, fmt.Sprintf("91330108MA2BJ%04d", n))
 		}
 		register := func(t *testing.T, name, district string) (*registryv1.Enterprise, error) {
 			t.Helper()

@@ -9,6 +9,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
@@ -24,7 +25,7 @@ func TestRefusalsAreNotStoredUnderKeys(t *testing.T) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		talentOffice := env.As("issuer", "bureau:talent-office")
-		code := rpctest.CreditCode(t, "91330106MA27XK0A1")
+		code := registrytest.CreditCode(t, "91330106MA27XK0A1")
 		refused := []struct {
 			name string
 			call func() error
@@ -72,7 +73,7 @@ func TestTokenRules(t *testing.T) {
 		if _, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园"}); err != nil {
 			t.Fatal(err)
 		}
-		member := rpctest.CreditCode(t, "91330106MA27XK0A1")
+		member := registrytest.CreditCode(t, "91330106MA27XK0A1")
 		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: member, Name: "杭州云栖智算科技有限公司"}); err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +94,7 @@ func TestTokenRules(t *testing.T) {
 			{"a malformed park code", &registryv1.CreateTokenRequest{Subject: "李四", Organisation: "park:West Lake!", Role: "operator"}, connect.CodeInvalidArgument, "organisation"},
 			{"an unknown bureau", &registryv1.CreateTokenRequest{Subject: "李四", Organisation: "bureau:no-such-bureau", Role: "viewer"}, connect.CodeInvalidArgument, "organisation"},
 			{"a registered enterprise", &registryv1.CreateTokenRequest{Subject: "王敏", Organisation: "enterprise:" + member, Role: "member"}, 0, ""},
-			{"an unregistered enterprise", &registryv1.CreateTokenRequest{Subject: "王敏", Organisation: "enterprise:" + rpctest.CreditCode(t, "91330108555555555"), Role: "member"}, connect.CodeInvalidArgument, "organisation"},
+			{"an unregistered enterprise", &registryv1.CreateTokenRequest{Subject: "王敏", Organisation: "enterprise:" + registrytest.CreditCode(t, "91330108555555555"), Role: "member"}, connect.CodeInvalidArgument, "organisation"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +147,7 @@ func TestNamesRefuseFormulasAndBidi(t *testing.T) {
 			{"杭州\u200f科技", false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				code := rpctest.CreditCode(t, fmt.Sprintf("91330106MA27XK%dA1", i))
+				code := registrytest.CreditCode(t, fmt.Sprintf("91330106MA27XK%dA1", i))
 				_, err := economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: tc.name})
 				switch {
 				case tc.ok && err != nil:
@@ -234,7 +235,7 @@ func TestOversizedListsAreRefusedWhole(t *testing.T) {
 			types[i] = strings.Repeat("x", 20)
 		}
 		rule := &registryv1.SetEligibilityRuleRequest{ParkCode: "west-lake", Benefit: "rent-reduction", AnyOfDesignationTypes: types}
-		_, err := env.As("member", "enterprise:"+rpctest.CreditCode(t, "91330106MA27XK0A1")).Park.SetEligibilityRule(ctx, rule)
+		_, err := env.As("member", "enterprise:"+registrytest.CreditCode(t, "91330106MA27XK0A1")).Park.SetEligibilityRule(ctx, rule)
 		if rpctest.Code(err) != connect.CodePermissionDenied {
 			t.Fatalf("member: got %v, want permission_denied", err)
 		}
@@ -247,7 +248,7 @@ func TestOversizedListsAreRefusedWhole(t *testing.T) {
 			quotas[i] = &registryv1.LevelQuota{Level: "Z", Places: -1}
 		}
 		_, err = env.As("issuer", "bureau:talent-office").TalentAuthorization.IssueTalentAuthorization(ctx, &registryv1.IssueTalentAuthorizationRequest{
-			EnterpriseCreditCode: rpctest.CreditCode(t, "91330106MA27XK0A1"), Year: 2026, Quotas: quotas, ValidFrom: "2026-01-01", ValidUntil: "2026-12-31", DocumentNumber: "X",
+			EnterpriseCreditCode: registrytest.CreditCode(t, "91330106MA27XK0A1"), Year: 2026, Quotas: quotas, ValidFrom: "2026-01-01", ValidUntil: "2026-12-31", DocumentNumber: "X",
 		})
 		if fields := badRequestFields(t, err); rpctest.Code(err) != connect.CodeInvalidArgument || !slices.Equal(fields, []string{"quotas"}) {
 			t.Fatalf("quotas: got %v (fields %v), want one violation on quotas", err, fields)

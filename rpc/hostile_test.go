@@ -17,6 +17,7 @@ import (
 
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -93,13 +94,13 @@ func (h *hostileEnv) next() int {
 }
 
 func (h *hostileEnv) creditCode(t *testing.T) string {
-	return rpctest.CreditCode(t, fmt.Sprintf("91330100MH%07d", h.next()))
+	return registrytest.CreditCode(t, fmt.Sprintf("91330100MH%07d", h.next()))
 }
 
 // idNumber returns a fresh valid identity number, born 1960 or later.
 func (h *hostileEnv) idNumber(t *testing.T) string {
 	n := h.next()
-	return rpctest.IDNumber(t, fmt.Sprintf("330106%04d%02d%02d%03d", 1960+n/336, n/28%12+1, n%28+1, n%1000))
+	return registrytest.IDNumber(t, fmt.Sprintf("330106%04d%02d%02d%03d", 1960+n/336, n/28%12+1, n%28+1, n%1000))
 }
 
 // must turns a fixture call's error into a fatal one:

@@ -10,6 +10,7 @@ import (
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -32,7 +33,7 @@ func TestIdempotencyKeys(t *testing.T) {
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
 		auditor := env.As("auditor", "auditor")
-		code := rpctest.CreditCode(t, "91330106MA27XK0A1")
+		code := registrytest.CreditCode(t, "91330106MA27XK0A1")
 		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业"}); err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/imports"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
@@ -84,7 +85,7 @@ func giantRows(t *testing.T, n int, newEvery int) []*registryv1.DesignationRow {
 	rows := make([]*registryv1.DesignationRow, n)
 	for i := range rows {
 		rows[i] = &registryv1.DesignationRow{
-			Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)),
+			Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: registrytest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)),
 			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 		}
 		if newEvery > 0 && i%newEvery == 0 {
@@ -156,7 +157,7 @@ func TestImportValidation(t *testing.T) {
 		rows[5].ValidUntil = "2020-01-01"                   // before valid_from
 		rows[7].Type = "talent-recognition"                 // a talent type with a credit code
 		rows[9].EnterpriseName, rows[9].District = "", ""   // unknown enterprise without a name
-		rows[9].EnterpriseCreditCode = rpctest.CreditCode(t, "91330100MA2999999")
+		rows[9].EnterpriseCreditCode = registrytest.CreditCode(t, "91330100MA2999999")
 		wantBad := map[int64]string{4: "enterprise_credit_code", 7: "valid_until", 9: "type", 11: "enterprise_credit_code"}
 
 		t.Run("dry run reports every error and writes nothing", func(t *testing.T) {
@@ -272,7 +273,7 @@ func TestImportTenanciesAndEnterprises(t *testing.T) {
 		enterprises := func() []*registryv1.EnterpriseRow {
 			var rows []*registryv1.EnterpriseRow
 			for i := range 6 {
-				rows = append(rows, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)), Name: fmt.Sprintf("企业%d", i), RegisteredOn: "2023-03-01"})
+				rows = append(rows, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: registrytest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i)), Name: fmt.Sprintf("企业%d", i), RegisteredOn: "2023-03-01"})
 			}
 			return rows
 		}()
@@ -370,7 +371,7 @@ func adaptStream[Req, Res any](s importStream[Req, Res], request func(*registryv
 
 // idleCode is the credit code of the n-th enterprise the tests below import.
 func idleCode(t *testing.T, n int) string {
-	return rpctest.CreditCode(t, fmt.Sprintf("91330100MA3%06d", n))
+	return registrytest.CreditCode(t, fmt.Sprintf("91330100MA3%06d", n))
 }
 
 // openImport opens a stream of kind as c.
@@ -399,7 +400,7 @@ func openImport(t *testing.T, ctx context.Context, c *rpctest.Clients, kind stri
 		st, err = c.Import.ImportAwards(ctx)
 		s = adaptStream(st, func(o *registryv1.ImportOptions, n int) *registryv1.ImportAwardsRequest {
 			return &registryv1.ImportAwardsRequest{Options: o, Rows: []*registryv1.AwardRow{
-				{Row: int64(n + 2), CompetitionId: "0190c0de-0000-7000-8000-000000000001", Name: "张三", IdNumber: rpctest.IDNumber(t, "33010619900101001"), Prize: "一等奖"}}}
+				{Row: int64(n + 2), CompetitionId: "0190c0de-0000-7000-8000-000000000001", Name: "张三", IdNumber: registrytest.IDNumber(t, "33010619900101001"), Prize: "一等奖"}}}
 		}, (*registryv1.ImportAwardsResponse).GetProgress)
 	case "tenancies":
 		var st importStream[registryv1.ImportTenanciesRequest, registryv1.ImportTenanciesResponse]
@@ -608,7 +609,7 @@ func TestImportWritesAtTheEnd(t *testing.T) {
 		rows := giantRows(t, good, 1) // each names its enterprise, registered by the import
 		for i := range bad {          // unknown enterprises without a name: refused while writing
 			rows = append(rows, &registryv1.DesignationRow{
-				Row: int64(good + i + 2), Type: "little-giant", EnterpriseCreditCode: rpctest.CreditCode(t, fmt.Sprintf("91330100MA4%06d", i)),
+				Row: int64(good + i + 2), Type: "little-giant", EnterpriseCreditCode: registrytest.CreditCode(t, fmt.Sprintf("91330100MA4%06d", i)),
 				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号",
 			})
 		}

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -202,8 +203,8 @@ func newJSONFixture(t *testing.T, db storetest.Database) *jsonFixture {
 		auditor:      env.Token(registryPrincipal("auditor", "auditor")),
 		admin:        env.Token(registryPrincipal("admin", "admin")),
 		operator:     env.Token(registryPrincipal("operator", "park:json-park")),
-		enterprise:   rpctest.CreditCode(t, "91330100MJ0000001"),
-		unregistered: rpctest.CreditCode(t, "91330100MJ0000002"),
+		enterprise:   registrytest.CreditCode(t, "91330100MJ0000001"),
+		unregistered: registrytest.CreditCode(t, "91330100MJ0000002"),
 	}
 	f.member = env.Token(registryPrincipal("member", "enterprise:"+f.enterprise))
 	f.economyClients = env.ClientsWithToken(f.economy)
@@ -230,7 +231,7 @@ func newJSONFixture(t *testing.T, db storetest.Database) *jsonFixture {
 func TestJSONUnknownFieldsRefused(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newJSONFixture(t, db)
-		idNumber := rpctest.IDNumber(t, "33010619900101001")
+		idNumber := registrytest.IDNumber(t, "33010619900101001")
 		long := strings.Repeat("x", 100_000)
 		cases := []struct {
 			name        string
@@ -398,7 +399,7 @@ func TestJSONUnknownFieldsRefused(t *testing.T) {
 func TestJSONAnswersShowZeroValues(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newJSONFixture(t, db)
-		idNumber := rpctest.IDNumber(t, "33010619900101001")
+		idNumber := registrytest.IDNumber(t, "33010619900101001")
 		awards := `{"competitionId":"` + f.competition + `","awards":[{"name":"周明","idNumber":"` + idNumber + `","prize":"一等奖"}]}`
 		if a := postJSON(t, f.env, f.economy, "/registry.v1.CompetitionService/RecordAwards", "application/json", awards); a.status != http.StatusOK {
 			t.Fatalf("first batch: status %d body %s", a.status, a.body)

@@ -7,6 +7,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
@@ -21,7 +22,7 @@ func TestExpectedVersion(t *testing.T) {
 		env := rpctest.New(t, db)
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
-		code := rpctest.CreditCode(t, "91330106MA27XK0A1")
+		code := registrytest.CreditCode(t, "91330106MA27XK0A1")
 		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业"}); err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +98,7 @@ func TestConcurrentRevocations(t *testing.T) {
 		const n = 10
 		ids := make([]string, n)
 		for i := range ids {
-			code := rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i))
+			code := registrytest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i))
 			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业"}); err != nil {
 				t.Fatal(err)
 			}

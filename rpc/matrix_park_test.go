@@ -10,6 +10,7 @@ import (
 	"connectrpc.com/connect/v2"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -238,7 +239,7 @@ func newPMFixture(t *testing.T, db storetest.Database) *pmFixture {
 	t.Helper()
 	ctx := t.Context()
 	env := rpctest.New(pmQuietTB{t}, db)
-	f := &pmFixture{env: env, tenant: rpctest.CreditCode(t, "91330106MA2PM0001")}
+	f := &pmFixture{env: env, tenant: registrytest.CreditCode(t, "91330106MA2PM0001")}
 	orgs := map[pmRole][2]string{
 		pmEcoIssuer:     {"issuer", "bureau:economy-it"},
 		pmEcoViewer:     {"viewer", "bureau:economy-it"},
@@ -299,7 +300,7 @@ func (f *pmFixture) registerEnterprise(t *testing.T, code string) {
 // freshEnterprise registers an enterprise no fixture uses.
 func (f *pmFixture) freshEnterprise(t *testing.T) string {
 	t.Helper()
-	code := rpctest.CreditCode(t, fmt.Sprintf("91330106MB%07d", f.next()))
+	code := registrytest.CreditCode(t, fmt.Sprintf("91330106MB%07d", f.next()))
 	f.registerEnterprise(t, code)
 	return code
 }
@@ -709,7 +710,7 @@ func pmProbingRows() []pmRow {
 			return pmResult{err: err}
 		}},
 		{rpc: "ParkService.VerifyTenantEligibility:unknown-enterprise", want: pmWestLakeStaff, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
-			_, err := f.as[r].Park.VerifyTenantEligibility(t.Context(), f.verifyRequest(pmOwnPark, rpctest.CreditCode(t, "91330106MC9999999"), "rent-reduction"))
+			_, err := f.as[r].Park.VerifyTenantEligibility(t.Context(), f.verifyRequest(pmOwnPark, registrytest.CreditCode(t, "91330106MC9999999"), "rent-reduction"))
 			return pmResult{err: err}
 		}},
 		{rpc: "ParkService.VerifyTenantEligibility:unknown-benefit", want: pmWestLakeStaffNotFound, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {

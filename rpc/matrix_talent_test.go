@@ -8,6 +8,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -225,7 +226,7 @@ func (q tmQuietTB) Logf(format string, args ...any) {
 func newTMFixture(t *testing.T, db storetest.Database) *tmFixture {
 	t.Helper()
 	env := rpctest.New(tmQuietTB{t}, db)
-	f := &tmFixture{env: env, own: rpctest.CreditCode(t, "91330108MA2TM0001"), other: rpctest.CreditCode(t, "91330108MA2TM0002")}
+	f := &tmFixture{env: env, own: registrytest.CreditCode(t, "91330108MA2TM0001"), other: registrytest.CreditCode(t, "91330108MA2TM0002")}
 	orgs := map[tmRole][2]string{
 		tmTalentIssuer:  {"issuer", "bureau:talent-office"},
 		tmEcoIssuer:     {"issuer", "bureau:economy-it"},
@@ -264,13 +265,13 @@ func newTMFixture(t *testing.T, db storetest.Database) *tmFixture {
 
 // freshCreditCode returns a valid credit code no fixture uses.
 func (f *tmFixture) freshCreditCode(t *testing.T) string {
-	return rpctest.CreditCode(t, fmt.Sprintf("91330108MA%07d", f.next()))
+	return registrytest.CreditCode(t, fmt.Sprintf("91330108MA%07d", f.next()))
 }
 
 // freshIDNumber returns a valid identity number no fixture uses.
 func (f *tmFixture) freshIDNumber(t *testing.T) string {
 	n := f.next()
-	return rpctest.IDNumber(t, fmt.Sprintf("33010619%02d0101%03d", 80+n/1000%20, n%1000))
+	return registrytest.IDNumber(t, fmt.Sprintf("33010619%02d0101%03d", 80+n/1000%20, n%1000))
 }
 
 func (f *tmFixture) registerEnterprise(t *testing.T, code string) {

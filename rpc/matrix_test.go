@@ -11,6 +11,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -243,7 +244,7 @@ func (q quietTB) Logf(format string, args ...any) {
 func newMatrixFixture(t *testing.T, db storetest.Database) *matrixFixture {
 	t.Helper()
 	env := rpctest.New(quietTB{t}, db)
-	f := &matrixFixture{env: env, own: rpctest.CreditCode(t, "91330100MA27XK0A1"), other: "91110000600037341L"}
+	f := &matrixFixture{env: env, own: registrytest.CreditCode(t, "91330100MA27XK0A1"), other: "91110000600037341L"}
 	orgs := map[matrixRole][2]string{
 		ecoIssuer:    {"issuer", "bureau:economy-it"},
 		talentIssuer: {"issuer", "bureau:talent-office"},
@@ -278,13 +279,13 @@ func newMatrixFixture(t *testing.T, db storetest.Database) *matrixFixture {
 
 // freshCreditCode returns a valid credit code no fixture uses.
 func (f *matrixFixture) freshCreditCode(t *testing.T) string {
-	return rpctest.CreditCode(t, fmt.Sprintf("91330106MA%07d", f.next()))
+	return registrytest.CreditCode(t, fmt.Sprintf("91330106MA%07d", f.next()))
 }
 
 // freshIDNumber returns a valid identity number no fixture uses.
 func (f *matrixFixture) freshIDNumber(t *testing.T) string {
 	n := f.next()
-	return rpctest.IDNumber(t, fmt.Sprintf("330106199%d0101%03d", n/1000%10, n%1000))
+	return registrytest.IDNumber(t, fmt.Sprintf("330106199%d0101%03d", n/1000%10, n%1000))
 }
 
 func (f *matrixFixture) registerTalent(t *testing.T, c *rpctest.Clients, employer string) string {
@@ -635,7 +636,7 @@ func importRows() []matrixRow {
 			}
 			defer stream.Close()
 			return result{err: streamImport(stream.Send, stream.CloseSend, stream.Receive, &registryv1.ImportEnterprisesRequest{
-				Options: dry, Rows: []*registryv1.EnterpriseRow{{Row: 1, CreditCode: rpctest.CreditCode(t, "91330106MA27XM0A1"), Name: "矩阵导入科技有限公司"}},
+				Options: dry, Rows: []*registryv1.EnterpriseRow{{Row: 1, CreditCode: registrytest.CreditCode(t, "91330106MA27XM0A1"), Name: "矩阵导入科技有限公司"}},
 			})}
 		}},
 		{rpc: "ImportService.ImportDesignations", want: issuersOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {

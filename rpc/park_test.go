@@ -13,6 +13,7 @@ import (
 	"connectrpc.com/connect/v2"
 
 	"github.com/hangzhou-ai/registry/attest"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -36,7 +37,7 @@ func newParkFixture(t *testing.T, db storetest.Database) *parkFixture {
 	if _, err := f.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园", District: "西湖区", OperatorOrg: "西湖区人民政府"}); err != nil {
 		t.Fatal(err)
 	}
-	f.tenant = rpctest.CreditCode(t, "91330106MA27XK0A1")
+	f.tenant = registrytest.CreditCode(t, "91330106MA27XK0A1")
 	if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: f.tenant, Name: "杭州云栖智算科技有限公司", RegisteredOn: "2024-05-20"}); err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +324,7 @@ func TestParkIsolationAndPublicStatus(t *testing.T) {
 			t.Fatalf("public status: %v %+v", err, st)
 		}
 		talentOffice := f.env.As("issuer", "bureau:talent-office")
-		idNumber := rpctest.IDNumber(t, "33010619880312123")
+		idNumber := registrytest.IDNumber(t, "33010619880312123")
 		person, err := talentOffice.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "林若溪", IdNumber: idNumber})
 		if err != nil {
 			t.Fatal(err)
@@ -351,7 +352,7 @@ func TestParkLearnsNothingOfNonTenants(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newParkFixture(t, db)
 		ctx := t.Context()
-		outsider := rpctest.CreditCode(t, "91330106MA27XK0B2")
+		outsider := registrytest.CreditCode(t, "91330106MA27XK0B2")
 		if _, err := f.economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: outsider, Name: "杭州局外科技有限公司", RegisteredOn: "2025-01-01"}); err != nil {
 			t.Fatal(err)
 		}
@@ -403,7 +404,7 @@ func TestParkLearnsNothingOfNonTenants(t *testing.T) {
 			}
 			return c
 		}
-		known, unknown := ask(outsider), ask(rpctest.CreditCode(t, "91330106MA27XK0C3"))
+		known, unknown := ask(outsider), ask(registrytest.CreditCode(t, "91330106MA27XK0C3"))
 		for name, res := range map[string]*registryv1.VerifyTenantEligibilityResponse{"registered non-tenant": known, "unregistered": unknown} {
 			if res.Eligible || reasonCodes(res) != "NO_ACTIVE_TENANCY" || len(res.MatchedDesignationTypes) != 0 {
 				t.Errorf("%s: eligible %v reasons %s matched %v, want only NO_ACTIVE_TENANCY", name, res.Eligible, reasonCodes(res), res.MatchedDesignationTypes)

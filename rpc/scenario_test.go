@@ -5,6 +5,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -19,7 +20,7 @@ func TestGrantAndReadJourney(t *testing.T) {
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
 		talentOffice := env.As("issuer", "bureau:talent-office")
-		own := rpctest.CreditCode(t, "91330100MA27XK0A1")
+		own := registrytest.CreditCode(t, "91330100MA27XK0A1")
 		other := "91110000600037341L"
 		for _, code := range []string{own, other} {
 			if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: code, Name: "企业 " + code, District: "西湖区"}); err != nil {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
@@ -83,7 +84,7 @@ func TestSSOTokens(t *testing.T) {
 		clock := &ssoClock{now: time.Now()}
 		s := ssoServer(t, db, idp, clock)
 		ctx := t.Context()
-		code := rpctest.CreditCode(t, "91330106MA2BCD0A1")
+		code := registrytest.CreditCode(t, "91330106MA2BCD0A1")
 		var tokens []string
 
 		t.Run("accepted", func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestSSOTokens(t *testing.T) {
 			if _, err := asViewer.Enterprise.GetEnterprise(ctx, &registryv1.GetEnterpriseRequest{CreditCode: code}); err != nil {
 				t.Fatalf("viewer (ES256) reading it: %v", err)
 			}
-			if _, err := asViewer.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: rpctest.CreditCode(t, "91330106MA2BCD0B1"), Name: "x", District: "滨江区"}); rpctest.Code(err) != connect.CodePermissionDenied {
+			if _, err := asViewer.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: registrytest.CreditCode(t, "91330106MA2BCD0B1"), Name: "x", District: "滨江区"}); rpctest.Code(err) != connect.CodePermissionDenied {
 				t.Fatalf("viewer registering: got %v, want permission_denied", err)
 			}
 			auditor := s.ClientsWithToken(s.token(t, "auditor", "auditor"))

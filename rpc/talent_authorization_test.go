@@ -7,6 +7,7 @@ import (
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -29,7 +30,7 @@ func newTalentOfficeFixture(t *testing.T, db storetest.Database, quotas ...*regi
 	env := rpctest.New(t, db)
 	f := &talentOfficeFixture{
 		env:          env,
-		code:         rpctest.CreditCode(t, "91330106MA27XK0A1"),
+		code:         registrytest.CreditCode(t, "91330106MA27XK0A1"),
 		economy:      env.As("issuer", "bureau:economy-it"),
 		talentOffice: env.As("issuer", "bureau:talent-office"),
 	}
@@ -64,7 +65,7 @@ func (f *talentOfficeFixture) employees(t *testing.T, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		res, err := f.talentOffice.Talent.RegisterTalent(t.Context(), &registryv1.RegisterTalentRequest{
-			Name: fmt.Sprintf("员工%02d", i), IdNumber: rpctest.IDNumber(t, fmt.Sprintf("330106199001%02d%03d", i%28+1, i)), EmployerCreditCode: f.code,
+			Name: fmt.Sprintf("员工%02d", i), IdNumber: registrytest.IDNumber(t, fmt.Sprintf("330106199001%02d%03d", i%28+1, i)), EmployerCreditCode: f.code,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -227,11 +228,11 @@ func TestCompetitionWinnerJourney(t *testing.T) {
 		ctx := t.Context()
 		economy := env.As("issuer", "bureau:economy-it")
 		talentOffice := env.As("issuer", "bureau:talent-office")
-		employer := rpctest.CreditCode(t, "91330114MA2H3B7C5")
+		employer := registrytest.CreditCode(t, "91330114MA2H3B7C5")
 		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: employer, Name: "杭州钱塘模型科技有限公司"}); err != nil {
 			t.Fatal(err)
 		}
-		employee, err := talentOffice.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "林若溪", IdNumber: rpctest.IDNumber(t, "33010619880312123"), EmployerCreditCode: employer})
+		employee, err := talentOffice.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "林若溪", IdNumber: registrytest.IDNumber(t, "33010619880312123"), EmployerCreditCode: employer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +248,7 @@ func TestCompetitionWinnerJourney(t *testing.T) {
 		}
 		batch := &registryv1.RecordAwardsRequest{CompetitionId: comp.Competition.Id, Awards: []*registryv1.AwardInput{
 			{TalentId: employee.Talent.Id, Prize: "一等奖", Team: "钱塘队"},
-			{Name: "周明", IdNumber: rpctest.IDNumber(t, "11010519920704123"), Prize: "二等奖"},
+			{Name: "周明", IdNumber: registrytest.IDNumber(t, "11010519920704123"), Prize: "二等奖"},
 			{Name: "Ana Souza", PassportNumber: "FZ123456", Nationality: "BR", Prize: "三等奖"},
 		}}
 		first, err := economy.Competition.RecordAwards(ctx, batch)

@@ -13,6 +13,7 @@ import (
 	"connectrpc.com/connect/v2/connectproto"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -26,7 +27,7 @@ const knownCreditCode = "91110000600037341L"
 // testCreditCode returns the n-th valid credit code of the test suite.
 func testCreditCode(t testing.TB, n int) string {
 	t.Helper()
-	return rpctest.CreditCode(t, fmt.Sprintf("91330100MA%07d", n))
+	return registrytest.CreditCode(t, fmt.Sprintf("91330100MA%07d", n))
 }
 
 // idNumberWithCheck appends the ISO 7064 MOD 11-2 check character to 17
@@ -195,7 +196,7 @@ func TestValidation(t *testing.T) {
 		if _, err := economy.Enterprise.RegisterEnterprise(ctx, &registryv1.RegisterEnterpriseRequest{CreditCode: holder, Name: "杭州测试科技有限公司", District: "西湖区"}); err != nil {
 			t.Fatal(err)
 		}
-		knownID := rpctest.IDNumber(t, "33010619900101123")
+		knownID := registrytest.IDNumber(t, "33010619900101123")
 		tal, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "张三", IdNumber: knownID, EmployerCreditCode: holder})
 		if err != nil {
 			t.Fatal(err)
@@ -237,7 +238,7 @@ func TestValidation(t *testing.T) {
 					return err
 				}},
 				{"identity number born today", func(ctx context.Context) error {
-					_, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "今日生", IdNumber: rpctest.IDNumber(t, "33010620260615001")})
+					_, err := economy.Talent.RegisterTalent(ctx, &registryv1.RegisterTalentRequest{Name: "今日生", IdNumber: registrytest.IDNumber(t, "33010620260615001")})
 					return err
 				}},
 				{"talent-recognition with level A", func(ctx context.Context) error {
@@ -310,19 +311,19 @@ func TestValidation(t *testing.T) {
 				{"credit code 17 characters", registerEnterprise("91110000600037341", "企业", ""), invalid, []string{"credit_code"}},
 				{"credit code missing", registerEnterprise("", "企业", ""), invalid, []string{"credit_code"}},
 				{"grant to invalid credit code", grant(func(r *registryv1.GrantDesignationRequest) { r.EnterpriseCreditCode = "91110000600037341M" }), invalid, []string{"enterprise_credit_code"}},
-				{"talent employer invalid credit code", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: rpctest.IDNumber(t, "33010619850505001"), EmployerCreditCode: "91110000600037341M"}), invalid, []string{"employer_credit_code"}},
+				{"talent employer invalid credit code", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: registrytest.IDNumber(t, "33010619850505001"), EmployerCreditCode: "91110000600037341M"}), invalid, []string{"employer_credit_code"}},
 
 				// Identity numbers (GB 11643-1999).
 				{"identity number wrong check digit", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: knownID[:17] + string("0123456789X"[(strings.IndexByte("0123456789X", knownID[17])+1)%11])}), invalid, []string{"id_number"}},
 				{"identity number one digit changed", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: "43" + knownID[2:]}), invalid, []string{"id_number"}},
 				{"identity number birth date 1990-02-30", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: idNumberWithCheck("33010619900230123")}), invalid, []string{"id_number"}},
 				{"identity number birth month 13", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: idNumberWithCheck("33010619901301123")}), invalid, []string{"id_number"}},
-				{"identity number born tomorrow", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: rpctest.IDNumber(t, "33010620260616001")}), invalid, []string{"id_number"}},
+				{"identity number born tomorrow", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: registrytest.IDNumber(t, "33010620260616001")}), invalid, []string{"id_number"}},
 				{"identity number born 1899", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: idNumberWithCheck("33010618991231123")}), invalid, []string{"id_number"}},
 				{"identity number 17 digits", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: knownID[:17]}), invalid, []string{"id_number"}},
-				{"identity number with foreign nationality", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: rpctest.IDNumber(t, "33010619850505001"), Nationality: "US"}), invalid, []string{"nationality"}},
+				{"identity number with foreign nationality", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: registrytest.IDNumber(t, "33010619850505001"), Nationality: "US"}), invalid, []string{"nationality"}},
 				{"passport without nationality", registerTalent(&registryv1.RegisterTalentRequest{Name: "John Roe", PassportNumber: "E98765432"}), invalid, []string{"nationality"}},
-				{"both identity number and passport", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: rpctest.IDNumber(t, "33010619850505001"), PassportNumber: "E98765432", Nationality: "CN"}), invalid, []string{"id_number", "passport_number"}},
+				{"both identity number and passport", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四", IdNumber: registrytest.IDNumber(t, "33010619850505001"), PassportNumber: "E98765432", Nationality: "CN"}), invalid, []string{"id_number", "passport_number"}},
 				{"neither identity number nor passport", registerTalent(&registryv1.RegisterTalentRequest{Name: "李四"}), invalid, []string{"id_number", "passport_number"}},
 
 				// Dates.
@@ -387,7 +388,7 @@ func TestValidation(t *testing.T) {
 				// Text.
 				{"enterprise name 201 characters", registerEnterprise(testCreditCode(t, 3), long201, ""), invalid, []string{"name"}},
 				{"enterprise name missing", registerEnterprise(testCreditCode(t, 3), "  ", ""), invalid, []string{"name"}},
-				{"talent name 201 characters", registerTalent(&registryv1.RegisterTalentRequest{Name: long201, IdNumber: rpctest.IDNumber(t, "33010619850505001")}), invalid, []string{"name"}},
+				{"talent name 201 characters", registerTalent(&registryv1.RegisterTalentRequest{Name: long201, IdNumber: registrytest.IDNumber(t, "33010619850505001")}), invalid, []string{"name"}},
 				{"document_number 101 characters", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = strings.Repeat("号", 101) }), invalid, []string{"document_number"}},
 				{"document_number missing", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "" }), invalid, []string{"document_number"}},
 				{"renew document_number 101 characters", func(ctx context.Context) error {
@@ -399,7 +400,7 @@ func TestValidation(t *testing.T) {
 				{"enterprise name with DEL", registerEnterprise(testCreditCode(t, 3), "企业\x7f", ""), invalid, []string{"name"}},
 				{"enterprise name with newline", registerEnterprise(testCreditCode(t, 3), "企业\n名", ""), invalid, []string{"name"}},
 				{"enterprise district with bell", registerEnterprise(testCreditCode(t, 3), "企业", "西湖\a区"), invalid, []string{"district"}},
-				{"talent name with NUL", registerTalent(&registryv1.RegisterTalentRequest{Name: "李\x00四", IdNumber: rpctest.IDNumber(t, "33010619850505001")}), invalid, []string{"name"}},
+				{"talent name with NUL", registerTalent(&registryv1.RegisterTalentRequest{Name: "李\x00四", IdNumber: registrytest.IDNumber(t, "33010619850505001")}), invalid, []string{"name"}},
 				{"document_number with C1 control", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部\u0085号" }), invalid, []string{"document_number"}},
 				{"document_number with newline", grant(func(r *registryv1.GrantDesignationRequest) { r.DocumentNumber = "工信部\n135号" }), invalid, []string{"document_number"}},
 				{"note with NUL", grant(func(r *registryv1.GrantDesignationRequest) { r.Note = "备注\x00" }), invalid, []string{"note"}},

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -169,14 +170,14 @@ func (h *harness) steps(steps []step) {
 // registry's users would meet them, checking the table and the JSON forms.
 func TestCommands(t *testing.T) {
 	h := newHarness(t)
-	c1 := rpctest.CreditCode(t, "91330106MA27XK0A1")
-	c2 := rpctest.CreditCode(t, "91110000600037341")
+	c1 := registrytest.CreditCode(t, "91330106MA27XK0A1")
+	c2 := registrytest.CreditCode(t, "91110000600037341")
 	h.vars["c1"], h.vars["c2"] = c1, c2
-	h.vars["c3"] = rpctest.CreditCode(t, "91330110MA2CD1234")
+	h.vars["c3"] = registrytest.CreditCode(t, "91330110MA2CD1234")
 	h.tokens["member"] = h.env.Token(registry.Principal{Subject: "member", Role: "member", Org: "enterprise:" + c1})
-	h.vars["id1"] = rpctest.IDNumber(t, "11010519491231002")
-	h.vars["id2"] = rpctest.IDNumber(t, "11010519880605123")
-	h.vars["id3"] = rpctest.IDNumber(t, "33010619900101001")
+	h.vars["id1"] = registrytest.IDNumber(t, "11010519491231002")
+	h.vars["id2"] = registrytest.IDNumber(t, "11010519880605123")
+	h.vars["id3"] = registrytest.IDNumber(t, "33010619900101001")
 	dir := t.TempDir()
 	h.vars["csv"] = filepath.Join(dir, "awards.csv")
 	if err := os.WriteFile(h.vars["csv"], []byte("\xef\xbb\xbfname,id_number,prize,team\n周明,"+h.vars["id2"]+",一等奖,钱塘队\n李华,"+h.vars["id3"]+",二等奖,\n"), 0o600); err != nil {
@@ -460,7 +461,7 @@ func TestEnvironment(t *testing.T) {
 	env := rpctest.New(t, storetest.SQLite(t))
 	economy := env.Token(registry.Principal{Subject: "e", Role: "issuer", Org: "bureau:economy-it"})
 	viewer := env.Token(registry.Principal{Subject: "v", Role: "viewer", Org: "bureau:economy-it"})
-	code := rpctest.CreditCode(t, "91330106MA27XK0A1")
+	code := registrytest.CreditCode(t, "91330106MA27XK0A1")
 	tests := []struct {
 		name    string
 		vars    map[string]string
@@ -475,7 +476,7 @@ func TestEnvironment(t *testing.T) {
 		{"flags override env", map[string]string{"REGISTRY_ADDR": "http://127.0.0.1:1", "REGISTRY_TOKEN": "rgt_wrong"},
 			[]string{"--addr", env.URL, "--token", viewer, "-o", "json", "enterprise", "get", code}, `"creditCode": "` + code + `"`, ""},
 		{"env token is used", map[string]string{"REGISTRY_ADDR": env.URL, "REGISTRY_TOKEN": viewer},
-			[]string{"enterprise", "register", rpctest.CreditCode(t, "91110000600037341"), "--name", "X"}, "", "permission_denied"},
+			[]string{"enterprise", "register", registrytest.CreditCode(t, "91110000600037341"), "--name", "X"}, "", "permission_denied"},
 		{"no token in env", map[string]string{"REGISTRY_ADDR": env.URL},
 			[]string{"enterprise", "get", code}, "", "unauthenticated"},
 		{"public needs no token", map[string]string{"REGISTRY_ADDR": env.URL}, []string{"public", "keys"}, "EdDSA", ""},

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -34,7 +35,7 @@ func TestImportCommand(t *testing.T) {
 	var csv strings.Builder
 	csv.WriteString("type,enterprise_credit_code,enterprise_name,district,valid_from,valid_until,document_number\n")
 	for i := range 25 {
-		code := rpctest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i))
+		code := registrytest.CreditCode(t, fmt.Sprintf("91330100MA2%06d", i))
 		until := "2027-12-31"
 		if i == 7 {
 			until = "2024-01-01" // before valid_from
@@ -125,9 +126,9 @@ func TestImportDetectsGB18030FromTheWholeFile(t *testing.T) {
 		csv.WriteString("credit_code,name,registered_on\n")
 		i := 0
 		for ; csv.Len() < 70<<10; i++ {
-			fmt.Fprintf(&csv, "%s,Hangzhou AI Company %d,2023-03-01\n", rpctest.CreditCode(t, fmt.Sprintf("91330100MA%s%06d", series, i)), i)
+			fmt.Fprintf(&csv, "%s,Hangzhou AI Company %d,2023-03-01\n", registrytest.CreditCode(t, fmt.Sprintf("91330100MA%s%06d", series, i)), i)
 		}
-		last := rpctest.CreditCode(t, fmt.Sprintf("91330100MA%s%06d", series, i))
+		last := registrytest.CreditCode(t, fmt.Sprintf("91330100MA%s%06d", series, i))
 		fmt.Fprintf(&csv, "%s,%s,2023-03-01\n", last, name)
 		encoded, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(csv.String()))
 		if err != nil {
@@ -200,7 +201,7 @@ func TestImportInterrupted(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			pr, pw := io.Pipe()
 			t.Cleanup(func() { pw.Close() })
-			code := rpctest.CreditCode(t, fmt.Sprintf("91330100MA7%06d", i))
+			code := registrytest.CreditCode(t, fmt.Sprintf("91330100MA7%06d", i))
 			go func() {
 				fmt.Fprintf(pw, "credit_code,name,registered_on\n%s,中断测试企业,2023-03-01\n", code)
 			}()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hangzhou-ai/registry/attest"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -36,7 +37,7 @@ func TestVerifyOffline(t *testing.T) {
 	ctx := t.Context()
 	economy := env.As("issuer", "bureau:economy-it")
 	operator := env.As("operator", "park:west-lake")
-	code := rpctest.CreditCode(t, "91330106MA27XK0A1")
+	code := registrytest.CreditCode(t, "91330106MA27XK0A1")
 	steps := []func() error{
 		func() error {
 			_, err := economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园"})

@@ -17,7 +17,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/rpc"
@@ -133,26 +132,6 @@ func (e *Env) Token(p registry.Principal) string {
 // As returns clients acting as a principal with the given role and organisation.
 func (e *Env) As(role, org string) *Clients {
 	return e.ClientsWithToken(e.Token(registry.Principal{Subject: role + "@" + org, Org: org, Role: role}))
-}
-
-// CreditCode completes a 17-character prefix into a valid credit code.
-func CreditCode(t testing.TB, first17 string) string {
-	t.Helper()
-	code, err := ident.CompleteCreditCode(first17)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
-}
-
-// IDNumber completes a 17-digit prefix into a valid identity number.
-func IDNumber(t testing.TB, first17 string) string {
-	t.Helper()
-	id, err := ident.CompleteIDNumber(first17)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 // Code returns the Connect code of err, or 0 for nil.
