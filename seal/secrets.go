@@ -77,12 +77,15 @@ func NewSecretKey() string {
 // master key, is the key check value.
 const keyCheckLabel = "hangzhou-ai registry: this database is sealed under this key"
 
+// derive is HMAC-SHA-256 of label under master: one independent key per
+// purpose from the one master key.
 func derive(master []byte, label string) []byte {
 	m := hmac.New(sha256.New, master)
 	m.Write([]byte(label))
 	return m.Sum(nil)
 }
 
+// RandomBytes returns n bytes from crypto/rand.
 func RandomBytes(n int) []byte {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
