@@ -1,4 +1,4 @@
-package registry
+package access
 
 import (
 	"crypto/sha256"
@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
-
-	"github.com/hangzhou-ai/registry/registry/access"
 )
 
 // refTokenAlphabet is the base64url alphabet (RFC 4648 §5).
@@ -37,13 +35,13 @@ func refParseToken(raw string) (string, bool) {
 // reference accepts, with the same hash, and accepts every token made the
 // way IssueToken makes them.
 func FuzzParseToken(f *testing.F) {
-	valid := access.TokenPrefix + base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	valid := TokenPrefix + base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	for _, s := range []string{valid, "", "rgt_", "RGT_" + valid[4:], valid[:46], valid + "A", valid[:46] + "=", valid[:46] + "B",
 		strings.ReplaceAll(valid, "_", "/"), "eyJhbGciOiJFZERTQSJ9.e30.c2ln", "rgt_" + strings.Repeat("汉", 15)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		hash, ok := access.ParseToken(raw)
+		hash, ok := ParseToken(raw)
 		refHash, refOK := refParseToken(raw)
 		switch {
 		case ok && refOK:
@@ -61,8 +59,8 @@ func FuzzParseToken(f *testing.F) {
 		}
 		// A token made from any 32 bytes, as IssueToken makes them, parses.
 		secret := sha256.Sum256([]byte(raw))
-		made := access.TokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
-		if h, ok := access.ParseToken(made); !ok || len(h) != 64 {
+		made := TokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
+		if h, ok := ParseToken(made); !ok || len(h) != 64 {
 			t.Fatalf("ParseToken(%q) = %q, %v for an issued-style token", made, h, ok)
 		}
 	})
