@@ -234,11 +234,7 @@ func (r *Access) ListTokens(ctx context.Context) ([]Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Token, len(rows))
-	for i, t := range rows {
-		out[i] = tokenOf(t)
-	}
-	return out, nil
+	return core.Map(rows, tokenOf), nil
 }
 
 // Authenticate returns the principal of a bearer token. Unknown, malformed,

@@ -192,11 +192,7 @@ func (r *Competitions) ListCompetitions(ctx context.Context, year int) ([]Compet
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Competition, len(rows))
-	for i, c := range rows {
-		out[i] = CompetitionOf(c)
-	}
-	return out, nil
+	return core.Map(rows, CompetitionOf), nil
 }
 
 // AwardInput names a winner by TalentID, or by Name with IDNumber, or with

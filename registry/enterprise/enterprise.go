@@ -144,11 +144,7 @@ func (r *Enterprises) ListEnterprises(ctx context.Context, f EnterpriseFilter) (
 		return nil, "", err
 	}
 	rows, next := core.TrimPage(r.Secrets, rows, size, func(e *ent.Enterprise) string { return e.CreditCode })
-	out := make([]Enterprise, len(rows))
-	for i, e := range rows {
-		out[i] = EnterpriseOf(e)
-	}
-	return out, next, nil
+	return core.Map(rows, EnterpriseOf), next, nil
 }
 
 // enterpriseMatches is the text search of ListEnterprises: the name

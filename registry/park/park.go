@@ -166,11 +166,7 @@ func (r *Parks) ListParks(ctx context.Context) ([]Park, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Park, len(rows))
-	for i, pk := range rows {
-		out[i] = parkOf(pk)
-	}
-	return out, nil
+	return core.Map(rows, parkOf), nil
 }
 
 // Tenancy is an enterprise's tenancy in a park.
@@ -508,9 +504,5 @@ func (r *Parks) ListEligibilityRules(ctx context.Context, parkCode string) ([]El
 	if err != nil {
 		return nil, err
 	}
-	out := make([]EligibilityRule, len(rows))
-	for i, rule := range rows {
-		out[i] = ruleOf(rule)
-	}
-	return out, nil
+	return core.Map(rows, ruleOf), nil
 }

@@ -236,11 +236,7 @@ func (r *Talents) ListTalents(ctx context.Context, f TalentFilter) ([]Talent, st
 		return nil, "", err
 	}
 	rows, next := core.TrimPage(r.Secrets, rows, size, func(t *ent.Talent) string { return t.ID })
-	out := make([]Talent, len(rows))
-	for i, t := range rows {
-		out[i] = talentOf(t)
-	}
-	return out, next, nil
+	return core.Map(rows, talentOf), next, nil
 }
 
 // TalentByID loads a talent (with its employer) referenced from another

@@ -73,3 +73,13 @@ func TrimPage[T any](s *seal.Secrets, rows []T, size int, key func(T) string) ([
 	rows = rows[:size]
 	return rows, encodePageToken(s, key(rows[len(rows)-1]))
 }
+
+// Map returns f of each of rows, in order: how a query's rows become the
+// values a service returns.
+func Map[T, U any](rows []T, f func(T) U) []U {
+	out := make([]U, len(rows))
+	for i, r := range rows {
+		out[i] = f(r)
+	}
+	return out
+}
