@@ -179,6 +179,11 @@ func (b *bench) startServer(ctx context.Context) error {
 	ln.Close()
 	env := append(os.Environ(), "REGISTRY_DATABASE_URL="+b.dbURL, "REGISTRY_SECRET_KEY="+seal.NewSecretKey(), "REGISTRY_LOG_LEVEL=warn",
 		"REGISTRY_RATE_LIMIT=0") // the load comes from one token per role
+	migrate := exec.CommandContext(ctx, bin, "migrate")
+	migrate.Env, migrate.Stdout, migrate.Stderr = env, io.Discard, b.stderr
+	if err := migrate.Run(); err != nil {
+		return fmt.Errorf("registryd migrate: %w", err)
+	}
 	token := func(subject, org, role string) (string, error) {
 		cmd := exec.CommandContext(ctx, bin, "token", "create", "--subject", subject, "--org", org, "--role", role)
 		cmd.Env, cmd.Stderr = env, b.stderr
