@@ -122,3 +122,28 @@ func TestDistrictOf(t *testing.T) {
 		})
 	}
 }
+
+// TestDistrictLookup checks that each district is found by its code and
+// by its name in either script, and that other values are not districts.
+func TestDistrictLookup(t *testing.T) {
+	for _, d := range Districts {
+		t.Run(d.Code, func(t *testing.T) {
+			if ToSimplified(d.NameTraditional) != d.Name {
+				t.Errorf("Traditional name %q does not convert to %q", d.NameTraditional, d.Name)
+			}
+			for _, in := range []string{d.Code, d.Name, d.NameTraditional, " " + d.Name + " "} {
+				got, ok := LookupDistrict(in)
+				if !ok || got.Code != d.Code {
+					t.Errorf("LookupDistrict(%q) = %v, %v; want %s", in, got.Code, ok, d.Code)
+				}
+			}
+		})
+	}
+	for _, in := range []string{"", "滨江", "330100", "3301080", "Binjiang", "binjiang", "杭州市滨江区", "330108 滨江区", "西湖\a区"} {
+		t.Run("not "+in, func(t *testing.T) {
+			if d, ok := LookupDistrict(in); ok {
+				t.Errorf("LookupDistrict(%q) = %s, want not found", in, d.Code)
+			}
+		})
+	}
+}

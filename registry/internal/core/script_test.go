@@ -65,3 +65,31 @@ func TestScriptVariants(t *testing.T) {
 		})
 	}
 }
+
+// TestScriptConversion checks the conversion table on names whose two
+// forms are known, and that characters also written in Simplified text are
+// left alone.
+func TestScriptConversion(t *testing.T) {
+	for _, tc := range []struct{ traditional, simplified string }{
+		{`國家專精特新"小巨人"企業`, `国家专精特新"小巨人"企业`}, // zh-Hant
+		{"濱江區", "滨江区"},     // zh-Hant
+		{"餘杭區", "余杭区"},     // zh-Hant
+		{"桐廬縣", "桐庐县"},     // zh-Hant
+		{"市委網信辦", "市委网信办"}, // zh-Hant
+		{"工信部企業函〔2024〕135號", "工信部企业函〔2024〕135号"}, // zh-Hant
+		{"乾坤著名於", "乾坤著名於"},
+		{"Hangzhou 330108 (十三)", "Hangzhou 330108 (十三)"},
+	} {
+		t.Run(tc.simplified, func(t *testing.T) {
+			if got := ToSimplified(tc.traditional); got != tc.simplified {
+				t.Errorf("toSimplified(%q) = %q, want %q", tc.traditional, got, tc.simplified)
+			}
+			if got := TraditionalOnly(tc.simplified); len(got) > 0 {
+				t.Errorf("traditionalOnly(%q) = %q, want none", tc.simplified, string(got))
+			}
+			if got := ToSimplified(ToTraditional(tc.simplified)); got != tc.simplified {
+				t.Errorf("round trip of %q gives %q", tc.simplified, got)
+			}
+		})
+	}
+}
