@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hangzhou-ai/registry/cmd/internal/cli"
 	"github.com/hangzhou-ai/registry/rpc/client"
 )
 
@@ -131,9 +131,6 @@ var nouns = map[string]string{
 	"public":        "public checks, no token needed (VerificationService)",
 }
 
-// envAnnotation is the flag annotation naming a flag's environment twin.
-const envAnnotation = "registryctl_env"
-
 // globals are the flags every command accepts.
 type globals struct {
 	addr, token, output string
@@ -143,24 +140,9 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.addr, "addr", defaultAddr, "the registry's `URL` (or host:port)")
 	fs.StringVar(&g.token, "token", "", "the bearer `TOKEN` to send")
 	fs.StringVarP(&g.output, "output", "o", "table", "`FORMAT` of the answers: table or json (one object per answer)")
-	withEnv(fs, "addr", "REGISTRY_ADDR")
-	withEnv(fs, "token", "REGISTRY_TOKEN")
-	withEnv(fs, "output", "REGISTRY_OUTPUT")
-}
-
-// withEnv makes the environment variable env the flag's twin: a command
-// run without the flag takes its value from env when env is set. The
-// flag's help names env.
-func withEnv(fs *pflag.FlagSet, flag, env string) {
-	f := fs.Lookup(flag)
-	if f == nil {
-		panic("registryctl: no flag --" + flag)
-	}
-	if f.Annotations == nil {
-		f.Annotations = map[string][]string{}
-	}
-	f.Annotations[envAnnotation] = []string{env}
-	f.Usage += " (env " + env + ")"
+	cli.Env(fs, "addr", "REGISTRY_ADDR")
+	cli.Env(fs, "token", "REGISTRY_TOKEN")
+	cli.Env(fs, "output", "REGISTRY_OUTPUT")
 }
 
 // invocation is one run of registryctl: its streams, environment and
@@ -214,7 +196,7 @@ func (inv *invocation) commandTree() *cobra.Command {
 			if len(args) == 0 {
 				return errors.New("no command")
 			}
-			return unknownCommand(cmd, args[0])
+			return cli.UnknownCommand(cmd, args[0])
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
@@ -258,26 +240,9 @@ func nounCommand(inv *invocation, noun string) *cobra.Command {
 			if len(args) == 0 {
 				return fmt.Errorf("%s: which command?", noun)
 			}
-			return unknownCommand(cmd, args[0])
+			return cli.UnknownCommand(cmd, args[0])
 		},
 	}
-}
-
-// unknownCommand names the words that matched no command, with the
-// likeliest ones meant.
-func unknownCommand(parent *cobra.Command, word string) error {
-	name := strings.TrimPrefix(parent.CommandPath()+" "+word, parent.Root().Name()+" ")
-	if parent.SuggestionsMinimumDistance <= 0 {
-		parent.SuggestionsMinimumDistance = 2
-	}
-	if s := parent.SuggestionsFor(word); len(s) > 0 {
-		prefix := strings.TrimSuffix(name, word)
-		for i := range s {
-			s[i] = strconv.Quote(prefix + s[i])
-		}
-		return fmt.Errorf("unknown command %q; did you mean %s?", name, strings.Join(s, " or "))
-	}
-	return fmt.Errorf("unknown command %q", name)
 }
 
 // leaf is the command for one line of the table.
@@ -304,19 +269,7 @@ func (inv *invocation) leaf(verb string, c command) *cobra.Command {
 // prepare runs before every command: flags not given take their
 // environment twins' values, and the output format is checked.
 func (inv *invocation) prepare(cmd *cobra.Command, _ []string) error {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		env := f.Annotations[envAnnotation]
-		if err != nil || len(env) == 0 || f.Changed {
-			return
-		}
-		if v := inv.getenv(env[0]); v != "" {
-			if serr := cmd.Flags().Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("%s=%q (for --%s): %v", env[0], v, f.Name, serr)
-			}
-		}
-	})
-	if err != nil {
+	if err := cli.ApplyEnv(cmd.Flags(), inv.getenv); err != nil {
 		return err
 	}
 	switch inv.global.output {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/hangzhou-ai/registry/cmd/internal/cli"
 	"github.com/hangzhou-ai/registry/csvrows"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -121,8 +122,8 @@ func importCommand(kind string) func(inv *invocation, fs *pflag.FlagSet) action 
 		skipInvalid := fs.Bool("skip-invalid", false, "load the valid rows and report the rest (default: all or nothing)")
 		encoding := fs.String("encoding", csvrows.EncodingAuto, "file `encoding`: auto, utf-8 or gb18030")
 		batch := fs.Int("batch", 1000, "`rows` per message, 1 to 5000")
-		withEnv(fs, "encoding", "REGISTRY_IMPORT_ENCODING")
-		withEnv(fs, "batch", "REGISTRY_IMPORT_BATCH")
+		cli.Env(fs, "encoding", "REGISTRY_IMPORT_ENCODING")
+		cli.Env(fs, "batch", "REGISTRY_IMPORT_BATCH")
 		return func(pos []string) error {
 			if *batch < 1 || *batch > 5000 {
 				return fmt.Errorf("--batch %d: want 1 to 5000 rows", *batch)

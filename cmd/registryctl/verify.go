@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hangzhou-ai/registry/attest"
+	"github.com/hangzhou-ai/registry/cmd/internal/cli"
 )
 
 // verifiedAttestation is verify's answer with -o json: the claims, and
@@ -41,7 +42,7 @@ type verifiedAttestation struct {
 // VerificationService.VerifyAttestation answers that online.
 func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 	jwksPath := fs.String("jwks", "", "JSON Web Key Set `file` with the registry's public keys (required)")
-	withEnv(fs, "jwks", "REGISTRY_JWKS")
+	cli.Env(fs, "jwks", "REGISTRY_JWKS")
 	return func(pos []string) error {
 		if *jwksPath == "" {
 			return fmt.Errorf("--jwks is required (or set REGISTRY_JWKS); %v", inv.usageError())

@@ -2,22 +2,23 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/hangzhou-ai/registry/cmd/internal/cli"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/seal"
 )
 
-// config is what every subcommand shares, from flags and their REGISTRY_* twins.
+// config is what every command shares, from flags and their REGISTRY_*
+// twins (a flag given wins over its twin) and REGISTRY_SECRET_KEY.
 type config struct {
 	DatabaseURL   string
 	SecretKey     string
@@ -72,39 +73,52 @@ type oidcConfig struct {
 	SubjectClaim, OrgClaim, RoleClaim string
 }
 
-// register adds the serve command's flags.
-func (c *serveConfig) register(f *envFlags) {
-	c.config.register(f)
-	f.string(&c.Addr, "addr", "REGISTRY_ADDR", ":8080", "listen address for Connect, gRPC and gRPC-Web")
-	f.bool(&c.Demo, "demo", "REGISTRY_DEMO", "seed demo enterprises, talents and designations and print a token per role")
-	f.duration(&c.ShutdownTimeout, "shutdown-timeout", "REGISTRY_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to let calls finish on SIGINT/SIGTERM")
-	f.string(&c.MetricsAddr, "metrics-addr", "REGISTRY_METRICS_ADDR", "",
-		"listen address of the admin port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: no metrics")
-	f.duration(&c.PolicyReloadInterval, "policy-reload-interval", "REGISTRY_POLICY_RELOAD_INTERVAL", 0,
+// register adds the serve command's own flags to fs, each with its
+// REGISTRY_* twin; the shared ones are config's.
+func (c *serveConfig) register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", ":8080", "listen `ADDRESS` for Connect, gRPC and gRPC-Web")
+	fs.BoolVar(&c.Demo, "demo", false, "seed demo enterprises, talents and designations and print a token per role")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let calls finish on SIGINT/SIGTERM")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "",
+		"listen `ADDRESS` of the admin port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: no metrics")
+	fs.DurationVar(&c.PolicyReloadInterval, "policy-reload-interval", 0,
 		"reload the authorization policy from the database this often, so replicas see each other's policy changes; 0: never")
-	f.float(&c.RateLimit, "rate-limit", "REGISTRY_RATE_LIMIT", rpc.DefaultLimits.PerSecond,
+	fs.Float64Var(&c.RateLimit, "rate-limit", rpc.DefaultLimits.PerSecond,
 		"calls per second each principal may make on average, beyond which calls get resource_exhausted; 0: unlimited")
-	f.int(&c.RateBurst, "rate-burst", "REGISTRY_RATE_BURST", rpc.DefaultLimits.Burst, "calls a principal may make at once before --rate-limit applies")
-	f.float(&c.PublicRateLimit, "public-rate-limit", "REGISTRY_PUBLIC_RATE_LIMIT", rpc.DefaultLimits.PublicPerSecond,
+	fs.IntVar(&c.RateBurst, "rate-burst", rpc.DefaultLimits.Burst, "calls a principal may make at once before --rate-limit applies")
+	fs.Float64Var(&c.PublicRateLimit, "public-rate-limit", rpc.DefaultLimits.PublicPerSecond,
 		"calls per second each client address may make on average to the verification service (no token needed); 0: unlimited")
-	f.int(&c.PublicRateBurst, "public-rate-burst", "REGISTRY_PUBLIC_RATE_BURST", rpc.DefaultLimits.PublicBurst,
+	fs.IntVar(&c.PublicRateBurst, "public-rate-burst", rpc.DefaultLimits.PublicBurst,
 		"verification calls a client address may make at once before --public-rate-limit applies")
-	f.duration(&c.MaxCallDuration, "max-call-duration", "REGISTRY_MAX_CALL_DURATION", rpc.DefaultLimits.MaxCallDuration,
+	fs.DurationVar(&c.MaxCallDuration, "max-call-duration", rpc.DefaultLimits.MaxCallDuration,
 		"longest a call may run (its database queries are cancelled then) unless the caller's deadline is shorter")
-	f.duration(&c.ImportIdleTimeout, "import-idle-timeout", "REGISTRY_IMPORT_IDLE_TIMEOUT", rpc.DefaultImportLimits.IdleTimeout,
+	fs.DurationVar(&c.ImportIdleTimeout, "import-idle-timeout", rpc.DefaultImportLimits.IdleTimeout,
 		"end an import stream, with deadline_exceeded and nothing imported, when its client sends nothing for this long; 0: never")
-	f.int(&c.MaxConcurrentImports, "max-concurrent-imports", "REGISTRY_MAX_CONCURRENT_IMPORTS", rpc.DefaultImportLimits.MaxConcurrent,
+	fs.IntVar(&c.MaxConcurrentImports, "max-concurrent-imports", rpc.DefaultImportLimits.MaxConcurrent,
 		"imports this server runs at once; more get resource_exhausted; 0: unlimited")
-	f.string(&c.OIDC.Issuer, "oidc-issuer", "REGISTRY_OIDC_ISSUER", "",
-		"single sign-on: issuer URL of the OpenID Connect provider whose JWTs are accepted besides registry tokens; empty: off")
-	f.string(&c.OIDC.Audience, "oidc-audience", "REGISTRY_OIDC_AUDIENCE", "",
-		"single sign-on: audience a token's aud must include (the registry's client id); required with --oidc-issuer")
-	f.string(&c.OIDC.SubjectClaim, "oidc-subject-claim", "REGISTRY_OIDC_SUBJECT_CLAIM", "sub",
-		"single sign-on: claim naming the person, recorded as the audit subject (e.g. sub, preferred_username, email)")
-	f.string(&c.OIDC.OrgClaim, "oidc-org-claim", "REGISTRY_OIDC_ORG_CLAIM", "org",
-		"single sign-on: claim holding the organisation (bureau:<code>, enterprise:<credit code>, park:<code>, auditor, admin); a dotted path reaches into nested claims")
-	f.string(&c.OIDC.RoleClaim, "oidc-role-claim", "REGISTRY_OIDC_ROLE_CLAIM", "role",
-		"single sign-on: claim holding the role (issuer, viewer, member, talent-assessor, operator, auditor, admin)")
+	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", "",
+		"single sign-on: issuer `URL` of the OpenID Connect provider whose JWTs are accepted besides registry tokens; empty: off")
+	fs.StringVar(&c.OIDC.Audience, "oidc-audience", "",
+		"single sign-on: `AUDIENCE` a token's aud must include (the registry's client id); required with --oidc-issuer")
+	fs.StringVar(&c.OIDC.SubjectClaim, "oidc-subject-claim", "sub",
+		"single sign-on: `CLAIM` naming the person, recorded as the audit subject (e.g. sub, preferred_username, email)")
+	fs.StringVar(&c.OIDC.OrgClaim, "oidc-org-claim", "org",
+		"single sign-on: `CLAIM` holding the organisation (bureau:<code>, enterprise:<credit code>, park:<code>, auditor, admin); a dotted path reaches into nested claims")
+	fs.StringVar(&c.OIDC.RoleClaim, "oidc-role-claim", "role",
+		"single sign-on: `CLAIM` holding the role (issuer, viewer, member, talent-assessor, operator, auditor, admin)")
+	for flag, env := range map[string]string{
+		"addr": "REGISTRY_ADDR", "demo": "REGISTRY_DEMO", "shutdown-timeout": "REGISTRY_SHUTDOWN_TIMEOUT",
+		"metrics-addr": "REGISTRY_METRICS_ADDR", "policy-reload-interval": "REGISTRY_POLICY_RELOAD_INTERVAL",
+		"rate-limit": "REGISTRY_RATE_LIMIT", "rate-burst": "REGISTRY_RATE_BURST",
+		"public-rate-limit": "REGISTRY_PUBLIC_RATE_LIMIT", "public-rate-burst": "REGISTRY_PUBLIC_RATE_BURST",
+		"max-call-duration": "REGISTRY_MAX_CALL_DURATION", "import-idle-timeout": "REGISTRY_IMPORT_IDLE_TIMEOUT",
+		"max-concurrent-imports": "REGISTRY_MAX_CONCURRENT_IMPORTS",
+		"oidc-issuer":            "REGISTRY_OIDC_ISSUER", "oidc-audience": "REGISTRY_OIDC_AUDIENCE",
+		"oidc-subject-claim": "REGISTRY_OIDC_SUBJECT_CLAIM", "oidc-org-claim": "REGISTRY_OIDC_ORG_CLAIM",
+		"oidc-role-claim": "REGISTRY_OIDC_ROLE_CLAIM",
+	} {
+		cli.Env(fs, flag, env)
+	}
 }
 
 // check rejects settings that cannot work together.
@@ -127,90 +141,28 @@ func (c *serveConfig) check() error {
 	return nil
 }
 
-// envFlags defines flags whose defaults come from their environment twins.
-type envFlags struct {
-	fs     *flag.FlagSet
-	getenv func(string) string
-	errs   []error
-}
-
-func newFlagSet(name string, stderr io.Writer, getenv func(string) string) *envFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return &envFlags{fs: fs, getenv: getenv}
-}
-
-func (f *envFlags) string(p *string, name, env, def, usage string) {
-	if v := f.getenv(env); v != "" {
-		def = v
-	}
-	f.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (f *envFlags) bool(p *bool, name, env string, usage string) {
-	def := false
-	if v := f.getenv(env); v != "" {
-		def = v == "1" || strings.EqualFold(v, "true")
-	}
-	f.fs.BoolVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (f *envFlags) duration(p *time.Duration, name, env string, def time.Duration, usage string) {
-	if v := f.getenv(env); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Errorf("%s: %w", env, err))
-		} else {
-			def = d
-		}
-	}
-	f.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (f *envFlags) float(p *float64, name, env string, def float64, usage string) {
-	if v := f.getenv(env); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Errorf("%s: %w", env, err))
-		} else {
-			def = n
-		}
-	}
-	f.fs.Float64Var(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (f *envFlags) int(p *int, name, env string, def int, usage string) {
-	if v := f.getenv(env); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Errorf("%s: %w", env, err))
-		} else {
-			def = n
-		}
-	}
-	f.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
-}
-
-func (f *envFlags) parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
-		return err
-	}
-	return errors.Join(f.errs...)
-}
-
-// common registers the flags every subcommand takes.
-func (c *config) register(f *envFlags) {
-	f.string(&c.DatabaseURL, "database-url", "REGISTRY_DATABASE_URL", registry.DefaultDatabaseURL,
-		"database: sqlite:FILE, file:NAME?mode=memory&cache=shared, or postgres://…")
-	f.string(&c.SecretKeyFile, "secret-key-file", "REGISTRY_SECRET_KEY_FILE", "",
-		"file holding the 32-byte secret key (hex or base64) that protects identity numbers and signing keys; "+
+// register adds the flags every command takes to fs, each with its
+// REGISTRY_* twin. The secret key itself is no flag: it comes from
+// REGISTRY_SECRET_KEY alone (secretKeyHelp).
+func (c *config) register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", registry.DefaultDatabaseURL,
+		"database `URL`: sqlite:FILE, file:NAME?mode=memory&cache=shared, or postgres://…")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "",
+		"`FILE` holding the 32-byte secret key (hex or base64) that protects identity numbers and signing keys; "+
 			"with SQLite and no key, DATABASE.key beside the database is used (created together with a new database)")
-	f.string(&c.LogLevel, "log-level", "REGISTRY_LOG_LEVEL", "info", "log level: debug, info, warn, error")
-	f.string(&c.AdminMintableRoles, "admin-mintable-roles", "REGISTRY_ADMIN_MINTABLE_ROLES", strings.Join(access.DefaultAdminMintableRoles(), ","),
-		"comma-separated roles administrators may mint tokens for through the API (an administrator is as strong as these roles); "+
-			"other tokens are made with `registryd token create`")
-	c.SecretKey = f.getenv("REGISTRY_SECRET_KEY")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	fs.StringVar(&c.AdminMintableRoles, "admin-mintable-roles", strings.Join(access.DefaultAdminMintableRoles(), ","),
+		"comma-separated `ROLES` administrators may mint tokens for through the API (an administrator is as strong as these roles); "+
+			"other tokens are made with 'registryd token create'")
+	cli.Env(fs, "database-url", "REGISTRY_DATABASE_URL")
+	cli.Env(fs, "secret-key-file", "REGISTRY_SECRET_KEY_FILE")
+	cli.Env(fs, "log-level", "REGISTRY_LOG_LEVEL")
+	cli.Env(fs, "admin-mintable-roles", "REGISTRY_ADMIN_MINTABLE_ROLES")
 }
+
+// secretKeyHelp documents the one setting that is not also a flag.
+const secretKeyHelp = `  REGISTRY_SECRET_KEY (environment only) the 32-byte key itself, hex or base64; wins over --secret-key-file
+`
 
 // supplyKeyHelp says how to give registryd the secret key.
 const supplyKeyHelp = "supply the key the database was made with: REGISTRY_SECRET_KEY (the key itself), " +

@@ -1,5 +1,8 @@
 // Command registryd runs the certification registry server and its
-// maintenance tasks: serve, migrate, token create|revoke and audit verify.
+// maintenance tasks: serve, migrate, token create|revoke, audit verify,
+// keys rotate|retire and secret rotate (see cli.go and run.go). Its
+// settings are flags with REGISTRY_* environment twins, and
+// REGISTRY_SECRET_KEY.
 package main
 
 import (

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -21,58 +20,6 @@ import (
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
 )
-
-const usage = `usage: registryd <command> [flags]
-
-commands:
-  serve          run the registry server (--demo seeds demo data and prints a token per role)
-  migrate        create or update the database schema and reference data
-  token create   --subject S --org O --role R [--ttl 720h]: print a new bearer token
-  token revoke   --id N: revoke a token at once
-  audit verify   recompute the audit chain and report the first bad sequence
-  keys rotate    make a new attestation signing key; old keys stay published
-  keys retire    KID: withdraw a signing key at once (attestations under it stop verifying)
-  secret rotate  --new-key-file FILE: re-encrypt identity numbers and signing keys under a new secret key
-
-Run 'registryd <command> --help' for the flags of a command.
-`
-
-// run is registryd's whole program; main only supplies the process's
-// arguments, environment and streams.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	err := runCommand(ctx, args, getenv, stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil // --help printed the flags
-	}
-	return err
-}
-
-func runCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("no command")
-	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		return runServe(ctx, rest, getenv, stdout, stderr)
-	case "migrate":
-		return runMigrate(ctx, rest, getenv, stdout, stderr)
-	case "token":
-		return runToken(ctx, rest, getenv, stdout, stderr)
-	case "audit":
-		return runAudit(ctx, rest, getenv, stdout, stderr)
-	case "keys":
-		return runKeys(ctx, rest, getenv, stdout, stderr)
-	case "secret":
-		return runSecret(ctx, rest, getenv, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
-	}
-}
 
 func newLogger(level string, stderr io.Writer) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
@@ -121,18 +68,25 @@ func openRegistry(ctx context.Context, c config, log *zap.Logger, migrate bool) 
 	return reg, res, nil
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// serveCommand is `registryd serve`: it migrates the database, then
+// serves the registry until the context ends.
+func (inv *invocation) serveCommand() *cobra.Command {
 	var c serveConfig
-	f := newFlagSet("registryd serve", stderr, getenv)
-	c.register(f)
-	f.fs.Usage = func() {
-		fmt.Fprintf(f.fs.Output(), "usage: registryd serve [flags]\n\nflags (each also read from the environment variable named):\n")
-		f.fs.PrintDefaults()
-		fmt.Fprint(f.fs.Output(), secretKeyHelp+tracingHelp)
+	cmd := &cobra.Command{
+		Use:         "serve",
+		Short:       "run the registry server (--demo seeds demo data and prints a token per role)",
+		Args:        positional(0),
+		Annotations: map[string]string{footerAnnotation: tracingHelp},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c.config = inv.config
+			return runServe(cmd.Context(), c, inv.getenv, inv.stdout, inv.stderr)
+		},
 	}
-	if err := f.parse(args); err != nil {
-		return err
-	}
+	c.register(cmd.Flags())
+	return cmd
+}
+
+func runServe(ctx context.Context, c serveConfig, getenv func(string) string, stdout, stderr io.Writer) error {
 	if err := c.check(); err != nil {
 		return err
 	}
@@ -296,13 +250,20 @@ func serve(ctx context.Context, listeners []listener, shutdownTimeout time.Durat
 	return errors.Join(errs...)
 }
 
-func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c config
-	f := newFlagSet("registryd migrate", stderr, getenv)
-	c.register(f)
-	if err := f.parse(args); err != nil {
-		return err
+// migrateCommand is `registryd migrate`: it brings the database up to
+// date and says what it applied.
+func (inv *invocation) migrateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "create or update the database schema and reference data",
+		Args:  positional(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMigrate(cmd.Context(), inv.config, inv.stdout, inv.stderr)
+		},
 	}
+}
+
+func runMigrate(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	log, err := newLogger(c.LogLevel, stderr)
 	if err != nil {
 		return err
@@ -333,117 +294,131 @@ func cliActor(getenv func(string) string) registry.Principal {
 	return registry.Principal{Subject: "registryd:" + who, Org: "admin", Role: "admin"}
 }
 
-func runToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
-		return errors.New("usage: registryd token create|revoke [flags]")
+// tokenCreateCommand is `registryd token create`: it prints a new bearer
+// token, and nothing else, for any principal the grant policy knows.
+func (inv *invocation) tokenCreateCommand() *cobra.Command {
+	var t access.NewToken
+	cmd := &cobra.Command{
+		Use:   "create --subject S --org O --role R [--ttl 720h]",
+		Short: "print a new bearer token",
+		Args:  positional(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return inv.withRegistry(ctx, func(reg *registry.Registry) error {
+				raw, _, err := reg.IssueToken(ctx, cliActor(inv.getenv), t)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(inv.stdout, raw)
+				return nil
+			})
+		},
 	}
-	var subject, org, role, id string
-	var ttl time.Duration
-	flags := func(f *envFlags) {
-		if args[0] == "create" {
-			f.fs.StringVar(&subject, "subject", "", "who the token is for, e.g. a staff member's name or account")
-			f.fs.StringVar(&org, "org", "", "organisation: bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
-			f.fs.StringVar(&role, "role", "", "role: issuer|viewer (bureau), member|talent-assessor (enterprise), operator|viewer (park), auditor, admin")
-			f.fs.DurationVar(&ttl, "ttl", 0, "token lifetime, e.g. 720h; 0 means no expiry")
-		} else {
-			f.fs.StringVar(&id, "id", "", "id of the token to revoke")
-		}
-	}
-	return withRegistry(ctx, "token "+args[0], args[1:], getenv, stderr, flags, func(reg *registry.Registry) error {
-		if args[0] == "create" {
-			raw, _, err := reg.IssueToken(ctx, cliActor(getenv), access.NewToken{Subject: subject, Org: org, Role: role, TTL: ttl})
+	fs := cmd.Flags()
+	fs.StringVar(&t.Subject, "subject", "", "who the token is for, e.g. a staff member's name or account")
+	fs.StringVar(&t.Org, "org", "", "organisation: bureau:<code>, enterprise:<credit code>, park:<code>, auditor or admin")
+	fs.StringVar(&t.Role, "role", "", "role: issuer|viewer (bureau), member|talent-assessor (enterprise), operator|viewer (park), auditor, admin")
+	fs.DurationVar(&t.TTL, "ttl", 0, "token lifetime, e.g. 720h; 0 means no expiry")
+	return cmd
+}
+
+// tokenRevokeCommand is `registryd token revoke --id N`.
+func (inv *invocation) tokenRevokeCommand() *cobra.Command {
+	var id string
+	cmd := &cobra.Command{
+		Use:   "revoke --id N",
+		Short: "revoke a token at once",
+		Args:  positional(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := strconv.ParseInt(id, 10, 64)
 			if err != nil {
-				return err
+				return fmt.Errorf("--id: %w", err)
 			}
-			fmt.Fprintln(stdout, raw)
-			return nil
-		}
-		n, err := strconv.ParseInt(id, 10, 64)
-		if err != nil {
-			return fmt.Errorf("--id: %w", err)
-		}
-		t, err := reg.RevokeToken(ctx, cliActor(getenv), n)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "token %d (%s, %s@%s) revoked\n", t.ID, t.Subject, t.Role, t.Org)
-		return nil
-	})
+			ctx := cmd.Context()
+			return inv.withRegistry(ctx, func(reg *registry.Registry) error {
+				t, err := reg.RevokeToken(ctx, cliActor(inv.getenv), n)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(inv.stdout, "token %d (%s, %s@%s) revoked\n", t.ID, t.Subject, t.Role, t.Org)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "`ID` of the token to revoke")
+	return cmd
 }
 
-// withRegistry runs a maintenance command that works on the database
-// directly: it parses the common flags and the command's own (added by
-// flags, if any), opens the registry, and runs do on it.
-func withRegistry(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer,
-	flags func(*envFlags), do func(*registry.Registry) error) error {
-	var c config
-	f := newFlagSet("registryd "+name, stderr, getenv)
-	c.register(f)
-	if flags != nil {
-		flags(f)
+// auditVerifyCommand is `registryd audit verify`: it fails when the
+// audit chain is broken, after saying where.
+func (inv *invocation) auditVerifyCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify",
+		Short: "recompute the audit chain and report the first bad sequence",
+		Args:  positional(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return inv.withRegistry(ctx, func(reg *registry.Registry) error {
+				auditor := registry.Principal{Subject: cliActor(inv.getenv).Subject, Org: "auditor", Role: "auditor"}
+				rep, err := reg.VerifyAuditChain(registry.WithPrincipal(ctx, auditor))
+				if err != nil {
+					return err
+				}
+				if !rep.OK {
+					fmt.Fprintf(inv.stdout, "audit chain BROKEN at sequence %d after %d good events: %s\n", rep.FirstBadSequence, rep.EventsChecked, rep.Problem)
+					return errors.New("audit chain does not verify")
+				}
+				fmt.Fprintf(inv.stdout, "audit chain OK: %d events\n", rep.EventsChecked)
+				return nil
+			})
+		},
 	}
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	log, err := newLogger(c.LogLevel, stderr)
-	if err != nil {
-		return err
-	}
-	reg, _, err := openRegistry(ctx, c, log, false)
-	if err != nil {
-		return err
-	}
-	defer reg.Close()
-	return do(reg)
 }
 
-func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: registryd audit verify [flags]")
+// keysRotateCommand is `registryd keys rotate`.
+func (inv *invocation) keysRotateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate",
+		Short: "make a new attestation signing key; old keys stay published",
+		Args:  positional(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return inv.withRegistry(ctx, func(reg *registry.Registry) error {
+				kid, err := reg.RotateSigningKey(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(inv.stdout, "attestations are now signed with key %s; earlier keys remain published\n", kid)
+				return nil
+			})
+		},
 	}
-	return withRegistry(ctx, "audit verify", args[1:], getenv, stderr, nil, func(reg *registry.Registry) error {
-		auditor := registry.Principal{Subject: cliActor(getenv).Subject, Org: "auditor", Role: "auditor"}
-		rep, err := reg.VerifyAuditChain(registry.WithPrincipal(ctx, auditor))
-		if err != nil {
-			return err
-		}
-		if !rep.OK {
-			fmt.Fprintf(stdout, "audit chain BROKEN at sequence %d after %d good events: %s\n", rep.FirstBadSequence, rep.EventsChecked, rep.Problem)
-			return errors.New("audit chain does not verify")
-		}
-		fmt.Fprintf(stdout, "audit chain OK: %d events\n", rep.EventsChecked)
-		return nil
-	})
 }
 
-func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "rotate" && args[0] != "retire") {
-		return errors.New("usage: registryd keys rotate [flags] | registryd keys retire KID [flags]")
-	}
-	if args[0] == "rotate" {
-		return withRegistry(ctx, "keys rotate", args[1:], getenv, stderr, nil, func(reg *registry.Registry) error {
-			kid, err := reg.RotateSigningKey(ctx)
-			if err != nil {
-				return err
+// keysRetireCommand is `registryd keys retire KID`.
+func (inv *invocation) keysRetireCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "retire KID",
+		Short: "withdraw a signing key at once (attestations under it stop verifying)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("usage: %s: KID is a key id from /.well-known/jwks.json", cmd.UseLine())
 			}
-			fmt.Fprintf(stdout, "attestations are now signed with key %s; earlier keys remain published\n", kid)
 			return nil
-		})
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, kid := cmd.Context(), args[0]
+			return inv.withRegistry(ctx, func(reg *registry.Registry) error {
+				w, err := reg.WithdrawSigningKey(ctx, cliActor(inv.getenv), kid)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(inv.stdout, "signing key %s withdrawn: it is no longer published and attestations under it no longer verify\n", w.KeyID)
+				if w.Replacement != "" {
+					fmt.Fprintf(inv.stdout, "it was the key signing; attestations are now signed with key %s\n", w.Replacement)
+				}
+				return nil
+			})
+		},
 	}
-	// The key id comes first: registryd keys retire KID [flags].
-	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
-		return errors.New("usage: registryd keys retire KID [flags]: KID is a key id from /.well-known/jwks.json")
-	}
-	kid := args[1]
-	return withRegistry(ctx, "keys retire", args[2:], getenv, stderr, nil, func(reg *registry.Registry) error {
-		w, err := reg.WithdrawSigningKey(ctx, cliActor(getenv), kid)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "signing key %s withdrawn: it is no longer published and attestations under it no longer verify\n", w.KeyID)
-		if w.Replacement != "" {
-			fmt.Fprintf(stdout, "it was the key signing; attestations are now signed with key %s\n", w.Replacement)
-		}
-		return nil
-	})
 }

@@ -14,11 +14,6 @@ import (
 	"go.uber.org/zap"
 )
 
-// secretKeyHelp documents the one setting that is not also a flag.
-const secretKeyHelp = `
-  REGISTRY_SECRET_KEY (environment only) the 32-byte key itself, hex or base64; wins over --secret-key-file
-`
-
 // tracingHelp ends `registryd serve --help`.
 const tracingHelp = `
 Tracing (OpenTelemetry) is off unless the standard environment variables ask

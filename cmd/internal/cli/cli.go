@@ -1,0 +1,79 @@
+// Package cli is what the registry's cobra commands share: environment
+// variables that stand in for flags not given, and the error naming a
+// command that does not exist.
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// envAnnotation is the flag annotation naming a flag's environment twin.
+const envAnnotation = "registry_env"
+
+// Env makes the environment variable env the twin of the flag name of fs:
+// ApplyEnv gives the flag env's value when the flag is not on the command
+// line. The flag's help ends "(env ENV)". It panics if fs has no such flag.
+func Env(fs *pflag.FlagSet, name, env string) {
+	f := fs.Lookup(name)
+	if f == nil {
+		panic("cli: no flag --" + name)
+	}
+	if f.Annotations == nil {
+		f.Annotations = map[string][]string{}
+	}
+	f.Annotations[envAnnotation] = []string{env}
+	f.Usage += " (env " + env + ")"
+}
+
+// EnvOf returns the name of f's environment twin, or "" if it has none.
+func EnvOf(f *pflag.Flag) string {
+	if env := f.Annotations[envAnnotation]; len(env) > 0 {
+		return env[0]
+	}
+	return ""
+}
+
+// ApplyEnv sets every flag of fs that has an environment twin, is not on
+// the command line and whose twin getenv gives a non-empty value, to that
+// value; a flag given wins over its twin. A value the flag refuses is an
+// error naming the variable, its value and the flag:
+// REGISTRY_X="v" (for --x): invalid argument ….
+func ApplyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		env := EnvOf(f)
+		if err != nil || env == "" || f.Changed {
+			return
+		}
+		if v := getenv(env); v != "" {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q (for --%s): %v", env, v, f.Name, serr)
+			}
+		}
+	})
+	return err
+}
+
+// UnknownCommand is the error for word, given after parent's name where
+// none of parent's commands is called that: `unknown command "NOUN WORD"`
+// (the path without the program's name), followed by the likeliest
+// commands meant when some are close.
+func UnknownCommand(parent *cobra.Command, word string) error {
+	name := strings.TrimPrefix(parent.CommandPath()+" "+word, parent.Root().Name()+" ")
+	if parent.SuggestionsMinimumDistance <= 0 {
+		parent.SuggestionsMinimumDistance = 2
+	}
+	if s := parent.SuggestionsFor(word); len(s) > 0 {
+		prefix := strings.TrimSuffix(name, word)
+		for i := range s {
+			s[i] = strconv.Quote(prefix + s[i])
+		}
+		return fmt.Errorf("unknown command %q; did you mean %s?", name, strings.Join(s, " or "))
+	}
+	return fmt.Errorf("unknown command %q", name)
+}
