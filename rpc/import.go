@@ -41,7 +41,8 @@ func newImportService(reg *registry.Registry, l ImportLimits) *importService {
 }
 
 // acquire takes a slot for one import by p, or refuses at once when p
-// already has one under way or every slot is taken; release gives it back.
+// already has one under way or every slot is taken; release gives it back
+// (calling it again does nothing).
 func (s *importService) acquire(p registry.Principal) (release func(), err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -57,14 +58,14 @@ func (s *importService) acquire(p registry.Principal) (release func(), err error
 		}
 	}
 	s.running[p] = true
-	return func() {
+	return sync.OnceFunc(func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.running, p)
 		if s.slots != nil {
 			<-s.slots
 		}
-	}, nil
+	}), nil
 }
 
 // received is the outcome of one Receive.
@@ -206,6 +207,10 @@ func relayImport[Req importRequest](ctx context.Context, s *importService, kind 
 	if err != nil {
 		return err
 	}
+	// The import is over: free its slot before the outcome reaches the
+	// client, so that the client's next import is not refused as one
+	// still under way.
+	release()
 	return send(toProgress(final))
 }
 

@@ -247,14 +247,53 @@ func TestImportValidation(t *testing.T) {
 			}
 		})
 		t.Run("a stream without options or rows is refused", func(t *testing.T) {
-			stream, err := economy.Import.ImportDesignations(t.Context())
-			if err != nil {
-				t.Fatal(err)
+			// The server learns of the abandoned stream above only when
+			// its cancellation arrives; until then that import holds the
+			// principal's one slot.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				stream, err := economy.Import.ImportDesignations(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = stream.CloseSend()
+				_, err = stream.Receive()
+				stream.Close()
+				if connect.CodeOf(err) == connect.CodeResourceExhausted && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				if connect.CodeOf(err) != connect.CodeInvalidArgument {
+					t.Fatalf("empty stream: %v", err)
+				}
+				break
 			}
-			defer stream.Close()
-			_ = stream.CloseSend()
-			if _, err := stream.Receive(); connect.CodeOf(err) != connect.CodeInvalidArgument {
-				t.Fatalf("empty stream: %v", err)
+		})
+		t.Run("the next import may start as soon as one has answered", func(t *testing.T) {
+			for i := range 20 {
+				stream, err := economy.Import.ImportDesignations(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := stream.Send(&registryv1.ImportDesignationsRequest{Options: &registryv1.ImportOptions{DryRun: true}, Rows: giantRows(t, 1, 1)}); err != nil {
+					t.Fatal(err)
+				}
+				_ = stream.CloseSend()
+				var last *registryv1.ImportProgress
+				for {
+					res, err := stream.Receive()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						t.Fatalf("import %d: %v", i, err)
+					}
+					last = res.GetProgress()
+				}
+				stream.Close()
+				if last.GetOutcome() != registryv1.ImportOutcome_IMPORT_OUTCOME_DRY_RUN {
+					t.Fatalf("import %d ended with %v, want a dry run", i, last)
+				}
 			}
 		})
 	})
