@@ -181,28 +181,12 @@ func (inv *invocation) execute(args []string) error {
 // naming the command (and the global ones before them too); "--" ends the
 // flags.
 func (inv *invocation) commandTree() *cobra.Command {
-	root := &cobra.Command{
-		Use:   "registryctl",
-		Short: "the registry's command-line client",
-		Long: "registryctl calls the registry: a noun-verb command for every RPC, with the answer as an aligned table or,\n" +
+	root := cli.Root("registryctl", "the registry's command-line client",
+		"registryctl calls the registry: a noun-verb command for every RPC, with the answer as an aligned table or,\n"+
 			"with -o json, as JSON. Its verify command checks an eligibility attestation offline.",
-		Args:                  cobra.ArbitraryArgs,
-		SilenceErrors:         true,
-		SilenceUsage:          true,
-		DisableFlagsInUseLine: true,
-		PersistentPreRunE:     inv.prepare,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			printUsage(inv.stderr, cmd)
-			if len(args) == 0 {
-				return errors.New("no command")
-			}
-			return cli.UnknownCommand(cmd, args[0])
-		},
-	}
-	root.CompletionOptions.DisableDefaultCmd = true
+		inv.stderr, printUsage, inv.prepare)
 	root.SetIn(inv.stdin)
 	root.SetOut(inv.stdout)
-	root.SetErr(inv.stderr)
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) { printUsage(cmd.OutOrStdout(), cmd) })
 	root.SetUsageFunc(func(cmd *cobra.Command) error { printUsage(cmd.ErrOrStderr(), cmd); return nil })
 	inv.global.register(root.PersistentFlags())

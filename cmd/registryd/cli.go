@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -47,26 +46,9 @@ const footerAnnotation = "registryd_help_footer"
 // command's help, on standard output for registryd itself and on standard
 // error for a command.
 func (inv *invocation) commandTree() *cobra.Command {
-	root := &cobra.Command{
-		Use:                   "registryd <command> [arguments] [flags]",
-		Short:                 "the certification registry server and its maintenance tasks",
-		Long:                  "registryd runs the certification registry server and its maintenance tasks.",
-		Args:                  cobra.ArbitraryArgs,
-		SilenceErrors:         true,
-		SilenceUsage:          true,
-		DisableFlagsInUseLine: true,
-		PersistentPreRunE:     inv.prepare,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			printHelp(inv.stderr, cmd)
-			if len(args) == 0 {
-				return errors.New("no command")
-			}
-			return cli.UnknownCommand(cmd, args[0])
-		},
-	}
-	root.CompletionOptions.DisableDefaultCmd = true
+	root := cli.Root("registryd <command> [arguments] [flags]", "the certification registry server and its maintenance tasks",
+		"registryd runs the certification registry server and its maintenance tasks.", inv.stderr, printHelp, inv.prepare)
 	root.SetOut(inv.stdout)
-	root.SetErr(inv.stderr)
 	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) {
 		w := cmd.ErrOrStderr()
 		if cmd == cmd.Root() {

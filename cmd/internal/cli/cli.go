@@ -4,7 +4,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -76,4 +78,33 @@ func UnknownCommand(parent *cobra.Command, word string) error {
 		return fmt.Errorf("unknown command %q; did you mean %s?", name, strings.Join(s, " or "))
 	}
 	return fmt.Errorf("unknown command %q", name)
+}
+
+// Root returns a program's root command: its subcommands' words may be
+// followed by flags anywhere, cobra prints neither errors nor usage on its
+// own (the program says what went wrong once), there is no completion
+// command, and the root run with no known command writes usage to stderr
+// and fails, naming the nearest commands. prepare runs before every
+// command (see cobra's PersistentPreRunE).
+func Root(use, short, long string, stderr io.Writer, usage func(io.Writer, *cobra.Command), prepare func(*cobra.Command, []string) error) *cobra.Command {
+	root := &cobra.Command{
+		Use:                   use,
+		Short:                 short,
+		Long:                  long,
+		Args:                  cobra.ArbitraryArgs,
+		SilenceErrors:         true,
+		SilenceUsage:          true,
+		DisableFlagsInUseLine: true,
+		PersistentPreRunE:     prepare,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			usage(stderr, cmd)
+			if len(args) == 0 {
+				return errors.New("no command")
+			}
+			return UnknownCommand(cmd, args[0])
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetErr(stderr)
+	return root
 }
