@@ -286,19 +286,10 @@ func printUsage(w io.Writer, cmd *cobra.Command) {
 	if cmd.HasAvailableSubCommands() {
 		b.WriteString("\ncommands:\n")
 		t := newTable()
-		var walk func(c *cobra.Command)
-		walk = func(c *cobra.Command) {
-			for _, sub := range c.Commands() {
-				switch {
-				case !sub.IsAvailableCommand() || sub.Name() == "help":
-				case sub.HasAvailableSubCommands():
-					walk(sub)
-				default:
-					t.row("  "+strings.TrimPrefix(sub.CommandPath(), root.Name()+" "), sub.Short)
-				}
-			}
+		paths, subs := cli.Commands(cmd)
+		for i, sub := range subs {
+			t.row("  "+paths[i], sub.Short)
 		}
-		walk(cmd)
 		t.write(&b)
 	}
 	if cmd != root && !cmd.HasAvailableSubCommands() {

@@ -141,23 +141,14 @@ func printHelp(w io.Writer, cmd *cobra.Command) {
 	if cmd.HasAvailableSubCommands() {
 		b.WriteString("\ncommands:\n")
 		t := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		var walk func(c *cobra.Command)
-		walk = func(c *cobra.Command) {
-			for _, sub := range c.Commands() {
-				switch {
-				case !sub.IsAvailableCommand() || sub.Name() == "help":
-				case sub.HasAvailableSubCommands():
-					walk(sub)
-				default:
-					summary := sub.Short
-					if args := strings.TrimSpace(strings.TrimPrefix(sub.Use, sub.Name())); args != "" {
-						summary = args + ": " + summary
-					}
-					fmt.Fprintf(t, "  %s\t%s\n", strings.TrimPrefix(sub.CommandPath(), root.Name()+" "), summary)
-				}
+		paths, subs := cli.Commands(cmd)
+		for i, sub := range subs {
+			summary := sub.Short
+			if args := strings.TrimSpace(strings.TrimPrefix(sub.Use, sub.Name())); args != "" {
+				summary = args + ": " + summary
 			}
+			fmt.Fprintf(t, "  %s\t%s\n", paths[i], summary)
 		}
-		walk(cmd)
 		t.Flush()
 	}
 	if !cmd.HasAvailableSubCommands() {

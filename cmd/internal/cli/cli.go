@@ -108,3 +108,25 @@ func Root(use, short, long string, stderr io.Writer, usage func(io.Writer, *cobr
 	root.SetErr(stderr)
 	return root
 }
+
+// Commands returns the commands a user can run under cmd, depth first in
+// cobra's order (by name, unless cobra.EnableCommandSorting is off), each
+// with its path below the program's name ("designation grant"): the lines
+// of a help's command list. Hidden commands and help are left out.
+func Commands(cmd *cobra.Command) (paths []string, commands []*cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			switch {
+			case !sub.IsAvailableCommand() || sub.Name() == "help":
+			case sub.HasAvailableSubCommands():
+				walk(sub)
+			default:
+				paths = append(paths, strings.TrimPrefix(sub.CommandPath(), cmd.Root().Name()+" "))
+				commands = append(commands, sub)
+			}
+		}
+	}
+	walk(cmd)
+	return paths, commands
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +97,27 @@ func TestUnknownCommand(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestCommands(t *testing.T) {
+	run := func(*cobra.Command, []string) error { return nil }
+	root := &cobra.Command{Use: "prog"}
+	noun := &cobra.Command{Use: "designation"}
+	noun.AddCommand(&cobra.Command{Use: "grant TYPE", RunE: run}, &cobra.Command{Use: "secret", Hidden: true, RunE: run},
+		&cobra.Command{Use: "list", RunE: run})
+	root.AddCommand(&cobra.Command{Use: "serve", RunE: run}, noun)
+	root.InitDefaultHelpCmd()
+	for _, tc := range []struct {
+		from *cobra.Command
+		want []string
+	}{
+		{root, []string{"designation grant", "designation list", "serve"}},
+		{noun, []string{"designation grant", "designation list"}},
+	} {
+		paths, cmds := Commands(tc.from)
+		if !slices.Equal(paths, tc.want) || len(cmds) != len(paths) {
+			t.Errorf("Commands(%s) = %v, want %v", tc.from.Name(), paths, tc.want)
+		}
 	}
 }
