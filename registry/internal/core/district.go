@@ -13,9 +13,9 @@ type District struct {
 	Code string
 	// Name is the Simplified Chinese name, e.g. 滨江区.
 	Name string
-	// NameTraditional is the name in Traditional characters, e.g. 濱江區,
-	// accepted on input and found in databases written before names were
-	// normalised.
+	// NameTraditional is Name in Traditional characters (ToTraditional of
+	// Name, set when the package loads), accepted on input and found in
+	// databases written before names were normalised.
 	NameTraditional string
 	NameEn          string
 }
@@ -23,23 +23,29 @@ type District struct {
 // Districts are Hangzhou's thirteen districts, counties and county-level
 // cities (DOMAIN.md), in code order.
 var Districts = []District{
-	{"330102", "上城区", "上城區", "Shangcheng District"},
-	{"330105", "拱墅区", "拱墅區", "Gongshu District"},
-	{"330106", "西湖区", "西湖區", "Xihu District"},
-	{"330108", "滨江区", "濱江區", "Binjiang District"},
-	{"330109", "萧山区", "蕭山區", "Xiaoshan District"},
-	{"330110", "余杭区", "餘杭區", "Yuhang District"},
-	{"330111", "富阳区", "富陽區", "Fuyang District"},
-	{"330112", "临安区", "臨安區", "Lin'an District"},
-	{"330113", "临平区", "臨平區", "Linping District"},
-	{"330114", "钱塘区", "錢塘區", "Qiantang District"},
-	{"330122", "桐庐县", "桐廬縣", "Tonglu County"},
-	{"330127", "淳安县", "淳安縣", "Chun'an County"},
-	{"330182", "建德市", "建德市", "Jiande City"},
+	{Code: "330102", Name: "上城区", NameEn: "Shangcheng District"},
+	{Code: "330105", Name: "拱墅区", NameEn: "Gongshu District"},
+	{Code: "330106", Name: "西湖区", NameEn: "Xihu District"},
+	{Code: "330108", Name: "滨江区", NameEn: "Binjiang District"},
+	{Code: "330109", Name: "萧山区", NameEn: "Xiaoshan District"},
+	{Code: "330110", Name: "余杭区", NameEn: "Yuhang District"},
+	{Code: "330111", Name: "富阳区", NameEn: "Fuyang District"},
+	{Code: "330112", Name: "临安区", NameEn: "Lin'an District"},
+	{Code: "330113", Name: "临平区", NameEn: "Linping District"},
+	{Code: "330114", Name: "钱塘区", NameEn: "Qiantang District"},
+	{Code: "330122", Name: "桐庐县", NameEn: "Tonglu County"},
+	{Code: "330127", Name: "淳安县", NameEn: "Chun'an County"},
+	{Code: "330182", Name: "建德市", NameEn: "Jiande City"},
+}
+
+func init() {
+	for i := range Districts {
+		Districts[i].NameTraditional = ToTraditional(Districts[i].Name)
+	}
 }
 
 // districtForms is the accepted forms, for refusals.
-const districtForms = "must be a district of Hangzhou: its GB/T 2260 code (e.g. 330108) or its name in Simplified or Traditional characters (e.g. 滨江区 or 濱江區)"
+const districtForms = "must be a district of Hangzhou: its GB/T 2260 code (e.g. 330108) or its name, in Simplified or Traditional characters (e.g. 滨江区)"
 
 // LookupDistrict finds the district that value names: its GB/T 2260 code,
 // or its name in Simplified or Traditional characters (or a mix of the
