@@ -124,27 +124,49 @@ type Verification struct {
 	Claims *Claims
 }
 
+// Token is an attestation whose form has been checked (Parse): canonical
+// compact JWS, the registry's header. Nothing about it is trusted yet.
+type Token struct {
+	obj *jose.JSONWebSignature
+	kid string
+}
+
+// Parse checks token's form, the first rules of Verify, needing no keys:
+// a caller can refuse a malformed token before it fetches the key set.
+func Parse(token string) (*Token, error) {
+	obj, h, err := parse(token)
+	if err != nil {
+		return nil, err
+	}
+	return &Token{obj: obj, kid: h.Kid}, nil
+}
+
 // Verify checks an attestation against the published keys at now, in the
 // order of the package documentation, and returns the first rule it
 // breaks (one of the errors above) with what was learnt before it: nil
 // means genuine, issued while its key signed, and not expired. Expiry is
 // the last rule, so an ErrExpired Verification is otherwise complete.
 func Verify(token string, keys KeySet, now time.Time) (Verification, error) {
-	var v Verification
-	obj, h, err := parse(token)
+	t, err := Parse(token)
 	if err != nil {
-		return v, err
+		return Verification{}, err
 	}
-	v.KeyID = h.Kid
-	key, ok := keys.Key(h.Kid)
+	return t.Verify(keys, now)
+}
+
+// Verify applies the rules after the form (see the package function
+// Verify) to a parsed token.
+func (t *Token) Verify(keys KeySet, now time.Time) (Verification, error) {
+	v := Verification{KeyID: t.kid}
+	key, ok := keys.Key(t.kid)
 	if !ok {
 		return v, ErrUnknownKey
 	}
 	pub, ok := key.Ed25519()
 	if !ok {
-		return v, fmt.Errorf("%w: key %s is not an Ed25519 public key", ErrBadSignature, h.Kid)
+		return v, fmt.Errorf("%w: key %s is not an Ed25519 public key", ErrBadSignature, t.kid)
 	}
-	payload, err := obj.Verify(pub)
+	payload, err := t.obj.Verify(pub)
 	if err != nil {
 		return v, ErrBadSignature
 	}

@@ -600,3 +600,28 @@ func TestVerifyAttestation(t *testing.T) {
 		})
 	})
 }
+
+// TestMalformedAttestationNeedsNoDatabase checks that a token refused for
+// its form is refused before the key set is read: with the database closed,
+// malformed and non-canonical tokens still get their problem, and only a
+// well-formed one needs the keys.
+func TestMalformedAttestationNeedsNoDatabase(t *testing.T) {
+	reg, _ := registrytest.Open(t, storetest.SQLite(t))
+	ctx := context.Background()
+	wellFormed := "eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.e30.AAAA"
+	if err := reg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ token, problem string }{
+		{"not.a-token", park.ProblemMalformed},
+		{" " + wellFormed, park.ProblemNonCanonical},
+	} {
+		check, err := reg.VerifyAttestation(ctx, tc.token)
+		if err != nil || check.Problem != tc.problem {
+			t.Errorf("VerifyAttestation(%q) = %q, %v; want %q without touching the database", tc.token, check.Problem, err, tc.problem)
+		}
+	}
+	if _, err := reg.VerifyAttestation(ctx, wellFormed); err == nil {
+		t.Error("a well-formed token was checked without reading the keys of a closed database")
+	}
+}

@@ -66,11 +66,17 @@ func (r *Parks) VerifyAttestation(ctx context.Context, token string) (Attestatio
 	if len(token) > maxAttestationLen {
 		return AttestationCheck{}, core.InvalidField("token", "is too long to be an attestation")
 	}
-	keys, err := r.Keys.SigningKeys(ctx)
-	if err != nil {
-		return AttestationCheck{}, err
+	// The form is checked before the key set is read, so a malformed
+	// token costs no query.
+	var v attest.Verification
+	t, verr := attest.Parse(token)
+	if verr == nil {
+		keys, err := r.Keys.SigningKeys(ctx)
+		if err != nil {
+			return AttestationCheck{}, err
+		}
+		v, verr = t.Verify(keys, r.Now())
 	}
-	v, verr := attest.Verify(token, keys, r.Now())
 	check := AttestationCheck{KeyID: v.KeyID, SignatureValid: v.SignatureValid, Claims: v.Claims}
 	switch err := verr; {
 	case err == nil, errors.Is(err, attest.ErrExpired):
@@ -93,14 +99,21 @@ func (r *Parks) VerifyAttestation(ctx context.Context, token string) (Attestatio
 	}
 	claims := *v.Claims
 	today := r.Today()
-	for _, id := range claims.DesignationIDs {
-		d, err := r.DB.Designation.Query().Where(entdesignation.ID(id)).Only(ctx)
-		standing := Standing{DesignationID: id, StatusNow: designation.StatusRevoked}
-		switch {
-		case err == nil:
-			standing.StatusNow = designation.DesignationOf(d, today).Status
-		case !ent.IsNotFound(err):
+	byID := map[string]*ent.Designation{}
+	if len(claims.DesignationIDs) > 0 {
+		rows, err := r.DB.Designation.Query().Where(entdesignation.IDIn(claims.DesignationIDs...)).All(ctx)
+		if err != nil {
 			return check, err
+		}
+		for _, d := range rows {
+			byID[d.ID] = d
+		}
+	}
+	for _, id := range claims.DesignationIDs {
+		// A designation no longer there counts as revoked.
+		standing := Standing{DesignationID: id, StatusNow: designation.StatusRevoked}
+		if d, ok := byID[id]; ok {
+			standing.StatusNow = designation.DesignationOf(d, today).Status
 		}
 		check.Designations = append(check.Designations, standing)
 		check.DesignationsChanged = check.DesignationsChanged || standing.StatusNow != designation.StatusActive
