@@ -25,10 +25,10 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
-	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -43,23 +43,9 @@ type obsServer struct {
 // options opts returns for it, and records the rpc logger's lines.
 func startWithOptions(t *testing.T, db storetest.Database, opts func(reg *registry.Registry, pool *sql.DB, log *zap.Logger) []rpc.Option) *obsServer {
 	t.Helper()
-	secrets, err := seal.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	log := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), core))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	clock := storetest.NewClock(rpctest.Start)
-	if _, err := registry.Migrate(ctx, db.URL); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	reg, clock, secrets := registrytest.OpenLogged(t, db, log)
 	pool := reg.Pool()
 	var o []rpc.Option
 	if opts != nil {

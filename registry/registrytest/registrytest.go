@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hangzhou-ai/registry/ident"
@@ -20,11 +21,19 @@ import (
 )
 
 // Start is the instant the clock of Open starts at: 2026-06-15, noon in
-// China Standard Time (the same day the rpc tests start on).
+// China Standard Time.
 var Start = time.Date(2026, 6, 15, 4, 0, 0, 0, time.UTC)
 
 // Open migrates db and opens a registry on it, closed when the test ends.
 func Open(t testing.TB, db storetest.Database) (*registry.Registry, *storetest.Clock) {
+	t.Helper()
+	reg, clock, _ := OpenLogged(t, db, zaptest.NewLogger(t))
+	return reg, clock
+}
+
+// OpenLogged is Open logging to log, and also returns the secrets the
+// registry seals with (a fixed test key).
+func OpenLogged(t testing.TB, db storetest.Database, log *zap.Logger) (*registry.Registry, *storetest.Clock, *seal.Secrets) {
 	t.Helper()
 	secrets, err := seal.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
@@ -36,12 +45,12 @@ func Open(t testing.TB, db storetest.Database) (*registry.Registry, *storetest.C
 		t.Fatal(err)
 	}
 	clock := storetest.NewClock(Start)
-	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: zaptest.NewLogger(t).Named("registry")})
+	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reg.Close() })
-	return reg, clock
+	return reg, clock, secrets
 }
 
 // As returns ctx acting as role@org.

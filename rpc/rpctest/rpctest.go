@@ -19,14 +19,16 @@ import (
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/client"
 	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
-// Start is the default start of the test clock: 2026-06-15, noon in Hangzhou.
-var Start = time.Date(2026, 6, 15, 4, 0, 0, 0, time.UTC)
+// Start is the default start of the test clock: 2026-06-15, noon in
+// Hangzhou, the day the registry's own tests start on too.
+var Start = registrytest.Start
 
 // Env is a running registry.
 type Env struct {
@@ -47,22 +49,8 @@ func New(t testing.TB, db storetest.Database) *Env {
 // NewWithOptions starts a registry whose handler gets opts.
 func NewWithOptions(t testing.TB, db storetest.Database, opts ...rpc.Option) *Env {
 	t.Helper()
-	secrets, err := seal.NewSecrets([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := storetest.NewClock(Start)
 	log := testLogger(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := registry.Migrate(ctx, db.URL); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
+	reg, clock, secrets := registrytest.OpenLogged(t, db, log)
 	srv := httptest.NewUnstartedServer(rpc.NewHandler(reg, log.Named("rpc"), opts...))
 	srv.Config.Protocols = new(http.Protocols)
 	srv.Config.Protocols.SetHTTP1(true)
