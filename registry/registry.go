@@ -3,9 +3,11 @@ package registry
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -60,7 +62,9 @@ type Registry struct {
 	*audit.Trail
 	*access.Access
 
-	db *store.DB
+	db          *store.DB
+	listener    *store.Listener // PostgreSQL: other processes' signals
+	stopReloads func()
 }
 
 // DefaultDatabaseURL is the embedded SQLite file used when none is given.
@@ -148,13 +152,74 @@ func Open(ctx context.Context, cfg Config) (_ *Registry, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	c := &core.Core{DB: db.Client, Authz: a, Secrets: cfg.Secrets, Clock: cfg.Clock, Log: cfg.Logger, RowLocks: db.Dialect == "postgres"}
+	postgres := db.Dialect == "postgres"
+	c := &core.Core{
+		DB: db.Client, Authz: a, Secrets: cfg.Secrets, Clock: cfg.Clock, Log: cfg.Logger, RowLocks: postgres,
+		Statements: core.NewStatements(db.Pool),
+		Signals:    core.NewSignals(hex.EncodeToString(seal.RandomBytes(8)), postgres),
+	}
 	r := assemble(c, cfg.AdminMintableRoles)
 	r.db = db
+	r.stopReloads = r.reloadPolicyOnSignal()
+	if postgres {
+		if r.listener, err = store.Listen(ctx, cfg.DatabaseURL, core.SignalChannel, store.ListenHandler{
+			Notified: c.Signals.Heard, Alive: c.Signals.Alive, Lost: c.Signals.Deaf,
+		}); err != nil {
+			r.stopReloads()
+			return nil, fmt.Errorf("registry: listening for other processes' changes: %w", err)
+		}
+	}
 	if err := r.Keys.EnsureSigningKey(ctx); err != nil {
+		r.closeListening()
 		return nil, fmt.Errorf("registry: signing key: %w", err)
 	}
 	return r, nil
+}
+
+// reloadPolicyOnSignal reloads the in-memory policy, in the background,
+// whenever another process commits a policy change or changes may have
+// been missed; a burst of signals costs one reload. It returns the stop
+// function.
+func (r *Registry) reloadPolicyOnSignal() (stop func()) {
+	wake := make(chan struct{}, 1)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	r.Signals.Subscribe(core.TopicPolicy, func(remote bool) {
+		if !remote {
+			return // this process applied its own change as it committed
+		}
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-wake:
+				if err := r.ReloadPolicy(); err != nil {
+					r.Log.Error("reloading the policy after another process changed it failed", zap.Error(err))
+				}
+			}
+		}
+	}()
+	return sync.OnceFunc(func() {
+		close(done)
+		<-stopped
+	})
+}
+
+// closeListening stops hearing other processes and reloading the policy.
+func (r *Registry) closeListening() {
+	if r.listener != nil {
+		if err := r.listener.Close(); err != nil {
+			r.Log.Debug("closing the change listener", zap.Error(err))
+		}
+	}
+	r.stopReloads()
 }
 
 // assemble builds every service on c, each handed the ones it calls.
@@ -175,7 +240,10 @@ func assemble(c *core.Core, mintable []string) *Registry {
 }
 
 // Close closes the database. The Registry is unusable afterwards.
-func (r *Registry) Close() error { return r.db.Close() }
+func (r *Registry) Close() error {
+	r.closeListening()
+	return errors.Join(r.Statements.Close(), r.db.Close())
+}
 
 // Pool is the database connection pool, for monitoring its statistics
 // (sql.DB.Stats); queries go through the services, never through it.

@@ -128,6 +128,11 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{AwardsColumns[5], AwardsColumns[6], AwardsColumns[1]},
 			},
+			{
+				Name:    "award_talent_id",
+				Unique:  false,
+				Columns: []*schema.Column{AwardsColumns[6]},
+			},
 		},
 	}
 	// BureausColumns holds the columns for the "bureaus" table.
@@ -476,6 +481,13 @@ var (
 				OnDelete:   schema.SetNull,
 			},
 		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "talent_employer_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{TalentsColumns[8], TalentsColumns[0]},
+			},
+		},
 	}
 	// TalentAuthorizationsColumns holds the columns for the "talent_authorizations" table.
 	TalentAuthorizationsColumns = []*schema.Column{
@@ -533,6 +545,11 @@ var (
 				Name:    "tenancy_enterprise_id",
 				Unique:  false,
 				Columns: []*schema.Column{TenanciesColumns[2]},
+			},
+			{
+				Name:    "tenancy_park_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{TenanciesColumns[1], TenanciesColumns[0]},
 			},
 		},
 	}

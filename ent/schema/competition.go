@@ -65,5 +65,9 @@ func (Award) Edges() []ent.Edge {
 
 // Indexes of the Award.
 func (Award) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("competition_id", "talent_id", "prize").Unique()}
+	return []ent.Index{
+		index.Fields("competition_id", "talent_id", "prize").Unique(),
+		// A member lists its employees' awards by talent.
+		index.Fields("talent_id"),
+	}
 }

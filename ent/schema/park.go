@@ -47,6 +47,8 @@ func (Tenancy) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("park_id", "enterprise_id", "start_date").Unique(),
 		index.Fields("enterprise_id"),
+		// A park pages through its tenants by id.
+		index.Fields("park_id", "id"),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // Talent is a person. Identity and passport numbers are never stored in
@@ -33,5 +34,14 @@ func (Talent) Edges() []ent.Edge {
 		edge.From("employer", Enterprise.Type).Ref("employees").Field("employer_id").Unique(),
 		edge.To("designations", Designation.Type),
 		edge.To("awards", Award.Type),
+	}
+}
+
+// Indexes of the Talent.
+func (Talent) Indexes() []ent.Index {
+	return []ent.Index{
+		// A member's lists (its employees, their designations and awards)
+		// start from the talents it employs, in id order.
+		index.Fields("employer_id", "id"),
 	}
 }

@@ -209,6 +209,9 @@ func (r *Access) RevokeToken(ctx context.Context, actor core.Principal, id int64
 		if err != nil {
 			return err
 		}
+		if err := r.Signal(ctx, tx, core.TopicTokens); err != nil {
+			return err
+		}
 		out = tokenOf(t)
 		return r.Record(ctx, tx, actor, core.Change{Action: "token.revoke", EntityType: "token", EntityID: fmt.Sprint(id), Before: before, After: out})
 	})
@@ -244,6 +247,14 @@ func (r *Access) Authenticate(ctx context.Context, raw string) (core.Principal, 
 	if !ok {
 		return core.Principal{}, core.NewError(core.KindUnauthenticated, "malformed bearer token")
 	}
+	wall := time.Now() // freshness is real time, whatever the registry's clock
+	if e, ok := r.tokens.get(hash); ok && r.Signals.Fresh(core.TopicTokens, e.generation, e.filled, wall) {
+		if e.expiresAt != nil && !r.Now().Before(*e.expiresAt) {
+			return core.Principal{}, core.NewError(core.KindUnauthenticated, "bearer token expired")
+		}
+		return e.principal, nil
+	}
+	generation := r.Signals.Generation(core.TopicTokens)
 	t, err := r.DB.APIToken.Query().Where(apitoken.TokenHash(hash)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return core.Principal{}, core.NewError(core.KindUnauthenticated, "unknown bearer token")
@@ -263,5 +274,7 @@ func (r *Access) Authenticate(ctx context.Context, raw string) (core.Principal, 
 	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
 		return core.Principal{}, core.NewError(core.KindUnauthenticated, "bearer token expired")
 	}
-	return core.Principal{Subject: t.Subject, Org: t.Organisation, Role: t.Role}, nil
+	p := core.Principal{Subject: t.Subject, Org: t.Organisation, Role: t.Role}
+	r.tokens.put(hash, cachedToken{principal: p, expiresAt: t.ExpiresAt, generation: generation, filled: wall})
+	return p, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -13,7 +14,6 @@ import (
 	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/competition"
 	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
-	"github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/schema"
 	enttalent "github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/registry/catalog"
@@ -369,7 +369,7 @@ func (r *Competitions) ListAwards(ctx context.Context, competitionID, talentID s
 	}
 	if !all {
 		own, _ := p.OrgCode("enterprise")
-		q = q.Where(award.HasTalentWith(enttalent.HasEmployerWith(enterprise.CreditCode(own))))
+		q = q.Where(func(s *entsql.Selector) { s.Where(core.IsEmployeeOf(s.C(award.FieldTalentID), own)) })
 	}
 	rows, err := q.WithTalent().Order(ent.Asc(award.FieldID)).Limit(maxAwardsPerRun).All(ctx)
 	if err != nil {
@@ -379,9 +379,12 @@ func (r *Competitions) ListAwards(ctx context.Context, competitionID, talentID s
 	for i, a := range rows {
 		ids[i] = a.ID
 	}
-	recognitions, err := r.DB.Designation.Query().Where(entdesignation.AwardIDIn(ids...)).All(ctx)
-	if err != nil {
-		return nil, err
+	var recognitions []*ent.Designation
+	if len(ids) > 0 {
+		recognitions, err = r.DB.Designation.Query().Where(entdesignation.AwardIDIn(ids...)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
 	}
 	byAward := map[string]string{}
 	for _, d := range recognitions {

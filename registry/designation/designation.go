@@ -12,10 +12,8 @@ import (
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/designation"
-	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/predicate"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
-	enttalent "github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
@@ -395,13 +393,10 @@ func (r *Designations) ListDesignations(ctx context.Context, f DesignationFilter
 		if code != "" && code != own {
 			return nil, "", core.PermissionDenied("%s may read only its own designations", p)
 		}
-		q = q.Where(designation.Or(
-			designation.HasEnterpriseWith(ententerprise.CreditCode(own)),
-			designation.HasTalentWith(enttalent.HasEmployerWith(ententerprise.CreditCode(own))),
-		))
+		q = q.Where(OwnedByMember(own))
 	}
 	if code != "" {
-		q = q.Where(designation.HasEnterpriseWith(ententerprise.CreditCode(code)))
+		q = q.Where(HeldByEnterprise(code))
 	}
 	if f.TalentID != "" {
 		q = q.Where(designation.TalentID(f.TalentID))
@@ -424,6 +419,27 @@ func (r *Designations) ListDesignations(ctx context.Context, f DesignationFilter
 		out[i] = DesignationOf(d, today)
 	}
 	return out, next, nil
+}
+
+// HeldByEnterprise keeps the designations the enterprise with credit code
+// holds itself: an index range on enterprise_id.
+func HeldByEnterprise(code string) predicate.Designation {
+	return func(s *entsql.Selector) {
+		s.Where(core.IsEnterprise(s.C(designation.FieldEnterpriseID), code))
+	}
+}
+
+// OwnedByMember keeps the designations a member of the enterprise with
+// credit code may read as its own: those it holds and those its employees
+// hold. Both halves are index lookups (enterprise_id, and talent_id of the
+// employees), so the cost follows the enterprise's own rows.
+func OwnedByMember(code string) predicate.Designation {
+	return func(s *entsql.Selector) {
+		s.Where(entsql.Or(
+			core.IsEnterprise(s.C(designation.FieldEnterpriseID), code),
+			core.IsEmployeeOf(s.C(designation.FieldTalentID), code),
+		))
+	}
 }
 
 // ActiveOn keeps designations whose last status change taking effect on or

@@ -40,7 +40,7 @@ func (r *Keys) RotateSigningKey(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.signerCache.Store(cachedSigner{kid: kid, key: priv})
+	r.remember(kid, priv)
 	return kid, nil
 }
 
@@ -51,6 +51,9 @@ func (r *Keys) rotateSigningKey(ctx context.Context, tx *ent.Tx) (string, ed2551
 		return "", nil, err
 	}
 	kid := attest.KeyID(pub)
+	if err := r.Signal(ctx, tx, core.TopicKeys); err != nil {
+		return "", nil, err
+	}
 	if err := tx.SigningKey.Update().Where(signingkey.RetiredAtIsNil()).SetRetiredAt(r.Now()).Exec(ctx); err != nil {
 		return "", nil, err
 	}
@@ -109,6 +112,9 @@ func (r *Keys) WithdrawSigningKey(ctx context.Context, actor core.Principal, kid
 		if err := upd.Exec(ctx); err != nil {
 			return err
 		}
+		if err := r.Signal(ctx, tx, core.TopicKeys); err != nil {
+			return err
+		}
 		before := map[string]any{"created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano)}
 		if k.RetiredAt != nil {
 			before["retired_at"] = k.RetiredAt.UTC().Format(time.RFC3339Nano)
@@ -127,35 +133,49 @@ func (r *Keys) WithdrawSigningKey(ctx context.Context, actor core.Principal, kid
 		return KeyWithdrawal{}, err
 	}
 	if priv != nil {
-		r.signerCache.Store(cachedSigner{kid: out.Replacement, key: priv})
+		r.remember(out.Replacement, priv)
 	}
 	return out, nil
 }
 
-// cachedSigner is the signing key last loaded, decrypted.
+// cachedSigner is the signing key last loaded, decrypted, with when and
+// at which generation of core.TopicKeys it was read.
 type cachedSigner struct {
-	kid string
-	key ed25519.PrivateKey
+	kid        string
+	key        ed25519.PrivateKey
+	generation uint64
+	filled     time.Time
 }
 
-// Signer returns the current signing key. Every call asks the database
-// which key is current, so a rotation or withdrawal made by another
-// process takes effect at once (an attestation is never signed with a key
-// already retired); only the decrypted private key is kept in memory.
+// remember keeps the key this process has just made the signing one.
+func (r *Keys) remember(kid string, key ed25519.PrivateKey) {
+	r.signerCache.Store(cachedSigner{kid: kid, key: key, generation: r.Signals.Generation(core.TopicKeys), filled: time.Now()})
+}
+
+// Signer returns the current signing key, from memory while no rotation or
+// withdrawal has been signalled (core.TopicKeys): one made by this process
+// takes effect at once, one made by another within core.MaxStaleness (on
+// PostgreSQL as soon as its notification arrives).
 func (r *Keys) Signer(ctx context.Context) (string, ed25519.PrivateKey, error) {
+	wall := time.Now()
+	cached, ok := r.signerCache.Load().(cachedSigner)
+	if ok && r.Signals.Fresh(core.TopicKeys, cached.generation, cached.filled, wall) {
+		return cached.kid, cached.key, nil
+	}
+	generation := r.Signals.Generation(core.TopicKeys)
 	k, err := r.DB.SigningKey.Query().Where(signingkey.RetiredAtIsNil()).
 		Order(ent.Desc(signingkey.FieldCreatedAt)).First(ctx)
 	if err != nil {
 		return "", nil, fmt.Errorf("signing key: %w", err)
 	}
-	if c, ok := r.signerCache.Load().(cachedSigner); ok && c.kid == k.ID {
-		return c.kid, c.key, nil
+	c := cachedSigner{kid: k.ID, key: cached.key, generation: generation, filled: wall}
+	if !ok || cached.kid != k.ID {
+		seed, err := r.Secrets.Open(k.PrivateKeySealed, SigningKeyAAD)
+		if err != nil {
+			return "", nil, fmt.Errorf("signing key %s: %w", k.ID, err)
+		}
+		c.key = ed25519.NewKeyFromSeed([]byte(seed))
 	}
-	seed, err := r.Secrets.Open(k.PrivateKeySealed, SigningKeyAAD)
-	if err != nil {
-		return "", nil, fmt.Errorf("signing key %s: %w", k.ID, err)
-	}
-	c := cachedSigner{kid: k.ID, key: ed25519.NewKeyFromSeed([]byte(seed))}
 	r.signerCache.Store(c)
 	return c.kid, c.key, nil
 }

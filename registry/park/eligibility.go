@@ -2,18 +2,17 @@ package park
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/authz"
-	"github.com/hangzhou-ai/registry/ent"
-	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
-	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
-	"github.com/hangzhou-ai/registry/ent/enterprise"
-	"github.com/hangzhou-ai/registry/ent/tenancy"
-	"github.com/hangzhou-ai/registry/registry/designation"
+	entpark "github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
@@ -64,7 +63,10 @@ type EligibilityAnswer struct {
 // VerifyTenantEligibility evaluates a park's rule for a benefit against
 // the enterprise's tenancy and designations on the date, reading the
 // database afresh every time, and signs the answer. Only the park's own
-// staff may ask.
+// staff may ask, which is decided before anything is read. The database
+// answers in two prepared statements: the rule with the enterprise and its
+// tenancy, then the qualifying designations (none when the rule names no
+// type or the enterprise is not a tenant on the date).
 func (r *Parks) VerifyTenantEligibility(ctx context.Context, q EligibilityQuery) (EligibilityAnswer, error) {
 	p, err := core.PrincipalOf(ctx)
 	if err != nil {
@@ -77,21 +79,17 @@ func (r *Parks) VerifyTenantEligibility(ctx context.Context, q EligibilityQuery)
 	if err := v.Err(); err != nil {
 		return EligibilityAnswer{}, err
 	}
+	if err := r.mayAtPark(p, authz.ObjEligibility, authz.ActVerify, "park_code", q.ParkCode); err != nil {
+		return EligibilityAnswer{}, r.refusedAtPark(ctx, p, q.ParkCode, err)
+	}
 	if asOf == "" {
 		asOf = r.Today()
 	}
-	pk, err := r.loadPark(ctx, r.DB, p, authz.ObjEligibility, authz.ActVerify, "park_code", q.ParkCode)
+	f, err := r.eligibilityFacts(ctx, p, q.ParkCode, benefit, code, asOf)
 	if err != nil {
 		return EligibilityAnswer{}, err
 	}
-	rule, err := r.DB.EligibilityRule.Query().Where(eligibilityrule.ParkID(pk.ID), eligibilityrule.Benefit(benefit)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return EligibilityAnswer{}, core.NotFound("benefit: park %s has no rule for %s", pk.ID, benefit)
-	}
-	if err != nil {
-		return EligibilityAnswer{}, err
-	}
-	ans, relied, err := r.evaluateTenant(ctx, pk.ID, code, rule, asOf)
+	ans, relied, err := r.evaluate(ctx, f, asOf)
 	if err != nil {
 		return EligibilityAnswer{}, err
 	}
@@ -101,7 +99,7 @@ func (r *Parks) VerifyTenantEligibility(ctx context.Context, q EligibilityQuery)
 		return EligibilityAnswer{}, err
 	}
 	claims := attest.Claims{
-		Issuer: attest.Issuer, Subject: code, ParkCode: pk.ID, EnterpriseCreditCode: code, Benefit: benefit,
+		Issuer: attest.Issuer, Subject: code, ParkCode: q.ParkCode, EnterpriseCreditCode: code, Benefit: benefit,
 		AsOf: asOf, Eligible: ans.Eligible, DesignationIDs: relied,
 		IssuedAt: ans.CheckedAt.Unix(), ExpiresAt: ans.CheckedAt.Add(AttestationLifetime).Unix(),
 	}
@@ -114,32 +112,123 @@ func (r *Parks) VerifyTenantEligibility(ctx context.Context, q EligibilityQuery)
 	return ans, nil
 }
 
-// evaluateTenant answers for the enterprise with credit code on asOf. A
-// park learns about its tenants only: an enterprise without a tenancy in
-// the park in force on the date, registered or not, gets the one answer
-// NO_ACTIVE_TENANCY, and none of its designations is looked at.
-func (r *Parks) evaluateTenant(ctx context.Context, parkCode, code string, rule *ent.EligibilityRule, asOf string) (EligibilityAnswer, []string, error) {
-	e, err := r.DB.Enterprise.Query().Where(enterprise.CreditCode(code)).Only(ctx)
-	var t *ent.Tenancy
-	if err == nil {
-		t, err = r.DB.Tenancy.Query().Where(tenancy.ParkID(parkCode), tenancy.EnterpriseID(e.ID), overlaps(asOf, asOf)).
-			Order(ent.Asc(tenancy.FieldStartDate)).First(ctx)
+// tenantFacts is what an eligibility answer rests on besides designations:
+// the rule, and, for an enterprise with a tenancy in the park in force on
+// the date, the enterprise and the start of that tenancy.
+type tenantFacts struct {
+	anyOf                 []string
+	minTenancyMonths      int
+	maxEnterpriseAgeYears int
+	tenant                bool // registered and a tenant on the date
+	enterpriseID          int64
+	registeredOn          string
+	tenancyStart          string // of the earliest tenancy in force
+}
+
+// eligibilityFactsSQL reads the rule ($1 park, $2 benefit) with the
+// enterprise ($4 credit code) and its earliest tenancy in the park in force
+// on $3: one row when the park has the rule, the enterprise's columns NULL
+// when it is not registered, the tenancy's when it is not a tenant then.
+const eligibilityFactsSQL = `SELECT r.any_of_designation_types, r.min_tenancy_months, r.max_enterprise_age_years,
+	e.id, e.registered_on,
+	(SELECT t.start_date FROM tenancies t
+	 WHERE t.park_id = r.park_id AND t.enterprise_id = e.id AND t.start_date <= $3 AND (t.end_date = '' OR t.end_date >= $3)
+	 ORDER BY t.start_date LIMIT 1)
+FROM eligibility_rules r LEFT JOIN enterprises e ON e.credit_code = $4
+WHERE r.park_id = $1 AND r.benefit = $2`
+
+func (r *Parks) eligibilityFacts(ctx context.Context, p core.Principal, parkCode, benefit, code, asOf string) (tenantFacts, error) {
+	row, err := r.Statements.QueryRow(ctx, eligibilityFactsSQL, parkCode, benefit, asOf, code)
+	if err != nil {
+		return tenantFacts{}, err
 	}
+	var (
+		f            tenantFacts
+		anyOf        []byte
+		enterpriseID sql.NullInt64
+		registeredOn sql.NullString
+		tenancyStart sql.NullString
+	)
+	err = row.Scan(&anyOf, &f.minTenancyMonths, &f.maxEnterpriseAgeYears, &enterpriseID, &registeredOn, &tenancyStart)
+	if errors.Is(err, sql.ErrNoRows) {
+		return tenantFacts{}, r.missingRule(ctx, p, parkCode, benefit)
+	}
+	if err != nil {
+		return tenantFacts{}, err
+	}
+	if err := json.Unmarshal(anyOf, &f.anyOf); err != nil {
+		return tenantFacts{}, fmt.Errorf("eligibility rule %s/%s: designation types: %w", parkCode, benefit, err)
+	}
+	f.tenant = enterpriseID.Valid && tenancyStart.Valid
+	f.enterpriseID, f.registeredOn, f.tenancyStart = enterpriseID.Int64, registeredOn.String, tenancyStart.String
+	return f, nil
+}
+
+// missingRule explains why a park has no rule for a benefit: the park is
+// not registered (told only to those who may read every park), or it has
+// no such rule.
+func (r *Parks) missingRule(ctx context.Context, p core.Principal, parkCode, benefit string) error {
+	if err := r.parkExists(ctx, p, parkCode); err != nil {
+		return err
+	}
+	return core.NotFound("benefit: park %s has no rule for %s", parkCode, benefit)
+}
+
+// refusedAtPark is the answer to a principal refused at a park: those who
+// may read every park learn that it does not exist, as GetPark would tell
+// them; everyone else gets the refusal, whether it exists or not.
+func (r *Parks) refusedAtPark(ctx context.Context, p core.Principal, parkCode string, refusal error) error {
+	if all, err := r.ReadScope(p, authz.ObjPark); err != nil || !all || core.KindOf(refusal) != core.KindPermissionDenied {
+		return refusal
+	}
+	if err := r.parkExists(ctx, p, parkCode); err != nil {
+		return err
+	}
+	return refusal
+}
+
+// parkExists fails, as MissingFor words it for p, when the park is not registered.
+func (r *Parks) parkExists(ctx context.Context, p core.Principal, parkCode string) error {
+	exists, err := r.DB.Park.Query().Where(entpark.ID(parkCode)).Exist(ctx)
 	switch {
-	case ent.IsNotFound(err):
+	case err != nil:
+		return err
+	case !exists:
+		return r.MissingFor(p, authz.ObjPark, core.NotFound("park_code: park %s is not registered", parkCode))
+	}
+	return nil
+}
+
+// heldDesignationsSQL lists the designations of enterprise $1 valid and
+// active on $2 whose type is one of n types ($3 …), in id order.
+func heldDesignationsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`SELECT d.id, d.type FROM designations d
+WHERE d.enterprise_id = $1 AND d.valid_from <= $2 AND d.valid_until >= $2
+	AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= $2
+		ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active'
+	AND d.type IN (`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i+3)
+	}
+	b.WriteString(") ORDER BY d.id")
+	return b.String()
+}
+
+// evaluate applies the rule in f on asOf and returns the answer (unsigned)
+// and the ids of the designations it relied on. A park learns about its
+// tenants only: an enterprise without a tenancy in the park in force on the
+// date, registered or not, gets the one answer NO_ACTIVE_TENANCY, and none
+// of its designations is looked at.
+func (r *Parks) evaluate(ctx context.Context, f tenantFacts, asOf string) (EligibilityAnswer, []string, error) {
+	if !f.tenant {
 		return EligibilityAnswer{AsOf: asOf, MatchedDesignationTypes: []string{}, Reasons: []Reason{
 			{ReasonNoTenancy, fmt.Sprintf("%s 在园区内无有效租约", asOf), fmt.Sprintf("no tenancy in the park is in force on %s", asOf)},
 		}}, nil, nil
-	case err != nil:
-		return EligibilityAnswer{}, nil, err
 	}
-	return r.evaluate(ctx, t, e, rule, asOf)
-}
-
-// evaluate applies rule on asOf to a tenant whose tenancy t is in force
-// then, and returns the answer (unsigned) and the ids of the designations
-// it relied on.
-func (r *Parks) evaluate(ctx context.Context, t *ent.Tenancy, e *ent.Enterprise, rule *ent.EligibilityRule, asOf string) (EligibilityAnswer, []string, error) {
 	ans := EligibilityAnswer{Eligible: true, AsOf: asOf, MatchedDesignationTypes: []string{}}
 	fail := func(reason Reason) {
 		ans.Eligible = false
@@ -147,40 +236,50 @@ func (r *Parks) evaluate(ctx context.Context, t *ent.Tenancy, e *ent.Enterprise,
 	}
 	pass := func(reason Reason) { ans.Reasons = append(ans.Reasons, reason) }
 
-	pass(Reason{ReasonTenancyActive, fmt.Sprintf("%s 租约有效(自 %s 起)", asOf, t.StartDate), fmt.Sprintf("tenancy in force on %s (since %s)", asOf, t.StartDate)})
-	if n := rule.MinTenancyMonths; n > 0 {
-		if core.AddMonths(t.StartDate, n) <= asOf {
+	pass(Reason{ReasonTenancyActive, fmt.Sprintf("%s 租约有效(自 %s 起)", asOf, f.tenancyStart), fmt.Sprintf("tenancy in force on %s (since %s)", asOf, f.tenancyStart)})
+	if n := f.minTenancyMonths; n > 0 {
+		if core.AddMonths(f.tenancyStart, n) <= asOf {
 			pass(Reason{ReasonTenancyLongEnough, fmt.Sprintf("租期已满 %d 个月", n), fmt.Sprintf("tenancy has lasted at least %d months", n)})
 		} else {
 			fail(Reason{ReasonTenancyTooShort, fmt.Sprintf("租期未满 %d 个月", n), fmt.Sprintf("tenancy has lasted less than %d months", n)})
 		}
 	}
-	if m := rule.MaxEnterpriseAgeYears; m > 0 {
+	if m := f.maxEnterpriseAgeYears; m > 0 {
 		switch {
-		case e.RegisteredOn == "":
+		case f.registeredOn == "":
 			fail(Reason{ReasonRegistrationUnknown, "企业注册日期未登记", "the enterprise's registration date is not on record"})
-		case core.AddMonths(e.RegisteredOn, 12*m) > asOf:
+		case core.AddMonths(f.registeredOn, 12*m) > asOf:
 			pass(Reason{ReasonEnterpriseYoung, fmt.Sprintf("企业注册未满 %d 年", m), fmt.Sprintf("enterprise registered less than %d years before", m)})
 		default:
 			fail(Reason{ReasonEnterpriseTooOld, fmt.Sprintf("企业注册已满 %d 年", m), fmt.Sprintf("enterprise registered %d or more years before", m)})
 		}
 	}
 	var relied []string
-	if types := rule.AnyOfDesignationTypes; len(types) > 0 {
-		held, err := r.DB.Designation.Query().Where(
-			entdesignation.EnterpriseID(e.ID), entdesignation.TypeIn(types...),
-			entdesignation.ValidFromLTE(asOf), entdesignation.ValidUntilGTE(asOf), designation.ActiveOn(asOf),
-		).Order(ent.Asc(entdesignation.FieldID)).All(ctx)
+	if types := f.anyOf; len(types) > 0 {
+		args := make([]any, 0, 2+len(types))
+		args = append(args, f.enterpriseID, asOf)
+		for _, t := range types {
+			args = append(args, t)
+		}
+		rows, err := r.Statements.Query(ctx, heldDesignationsSQL(len(types)), args...)
 		if err != nil {
 			return ans, nil, err
 		}
-		for _, d := range held {
-			relied = append(relied, d.ID)
-			if !slices.Contains(ans.MatchedDesignationTypes, d.Type) {
-				ans.MatchedDesignationTypes = append(ans.MatchedDesignationTypes, d.Type)
+		defer rows.Close()
+		for rows.Next() {
+			var id, typ string
+			if err := rows.Scan(&id, &typ); err != nil {
+				return ans, nil, err
+			}
+			relied = append(relied, id)
+			if !slices.Contains(ans.MatchedDesignationTypes, typ) {
+				ans.MatchedDesignationTypes = append(ans.MatchedDesignationTypes, typ)
 			}
 		}
-		if len(held) > 0 {
+		if err := rows.Err(); err != nil {
+			return ans, nil, err
+		}
+		if len(relied) > 0 {
 			pass(Reason{ReasonDesignationHeld, "持有符合条件的认定", "holds a qualifying designation"})
 		} else {
 			fail(Reason{ReasonNoDesignation, "未持有符合条件的认定", "holds none of the qualifying designations"})

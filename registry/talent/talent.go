@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
-	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
@@ -229,7 +229,7 @@ func (r *Talents) ListTalents(ctx context.Context, f TalentFilter) ([]Talent, st
 	}
 	q := r.DB.Talent.Query().Where(talent.IDGT(after)).WithEmployer()
 	if employer != "" {
-		q = q.Where(talent.HasEmployerWith(ententerprise.CreditCode(employer)))
+		q = q.Where(func(s *entsql.Selector) { s.Where(core.IsEnterprise(s.C(talent.FieldEmployerID), employer)) })
 	}
 	rows, err := q.Order(ent.Asc(talent.FieldID)).Limit(size + 1).All(ctx)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/authorizationquota"
 	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
-	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/designation"
@@ -252,7 +251,7 @@ func (r *Authorizations) ListTalentAuthorizations(ctx context.Context, f TalentA
 	}
 	q := r.DB.Designation.Query().Where(entdesignation.Type(catalog.TypeTalentAuthorization), designation.StatusIs(f.Status, r.Today()))
 	if code != "" {
-		q = q.Where(entdesignation.HasEnterpriseWith(ententerprise.CreditCode(code)))
+		q = q.Where(designation.HeldByEnterprise(code))
 	}
 	if f.Year != 0 {
 		q = q.Where(func(s *entsql.Selector) {

@@ -19,6 +19,11 @@ type Core struct {
 	Secrets *seal.Secrets
 	Clock   Clock
 	Log     *zap.Logger
+	// Statements runs the hand-written hot statements, prepared once.
+	Statements *Statements
+	// Signals tells every process of committed changes to what they
+	// cache (tokens, the policy, signing keys).
+	Signals *Signals
 	// RowLocks tells whether the database takes SELECT … FOR UPDATE
 	// (PostgreSQL); SQLite has one writer at a time and no such clause.
 	RowLocks bool

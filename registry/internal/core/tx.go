@@ -79,6 +79,9 @@ func (r *Core) runTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyChange) 
 		return fmt.Errorf("begin: %w", err)
 	}
 	err = fn(tx, pc)
+	if err == nil && len(pc.Added)+len(pc.Removed) > 0 {
+		err = r.Signals.Signal(ctx, tx, TopicPolicy)
+	}
 	if err == nil {
 		err = markApplied(ctx, tx, r.Now())
 	}

@@ -1,0 +1,192 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hangzhou-ai/registry/ent"
+)
+
+// Topic names a kind of stored state that processes keep in memory and must
+// drop when it changes: tokens, the policy, the signing keys.
+type Topic string
+
+// Topics a transaction may signal.
+const (
+	TopicTokens Topic = "tokens"
+	TopicPolicy Topic = "policy"
+	TopicKeys   Topic = "keys"
+)
+
+// SignalChannel is the PostgreSQL notification channel signals travel on.
+const SignalChannel = "registry_changes"
+
+// MaxStaleness bounds how long a process may answer from memory after
+// another process changed the state behind it, when it cannot hear that
+// process (SQLite, where `registryd token revoke` may write the same file,
+// or a PostgreSQL listener that is not connected right now).
+const MaxStaleness = time.Second
+
+// Signals tells every process of the registry that a transaction changed
+// state they cache. A transaction calls Signal; once it commits, this
+// process's subscribers run at once and, on PostgreSQL, a NOTIFY sent in the
+// same transaction reaches the other processes' listeners (Heard), so a
+// revoked token or a changed policy is refused everywhere within a second.
+//
+// Caches ask Fresh whether an entry filled at a generation may still be
+// served. It may while no signal of its topic has come since and the
+// process can hear other processes; otherwise only for MaxStaleness after
+// it was filled. The zero value hears nothing and serves entries for
+// MaxStaleness; it is safe for concurrent use.
+type Signals struct {
+	// instance tells this process's own notifications from others'.
+	instance string
+
+	mu          sync.Mutex
+	generations map[Topic]*atomic.Uint64
+	subscribers map[Topic][]func(remote bool)
+
+	// hearing is set while a listener is connected and has answered
+	// recently (unix nanoseconds of its last sign of life, 0 if none).
+	hearing atomic.Int64
+	// postgres sends NOTIFY from signalling transactions.
+	postgres bool
+}
+
+// NewSignals returns the signals of one process; postgres makes signalling
+// transactions send a NOTIFY for other processes.
+func NewSignals(instance string, postgres bool) *Signals {
+	return &Signals{instance: instance, postgres: postgres}
+}
+
+func (s *Signals) generation(t Topic) *atomic.Uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.generations == nil {
+		s.generations = map[Topic]*atomic.Uint64{}
+	}
+	g, ok := s.generations[t]
+	if !ok {
+		g = &atomic.Uint64{}
+		s.generations[t] = g
+	}
+	return g
+}
+
+// Generation is the topic's current generation: read it before reading the
+// database, and store it with what was read.
+func (s *Signals) Generation(t Topic) uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.generation(t).Load()
+}
+
+// Fresh tells whether an entry of topic t read at generation gen and at
+// instant filled may still be served at now.
+// Nil Signals (a registry assembled without them) keep nothing fresh.
+func (s *Signals) Fresh(t Topic, gen uint64, filled, now time.Time) bool {
+	if s == nil {
+		return false
+	}
+	if s.generation(t).Load() != gen {
+		return false
+	}
+	if now.Sub(filled) < MaxStaleness {
+		return true
+	}
+	last := s.hearing.Load()
+	return last != 0 && now.Sub(time.Unix(0, last)) < MaxStaleness
+}
+
+// Subscribe runs fn after every committed change of topic t: with remote
+// false for this process's own, as it commits, and true for another
+// process's, when heard, or when changes may have been missed (Deaf). fn
+// must be quick or hand its work to another goroutine.
+func (s *Signals) Subscribe(t Topic, fn func(remote bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subscribers == nil {
+		s.subscribers = map[Topic][]func(bool){}
+	}
+	s.subscribers[t] = append(s.subscribers[t], fn)
+}
+
+// changed advances the topic's generation and runs its subscribers.
+func (s *Signals) changed(t Topic, remote bool) {
+	s.generation(t).Add(1)
+	s.mu.Lock()
+	subs := append([]func(bool){}, s.subscribers[t]...)
+	s.mu.Unlock()
+	for _, fn := range subs {
+		fn(remote)
+	}
+}
+
+// Signal records, inside tx, that the transaction changes topic t. Nothing
+// is told before it commits, and nothing at all if it rolls back.
+func (s *Signals) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
+	if s == nil {
+		return nil
+	}
+	if s.postgres {
+		payload := string(t) + " " + s.instance
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", SignalChannel, payload); err != nil {
+			return fmt.Errorf("signal %s: %w", t, err)
+		}
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				s.changed(t, false)
+			}
+			return err
+		})
+	})
+	return nil
+}
+
+// Heard delivers a notification payload from the channel. This process's
+// own are skipped: their subscribers ran at commit.
+func (s *Signals) Heard(payload string) {
+	topic, instance, _ := strings.Cut(payload, " ")
+	if instance == s.instance {
+		return
+	}
+	s.changed(Topic(topic), true)
+}
+
+// Alive records that the listener is connected and answered at instant at.
+func (s *Signals) Alive(at time.Time) { s.hearing.Store(at.UnixNano()) }
+
+// Deaf records that the listener lost its connection: notifications may
+// have been missed, so every topic changes (whatever was cached is dropped)
+// and caches fall back to MaxStaleness until Alive again.
+func (s *Signals) Deaf() {
+	s.hearing.Store(0)
+	s.mu.Lock()
+	topics := make([]Topic, 0, len(s.subscribers)+len(s.generations))
+	for t := range s.generations {
+		topics = append(topics, t)
+	}
+	for t := range s.subscribers {
+		if _, ok := s.generations[t]; !ok {
+			topics = append(topics, t)
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range topics {
+		s.changed(t, true)
+	}
+}
+
+// Signal records, inside tx, that the transaction changes topic t (see
+// Signals.Signal).
+func (r *Core) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
+	return r.Signals.Signal(ctx, tx, t)
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// ListenHandler receives what a Listener hears. Each function must return
+// quickly; they are called from the listener's own goroutine.
+type ListenHandler struct {
+	// Notified gets each notification's payload.
+	Notified func(payload string)
+	// Alive is told, at least every PingInterval while the connection
+	// works, that it has just answered.
+	Alive func(at time.Time)
+	// Lost is told that notifications may have been missed: the connection
+	// dropped, or came back after dropping.
+	Lost func()
+}
+
+// PingInterval is how often a Listener checks that its connection answers.
+const PingInterval = 250 * time.Millisecond
+
+// Listener keeps a PostgreSQL LISTEN open on one channel, reconnecting
+// after failures, and checks its connection every PingInterval, so that a
+// process knows within a second when it may have stopped hearing.
+type Listener struct {
+	l      *pq.Listener
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// Listen starts listening on channel of the PostgreSQL database at
+// databaseURL. It returns once the first LISTEN is in place, or its error.
+func Listen(ctx context.Context, databaseURL, channel string, h ListenHandler) (*Listener, error) {
+	events := func(ev pq.ListenerEventType, _ error) {
+		switch ev {
+		case pq.ListenerEventDisconnected, pq.ListenerEventReconnected:
+			h.Lost()
+		}
+	}
+	l := pq.NewListener(databaseURL, 100*time.Millisecond, 2*time.Second, events)
+	if err := l.Listen(channel); err != nil {
+		l.Close()
+		return nil, err
+	}
+	h.Alive(time.Now())
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	out := &Listener{l: l, cancel: cancel}
+	out.done.Add(2)
+	go func() {
+		defer out.done.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n, ok := <-l.NotificationChannel():
+				switch {
+				case !ok:
+					return
+				case n == nil: // a reconnection; Lost has been told
+				default:
+					h.Notified(n.Extra)
+				}
+			}
+		}
+	}()
+	go func() {
+		defer out.done.Done()
+		tick := time.NewTicker(PingInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if l.Ping() == nil {
+					h.Alive(time.Now())
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Close stops listening and waits for the listener's goroutines.
+func (l *Listener) Close() error {
+	l.cancel()
+	err := l.l.Close()
+	l.done.Wait()
+	return err
+}
