@@ -48,10 +48,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	// MetricsAddr is where /metrics is served; empty means nowhere.
 	MetricsAddr string
-	// PolicyReloadInterval, when positive, reloads the authorization
-	// policy from the database that often (for several replicas).
-	PolicyReloadInterval time.Duration
-	OIDC                 oidcConfig
+	OIDC        oidcConfig
 	// RateLimit and RateBurst size each principal's token bucket.
 	RateLimit float64
 	RateBurst int
@@ -81,8 +78,11 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let calls finish on SIGINT/SIGTERM")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "",
 		"listen `ADDRESS` of the admin port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: no metrics")
-	fs.DurationVar(&c.PolicyReloadInterval, "policy-reload-interval", 0,
-		"reload the authorization policy from the database this often, so replicas see each other's policy changes; 0: never")
+	// Policy changes reach every replica as they commit (PostgreSQL
+	// notifications), so the periodic reload this flag asked for is gone;
+	// it is still accepted, and ignored, so old deployments start.
+	fs.Duration("policy-reload-interval", 0, "ignored")
+	_ = fs.MarkDeprecated("policy-reload-interval", "policy changes now reach every replica as they commit; the flag does nothing")
 	fs.Float64Var(&c.RateLimit, "rate-limit", rpc.DefaultLimits.PerSecond,
 		"calls per second each principal may make on average, beyond which calls get resource_exhausted; 0: unlimited")
 	fs.IntVar(&c.RateBurst, "rate-burst", rpc.DefaultLimits.Burst, "calls a principal may make at once before --rate-limit applies")
@@ -131,9 +131,6 @@ func (c *serveConfig) check() error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.MaxCallDuration < 0 {
 		return errors.New("--rate-limit, --rate-burst and --max-call-duration must be positive (rate limit 0 turns it off)")
-	}
-	if c.PolicyReloadInterval < 0 {
-		return errors.New("--policy-reload-interval must not be negative")
 	}
 	if c.ImportIdleTimeout < 0 || c.MaxConcurrentImports < 0 {
 		return errors.New("--import-idle-timeout and --max-concurrent-imports must not be negative (0 turns them off)")

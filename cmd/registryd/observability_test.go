@@ -152,7 +152,7 @@ func TestServeFlags(t *testing.T) {
 	for _, want := range []string{
 		"-metrics-addr", "REGISTRY_METRICS_ADDR", "-oidc-issuer", "REGISTRY_OIDC_ISSUER", "-oidc-audience", "REGISTRY_OIDC_AUDIENCE",
 		"-oidc-org-claim", "REGISTRY_OIDC_ORG_CLAIM", "-oidc-role-claim", "REGISTRY_OIDC_ROLE_CLAIM",
-		"-oidc-subject-claim", "REGISTRY_OIDC_SUBJECT_CLAIM", "-policy-reload-interval", "REGISTRY_POLICY_RELOAD_INTERVAL",
+		"-oidc-subject-claim", "REGISTRY_OIDC_SUBJECT_CLAIM",
 		"REGISTRY_SECRET_KEY", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
 		"-import-idle-timeout", "REGISTRY_IMPORT_IDLE_TIMEOUT", "-max-concurrent-imports", "REGISTRY_MAX_CONCURRENT_IMPORTS",
 	} {

@@ -158,9 +158,6 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 		}
 		servers = append(servers, listener{name: "metrics", ln: ln, h: mux})
 	}
-	if c.PolicyReloadInterval > 0 {
-		go reloadPolicy(ctx, reg, c.PolicyReloadInterval, log.Named("policy"))
-	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		for _, s := range servers {
@@ -170,22 +167,6 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	}
 	servers = append([]listener{{name: "rpc", ln: ln, h: rpc.NewHandler(reg, rpcLog, opts...)}}, servers...)
 	return serve(ctx, servers, c.ShutdownTimeout, log)
-}
-
-// reloadPolicy reloads the authorization policy every interval until ctx ends.
-func reloadPolicy(ctx context.Context, reg *registry.Registry, interval time.Duration, log *zap.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := reg.ReloadPolicy(); err != nil {
-				log.Error("reloading the authorization policy failed", zap.Error(err))
-			}
-		}
-	}
 }
 
 // listener is a named HTTP handler on its listener.
