@@ -211,59 +211,62 @@ func TestScopedReadsReadIndexRanges(t *testing.T) {
 		for _, tc := range []struct {
 			name string
 			call func() error
+			// statements, when set, bounds the statements of a second call,
+			// once what the first read is in memory (the signing key).
+			statements int
 		}{
 			{"member lists its designations", func() error {
 				_, _, err := reg.ListDesignations(member, designation.DesignationFilter{})
 				return err
-			}},
+			}, 0},
 			{"member lists its designations valid on a date", func() error {
 				_, _, err := reg.ListDesignations(member, designation.DesignationFilter{AsOf: "2026-06-01", Status: designation.StatusActive})
 				return err
-			}},
+			}, 0},
 			{"bureau lists one enterprise's designations", func() error {
 				_, _, err := reg.ListDesignations(issuer, designation.DesignationFilter{EnterpriseCreditCode: c.member})
 				return err
-			}},
+			}, 0},
 			{"bureau lists one talent's designations", func() error {
 				_, _, err := reg.ListDesignations(issuer, designation.DesignationFilter{TalentID: c.talentID})
 				return err
-			}},
+			}, 0},
 			{"member lists its employees", func() error {
 				_, _, err := reg.ListTalents(member, talent.TalentFilter{})
 				return err
-			}},
+			}, 0},
 			{"bureau lists one employer's talents", func() error {
 				_, _, err := reg.ListTalents(issuer, talent.TalentFilter{EmployerCreditCode: c.member})
 				return err
-			}},
+			}, 0},
 			{"member lists its employees' awards", func() error {
 				_, err := reg.ListAwards(member, "", "")
 				return err
-			}},
+			}, 0},
 			{"member lists its talent authorizations", func() error {
 				_, err := reg.ListTalentAuthorizations(member, talentauth.TalentAuthorizationFilter{})
 				return err
-			}},
+			}, 0},
 			{"member lists its enterprise", func() error {
 				_, _, err := reg.ListEnterprises(member, enterprise.EnterpriseFilter{})
 				return err
-			}},
+			}, 0},
 			{"park lists its tenants", func() error {
 				_, _, err := reg.ListTenants(operator, park.TenantFilter{ParkCode: c.park, AsOf: "2026-06-01", PageSize: 10})
 				return err
-			}},
+			}, 0},
 			{"park checks a tenant's eligibility", func() error {
 				_, err := reg.VerifyTenantEligibility(operator, park.EligibilityQuery{ParkCode: c.park, EnterpriseCreditCode: c.member, Benefit: "rent", AsOf: "2026-06-01"})
 				return err
-			}},
+			}, 2},
 			{"auditor lists one designation's events", func() error {
 				_, _, err := reg.ListAuditEvents(auditor, audit.AuditFilter{Entity: "designation:" + designationID(9)})
 				return err
-			}},
+			}, 0},
 			{"auditor lists one clerk's events", func() error {
 				_, _, err := reg.ListAuditEvents(auditor, audit.AuditFilter{Actor: "clerk-7", Since: since})
 				return err
-			}},
+			}, 0},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				rec.Take()
@@ -273,6 +276,14 @@ func TestScopedReadsReadIndexRanges(t *testing.T) {
 				queries := rec.Take()
 				if len(queries) == 0 {
 					t.Fatal("no statement recorded")
+				}
+				if tc.statements > 0 {
+					if err := tc.call(); err != nil {
+						t.Fatal(err)
+					}
+					if again := rec.Take(); len(again) > tc.statements {
+						t.Errorf("a second call ran %d statements, want at most %d: %v", len(again), tc.statements, again)
+					}
 				}
 				for _, q := range queries {
 					plan := registrytest.Plan(t, pool, db, q)
