@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"net/url"
 	"sync"
 	"time"
 
@@ -42,7 +43,7 @@ func Listen(ctx context.Context, databaseURL, channel string, h ListenHandler) (
 			h.Lost()
 		}
 	}
-	l := pq.NewListener(databaseURL, 100*time.Millisecond, 2*time.Second, events)
+	l := pq.NewListener(withApplicationName(databaseURL, "registry-listener"), 100*time.Millisecond, 2*time.Second, events)
 	if err := l.Listen(channel); err != nil {
 		l.Close()
 		return nil, err
@@ -92,4 +93,19 @@ func (l *Listener) Close() error {
 	err := l.l.Close()
 	l.done.Wait()
 	return err
+}
+
+// withApplicationName names the listener's session in pg_stat_activity,
+// unless the URL names one already.
+func withApplicationName(databaseURL, name string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL
+	}
+	q := u.Query()
+	if q.Get("application_name") == "" && q.Get("fallback_application_name") == "" {
+		q.Set("fallback_application_name", name)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
