@@ -48,6 +48,9 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	// MetricsAddr is where /metrics is served; empty means nowhere.
 	MetricsAddr string
+	// PprofAddr is where net/http/pprof is served under /debug/pprof/;
+	// empty means nowhere.
+	PprofAddr string
 	// PolicyReloadInterval, when positive, reloads the authorization
 	// policy from the database that often (for several replicas).
 	PolicyReloadInterval time.Duration
@@ -81,6 +84,9 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to let calls finish on SIGINT/SIGTERM")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "",
 		"listen `ADDRESS` of the admin port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: no metrics")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "",
+		"listen `ADDRESS` of a port of its own serving Go's profiler (net/http/pprof) under /debug/pprof/, e.g. 127.0.0.1:6060; "+
+			"it asks for no token, so bind it to a private address; empty: no profiler")
 	fs.DurationVar(&c.PolicyReloadInterval, "policy-reload-interval", 0,
 		"reload the authorization policy from the database this often, so replicas see each other's policy changes; 0: never")
 	fs.Float64Var(&c.RateLimit, "rate-limit", rpc.DefaultLimits.PerSecond,
@@ -108,7 +114,7 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 		"single sign-on: `CLAIM` holding the role (issuer, viewer, member, talent-assessor, operator, auditor, admin)")
 	for flag, env := range map[string]string{
 		"addr": "REGISTRY_ADDR", "demo": "REGISTRY_DEMO", "shutdown-timeout": "REGISTRY_SHUTDOWN_TIMEOUT",
-		"metrics-addr": "REGISTRY_METRICS_ADDR", "policy-reload-interval": "REGISTRY_POLICY_RELOAD_INTERVAL",
+		"metrics-addr": "REGISTRY_METRICS_ADDR", "pprof-addr": "REGISTRY_PPROF_ADDR", "policy-reload-interval": "REGISTRY_POLICY_RELOAD_INTERVAL",
 		"rate-limit": "REGISTRY_RATE_LIMIT", "rate-burst": "REGISTRY_RATE_BURST",
 		"public-rate-limit": "REGISTRY_PUBLIC_RATE_LIMIT", "public-rate-burst": "REGISTRY_PUBLIC_RATE_BURST",
 		"max-call-duration": "REGISTRY_MAX_CALL_DURATION", "import-idle-timeout": "REGISTRY_IMPORT_IDLE_TIMEOUT",
