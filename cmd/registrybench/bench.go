@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.BoolVar(&cfg.quick, "quick", false, "short measurements and small data, finishing within a minute")
 	fs.IntVar(&cfg.memoryRows, "memory-rows", -1, "rows to import while watching the server's peak RSS (default 1,000,000; 0 skips; --quick skips)")
 	fs.StringVar(&cfg.pin, "pin", "auto",
-		"put registryd and the bench's load on separate CPUs with taskset: on, off, or auto (on from 4 CPUs: on 2, the server's one CPU made its figures worse)")
+		"put registryd and the bench's load on separate CPUs with taskset: on, off, or auto (on from 4 CPUs; on 2, the server's one CPU gave it no more calls per second and far worse latency)")
 	fs.BoolVar(&cfg.sqlite, "sqlite", true, "also measure the read calls on the embedded SQLite default")
 	duration := fs.Duration("duration", 0, "length of each throughput measurement (default 5s, --quick 1s)")
 	if err := fs.Parse(args); err != nil {
