@@ -39,6 +39,12 @@ type config struct {
 	memoryRows  int           // the memory figure (0: skipped)
 	clients     []int
 	casbinOps   int
+	// The scale figure: designations in the database at its two points,
+	// and the sequential calls timed at each.
+	scaleSmall, scaleLarge, scaleCalls int
+	scaleBudget                        time.Duration // the longest one series of calls may take
+	pin                                string        // auto, on, off
+	sqlite                             bool          // measure the embedded SQLite default too
 }
 
 // bench holds what the measurements share.
@@ -47,13 +53,26 @@ type bench struct {
 	dbURL    string // the throw-away database
 	dbName   string
 	db       *store.DB
-	addr     string
-	server   *exec.Cmd
+	bin      string  // registryd, built once
+	pin      pinning // where processes run
+	pg, lite *server // registryd on PostgreSQL, and on SQLite
 	economy  *client.Clients
 	operator *client.Clients
 	codes    []string // the seeded enterprises' credit codes
 	stderr   io.Writer
 	rows     []row
+	notes    []string // footnotes the measurements add
+	tmp      string   // removed at the end
+}
+
+// server is one registryd process the bench started.
+type server struct {
+	dbURL    string
+	env      []string
+	addr     string
+	cmd      *exec.Cmd
+	economy  *client.Clients // bench-economy, issuer of bureau:economy-it
+	operator *client.Clients // bench-operator, operator of park:bench-park
 }
 
 // row is one line of the result table.
@@ -69,6 +88,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"PostgreSQL URL of a database on the server to measure; a throw-away database is created beside it (env REGISTRY_BENCH_DATABASE_URL)")
 	fs.BoolVar(&cfg.quick, "quick", false, "short measurements and small data, finishing within a minute")
 	fs.IntVar(&cfg.memoryRows, "memory-rows", -1, "rows to import while watching the server's peak RSS (default 1,000,000; 0 skips; --quick skips)")
+	fs.StringVar(&cfg.pin, "pin", "auto",
+		"put registryd and the bench's load on separate CPUs with taskset: on, off, or auto (on from 4 CPUs; on 2, the server's one CPU gave it no more calls per second and far worse latency)")
+	fs.BoolVar(&cfg.sqlite, "sqlite", true, "also measure the read calls on the embedded SQLite default")
+	duration := fs.Duration("duration", 0, "length of each throughput measurement (default 5s, --quick 1s)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,16 +100,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg.duration, cfg.enterprises, cfg.importRows, cfg.casbinOps = 5*time.Second, 10_000, 100_000, 200_000
 	cfg.clients = []int{1, 4, 16, 32}
+	cfg.scaleSmall, cfg.scaleLarge, cfg.scaleCalls, cfg.scaleBudget = 10_000, 1_000_000, 2000, time.Minute
 	if cfg.memoryRows < 0 {
 		cfg.memoryRows = 1_000_000
 	}
 	if cfg.quick {
 		cfg.duration, cfg.enterprises, cfg.importRows, cfg.casbinOps = time.Second, 1000, 20_000, 20_000
+		cfg.scaleSmall, cfg.scaleLarge, cfg.scaleCalls, cfg.scaleBudget = 2000, 50_000, 1000, 5*time.Second
 		if cfg.memoryRows == 1_000_000 {
 			cfg.memoryRows = 0
 		}
 	}
-	b := &bench{cfg: cfg, stderr: stderr}
+	if *duration > 0 {
+		cfg.duration = *duration
+	}
+	cpus, err := allowedCPUs()
+	if err != nil {
+		cpus = make([]int, runtime.NumCPU())
+		for i := range cpus {
+			cpus[i] = i
+		}
+	}
+	pin, err := choosePinning(cfg.pin, cpus)
+	if err != nil {
+		return err
+	}
+	b := &bench{cfg: cfg, stderr: stderr, pin: pin}
 	defer b.close()
 	steps := []struct {
 		name string
@@ -96,6 +135,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		{"start registryd", b.startServer},
 		{"seed", b.seed},
 		{"read", b.measureRead},
+		{"scale", b.measureScale},
+		{"sqlite", b.measureSQLite},
 		{"import", b.measureImport},
 		{"write", b.measureWrite},
 		{"casbin", b.measureCasbin},
@@ -139,9 +180,10 @@ func (b *bench) createDatabase(ctx context.Context) error {
 }
 
 func (b *bench) close() {
-	if b.server != nil && b.server.Process != nil {
-		_ = b.server.Process.Signal(syscall.SIGTERM)
-		_ = b.server.Wait()
+	b.pg.stop()
+	b.lite.stop()
+	if b.tmp != "" {
+		os.RemoveAll(b.tmp)
 	}
 	if b.db != nil {
 		b.db.Close()
@@ -153,57 +195,81 @@ func (b *bench) close() {
 	}
 }
 
-// registryd builds the server binary once.
+// registryd builds the server binary once, by its package path so that
+// the bench runs from anywhere in the module (its test runs in its own
+// directory).
 func (b *bench) registryd(ctx context.Context) (string, error) {
+	if b.bin != "" {
+		return b.bin, nil
+	}
 	dir, err := os.MkdirTemp("", "registrybench")
 	if err != nil {
 		return "", err
 	}
+	b.tmp = dir
 	bin := filepath.Join(dir, "registryd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/registryd")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hangzhou-ai/registry/cmd/registryd")
 	cmd.Stderr = b.stderr
-	return bin, cmd.Run()
+	if err := cmd.Run(); err != nil {
+		return "", err
+	}
+	b.bin = bin
+	return bin, nil
 }
 
-// startServer runs registryd on the throw-away database and issues tokens.
+// startServer builds registryd, runs it on the throw-away database, and
+// moves the bench onto its own CPUs when pinning.
 func (b *bench) startServer(ctx context.Context) error {
-	bin, err := b.registryd(ctx)
+	if _, err := b.registryd(ctx); err != nil {
+		return err
+	}
+	if b.pin.on {
+		if err := moveSelf(ctx, b.pin.load); err != nil {
+			return err
+		}
+	}
+	s, err := b.launch(ctx, b.dbURL)
 	if err != nil {
 		return err
+	}
+	b.pg, b.economy, b.operator = s, s.economy, s.operator
+	return nil
+}
+
+// launch migrates the database at dbURL, issues the bench's tokens, and
+// starts registryd serving it on a free loopback port.
+func (b *bench) launch(ctx context.Context, dbURL string) (*server, error) {
+	bin, err := b.registryd(ctx)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.addr = ln.Addr().String()
+	s := &server{dbURL: dbURL, addr: ln.Addr().String()}
 	ln.Close()
-	env := append(os.Environ(), "REGISTRY_DATABASE_URL="+b.dbURL, "REGISTRY_SECRET_KEY="+seal.NewSecretKey(), "REGISTRY_LOG_LEVEL=warn",
+	s.env = append(os.Environ(), "REGISTRY_DATABASE_URL="+dbURL, "REGISTRY_SECRET_KEY="+seal.NewSecretKey(), "REGISTRY_LOG_LEVEL=warn",
 		"REGISTRY_RATE_LIMIT=0") // the load comes from one token per role
 	migrate := exec.CommandContext(ctx, bin, "migrate")
-	migrate.Env, migrate.Stdout, migrate.Stderr = env, io.Discard, b.stderr
+	migrate.Env, migrate.Stdout, migrate.Stderr = s.env, io.Discard, b.stderr
 	if err := migrate.Run(); err != nil {
-		return fmt.Errorf("registryd migrate: %w", err)
+		return nil, fmt.Errorf("registryd migrate: %w", err)
 	}
-	token := func(subject, org, role string) (string, error) {
-		cmd := exec.CommandContext(ctx, bin, "token", "create", "--subject", subject, "--org", org, "--role", role)
-		cmd.Env, cmd.Stderr = env, b.stderr
-		out, err := cmd.Output()
-		return strings.TrimSpace(string(out)), err
-	}
-	economy, err := token("bench-economy", "bureau:economy-it", "issuer")
+	economy, err := b.token(ctx, s, "bench-economy", "bureau:economy-it", "issuer")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	operator, err := token("bench-operator", "park:bench-park", "operator")
+	operator, err := b.token(ctx, s, "bench-operator", "park:bench-park", "operator")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.server = exec.Command(bin, "serve", "--addr", b.addr)
-	b.server.Env, b.server.Stderr = env, b.stderr
-	if err := b.server.Start(); err != nil {
-		return err
+	s.cmd = b.pin.command(bin, "serve", "--addr", s.addr)
+	s.cmd.Env, s.cmd.Stderr = s.env, b.stderr
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
 	}
-	base := "http://" + b.addr
+	base := "http://" + s.addr
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		res, err := http.Post(base+"/grpc.health.v1.Health/Check", "application/json", strings.NewReader("{}"))
 		if err == nil {
@@ -211,11 +277,33 @@ func (b *bench) startServer(ctx context.Context) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return errors.New("registryd did not start")
+			s.stop()
+			return nil, errors.New("registryd did not start")
 		}
 	}
-	b.economy, b.operator = newClients(base, economy), newClients(base, operator)
-	return nil
+	s.economy, s.operator = newClients(base, economy), newClients(base, operator)
+	return s, nil
+}
+
+// token issues a bearer token on s's database with `registryd token create`.
+func (b *bench) token(ctx context.Context, s *server, subject, org, role string) (string, error) {
+	cmd := exec.CommandContext(ctx, b.bin, "token", "create", "--subject", subject, "--org", org, "--role", role)
+	cmd.Env, cmd.Stderr = s.env, b.stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("token for %s@%s: %w", role, org, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// stop ends the server, letting calls finish.
+func (s *server) stop() {
+	if s == nil || s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = s.cmd.Wait()
+	s.cmd = nil
 }
 
 // newClients returns the generated clients sending one bearer token, over
@@ -234,37 +322,43 @@ func creditCode(i int) string {
 	return code
 }
 
-// seed loads enterprises, little-giant designations for half of them, a
-// park whose tenants they all are, and a rent-reduction rule, through the
-// registry's own import.
+// seed loads the bench's data into the PostgreSQL registry.
 func (b *bench) seed(ctx context.Context) error {
-	n := b.cfg.enterprises
-	b.codes = make([]string, n)
+	b.codes = make([]string, b.cfg.enterprises)
+	for i := range b.codes {
+		b.codes[i] = creditCode(i)
+	}
+	return seedVia(ctx, b.pg, b.codes)
+}
+
+// seedVia loads enterprises with codes, little-giant designations for
+// every other one (the even indexes), a park whose tenants they all are,
+// and a rent-reduction rule, through s's own import.
+func seedVia(ctx context.Context, s *server, codes []string) error {
 	var enterprises []*registryv1.EnterpriseRow
 	var designations []*registryv1.DesignationRow
 	var tenancies []*registryv1.TenancyRow
-	for i := range n {
-		b.codes[i] = creditCode(i)
-		enterprises = append(enterprises, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: b.codes[i], Name: fmt.Sprintf("基准企业%05d", i), RegisteredOn: "2022-05-01"})
+	for i, code := range codes {
+		enterprises = append(enterprises, &registryv1.EnterpriseRow{Row: int64(i + 2), CreditCode: code, Name: fmt.Sprintf("基准企业%05d", i), RegisteredOn: "2022-05-01"})
 		if i%2 == 0 {
-			designations = append(designations, &registryv1.DesignationRow{Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: b.codes[i],
+			designations = append(designations, &registryv1.DesignationRow{Row: int64(i + 2), Type: "little-giant", EnterpriseCreditCode: code,
 				ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: "工信部企业函〔2024〕135号"})
 		}
-		tenancies = append(tenancies, &registryv1.TenancyRow{Row: int64(i + 2), ParkCode: "bench-park", EnterpriseCreditCode: b.codes[i], StartDate: "2025-01-01", FloorAreaM2: "500"})
+		tenancies = append(tenancies, &registryv1.TenancyRow{Row: int64(i + 2), ParkCode: "bench-park", EnterpriseCreditCode: code, StartDate: "2025-01-01", FloorAreaM2: "500"})
 	}
-	if _, err := importRows(ctx, b.economy.Import.ImportEnterprises, enterprises, enterpriseRequest, (*registryv1.ImportEnterprisesResponse).GetProgress); err != nil {
+	if _, err := importRows(ctx, s.economy.Import.ImportEnterprises, enterprises, enterpriseRequest, (*registryv1.ImportEnterprisesResponse).GetProgress); err != nil {
 		return err
 	}
-	if _, err := importRows(ctx, b.economy.Import.ImportDesignations, designations, designationRequest, designationProgress); err != nil {
+	if _, err := importRows(ctx, s.economy.Import.ImportDesignations, designations, designationRequest, designationProgress); err != nil {
 		return err
 	}
-	if _, err := b.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench-park", Name: "基准园区"}); err != nil {
+	if _, err := s.economy.Park.RegisterPark(ctx, &registryv1.RegisterParkRequest{Code: "bench-park", Name: "基准园区"}); err != nil {
 		return err
 	}
-	if _, err := importRows(ctx, b.operator.Import.ImportTenancies, tenancies, tenancyRequest, (*registryv1.ImportTenanciesResponse).GetProgress); err != nil {
+	if _, err := importRows(ctx, s.operator.Import.ImportTenancies, tenancies, tenancyRequest, (*registryv1.ImportTenanciesResponse).GetProgress); err != nil {
 		return err
 	}
-	_, err := b.operator.Park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{
+	_, err := s.operator.Park.SetEligibilityRule(ctx, &registryv1.SetEligibilityRuleRequest{
 		ParkCode: "bench-park", Benefit: "rent-reduction", AnyOfDesignationTypes: []string{"little-giant", "single-champion", "hidden-champion", "ai-growth-enterprise"},
 	})
 	return err
@@ -465,4 +559,8 @@ func (b *bench) print(w io.Writer) {
 		fmt.Fprint(w, " (--quick)")
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "\n"+b.pin.footnote())
+	for _, n := range b.notes {
+		fmt.Fprintln(w, "\n"+n)
+	}
 }

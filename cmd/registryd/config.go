@@ -48,7 +48,10 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	// MetricsAddr is where /metrics is served; empty means nowhere.
 	MetricsAddr string
-	OIDC        oidcConfig
+	// PprofAddr is where net/http/pprof is served under /debug/pprof/;
+	// empty means nowhere.
+	PprofAddr string
+	OIDC      oidcConfig
 	// RateLimit and RateBurst size each principal's token bucket.
 	RateLimit float64
 	RateBurst int
@@ -83,6 +86,9 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 	// it is still accepted, and ignored, so old deployments start.
 	fs.Duration("policy-reload-interval", 0, "ignored")
 	_ = fs.MarkDeprecated("policy-reload-interval", "policy changes now reach every replica as they commit; the flag does nothing")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "",
+		"listen `ADDRESS` of a port of its own serving Go's profiler (net/http/pprof) under /debug/pprof/, e.g. 127.0.0.1:6060; "+
+			"it asks for no token, so bind it to a private address; empty: no profiler")
 	fs.Float64Var(&c.RateLimit, "rate-limit", rpc.DefaultLimits.PerSecond,
 		"calls per second each principal may make on average, beyond which calls get resource_exhausted; 0: unlimited")
 	fs.IntVar(&c.RateBurst, "rate-burst", rpc.DefaultLimits.Burst, "calls a principal may make at once before --rate-limit applies")
@@ -108,7 +114,7 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 		"single sign-on: `CLAIM` holding the role (issuer, viewer, member, talent-assessor, operator, auditor, admin)")
 	for flag, env := range map[string]string{
 		"addr": "REGISTRY_ADDR", "demo": "REGISTRY_DEMO", "shutdown-timeout": "REGISTRY_SHUTDOWN_TIMEOUT",
-		"metrics-addr": "REGISTRY_METRICS_ADDR", "policy-reload-interval": "REGISTRY_POLICY_RELOAD_INTERVAL",
+		"metrics-addr": "REGISTRY_METRICS_ADDR", "pprof-addr": "REGISTRY_PPROF_ADDR", "policy-reload-interval": "REGISTRY_POLICY_RELOAD_INTERVAL",
 		"rate-limit": "REGISTRY_RATE_LIMIT", "rate-burst": "REGISTRY_RATE_BURST",
 		"public-rate-limit": "REGISTRY_PUBLIC_RATE_LIMIT", "public-rate-burst": "REGISTRY_PUBLIC_RATE_BURST",
 		"max-call-duration": "REGISTRY_MAX_CALL_DURATION", "import-idle-timeout": "REGISTRY_IMPORT_IDLE_TIMEOUT",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -150,7 +151,7 @@ func TestServeFlags(t *testing.T) {
 		t.Fatalf("serve --help: %v", err)
 	}
 	for _, want := range []string{
-		"-metrics-addr", "REGISTRY_METRICS_ADDR", "-oidc-issuer", "REGISTRY_OIDC_ISSUER", "-oidc-audience", "REGISTRY_OIDC_AUDIENCE",
+		"-metrics-addr", "REGISTRY_METRICS_ADDR", "-pprof-addr", "REGISTRY_PPROF_ADDR", "-oidc-issuer", "REGISTRY_OIDC_ISSUER", "-oidc-audience", "REGISTRY_OIDC_AUDIENCE",
 		"-oidc-org-claim", "REGISTRY_OIDC_ORG_CLAIM", "-oidc-role-claim", "REGISTRY_OIDC_ROLE_CLAIM",
 		"-oidc-subject-claim", "REGISTRY_OIDC_SUBJECT_CLAIM",
 		"REGISTRY_SECRET_KEY", "OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -169,6 +170,7 @@ func TestServeFlags(t *testing.T) {
 		{"audience without issuer", []string{"serve"}, map[string]string{"REGISTRY_OIDC_AUDIENCE": "registry"}},
 		{"negative import idle timeout", []string{"serve", "--import-idle-timeout", "-1s"}, nil},
 		{"unreadable concurrent imports", []string{"serve"}, map[string]string{"REGISTRY_MAX_CONCURRENT_IMPORTS": "two"}},
+		{"unusable profiler address", []string{"serve", "--pprof-addr", "127.0.0.1:notaport", "--database-url", "file:pprofaddr?mode=memory&cache=shared", "--addr", "127.0.0.1:0"}, nil},
 		{"plain http issuer", []string{"serve", "--oidc-issuer", "http://sso.example", "--oidc-audience", "registry", "--database-url", "file:flags?mode=memory&cache=shared", "--addr", "127.0.0.1:0"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,6 +179,83 @@ func TestServeFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServePprof runs `registryd serve` with the profiler's port named by
+// the environment twin REGISTRY_PPROF_ADDR: the profiler answers there,
+// index and CPU profile, and only there (the RPC port answers 404 for
+// /debug/pprof/, and the profiler's port serves no RPC).
+func TestServePprof(t *testing.T) {
+	addr, pprofAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stderr rpctest.SyncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "registry.db")},
+			env(map[string]string{"REGISTRY_PPROF_ADDR": pprofAddr}), io.Discard, &stderr)
+	}()
+	base, prof := "http://"+addr, "http://"+pprofAddr
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get(prof + "/debug/pprof/")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("profiler did not start:\n%s", stderr.String())
+		}
+	}
+	get := func(t *testing.T, url string) (int, []byte) {
+		t.Helper()
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, body
+	}
+	for _, c := range []struct {
+		name, url string
+		code      int
+		check     func([]byte) bool
+	}{
+		{"index on the profiler's port", prof + "/debug/pprof/", http.StatusOK, func(b []byte) bool { return bytes.Contains(b, []byte("goroutine")) }},
+		{"a named profile", prof + "/debug/pprof/goroutine?debug=1", http.StatusOK, func(b []byte) bool { return bytes.Contains(b, []byte("goroutine profile:")) }},
+		{"CPU profile", prof + "/debug/pprof/profile?seconds=1", http.StatusOK, isProfile},
+		{"no profiler on the RPC port", base + "/debug/pprof/", http.StatusNotFound, nil},
+		{"no CPU profile on the RPC port", base + "/debug/pprof/profile?seconds=1", http.StatusNotFound, nil},
+		{"no RPC on the profiler's port", prof + "/grpc.health.v1.Health/Check", http.StatusNotFound, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := get(t, c.url)
+			if code != c.code {
+				t.Fatalf("%s: %d, want %d", c.url, code, c.code)
+			}
+			if c.check != nil && !c.check(body) {
+				t.Fatalf("%s: unexpected body (%d bytes): %.200q", c.url, len(body), body)
+			}
+		})
+	}
+	stopServe(t, cancel, done)
+	if _, err := http.Get(prof + "/debug/pprof/"); err == nil {
+		t.Fatal("the profiler still answers after shutdown")
+	}
+}
+
+// isProfile reports whether b is a gzipped profile.proto with samples'
+// types in it, as /debug/pprof/profile writes.
+func isProfile(b []byte) bool {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return false
+	}
+	raw, err := io.ReadAll(zr)
+	return err == nil && len(raw) > 0 && bytes.Contains(raw, []byte("nanoseconds"))
 }
 
 func TestTracingEnabled(t *testing.T) {

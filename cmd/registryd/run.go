@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -158,6 +159,16 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 		}
 		servers = append(servers, listener{name: "metrics", ln: ln, h: mux})
 	}
+	if c.PprofAddr != "" {
+		ln, err := net.Listen("tcp", c.PprofAddr)
+		if err != nil {
+			for _, s := range servers {
+				s.ln.Close()
+			}
+			return fmt.Errorf("pprof: %w", err)
+		}
+		servers = append(servers, listener{name: "pprof", ln: ln, h: pprofMux()})
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		for _, s := range servers {
@@ -167,6 +178,19 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	}
 	servers = append([]listener{{name: "rpc", ln: ln, h: rpc.NewHandler(reg, rpcLog, opts...)}}, servers...)
 	return serve(ctx, servers, c.ShutdownTimeout, log)
+}
+
+// pprofMux serves Go's profiler under /debug/pprof/ on a mux of its own:
+// the handlers net/http/pprof also puts on http.DefaultServeMux are never
+// reachable from the RPC port, which serves only rpc.NewHandler.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // the named profiles too: heap, goroutine, allocs, block, mutex…
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // listener is a named HTTP handler on its listener.

@@ -107,6 +107,11 @@ func TestServeDemo(t *testing.T) {
 		t.Fatalf("gRPC-Web verify: %v %+v", err, verify)
 	}
 
+	// The profiler is off unless --pprof-addr names its port; it is never on this one.
+	if res, err := http.Get(base + "/debug/pprof/"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the RPC port serves /debug/pprof/ by default: %v %v", err, res)
+	}
+
 	stopServe(t, cancel, done)
 	logs := stderr.String()
 	if !strings.Contains(logs, `"procedure":"/registry.v1.DesignationService/ListDesignations"`) || !strings.Contains(logs, `"code":"ok"`) {

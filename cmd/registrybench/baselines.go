@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// The baselines: the SQL the registry sends the database for one call,
+// statement for statement, written down here and nowhere else. pgbench
+// runs them against PostgreSQL; database/sql runs them in-process against
+// a copy of the SQLite file. Each registry figure is divided by its
+// baseline, so when a call's queries change (registry/park/eligibility.go,
+// registry/designation/designation.go ListDesignations, the token lookup
+// in registry/access), change its statements here to match: a stale
+// statement flatters or wrongs the registry.
+//
+// A statement names its inputs as pgbench variables:
+//
+//	:i      the 0-based index of a seeded enterprise (its row id is :i + 1)
+//	:token  the hash of the caller's bearer token, as api_tokens stores it
+//
+// Dates are literals: every call asks as of benchAsOf. ent names every
+// column of a table it reads; * is the same and survives new columns.
+
+// statement is one query of a call, and what it reads.
+type statement struct {
+	what, sql string
+}
+
+// benchAsOf is the date the read calls ask about.
+const benchAsOf = "2026-06-15"
+
+// eligibilityStatements is what one VerifyTenantEligibility call asks:
+// the token, the park, the rule, the enterprise, its tenancy, its
+// qualifying designations (with the status on the date), and the signing
+// key.
+var eligibilityStatements = []statement{
+	{"bearer token", `SELECT * FROM api_tokens WHERE token_hash = :token LIMIT 2`},
+	{"park", `SELECT * FROM parks WHERE id = 'bench-park' LIMIT 2`},
+	{"rule", `SELECT * FROM eligibility_rules WHERE park_id = 'bench-park' AND benefit = 'rent-reduction' LIMIT 2`},
+	// The registry gets the credit code from the call; the baseline finds
+	// the i-th one by row id first, an extra index probe in its disfavour.
+	{"enterprise", `SELECT * FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1) LIMIT 2`},
+	{"tenancy", `SELECT * FROM tenancies WHERE park_id = 'bench-park' AND enterprise_id = :i + 1 AND start_date <= '2026-06-15' AND (end_date = '' OR end_date >= '2026-06-15') ORDER BY start_date LIMIT 1`},
+	{"designations held", `SELECT d.* FROM designations d WHERE d.enterprise_id = :i + 1 AND d.type IN ('little-giant', 'single-champion', 'hidden-champion', 'ai-growth-enterprise') AND d.valid_from <= '2026-06-15' AND d.valid_until >= '2026-06-15' AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= '2026-06-15' ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active' ORDER BY d.id`},
+	{"signing key", `SELECT * FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`},
+}
+
+// listStatements is what one ListDesignations call of a bureau's issuer,
+// filtered by enterprise, asks: the token, the first page of the
+// enterprise's designations, and their enterprise (ent's WithEnterprise).
+var listStatements = []statement{
+	{"bearer token", `SELECT * FROM api_tokens WHERE token_hash = :token LIMIT 2`},
+	{"page", `SELECT d.* FROM designations d WHERE d.id > '' AND d.enterprise_id IN (SELECT id FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1)) ORDER BY d.id LIMIT 51`},
+	{"their enterprise", `SELECT * FROM enterprises WHERE id IN (:i + 1)`},
+}
+
+// pgbenchScript renders statements as a pgbench script drawing :i at
+// random from the n seeded enterprises (pgbench -D n=… token=…).
+func pgbenchScript(stmts []statement) string {
+	var b strings.Builder
+	b.WriteString("\\set i random(0, :n - 1)\n")
+	for _, s := range stmts {
+		fmt.Fprintf(&b, "-- %s\n%s;\n", s.what, s.sql)
+	}
+	return b.String()
+}
+
+// variable finds a statement's pgbench variables (not a :: cast).
+var variable = regexp.MustCompile(`(^|[^:]):([a-z_]+)`)
+
+// boundStatement is a statement with its variables turned into ? and the
+// variables' names in the order they bind.
+type boundStatement struct {
+	what, sql string
+	args      []string
+}
+
+// bind prepares statements for database/sql: each variable becomes a
+// placeholder, ? (SQLite) or $n (PostgreSQL), its name kept in order.
+func bind(stmts []statement, dollar bool) []boundStatement {
+	out := make([]boundStatement, len(stmts))
+	for i, s := range stmts {
+		var args []string
+		q := variable.ReplaceAllStringFunc(s.sql, func(m string) string {
+			sub := variable.FindStringSubmatch(m)
+			args = append(args, sub[2])
+			if dollar {
+				return fmt.Sprintf("%s$%d", sub[1], len(args))
+			}
+			return sub[1] + "?"
+		})
+		out[i] = boundStatement{s.what, q, args}
+	}
+	return out
+}
+
+// checkStatements runs each statement once for the first seeded
+// enterprise (a tenant holding a little-giant designation) and refuses a
+// statement that finds nothing: it no longer reads what the call reads.
+func checkStatements(ctx context.Context, db *sql.DB, stmts []boundStatement, vars map[string]any) error {
+	for _, s := range stmts {
+		n, err := s.run(ctx, db, vars)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("baseline statement %q found no row: update it in baselines.go to what the registry asks", s.what)
+		}
+	}
+	return nil
+}
+
+// runStatements runs one call's statements on db in turn, reading every
+// row and column as the registry's driver does, with vars bound by name.
+func runStatements(ctx context.Context, db *sql.DB, stmts []boundStatement, vars map[string]any) error {
+	for _, s := range stmts {
+		if _, err := s.run(ctx, db, vars); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run runs the statement and returns the number of rows it read.
+func (s boundStatement) run(ctx context.Context, db *sql.DB, vars map[string]any) (int, error) {
+	args := make([]any, len(s.args))
+	for i, name := range s.args {
+		v, ok := vars[name]
+		if !ok {
+			return 0, fmt.Errorf("baseline statement %q: no value for :%s", s.what, name)
+		}
+		args[i] = v
+	}
+	rows, err := db.QueryContext(ctx, s.sql, args...)
+	if err != nil {
+		return 0, fmt.Errorf("baseline statement %q: %w", s.what, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	dest := make([]any, len(cols))
+	for i := range dest {
+		dest[i] = new(sql.RawBytes)
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return n, fmt.Errorf("baseline statement %q: %w", s.what, err)
+	}
+	return n, nil
+}
