@@ -34,28 +34,26 @@ type statement struct {
 // benchAsOf is the date the read calls ask about.
 const benchAsOf = "2026-06-15"
 
-// eligibilityStatements is what one VerifyTenantEligibility call asks:
-// the token, the park, the rule, the enterprise, its tenancy, its
-// qualifying designations (with the status on the date), and the signing
-// key.
+// eligibilityStatements is what one VerifyTenantEligibility call asks
+// once the caller's token and the signing key are in the server's memory
+// (registry/access and registry/keys keep them until a change is
+// signalled): the rule with the enterprise and its tenancy, then its
+// qualifying designations with their status on the date
+// (registry/park/eligibility.go).
 var eligibilityStatements = []statement{
-	{"bearer token", `SELECT * FROM api_tokens WHERE token_hash = :token LIMIT 2`},
-	{"park", `SELECT * FROM parks WHERE id = 'bench-park' LIMIT 2`},
-	{"rule", `SELECT * FROM eligibility_rules WHERE park_id = 'bench-park' AND benefit = 'rent-reduction' LIMIT 2`},
 	// The registry gets the credit code from the call; the baseline finds
 	// the i-th one by row id first, an extra index probe in its disfavour.
-	{"enterprise", `SELECT * FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1) LIMIT 2`},
-	{"tenancy", `SELECT * FROM tenancies WHERE park_id = 'bench-park' AND enterprise_id = :i + 1 AND start_date <= '2026-06-15' AND (end_date = '' OR end_date >= '2026-06-15') ORDER BY start_date LIMIT 1`},
-	{"designations held", `SELECT d.* FROM designations d WHERE d.enterprise_id = :i + 1 AND d.type IN ('little-giant', 'single-champion', 'hidden-champion', 'ai-growth-enterprise') AND d.valid_from <= '2026-06-15' AND d.valid_until >= '2026-06-15' AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= '2026-06-15' ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active' ORDER BY d.id`},
-	{"signing key", `SELECT * FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1`},
+	{"rule, enterprise and tenancy", `SELECT r.any_of_designation_types, r.min_tenancy_months, r.max_enterprise_age_years, e.id, e.registered_on, (SELECT t.start_date FROM tenancies t WHERE t.park_id = r.park_id AND t.enterprise_id = e.id AND t.start_date <= '2026-06-15' AND (t.end_date = '' OR t.end_date >= '2026-06-15') ORDER BY t.start_date LIMIT 1) FROM eligibility_rules r LEFT JOIN enterprises e ON e.credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1) WHERE r.park_id = 'bench-park' AND r.benefit = 'rent-reduction'`},
+	{"designations held", `SELECT d.id, d.type FROM designations d WHERE d.enterprise_id = :i + 1 AND d.valid_from <= '2026-06-15' AND d.valid_until >= '2026-06-15' AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= '2026-06-15' ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active' AND d.type IN ('little-giant', 'single-champion', 'hidden-champion', 'ai-growth-enterprise') ORDER BY d.id`},
 }
 
 // listStatements is what one ListDesignations call of a bureau's issuer,
-// filtered by enterprise, asks: the token, the first page of the
-// enterprise's designations, and their enterprise (ent's WithEnterprise).
+// filtered by enterprise, asks once the token is in memory: the first page
+// of the enterprise's designations (the enterprise named by a scalar
+// subquery on its credit code, registry/internal/core/scope.go) and their
+// enterprise (ent's WithEnterprise).
 var listStatements = []statement{
-	{"bearer token", `SELECT * FROM api_tokens WHERE token_hash = :token LIMIT 2`},
-	{"page", `SELECT d.* FROM designations d WHERE d.id > '' AND d.enterprise_id IN (SELECT id FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1)) ORDER BY d.id LIMIT 51`},
+	{"page", `SELECT d.* FROM designations d WHERE d.id > '' AND d.enterprise_id = (SELECT id FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1)) ORDER BY d.id LIMIT 51`},
 	{"their enterprise", `SELECT * FROM enterprises WHERE id IN (:i + 1)`},
 }
 
