@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -104,12 +105,20 @@ func Sign(priv ed25519.PrivateKey, kid string, claims Claims) (string, error) {
 		return "", fmt.Errorf("attest: %w", err)
 	}
 	// go-jose and encoding/json could disagree on a kid's escapes; what
-	// Sign returns must be what Verify calls canonical.
-	if _, _, err := parse(token); err != nil {
-		return "", fmt.Errorf("attest: key id %q: %w", kid, err)
+	// Sign returns must be what Verify calls canonical. The payload is
+	// encoding/json's own, so only the kid can make the difference: the
+	// first token signed under each kid is parsed, and the kid remembered.
+	if _, ok := canonicalKids.Load(kid); !ok {
+		if _, _, err := parse(token); err != nil {
+			return "", fmt.Errorf("attest: key id %q: %w", kid, err)
+		}
+		canonicalKids.Store(kid, struct{}{})
 	}
 	return token, nil
 }
+
+// canonicalKids are the key ids Sign has seen produce a canonical token.
+var canonicalKids sync.Map
 
 // Verification is what Verify learnt of a token, as far as it got.
 type Verification struct {
