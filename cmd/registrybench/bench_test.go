@@ -133,13 +133,14 @@ func TestThousands(t *testing.T) {
 }
 
 // TestQuick runs the bench with --quick and short measurements on the
-// PostgreSQL server of REGISTRY_TEST_DATABASE_URL (it takes a minute or
-// two; skipped without the variable or with -short) and checks that every
-// figure appears, with a ratio where one is due.
+// PostgreSQL server of REGISTRY_BENCH_DATABASE_URL and checks that every
+// figure appears, with a ratio where one is due. It takes a minute or two
+// and loads the machine, so it runs only when asked (.ci/run does, on its
+// own, after the suites): skipped without the variable or with -short.
 func TestQuick(t *testing.T) {
-	url := os.Getenv("REGISTRY_TEST_DATABASE_URL")
+	url := os.Getenv("REGISTRY_BENCH_DATABASE_URL")
 	if url == "" || testing.Short() {
-		t.Skip("needs REGISTRY_TEST_DATABASE_URL (a PostgreSQL server) and no -short")
+		t.Skip("needs REGISTRY_BENCH_DATABASE_URL (a PostgreSQL server) and no -short")
 	}
 	for _, tool := range []string{"pgbench", "psql"} {
 		if _, err := exec.LookPath(tool); err != nil {
