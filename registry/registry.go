@@ -148,7 +148,8 @@ func Open(ctx context.Context, cfg Config) (_ *Registry, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	c := &core.Core{DB: db.Client, Authz: a, Secrets: cfg.Secrets, Clock: cfg.Clock, Log: cfg.Logger, RowLocks: db.Dialect == "postgres"}
+	c := &core.Core{DB: db.Client, Authz: a, Secrets: cfg.Secrets, Clock: cfg.Clock, Log: cfg.Logger, RowLocks: db.Dialect == "postgres",
+		Pool: db.Pool, Dialect: db.Dialect}
 	r := assemble(c, cfg.AdminMintableRoles)
 	r.db = db
 	if err := r.Keys.EnsureSigningKey(ctx); err != nil {

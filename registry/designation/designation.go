@@ -265,10 +265,48 @@ func (r *Designations) InsertDesignation(ctx context.Context, tx *ent.Tx, p core
 	if err != nil {
 		return nil, err
 	}
-	if err := rec.Builder(tx.Designation.Create(), p, id.String(), r.Now()).Exec(ctx); err != nil {
+	now := r.Now()
+	if err := rec.Builder(tx.Designation.Create(), p, id.String(), now).Exec(ctx); err != nil {
 		return nil, err
 	}
+	if d, ok := rec.Stored(p, id.String(), now); ok {
+		return d, nil
+	}
 	return LoadDesignation(ctx, tx.Client(), id.String())
+}
+
+// Stored is the designation Builder stores for rec, loaded with its holder
+// (and a talent holder's employer) as LoadDesignation would return it, so
+// a grant need not read back the row it has just written. It reports
+// false when rec's talent came without its employer loaded: the caller
+// then reads the row.
+func (rec NewDesignation) Stored(p core.Principal, id string, now time.Time) (*ent.Designation, bool) {
+	d := &ent.Designation{
+		ID: id, Type: rec.Typ.Code, Level: rec.Level, Status: string(StatusActive),
+		ValidFrom: rec.From, ValidUntil: rec.Until, GrantedByBureau: rec.Bureau, GrantedBySubject: p.Subject,
+		GrantedByOrg: rec.ActingOrg, DocumentNumber: rec.Doc, Note: rec.Note, SeedClause: rec.Typ.SeedClause,
+		Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	switch {
+	case rec.Enterprise != nil:
+		d.EnterpriseID = &rec.Enterprise.ID
+		d.Edges.Enterprise = rec.Enterprise
+	case rec.Talent != nil:
+		if _, err := rec.Talent.Edges.EmployerOrErr(); ent.IsNotLoaded(err) {
+			return nil, false
+		}
+		d.TalentID = &rec.Talent.ID
+		d.Edges.Talent = rec.Talent
+	default:
+		d.ParkCode = &rec.ParkCode
+	}
+	if rec.AuthorizationID != "" {
+		d.AuthorizationID, d.StandingAuthorizationID = &rec.AuthorizationID, &rec.AuthorizationID
+	}
+	if rec.AwardID != "" {
+		d.AwardID = &rec.AwardID
+	}
+	return d, true
 }
 
 // naturalKey selects designations of rec's type, holder and document: the
