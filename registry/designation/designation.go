@@ -281,6 +281,17 @@ func (r *Designations) InsertDesignation(ctx context.Context, tx *ent.Tx, p core
 // false when rec's talent came without its employer loaded: the caller
 // then reads the row.
 func (rec NewDesignation) Stored(p core.Principal, id string, now time.Time) (*ent.Designation, bool) {
+	if rec.Talent != nil {
+		if _, err := rec.Talent.Edges.EmployerOrErr(); ent.IsNotLoaded(err) {
+			return nil, false
+		}
+	}
+	return rec.Row(p, id, now), true
+}
+
+// Row is the designation Builder stores for rec, with its holder as rec
+// gives it.
+func (rec NewDesignation) Row(p core.Principal, id string, now time.Time) *ent.Designation {
 	d := &ent.Designation{
 		ID: id, Type: rec.Typ.Code, Level: rec.Level, Status: string(StatusActive),
 		ValidFrom: rec.From, ValidUntil: rec.Until, GrantedByBureau: rec.Bureau, GrantedBySubject: p.Subject,
@@ -292,9 +303,6 @@ func (rec NewDesignation) Stored(p core.Principal, id string, now time.Time) (*e
 		d.EnterpriseID = &rec.Enterprise.ID
 		d.Edges.Enterprise = rec.Enterprise
 	case rec.Talent != nil:
-		if _, err := rec.Talent.Edges.EmployerOrErr(); ent.IsNotLoaded(err) {
-			return nil, false
-		}
 		d.TalentID = &rec.Talent.ID
 		d.Edges.Talent = rec.Talent
 	default:
@@ -306,7 +314,7 @@ func (rec NewDesignation) Stored(p core.Principal, id string, now time.Time) (*e
 	if rec.AwardID != "" {
 		d.AwardID = &rec.AwardID
 	}
-	return d, true
+	return d
 }
 
 // naturalKey selects designations of rec's type, holder and document: the

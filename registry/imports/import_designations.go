@@ -93,9 +93,9 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 	if err != nil {
 		return err
 	}
-	now := im.r.Now()
-	var builders []*ent.DesignationCreate
-	var created []string
+	now, today := im.r.Now(), im.r.Today()
+	var w *core.RowWriter
+	changes := make([]core.Change, 0, len(valid))
 	for _, pd := range valid {
 		rec := designation.NewDesignation{Typ: pd.typ, Level: pd.g.Level, From: pd.g.From, Until: pd.g.Until, Doc: pd.g.Doc, Note: pd.g.Note, Bureau: bureau}
 		switch h := holders[holderKey(pd)]; {
@@ -116,16 +116,51 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 		if err != nil {
 			return err
 		}
-		builders = append(builders, rec.Builder(im.tx.Designation.Create(), im.p, id.String(), now))
-		created = append(created, id.String())
+		d := rec.Row(im.p, id.String(), now)
+		if w == nil {
+			if w, err = core.NewRowWriter(ctx, im.sqlTx, im.r.Postgres(), "designations", designationColumns...); err != nil {
+				return fmt.Errorf("insert designations: %w", err)
+			}
+		}
+		if err := w.Write(designationValues(d)...); err != nil {
+			_ = w.Abort()
+			return fmt.Errorf("insert designations: %w", err)
+		}
+		changes = append(changes, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID,
+			After: designation.DesignationOf(d, today), Reason: "bulk import"})
 	}
-	for start := 0; start < len(builders); start += importChunk {
-		if err := im.tx.Designation.CreateBulk(builders[start:min(start+importChunk, len(builders))]...).Exec(ctx); err != nil {
+	if w != nil {
+		if err := w.Close(); err != nil {
 			return fmt.Errorf("insert designations: %w", err)
 		}
 	}
-	im.progress.Created += int64(len(created))
-	return im.auditDesignations(ctx, created)
+	im.progress.Created += int64(len(changes))
+	// The events are held until every row is written (writeRowsAndAudit).
+	return im.r.RecordAll(ctx, im.tx, im.p, changes)
+}
+
+// designationColumns are the columns of a new designation, in the order
+// of designationValues.
+var designationColumns = []string{"id", "type", "enterprise_id", "talent_id", "park_code", "level", "status",
+	"valid_from", "valid_until", "granted_by_bureau", "granted_by_subject", "granted_by_org",
+	"authorization_id", "standing_authorization_id", "award_id", "document_number", "note", "seed_clause",
+	"status_reason", "version", "created_at", "updated_at"}
+
+// designationValues is d's row as designationColumns name it: the same
+// values designation.NewDesignation.Builder stores.
+func designationValues(d *ent.Designation) []any {
+	return []any{d.ID, d.Type, nullable(d.EnterpriseID), nullable(d.TalentID), nullable(d.ParkCode), d.Level, d.Status,
+		d.ValidFrom, d.ValidUntil, d.GrantedByBureau, d.GrantedBySubject, d.GrantedByOrg,
+		nullable(d.AuthorizationID), nullable(d.StandingAuthorizationID), nullable(d.AwardID), d.DocumentNumber, d.Note, d.SeedClause,
+		d.StatusReason, d.Version, d.CreatedAt, d.UpdatedAt}
+}
+
+// nullable is *p, or nil (NULL) for a nil p.
+func nullable[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // designationHolder is the enterprise or talent a row names.
@@ -254,24 +289,4 @@ func (im *Import) existingDesignations(ctx context.Context, rows []pendingDesign
 		keys[designationKey(rec)] = true
 	}
 	return keys, nil
-}
-
-// auditDesignations records one designation.grant event per created id.
-func (im *Import) auditDesignations(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	today := im.r.Today()
-	changes := make([]core.Change, 0, len(ids))
-	for start := 0; start < len(ids); start += importChunk {
-		rows, err := im.tx.Designation.Query().Where(entdesignation.IDIn(ids[start:min(start+importChunk, len(ids))]...)).
-			WithEnterprise().Order(ent.Asc(entdesignation.FieldID)).All(ctx)
-		if err != nil {
-			return err
-		}
-		for _, d := range rows {
-			changes = append(changes, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID, After: designation.DesignationOf(d, today), Reason: "bulk import"})
-		}
-	}
-	return im.r.RecordAll(ctx, im.tx, im.p, changes)
 }

@@ -71,19 +71,15 @@ func replay[T any](s *spill, size int, f func([]T) error) error {
 	if s.n == 0 {
 		return nil
 	}
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("import spill file: %w", err)
+	next, err := reader[T](s)
+	if err != nil {
+		return err
 	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("import spill file: %w", err)
-	}
-	plain := cipher.StreamReader{S: cipher.NewCTR(s.block, s.iv), R: s.f}
-	dec := gob.NewDecoder(bufio.NewReaderSize(plain, 64<<10))
 	chunk := make([]T, 0, min(size, s.n))
 	for i := range s.n {
-		var v T
-		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("import spill file: %w", err)
+		v, err := next()
+		if err != nil {
+			return err
 		}
 		chunk = append(chunk, v)
 		if len(chunk) == size || i == s.n-1 {
@@ -94,6 +90,27 @@ func replay[T any](s *spill, size int, f func([]T) error) error {
 		}
 	}
 	return nil
+}
+
+// reader returns a function reading the values back one at a time, from
+// the first; T must be the type given to add. Exactly s.n values can be
+// read.
+func reader[T any](s *spill) (func() (T, error), error) {
+	if err := s.w.Flush(); err != nil {
+		return nil, fmt.Errorf("import spill file: %w", err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("import spill file: %w", err)
+	}
+	plain := cipher.StreamReader{S: cipher.NewCTR(s.block, s.iv), R: s.f}
+	dec := gob.NewDecoder(bufio.NewReaderSize(plain, 64<<10))
+	return func() (T, error) {
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return v, fmt.Errorf("import spill file: %w", err)
+		}
+		return v, nil
+	}, nil
 }
 
 // close releases the file; it is safe to call more than once.

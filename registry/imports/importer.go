@@ -2,6 +2,7 @@ package imports
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -88,6 +89,7 @@ type Import struct {
 	p         core.Principal
 	kind      ImportKind
 	tx        *ent.Tx // only during Finish
+	sqlTx     *sql.Tx // the transaction under tx, for COPY
 	opts      ImportOptions
 	progress  ImportProgress
 	decisions map[string]error
@@ -331,13 +333,13 @@ func (im *Import) write(ctx context.Context) (ImportOutcome, error) {
 		}
 		return ImportCommitted, nil
 	}
-	tx, err := im.r.DB.Tx(ctx)
+	tx, sqlTx, err := im.r.BeginWriteTx(ctx)
 	if err != nil {
-		return "", fmt.Errorf("begin: %w", err)
+		return "", err
 	}
-	im.tx = tx
-	defer func() { im.tx = nil }()
-	if err := im.writeRows(ctx); err != nil {
+	im.tx, im.sqlTx = tx, sqlTx
+	defer func() { im.tx, im.sqlTx = nil, nil }()
+	if err := im.writeRowsAndAudit(ctx); err != nil {
 		_ = tx.Rollback()
 		return "", err
 	}
@@ -354,6 +356,42 @@ func (im *Import) write(ctx context.Context) (ImportOutcome, error) {
 		return "", fmt.Errorf("commit: %w", err)
 	}
 	return ImportCommitted, nil
+}
+
+// writeRowsAndAudit writes the kept rows, then their audit events. The
+// events the writers record (one per created record, designation.grant,
+// enterprise.register, tenancy.admit, award events) are held in a spill
+// file as they come, their JSON computed, and join the chain only once
+// every row is written: the chain's head is locked for the append of the
+// events alone (AppendEventStream, COPY on PostgreSQL), not while rows are
+// resolved and written, so grants racing an import wait for that append
+// and the commit only. Each event is the one a single call would have
+// written, chained like every other: the verifier checks them as it checks
+// any event. A dry run, or an import that will roll back, appends none.
+func (im *Import) writeRowsAndAudit(ctx context.Context) error {
+	events, err := newSpill()
+	if err != nil {
+		return err
+	}
+	defer events.close()
+	im.r.HoldAudit(im.tx, func(list []core.PendingEvent) error {
+		for _, e := range list {
+			if err := events.add(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err = im.writeRows(ctx)
+	im.r.ReleaseAudit(im.tx)
+	if err != nil || im.opts.DryRun || !im.writing() || events.n == 0 {
+		return err
+	}
+	next, err := reader[core.PendingEvent](events)
+	if err != nil {
+		return err
+	}
+	return im.r.AppendEventStream(ctx, im.tx, im.sqlTx, events.n, next)
 }
 
 // writeRows replays the kept rows through the kind's writer, a chunk at a
