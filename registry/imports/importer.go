@@ -88,8 +88,9 @@ type Import struct {
 	r         *Importer
 	p         core.Principal
 	kind      ImportKind
-	tx        *ent.Tx // only during Finish
-	sqlTx     *sql.Tx // the transaction under tx, for COPY
+	tx        *ent.Tx         // only during Finish
+	sqlTx     *sql.Tx         // the transaction under tx, for COPY
+	staged    map[string]bool // staging tables made in tx (insertNew)
 	opts      ImportOptions
 	progress  ImportProgress
 	decisions map[string]error
@@ -337,7 +338,7 @@ func (im *Import) write(ctx context.Context) (ImportOutcome, error) {
 	if err != nil {
 		return "", err
 	}
-	im.tx, im.sqlTx = tx, sqlTx
+	im.tx, im.sqlTx, im.staged = tx, sqlTx, map[string]bool{}
 	defer func() { im.tx, im.sqlTx = nil, nil }()
 	if err := im.writeRowsAndAudit(ctx); err != nil {
 		_ = tx.Rollback()
@@ -402,7 +403,7 @@ func (im *Import) writeRows(ctx context.Context) error {
 	case ImportEnterprises:
 		err = replay(im.rows, importChunk, func(rows []EnterpriseRow) error { return im.spillErrors(im.writeEnterprises(ctx, rows)) })
 	case ImportDesignations:
-		err = replay(im.rows, importChunk, func(rows []DesignationRow) error { return im.spillErrors(im.writeDesignations(ctx, rows)) })
+		err = replay(im.rows, designationChunk, func(rows []DesignationRow) error { return im.spillErrors(im.writeDesignations(ctx, rows)) })
 	case ImportAwards:
 		err = replay(im.rows, importChunk, func(rows []AwardRow) error { return im.spillErrors(im.writeAwards(ctx, rows)) })
 	case ImportTenancies:
