@@ -127,8 +127,9 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 			After: designation.DesignationOf(d, today), Reason: "bulk import"})
 	}
 	im.progress.Created += int64(len(changes))
-	// The events are held until every row is written (writeRowsAndAudit).
-	return im.r.RecordAll(ctx, im.tx, im.p, changes)
+	// The events join the chain once every row is written (writeRowsAndAudit).
+	im.later(changes)
+	return nil
 }
 
 // designationColumns are the columns of a new designation, in the order

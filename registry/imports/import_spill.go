@@ -66,7 +66,9 @@ func (s *spill) add(v any) error {
 }
 
 // replay reads the values back in chunks of at most size, calling f with
-// each; T must be the type given to add.
+// each; T must be the type given to add. The next chunk is read and
+// decoded while f works on the current one, so the file and the database
+// work overlap; at most three chunks are in memory.
 func replay[T any](s *spill, size int, f func([]T) error) error {
 	if s.n == 0 {
 		return nil
@@ -75,18 +77,42 @@ func replay[T any](s *spill, size int, f func([]T) error) error {
 	if err != nil {
 		return err
 	}
-	chunk := make([]T, 0, min(size, s.n))
-	for i := range s.n {
-		v, err := next()
-		if err != nil {
-			return err
-		}
-		chunk = append(chunk, v)
-		if len(chunk) == size || i == s.n-1 {
-			if err := f(chunk); err != nil {
-				return err
+	type chunk struct {
+		rows []T
+		err  error
+	}
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		c := chunk{rows: make([]T, 0, min(size, s.n))}
+		for i := range s.n {
+			v, err := next()
+			if err != nil {
+				c.err = err
+			} else {
+				c.rows = append(c.rows, v)
 			}
-			chunk = chunk[:0]
+			if c.err != nil || len(c.rows) == size || i == s.n-1 {
+				select {
+				case chunks <- c:
+				case <-stop:
+					return
+				}
+				if c.err != nil {
+					return
+				}
+				c = chunk{rows: make([]T, 0, min(size, s.n-i-1))}
+			}
+		}
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
+		if err := f(c.rows); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -88,9 +89,10 @@ type Import struct {
 	r         *Importer
 	p         core.Principal
 	kind      ImportKind
-	tx        *ent.Tx         // only during Finish
-	sqlTx     *sql.Tx         // the transaction under tx, for COPY
-	staged    map[string]bool // staging tables made in tx (insertNew)
+	tx        *ent.Tx             // only during Finish
+	sqlTx     *sql.Tx             // the transaction under tx, for COPY
+	staged    map[string]bool     // staging tables made in tx (insertNew)
+	later     func([]core.Change) // records changes during Finish, see writeRowsAndAudit
 	opts      ImportOptions
 	progress  ImportProgress
 	decisions map[string]error
@@ -375,16 +377,37 @@ func (im *Import) writeRowsAndAudit(ctx context.Context) error {
 		return err
 	}
 	defer events.close()
-	im.r.HoldAudit(im.tx, func(list []core.PendingEvent) error {
-		for _, e := range list {
-			if err := events.add(e); err != nil {
-				return err
+	// One goroutine computes the events' JSON and writes them to the spill
+	// file, in the order they are recorded, while the rows are written.
+	work := make(chan auditWork, 4)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for w := range work {
+			for i := 0; err == nil && i < len(w.changes); i++ {
+				var e core.PendingEvent
+				if e, err = core.PrepareEvent(im.p, w.at, w.changes[i]); err == nil {
+					err = events.add(e)
+				}
+			}
+			for i := 0; err == nil && i < len(w.events); i++ {
+				err = events.add(w.events[i])
 			}
 		}
+		done <- err
+	}()
+	im.later = func(changes []core.Change) { work <- auditWork{at: im.r.Now(), changes: changes} }
+	im.r.HoldAudit(im.tx, func(list []core.PendingEvent) error {
+		work <- auditWork{events: list}
 		return nil
 	})
 	err = im.writeRows(ctx)
 	im.r.ReleaseAudit(im.tx)
+	im.later = nil
+	close(work)
+	if werr := <-done; err == nil {
+		err = werr
+	}
 	if err != nil || im.opts.DryRun || !im.writing() || events.n == 0 {
 		return err
 	}
@@ -393,6 +416,14 @@ func (im *Import) writeRowsAndAudit(ctx context.Context) error {
 		return err
 	}
 	return im.r.AppendEventStream(ctx, im.tx, im.sqlTx, events.n, next)
+}
+
+// auditWork is changes to record (their JSON not yet computed) or events
+// recorded through the import's transaction.
+type auditWork struct {
+	at      time.Time
+	changes []core.Change
+	events  []core.PendingEvent
 }
 
 // writeRows replays the kept rows through the kind's writer, a chunk at a
