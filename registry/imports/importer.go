@@ -79,9 +79,11 @@ const maxFinishErrors = 1000
 //     appended to a temporary file, so memory stays bounded however large
 //     the import, and each batch is answered with its problems;
 //   - Finish opens one short write transaction, reads the rows back in
-//     chunks, resolves them against the database (natural keys, holders,
-//     parks, competitions), writes them with multi-row statements and one
-//     audit event per created record, and commits or rolls back.
+//     chunks, resolves them against the database (holders, parks,
+//     competitions), writes them (designations with COPY on PostgreSQL
+//     through a staging table, the unique indexes telling created from
+//     existing; see insertNew), then appends one audit event per created
+//     record to the chain (writeRowsAndAudit), and commits or rolls back.
 //
 // An Import is not safe for concurrent use; Abort releases it if Finish is
 // never reached.
