@@ -111,9 +111,9 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 	}
 	values := make([][]any, len(candidates))
 	for i, d := range candidates {
-		values[i] = designationValues(d)
+		values[i] = designation.Values(d)
 	}
-	created, err := im.insertNew(ctx, "designations", designationColumns, values)
+	created, err := im.insertNew(ctx, "designations", designation.Columns, values)
 	if err != nil {
 		return fmt.Errorf("insert designations: %w", err)
 	}
@@ -130,30 +130,6 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 	// The events join the chain once every row is written (writeRowsAndAudit).
 	im.later(changes)
 	return nil
-}
-
-// designationColumns are the columns of a new designation, in the order
-// of designationValues.
-var designationColumns = []string{"id", "type", "enterprise_id", "talent_id", "park_code", "level", "status",
-	"valid_from", "valid_until", "granted_by_bureau", "granted_by_subject", "granted_by_org",
-	"authorization_id", "standing_authorization_id", "award_id", "document_number", "note", "seed_clause",
-	"status_reason", "version", "created_at", "updated_at"}
-
-// designationValues is d's row as designationColumns name it: the same
-// values designation.NewDesignation.Builder stores.
-func designationValues(d *ent.Designation) []any {
-	return []any{d.ID, d.Type, nullable(d.EnterpriseID), nullable(d.TalentID), nullable(d.ParkCode), d.Level, d.Status,
-		d.ValidFrom, d.ValidUntil, d.GrantedByBureau, d.GrantedBySubject, d.GrantedByOrg,
-		nullable(d.AuthorizationID), nullable(d.StandingAuthorizationID), nullable(d.AwardID), d.DocumentNumber, d.Note, d.SeedClause,
-		d.StatusReason, d.Version, d.CreatedAt, d.UpdatedAt}
-}
-
-// nullable is *p, or nil (NULL) for a nil p.
-func nullable[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }
 
 // designationHolder is the enterprise or talent a row names.

@@ -171,3 +171,18 @@ func (w *RowWriter) Abort() error {
 	}
 	return nil
 }
+
+// InsertSQL is an INSERT of rows rows of cols into table, with the
+// dialect's placeholders, numbered from 1 in row order.
+func (r *Core) InsertSQL(table string, cols []string, rows int) string {
+	q := &sqlText{pg: r.Postgres()}
+	q.WriteString(`INSERT INTO "` + table + `" (` + quoteColumns(cols) + `) VALUES `)
+	vals := make([]any, len(cols))
+	for i := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.values(vals...)
+	}
+	return q.String()
+}
