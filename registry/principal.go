@@ -58,9 +58,9 @@ type IdempotencyClaim = core.IdempotencyClaim
 type ReplayError = core.ReplayError
 
 // WithIdempotencyKey returns a context asking that the first mutation made
-// with it claim key for procedure, once SetIdempotencyRequest has said
-// which request it is; every transaction of the call marks the claim
-// applied as it commits.
+// with it record key for procedure, once SetIdempotencyRequest has said
+// which request it is: the key is written by that mutation's own
+// transaction and commits with the change.
 func WithIdempotencyKey(ctx context.Context, key, procedure string) context.Context {
 	return core.WithIdempotencyKey(ctx, key, procedure)
 }

@@ -155,6 +155,7 @@ func Open(ctx context.Context, cfg Config) (_ *Registry, err error) {
 	postgres := db.Dialect == "postgres"
 	c := &core.Core{
 		DB: db.Client, Authz: a, Secrets: cfg.Secrets, Clock: cfg.Clock, Log: cfg.Logger, RowLocks: postgres,
+		Pool: db.Pool, Dialect: db.Dialect,
 		Statements: core.NewStatements(db.Pool),
 		Signals:    core.NewSignals(hex.EncodeToString(seal.RandomBytes(8)), postgres),
 	}

@@ -248,66 +248,77 @@ type NewDesignation struct {
 // InsertDesignation stores rec inside tx, refusing a second designation of
 // the same type, holder and document (or a second standing recognition of
 // a talent under one authorization), and returns it loaded with its holder.
-// The caller records the audit event. The check gives the clear answer; the
-// unique indexes on designations keep it true under concurrency (see
-// InPolicyTx).
+// The caller records the audit event. The unique index of the natural key
+// decides, in the insert itself (ON CONFLICT … DO NOTHING), so the answer
+// holds under concurrency without a query before the insert; the row is
+// not read back.
 func (r *Designations) InsertDesignation(ctx context.Context, tx *ent.Tx, p core.Principal, rec NewDesignation) (*ent.Designation, error) {
-	dup, err := tx.Designation.Query().Where(rec.naturalKey()).Exist(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if dup {
-		return nil, core.AlreadyExists("%s under document %s is already recorded for this holder", rec.Typ.Code, rec.Doc)
-	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, err
 	}
-	if err := rec.Builder(tx.Designation.Create(), p, id.String(), r.Now()).Exec(ctx); err != nil {
+	d := rec.Row(p, id.String(), r.Now())
+	// The natural key's unique index answers whether the grant is
+	// recorded already, in the same statement: nothing is inserted then.
+	// A concurrent transaction inserting the same key is waited for.
+	res, err := tx.ExecContext(ctx, r.InsertSQL(designation.Table, Columns, 1)+" ON CONFLICT "+rec.conflictTarget()+" DO NOTHING", Values(d)...)
+	if err != nil {
 		return nil, err
 	}
-	return LoadDesignation(ctx, tx.Client(), id.String())
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if n == 0 {
+		return nil, core.AlreadyExists("%s under document %s is already recorded for this holder", rec.Typ.Code, rec.Doc)
+	}
+	if rec.Talent != nil {
+		if _, err := rec.Talent.Edges.EmployerOrErr(); ent.IsNotLoaded(err) {
+			return LoadDesignation(ctx, tx.Client(), d.ID)
+		}
+	}
+	return d, nil
 }
 
-// naturalKey selects designations of rec's type, holder and document: the
-// same grant recorded before.
-func (rec NewDesignation) naturalKey() predicate.Designation {
-	if rec.AuthorizationID != "" {
-		return designation.And(designation.StandingAuthorizationID(rec.AuthorizationID), designation.TalentID(rec.Talent.ID))
-	}
-	same := []predicate.Designation{designation.Type(rec.Typ.Code), designation.DocumentNumber(rec.Doc)}
+// conflictTarget names the unique index of rec's natural key (see the
+// designation schema's indexes), as an ON CONFLICT target.
+func (rec NewDesignation) conflictTarget() string {
 	switch {
+	case rec.AuthorizationID != "":
+		return `("standing_authorization_id", "talent_id")`
 	case rec.Enterprise != nil:
-		same = append(same, designation.EnterpriseID(rec.Enterprise.ID))
+		return `("type", "document_number", "enterprise_id") WHERE enterprise_id IS NOT NULL`
 	case rec.Talent != nil:
-		same = append(same, designation.TalentID(rec.Talent.ID))
-	default:
-		same = append(same, designation.ParkCode(rec.ParkCode))
+		return `("type", "document_number", "talent_id") WHERE (talent_id IS NOT NULL) AND (authorization_id IS NULL)`
 	}
-	return designation.And(same...)
+	return `("type", "document_number", "park_code") WHERE park_code IS NOT NULL`
 }
 
-// Builder fills c with rec as a new active designation.
-func (rec NewDesignation) Builder(c *ent.DesignationCreate, p core.Principal, id string, now time.Time) *ent.DesignationCreate {
+// Row is rec as a new active designation with id, granted by p at now,
+// with its holder as rec gives it: the row InsertDesignation and imports
+// store.
+func (rec NewDesignation) Row(p core.Principal, id string, now time.Time) *ent.Designation {
+	d := &ent.Designation{
+		ID: id, Type: rec.Typ.Code, Level: rec.Level, Status: string(StatusActive),
+		ValidFrom: rec.From, ValidUntil: rec.Until, GrantedByBureau: rec.Bureau, GrantedBySubject: p.Subject,
+		GrantedByOrg: rec.ActingOrg, DocumentNumber: rec.Doc, Note: rec.Note, SeedClause: rec.Typ.SeedClause,
+		Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
 	switch {
 	case rec.Enterprise != nil:
-		c.SetEnterprise(rec.Enterprise)
+		d.EnterpriseID = &rec.Enterprise.ID
+		d.Edges.Enterprise = rec.Enterprise
 	case rec.Talent != nil:
-		c.SetTalent(rec.Talent)
+		d.TalentID = &rec.Talent.ID
+		d.Edges.Talent = rec.Talent
 	default:
-		c.SetParkCode(rec.ParkCode)
+		d.ParkCode = &rec.ParkCode
 	}
 	if rec.AuthorizationID != "" {
-		c.SetAuthorizationID(rec.AuthorizationID).SetStandingAuthorizationID(rec.AuthorizationID)
+		d.AuthorizationID, d.StandingAuthorizationID = &rec.AuthorizationID, &rec.AuthorizationID
 	}
 	if rec.AwardID != "" {
-		c.SetAwardID(rec.AwardID)
+		d.AwardID = &rec.AwardID
 	}
-	return c.SetID(id).SetType(rec.Typ.Code).SetLevel(rec.Level).
-		SetStatus(string(StatusActive)).SetValidFrom(rec.From).SetValidUntil(rec.Until).
-		SetGrantedByBureau(rec.Bureau).SetGrantedBySubject(p.Subject).SetGrantedByOrg(rec.ActingOrg).
-		SetDocumentNumber(rec.Doc).SetNote(rec.Note).SetSeedClause(rec.Typ.SeedClause).
-		SetVersion(1).SetCreatedAt(now).SetUpdatedAt(now)
+	return d
 }
 
 func LoadDesignation(ctx context.Context, db *ent.Client, id string) (*ent.Designation, error) {
@@ -478,4 +489,28 @@ func StatusIs(s Status, today string) predicate.Designation {
 		return designation.Status(string(s))
 	}
 	return func(*entsql.Selector) {}
+}
+
+// Columns are the columns of a stored designation, in the order of
+// Values: the raw inserts (InsertDesignation, the import's COPY) write
+// all of them.
+var Columns = []string{"id", "type", "enterprise_id", "talent_id", "park_code", "level", "status",
+	"valid_from", "valid_until", "granted_by_bureau", "granted_by_subject", "granted_by_org",
+	"authorization_id", "standing_authorization_id", "award_id", "document_number", "note", "seed_clause",
+	"status_reason", "version", "created_at", "updated_at"}
+
+// Values is d's row as Columns name them.
+func Values(d *ent.Designation) []any {
+	return []any{d.ID, d.Type, nullable(d.EnterpriseID), nullable(d.TalentID), nullable(d.ParkCode), d.Level, d.Status,
+		d.ValidFrom, d.ValidUntil, d.GrantedByBureau, d.GrantedBySubject, d.GrantedByOrg,
+		nullable(d.AuthorizationID), nullable(d.StandingAuthorizationID), nullable(d.AwardID), d.DocumentNumber, d.Note, d.SeedClause,
+		d.StatusReason, d.Version, d.CreatedAt, d.UpdatedAt}
+}
+
+// nullable is *p, or nil (NULL) for a nil p.
+func nullable[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -3,13 +3,11 @@ package imports
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/google/uuid"
 
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
-	entdesignation "github.com/hangzhou-ai/registry/ent/designation"
 	ententerprise "github.com/hangzhou-ai/registry/ent/enterprise"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/registry/catalog"
@@ -31,6 +29,10 @@ type DesignationRow struct {
 // importChunk bounds the rows of one multi-row INSERT: a designation has
 // 20 columns, far below both databases' bind-parameter limits.
 const importChunk = 1000
+
+// designationChunk is how many designation rows are resolved and written
+// together: one holder query and one COPY (or a few INSERTs) each.
+const designationChunk = 5000
 
 // pendingDesignation is a validated row waiting for its holder.
 type pendingDesignation struct {
@@ -89,13 +91,8 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 	if err != nil {
 		return err
 	}
-	existing, err := im.existingDesignations(ctx, valid, holders)
-	if err != nil {
-		return err
-	}
-	now := im.r.Now()
-	var builders []*ent.DesignationCreate
-	var created []string
+	now, today := im.r.Now(), im.r.Today()
+	candidates := make([]*ent.Designation, 0, len(valid))
 	for _, pd := range valid {
 		rec := designation.NewDesignation{Typ: pd.typ, Level: pd.g.Level, From: pd.g.From, Until: pd.g.Until, Doc: pd.g.Doc, Note: pd.g.Note, Bureau: bureau}
 		switch h := holders[holderKey(pd)]; {
@@ -106,26 +103,33 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 		default:
 			continue // reported by designationHolders
 		}
-		key := designationKey(rec)
-		if existing[key] {
-			im.progress.Existing++
-			continue
-		}
-		existing[key] = true
 		id, err := uuid.NewV7()
 		if err != nil {
 			return err
 		}
-		builders = append(builders, rec.Builder(im.tx.Designation.Create(), im.p, id.String(), now))
-		created = append(created, id.String())
+		candidates = append(candidates, rec.Row(im.p, id.String(), now))
 	}
-	for start := 0; start < len(builders); start += importChunk {
-		if err := im.tx.Designation.CreateBulk(builders[start:min(start+importChunk, len(builders))]...).Exec(ctx); err != nil {
-			return fmt.Errorf("insert designations: %w", err)
+	values := make([][]any, len(candidates))
+	for i, d := range candidates {
+		values[i] = designation.Values(d)
+	}
+	created, err := im.insertNew(ctx, "designations", designation.Columns, values)
+	if err != nil {
+		return fmt.Errorf("insert designations: %w", err)
+	}
+	changes := make([]core.Change, 0, len(created))
+	for _, d := range candidates {
+		if !created[d.ID] {
+			im.progress.Existing++
+			continue
 		}
+		changes = append(changes, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID,
+			After: designation.DesignationOf(d, today), Reason: "bulk import"})
 	}
-	im.progress.Created += int64(len(created))
-	return im.auditDesignations(ctx, created)
+	im.progress.Created += int64(len(changes))
+	// The events join the chain once every row is written (writeRowsAndAudit).
+	im.later(changes)
+	return nil
 }
 
 // designationHolder is the enterprise or talent a row names.
@@ -202,76 +206,4 @@ func (im *Import) designationHolders(ctx context.Context, rows []pendingDesignat
 		holders["e:"+e.CreditCode] = designationHolder{enterprise: e}
 	}
 	return holders, nil
-}
-
-// designationKey is a designation's natural key: type, holder, document.
-func designationKey(rec designation.NewDesignation) string {
-	holder := ""
-	if rec.Enterprise != nil {
-		holder = fmt.Sprint("e:", rec.Enterprise.ID)
-	} else if rec.Talent != nil {
-		holder = "t:" + rec.Talent.ID
-	}
-	return rec.Typ.Code + "\x00" + holder + "\x00" + rec.Doc
-}
-
-// existingDesignations returns the natural keys of designations already
-// recorded (before or earlier in this import) among the batch's.
-func (im *Import) existingDesignations(ctx context.Context, rows []pendingDesignation, holders map[string]designationHolder) (map[string]bool, error) {
-	var docs, types []string
-	var enterpriseIDs []int
-	var talentIDs []string
-	for _, pd := range rows {
-		docs = append(docs, pd.g.Doc)
-		if !slices.Contains(types, pd.typ.Code) {
-			types = append(types, pd.typ.Code)
-		}
-		h := holders[holderKey(pd)]
-		if h.enterprise != nil {
-			enterpriseIDs = append(enterpriseIDs, h.enterprise.ID)
-		} else if h.talent != nil {
-			talentIDs = append(talentIDs, h.talent.ID)
-		}
-	}
-	// Type and document lead, so the (type, document_number) index finds
-	// the batch's rows however large the table grows.
-	found, err := im.tx.Designation.Query().Where(
-		entdesignation.TypeIn(types...),
-		entdesignation.DocumentNumberIn(docs...),
-		entdesignation.Or(entdesignation.EnterpriseIDIn(enterpriseIDs...), entdesignation.TalentIDIn(talentIDs...)),
-	).Select(entdesignation.FieldType, entdesignation.FieldEnterpriseID, entdesignation.FieldTalentID, entdesignation.FieldDocumentNumber).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keys := make(map[string]bool, len(found))
-	for _, d := range found {
-		rec := designation.NewDesignation{Typ: catalog.DesignationType{Code: d.Type}, Doc: d.DocumentNumber}
-		if d.EnterpriseID != nil {
-			rec.Enterprise = &ent.Enterprise{ID: *d.EnterpriseID}
-		} else if d.TalentID != nil {
-			rec.Talent = &ent.Talent{ID: *d.TalentID}
-		}
-		keys[designationKey(rec)] = true
-	}
-	return keys, nil
-}
-
-// auditDesignations records one designation.grant event per created id.
-func (im *Import) auditDesignations(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	today := im.r.Today()
-	changes := make([]core.Change, 0, len(ids))
-	for start := 0; start < len(ids); start += importChunk {
-		rows, err := im.tx.Designation.Query().Where(entdesignation.IDIn(ids[start:min(start+importChunk, len(ids))]...)).
-			WithEnterprise().Order(ent.Asc(entdesignation.FieldID)).All(ctx)
-		if err != nil {
-			return err
-		}
-		for _, d := range rows {
-			changes = append(changes, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID, After: designation.DesignationOf(d, today), Reason: "bulk import"})
-		}
-	}
-	return im.r.RecordAll(ctx, im.tx, im.p, changes)
 }

@@ -66,34 +66,77 @@ func (s *spill) add(v any) error {
 }
 
 // replay reads the values back in chunks of at most size, calling f with
-// each; T must be the type given to add.
+// each; T must be the type given to add. The next chunk is read and
+// decoded while f works on the current one, so the file and the database
+// work overlap; at most three chunks are in memory.
 func replay[T any](s *spill, size int, f func([]T) error) error {
 	if s.n == 0 {
 		return nil
 	}
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("import spill file: %w", err)
+	next, err := reader[T](s)
+	if err != nil {
+		return err
 	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("import spill file: %w", err)
+	type chunk struct {
+		rows []T
+		err  error
 	}
-	plain := cipher.StreamReader{S: cipher.NewCTR(s.block, s.iv), R: s.f}
-	dec := gob.NewDecoder(bufio.NewReaderSize(plain, 64<<10))
-	chunk := make([]T, 0, min(size, s.n))
-	for i := range s.n {
-		var v T
-		if err := dec.Decode(&v); err != nil {
-			return fmt.Errorf("import spill file: %w", err)
-		}
-		chunk = append(chunk, v)
-		if len(chunk) == size || i == s.n-1 {
-			if err := f(chunk); err != nil {
-				return err
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		c := chunk{rows: make([]T, 0, min(size, s.n))}
+		for i := range s.n {
+			v, err := next()
+			if err != nil {
+				c.err = err
+			} else {
+				c.rows = append(c.rows, v)
 			}
-			chunk = chunk[:0]
+			if c.err != nil || len(c.rows) == size || i == s.n-1 {
+				select {
+				case chunks <- c:
+				case <-stop:
+					return
+				}
+				if c.err != nil {
+					return
+				}
+				c = chunk{rows: make([]T, 0, min(size, s.n-i-1))}
+			}
+		}
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
+		if err := f(c.rows); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// reader returns a function reading the values back one at a time, from
+// the first; T must be the type given to add. Exactly s.n values can be
+// read.
+func reader[T any](s *spill) (func() (T, error), error) {
+	if err := s.w.Flush(); err != nil {
+		return nil, fmt.Errorf("import spill file: %w", err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("import spill file: %w", err)
+	}
+	plain := cipher.StreamReader{S: cipher.NewCTR(s.block, s.iv), R: s.f}
+	dec := gob.NewDecoder(bufio.NewReaderSize(plain, 64<<10))
+	return func() (T, error) {
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return v, fmt.Errorf("import spill file: %w", err)
+		}
+		return v, nil
+	}, nil
 }
 
 // close releases the file; it is safe to call more than once.

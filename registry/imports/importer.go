@@ -2,8 +2,10 @@ package imports
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -77,9 +79,11 @@ const maxFinishErrors = 1000
 //     appended to a temporary file, so memory stays bounded however large
 //     the import, and each batch is answered with its problems;
 //   - Finish opens one short write transaction, reads the rows back in
-//     chunks, resolves them against the database (natural keys, holders,
-//     parks, competitions), writes them with multi-row statements and one
-//     audit event per created record, and commits or rolls back.
+//     chunks, resolves them against the database (holders, parks,
+//     competitions), writes them (designations with COPY on PostgreSQL
+//     through a staging table, the unique indexes telling created from
+//     existing; see insertNew), then appends one audit event per created
+//     record to the chain (writeRowsAndAudit), and commits or rolls back.
 //
 // An Import is not safe for concurrent use; Abort releases it if Finish is
 // never reached.
@@ -87,7 +91,10 @@ type Import struct {
 	r         *Importer
 	p         core.Principal
 	kind      ImportKind
-	tx        *ent.Tx // only during Finish
+	tx        *ent.Tx             // only during Finish
+	sqlTx     *sql.Tx             // the transaction under tx, for COPY
+	staged    map[string]bool     // staging tables made in tx (insertNew)
+	later     func([]core.Change) // records changes during Finish, see writeRowsAndAudit
 	opts      ImportOptions
 	progress  ImportProgress
 	decisions map[string]error
@@ -331,13 +338,13 @@ func (im *Import) write(ctx context.Context) (ImportOutcome, error) {
 		}
 		return ImportCommitted, nil
 	}
-	tx, err := im.r.DB.Tx(ctx)
+	tx, sqlTx, err := im.r.BeginWriteTx(ctx)
 	if err != nil {
-		return "", fmt.Errorf("begin: %w", err)
+		return "", err
 	}
-	im.tx = tx
-	defer func() { im.tx = nil }()
-	if err := im.writeRows(ctx); err != nil {
+	im.tx, im.sqlTx, im.staged = tx, sqlTx, map[string]bool{}
+	defer func() { im.tx, im.sqlTx = nil, nil }()
+	if err := im.writeRowsAndAudit(ctx); err != nil {
 		_ = tx.Rollback()
 		return "", err
 	}
@@ -356,6 +363,71 @@ func (im *Import) write(ctx context.Context) (ImportOutcome, error) {
 	return ImportCommitted, nil
 }
 
+// writeRowsAndAudit writes the kept rows, then their audit events. The
+// events the writers record (one per created record, designation.grant,
+// enterprise.register, tenancy.admit, award events) are held in a spill
+// file as they come, their JSON computed, and join the chain only once
+// every row is written: the chain's head is locked for the append of the
+// events alone (AppendEventStream, COPY on PostgreSQL), not while rows are
+// resolved and written, so grants racing an import wait for that append
+// and the commit only. Each event is the one a single call would have
+// written, chained like every other: the verifier checks them as it checks
+// any event. A dry run, or an import that will roll back, appends none.
+func (im *Import) writeRowsAndAudit(ctx context.Context) error {
+	events, err := newSpill()
+	if err != nil {
+		return err
+	}
+	defer events.close()
+	// One goroutine computes the events' JSON and writes them to the spill
+	// file, in the order they are recorded, while the rows are written.
+	work := make(chan auditWork, 4)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for w := range work {
+			for i := 0; err == nil && i < len(w.changes); i++ {
+				var e core.PendingEvent
+				if e, err = core.PrepareEvent(im.p, w.at, w.changes[i]); err == nil {
+					err = events.add(e)
+				}
+			}
+			for i := 0; err == nil && i < len(w.events); i++ {
+				err = events.add(w.events[i])
+			}
+		}
+		done <- err
+	}()
+	im.later = func(changes []core.Change) { work <- auditWork{at: im.r.Now(), changes: changes} }
+	im.r.HoldAudit(im.tx, func(list []core.PendingEvent) error {
+		work <- auditWork{events: list}
+		return nil
+	})
+	err = im.writeRows(ctx)
+	im.r.ReleaseAudit(im.tx)
+	im.later = nil
+	close(work)
+	if werr := <-done; err == nil {
+		err = werr
+	}
+	if err != nil || im.opts.DryRun || !im.writing() || events.n == 0 {
+		return err
+	}
+	next, err := reader[core.PendingEvent](events)
+	if err != nil {
+		return err
+	}
+	return im.r.AppendEventStream(ctx, im.tx, im.sqlTx, events.n, next)
+}
+
+// auditWork is changes to record (their JSON not yet computed) or events
+// recorded through the import's transaction.
+type auditWork struct {
+	at      time.Time
+	changes []core.Change
+	events  []core.PendingEvent
+}
+
 // writeRows replays the kept rows through the kind's writer, a chunk at a
 // time, moving row errors beyond maxFinishErrors to a spill file.
 func (im *Import) writeRows(ctx context.Context) error {
@@ -364,7 +436,7 @@ func (im *Import) writeRows(ctx context.Context) error {
 	case ImportEnterprises:
 		err = replay(im.rows, importChunk, func(rows []EnterpriseRow) error { return im.spillErrors(im.writeEnterprises(ctx, rows)) })
 	case ImportDesignations:
-		err = replay(im.rows, importChunk, func(rows []DesignationRow) error { return im.spillErrors(im.writeDesignations(ctx, rows)) })
+		err = replay(im.rows, designationChunk, func(rows []DesignationRow) error { return im.spillErrors(im.writeDesignations(ctx, rows)) })
 	case ImportAwards:
 		err = replay(im.rows, importChunk, func(rows []AwardRow) error { return im.spillErrors(im.writeAwards(ctx, rows)) })
 	case ImportTenancies:

@@ -1,6 +1,9 @@
 package core
 
 import (
+	"database/sql"
+	"sync"
+
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -27,4 +30,21 @@ type Core struct {
 	// RowLocks tells whether the database takes SELECT … FOR UPDATE
 	// (PostgreSQL); SQLite has one writer at a time and no such clause.
 	RowLocks bool
+	// Pool is the connection pool under DB, for the statements ent does
+	// not build (COPY on PostgreSQL); Dialect names its database
+	// ("postgres" or "sqlite"). An empty Dialect is read from RowLocks.
+	Pool    *sql.DB
+	Dialect string
+
+	// audits holds where the events of transactions whose events are held
+	// go (HoldAudit), by transaction, until they join the chain.
+	audits sync.Map // *ent.Tx → AuditSink
+}
+
+// Postgres tells whether the database is PostgreSQL.
+func (r *Core) Postgres() bool {
+	if r.Dialect != "" {
+		return r.Dialect == "postgres"
+	}
+	return r.RowLocks
 }

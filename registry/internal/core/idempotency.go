@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -15,7 +16,10 @@ import (
 
 // Idempotency-key states.
 const (
-	idemPending = "pending" // claimed by a call in progress
+	// idemPending was a claim taken before the call's transaction, by
+	// earlier versions of the registry; such a claim is taken over once
+	// stale. Keys are now recorded by the call's transaction itself.
+	idemPending = "pending"
 	idemApplied = "applied" // its change committed; the answer not yet recorded
 	idemDone    = "done"    // its answer recorded
 )
@@ -24,11 +28,9 @@ const (
 const (
 	// IdempotencyRetention is how long answers are kept at least.
 	IdempotencyRetention = 48 * time.Hour
-	// idemStaleAfter is when a pending claim is deemed abandoned (its
-	// server, or its database, died before answering) and may be taken
-	// over. Taking over is safe even if the first call is still running:
-	// only one of them can mark the claim applied, the other's transaction
-	// is refused.
+	// idemStaleAfter is when a key applied but still without its answer
+	// is deemed orphaned (its server died between commit and answer), and
+	// when a pending claim of an earlier version is deemed abandoned.
 	idemStaleAfter = 10 * time.Second
 	// idemWait bounds how long a duplicate waits for the first call.
 	idemWait  = 10 * time.Second
@@ -57,19 +59,19 @@ func (*ReplayError) Error() string { return "replaying a recorded answer" }
 type claimKey struct{}
 
 // claimHolder carries a call's idempotency key from the API adapter to the
-// call's first mutation transaction, which claims it. The key is claimed
-// only once the call has been authorized and its request validated, just
-// before its transaction opens: refused or invalid requests never claim a
-// key, so nothing is stored for them.
+// call's first mutation transaction, which records it. The key is recorded
+// only once the call has been authorized and its request validated, by the
+// first statement of its transaction: refused or invalid requests never
+// record a key, and a call that fails records none either, since its
+// transaction rolls back.
 type claimHolder struct {
 	key, procedure, requestHash string
 	claim                       *IdempotencyClaim
 }
 
 // WithIdempotencyKey returns a context in which the call's first mutation
-// transaction claims key for procedure, once SetIdempotencyRequest has
-// said which request it is; that transaction, and every later one of the
-// call, marks the claim applied as it commits.
+// transaction records key for procedure, once SetIdempotencyRequest has
+// said which request it is; the key commits with the change.
 func WithIdempotencyKey(ctx context.Context, key, procedure string) context.Context {
 	return context.WithValue(ctx, claimKey{}, &claimHolder{key: key, procedure: procedure})
 }
@@ -82,7 +84,9 @@ func SetIdempotencyRequest(ctx context.Context, requestHash string) {
 }
 
 // IdempotencyClaimOf returns the claim the call took, or nil when it took
-// none (no key, or it was refused before acting).
+// none (no key, or it was refused before acting). A call holds a claim
+// once its transaction committed with the key; it then records its answer
+// (RecordIdempotentAnswer).
 func IdempotencyClaimOf(ctx context.Context) *IdempotencyClaim {
 	if h, ok := ctx.Value(claimKey{}).(*claimHolder); ok {
 		return h.claim
@@ -90,23 +94,120 @@ func IdempotencyClaimOf(ctx context.Context) *IdempotencyClaim {
 	return nil
 }
 
-// claimIdempotencyKey claims the call's key, if it has one and has not
-// claimed it yet. It returns a *ReplayError when an earlier call with the
-// same key and request has an answer.
-func (r *Core) claimIdempotencyKey(ctx context.Context) error {
+// toClaim returns the call's key holder when the call has a key to record.
+func toClaim(ctx context.Context) *claimHolder {
 	h, ok := ctx.Value(claimKey{}).(*claimHolder)
 	if !ok || h.claim != nil || h.requestHash == "" {
 		return nil
 	}
-	claim, answer, err := r.ClaimIdempotencyKey(ctx, h.key, h.procedure, h.requestHash)
-	switch {
-	case err != nil:
-		return err
-	case answer != nil:
-		return &ReplayError{Answer: *answer}
+	return h
+}
+
+// errKeyTaken tells runTx that another call recorded the key first.
+var errKeyTaken = errors.New("the idempotency key is recorded by another call")
+
+// claimInTx records the call's key in tx, as applied, when it has one to
+// record. The unique index on (principal, key) decides between concurrent
+// calls with the same key: the insert of the second waits for the first's
+// transaction and, once that committed, inserts nothing; the second then
+// gets errKeyTaken, rolls back and waits for the first's answer
+// (awaitIdempotentAnswer). If the first rolled back, the second's insert
+// goes through and it acts.
+func (r *Core) claimInTx(ctx context.Context, tx *ent.Tx) (*IdempotencyClaim, error) {
+	h := toClaim(ctx)
+	if h == nil {
+		return nil, nil
 	}
-	h.claim = claim
-	return nil
+	p, err := PrincipalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckIdempotencyKey(h.key); err != nil {
+		return nil, err
+	}
+	now := r.Now()
+	if rand.IntN(100) == 0 {
+		r.forgetOldIdempotencyKeys(ctx, tx, now)
+	}
+	q := &sqlText{pg: r.Postgres()}
+	q.WriteString(`INSERT INTO idempotency_keys ("principal", "key", "procedure", "request_hash", "state", "created_at", "updated_at") VALUES `)
+	q.values(idempotencyScope(p), h.key, h.procedure, h.requestHash, idemApplied, now, now)
+	q.WriteString(` ON CONFLICT ("principal", "key") DO NOTHING RETURNING id`)
+	rows, err := tx.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("idempotency key: %w", err)
+		}
+		return nil, errKeyTaken
+	}
+	var id int
+	if err := rows.Scan(&id); err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	return &IdempotencyClaim{id: id}, rows.Close()
+}
+
+// claimed gives the call the claim its committed transaction recorded.
+func claimed(ctx context.Context, c *IdempotencyClaim) {
+	if h := toClaim(ctx); h != nil && c != nil {
+		h.claim = c
+	}
+}
+
+// awaitIdempotentAnswer is what a call does when another call recorded its
+// key first: it returns a *ReplayError once that call's answer is
+// recorded, nil when the key is free again (forgotten, or an abandoned
+// claim of an earlier version taken away) so the call may act, and an
+// error when the key was used for another request, its answer was lost,
+// or it does not come within idemWait.
+func (r *Core) awaitIdempotentAnswer(ctx context.Context) error {
+	h := toClaim(ctx)
+	if h == nil {
+		return errors.New("idempotency key: no key to wait for")
+	}
+	p, err := PrincipalOf(ctx)
+	if err != nil {
+		return err
+	}
+	who := idempotencyScope(p)
+	deadline := time.Now().Add(idemWait)
+	for {
+		now := r.Now()
+		k, err := r.DB.IdempotencyKey.Query().Where(idempotencykey.Principal(who), idempotencykey.Key(h.key)).Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		case k.Procedure != h.procedure || k.RequestHash != h.requestHash:
+			return FailedPrecondition("Idempotency-Key %q was used for a different request", h.key)
+		case k.State == idemDone:
+			return &ReplayError{Answer: StoredAnswer{Response: k.Response, Status: k.Status}}
+		case k.State == idemApplied && now.Sub(k.UpdatedAt) > idemStaleAfter:
+			return FailedPrecondition("the request with Idempotency-Key %q was applied but its answer was not recorded; read the record instead of retrying", h.key)
+		case k.State == idemPending && now.Sub(k.UpdatedAt) > idemStaleAfter:
+			n, err := r.DB.IdempotencyKey.Delete().Where(idempotencykey.ID(k.ID), idempotencykey.State(idemPending),
+				idempotencykey.UpdatedAt(k.UpdatedAt)).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 1 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return NewError(KindAborted, "a request with Idempotency-Key %q is still in progress; retry later", h.key)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // CheckIdempotencyKey refuses a key that is empty, too long or not
@@ -118,98 +219,11 @@ func CheckIdempotencyKey(key string) error {
 	return nil
 }
 
-// markApplied marks the call's claim applied inside tx, so the change and
-// the record that the key was used commit together: a retry after a crash
-// never applies the change again.
-func markApplied(ctx context.Context, tx *ent.Tx, now time.Time) error {
-	c := IdempotencyClaimOf(ctx)
-	if c == nil {
-		return nil
-	}
-	n, err := tx.IdempotencyKey.Update().Where(idempotencykey.ID(c.id), idempotencykey.State(idemPending)).
-		SetState(idemApplied).SetUpdatedAt(now).Save(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return NewError(KindAborted, "the idempotency key was taken over by another call")
-	}
-	return nil
-}
-
 // idempotencyScope names the principal a key belongs to, as a hash: keys
 // of different principals never meet, and no subject is stored twice.
 func idempotencyScope(p Principal) string {
 	sum := sha256.Sum256([]byte(p.Subject + "\x00" + p.Org + "\x00" + p.Role))
 	return hex.EncodeToString(sum[:])
-}
-
-// ClaimIdempotencyKey claims key for the context's principal and this
-// call. It returns a claim when the call should act, or the answer
-// recorded for an earlier call with the same key and request. The same key
-// with a different request is refused (KindFailedPrecondition); a
-// duplicate of a call still in progress waits for it.
-func (r *Core) ClaimIdempotencyKey(ctx context.Context, key, procedure, requestHash string) (*IdempotencyClaim, *StoredAnswer, error) {
-	p, err := PrincipalOf(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := CheckIdempotencyKey(key); err != nil {
-		return nil, nil, err
-	}
-	if rand.IntN(100) == 0 {
-		r.forgetOldIdempotencyKeys(ctx)
-	}
-	who := idempotencyScope(p)
-	deadline := time.Now().Add(idemWait)
-	for {
-		now := r.Now()
-		// DO NOTHING on conflict: the insert returns a row only when this
-		// call is the first with the key.
-		id, insertErr := r.DB.IdempotencyKey.Create().SetPrincipal(who).SetKey(key).SetProcedure(procedure).
-			SetRequestHash(requestHash).SetState(idemPending).SetCreatedAt(now).SetUpdatedAt(now).
-			OnConflictColumns(idempotencykey.FieldPrincipal, idempotencykey.FieldKey).DoNothing().ID(ctx)
-		if insertErr == nil && id != 0 {
-			return &IdempotencyClaim{id: id}, nil, nil
-		}
-		k, err := r.DB.IdempotencyKey.Query().Where(idempotencykey.Principal(who), idempotencykey.Key(key)).Only(ctx)
-		if ent.IsNotFound(err) {
-			if insertErr != nil && !ent.IsNotFound(insertErr) {
-				return nil, nil, insertErr
-			}
-			continue // forgotten between the insert and the read
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		switch {
-		case k.Procedure != procedure || k.RequestHash != requestHash:
-			return nil, nil, FailedPrecondition("Idempotency-Key %q was used for a different request", key)
-		case k.State == idemDone:
-			return nil, &StoredAnswer{Response: k.Response, Status: k.Status}, nil
-		case k.State == idemApplied && now.Sub(k.UpdatedAt) > idemStaleAfter:
-			return nil, nil, FailedPrecondition("the request with Idempotency-Key %q was applied but its answer was not recorded; read the record instead of retrying", key)
-		case k.State == idemPending && now.Sub(k.UpdatedAt) > idemStaleAfter:
-			// The call that claimed it died before committing anything:
-			// take the claim over.
-			n, err := r.DB.IdempotencyKey.Update().Where(idempotencykey.ID(k.ID), idempotencykey.State(idemPending),
-				idempotencykey.UpdatedAt(k.UpdatedAt)).SetUpdatedAt(now).Save(ctx)
-			if err != nil {
-				return nil, nil, err
-			}
-			if n == 1 {
-				return &IdempotencyClaim{id: k.ID}, nil, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return nil, nil, NewError(KindAborted, "a request with Idempotency-Key %q is still in progress; retry later", key)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // RecordIdempotentAnswer records the answer of a claimed call, so retries
@@ -221,15 +235,18 @@ func (r *Core) RecordIdempotentAnswer(ctx context.Context, c *IdempotencyClaim, 
 
 // ReleaseIdempotencyKey gives up the claim of a call that failed, unless
 // its change committed, so a retry may act. Only answers of calls that
-// acted are recorded: a refusal is never stored under a key.
+// acted are recorded: a refusal is never stored under a key. A key is
+// recorded by the call's own transaction, so a failed call has normally
+// left nothing; this removes a pending claim of an earlier version.
 func (r *Core) ReleaseIdempotencyKey(ctx context.Context, c *IdempotencyClaim) error {
 	_, err := r.DB.IdempotencyKey.Delete().Where(idempotencykey.ID(c.id), idempotencykey.State(idemPending)).Exec(ctx)
 	return err
 }
 
-// forgetOldIdempotencyKeys deletes answers past their retention.
-func (r *Core) forgetOldIdempotencyKeys(ctx context.Context) {
-	_, err := r.DB.IdempotencyKey.Delete().Where(idempotencykey.CreatedAtLT(r.Now().Add(-IdempotencyRetention))).Exec(ctx)
+// forgetOldIdempotencyKeys deletes answers past their retention, inside
+// the transaction about to record a key.
+func (r *Core) forgetOldIdempotencyKeys(ctx context.Context, tx *ent.Tx, now time.Time) {
+	_, err := tx.IdempotencyKey.Delete().Where(idempotencykey.CreatedAtLT(now.Add(-IdempotencyRetention))).Exec(ctx)
 	if err != nil {
 		r.Log.Warn("forgetting old idempotency keys failed")
 	}

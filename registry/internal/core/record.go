@@ -3,9 +3,13 @@ package core
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hangzhou-ai/registry/ent"
@@ -70,65 +74,308 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
+// PendingEvent is an audit event with everything but its place in the
+// chain computed: its JSON, and its canonical form without the sequence
+// number. Only the sequence, the previous hash and the hash wait for the
+// chain's head.
+type PendingEvent struct {
+	At                           time.Time
+	Subject, Org, Role           string
+	Action, EntityType, EntityID string
+	Before, After, Reason        string
+	// Tail is the event's canonical JSON after `{"seq":N`, set by
+	// PrepareEvent: hashing the event then needs no marshalling.
+	Tail []byte
+}
+
+// PrepareEvent computes c's event by p at the instant at, outside any lock.
+func PrepareEvent(p Principal, at time.Time, c Change) (PendingEvent, error) {
+	before, err := jsonText(c.Before)
+	if err != nil {
+		return PendingEvent{}, err
+	}
+	after, err := jsonText(c.After)
+	if err != nil {
+		return PendingEvent{}, err
+	}
+	e := PendingEvent{At: at, Subject: p.Subject, Org: p.Org, Role: p.Role, Action: c.Action,
+		EntityType: c.EntityType, EntityID: c.EntityID, Before: before, After: after, Reason: c.Reason}
+	e.Tail = e.canonicalTail()
+	return e, nil
+}
+
+// seqPrefix is how the canonical JSON of every event begins: the sequence
+// number is its first field, so the rest can be marshalled before the
+// number is known.
+const seqPrefix = `{"seq":`
+
+func (e *PendingEvent) canonicalTail() []byte {
+	body, err := json.Marshal(CanonicalEvent{
+		OccurredAt: e.At.UTC().Format(time.RFC3339Nano), Subject: e.Subject, Org: e.Org, Role: e.Role,
+		Action: e.Action, EntityType: e.EntityType, EntityID: e.EntityID, Before: e.Before, After: e.After, Reason: e.Reason,
+	})
+	if err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	return body[len(seqPrefix)+1:] // drop `{"seq":0`
+}
+
+// chainHash is ChainHash of the event at seq after prev, from the
+// precomputed tail: the same bytes, hashed without marshalling again.
+func (e *PendingEvent) chainHash(prev string, seq int64) string {
+	if e.Tail == nil {
+		e.Tail = e.canonicalTail()
+	}
+	var num [20]byte
+	h := sha256.New()
+	h.Write([]byte(prev))
+	h.Write([]byte{'\n'})
+	h.Write([]byte(seqPrefix))
+	h.Write(strconv.AppendInt(num[:0], seq, 10))
+	h.Write(e.Tail)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Record appends c to the audit chain inside tx.
 func (r *Core) Record(ctx context.Context, tx *ent.Tx, p Principal, c Change) error {
 	return r.RecordAll(ctx, tx, p, []Change{c})
 }
 
-// RecordAll appends changes to the audit chain inside tx, in order.
-// Updating the head row first locks it, so concurrent writers (in this
-// process or another) append one transaction at a time, in commit order;
-// the events are then inserted with one multi-row statement per chunk.
+// RecordAll appends changes to the audit chain inside tx, in order. Their
+// JSON is computed at once; in a transaction run by InTx or InPolicyTx the
+// events join the chain as its last statements, just before commit (see
+// appendEvents for why that keeps the chain in commit order); in any other
+// transaction they join it now.
 func (r *Core) RecordAll(ctx context.Context, tx *ent.Tx, p Principal, changes []Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	head, err := tx.AuditHead.UpdateOneID(AuditHeadID).AddSeq(int64(len(changes))).Save(ctx)
-	if err != nil {
-		return fmt.Errorf("audit head: %w", err)
-	}
-	prev, seq, at := head.Hash, head.Seq-int64(len(changes)), r.Now()
-	builders := make([]*ent.AuditEventCreate, 0, min(len(changes), auditChunk))
-	flush := func() error {
-		if len(builders) == 0 {
-			return nil
-		}
-		err := tx.AuditEvent.CreateBulk(builders...).Exec(ctx)
-		builders = builders[:0]
-		return err
-	}
-	for _, c := range changes {
-		before, err := jsonText(c.Before)
+	at := r.Now()
+	events := make([]PendingEvent, len(changes))
+	for i, c := range changes {
+		e, err := PrepareEvent(p, at, c)
 		if err != nil {
 			return err
 		}
-		after, err := jsonText(c.After)
+		events[i] = e
+	}
+	if sink, ok := r.audits.Load(tx); ok {
+		return sink.(AuditSink)(events)
+	}
+	return r.AppendEvents(ctx, tx, events)
+}
+
+// AuditSink receives the events recorded in a transaction whose events
+// are held (see HoldAudit).
+type AuditSink func([]PendingEvent) error
+
+// HoldAudit sends the events RecordAll records in tx to sink instead of
+// the chain, until ReleaseAudit: the transaction appends them itself, as
+// its last statements (AppendEvents, AppendEventStream).
+func (r *Core) HoldAudit(tx *ent.Tx, sink AuditSink) { r.audits.Store(tx, sink) }
+
+// ReleaseAudit stops holding tx's events.
+func (r *Core) ReleaseAudit(tx *ent.Tx) { r.audits.Delete(tx) }
+
+// AppendEvents appends events to the audit chain inside tx, in order,
+// with at most three statements (two on PostgreSQL) for up to auditChunk
+// events:
+//
+//  1. UPDATE audit_heads SET seq = seq + n … RETURNING seq, hash advances
+//     the head and returns the sequence and hash the events follow. It takes
+//     the head's row lock, held until the transaction ends;
+//  2. one multi-row INSERT of the events, on PostgreSQL in a WITH clause of
+//  3. the UPDATE that stores the new head hash.
+//
+// Why the sequence is the commit order. Every transaction that appends
+// takes the head's row lock with statement 1 and keeps it until it commits
+// or rolls back; it writes nothing of the chain before. On PostgreSQL (READ
+// COMMITTED) a second transaction's UPDATE waits for that lock and, once the
+// holder has committed, re-reads the row's newest committed version (the
+// UPDATE re-checks the row it waited for, it does not use its snapshot), so
+// it continues the chain from the holder's last event; if the holder rolled
+// back, from the version before it, which is still the committed one. On
+// SQLite one transaction writes at a time. So appends are serialised by the
+// lock, each transaction commits while it holds it, and the order in which
+// transactions take it is the order in which they commit: sequence order is
+// commit order. Nothing about that depends on when in its transaction the
+// lock is taken, so it is taken as late as possible: InTx and InPolicyTx
+// call this after the business rows are written, and the lock is held only
+// for these statements and the commit. A writer that took a business row
+// lock waits for the head only after all its own row locks, so the head
+// adds no lock-order cycle among such writers.
+func (r *Core) AppendEvents(ctx context.Context, tx *ent.Tx, events []PendingEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	seq, prev, err := r.advanceHead(ctx, tx, int64(len(events)))
+	if err != nil {
+		return err
+	}
+	seq -= int64(len(events)) // the sequence before the first event
+	for start := 0; start < len(events); start += auditChunk {
+		chunk := events[start:min(start+auditChunk, len(events))]
+		q := &sqlText{pg: r.Postgres()}
+		last := start+len(chunk) == len(events)
+		if last && q.pg {
+			q.WriteString("WITH ev AS (")
+		}
+		q.WriteString(insertEvents)
+		for i := range chunk {
+			seq++
+			hash := chunk[i].chainHash(prev, seq)
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.values(seq, chunk[i].At, chunk[i].Subject, chunk[i].Org, chunk[i].Role, chunk[i].Action,
+				chunk[i].EntityType, chunk[i].EntityID, chunk[i].Before, chunk[i].After, chunk[i].Reason, prev, hash)
+			prev = hash
+		}
+		if last && q.pg { // fold the new head hash into the same statement
+			q.WriteString(") UPDATE audit_heads SET hash = ")
+			q.arg(prev)
+			q.WriteString(" WHERE id = ")
+			q.arg(AuditHeadID)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+			return fmt.Errorf("audit events: %w", err)
+		}
+	}
+	if r.Postgres() {
+		return nil
+	}
+	return r.setHeadHash(ctx, tx, prev)
+}
+
+// EventSource yields the events of a large append one at a time, so they
+// need not all be in memory; it returns io.EOF-free: exactly n calls are
+// made.
+type EventSource func() (PendingEvent, error)
+
+// AppendEventStream appends n events read from next to the audit chain
+// inside tx, as AppendEvents does, for imports whose events do not fit in
+// memory: on PostgreSQL it streams them with COPY through sqlTx (the
+// transaction under tx, see BeginWriteTx) and stores the head hash with one
+// more statement; on SQLite it inserts them with a prepared multi-row
+// statement. The head is locked for the append only, after the caller's
+// rows are written.
+func (r *Core) AppendEventStream(ctx context.Context, tx *ent.Tx, sqlTx *sql.Tx, n int, next EventSource) error {
+	if n == 0 {
+		return nil
+	}
+	if sqlTx == nil {
+		return errors.New("audit events: a streamed append needs the SQL transaction")
+	}
+	seq, prev, err := r.advanceHead(ctx, tx, int64(n))
+	if err != nil {
+		return err
+	}
+	seq -= int64(n)
+	w, err := NewRowWriter(ctx, sqlTx, r.Postgres(), "audit_events", eventColumns...)
+	if err != nil {
+		return fmt.Errorf("audit events: %w", err)
+	}
+	for range n {
+		e, err := next()
 		if err != nil {
+			_ = w.Abort()
 			return err
 		}
 		seq++
-		ev := &ent.AuditEvent{
-			ID: seq, OccurredAt: at, ActorSubject: p.Subject, ActorOrg: p.Org, ActorRole: p.Role,
-			Action: c.Action, EntityType: c.EntityType, EntityID: c.EntityID, Before: before, After: after, Reason: c.Reason,
-			PrevHash: prev,
+		hash := e.chainHash(prev, seq)
+		if err := w.Write(seq, e.At, e.Subject, e.Org, e.Role, e.Action, e.EntityType, e.EntityID,
+			e.Before, e.After, e.Reason, prev, hash); err != nil {
+			_ = w.Abort()
+			return fmt.Errorf("audit events: %w", err)
 		}
-		ev.Hash = ChainHash(prev, CanonicalOf(ev))
-		prev = ev.Hash
-		builders = append(builders, tx.AuditEvent.Create().SetID(ev.ID).SetOccurredAt(ev.OccurredAt).
-			SetActorSubject(ev.ActorSubject).SetActorOrg(ev.ActorOrg).SetActorRole(ev.ActorRole).
-			SetAction(ev.Action).SetEntityType(ev.EntityType).SetEntityID(ev.EntityID).
-			SetBefore(ev.Before).SetAfter(ev.After).SetReason(ev.Reason).
-			SetPrevHash(ev.PrevHash).SetHash(ev.Hash))
-		if len(builders) == auditChunk {
-			if err := flush(); err != nil {
-				return fmt.Errorf("audit events: %w", err)
-			}
-		}
+		prev = hash
 	}
-	if err := flush(); err != nil {
+	if err := w.Close(); err != nil {
 		return fmt.Errorf("audit events: %w", err)
 	}
-	return tx.AuditHead.UpdateOneID(AuditHeadID).SetHash(prev).Exec(ctx)
+	return r.setHeadHash(ctx, tx, prev)
+}
+
+// advanceHead adds n to the head's sequence, taking its row lock, and
+// returns the new sequence and the hash the next event follows.
+func (r *Core) advanceHead(ctx context.Context, tx *ent.Tx, n int64) (seq int64, hash string, err error) {
+	q := &sqlText{pg: r.Postgres()}
+	q.WriteString("UPDATE audit_heads SET seq = seq + ")
+	q.arg(n)
+	q.WriteString(" WHERE id = ")
+	q.arg(AuditHeadID)
+	q.WriteString(" RETURNING seq, hash")
+	rows, err := tx.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return 0, "", fmt.Errorf("audit head: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return 0, "", fmt.Errorf("audit head: %w", err)
+		}
+		return 0, "", errors.New("audit head: the head row is missing")
+	}
+	if err := rows.Scan(&seq, &hash); err != nil {
+		return 0, "", fmt.Errorf("audit head: %w", err)
+	}
+	return seq, hash, rows.Close()
+}
+
+func (r *Core) setHeadHash(ctx context.Context, tx *ent.Tx, hash string) error {
+	q := &sqlText{pg: r.Postgres()}
+	q.WriteString("UPDATE audit_heads SET hash = ")
+	q.arg(hash)
+	q.WriteString(" WHERE id = ")
+	q.arg(AuditHeadID)
+	if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	return nil
+}
+
+// eventColumns are audit_events' columns in the order the appends write them.
+var eventColumns = []string{"id", "occurred_at", "actor_subject", "actor_org", "actor_role", "action",
+	"entity_type", "entity_id", "before", "after", "reason", "prev_hash", "hash"}
+
+var insertEvents = `INSERT INTO audit_events (` + quoteColumns(eventColumns) + `) VALUES `
+
+func quoteColumns(cols []string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = `"` + c + `"`
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// sqlText builds a statement with its arguments in the dialect's
+// placeholders ($n on PostgreSQL, ? on SQLite).
+type sqlText struct {
+	strings.Builder
+	pg   bool
+	args []any
+}
+
+func (q *sqlText) arg(v any) {
+	q.args = append(q.args, v)
+	if q.pg {
+		q.WriteByte('$')
+		q.WriteString(strconv.Itoa(len(q.args)))
+	} else {
+		q.WriteByte('?')
+	}
+}
+
+// values writes one parenthesised row of arguments.
+func (q *sqlText) values(vs ...any) {
+	q.WriteByte('(')
+	for i, v := range vs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.arg(v)
+	}
+	q.WriteByte(')')
 }
 
 // auditChunk rows of 13 columns stay far below PostgreSQL's 65,535 and

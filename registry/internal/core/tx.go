@@ -43,9 +43,6 @@ const ConflictAttempts = 3
 // answer as they would have (already exists, or "existing" for batches).
 // A collision that persists is reported as KindAlreadyExists.
 func (r *Core) InPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyChange) error) error {
-	if err := r.claimIdempotencyKey(ctx); err != nil {
-		return err
-	}
 	var err error
 	for attempt := 1; attempt <= ConflictAttempts; attempt++ {
 		var pc PolicyChange
@@ -72,29 +69,52 @@ func (r *Core) InPolicyTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyCha
 // would succeed when run again (see store.IsTransient).
 func IsTransient(err error) bool { return store.IsTransient(err) }
 
-// runTx runs fn in one transaction, committing if it returns nil.
+// runTx runs fn in one transaction, committing if it returns nil. The
+// call's idempotency key, if it has one to claim, is recorded by the
+// transaction's first statement (claimInTx), so the change and the record
+// of the key commit together; the audit events fn records join the chain
+// as the transaction's last statements (AppendEvents), so the chain's head
+// is locked only for them and the commit.
 func (r *Core) runTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyChange) error, pc *PolicyChange) error {
-	tx, err := r.DB.Tx(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	err = fn(tx, pc)
-	if err == nil && len(pc.Added)+len(pc.Removed) > 0 {
-		err = r.Signals.Signal(ctx, tx, TopicPolicy)
-	}
-	if err == nil {
-		err = markApplied(ctx, tx, r.Now())
-	}
-	if err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			r.Log.Warn("rollback failed", zap.Error(rerr))
+	for {
+		tx, err := r.DB.Tx(ctx)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
 		}
-		return err
+		var events []PendingEvent
+		r.HoldAudit(tx, func(e []PendingEvent) error { events = append(events, e...); return nil })
+		claim, err := r.claimInTx(ctx, tx)
+		if err == nil {
+			err = fn(tx, pc)
+		}
+		if err == nil && len(pc.Added)+len(pc.Removed) > 0 {
+			err = r.Signals.Signal(ctx, tx, TopicPolicy)
+		}
+		r.ReleaseAudit(tx)
+		if err == nil {
+			err = r.AppendEvents(ctx, tx, events)
+		}
+		if err != nil {
+			if rerr := tx.Rollback(); rerr != nil {
+				r.Log.Warn("rollback failed", zap.Error(rerr))
+			}
+			if errors.Is(err, errKeyTaken) {
+				// Another call holds the key: wait for its answer
+				// outside any transaction, then replay it or, if the
+				// key was given up meanwhile, claim it again.
+				if err := r.awaitIdempotentAnswer(ctx); err != nil {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		claimed(ctx, claim)
+		return nil
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
 
 // applyPolicyChange brings the in-memory policy up to a committed change.
