@@ -23,11 +23,13 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 
 // idempotencyInterceptor makes mutating unary calls that carry an
 // Idempotency-Key idempotent. Once the request is read, its hash goes into
-// the call's context; the registry claims the key only after it has
-// authorized and validated the call, just before the call's transaction,
-// which marks the claim applied as it commits. A successful answer is
-// recorded before it is sent; a failed call releases its claim (unless its
-// change committed), so refusals are never stored. A retry with the same
+// the call's context; the registry records the key only after it has
+// authorized and validated the call, as the first statement of the call's
+// own transaction, so the key and the change commit together or not at
+// all; a second call with the key waits for the first's transaction and
+// then replays its answer. A successful answer is recorded before it is
+// sent; a failed call leaves no key behind (unless its change committed),
+// so refusals are never stored. A retry with the same
 // key and request gets the recorded answer without acting again; the same
 // key with another request is refused. It runs after authentication, so
 // keys are scoped to the principal.
