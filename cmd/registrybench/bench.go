@@ -45,6 +45,7 @@ type config struct {
 	scaleBudget                        time.Duration // the longest one series of calls may take
 	pin                                string        // auto, on, off
 	sqlite                             bool          // measure the embedded SQLite default too
+	profileDir                         string        // where CPU profiles of registryd go; empty: none
 }
 
 // bench holds what the measurements share.
@@ -68,6 +69,7 @@ type bench struct {
 // server is one registryd process the bench started.
 type server struct {
 	dbURL    string
+	pprof    string // the profiler's address, when --profile-dir asks for it
 	env      []string
 	addr     string
 	cmd      *exec.Cmd
@@ -91,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&cfg.pin, "pin", "auto",
 		"put registryd and the bench's load on separate CPUs with taskset: on, off, or auto (on from 4 CPUs; on 2, the server's one CPU gave it no more calls per second and far worse latency)")
 	fs.BoolVar(&cfg.sqlite, "sqlite", true, "also measure the read calls on the embedded SQLite default")
+	fs.StringVar(&cfg.profileDir, "profile-dir", "",
+		"write CPU profiles of the PostgreSQL registryd (its --pprof-addr) under load to `DIR`: read-verify, read-list, import and write-8 .pprof")
 	duration := fs.Duration("duration", 0, "length of each throughput measurement (default 5s, --quick 1s)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -250,7 +254,17 @@ func (b *bench) launch(ctx context.Context, dbURL string) (*server, error) {
 	s := &server{dbURL: dbURL, addr: ln.Addr().String()}
 	ln.Close()
 	s.env = append(os.Environ(), "REGISTRY_DATABASE_URL="+dbURL, "REGISTRY_SECRET_KEY="+seal.NewSecretKey(), "REGISTRY_LOG_LEVEL=warn",
-		"REGISTRY_RATE_LIMIT=0") // the load comes from one token per role
+		"REGISTRY_RATE_LIMIT=0", // the load comes from one token per role
+		"REGISTRY_PPROF_ADDR=")  // one server at a time asks for a profiler, below
+	if b.cfg.profileDir != "" && b.pg == nil { // the PostgreSQL server, launched first
+		pl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		s.pprof = pl.Addr().String()
+		pl.Close()
+		s.env = append(s.env, "REGISTRY_PPROF_ADDR="+s.pprof)
+	}
 	migrate := exec.CommandContext(ctx, bin, "migrate")
 	migrate.Env, migrate.Stdout, migrate.Stderr = s.env, io.Discard, b.stderr
 	if err := migrate.Run(); err != nil {
@@ -563,4 +577,47 @@ func (b *bench) print(w io.Writer) {
 	for _, n := range b.notes {
 		fmt.Fprintln(w, "\n"+n)
 	}
+}
+
+// profiled runs op while registryd records a CPU profile of d, written to
+// --profile-dir as name.pprof; without --profile-dir it just runs op.
+func (b *bench) profiled(ctx context.Context, name string, d time.Duration, op func() error) error {
+	if b.cfg.profileDir == "" || b.pg == nil || b.pg.pprof == "" {
+		return op()
+	}
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.pg.pprof, max(1, int(d.Seconds())))
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		done <- result{body, err}
+	}()
+	err := op()
+	r := <-done
+	if err != nil {
+		return err
+	}
+	if r.err != nil {
+		return fmt.Errorf("profile %s: %w", name, r.err)
+	}
+	if err := os.MkdirAll(b.cfg.profileDir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(b.cfg.profileDir, name+".pprof")
+	b.logf("profile %s written to %s", name, path)
+	return os.WriteFile(path, r.body, 0o644)
 }

@@ -100,6 +100,14 @@ func (b *bench) measureRead(ctx context.Context) error {
 		b.add(fmt.Sprintf("read latency at 70%% of max (%.0f calls/s): %s p50 / p99", 0.7*m.best, m.name),
 			fmt.Sprintf("%s / %s", ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99))), "target p99 ≤ 10 ms", 0)
 	}
+	for name, op := range map[string]func(context.Context, *rand.Rand) error{"read-verify": verify, "read-list": list} {
+		if b.cfg.profileDir == "" {
+			break
+		}
+		if err := b.profiled(ctx, name, d, func() error { _, _, err := load(ctx, 16, d, op); return err }); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -130,7 +138,12 @@ func (b *bench) measureImport(ctx context.Context) error {
 			ValidFrom: "2025-01-01", ValidUntil: "2027-12-31", DocumentNumber: fmt.Sprintf("浙经信〔2025〕%d号", i)}
 	}
 	start := time.Now()
-	created, err := importRows(ctx, b.economy.Import.ImportDesignations, rows, designationRequest, designationProgress)
+	var created int64
+	err := b.profiled(ctx, "import", time.Duration(len(rows))*time.Second/25_000, func() error {
+		var err error
+		created, err = importRows(ctx, b.economy.Import.ImportDesignations, rows, designationRequest, designationProgress)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -193,7 +206,12 @@ func (b *bench) measureWrite(ctx context.Context) error {
 		return err
 	}
 	for _, c := range []int{1, 8} {
-		registryRate, _, err := load(ctx, c, b.cfg.duration, grant)
+		var registryRate float64
+		err := b.profiled(ctx, fmt.Sprintf("write-%d", c), b.cfg.duration, func() error {
+			var err error
+			registryRate, _, err = load(ctx, c, b.cfg.duration, grant)
+			return err
+		})
 		if err != nil {
 			return err
 		}
