@@ -40,8 +40,8 @@ const MaxStaleness = time.Second
 // Caches ask Fresh whether an entry filled at a generation may still be
 // served. It may while no signal of its topic has come since and the
 // process can hear other processes; otherwise only for MaxStaleness after
-// it was filled. The zero value hears nothing and serves entries for
-// MaxStaleness; it is safe for concurrent use.
+// it was filled. Make Signals with NewSignals; they are safe for
+// concurrent use.
 type Signals struct {
 	// instance tells this process's own notifications from others'.
 	instance string
@@ -50,8 +50,11 @@ type Signals struct {
 	generations map[Topic]*atomic.Uint64
 	subscribers map[Topic][]func(remote bool)
 
-	// hearing is set while a listener is connected and has answered
-	// recently (unix nanoseconds of its last sign of life, 0 if none).
+	// start anchors hearing on the monotonic clock, so a step of the
+	// wall clock cannot make a silent listener look alive.
+	start time.Time
+	// hearing is when a connected listener last answered, as nanoseconds
+	// since start; 0 while none is connected.
 	hearing atomic.Int64
 	// postgres sends NOTIFY from signalling transactions.
 	postgres bool
@@ -60,7 +63,7 @@ type Signals struct {
 // NewSignals returns the signals of one process; postgres makes signalling
 // transactions send a NOTIFY for other processes.
 func NewSignals(instance string, postgres bool) *Signals {
-	return &Signals{instance: instance, postgres: postgres}
+	return &Signals{instance: instance, postgres: postgres, start: time.Now()}
 }
 
 func (s *Signals) generation(t Topic) *atomic.Uint64 {
@@ -100,7 +103,7 @@ func (s *Signals) Fresh(t Topic, gen uint64, filled, now time.Time) bool {
 		return true
 	}
 	last := s.hearing.Load()
-	return last != 0 && now.Sub(time.Unix(0, last)) < MaxStaleness
+	return last != 0 && now.Sub(s.start)-time.Duration(last) < MaxStaleness
 }
 
 // Subscribe runs fn after every committed change of topic t: with remote
@@ -128,7 +131,7 @@ func (s *Signals) changed(t Topic, remote bool) {
 }
 
 // Signal records, inside tx, that the transaction changes topic t. Nothing
-// is told before it commits, and nothing at all if it rolls back.
+// is told before it tries to commit, and nothing at all if it rolls back.
 func (s *Signals) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
 	if s == nil {
 		return nil
@@ -142,9 +145,11 @@ func (s *Signals) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			err := next.Commit(ctx, tx)
-			if err == nil {
-				s.changed(t, false)
-			}
+			// A commit that reports an error may still have committed
+			// (the connection failed after the server did), and this
+			// process skips its own notification: drop what is held
+			// either way, and have it reread as another process's change.
+			s.changed(t, err != nil)
 			return err
 		})
 	})
@@ -155,14 +160,18 @@ func (s *Signals) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
 // own are skipped: their subscribers ran at commit.
 func (s *Signals) Heard(payload string) {
 	topic, instance, _ := strings.Cut(payload, " ")
-	if instance == s.instance {
-		return
+	switch t := Topic(topic); {
+	case instance == s.instance:
+		// its subscribers ran at commit
+	case t == TopicTokens, t == TopicPolicy, t == TopicKeys:
+		s.changed(t, true)
+	default:
+		// not a topic of this build: anyone may NOTIFY the channel
 	}
-	s.changed(Topic(topic), true)
 }
 
 // Alive records that the listener is connected and answered at instant at.
-func (s *Signals) Alive(at time.Time) { s.hearing.Store(at.UnixNano()) }
+func (s *Signals) Alive(at time.Time) { s.hearing.Store(max(1, int64(at.Sub(s.start)))) }
 
 // Deaf records that the listener lost its connection: notifications may
 // have been missed, so every topic changes (whatever was cached is dropped)

@@ -20,10 +20,12 @@ func TestSignalsFresh(t *testing.T) {
 		{"signalled by another process", func(s *Signals) { s.Alive(t0); s.Heard("tokens other") }, t0.Add(time.Millisecond), false},
 		{"own notification heard again", func(s *Signals) { s.Alive(t0); s.Heard("tokens me") }, t0.Add(time.Millisecond), true},
 		{"another topic signalled", func(s *Signals) { s.Alive(t0); s.Heard("keys other") }, t0.Add(time.Millisecond), true},
+		{"unknown topic", func(s *Signals) { s.Alive(t0); s.Heard("bogus other") }, t0.Add(time.Millisecond), true},
 		{"listener lost", func(s *Signals) { s.Alive(t0); s.Deaf() }, t0.Add(time.Millisecond), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := NewSignals("me", false)
+			s.start = t0.Add(-time.Hour) // tests use wall times
 			gen := s.Generation(TopicTokens)
 			tc.prepare(s)
 			if got := s.Fresh(TopicTokens, gen, t0, tc.at); got != tc.want {
@@ -50,5 +52,12 @@ func TestSignalsSubscribers(t *testing.T) {
 	s.Deaf()
 	if want := []bool{false, true, true}; len(remote) != len(want) || remote[0] != want[0] || remote[1] != want[1] || remote[2] != want[2] {
 		t.Fatalf("subscriber saw %v, want %v", remote, want)
+	}
+	s.Heard("bogus other")
+	s.mu.Lock()
+	_, kept := s.generations["bogus"]
+	s.mu.Unlock()
+	if kept {
+		t.Fatal("an unknown topic was remembered")
 	}
 }
