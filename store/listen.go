@@ -71,26 +71,64 @@ func Listen(ctx context.Context, databaseURL, channel string, h ListenHandler) (
 	}()
 	go func() {
 		defer out.done.Done()
-		tick := time.NewTicker(PingInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if l.Ping() == nil {
-					h.Alive(time.Now())
-				}
-			}
-		}
+		out.watch(ctx, h)
 	}()
 	return out, nil
 }
 
-// Close stops listening and waits for the listener's goroutines.
+// SilenceLimit is how long the connection may go without answering a
+// ping before the handler is told it was lost: a connection can die
+// without a word (a cut network path), and lib/pq notices only when the
+// kernel gives up on it, many minutes later.
+const SilenceLimit = time.Second
+
+// watch pings the connection every PingInterval, each ping in its own
+// goroutine so that a ping stuck on a dead connection delays nothing, and
+// tells h.Alive of each answer and h.Lost, once per silence, when none came
+// for SilenceLimit.
+func (l *Listener) watch(ctx context.Context, h ListenHandler) {
+	tick := time.NewTicker(PingInterval)
+	defer tick.Stop()
+	answers := make(chan error, 1)
+	inFlight, silent, lastAnswer := false, false, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-answers:
+			inFlight = false
+			if err == nil {
+				lastAnswer, silent = time.Now(), false
+				h.Alive(lastAnswer)
+			}
+		case <-tick.C:
+			if !inFlight {
+				inFlight = true
+				go func() { answers <- l.l.Ping() }()
+			}
+			if !silent && time.Since(lastAnswer) > SilenceLimit {
+				silent = true
+				h.Lost()
+			}
+		}
+	}
+}
+
+// closeWait bounds how long Close waits for lib/pq to close a connection
+// that may be stuck on a dead network path.
+const closeWait = 2 * time.Second
+
+// Close stops listening and waits for the listener's goroutines; it does
+// not wait more than a moment for a connection that does not answer.
 func (l *Listener) Close() error {
 	l.cancel()
-	err := l.l.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- l.l.Close() }()
+	var err error
+	select {
+	case err = <-closed:
+	case <-time.After(closeWait):
+	}
 	l.done.Wait()
 	return err
 }
