@@ -169,6 +169,12 @@ func Open(ctx context.Context, cfg Config) (_ *Registry, err error) {
 			r.stopReloads()
 			return nil, fmt.Errorf("registry: listening for other processes' changes: %w", err)
 		}
+		// A change committed elsewhere between loading the policy and
+		// listening was heard by nobody: read the policy once more.
+		if err := r.ReloadPolicy(); err != nil {
+			r.closeListening()
+			return nil, fmt.Errorf("registry: %w", err)
+		}
 	}
 	if err := r.Keys.EnsureSigningKey(ctx); err != nil {
 		r.closeListening()
@@ -201,9 +207,7 @@ func (r *Registry) reloadPolicyOnSignal() (stop func()) {
 			case <-done:
 				return
 			case <-wake:
-				if err := r.ReloadPolicy(); err != nil {
-					r.Log.Error("reloading the policy after another process changed it failed", zap.Error(err))
-				}
+				r.reloadPolicyUntilSettled(done)
 			}
 		}
 	}()
@@ -211,6 +215,31 @@ func (r *Registry) reloadPolicyOnSignal() (stop func()) {
 		close(done)
 		<-stopped
 	})
+}
+
+// reloadPolicyUntilSettled reloads the policy until no policy change
+// committed while it was reading. A reload reads the stored policy and then
+// replaces the one in memory; a change this process commits meanwhile is
+// applied to the policy being replaced, and would be lost with it, so the
+// topic's generation (which every commit advances) is compared before and
+// after, and the reload runs again when it moved. A failed reload is tried
+// again a second later, until done.
+func (r *Registry) reloadPolicyUntilSettled(done <-chan struct{}) {
+	for {
+		generation := r.Signals.Generation(core.TopicPolicy)
+		err := r.ReloadPolicy()
+		switch {
+		case err != nil:
+			r.Log.Error("reloading the policy after another process changed it failed; trying again", zap.Error(err))
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Second):
+			}
+		case r.Signals.Generation(core.TopicPolicy) == generation:
+			return
+		}
+	}
 }
 
 // closeListening stops hearing other processes and reloading the policy.
