@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"go.uber.org/zap"
+
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/idempotencykey"
 )
@@ -32,6 +34,9 @@ const (
 	// is deemed orphaned (its server died between commit and answer), and
 	// when a pending claim of an earlier version is deemed abandoned.
 	idemStaleAfter = 10 * time.Second
+	// idemAnswerGrace is how long after a duplicate first sees the key
+	// applied it still waits for the answer to be recorded.
+	idemAnswerGrace = time.Second
 	// idemWait bounds how long a duplicate waits for the first call.
 	idemWait  = 10 * time.Second
 	maxKeyLen = 200
@@ -126,9 +131,6 @@ func (r *Core) claimInTx(ctx context.Context, tx *ent.Tx) (*IdempotencyClaim, er
 		return nil, err
 	}
 	now := r.Now()
-	if rand.IntN(100) == 0 {
-		r.forgetOldIdempotencyKeys(ctx, tx, now)
-	}
 	q := &sqlText{pg: r.Postgres()}
 	q.WriteString(`INSERT INTO idempotency_keys ("principal", "key", "procedure", "request_hash", "state", "created_at", "updated_at") VALUES `)
 	q.values(idempotencyScope(p), h.key, h.procedure, h.requestHash, idemApplied, now, now)
@@ -175,6 +177,11 @@ func (r *Core) awaitIdempotentAnswer(ctx context.Context) error {
 	}
 	who := idempotencyScope(p)
 	deadline := time.Now().Add(idemWait)
+	// The key is stamped when its transaction starts, so a long one
+	// commits with an old stamp; an answer missing right after the commit
+	// is on its way. Only one still missing idemAnswerGrace after this call
+	// first saw the key applied counts as lost.
+	var appliedSeen time.Time
 	for {
 		now := r.Now()
 		k, err := r.DB.IdempotencyKey.Query().Where(idempotencykey.Principal(who), idempotencykey.Key(h.key)).Only(ctx)
@@ -187,7 +194,9 @@ func (r *Core) awaitIdempotentAnswer(ctx context.Context) error {
 			return FailedPrecondition("Idempotency-Key %q was used for a different request", h.key)
 		case k.State == idemDone:
 			return &ReplayError{Answer: StoredAnswer{Response: k.Response, Status: k.Status}}
-		case k.State == idemApplied && now.Sub(k.UpdatedAt) > idemStaleAfter:
+		case k.State == idemApplied && appliedSeen.IsZero():
+			appliedSeen = time.Now()
+		case k.State == idemApplied && now.Sub(k.UpdatedAt) > idemStaleAfter && time.Since(appliedSeen) > idemAnswerGrace:
 			return FailedPrecondition("the request with Idempotency-Key %q was applied but its answer was not recorded; read the record instead of retrying", h.key)
 		case k.State == idemPending && now.Sub(k.UpdatedAt) > idemStaleAfter:
 			n, err := r.DB.IdempotencyKey.Delete().Where(idempotencykey.ID(k.ID), idempotencykey.State(idemPending),
@@ -243,12 +252,17 @@ func (r *Core) ReleaseIdempotencyKey(ctx context.Context, c *IdempotencyClaim) e
 	return err
 }
 
-// forgetOldIdempotencyKeys deletes answers past their retention, inside
-// the transaction about to record a key.
-func (r *Core) forgetOldIdempotencyKeys(ctx context.Context, tx *ent.Tx, now time.Time) {
-	_, err := tx.IdempotencyKey.Delete().Where(idempotencykey.CreatedAtLT(now.Add(-IdempotencyRetention))).Exec(ctx)
+// forgetOldIdempotencyKeys deletes, about once in a hundred calls, the
+// answers past their retention. It runs on its own, after the call's
+// transaction committed, so it can neither fail the call nor hold locks in
+// it.
+func (r *Core) forgetOldIdempotencyKeys(ctx context.Context) {
+	if rand.IntN(100) != 0 {
+		return
+	}
+	_, err := r.DB.IdempotencyKey.Delete().Where(idempotencykey.CreatedAtLT(r.Now().Add(-IdempotencyRetention))).Exec(ctx)
 	if err != nil {
-		r.Log.Warn("forgetting old idempotency keys failed")
+		r.Log.Warn("forgetting old idempotency keys failed", zap.Error(err))
 	}
 }
 

@@ -113,6 +113,9 @@ func (r *Core) runTx(ctx context.Context, fn func(tx *ent.Tx, pc *PolicyChange) 
 			return fmt.Errorf("commit: %w", err)
 		}
 		claimed(ctx, claim)
+		if claim != nil {
+			r.forgetOldIdempotencyKeys(ctx)
+		}
 		return nil
 	}
 }
