@@ -33,8 +33,13 @@ type AuditEvent struct {
 // AuditFilter selects audit events; zero fields match everything.
 type AuditFilter struct {
 	// Entity is "type" or "type:id".
-	Entity    string
-	Actor     string
+	Entity string
+	Actor  string
+	// Since keeps events that occurred at or after it. An event's time is
+	// when its change was made; its sequence is when it committed, so a
+	// long transaction's (an import's) events may follow later ones'
+	// times: to follow the trail, page by sequence (PageToken), not by
+	// Since.
 	Since     time.Time
 	PageSize  int
 	PageToken string
