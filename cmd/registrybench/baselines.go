@@ -41,19 +41,20 @@ const benchAsOf = "2026-06-15"
 // qualifying designations with their status on the date
 // (registry/park/eligibility.go).
 var eligibilityStatements = []statement{
-	// The registry gets the credit code from the call; the baseline finds
-	// the i-th one by row id first, an extra index probe in its disfavour.
-	{"rule, enterprise and tenancy", `SELECT r.any_of_designation_types, r.min_tenancy_months, r.max_enterprise_age_years, e.id, e.registered_on, (SELECT t.start_date FROM tenancies t WHERE t.park_id = r.park_id AND t.enterprise_id = e.id AND t.start_date <= '2026-06-15' AND (t.end_date = '' OR t.end_date >= '2026-06-15') ORDER BY t.start_date LIMIT 1) FROM eligibility_rules r LEFT JOIN enterprises e ON e.credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1) WHERE r.park_id = 'bench-park' AND r.benefit = 'rent-reduction'`},
+	// The registry names the enterprise by its credit code; pgbench can
+	// draw only numbers, so the baseline names it by its row id: one
+	// unique-index probe either way.
+	{"rule, enterprise and tenancy", `SELECT r.any_of_designation_types, r.min_tenancy_months, r.max_enterprise_age_years, e.id, e.registered_on, (SELECT t.start_date FROM tenancies t WHERE t.park_id = r.park_id AND t.enterprise_id = e.id AND t.start_date <= '2026-06-15' AND (t.end_date = '' OR t.end_date >= '2026-06-15') ORDER BY t.start_date LIMIT 1) FROM eligibility_rules r LEFT JOIN enterprises e ON e.id = :i + 1 WHERE r.park_id = 'bench-park' AND r.benefit = 'rent-reduction'`},
 	{"designations held", `SELECT d.id, d.type FROM designations d WHERE d.enterprise_id = :i + 1 AND d.valid_from <= '2026-06-15' AND d.valid_until >= '2026-06-15' AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= '2026-06-15' ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active' AND d.type IN ('little-giant', 'single-champion', 'hidden-champion', 'ai-growth-enterprise') ORDER BY d.id`},
 }
 
 // listStatements is what one ListDesignations call of a bureau's issuer,
 // filtered by enterprise, asks once the token is in memory: the first page
 // of the enterprise's designations (the enterprise named by a scalar
-// subquery on its credit code, registry/internal/core/scope.go) and their
-// enterprise (ent's WithEnterprise).
+// subquery on its credit code, registry/internal/core/scope.go; here on
+// its row id, as above) and their enterprise (ent's WithEnterprise).
 var listStatements = []statement{
-	{"page", `SELECT d.* FROM designations d WHERE d.id > '' AND d.enterprise_id = (SELECT id FROM enterprises WHERE credit_code = (SELECT credit_code FROM enterprises WHERE id = :i + 1)) ORDER BY d.id LIMIT 51`},
+	{"page", `SELECT d.* FROM designations d WHERE d.id > '' AND d.enterprise_id = (SELECT id FROM enterprises WHERE id = :i + 1) ORDER BY d.id LIMIT 51`},
 	{"their enterprise", `SELECT * FROM enterprises WHERE id IN (:i + 1)`},
 }
 
@@ -76,6 +77,27 @@ var variable = regexp.MustCompile(`(^|[^:]):([a-z_]+)`)
 type boundStatement struct {
 	what, sql string
 	args      []string
+	stmt      *sql.Stmt // set by prepareStatements
+}
+
+// prepareStatements prepares each statement once on db, as pgbench's
+// prepared mode does and as the registry prepares its hot statements;
+// close releases them.
+func prepareStatements(ctx context.Context, db *sql.DB, stmts []boundStatement) (close func(), err error) {
+	close = func() {
+		for _, s := range stmts {
+			if s.stmt != nil {
+				s.stmt.Close()
+			}
+		}
+	}
+	for i := range stmts {
+		if stmts[i].stmt, err = db.PrepareContext(ctx, stmts[i].sql); err != nil {
+			close()
+			return nil, fmt.Errorf("baseline statement %q: %w", stmts[i].what, err)
+		}
+	}
+	return close, nil
 }
 
 // bind prepares statements for database/sql: each variable becomes a
@@ -92,7 +114,7 @@ func bind(stmts []statement, dollar bool) []boundStatement {
 			}
 			return sub[1] + "?"
 		})
-		out[i] = boundStatement{s.what, q, args}
+		out[i] = boundStatement{what: s.what, sql: q, args: args}
 	}
 	return out
 }
@@ -134,7 +156,13 @@ func (s boundStatement) run(ctx context.Context, db *sql.DB, vars map[string]any
 		}
 		args[i] = v
 	}
-	rows, err := db.QueryContext(ctx, s.sql, args...)
+	var rows *sql.Rows
+	var err error
+	if s.stmt != nil {
+		rows, err = s.stmt.QueryContext(ctx, args...)
+	} else {
+		rows, err = db.QueryContext(ctx, s.sql, args...)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("baseline statement %q: %w", s.what, err)
 	}
