@@ -324,10 +324,18 @@ func (r *Competitions) resolveWinner(ctx context.Context, tx *ent.Tx, p core.Pri
 	if w.talentID != "" {
 		return talent.TalentByID(ctx, tx.Client(), fieldAt(prefix, "talent_id"), w.talentID)
 	}
-	t, err := tx.Talent.Query().Where(enttalent.DocumentHash(r.Talents.DocumentHash(w.doc))).Only(ctx)
+	byDocument := tx.Talent.Query().Where(enttalent.DocumentHash(r.Talents.DocumentHash(w.doc)))
+	t, err := byDocument.Clone().Only(ctx)
+	if ent.IsNotFound(err) {
+		t, err = r.Talents.CreateTalent(ctx, tx, p, w.name, w.doc, nil)
+		if core.KindOf(err) != core.KindAlreadyExists {
+			return t, err
+		}
+		// A concurrent batch registered the winner since the lookup
+		// (each statement sees what has committed): use that talent.
+		t, err = byDocument.Clone().Only(ctx)
+	}
 	switch {
-	case ent.IsNotFound(err):
-		return r.Talents.CreateTalent(ctx, tx, p, w.name, w.doc, nil)
 	case err == nil && t.Name != w.name:
 		// The document is authoritative, but a different name suggests a
 		// mistyped number that happens to pass its check digit.
