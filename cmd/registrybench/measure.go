@@ -18,6 +18,24 @@ import (
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 
+// readCalls are the two read calls the bench loads s with: a park
+// operator's eligibility check of a random tenant, and a bureau issuer's
+// list of a random enterprise's designations.
+func (b *bench) readCalls(s *server) (verify, list func(context.Context, *rand.Rand) error) {
+	n := len(b.codes)
+	verify = func(ctx context.Context, r *rand.Rand) error {
+		_, err := s.operator.Park.VerifyTenantEligibility(ctx, &registryv1.VerifyTenantEligibilityRequest{
+			ParkCode: "bench-park", EnterpriseCreditCode: b.codes[r.IntN(n)], Benefit: "rent-reduction", AsOf: benchAsOf,
+		})
+		return err
+	}
+	list = func(ctx context.Context, r *rand.Rand) error {
+		_, err := s.economy.Designation.ListDesignations(ctx, &registryv1.ListDesignationsRequest{EnterpriseCreditCode: b.codes[r.IntN(n)]})
+		return err
+	}
+	return verify, list
+}
+
 // measureRead compares VerifyTenantEligibility and ListDesignations with
 // pgbench running the same lookups, at each client count, and measures
 // latency at 70% of the registry's best rate.
@@ -44,16 +62,7 @@ func (b *bench) measureRead(ctx context.Context) error {
 	}
 	defer os.Remove(listScript)
 	n := len(b.codes)
-	verify := func(ctx context.Context, r *rand.Rand) error {
-		_, err := b.operator.Park.VerifyTenantEligibility(ctx, &registryv1.VerifyTenantEligibilityRequest{
-			ParkCode: "bench-park", EnterpriseCreditCode: b.codes[r.IntN(n)], Benefit: "rent-reduction", AsOf: benchAsOf,
-		})
-		return err
-	}
-	list := func(ctx context.Context, r *rand.Rand) error {
-		_, err := b.economy.Designation.ListDesignations(ctx, &registryv1.ListDesignationsRequest{EnterpriseCreditCode: b.codes[r.IntN(n)]})
-		return err
-	}
+	verify, list := b.readCalls(b.pg)
 	var bestVerify, bestVerifyBase, bestList, bestListBase float64
 	d := b.cfg.duration
 	for _, c := range b.cfg.clients {

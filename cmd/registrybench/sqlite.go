@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/store"
 )
 
@@ -35,16 +34,7 @@ func (b *bench) measureSQLite(ctx context.Context) error {
 		return fmt.Errorf("seeding SQLite: %w", err)
 	}
 	n := len(b.codes)
-	verify := func(ctx context.Context, r *rand.Rand) error {
-		_, err := s.operator.Park.VerifyTenantEligibility(ctx, &registryv1.VerifyTenantEligibilityRequest{
-			ParkCode: "bench-park", EnterpriseCreditCode: b.codes[r.IntN(n)], Benefit: "rent-reduction", AsOf: benchAsOf,
-		})
-		return err
-	}
-	list := func(ctx context.Context, r *rand.Rand) error {
-		_, err := s.economy.Designation.ListDesignations(ctx, &registryv1.ListDesignationsRequest{EnterpriseCreditCode: b.codes[r.IntN(n)]})
-		return err
-	}
+	verify, list := b.readCalls(s)
 
 	// The copy, taken while the server runs (WAL lets it read).
 	live, err := store.OpenExisting("sqlite:" + path)
