@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,9 @@ const (
 	TopicPolicy Topic = "policy"
 	TopicKeys   Topic = "keys"
 )
+
+// topics are every Topic there is.
+var topics = []Topic{TopicTokens, TopicPolicy, TopicKeys}
 
 // SignalChannel is the PostgreSQL notification channel signals travel on.
 const SignalChannel = "registry_changes"
@@ -160,13 +164,10 @@ func (s *Signals) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
 // own are skipped: their subscribers ran at commit.
 func (s *Signals) Heard(payload string) {
 	topic, instance, _ := strings.Cut(payload, " ")
-	switch t := Topic(topic); {
-	case instance == s.instance:
-		// its subscribers ran at commit
-	case t == TopicTokens, t == TopicPolicy, t == TopicKeys:
+	// Its own subscribers ran at commit; a topic not of this build is
+	// ignored, since anyone may NOTIFY the channel.
+	if t := Topic(topic); instance != s.instance && slices.Contains(topics, t) {
 		s.changed(t, true)
-	default:
-		// not a topic of this build: anyone may NOTIFY the channel
 	}
 }
 
@@ -178,17 +179,6 @@ func (s *Signals) Alive(at time.Time) { s.hearing.Store(max(1, int64(at.Sub(s.st
 // and caches fall back to MaxStaleness until Alive again.
 func (s *Signals) Deaf() {
 	s.hearing.Store(0)
-	s.mu.Lock()
-	topics := make([]Topic, 0, len(s.subscribers)+len(s.generations))
-	for t := range s.generations {
-		topics = append(topics, t)
-	}
-	for t := range s.subscribers {
-		if _, ok := s.generations[t]; !ok {
-			topics = append(topics, t)
-		}
-	}
-	s.mu.Unlock()
 	for _, t := range topics {
 		s.changed(t, true)
 	}
