@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,14 +63,11 @@ func seedCity(t *testing.T, reg *registry.Registry) city {
 			SetName(fmt.Sprintf("城市企业%d", i)).SetDistrict("330106").SetRegisteredOn("2020-01-01").SetCreatedAt(now))
 	}
 	var saved []*ent.Enterprise
-	for len(enterprises) > 0 {
-		n := min(len(enterprises), 1000)
-		batch, err := reg.DB.Enterprise.CreateBulk(enterprises[:n]...).Save(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		saved, enterprises = append(saved, batch...), enterprises[n:]
-	}
+	inChunks(t, enterprises, func(batch []*ent.EnterpriseCreate) error {
+		rows, err := reg.DB.Enterprise.CreateBulk(batch...).Save(ctx)
+		saved = append(saved, rows...)
+		return err
+	})
 	var talents []*ent.TalentCreate
 	for i := range cityTalents {
 		c := reg.DB.Talent.Create().SetID(talentID(i)).SetName(fmt.Sprintf("人才%d", i)).
@@ -80,13 +78,7 @@ func seedCity(t *testing.T, reg *registry.Registry) city {
 		}
 		talents = append(talents, c)
 	}
-	for len(talents) > 0 {
-		n := min(len(talents), 1000)
-		if err := reg.DB.Talent.CreateBulk(talents[:n]...).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		talents = talents[n:]
-	}
+	inChunks(t, talents, func(batch []*ent.TalentCreate) error { return reg.DB.Talent.CreateBulk(batch...).Exec(ctx) })
 	if err := reg.DB.Competition.Create().SetID("01972222-0000-7000-8000-000000000000").SetName("城市大赛").
 		SetOrganiser("economy-it").SetYear(2026).SetTier("national").SetPrizeLevels([]schema.PrizeLevel{}).SetCreatedAt(now).Exec(ctx); err != nil {
 		t.Fatal(err)
@@ -96,20 +88,9 @@ func seedCity(t *testing.T, reg *registry.Registry) city {
 		awards = append(awards, reg.DB.Award.Create().SetID(fmt.Sprintf("01973333-0000-7000-8000-%012d", i)).
 			SetCompetitionID("01972222-0000-7000-8000-000000000000").SetTalentID(talentID(i)).SetPrize("first").
 			SetLevel("A").SetCreatedAt(now))
-		if len(awards) == 1000 {
-			if err := reg.DB.Award.CreateBulk(awards...).Exec(ctx); err != nil {
-				t.Fatal(err)
-			}
-			awards = awards[:0]
-		}
 	}
+	inChunks(t, awards, func(batch []*ent.AwardCreate) error { return reg.DB.Award.CreateBulk(batch...).Exec(ctx) })
 	var designations []*ent.DesignationCreate
-	flush := func() {
-		if err := reg.DB.Designation.CreateBulk(designations...).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		designations = designations[:0]
-	}
 	grant := func(id, typ, doc string) *ent.DesignationCreate {
 		return reg.DB.Designation.Create().SetID(id).SetType(typ).SetStatus("active").
 			SetValidFrom("2025-01-01").SetValidUntil("2028-12-31").SetGrantedByBureau("economy-it").
@@ -119,29 +100,17 @@ func seedCity(t *testing.T, reg *registry.Registry) city {
 		for j := range cityHeld {
 			designations = append(designations, grant(designationID(i*cityHeld+j), enterpriseType, fmt.Sprintf("DOC-%05d-%02d", i, j)).SetEnterpriseID(e.ID))
 		}
-		if len(designations) >= 800 {
-			flush()
-		}
 	}
 	for i := range cityTalents {
 		designations = append(designations, grant(designationID(cityEnterprises*cityHeld+i), talentType, fmt.Sprintf("TAL-%06d", i)).SetTalentID(talentID(i)))
-		if len(designations) >= 800 {
-			flush()
-		}
 	}
-	flush()
+	inChunks(t, designations, func(batch []*ent.DesignationCreate) error { return reg.DB.Designation.CreateBulk(batch...).Exec(ctx) })
 	var changes []*ent.StatusChangeCreate
 	for i := range cityEnterprises {
 		changes = append(changes, reg.DB.StatusChange.Create().SetDesignationID(designationID(i*cityHeld)).
 			SetStatus("suspended").SetEffectiveOn("2026-01-01").SetRecordedAt(now))
 	}
-	for len(changes) > 0 {
-		n := min(len(changes), 1000)
-		if err := reg.DB.StatusChange.CreateBulk(changes[:n]...).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		changes = changes[n:]
-	}
+	inChunks(t, changes, func(batch []*ent.StatusChangeCreate) error { return reg.DB.StatusChange.CreateBulk(batch...).Exec(ctx) })
 	const parkCode = "city-park"
 	if err := reg.DB.Park.Create().SetID(parkCode).SetName("城市园区").SetDesignationID(designationID(1)).SetCreatedAt(now).Exec(ctx); err != nil {
 		t.Fatal(err)
@@ -155,13 +124,7 @@ func seedCity(t *testing.T, reg *registry.Registry) city {
 		tenancies = append(tenancies, reg.DB.Tenancy.Create().SetID(fmt.Sprintf("n%05d", i)).SetParkID(p).
 			SetEnterpriseID(e.ID).SetStartDate("2024-01-01").SetCreatedAt(now).SetUpdatedAt(now))
 	}
-	for len(tenancies) > 0 {
-		n := min(len(tenancies), 1000)
-		if err := reg.DB.Tenancy.CreateBulk(tenancies[:n]...).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		tenancies = tenancies[n:]
-	}
+	inChunks(t, tenancies, func(batch []*ent.TenancyCreate) error { return reg.DB.Tenancy.CreateBulk(batch...).Exec(ctx) })
 	if err := reg.DB.EligibilityRule.Create().SetParkID(parkCode).SetBenefit("rent").
 		SetAnyOfDesignationTypes([]string{enterpriseType}).SetMinTenancyMonths(6).SetUpdatedAt(now).Exec(ctx); err != nil {
 		t.Fatal(err)
@@ -176,14 +139,22 @@ func seedCity(t *testing.T, reg *registry.Registry) city {
 			SetActorSubject(fmt.Sprintf("clerk-%d", i%50)).SetActorOrg("bureau:economy-it").SetActorRole("issuer").
 			SetAction("designation.grant").SetEntityType("designation").SetEntityID(designationID(i%(cityEnterprises*cityHeld))).
 			SetPrevHash("").SetHash(""))
-		if len(events) == 1000 {
-			if err := reg.DB.AuditEvent.CreateBulk(events...).Exec(ctx); err != nil {
-				t.Fatal(err)
-			}
-			events = events[:0]
-		}
 	}
+	inChunks(t, events, func(batch []*ent.AuditEventCreate) error { return reg.DB.AuditEvent.CreateBulk(batch...).Exec(ctx) })
 	return city{member: codes[0], park: parkCode, talentID: talentID(0)}
+}
+
+// inChunks writes rows a thousand at a time, below every dialect's limit
+// on a statement's parameters.
+func inChunks[T any](t *testing.T, rows []T, write func([]T) error) {
+	t.Helper()
+	for len(rows) > 0 {
+		n := min(len(rows), 1000)
+		if err := write(rows[:n]); err != nil {
+			t.Fatal(err)
+		}
+		rows = rows[n:]
+	}
 }
 
 // TestScopedReadsReadIndexRanges checks, on each database, that every list
@@ -288,7 +259,7 @@ func TestScopedReadsReadIndexRanges(t *testing.T) {
 				for _, q := range queries {
 					plan := registrytest.Plan(t, pool, db, q)
 					if scans := registrytest.FullScans(plan, scopedTables...); len(scans) > 0 {
-						t.Errorf("%s\nreads a whole table: %q\nplan:\n%s", q.SQL, scans, joinLines(plan))
+						t.Errorf("%s\nreads a whole table: %q\nplan:\n%s", q.SQL, scans, strings.Join(plan, "\n"))
 					}
 				}
 			})
@@ -303,11 +274,3 @@ var scopedTables = []string{"designations", "talents", "tenancies", "enterprises
 // talentID and designationID make registry ids (UUID-shaped) from numbers.
 func talentID(i int) string      { return fmt.Sprintf("01970000-0000-7000-8000-%012d", i) }
 func designationID(i int) string { return fmt.Sprintf("01971111-0000-7000-8000-%012d", i) }
-
-func joinLines(lines []string) string {
-	out := ""
-	for _, l := range lines {
-		out += "  " + l + "\n"
-	}
-	return out
-}
