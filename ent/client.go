@@ -23,6 +23,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/casbinrule"
 	"github.com/hangzhou-ai/registry/ent/competition"
+	"github.com/hangzhou-ai/registry/ent/consolesession"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
@@ -60,6 +61,8 @@ type Client struct {
 	CasbinRule *CasbinRuleClient
 	// Competition is the client for interacting with the Competition builders.
 	Competition *CompetitionClient
+	// ConsoleSession is the client for interacting with the ConsoleSession builders.
+	ConsoleSession *ConsoleSessionClient
 	// Designation is the client for interacting with the Designation builders.
 	Designation *DesignationClient
 	// DesignationType is the client for interacting with the DesignationType builders.
@@ -103,6 +106,7 @@ func (c *Client) init() {
 	c.Bureau = NewBureauClient(c.config)
 	c.CasbinRule = NewCasbinRuleClient(c.config)
 	c.Competition = NewCompetitionClient(c.config)
+	c.ConsoleSession = NewConsoleSessionClient(c.config)
 	c.Designation = NewDesignationClient(c.config)
 	c.DesignationType = NewDesignationTypeClient(c.config)
 	c.EligibilityRule = NewEligibilityRuleClient(c.config)
@@ -215,6 +219,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Bureau:              NewBureauClient(cfg),
 		CasbinRule:          NewCasbinRuleClient(cfg),
 		Competition:         NewCompetitionClient(cfg),
+		ConsoleSession:      NewConsoleSessionClient(cfg),
 		Designation:         NewDesignationClient(cfg),
 		DesignationType:     NewDesignationTypeClient(cfg),
 		EligibilityRule:     NewEligibilityRuleClient(cfg),
@@ -254,6 +259,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Bureau:              NewBureauClient(cfg),
 		CasbinRule:          NewCasbinRuleClient(cfg),
 		Competition:         NewCompetitionClient(cfg),
+		ConsoleSession:      NewConsoleSessionClient(cfg),
 		Designation:         NewDesignationClient(cfg),
 		DesignationType:     NewDesignationTypeClient(cfg),
 		EligibilityRule:     NewEligibilityRuleClient(cfg),
@@ -296,9 +302,10 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
-		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
-		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.KeyCheck, c.Park,
-		c.SigningKey, c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.CasbinRule, c.Competition, c.ConsoleSession, c.Designation,
+		c.DesignationType, c.EligibilityRule, c.Enterprise, c.IdempotencyKey,
+		c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
+		c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Use(hooks...)
 	}
@@ -309,9 +316,10 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
-		c.CasbinRule, c.Competition, c.Designation, c.DesignationType,
-		c.EligibilityRule, c.Enterprise, c.IdempotencyKey, c.KeyCheck, c.Park,
-		c.SigningKey, c.StatusChange, c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.CasbinRule, c.Competition, c.ConsoleSession, c.Designation,
+		c.DesignationType, c.EligibilityRule, c.Enterprise, c.IdempotencyKey,
+		c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
+		c.TalentAuthorization, c.Tenancy,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -336,6 +344,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CasbinRule.mutate(ctx, m)
 	case *CompetitionMutation:
 		return c.Competition.mutate(ctx, m)
+	case *ConsoleSessionMutation:
+		return c.ConsoleSession.mutate(ctx, m)
 	case *DesignationMutation:
 		return c.Designation.mutate(ctx, m)
 	case *DesignationTypeMutation:
@@ -1474,6 +1484,139 @@ func (c *CompetitionClient) mutate(ctx context.Context, m *CompetitionMutation) 
 		return (&CompetitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Competition mutation op: %q", m.Op())
+	}
+}
+
+// ConsoleSessionClient is a client for the ConsoleSession schema.
+type ConsoleSessionClient struct {
+	config
+}
+
+// NewConsoleSessionClient returns a client for the ConsoleSession from the given config.
+func NewConsoleSessionClient(c config) *ConsoleSessionClient {
+	return &ConsoleSessionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `consolesession.Hooks(f(g(h())))`.
+func (c *ConsoleSessionClient) Use(hooks ...Hook) {
+	c.hooks.ConsoleSession = append(c.hooks.ConsoleSession, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `consolesession.Intercept(f(g(h())))`.
+func (c *ConsoleSessionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ConsoleSession = append(c.inters.ConsoleSession, interceptors...)
+}
+
+// Create returns a builder for creating a ConsoleSession entity.
+func (c *ConsoleSessionClient) Create() *ConsoleSessionCreate {
+	mutation := newConsoleSessionMutation(c.config, OpCreate)
+	return &ConsoleSessionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ConsoleSession entities.
+func (c *ConsoleSessionClient) CreateBulk(builders ...*ConsoleSessionCreate) *ConsoleSessionCreateBulk {
+	return &ConsoleSessionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ConsoleSessionClient) MapCreateBulk(slice any, setFunc func(*ConsoleSessionCreate, int)) *ConsoleSessionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ConsoleSessionCreateBulk{err: fmt.Errorf("calling to ConsoleSessionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ConsoleSessionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ConsoleSessionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ConsoleSession.
+func (c *ConsoleSessionClient) Update() *ConsoleSessionUpdate {
+	mutation := newConsoleSessionMutation(c.config, OpUpdate)
+	return &ConsoleSessionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ConsoleSessionClient) UpdateOne(_m *ConsoleSession) *ConsoleSessionUpdateOne {
+	mutation := newConsoleSessionMutation(c.config, OpUpdateOne, withConsoleSession(_m))
+	return &ConsoleSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ConsoleSessionClient) UpdateOneID(id int) *ConsoleSessionUpdateOne {
+	mutation := newConsoleSessionMutation(c.config, OpUpdateOne, withConsoleSessionID(id))
+	return &ConsoleSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ConsoleSession.
+func (c *ConsoleSessionClient) Delete() *ConsoleSessionDelete {
+	mutation := newConsoleSessionMutation(c.config, OpDelete)
+	return &ConsoleSessionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ConsoleSessionClient) DeleteOne(_m *ConsoleSession) *ConsoleSessionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ConsoleSessionClient) DeleteOneID(id int) *ConsoleSessionDeleteOne {
+	builder := c.Delete().Where(consolesession.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ConsoleSessionDeleteOne{builder}
+}
+
+// Query returns a query builder for ConsoleSession.
+func (c *ConsoleSessionClient) Query() *ConsoleSessionQuery {
+	return &ConsoleSessionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeConsoleSession},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ConsoleSession entity by its id.
+func (c *ConsoleSessionClient) Get(ctx context.Context, id int) (*ConsoleSession, error) {
+	return c.Query().Where(consolesession.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ConsoleSessionClient) GetX(ctx context.Context, id int) *ConsoleSession {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ConsoleSessionClient) Hooks() []Hook {
+	return c.hooks.ConsoleSession
+}
+
+// Interceptors returns the client interceptors.
+func (c *ConsoleSessionClient) Interceptors() []Interceptor {
+	return c.inters.ConsoleSession
+}
+
+func (c *ConsoleSessionClient) mutate(ctx context.Context, m *ConsoleSessionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ConsoleSessionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ConsoleSessionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ConsoleSessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ConsoleSessionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ConsoleSession mutation op: %q", m.Op())
 	}
 }
 
@@ -3221,14 +3364,14 @@ func (c *TenancyClient) mutate(ctx context.Context, m *TenancyMutation) (Value, 
 type (
 	hooks struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, Designation, DesignationType, EligibilityRule, Enterprise,
-		IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
+		Competition, ConsoleSession, Designation, DesignationType, EligibilityRule,
+		Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
 		TalentAuthorization, Tenancy []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, Designation, DesignationType, EligibilityRule, Enterprise,
-		IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
+		Competition, ConsoleSession, Designation, DesignationType, EligibilityRule,
+		Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
 		TalentAuthorization, Tenancy []ent.Interceptor
 	}
 )

@@ -20,6 +20,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/bureau"
 	"github.com/hangzhou-ai/registry/ent/casbinrule"
 	"github.com/hangzhou-ai/registry/ent/competition"
+	"github.com/hangzhou-ai/registry/ent/consolesession"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/designationtype"
 	"github.com/hangzhou-ai/registry/ent/eligibilityrule"
@@ -100,6 +101,7 @@ func checkColumn(t, c string) error {
 			bureau.Table:              bureau.ValidColumn,
 			casbinrule.Table:          casbinrule.ValidColumn,
 			competition.Table:         competition.ValidColumn,
+			consolesession.Table:      consolesession.ValidColumn,
 			designation.Table:         designation.ValidColumn,
 			designationtype.Table:     designationtype.ValidColumn,
 			eligibilityrule.Table:     eligibilityrule.ValidColumn,

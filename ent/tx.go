@@ -30,6 +30,8 @@ type Tx struct {
 	CasbinRule *CasbinRuleClient
 	// Competition is the client for interacting with the Competition builders.
 	Competition *CompetitionClient
+	// ConsoleSession is the client for interacting with the ConsoleSession builders.
+	ConsoleSession *ConsoleSessionClient
 	// Designation is the client for interacting with the Designation builders.
 	Designation *DesignationClient
 	// DesignationType is the client for interacting with the DesignationType builders.
@@ -193,6 +195,7 @@ func (tx *Tx) init() {
 	tx.Bureau = NewBureauClient(tx.config)
 	tx.CasbinRule = NewCasbinRuleClient(tx.config)
 	tx.Competition = NewCompetitionClient(tx.config)
+	tx.ConsoleSession = NewConsoleSessionClient(tx.config)
 	tx.Designation = NewDesignationClient(tx.config)
 	tx.DesignationType = NewDesignationTypeClient(tx.config)
 	tx.EligibilityRule = NewEligibilityRuleClient(tx.config)

@@ -3,11 +3,11 @@ package rpc
 import (
 	"context"
 	"net"
-	"sync"
 	"time"
 
 	"connectrpc.com/connect/v2"
 
+	"github.com/hangzhou-ai/registry/ratelimit"
 	"github.com/hangzhou-ai/registry/registry"
 )
 
@@ -27,6 +27,10 @@ type Limits struct {
 	// may flood the registry doing so. PublicPerSecond 0 turns it off.
 	PublicPerSecond float64
 	PublicBurst     int
+	// Public, when set, replaces PublicPerSecond and PublicBurst with
+	// buckets shared with other listeners of the same port (the web
+	// pages), so an address has one budget for both.
+	Public *ratelimit.PerKey
 }
 
 // DefaultLimits suit one registry serving a city's bureaus.
@@ -34,18 +38,21 @@ var DefaultLimits = Limits{PerSecond: 100, Burst: 200, MaxCallDuration: 30 * tim
 
 // limitInterceptor applies Limits after authentication.
 func limitInterceptor(l Limits) connect.ServerInterceptor {
-	buckets := &bucketSet{buckets: map[string]*bucket{}, rate: l.PerSecond, burst: float64(l.Burst)}
-	public := &bucketSet{buckets: map[string]*bucket{}, rate: l.PublicPerSecond, burst: float64(l.PublicBurst)}
+	buckets := ratelimit.New(l.PerSecond, l.Burst)
+	public, publicOn := l.Public, l.Public != nil || l.PublicPerSecond > 0
+	if public == nil {
+		public = ratelimit.New(l.PublicPerSecond, l.PublicBurst)
+	}
 	return func(next connect.ServerFunc) connect.ServerFunc {
 		return func(ctx context.Context, spec connect.Spec, stream connect.ServerStream) error {
 			p, ok := registry.PrincipalFrom(ctx)
 			switch {
 			case ok && l.PerSecond > 0:
-				if !buckets.take(p.Subject+"\x00"+p.Org+"\x00"+p.Role, time.Now()) {
+				if !buckets.Allow(p.Subject+"\x00"+p.Org+"\x00"+p.Role, time.Now()) {
 					return connect.NewError(connect.CodeResourceExhausted, "too many requests from this principal; slow down")
 				}
-			case !ok && l.PublicPerSecond > 0 && isPublic(spec.Procedure):
-				if !public.take(clientAddress(ctx), time.Now()) {
+			case !ok && publicOn && isPublic(spec.Procedure):
+				if !public.Allow(clientAddress(ctx), time.Now()) {
 					return connect.NewError(connect.CodeResourceExhausted, "too many requests from this address; slow down")
 				}
 			}
@@ -70,45 +77,4 @@ func clientAddress(ctx context.Context) string {
 		return host
 	}
 	return info.PeerAddr
-}
-
-// bucket is one principal's token bucket.
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// bucketSet holds the buckets of every principal seen recently.
-type bucketSet struct {
-	mu          sync.Mutex
-	buckets     map[string]*bucket
-	rate, burst float64
-	lastSweep   time.Time
-}
-
-// take spends one token of key's bucket, refilled at rate up to burst.
-func (s *bucketSet) take(key string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if now.Sub(s.lastSweep) > time.Minute {
-		// Forget buckets that have refilled: they hold nothing.
-		for k, b := range s.buckets {
-			if now.Sub(b.last).Seconds()*s.rate >= s.burst {
-				delete(s.buckets, k)
-			}
-		}
-		s.lastSweep = now
-	}
-	b, ok := s.buckets[key]
-	if !ok {
-		b = &bucket{tokens: s.burst, last: now}
-		s.buckets[key] = b
-	}
-	b.tokens = min(s.burst, b.tokens+now.Sub(b.last).Seconds()*s.rate)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

@@ -65,6 +65,13 @@ type serveConfig struct {
 	// MaxConcurrentImports bounds the imports running at once.
 	ImportIdleTimeout    time.Duration
 	MaxConcurrentImports int
+	// PublicURL is the registry's address as its users reach it; QR codes
+	// and links on the pages are made against it. Empty: the address each
+	// request came to.
+	PublicURL string
+	// CORSOrigins are the browser origins allowed to call the API; none
+	// by default.
+	CORSOrigins []string
 }
 
 // oidcConfig configures single sign-on; off while Issuer is empty.
@@ -112,7 +119,12 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 		"single sign-on: `CLAIM` holding the organisation (bureau:<code>, enterprise:<credit code>, park:<code>, auditor, admin); a dotted path reaches into nested claims")
 	fs.StringVar(&c.OIDC.RoleClaim, "oidc-role-claim", "role",
 		"single sign-on: `CLAIM` holding the role (issuer, viewer, member, talent-assessor, operator, auditor, admin)")
+	fs.StringVar(&c.PublicURL, "public-url", "",
+		"the registry's `URL` as users reach it (https://registry.example.gov.cn); certificates' QR codes point under it; empty: the address each request came to")
+	fs.StringSliceVar(&c.CORSOrigins, "cors-origins", nil,
+		"comma-separated browser `ORIGINS` (https://app.example.gov.cn) allowed to call the API with Connect or gRPC-Web; empty: none")
 	for flag, env := range map[string]string{
+		"public-url": "REGISTRY_PUBLIC_URL", "cors-origins": "REGISTRY_CORS_ORIGINS",
 		"addr": "REGISTRY_ADDR", "demo": "REGISTRY_DEMO", "shutdown-timeout": "REGISTRY_SHUTDOWN_TIMEOUT",
 		"metrics-addr": "REGISTRY_METRICS_ADDR", "pprof-addr": "REGISTRY_PPROF_ADDR", "policy-reload-interval": "REGISTRY_POLICY_RELOAD_INTERVAL",
 		"rate-limit": "REGISTRY_RATE_LIMIT", "rate-burst": "REGISTRY_RATE_BURST",
@@ -137,6 +149,11 @@ func (c *serveConfig) check() error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.MaxCallDuration < 0 {
 		return errors.New("--rate-limit, --rate-burst and --max-call-duration must be positive (rate limit 0 turns it off)")
+	}
+	for _, o := range c.CORSOrigins {
+		if err := rpc.CheckOrigin(o); err != nil {
+			return fmt.Errorf("--cors-origins: %w", err)
+		}
 	}
 	if c.ImportIdleTimeout < 0 || c.MaxConcurrentImports < 0 {
 		return errors.New("--import-idle-timeout and --max-concurrent-imports must not be negative (0 turns them off)")

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -41,8 +43,10 @@ func bureauIssuer(code string) registry.Principal {
 	return registry.Principal{Subject: "demo-" + code, Org: "bureau:" + code, Role: "issuer"}
 }
 
-// seedDemo loads a small data set (once) and prints a fresh token per role.
-func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) error {
+// seedDemo loads a small data set (once) and prints a fresh token per
+// role. It returns the id of the demo's little-giant designation, whose
+// public page the server prints once it listens.
+func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) (string, error) {
 	codes := make([]string, len(demoEnterprises))
 	for i, e := range demoEnterprises {
 		codes[i] = mustComplete(ident.CompleteCreditCode, e.first17)
@@ -50,10 +54,17 @@ func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) err
 	economy := registry.WithPrincipal(ctx, bureauIssuer("economy-it"))
 	if _, err := reg.GetEnterprise(economy, codes[0]); registry.KindOf(err) == registry.KindNotFound {
 		if err := seedDemoData(ctx, reg, codes); err != nil {
-			return err
+			return "", err
 		}
 	} else if err != nil {
-		return err
+		return "", err
+	}
+	giants, _, err := reg.ListDesignations(economy, designation.DesignationFilter{EnterpriseCreditCode: codes[0], Type: "little-giant", PageSize: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(giants) == 0 {
+		return "", fmt.Errorf("the demo's little-giant designation of %s is missing", codes[0])
 	}
 	principals := []registry.Principal{
 		{Subject: "demo-admin", Org: "admin", Role: "admin"},
@@ -75,11 +86,26 @@ func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) err
 	for _, p := range principals {
 		raw, _, err := reg.IssueToken(ctx, actor, access.NewToken{Subject: p.Subject, Org: p.Org, Role: p.Role})
 		if err != nil {
-			return err
+			return "", err
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Role, p.Org, raw)
 	}
-	return tw.Flush()
+	return giants[0].ID, tw.Flush()
+}
+
+// printDemoURLs tells where the console and the demo designation's public
+// page are, once the server listens at addr.
+func printDemoURLs(stdout io.Writer, publicURL string, addr net.Addr, designationID string) {
+	base := strings.TrimRight(publicURL, "/")
+	if base == "" {
+		host := "localhost"
+		if _, port, err := net.SplitHostPort(addr.String()); err == nil {
+			host = net.JoinHostPort(host, port)
+		}
+		base = "http://" + host
+	}
+	fmt.Fprintf(stdout, "\nconsole (sign in with a token above):  %s/console/\n", base)
+	fmt.Fprintf(stdout, "a certificate's public page:           %s/d/%s\n", base, designationID)
 }
 
 func seedDemoData(ctx context.Context, reg *registry.Registry, codes []string) error {

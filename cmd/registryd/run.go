@@ -15,11 +15,13 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hangzhou-ai/registry/ratelimit"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/keys"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
+	"github.com/hangzhou-ai/registry/web"
 )
 
 func newLogger(level string, stderr io.Writer) (*zap.Logger, error) {
@@ -112,16 +114,19 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 		return err
 	}
 	defer reg.Close()
+	var demoDesignation string
 	if c.Demo {
-		if err := seedDemo(ctx, reg, stdout); err != nil {
+		if demoDesignation, err = seedDemo(ctx, reg, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
 
 	rpcLog := log.Named("rpc")
+	// One budget per client address for the public API and the public pages.
+	public := ratelimit.New(c.PublicRateLimit, c.PublicRateBurst)
 	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{
 		PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration,
-		PublicPerSecond: c.PublicRateLimit, PublicBurst: c.PublicRateBurst,
+		PublicPerSecond: c.PublicRateLimit, PublicBurst: c.PublicRateBurst, Public: public,
 	}), rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: c.ImportIdleTimeout, MaxConcurrent: c.MaxConcurrentImports})}
 	tp, stopTracing, err := setupTracing(ctx, getenv, log.Named("otel"))
 	if err != nil {
@@ -169,6 +174,13 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 		}
 		servers = append(servers, listener{name: "pprof", ln: ln, h: pprofMux()})
 	}
+	pages, err := web.New(reg, log.Named("web"), web.Config{PublicURL: c.PublicURL, Public: public, SSO: sso})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", rpc.CORS(c.CORSOrigins, rpc.NewHandler(reg, rpcLog, opts...)))
+	pages.Mount(mux)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		for _, s := range servers {
@@ -176,7 +188,10 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 		}
 		return err
 	}
-	servers = append([]listener{{name: "rpc", ln: ln, h: rpc.NewHandler(reg, rpcLog, opts...)}}, servers...)
+	servers = append([]listener{{name: "rpc", ln: ln, h: mux}}, servers...)
+	if c.Demo {
+		printDemoURLs(stdout, c.PublicURL, ln.Addr(), demoDesignation)
+	}
 	return serve(ctx, servers, c.ShutdownTimeout, log)
 }
 

@@ -194,6 +194,24 @@ var (
 			},
 		},
 	}
+	// ConsoleSessionsColumns holds the columns for the "console_sessions" table.
+	ConsoleSessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "session_hash", Type: field.TypeString, Unique: true},
+		{Name: "token_hash", Type: field.TypeString, Nullable: true},
+		{Name: "subject", Type: field.TypeString},
+		{Name: "organisation", Type: field.TypeString},
+		{Name: "role", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+	}
+	// ConsoleSessionsTable holds the schema information for the "console_sessions" table.
+	ConsoleSessionsTable = &schema.Table{
+		Name:       "console_sessions",
+		Columns:    ConsoleSessionsColumns,
+		PrimaryKey: []*schema.Column{ConsoleSessionsColumns[0]},
+	}
 	// DesignationsColumns holds the columns for the "designations" table.
 	DesignationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -563,6 +581,7 @@ var (
 		BureausTable,
 		CasbinRulesTable,
 		CompetitionsTable,
+		ConsoleSessionsTable,
 		DesignationsTable,
 		DesignationTypesTable,
 		EligibilityRulesTable,

@@ -30,6 +30,9 @@ type CasbinRule func(*sql.Selector)
 // Competition is the predicate function for competition builders.
 type Competition func(*sql.Selector)
 
+// ConsoleSession is the predicate function for consolesession builders.
+type ConsoleSession func(*sql.Selector)
+
 // Designation is the predicate function for designation builders.
 type Designation func(*sql.Selector)
 

@@ -247,34 +247,41 @@ func (r *Access) Authenticate(ctx context.Context, raw string) (core.Principal, 
 	if !ok {
 		return core.Principal{}, core.NewError(core.KindUnauthenticated, "malformed bearer token")
 	}
+	p, _, err := r.tokenByHash(ctx, hash)
+	return p, err
+}
+
+// tokenByHash returns the principal and expiry of the valid token with
+// this hash; unknown, expired and revoked tokens are KindUnauthenticated.
+func (r *Access) tokenByHash(ctx context.Context, hash string) (core.Principal, *time.Time, error) {
 	wall := time.Now() // freshness is real time, whatever the registry's clock
 	if e, ok := r.tokens.get(hash); ok && r.Signals.Fresh(core.TopicTokens, e.generation, e.filled, wall) {
 		if e.expiresAt != nil && !r.Now().Before(*e.expiresAt) {
-			return core.Principal{}, core.NewError(core.KindUnauthenticated, "bearer token expired")
+			return core.Principal{}, nil, core.NewError(core.KindUnauthenticated, "bearer token expired")
 		}
-		return e.principal, nil
+		return e.principal, e.expiresAt, nil
 	}
 	generation := r.Signals.Generation(core.TopicTokens)
 	t, err := r.DB.APIToken.Query().Where(apitoken.TokenHash(hash)).Only(ctx)
 	if ent.IsNotFound(err) {
-		return core.Principal{}, core.NewError(core.KindUnauthenticated, "unknown bearer token")
+		return core.Principal{}, nil, core.NewError(core.KindUnauthenticated, "unknown bearer token")
 	}
 	if err != nil {
-		return core.Principal{}, err
+		return core.Principal{}, nil, err
 	}
 	// The row was found by its hash; compare again in constant time, so
 	// that no index or collation quirk can let a near miss through.
 	if subtle.ConstantTimeCompare([]byte(t.TokenHash), []byte(hash)) != 1 {
-		return core.Principal{}, core.NewError(core.KindUnauthenticated, "unknown bearer token")
+		return core.Principal{}, nil, core.NewError(core.KindUnauthenticated, "unknown bearer token")
 	}
 	now := r.Now()
 	switch {
 	case t.RevokedAt != nil:
-		return core.Principal{}, core.NewError(core.KindUnauthenticated, "bearer token revoked")
+		return core.Principal{}, nil, core.NewError(core.KindUnauthenticated, "bearer token revoked")
 	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
-		return core.Principal{}, core.NewError(core.KindUnauthenticated, "bearer token expired")
+		return core.Principal{}, nil, core.NewError(core.KindUnauthenticated, "bearer token expired")
 	}
 	p := core.Principal{Subject: t.Subject, Org: t.Organisation, Role: t.Role}
 	r.tokens.put(hash, cachedToken{principal: p, expiresAt: t.ExpiresAt, generation: generation, filled: wall})
-	return p, nil
+	return p, t.ExpiresAt, nil
 }

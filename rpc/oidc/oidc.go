@@ -161,17 +161,24 @@ func LooksLikeJWT(raw string) bool {
 // Verify checks raw (signature, issuer, audience, expiry, not-before) and
 // returns the principal its claims name. Every refusal is an *Error.
 func (v *Verifier) Verify(ctx context.Context, raw string) (registry.Principal, error) {
+	p, _, err := v.VerifyUntil(ctx, raw)
+	return p, err
+}
+
+// VerifyUntil is Verify that also returns when the token expires, which
+// bounds a console session opened with it.
+func (v *Verifier) VerifyUntil(ctx context.Context, raw string) (registry.Principal, time.Time, error) {
 	tok, err := jwt.ParseSigned(raw, signatureAlgorithms)
 	if err != nil {
-		return registry.Principal{}, rejected("malformed or unsupported token: " + trimJose(err))
+		return registry.Principal{}, time.Time{}, rejected("malformed or unsupported token: " + trimJose(err))
 	}
 	if len(tok.Headers) != 1 {
-		return registry.Principal{}, rejected("token must carry exactly one signature")
+		return registry.Principal{}, time.Time{}, rejected("token must carry exactly one signature")
 	}
 	hdr := tok.Headers[0]
 	candidates, err := v.keys.lookup(ctx, hdr.KeyID)
 	if err != nil {
-		return registry.Principal{}, err
+		return registry.Principal{}, time.Time{}, err
 	}
 	var std jwt.Claims
 	var all map[string]any
@@ -186,10 +193,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (registry.Principal, 
 		}
 	}
 	if !verified {
-		return registry.Principal{}, rejected(fmt.Sprintf("signature does not verify with key %.64q (%s)", hdr.KeyID, hdr.Algorithm))
+		return registry.Principal{}, time.Time{}, rejected(fmt.Sprintf("signature does not verify with key %.64q (%s)", hdr.KeyID, hdr.Algorithm))
 	}
 	if std.Expiry == nil {
-		return registry.Principal{}, rejected("token has no expiry (exp)")
+		return registry.Principal{}, time.Time{}, rejected("token has no expiry (exp)")
 	}
 	err = std.ValidateWithLeeway(jwt.Expected{
 		Issuer:      v.cfg.Issuer,
@@ -199,23 +206,23 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (registry.Principal, 
 	switch {
 	case err == nil:
 	case errors.Is(err, jwt.ErrExpired):
-		return registry.Principal{}, &Error{Problem: Expired, Reason: "token expired at " + std.Expiry.Time().UTC().Format(time.RFC3339)}
+		return registry.Principal{}, time.Time{}, &Error{Problem: Expired, Reason: "token expired at " + std.Expiry.Time().UTC().Format(time.RFC3339)}
 	case errors.Is(err, jwt.ErrNotValidYet):
-		return registry.Principal{}, &Error{Problem: Expired, Reason: "token not valid before " + std.NotBefore.Time().UTC().Format(time.RFC3339)}
+		return registry.Principal{}, time.Time{}, &Error{Problem: Expired, Reason: "token not valid before " + std.NotBefore.Time().UTC().Format(time.RFC3339)}
 	case errors.Is(err, jwt.ErrIssuedInTheFuture):
-		return registry.Principal{}, rejected("token issued in the future")
+		return registry.Principal{}, time.Time{}, rejected("token issued in the future")
 	case errors.Is(err, jwt.ErrInvalidIssuer):
-		return registry.Principal{}, rejected(fmt.Sprintf("issuer %.200q is not the configured issuer", std.Issuer))
+		return registry.Principal{}, time.Time{}, rejected(fmt.Sprintf("issuer %.200q is not the configured issuer", std.Issuer))
 	case errors.Is(err, jwt.ErrInvalidAudience):
-		return registry.Principal{}, rejected(fmt.Sprintf("audience %.200q does not include the configured audience", []string(std.Audience)))
+		return registry.Principal{}, time.Time{}, rejected(fmt.Sprintf("audience %.200q does not include the configured audience", []string(std.Audience)))
 	default:
-		return registry.Principal{}, rejected("claims: " + trimJose(err))
+		return registry.Principal{}, time.Time{}, rejected("claims: " + trimJose(err))
 	}
 	p, err := v.principal(all)
 	if err != nil {
-		return registry.Principal{}, err
+		return registry.Principal{}, time.Time{}, err
 	}
-	return p, nil
+	return p, std.Expiry.Time(), nil
 }
 
 // principal maps the configured claims to a principal and validates it
