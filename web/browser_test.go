@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"go.uber.org/zap/zaptest"
 
@@ -163,15 +164,24 @@ func signIn(t *testing.T, ctx context.Context, s *site, token string) {
 }
 
 // submit fills the form's fields (selector → value) and clicks button,
-// then waits for the next page's body.
+// returning once the page the form leads to has loaded.
 func submit(t *testing.T, ctx context.Context, what string, fields map[string]string, button string) {
 	t.Helper()
 	steps := []chromedp.Action[chromedp.Void]{}
 	for sel, v := range fields {
 		steps = append(steps, chromedp.SetValue(chromedp.CSS(sel), v))
 	}
-	steps = append(steps, chromedp.Click(chromedp.CSS(button)), chromedp.WaitReady(chromedp.CSS("body > footer")))
 	run(t, ctx, what, steps...)
+	loadAfter(t, ctx, what, chromedp.Click(chromedp.CSS(button)))
+}
+
+// loadAfter runs trigger (a click, a script) and waits for the page it
+// causes to load.
+func loadAfter(t *testing.T, ctx context.Context, what string, trigger chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, trigger)); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
 }
 
 // screenshot saves the page as docs/screenshots/NAME.png when
