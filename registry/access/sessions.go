@@ -168,11 +168,14 @@ func (r *Access) liveSession(ctx context.Context, raw string) (*ent.ConsoleSessi
 // already ended, expired or never existed is KindUnauthenticated. It is
 // audited as done by the session's principal.
 func (r *Access) EndSession(ctx context.Context, raw string) error {
+	s, err := r.liveSession(ctx, raw)
+	if err != nil {
+		return err
+	}
+	before := sessionOf(s)
 	return r.InTx(ctx, func(tx *ent.Tx) error {
-		s, err := r.liveSession(ctx, raw)
-		if err != nil {
-			return err
-		}
+		// Only the sign-out that ends the session records it: a second,
+		// racing one finds it ended.
 		n, err := tx.ConsoleSession.Update().Where(consolesession.ID(s.ID), consolesession.EndedAtIsNil()).SetEndedAt(r.Now()).Save(ctx)
 		if err != nil {
 			return err
@@ -180,7 +183,6 @@ func (r *Access) EndSession(ctx context.Context, raw string) error {
 		if n == 0 {
 			return core.NewError(core.KindUnauthenticated, "session ended")
 		}
-		before := sessionOf(s)
 		return r.Record(ctx, tx, before.Principal, core.Change{Action: "session.end", EntityType: "session", EntityID: fmt.Sprint(s.ID), Before: before})
 	})
 }
