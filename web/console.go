@@ -184,6 +184,9 @@ func navFor(p registry.Principal) []navItem {
 			add("/console/authorizations", "人才授权", "Talent authorizations")
 			add("/console/competitions", "赛事与获奖", "Competitions and awards")
 		}
+		if code == "economy-it" {
+			add("/console/competitions", "赛事与获奖", "Competitions and awards")
+		}
 		if p.Role == "issuer" {
 			add("/console/import", "批量导入", "Import CSV")
 		}
