@@ -108,6 +108,15 @@ var fieldLabels = map[string]Text{
 	"any_of_designation_types": {"任一认定类型", "Any of designation types"},
 	"min_tenancy_months":       {"最短入驻月数", "Minimum tenancy (months)"},
 	"max_enterprise_age_years": {"企业最长成立年限", "Maximum enterprise age (years)"},
+	// The talent office's forms.
+	"organiser":    {"主办单位", "Organiser"},
+	"tier":         {"赛事级别", "Tier"},
+	"prize_levels": {"奖项与层次", "Prizes and levels"},
+	"places_A":     {"A 类名额", "Places at level A"},
+	"places_B":     {"B 类名额", "Places at level B"},
+	"places_C":     {"C 类名额", "Places at level C"},
+	"places_D":     {"D 类名额", "Places at level D"},
+	"places_E":     {"E 类名额", "Places at level E"},
 }
 
 // fieldLabel names a field, or a list element's field ("awards[1].prize"
@@ -128,16 +137,21 @@ func fieldLabel(field string) Text {
 
 // reasons translate the registry's most common field descriptions.
 var reasons = map[string]string{
-	"is required":                        "必填",
-	"is required (YYYY-MM-DD)":           "必填（YYYY-MM-DD）",
-	"must be a date YYYY-MM-DD":          "须为日期 YYYY-MM-DD",
-	"must not be before valid_from":      "不得早于生效日期",
-	"must not be before start_date":      "不得早于入驻日期",
-	"must be one of A, B, C, D, E":       "须为 A、B、C、D、E 之一",
-	"must not be negative":               "不得为负数",
-	"must not be in the future":          "不得晚于今天",
-	"must not start with = + - or @":     "不得以 = + - 或 @ 开头",
-	"is required with a passport_number": "填写护照号时必填",
+	"is required":                                                "必填",
+	"is required (YYYY-MM-DD)":                                   "必填（YYYY-MM-DD）",
+	"must be a date YYYY-MM-DD":                                  "须为日期 YYYY-MM-DD",
+	"must not be before valid_from":                              "不得早于生效日期",
+	"must not be before start_date":                              "不得早于入驻日期",
+	"must be one of A, B, C, D, E":                               "须为 A、B、C、D、E 之一",
+	"must not be negative":                                       "不得为负数",
+	"must not be in the future":                                  "不得晚于今天",
+	"must not start with = + - or @":                             "不得以 = + - 或 @ 开头",
+	"is required with a passport_number":                         "填写护照号时必填",
+	"give between 1 and 5 levels with places, each level once":   "须为 1 至 5 个层次填写名额，每个层次一次",
+	"must be between 1 and 10000":                                "须在 1 至 10000 之间",
+	"must be national, provincial or municipal":                  "须为国家级、省级或市级",
+	"give between 1 and 50 prizes":                               "须填写 1 至 50 个奖项",
+	"give talent_id or the winner's name and document, not both": "填写人才编号，或填写获奖者姓名与证件，不可同时填写",
 }
 
 func reasonText(description string) Text {

@@ -27,37 +27,6 @@ func (s *Server) talentOfficeRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /console/competitions/{id}/recognitions", s.signedIn(s.recognizeWinner))
 }
 
-func init() {
-	for k, v := range talentOfficeLabels {
-		fieldLabels[k] = v
-	}
-	for k, v := range talentOfficeReasons {
-		reasons[k] = v
-	}
-}
-
-// talentOfficeLabels name the fields of the talent office's forms, added
-// to fieldLabels.
-var talentOfficeLabels = map[string]Text{
-	"organiser":    {"主办单位", "Organiser"},
-	"tier":         {"赛事级别", "Tier"},
-	"prize_levels": {"奖项与层次", "Prizes and levels"},
-	"places_A":     {"A 类名额", "Places at level A"},
-	"places_B":     {"B 类名额", "Places at level B"},
-	"places_C":     {"C 类名额", "Places at level C"},
-	"places_D":     {"D 类名额", "Places at level D"},
-	"places_E":     {"E 类名额", "Places at level E"},
-}
-
-// talentOfficeReasons translate what the registry says about those forms.
-var talentOfficeReasons = map[string]string{
-	"give between 1 and 5 levels with places, each level once":   "须为 1 至 5 个层次填写名额，每个层次一次",
-	"must be between 1 and 10000":                                "须在 1 至 10000 之间",
-	"must be national, provincial or municipal":                  "须为国家级、省级或市级",
-	"give between 1 and 50 prizes":                               "须填写 1 至 50 个奖项",
-	"give talent_id or the winner's name and document, not both": "填写人才编号，或填写获奖者姓名与证件，不可同时填写",
-}
-
 // tierNames are the competition tiers in words.
 var tierNames = map[string]Text{
 	"national":   {"国家级", "National"},
