@@ -112,6 +112,34 @@ func TestServeDemo(t *testing.T) {
 		t.Fatalf("the RPC port serves /debug/pprof/ by default: %v %v", err, res)
 	}
 
+	// The demo prints the console's address and a certificate's public
+	// page, both served on this port.
+	var consoleURL, pageURL string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case strings.HasPrefix(line, "console"):
+			consoleURL = f[len(f)-1]
+		case strings.HasPrefix(line, "a certificate's public page"):
+			pageURL = f[len(f)-1]
+		}
+	}
+	if consoleURL != base+"/console/" && consoleURL != strings.Replace(base, "127.0.0.1", "localhost", 1)+"/console/" {
+		t.Fatalf("console URL %q; output:\n%s", consoleURL, stdout.String())
+	}
+	if res, err := http.Get(strings.Replace(consoleURL, "localhost", "127.0.0.1", 1)); err != nil || res.StatusCode != http.StatusOK || res.Request.URL.Path != "/console/signin" {
+		t.Fatalf("the console URL does not lead to sign-in: %v %v", err, res)
+	}
+	res, err = http.Get(strings.Replace(pageURL, "localhost", "127.0.0.1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "有效") || !strings.Contains(string(body), "杭州云栖智算科技有限公司") {
+		t.Fatalf("the demo's public page %s: %d\n%s", pageURL, res.StatusCode, body)
+	}
+
 	stopServe(t, cancel, done)
 	logs := stderr.String()
 	if !strings.Contains(logs, `"procedure":"/registry.v1.DesignationService/ListDesignations"`) || !strings.Contains(logs, `"code":"ok"`) {
