@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -192,13 +193,24 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// count is the number of elements the CSS selector sel matches.
+func count(t *testing.T, ctx context.Context, sel string) int {
+	t.Helper()
+	quoted, _ := json.Marshal(sel)
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + string(quoted) + `).length`))
+	if err != nil {
+		t.Fatalf("counting %s: %v", sel, err)
+	}
+	return n
 }
 
 // mustContain fails unless every want is in got.

@@ -99,21 +99,6 @@ func fieldValue(t *testing.T, ctx context.Context, sel string) string {
 	return v
 }
 
-// send fills the form's fields (selector → value), clicks button and
-// waits for the page the form leads to. Unlike submit it waits for the
-// new page to load, so a page like the last one is not mistaken for it.
-func send(t *testing.T, ctx context.Context, what string, fields map[string]string, button string) {
-	t.Helper()
-	steps := []chromedp.Action[chromedp.Void]{}
-	for sel, v := range fields {
-		steps = append(steps, chromedp.SetValue(chromedp.CSS(sel), v))
-	}
-	run(t, ctx, what, steps...)
-	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(button)))); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	run(t, ctx, what, chromedp.WaitReady(chromedp.CSS("body > footer")))
-}
 
 // clearFields empties form fields (SetValue cannot set an empty value).
 func clearFields(t *testing.T, ctx context.Context, sels ...string) {
@@ -126,16 +111,6 @@ func clearFields(t *testing.T, ctx context.Context, sels ...string) {
 	}
 }
 
-// count is how many elements sel matches.
-func count(t *testing.T, ctx context.Context, sel string) int {
-	t.Helper()
-	quoted, _ := json.Marshal(sel)
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+string(quoted)+`).length`))
-	if err != nil {
-		t.Fatalf("counting %s: %v", sel, err)
-	}
-	return n
-}
 
 // TestTalentOfficeAuthorizations issues a talent authorization in the
 // browser, sees its quota bars and numbers, revokes it; refused forms
@@ -187,7 +162,7 @@ func TestTalentOfficeAuthorizations(t *testing.T) {
 		// A quota that is not a number (as a browser without validation sends it).
 		run(t, ctx, "typing letters into a quota",
 			chromedp.SetAttributeValue(chromedp.CSS("#issue-places-A"), "type", "text"))
-		send(t, ctx, "issuing with quota abc", map[string]string{
+		submit(t, ctx, "issuing with quota abc", map[string]string{
 			"#issue-enterprise": w.B.CreditCode, "#issue-places-A": "abc", "#issue-places-C": "2",
 			"#issue-from": "2026-07-01", "#issue-until": "2026-12-31", "#issue-doc": "杭人才授〔2026〕7号",
 		}, "#issue-submit")
@@ -205,14 +180,14 @@ func TestTalentOfficeAuthorizations(t *testing.T) {
 		// No document number.
 		run(t, ctx, "clearing the document number", chromedp.RemoveAttribute(chromedp.CSS("#issue-doc"), "required"))
 		clearFields(t, ctx, "#issue-places-A", "#issue-doc")
-		send(t, ctx, "issuing without a document number", map[string]string{"#issue-places-C": "2", "#issue-places-E": "3"}, "#issue-submit")
+		submit(t, ctx, "issuing without a document number", map[string]string{"#issue-places-C": "2", "#issue-places-E": "3"}, "#issue-submit")
 		mustContain(t, "no document", text(t, ctx, "#problem"), "document_number", "文号", "必填")
 		if got := authorizationsOfB(); len(got) != 0 {
 			t.Fatalf("a refused form issued %d authorizations", len(got))
 		}
 
 		// Issued.
-		send(t, ctx, "issuing", map[string]string{
+		submit(t, ctx, "issuing", map[string]string{
 			"#issue-enterprise": w.B.CreditCode, "#issue-year": "2026", "#issue-places-C": "2", "#issue-places-E": "3",
 			"#issue-from": "2026-07-01", "#issue-until": "2026-12-31", "#issue-doc": "杭人才授〔2026〕7号",
 		}, "#issue-submit")
@@ -249,7 +224,7 @@ func TestTalentOfficeAuthorizations(t *testing.T) {
 
 		// Revoked, with a reason, from the authorization's page.
 		run(t, ctx, "opening the authorization", chromedp.Navigate(s.URL+"/console/authorizations/"+issued.ID), chromedp.WaitVisible(chromedp.CSS("#authorization")))
-		send(t, ctx, "revoking", map[string]string{"#revoke-" + issued.ID + " .revoke-reason": "企业不再符合条件"}, "#revoke-"+issued.ID+" .revoke")
+		submit(t, ctx, "revoking", map[string]string{"#revoke-" + issued.ID + " .revoke-reason": "企业不再符合条件"}, "#revoke-"+issued.ID+" .revoke")
 		mustContain(t, "revoked", text(t, ctx, "#flash"), "已撤销")
 		if got := text(t, ctx, "#status"); got != "已撤销" {
 			t.Errorf("status after revoking %q, want 已撤销", got)
@@ -287,7 +262,7 @@ func TestTalentOfficeCompetitions(t *testing.T) {
 		run(t, eco, "opening competitions from the menu", chromedp.Navigate(s.URL+"/console/"), chromedp.WaitVisible(chromedp.CSS("#menu")),
 			chromedp.Click(chromedp.CSS(`#menu a[href="/console/competitions"]`)), chromedp.WaitVisible(chromedp.CSS("#register-competition")))
 
-		send(t, eco, "registering with a prize line without a level", map[string]string{
+		submit(t, eco, "registering with a prize line without a level", map[string]string{
 			"#competition-name": "2026 杭州人工智能创新大赛", "#competition-organiser": "杭州市经信局",
 			"#competition-prizes": "一等奖=C\n二等奖",
 		}, "#competition-submit")
@@ -295,14 +270,14 @@ func TestTalentOfficeCompetitions(t *testing.T) {
 		if got := fieldValue(t, eco, "#competition-name"); got != "2026 杭州人工智能创新大赛" {
 			t.Errorf("after the refusal the name field holds %q", got)
 		}
-		send(t, eco, "registering with an unknown level", map[string]string{"#competition-prizes": "一等奖=C\n二等奖=Z"}, "#competition-submit")
+		submit(t, eco, "registering with an unknown level", map[string]string{"#competition-prizes": "一等奖=C\n二等奖=Z"}, "#competition-submit")
 		mustContain(t, "bad level", text(t, eco, "#problem"), "prize_levels[1].level", "须为 A、B、C、D、E 之一")
 		if list, err := s.Reg.ListCompetitions(office, 0); err != nil || len(list) != 0 {
 			t.Fatalf("refused forms registered %d competitions (%v)", len(list), err)
 		}
 
 		run(t, eco, "choosing the tier", chromedp.SetValue(chromedp.CSS("#competition-tier"), "provincial"))
-		send(t, eco, "registering", map[string]string{"#competition-prizes": "一等奖=C\n二等奖=d"}, "#competition-submit")
+		submit(t, eco, "registering", map[string]string{"#competition-prizes": "一等奖=C\n二等奖=d"}, "#competition-submit")
 		mustContain(t, "registered", text(t, eco, "#flash"), "赛事已登记")
 		list, err := s.Reg.ListCompetitions(office, 2026)
 		if err != nil || len(list) != 1 {
@@ -316,7 +291,7 @@ func TestTalentOfficeCompetitions(t *testing.T) {
 
 		// A winner who is not registered, with a malformed identity number.
 		const badID = "33010619900101999X"
-		send(t, eco, "recording with a bad identity number", map[string]string{
+		submit(t, eco, "recording with a bad identity number", map[string]string{
 			"#award-name": "周明远", "#award-id-number": badID, "#award-team": "西湖智算队",
 		}, "#award-submit")
 		if got := text(t, eco, "#problem li"); !strings.HasPrefix(got, "身份证号 id_number") {
@@ -347,7 +322,7 @@ func TestTalentOfficeCompetitions(t *testing.T) {
 
 		run(t, eco, "choosing the prize", chromedp.SetValue(chromedp.CSS("#award-prize"), "二等奖"))
 		clearFields(t, eco, "#award-name", "#award-team")
-		send(t, eco, "recording the award", map[string]string{"#award-talent": w.Talent.ID}, "#award-submit")
+		submit(t, eco, "recording the award", map[string]string{"#award-talent": w.Talent.ID}, "#award-submit")
 		mustContain(t, "recorded", text(t, eco, "#flash"), "已记录")
 		mustContain(t, "awards", text(t, eco, "#awards"), w.Talent.Name, "二等奖", "D", "未认定")
 		if n := count(t, eco, "form.recognize-form"); n != 0 {
@@ -373,7 +348,7 @@ func TestTalentOfficeCompetitions(t *testing.T) {
 		}
 		form := "#recognize-" + a.ID
 		run(t, ctx, "leaving out the document number", chromedp.RemoveAttribute(chromedp.CSS(form+" .recognize-doc"), "required"))
-		send(t, ctx, "recognising without a document number", map[string]string{
+		submit(t, ctx, "recognising without a document number", map[string]string{
 			form + " .recognize-from": "2026-07-01", form + " .recognize-until": "2029-06-30",
 		}, form+" .recognize")
 		mustContain(t, "no document", text(t, ctx, "#problem"), "document_number", "必填")
@@ -383,7 +358,7 @@ func TestTalentOfficeCompetitions(t *testing.T) {
 		if got := awards(); got[0].RecognitionID != "" {
 			t.Fatalf("a refused form recognised the winner: %s", got[0].RecognitionID)
 		}
-		send(t, ctx, "recognising", map[string]string{form + " .recognize-doc": "杭人才〔2026〕21号"}, form+" .recognize")
+		submit(t, ctx, "recognising", map[string]string{form + " .recognize-doc": "杭人才〔2026〕21号"}, form+" .recognize")
 		mustContain(t, "recognised", text(t, ctx, "#flash"), "已认定")
 		rec := awards()[0].RecognitionID
 		if rec == "" {
