@@ -206,7 +206,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 func count(t *testing.T, ctx context.Context, sel string) int {
 	t.Helper()
 	quoted, _ := json.Marshal(sel)
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + string(quoted) + `).length`))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+string(quoted)+`).length`))
 	if err != nil {
 		t.Fatalf("counting %s: %v", sel, err)
 	}

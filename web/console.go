@@ -256,6 +256,8 @@ var flashes = map[string]Text{
 	"ended":       {"已结束入驻", "Tenancy ended"},
 	"rule-saved":  {"规则已保存", "Rule saved"},
 	"competition": {"赛事已登记", "Competition registered"},
+	// CSV import
+	"import-started": {"导入已开始", "Import started"},
 }
 
 // form reads a posted form of at most 1 MiB.

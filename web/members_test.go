@@ -28,8 +28,6 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 	return v.Value
 }
 
-
-
 // jsString quotes s as a JavaScript string literal.
 func jsString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`

@@ -99,7 +99,6 @@ func fieldValue(t *testing.T, ctx context.Context, sel string) string {
 	return v
 }
 
-
 // clearFields empties form fields (SetValue cannot set an empty value).
 func clearFields(t *testing.T, ctx context.Context, sels ...string) {
 	t.Helper()
@@ -110,7 +109,6 @@ func clearFields(t *testing.T, ctx context.Context, sels ...string) {
 		}
 	}
 }
-
 
 // TestTalentOfficeAuthorizations issues a talent authorization in the
 // browser, sees its quota bars and numbers, revokes it; refused forms

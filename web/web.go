@@ -45,11 +45,15 @@ type Server struct {
 	public *url.URL
 	pages  map[string]map[string]*template.Template // language → page → template
 	static http.Handler
+
+	// imports are the console's CSV imports under way or recently
+	// finished (web/imports.go).
+	imports *importJobs
 }
 
 // New parses the embedded templates and returns the pages' server.
 func New(reg *registry.Registry, log *zap.Logger, cfg Config) (*Server, error) {
-	s := &Server{reg: reg, log: log, cfg: cfg}
+	s := &Server{reg: reg, log: log, cfg: cfg, imports: newImportJobs()}
 	if cfg.PublicURL != "" {
 		u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
