@@ -251,7 +251,7 @@ func TestImportRefusals(t *testing.T) {
 		}
 
 		// Posting the form anyway is refused before the file is read.
-		c := consoleClient(t, s, s.token(t, "viewer", economy))
+		c := signedInClient(t, s, s.token(t, "viewer", economy))
 		res := postImport(t, c, s, "enterprises", strings.NewReader("credit_code,name\n"+w.A.CreditCode+",x\n"))
 		if res.status != http.StatusForbidden || !strings.Contains(res.body, "无权执行此操作") {
 			t.Errorf("a viewer's upload: %d\n%s", res.status, res.body)
@@ -264,7 +264,7 @@ func TestImportRefusals(t *testing.T) {
 func TestImportUploadLimit(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		s := newSite(t, db, web.Config{})
-		c := consoleClient(t, s, s.token(t, "issuer", economy))
+		c := signedInClient(t, s, s.token(t, "issuer", economy))
 		code := registrytest.CreditCode(t, "91330108MA2CX1009")
 		pr, pw := io.Pipe()
 		go func() {
@@ -283,8 +283,8 @@ func TestImportUploadLimit(t *testing.T) {
 	})
 }
 
-// consoleClient is an HTTP client signed in to the console with token.
-func consoleClient(t *testing.T, s *site, token string) *http.Client {
+// signedInClient is an HTTP client (with a cookie jar) signed in to the console with token.
+func signedInClient(t *testing.T, s *site, token string) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: time.Minute}
