@@ -118,7 +118,7 @@ func (s *Server) enterprisePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showEnterprise(w http.ResponseWriter, r *http.Request, code string, p *problem) {
 	e, err := s.reg.GetEnterprise(r.Context(), code)
 	if err != nil {
-		s.failErr(w, r, err)
+		s.failRead(w, r, err)
 		return
 	}
 	v := enterpriseView{Enterprise: e, AsOf: r.URL.Query().Get("as_of"),
@@ -172,7 +172,7 @@ func (s *Server) designationConsolePage(w http.ResponseWriter, r *http.Request) 
 func (s *Server) showDesignation(w http.ResponseWriter, r *http.Request, p *problem) {
 	d, err := s.reg.GetDesignation(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.failErr(w, r, err)
+		s.failRead(w, r, err)
 		return
 	}
 	pr, _ := registry.PrincipalFrom(r.Context())
@@ -278,7 +278,7 @@ func (s *Server) talentPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showTalent(w http.ResponseWriter, r *http.Request, id string, p *problem) {
 	t, err := s.reg.GetTalent(r.Context(), id)
 	if err != nil {
-		s.failErr(w, r, err)
+		s.failRead(w, r, err)
 		return
 	}
 	v := talentView{Talent: t,

@@ -39,7 +39,7 @@ func typeZh(code string) string { return catalog.DesignationTypesByCode[code].Na
 // TestMemberDesignations signs a member of A in: it sees A's designations
 // and its employee's, each linked to its public page, filtered by the
 // as-of date; B's designation and B's enterprise page show it nothing of
-// B, only the permission problem.
+// B, only the page that says it is not found or not theirs.
 func TestMemberDesignations(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		s := newSite(t, db, web.Config{})
@@ -95,8 +95,8 @@ func TestMemberDesignations(t *testing.T) {
 		for _, path := range []string{"/console/designations/" + w.HQ.ID, "/console/enterprises/" + w.B.CreditCode} {
 			run(t, ctx, "opening "+path, chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("#problem")))
 			body := bodyText(t, ctx)
-			mustContain(t, path, body, "无权执行此操作")
-			mustNotContain(t, path, body, w.B.Name, w.B.CreditCode, w.HQ.DocumentNumber, w.HQ.ValidFrom+" — "+w.HQ.ValidUntil, typeZh("hq-enterprise"))
+			mustContain(t, path, body, "未找到该记录，或您无权查看")
+			mustNotContain(t, path, body, w.B.Name, w.B.CreditCode, w.HQ.DocumentNumber, w.HQ.ValidFrom+" — "+w.HQ.ValidUntil, typeZh("hq-enterprise"), "hq-enterprise")
 			if n := count(t, ctx, "#designation, #enterprise-name"); n != 0 {
 				t.Errorf("%s shows %d record sections", path, n)
 			}

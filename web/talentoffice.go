@@ -163,7 +163,7 @@ func (s *Server) authorizationPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showAuthorization(w http.ResponseWriter, r *http.Request, p *problem) {
 	a, err := s.reg.GetTalentAuthorization(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.failErr(w, r, err)
+		s.failRead(w, r, err)
 		return
 	}
 	v := authorizationView{A: a, PageURL: s.designationURL(r, a.ID), Form: r.PostForm, CanAct: s.mayGrant(r, catalog.TypeTalentAuthorization)}
@@ -292,7 +292,7 @@ func (s *Server) competitionPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showCompetition(w http.ResponseWriter, r *http.Request, p *problem) {
 	c, err := s.reg.GetCompetition(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.failErr(w, r, err)
+		s.failRead(w, r, err)
 		return
 	}
 	v := competitionView{C: rowOf(c), CanRecord: mayRunCompetitions(r), CanRecognize: s.mayGrant(r, catalog.TypeTalentRecognition), Form: r.PostForm}

@@ -210,6 +210,22 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, p *problem) {
 	s.render(w, r, p.Status, "error.html", view{Title: p.Headline, Problem: p})
 }
 
+// notYours is the one answer when a console page names a record that does
+// not exist, is malformed, or is not the principal's to see: it tells
+// nothing of the record, not even its type.
+var notYours = &problem{Status: http.StatusNotFound, Headline: Text{"未找到该记录，或您无权查看", "No such record, or it is not yours to see"}}
+
+// failRead renders the error of reading the record a page is about:
+// not found, a malformed id and permission denied all get notYours.
+func (s *Server) failRead(w http.ResponseWriter, r *http.Request, err error) {
+	switch registry.KindOf(err) {
+	case registry.KindNotFound, registry.KindPermissionDenied, registry.KindInvalidArgument:
+		s.fail(w, r, notYours)
+	default:
+		s.failErr(w, r, err)
+	}
+}
+
 // failErr renders err on the error page.
 func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	s.fail(w, r, problemOf(s.log, err))
