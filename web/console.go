@@ -31,6 +31,9 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/signin", s.limited(s.signIn))
 	mux.HandleFunc("POST /console/signout", s.signOut)
 	mux.Handle("GET /console/{$}", s.signedIn(s.consoleHome))
+	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &problem{Status: http.StatusNotFound, Headline: Text{"页面不存在", "No such page"}})
+	})
 	s.bureauRoutes(mux)
 	s.talentOfficeRoutes(mux)
 	s.enterpriseRoutes(mux)

@@ -221,3 +221,12 @@ func TestCrossSiteFormsRefused(t *testing.T) {
 		t.Fatalf("after forged posts: %s %v", d.Status, err)
 	}
 }
+
+// TestConsoleUnknownPage gets the console's own 404 page, in its language.
+func TestConsoleUnknownPage(t *testing.T) {
+	s := newSite(t, storetest.SQLite(t), web.Config{})
+	status, hdr, body := get(t, s.URL+"/console/no-such-page?lang=en")
+	if status != http.StatusNotFound || !strings.Contains(body, "No such page") || hdr.Get("Content-Security-Policy") == "" {
+		t.Fatalf("%d %v\n%s", status, hdr, body)
+	}
+}
