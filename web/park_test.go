@@ -1,16 +1,12 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"image"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/designation"
@@ -43,30 +39,6 @@ func attestationPayload(t *testing.T, token string) string {
 	return string(b)
 }
 
-// readQR reads the QR code of a screenshot of an image element. An
-// attestation's link makes a large code (version 20 and more), where
-// gozxing's finder-pattern search misses now and then on a perfect image;
-// the screenshot is of the code alone, quiet zone included, so it is then
-// read as a pure barcode.
-func readQR(t *testing.T, png []byte) string {
-	t.Helper()
-	img, _, err := image.Decode(bytes.NewReader(png))
-	if err != nil {
-		t.Fatalf("decoding the image: %v", err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		res, err = qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
-	}
-	if err != nil {
-		t.Fatalf("no QR code read: %v", err)
-	}
-	return res.GetText()
-}
 
 // TestParkOperator has west-lake's operator check an enterprise that is
 // not its tenant (it learns nothing of its designations), admit it (a bad
@@ -214,7 +186,7 @@ func TestParkOperator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := readQR(t, qr); got != link {
+		if got := decodeQR(t, qr); got != link {
 			t.Errorf("the QR code reads %q, want %q", got, link)
 		}
 		run(t, ctx, "following the verify link", chromedp.Click(chromedp.CSS("#verify-link")), chromedp.WaitVisible(chromedp.CSS("#result")))

@@ -74,21 +74,16 @@ func qrFor(text string) (*qrcode.QRCode, error) {
 }
 
 func (s *Server) designationQRSVG(w http.ResponseWriter, r *http.Request) {
-	st, ok := s.publicStatus(w, r)
-	if !ok {
-		return
-	}
-	q, err := qrFor(s.designationURL(r, st.ID))
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "image/svg+xml")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, _ = w.Write(qrSVG(q))
+	s.designationQR(w, r, "image/svg+xml", func(q *qrcode.QRCode) ([]byte, error) { return qrSVG(q), nil })
 }
 
 func (s *Server) designationQRPNG(w http.ResponseWriter, r *http.Request) {
+	s.designationQR(w, r, "image/png", func(q *qrcode.QRCode) ([]byte, error) { return q.PNG(512) })
+}
+
+// designationQR answers the QR code of a designation's page as drawn by
+// draw; browsers may keep it, as the page's address never changes.
+func (s *Server) designationQR(w http.ResponseWriter, r *http.Request, contentType string, draw func(*qrcode.QRCode) ([]byte, error)) {
 	st, ok := s.publicStatus(w, r)
 	if !ok {
 		return
@@ -98,14 +93,14 @@ func (s *Server) designationQRPNG(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	png, err := q.PNG(512)
+	img, err := draw(q)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, _ = w.Write(png)
+	_, _ = w.Write(img)
 }
 
 // qrSVG draws the code's modules (quiet zone included) as one path of

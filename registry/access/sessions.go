@@ -2,10 +2,8 @@ package access
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -46,18 +44,7 @@ func sessionOf(s *ent.ConsoleSession) Session {
 }
 
 // parseSessionID returns the stored hash of a well-formed session id.
-func parseSessionID(raw string) (string, bool) {
-	rest, found := strings.CutPrefix(raw, SessionPrefix)
-	if !found {
-		return "", false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)
-	if err != nil || len(b) != tokenRandomBytes || len(rest) != base64.RawURLEncoding.EncodedLen(tokenRandomBytes) {
-		return "", false
-	}
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:]), true
-}
+func parseSessionID(raw string) (string, bool) { return parseSecret(SessionPrefix, raw) }
 
 // StartSession signs the holder of a registry bearer token in to the
 // console: it returns a new session id (shown once; only its hash is

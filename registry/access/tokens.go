@@ -57,14 +57,18 @@ type NewToken struct {
 const MaxTokenDays = 3650
 
 // ParseToken checks a bearer token's form and returns its storage hash.
-func ParseToken(raw string) (hash string, ok bool) {
-	rest, found := strings.CutPrefix(raw, TokenPrefix)
+func ParseToken(raw string) (hash string, ok bool) { return parseSecret(TokenPrefix, raw) }
+
+// parseSecret returns the SHA-256 (hex) of raw when it is prefix followed
+// by the base64url of 32 random bytes, the form of tokens and session ids.
+func parseSecret(prefix, raw string) (hash string, ok bool) {
+	rest, found := strings.CutPrefix(raw, prefix)
 	if !found {
 		return "", false
 	}
 	// Strict decoding refuses unused trailing bits, and the length check
 	// refuses the line breaks the decoder would otherwise skip, so each
-	// token has exactly one spelling.
+	// secret has exactly one spelling.
 	b, err := base64.RawURLEncoding.Strict().DecodeString(rest)
 	if err != nil || len(b) != tokenRandomBytes || len(rest) != base64.RawURLEncoding.EncodedLen(tokenRandomBytes) {
 		return "", false
