@@ -39,7 +39,6 @@ func attestationPayload(t *testing.T, token string) string {
 	return string(b)
 }
 
-
 // TestParkOperator has west-lake's operator check an enterprise that is
 // not its tenant (it learns nothing of its designations), admit it (a bad
 // floor area is a field problem), end a tenancy, set a rule and check A:
