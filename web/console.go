@@ -40,6 +40,8 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	s.parkRoutes(mux)
 	s.auditRoutes(mux)
 	s.importRoutes(mux)
+	s.adminRoutes(mux)
+	s.parksRoutes(mux)
 }
 
 // signedIn runs h with the session's principal in the context. Without a
@@ -189,6 +191,7 @@ func navFor(p registry.Principal) []navItem {
 		}
 		if code == "economy-it" {
 			add("/console/competitions", "赛事与获奖", "Competitions and awards")
+			add("/console/parks", "园区", "Parks")
 		}
 		if p.Role == "issuer" {
 			add("/console/import", "批量导入", "Import CSV")
@@ -205,6 +208,11 @@ func navFor(p registry.Principal) []navItem {
 	case p.Org == "auditor":
 		add("/console/audit", "审计日志", "Audit trail")
 		add("/console/enterprises", "企业", "Enterprises")
+		add("/console/tokens", "API 令牌", "API tokens")
+		add("/console/policy", "授权策略", "Authorization policy")
+	case p.Org == "admin":
+		add("/console/tokens", "API 令牌", "API tokens")
+		add("/console/policy", "授权策略", "Authorization policy")
 	}
 	return items
 }
@@ -261,6 +269,9 @@ var flashes = map[string]Text{
 	"competition": {"赛事已登记", "Competition registered"},
 	// CSV import
 	"import-started": {"导入已开始", "Import started"},
+	// Administrator and parks
+	"token-revoked":   {"令牌已吊销", "Token revoked"},
+	"park-designated": {"园区已认定", "Park designated"},
 }
 
 // form reads a posted form of at most 1 MiB.

@@ -117,6 +117,15 @@ var fieldLabels = map[string]Text{
 	"places_C":     {"C 类名额", "Places at level C"},
 	"places_D":     {"D 类名额", "Places at level D"},
 	"places_E":     {"E 类名额", "Places at level E"},
+	// The administrator's and the parks' forms.
+	"subject":          {"主体", "Subject"},
+	"organisation":     {"单位", "Organisation"},
+	"role":             {"角色", "Role"},
+	"ttl_days":         {"有效天数", "Lifetime (days)"},
+	"action":           {"操作", "Action"},
+	"designation_type": {"认定类型", "Designation type"},
+	"code":             {"园区代码", "Park code"},
+	"operator_org":     {"运营单位", "Operator"},
 }
 
 // fieldLabel names a field, or a list element's field ("awards[1].prize"
@@ -152,6 +161,7 @@ var reasons = map[string]string{
 	"must be national, provincial or municipal":                  "须为国家级、省级或市级",
 	"give between 1 and 50 prizes":                               "须填写 1 至 50 个奖项",
 	"give talent_id or the winner's name and document, not both": "填写人才编号，或填写获奖者姓名与证件，不可同时填写",
+	"must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit": "须为 1 至 50 个小写字母、数字或连字符，以字母或数字开头",
 }
 
 func reasonText(description string) Text {
