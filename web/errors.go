@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -164,9 +165,29 @@ var reasons = map[string]string{
 	"must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit": "须为 1 至 50 个小写字母、数字或连字符，以字母或数字开头",
 }
 
+// reasonPrefixes translate descriptions that go on with details (which
+// check character was expected, which code was given): the Chinese names
+// the problem and keeps the details.
+var reasonPrefixes = []struct{ en, zh string }{
+	{"is not a valid unified social credit code", "不是有效的统一社会信用代码"},
+	{"is not a valid identity number", "不是有效的身份证号"},
+	{"is not a valid passport number", "不是有效的护照号"},
+	{"must be a district of Hangzhou", "须为杭州市的区（GB/T 2260 代码或区名，如 330108 或 滨江区）"},
+	{"is not enterprise:<valid credit code>", "须为 enterprise:<有效的统一社会信用代码>"},
+	{"must be 18 characters", "须为 18 位"},
+}
+
 func reasonText(description string) Text {
 	if zh, ok := reasons[description]; ok {
 		return Text{zh, description}
+	}
+	for _, p := range reasonPrefixes {
+		if rest, ok := strings.CutPrefix(description, p.en); ok {
+			if rest = strings.TrimLeft(rest, ":, "); rest != "" {
+				return Text{p.zh + "：" + rest, description}
+			}
+			return Text{p.zh, description}
+		}
 	}
 	return Text{description, description}
 }
