@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hangzhou-ai/registry/registry"
@@ -38,7 +39,12 @@ type site struct {
 // The public limit is off unless a test passes its own.
 func newSite(t *testing.T, db storetest.Database, cfg web.Config) *site {
 	t.Helper()
-	log := zaptest.NewLogger(t)
+	return newSiteLogged(t, db, cfg, zaptest.NewLogger(t))
+}
+
+// newSiteLogged is newSite logging to log.
+func newSiteLogged(t *testing.T, db storetest.Database, cfg web.Config, log *zap.Logger) *site {
+	t.Helper()
 	reg, clock, _ := registrytest.OpenLogged(t, db, log)
 	pages, err := web.New(reg, log.Named("web"), cfg)
 	if err != nil {

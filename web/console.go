@@ -64,6 +64,9 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 			s.toSignIn(w, r, problemOf(s.log, err))
 			return
 		}
+		if who, ok := r.Context().Value(requestSubjectKey{}).(*requestSubject); ok {
+			who.subject = p.Subject
+		}
 		h(w, r.WithContext(registry.WithPrincipal(r.Context(), p)))
 	})
 }

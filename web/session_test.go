@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -228,5 +231,38 @@ func TestConsoleUnknownPage(t *testing.T) {
 	status, hdr, body := get(t, s.URL+"/console/no-such-page?lang=en")
 	if status != http.StatusNotFound || !strings.Contains(body, "No such page") || hdr.Get("Content-Security-Policy") == "" {
 		t.Fatalf("%d %v\n%s", status, hdr, body)
+	}
+}
+
+// TestPageLog finds one line per page with its route and the signed-in
+// subject, and neither the token, the session id nor what the query held.
+func TestPageLog(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	s := newSiteLogged(t, storetest.SQLite(t), web.Config{}, zap.New(core))
+	w := newWorld(t, s)
+	token := s.token(t, "issuer", economy)
+	res, _ := signInHTTP(t, noRedirects(), s, token, "/console/")
+	c := sessionCookieOf(t, res)
+	if status, _ := getWith(t, s, "/console/enterprises?q="+url.QueryEscape(w.A.Name), c); status != http.StatusOK {
+		t.Fatal(status)
+	}
+	var found bool
+	for _, e := range logs.All() {
+		line := e.Message
+		for _, f := range e.Context {
+			line += " " + f.Key + "=" + f.String
+		}
+		for _, secret := range []string{token, c.Value, w.A.Name} {
+			if strings.Contains(line, secret) {
+				t.Errorf("log line holds a secret or a query: %s", line)
+			}
+		}
+		fields := e.ContextMap()
+		if e.Message == "page" && fields["route"] == "GET /console/enterprises" && fields["subject"] == "issuer-browser" && fields["status"] == int64(200) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no page line for GET /console/enterprises by issuer-browser in %v", logs.All())
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -105,14 +106,42 @@ var securityHeaders = map[string]string{
 	"X-Frame-Options":        "DENY",
 }
 
+// secured sets the security headers and logs one line per request:
+// method, the route's pattern (never the query, which may hold what a user
+// typed), status, duration and the signed-in subject.
 func (s *Server) secured(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for k, v := range securityHeaders {
 			w.Header().Set(k, v)
 		}
-		h.ServeHTTP(w, r)
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		who := &requestSubject{}
+		r = r.WithContext(context.WithValue(r.Context(), requestSubjectKey{}, who))
+		h.ServeHTTP(rec, r) // the console's own mux sets r.Pattern to its route
+		s.log.Info("page", zap.String("method", r.Method), zap.String("route", r.Pattern), zap.Int("status", rec.status),
+			zap.Duration("duration", time.Since(start)), zap.String("subject", who.subject))
 	})
 }
+
+// requestSubject is filled by signedIn, for the request's log line.
+type requestSubject struct{ subject string }
+
+type requestSubjectKey struct{}
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // cached lets browsers keep the embedded assets for a day.
 func cached(h http.Handler) http.Handler {
