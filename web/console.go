@@ -42,6 +42,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	s.importRoutes(mux)
 	s.adminRoutes(mux)
 	s.parksRoutes(mux)
+	s.ssoRoutes(mux)
 }
 
 // signedIn runs h with the session's principal in the context. Without a
@@ -80,25 +81,32 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, p *problem) {
 	if p == nil {
 		p = &problem{Status: status, Headline: kindHeadlines[registry.KindUnauthenticated].text}
 	}
-	s.render(w, r, status, "signin.html", view{Title: Text{"登录", "Sign in"}, Problem: p, Data: signInView{Next: safeNext(r.URL.RequestURI()), SSO: s.cfg.SSO != nil}})
+	s.render(w, r, status, "signin.html", view{Title: Text{"登录", "Sign in"}, Problem: p, Data: s.signInData(safeNext(r.URL.RequestURI()))})
 }
 
 type signInView struct {
 	Next string
-	SSO  bool
+	// SSO: a single sign-on token may be pasted; SSOLogin: the provider's
+	// sign-in page is offered (web/sso.go).
+	SSO, SSOLogin bool
+}
+
+func (s *Server) signInData(next string) signInView {
+	return signInView{Next: next, SSO: s.cfg.SSO != nil, SSOLogin: s.cfg.SSOLogin != nil}
 }
 
 // safeNext keeps a return address only when it is a console page of this
 // site, so the sign-in form cannot be used to send users elsewhere.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/console/") || strings.HasPrefix(next, "/console/signin") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/console/") || strings.HasPrefix(next, "/console/signin") || strings.HasPrefix(next, ssoPath) ||
+		strings.ContainsAny(next, "\\\r\n") {
 		return "/console/"
 	}
 	return next
 }
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "signin.html", view{Title: Text{"登录", "Sign in"}, Data: signInView{Next: safeNext(r.URL.Query().Get("next")), SSO: s.cfg.SSO != nil}})
+	s.render(w, r, http.StatusOK, "signin.html", view{Title: Text{"登录", "Sign in"}, Data: s.signInData(safeNext(r.URL.Query().Get("next")))})
 }
 
 // signIn opens a session for a pasted registry token, or a single sign-on
@@ -106,13 +114,13 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		s.render(w, r, http.StatusBadRequest, "signin.html", view{Title: Text{"登录", "Sign in"}, Problem: invalid("token", Text{"内容过长", "is too long"}), Data: signInView{Next: "/console/", SSO: s.cfg.SSO != nil}})
+		s.render(w, r, http.StatusBadRequest, "signin.html", view{Title: Text{"登录", "Sign in"}, Problem: invalid("token", Text{"内容过长", "is too long"}), Data: s.signInData("/console/")})
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
 	credential := strings.TrimSpace(r.PostForm.Get("token"))
 	again := func(p *problem) {
-		s.render(w, r, p.Status, "signin.html", view{Title: Text{"登录", "Sign in"}, Problem: p, Data: signInView{Next: next, SSO: s.cfg.SSO != nil}})
+		s.render(w, r, p.Status, "signin.html", view{Title: Text{"登录", "Sign in"}, Problem: p, Data: s.signInData(next)})
 	}
 	if credential == "" {
 		again(invalid("token", Text{"必填", "is required"}))
@@ -146,13 +154,18 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		again(problemOf(s.log, err))
 		return
 	}
+	s.setSessionCookie(w, r, raw)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// setSessionCookie hands the browser the session id raw.
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, raw string) {
 	http.SetCookie(w, &http.Cookie{
 		// No Expires: the browser keeps it for its session, and the
 		// registry ends it at session.ExpiresAt whatever the browser's clock.
 		Name: s.cookieName(r), Value: raw, Path: "/",
 		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteStrictMode,
 	})
-	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (s *Server) clearCookie(w http.ResponseWriter, r *http.Request) {

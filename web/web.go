@@ -36,6 +36,9 @@ type Config struct {
 	// SSO, when set, lets users sign in with a single sign-on token (a JWT
 	// the provider issued) besides a registry token.
 	SSO *oidc.Verifier
+	// SSOLogin, when set, also offers the provider's own sign-in page
+	// (web/sso.go); it needs SSO and PublicURL.
+	SSOLogin *SSOLogin
 }
 
 // Server serves the pages. Create it with New and Mount it beside the API.
@@ -61,6 +64,9 @@ func New(reg *registry.Registry, log *zap.Logger, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("public URL %q: want http(s)://host[:port][/path]", cfg.PublicURL)
 		}
 		s.public = u
+	}
+	if err := s.checkSSOLogin(); err != nil {
+		return nil, err
 	}
 	pages, err := parsePages()
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -32,6 +33,11 @@ func TestCommandLine(t *testing.T) {
 	kid := regexp.MustCompile(`signed with key (\S+);`).FindStringSubmatch(out.String())
 	if kid == nil {
 		t.Fatalf("keys rotate printed %q", out.String())
+	}
+
+	emptySecret := filepath.Join(dir, "empty-secret")
+	if err := os.WriteFile(emptySecret, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 
 	for _, c := range []struct {
@@ -66,6 +72,15 @@ func TestCommandLine(t *testing.T) {
 			wantErr: `REGISTRY_DEMO="sure" (for --demo)`, errContains: true},
 		{name: "a serve setting from the environment", args: []string{"serve"}, vars: map[string]string{"REGISTRY_IMPORT_IDLE_TIMEOUT": "-1s"},
 			wantErr: "--import-idle-timeout and --max-concurrent-imports must not be negative (0 turns them off)"},
+		{name: "a client secret file without a provider", args: []string{"serve", "--oidc-client-secret-file", filepath.Join(dir, "secret")},
+			wantErr: "--oidc-client-id and --oidc-client-secret-file need --oidc-issuer and --oidc-audience"},
+		{name: "a missing client secret file from the environment", args: []string{"serve"},
+			vars: map[string]string{"REGISTRY_OIDC_ISSUER": "https://sso.hangzhou.example/realms/city", "REGISTRY_OIDC_AUDIENCE": "registry",
+				"REGISTRY_PUBLIC_URL": "https://registry.example.gov.cn", "REGISTRY_OIDC_CLIENT_SECRET_FILE": filepath.Join(dir, "none", "secret")},
+			wantErr: "--oidc-client-secret-file: open " + filepath.Join(dir, "none", "secret"), errContains: true},
+		{name: "an empty client secret file", args: []string{"serve", "--oidc-issuer", "https://sso.hangzhou.example/realms/city",
+			"--oidc-audience", "registry", "--oidc-client-secret-file", emptySecret},
+			wantErr: "--oidc-client-secret-file: " + emptySecret + " must hold the secret alone, on one line"},
 
 		{name: "help", args: []string{"--help"},
 			stdout: []string{"usage: registryd <command>", "  keys retire    KID: withdraw a signing key", "  secret rotate  --new-key-file FILE: ",
@@ -78,6 +93,9 @@ func TestCommandLine(t *testing.T) {
 			stderr: []string{"Stop every registryd serve", "--new-key-file FILE", "--admin-mintable-roles ROLES", "(env REGISTRY_ADMIN_MINTABLE_ROLES)"}},
 		{name: "serve's flags", args: []string{"help", "serve"},
 			stderr: []string{"--addr ADDRESS", "(env REGISTRY_ADDR)", "--rate-limit float", "(env REGISTRY_RATE_LIMIT)", "OTEL_TRACES_EXPORTER"}},
+		{name: "serve's single sign-on flags", args: []string{"serve", "--help"},
+			stderr: []string{"--oidc-client-id ID", "on when --oidc-issuer and --public-url are both set", "(env REGISTRY_OIDC_CLIENT_ID)",
+				"--oidc-client-secret-file FILE", "(env REGISTRY_OIDC_CLIENT_SECRET_FILE)", "--oidc-scopes SCOPES", "(env REGISTRY_OIDC_SCOPES) (default [openid])"}},
 		{name: "a noun's help", args: []string{"token", "--help"}, stderr: []string{"  token revoke  --id N: revoke a token at once", "(env REGISTRY_DATABASE_URL)"}},
 
 		{name: "no command", args: nil, stderr: []string{"commands:"}, wantErr: "no command"},

@@ -74,10 +74,39 @@ type serveConfig struct {
 	CORSOrigins []string
 }
 
-// oidcConfig configures single sign-on; off while Issuer is empty.
+// oidcConfig configures single sign-on; off while Issuer is empty. The
+// console's sign-in through the provider is on when PublicURL is set too.
 type oidcConfig struct {
 	Issuer, Audience                  string
 	SubjectClaim, OrgClaim, RoleClaim string
+	// ClientID is the console's client id at the provider; empty means
+	// Audience. ClientSecretFile holds its secret; empty: a public client.
+	ClientID, ClientSecretFile string
+	Scopes                     []string
+}
+
+// clientID is the console's client id at the provider.
+func (o *oidcConfig) clientID() string {
+	if o.ClientID != "" {
+		return o.ClientID
+	}
+	return o.Audience
+}
+
+// clientSecret reads the client secret from its file; none is "".
+func (o *oidcConfig) clientSecret() (string, error) {
+	if o.ClientSecretFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(o.ClientSecretFile)
+	if err != nil {
+		return "", fmt.Errorf("--oidc-client-secret-file: %w", err)
+	}
+	secret := strings.TrimSpace(string(b))
+	if secret == "" || strings.ContainsAny(secret, "\r\n") {
+		return "", fmt.Errorf("--oidc-client-secret-file: %s must hold the secret alone, on one line", o.ClientSecretFile)
+	}
+	return secret, nil
 }
 
 // register adds the serve command's own flags to fs, each with its
@@ -110,7 +139,8 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxConcurrentImports, "max-concurrent-imports", rpc.DefaultImportLimits.MaxConcurrent,
 		"imports this server runs at once; more get resource_exhausted; 0: unlimited")
 	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", "",
-		"single sign-on: issuer `URL` of the OpenID Connect provider whose JWTs are accepted besides registry tokens; empty: off")
+		"single sign-on: issuer `URL` of the OpenID Connect provider whose JWTs are accepted besides registry tokens; "+
+			"with --public-url the console also signs users in through the provider's page; empty: off")
 	fs.StringVar(&c.OIDC.Audience, "oidc-audience", "",
 		"single sign-on: `AUDIENCE` a token's aud must include (the registry's client id); required with --oidc-issuer")
 	fs.StringVar(&c.OIDC.SubjectClaim, "oidc-subject-claim", "sub",
@@ -119,6 +149,14 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 		"single sign-on: `CLAIM` holding the organisation (bureau:<code>, enterprise:<credit code>, park:<code>, auditor, admin); a dotted path reaches into nested claims")
 	fs.StringVar(&c.OIDC.RoleClaim, "oidc-role-claim", "role",
 		"single sign-on: `CLAIM` holding the role (issuer, viewer, member, talent-assessor, operator, auditor, admin)")
+	fs.StringVar(&c.OIDC.ClientID, "oidc-client-id", "",
+		"single sign-on: the console's client `ID` at the provider, for signing in through the provider's own page "+
+			"(authorization code flow with PKCE), on when --oidc-issuer and --public-url are both set; "+
+			"register <public-url>/console/sso/callback as its redirect URI; empty: the --oidc-audience")
+	fs.StringVar(&c.OIDC.ClientSecretFile, "oidc-client-secret-file", "",
+		"single sign-on: `FILE` holding the console client's secret (the secret itself is never a flag); empty: a public client, PKCE alone")
+	fs.StringSliceVar(&c.OIDC.Scopes, "oidc-scopes", []string{"openid"},
+		"single sign-on: comma-separated `SCOPES` the console's sign-in asks the provider for; openid is always among them")
 	fs.StringVar(&c.PublicURL, "public-url", "",
 		"the registry's `URL` as users reach it (https://registry.example.gov.cn); certificates' QR codes point under it; empty: the address each request came to")
 	fs.StringSliceVar(&c.CORSOrigins, "cors-origins", nil,
@@ -133,7 +171,8 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 		"max-concurrent-imports": "REGISTRY_MAX_CONCURRENT_IMPORTS",
 		"oidc-issuer":            "REGISTRY_OIDC_ISSUER", "oidc-audience": "REGISTRY_OIDC_AUDIENCE",
 		"oidc-subject-claim": "REGISTRY_OIDC_SUBJECT_CLAIM", "oidc-org-claim": "REGISTRY_OIDC_ORG_CLAIM",
-		"oidc-role-claim": "REGISTRY_OIDC_ROLE_CLAIM",
+		"oidc-role-claim": "REGISTRY_OIDC_ROLE_CLAIM", "oidc-client-id": "REGISTRY_OIDC_CLIENT_ID",
+		"oidc-client-secret-file": "REGISTRY_OIDC_CLIENT_SECRET_FILE", "oidc-scopes": "REGISTRY_OIDC_SCOPES",
 	} {
 		cli.Env(fs, flag, env)
 	}
@@ -143,6 +182,9 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 func (c *serveConfig) check() error {
 	if (c.OIDC.Issuer == "") != (c.OIDC.Audience == "") {
 		return errors.New("--oidc-issuer and --oidc-audience go together: set both or neither")
+	}
+	if c.OIDC.Issuer == "" && (c.OIDC.ClientID != "" || c.OIDC.ClientSecretFile != "") {
+		return errors.New("--oidc-client-id and --oidc-client-secret-file need --oidc-issuer and --oidc-audience")
 	}
 	if c.PublicRateLimit < 0 || c.PublicRateBurst < 1 {
 		return errors.New("--public-rate-limit and --public-rate-burst must be positive (rate limit 0 turns it off)")

@@ -93,7 +93,10 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	if err := c.check(); err != nil {
 		return err
 	}
-	var sso *oidc.Verifier
+	var (
+		sso      *oidc.Verifier
+		ssoLogin *web.SSOLogin
+	)
 	if c.OIDC.Issuer != "" {
 		v, err := oidc.New(oidc.Config{
 			Issuer: c.OIDC.Issuer, Audience: c.OIDC.Audience,
@@ -103,6 +106,13 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 			return err
 		}
 		sso = v
+		secret, err := c.OIDC.clientSecret()
+		if err != nil {
+			return err
+		}
+		if c.PublicURL != "" {
+			ssoLogin = &web.SSOLogin{ClientID: c.OIDC.clientID(), ClientSecret: secret, Scopes: c.OIDC.Scopes}
+		}
 	}
 	log, err := newLogger(c.LogLevel, stderr)
 	if err != nil {
@@ -174,7 +184,10 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 		}
 		servers = append(servers, listener{name: "pprof", ln: ln, h: pprofMux()})
 	}
-	pages, err := web.New(reg, log.Named("web"), web.Config{PublicURL: c.PublicURL, Public: public, SSO: sso})
+	if sso != nil && ssoLogin == nil {
+		log.Info("the console's sign-in through the identity provider is off: set --public-url to turn it on")
+	}
+	pages, err := web.New(reg, log.Named("web"), web.Config{PublicURL: c.PublicURL, Public: public, SSO: sso, SSOLogin: ssoLogin})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/hangzhou-ai/registry/rpc/client"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
+	"github.com/hangzhou-ai/registry/rpc/oidc/oidctest"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
 )
 
@@ -222,4 +225,111 @@ func stopServe(t *testing.T, cancel context.CancelFunc, done <-chan error) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not shut down")
 	}
+}
+
+// TestServeSSOLogin runs serve with a provider and a public URL: the
+// console offers the provider's sign-in, asks for the configured client
+// and scopes, and trades the code with the secret from its file (the
+// provider refuses the client without it). Without --public-url the
+// sign-in through the provider is off.
+func TestServeSSOLogin(t *testing.T) {
+	idp := oidctest.New(t, oidctest.NewRSAKey(t, "serve-1"))
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "client-secret")
+	const secret = "s3cret-from-a-file"
+	if err := os.WriteFile(secretFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := func(t *testing.T, publicURL bool) (base string, logs *rpctest.SyncBuffer, stop func()) {
+		addr := freeAddr(t)
+		base = "http://" + addr
+		args := []string{"serve", "--addr", addr, "--database-url", "sqlite:" + filepath.Join(t.TempDir(), "registry.db"),
+			"--oidc-issuer", idp.Issuer, "--oidc-audience", "registry", "--oidc-client-id", "registry-console", "--oidc-scopes", "openid,profile"}
+		if publicURL {
+			args = append(args, "--public-url", base)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		logs = &rpctest.SyncBuffer{}
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, args, env(map[string]string{"REGISTRY_OIDC_CLIENT_SECRET_FILE": secretFile}), io.Discard, logs)
+		}()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if res, err := http.Get(base + "/console/signin"); err == nil {
+				res.Body.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("serve did not start:\n%s", logs.String())
+			}
+		}
+		return base, logs, func() { stopServe(t, cancel, done) }
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	t.Run("on", func(t *testing.T) {
+		base, logs, stop := serve(t, true)
+		idp.RegisterClient(oidctest.Client{ID: "registry-console", Secret: secret, RedirectURIs: []string{base + "/console/sso/callback"}})
+		idp.LoginAs(map[string]any{"sub": "chen.yu", "org": "auditor", "role": "auditor"})
+		res, err := http.Get(base + "/console/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), `id="sso-login"`) {
+			t.Fatalf("the sign-in page offers no single sign-on:\n%s", body)
+		}
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: noFollow.CheckRedirect}
+		res, err = c.Get(base + "/console/sso?next=/console/audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		auth, _ := url.Parse(res.Header.Get("Location"))
+		if q := auth.Query(); q.Get("client_id") != "registry-console" || q.Get("scope") != "openid profile" || q.Get("redirect_uri") != base+"/console/sso/callback" {
+			t.Fatalf("authorization request %s", auth)
+		}
+		res, err = c.Get(auth.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		res, err = c.Get(res.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `content="0;url=/console/audit"`) || idp.CodeExchanges() != 1 {
+			t.Fatalf("back from the provider: %d, %d codes exchanged\n%s", res.StatusCode, idp.CodeExchanges(), body)
+		}
+		res, err = c.Get(base + "/console/audit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "chen.yu") {
+			t.Fatalf("the auditor's trail after signing in: %d\n%s", res.StatusCode, body)
+		}
+		stop()
+		if strings.Contains(logs.String(), secret) {
+			t.Fatal("the client secret reached the log")
+		}
+	})
+	t.Run("off without a public URL", func(t *testing.T) {
+		base, logs, stop := serve(t, false)
+		res, err := noFollow.Get(base + "/console/sso")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		stop()
+		if res.StatusCode != http.StatusNotFound || !strings.Contains(logs.String(), "set --public-url to turn it on") {
+			t.Fatalf("/console/sso: %d\n%s", res.StatusCode, logs.String())
+		}
+	})
 }

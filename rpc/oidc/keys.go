@@ -47,7 +47,61 @@ type keySet struct {
 
 	fetchMu     sync.Mutex // held while fetching
 	lastAttempt time.Time
-	jwksURI     string // from discovery, kept once known
+
+	docMu      sync.Mutex // held while discovering; taken after fetchMu
+	doc        *discovery // kept once known
+	docFailed  time.Time  // last failed discovery, for the refetch limit
+	docFailure error
+}
+
+// discovery is what the registry reads from the provider's discovery
+// document: where its keys are, and where the console's sign-in sends
+// browsers and exchanges codes.
+type discovery struct {
+	Issuer                string `json:"issuer"`
+	JWKSURI               string `json:"jwks_uri"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+}
+
+// discover returns the discovery document, fetching it on first use. A
+// failed fetch is retried at most once per refetch interval; in between
+// its error is returned again.
+func (s *keySet) discover(ctx context.Context) (*discovery, error) {
+	s.docMu.Lock()
+	defer s.docMu.Unlock()
+	if s.doc != nil {
+		return s.doc, nil
+	}
+	if !s.docFailed.IsZero() && s.now().Sub(s.docFailed) < s.refetch {
+		return nil, s.docFailure
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	doc, err := s.fetchDiscovery(ctx)
+	if err != nil {
+		s.docFailed, s.docFailure = s.now(), err
+		return nil, err
+	}
+	s.doc = doc
+	return doc, nil
+}
+
+func (s *keySet) fetchDiscovery(ctx context.Context) (*discovery, error) {
+	var doc discovery
+	if err := s.getJSON(ctx, strings.TrimSuffix(s.issuer, "/")+"/.well-known/openid-configuration", &doc); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	if doc.Issuer != s.issuer {
+		return nil, fmt.Errorf("discovery: document names issuer %q, not the configured %q", doc.Issuer, s.issuer)
+	}
+	if err := checkURL(doc.JWKSURI); err != nil {
+		return nil, fmt.Errorf("discovery: jwks_uri: %w", err)
+	}
+	// The sign-in endpoints are checked when they are asked for
+	// (Verifier.Endpoints): a provider used only for bearer tokens need
+	// not publish them.
+	return &doc, nil
 }
 
 // cached returns the keys for kid (every key when kid is empty), whether
@@ -129,26 +183,14 @@ func (s *keySet) refresh(ctx context.Context) error {
 // fetch discovers the key set's address (once) and reads the usable
 // signing keys from it.
 func (s *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
-	if s.jwksURI == "" {
-		var doc struct {
-			Issuer  string `json:"issuer"`
-			JWKSURI string `json:"jwks_uri"`
-		}
-		if err := s.getJSON(ctx, strings.TrimSuffix(s.issuer, "/")+"/.well-known/openid-configuration", &doc); err != nil {
-			return nil, fmt.Errorf("discovery: %w", err)
-		}
-		if doc.Issuer != s.issuer {
-			return nil, fmt.Errorf("discovery: document names issuer %q, not the configured %q", doc.Issuer, s.issuer)
-		}
-		if err := checkURL(doc.JWKSURI); err != nil {
-			return nil, fmt.Errorf("discovery: jwks_uri: %w", err)
-		}
-		s.jwksURI = doc.JWKSURI
+	doc, err := s.discover(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := s.getJSON(ctx, s.jwksURI, &set); err != nil {
+	if err := s.getJSON(ctx, doc.JWKSURI, &set); err != nil {
 		return nil, fmt.Errorf("key set: %w", err)
 	}
 	var keys []jose.JSONWebKey

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -168,17 +169,70 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (registry.Principal, 
 // VerifyUntil is Verify that also returns when the token expires, which
 // bounds a console session opened with it.
 func (v *Verifier) VerifyUntil(ctx context.Context, raw string) (registry.Principal, time.Time, error) {
+	p, exp, _, err := v.verify(ctx, raw, v.cfg.Audience)
+	return p, exp, err
+}
+
+// VerifyIDToken checks an ID token the provider's token endpoint returned
+// to the console's sign-in: as VerifyUntil does, except that its audience
+// must include clientID (the configured audience when empty), an
+// authorized party ("azp"), if named, must be clientID, and its "nonce"
+// must be nonce, the one the sign-in sent the browser to the provider
+// with. Every refusal is an *Error.
+func (v *Verifier) VerifyIDToken(ctx context.Context, raw, clientID, nonce string) (registry.Principal, time.Time, error) {
+	if clientID == "" {
+		clientID = v.cfg.Audience
+	}
+	if nonce == "" {
+		return registry.Principal{}, time.Time{}, rejected("no nonce to check the ID token against")
+	}
+	p, exp, all, err := v.verify(ctx, raw, clientID)
+	if err != nil {
+		return registry.Principal{}, time.Time{}, err
+	}
+	if azp, ok := all["azp"]; ok && azp != clientID {
+		return registry.Principal{}, time.Time{}, rejected(fmt.Sprintf("ID token's authorized party %.200q is not the client %q", fmt.Sprint(azp), clientID))
+	}
+	got, _ := all["nonce"].(string)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(nonce)) != 1 {
+		return registry.Principal{}, time.Time{}, rejected("ID token's nonce is missing or not the sign-in's")
+	}
+	return p, exp, nil
+}
+
+// Endpoints returns the provider's authorization and token endpoints from
+// its discovery document (fetched once and kept), for the console's
+// sign-in through the provider. Both must be https unless on loopback.
+func (v *Verifier) Endpoints(ctx context.Context) (authURL, tokenURL string, err error) {
+	// The document serves every caller, so one giving up does not cancel it.
+	doc, err := v.keys.discover(context.WithoutCancel(ctx))
+	if err != nil {
+		return "", "", err
+	}
+	if err := checkURL(doc.AuthorizationEndpoint); err != nil {
+		return "", "", fmt.Errorf("discovery: authorization_endpoint: %w", err)
+	}
+	if err := checkURL(doc.TokenEndpoint); err != nil {
+		return "", "", fmt.Errorf("discovery: token_endpoint: %w", err)
+	}
+	return doc.AuthorizationEndpoint, doc.TokenEndpoint, nil
+}
+
+// verify checks raw's signature, issuer, audience (aud must include
+// audience) and validity period, and returns the principal its claims
+// name, its expiry and all its claims.
+func (v *Verifier) verify(ctx context.Context, raw, audience string) (registry.Principal, time.Time, map[string]any, error) {
 	tok, err := jwt.ParseSigned(raw, signatureAlgorithms)
 	if err != nil {
-		return registry.Principal{}, time.Time{}, rejected("malformed or unsupported token: " + trimJose(err))
+		return registry.Principal{}, time.Time{}, nil, rejected("malformed or unsupported token: " + trimJose(err))
 	}
 	if len(tok.Headers) != 1 {
-		return registry.Principal{}, time.Time{}, rejected("token must carry exactly one signature")
+		return registry.Principal{}, time.Time{}, nil, rejected("token must carry exactly one signature")
 	}
 	hdr := tok.Headers[0]
 	candidates, err := v.keys.lookup(ctx, hdr.KeyID)
 	if err != nil {
-		return registry.Principal{}, time.Time{}, err
+		return registry.Principal{}, time.Time{}, nil, err
 	}
 	var std jwt.Claims
 	var all map[string]any
@@ -193,36 +247,36 @@ func (v *Verifier) VerifyUntil(ctx context.Context, raw string) (registry.Princi
 		}
 	}
 	if !verified {
-		return registry.Principal{}, time.Time{}, rejected(fmt.Sprintf("signature does not verify with key %.64q (%s)", hdr.KeyID, hdr.Algorithm))
+		return registry.Principal{}, time.Time{}, nil, rejected(fmt.Sprintf("signature does not verify with key %.64q (%s)", hdr.KeyID, hdr.Algorithm))
 	}
 	if std.Expiry == nil {
-		return registry.Principal{}, time.Time{}, rejected("token has no expiry (exp)")
+		return registry.Principal{}, time.Time{}, nil, rejected("token has no expiry (exp)")
 	}
 	err = std.ValidateWithLeeway(jwt.Expected{
 		Issuer:      v.cfg.Issuer,
-		AnyAudience: jwt.Audience{v.cfg.Audience},
+		AnyAudience: jwt.Audience{audience},
 		Time:        v.cfg.Now(),
 	}, v.cfg.Leeway)
 	switch {
 	case err == nil:
 	case errors.Is(err, jwt.ErrExpired):
-		return registry.Principal{}, time.Time{}, &Error{Problem: Expired, Reason: "token expired at " + std.Expiry.Time().UTC().Format(time.RFC3339)}
+		return registry.Principal{}, time.Time{}, nil, &Error{Problem: Expired, Reason: "token expired at " + std.Expiry.Time().UTC().Format(time.RFC3339)}
 	case errors.Is(err, jwt.ErrNotValidYet):
-		return registry.Principal{}, time.Time{}, &Error{Problem: Expired, Reason: "token not valid before " + std.NotBefore.Time().UTC().Format(time.RFC3339)}
+		return registry.Principal{}, time.Time{}, nil, &Error{Problem: Expired, Reason: "token not valid before " + std.NotBefore.Time().UTC().Format(time.RFC3339)}
 	case errors.Is(err, jwt.ErrIssuedInTheFuture):
-		return registry.Principal{}, time.Time{}, rejected("token issued in the future")
+		return registry.Principal{}, time.Time{}, nil, rejected("token issued in the future")
 	case errors.Is(err, jwt.ErrInvalidIssuer):
-		return registry.Principal{}, time.Time{}, rejected(fmt.Sprintf("issuer %.200q is not the configured issuer", std.Issuer))
+		return registry.Principal{}, time.Time{}, nil, rejected(fmt.Sprintf("issuer %.200q is not the configured issuer", std.Issuer))
 	case errors.Is(err, jwt.ErrInvalidAudience):
-		return registry.Principal{}, time.Time{}, rejected(fmt.Sprintf("audience %.200q does not include the configured audience", []string(std.Audience)))
+		return registry.Principal{}, time.Time{}, nil, rejected(fmt.Sprintf("audience %.200q does not include %q", []string(std.Audience), audience))
 	default:
-		return registry.Principal{}, time.Time{}, rejected("claims: " + trimJose(err))
+		return registry.Principal{}, time.Time{}, nil, rejected("claims: " + trimJose(err))
 	}
 	p, err := v.principal(all)
 	if err != nil {
-		return registry.Principal{}, time.Time{}, err
+		return registry.Principal{}, time.Time{}, nil, err
 	}
-	return p, std.Expiry.Time(), nil
+	return p, std.Expiry.Time(), all, nil
 }
 
 // principal maps the configured claims to a principal and validates it

@@ -2,6 +2,11 @@
 // httptest server publishing a discovery document and a key set, and
 // signing tokens with keys it generates. Nothing is mocked on the
 // registry's side: it discovers and fetches keys over HTTP as in production.
+//
+// It also signs browsers in with the authorization code flow and PKCE
+// (login.go): its authorization endpoint asks nobody anything and sends
+// the browser straight back with a code, and its token endpoint trades
+// the code for an ID token naming whom LoginAs said.
 package oidctest
 
 import (
@@ -15,6 +20,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -34,9 +40,14 @@ type Provider struct {
 	// Issuer is the provider's issuer URL (the server's URL).
 	Issuer string
 
+	// Now is the clock for the ID tokens' iat and exp; time.Now when nil.
+	// Set it before the first sign-in.
+	Now func() time.Time
+
 	mu        sync.Mutex
 	published []Key
 	jwksHits  atomic.Int64
+	login     loginState
 }
 
 // NewRSAKey generates a 2048-bit RSA key for RS256.
@@ -68,6 +79,10 @@ func New(t testing.TB, keys ...Key) *Provider {
 		writeJSON(w, map[string]any{
 			"issuer":                                p.Issuer,
 			"jwks_uri":                              p.Issuer + "/keys",
+			"authorization_endpoint":                p.Issuer + "/authorize",
+			"token_endpoint":                        p.Issuer + "/token",
+			"response_types_supported":              []string{"code"},
+			"code_challenge_methods_supported":      []string{"S256"},
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
 		})
 	})
@@ -81,6 +96,8 @@ func New(t testing.TB, keys ...Key) *Provider {
 		p.mu.Unlock()
 		writeJSON(w, set)
 	})
+	mux.HandleFunc("GET /authorize", p.authorize)
+	mux.HandleFunc("POST /token", p.token)
 	p.Server = httptest.NewServer(mux)
 	p.Issuer = p.Server.URL
 	t.Cleanup(p.Server.Close)
@@ -101,16 +118,20 @@ func (p *Provider) KeySetFetches() int64 { return p.jwksHits.Load() }
 // header. Any key may sign, published or not.
 func (p *Provider) Sign(k Key, claims map[string]any) string {
 	p.t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.Algorithm, Key: jose.JSONWebKey{Key: k.Private, KeyID: k.ID}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	raw, err := jwt.Signed(signer).Claims(claims).Serialize()
+	raw, err := sign(k, claims)
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	return raw
+}
+
+func sign(k Key, claims map[string]any) (string, error) {
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.Algorithm, Key: jose.JSONWebKey{Key: k.Private, KeyID: k.ID}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", err
+	}
+	return jwt.Signed(signer).Claims(claims).Serialize()
 }
 
 func publicJWK(k Key) jose.JSONWebKey {
