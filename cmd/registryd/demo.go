@@ -98,11 +98,16 @@ func seedDemo(ctx context.Context, reg *registry.Registry, stdout io.Writer) (st
 func printDemoURLs(stdout io.Writer, publicURL string, addr net.Addr, designationID string) {
 	base := strings.TrimRight(publicURL, "/")
 	if base == "" {
-		host := "localhost"
-		if _, port, err := net.SplitHostPort(addr.String()); err == nil {
-			host = net.JoinHostPort(host, port)
+		// A server listening on every address is reached as localhost;
+		// one bound to an address, at that address.
+		hostport := addr.String()
+		if host, port, err := net.SplitHostPort(hostport); err == nil {
+			if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+				host = "localhost"
+			}
+			hostport = net.JoinHostPort(host, port)
 		}
-		base = "http://" + host
+		base = "http://" + hostport
 	}
 	fmt.Fprintf(stdout, "\nconsole (sign in with a token above):  %s/console/\n", base)
 	fmt.Fprintf(stdout, "a certificate's public page:           %s/d/%s\n", base, designationID)
