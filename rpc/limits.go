@@ -27,6 +27,10 @@ type Limits struct {
 	// may flood the registry doing so. PublicPerSecond 0 turns it off.
 	PublicPerSecond float64
 	PublicBurst     int
+	// Principals, when set, replaces PerSecond and Burst with buckets
+	// shared with the console's pages, so a principal has one budget for
+	// both.
+	Principals *ratelimit.PerKey
 	// Public, when set, replaces PublicPerSecond and PublicBurst with
 	// buckets shared with other listeners of the same port (the web
 	// pages), so an address has one budget for both.
@@ -38,7 +42,10 @@ var DefaultLimits = Limits{PerSecond: 100, Burst: 200, MaxCallDuration: 30 * tim
 
 // limitInterceptor applies Limits after authentication.
 func limitInterceptor(l Limits) connect.ServerInterceptor {
-	buckets := ratelimit.New(l.PerSecond, l.Burst)
+	buckets := l.Principals
+	if buckets == nil {
+		buckets = ratelimit.New(l.PerSecond, l.Burst)
+	}
 	public, publicOn := l.Public, l.Public != nil || l.PublicPerSecond > 0
 	if public == nil {
 		public = ratelimit.New(l.PublicPerSecond, l.PublicBurst)
@@ -47,8 +54,8 @@ func limitInterceptor(l Limits) connect.ServerInterceptor {
 		return func(ctx context.Context, spec connect.Spec, stream connect.ServerStream) error {
 			p, ok := registry.PrincipalFrom(ctx)
 			switch {
-			case ok && l.PerSecond > 0:
-				if !buckets.Allow(p.Subject+"\x00"+p.Org+"\x00"+p.Role, time.Now()) {
+			case ok && (l.PerSecond > 0 || l.Principals != nil):
+				if !buckets.Allow(p.Key(), time.Now()) {
 					return connect.NewError(connect.CodeResourceExhausted, "too many requests from this principal; slow down")
 				}
 			case !ok && publicOn && isPublic(spec.Procedure):

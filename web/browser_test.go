@@ -50,6 +50,7 @@ func newSiteLogged(t *testing.T, db storetest.Database, cfg web.Config, log *zap
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(pages.Close)
 	mux := http.NewServeMux()
 	mux.Handle("/", rpc.NewHandler(reg, log.Named("rpc"), rpc.WithLimits(rpc.Limits{MaxCallDuration: time.Minute, Public: cfg.Public})))
 	pages.Mount(mux)

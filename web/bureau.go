@@ -257,8 +257,9 @@ func (s *Server) registerTalent(w http.ResponseWriter, r *http.Request) {
 		Nationality: value(r, "nationality"), EmployerCreditCode: value(r, "employer_credit_code"),
 	})
 	if err != nil {
-		// The identity number is not shown again on the page.
+		// Identity and passport numbers are not shown again on the page.
 		r.PostForm.Del("id_number")
+		r.PostForm.Del("passport_number")
 		s.showTalents(w, r, problemOf(s.log, err))
 		return
 	}

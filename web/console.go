@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -61,12 +62,23 @@ func (s *Server) signedIn(h http.HandlerFunc) http.Handler {
 				s.failErr(w, r, err)
 				return
 			}
+			// A cookie that names no live session spends the address's
+			// public budget, so guessing sessions is as slow as guessing
+			// tokens at sign-in.
+			if !s.cfg.Public.Allow(clientAddress(r), time.Now()) {
+				s.tooMany(w, r)
+				return
+			}
 			s.clearCookie(w, r)
 			s.toSignIn(w, r, problemOf(s.log, err))
 			return
 		}
 		if who, ok := r.Context().Value(requestSubjectKey{}).(*requestSubject); ok {
 			who.subject = p.Subject
+		}
+		if !s.cfg.Principals.Allow(p.Key(), time.Now()) {
+			s.tooMany(w, r)
+			return
 		}
 		h(w, r.WithContext(registry.WithPrincipal(r.Context(), p)))
 	})

@@ -170,7 +170,7 @@ var reasons = map[string]string{
 // the problem and keeps the details.
 var reasonPrefixes = []struct{ en, zh string }{
 	{"is not a valid unified social credit code", "不是有效的统一社会信用代码"},
-	{"is not a valid identity number", "不是有效的身份证号"},
+	{"is not a valid resident identity number", "不是有效的身份证号"},
 	{"is not a valid passport number", "不是有效的护照号"},
 	{"must be a district of Hangzhou", "须为杭州市的区（GB/T 2260 代码或区名，如 330108 或 滨江区）"},
 	{"is not enterprise:<valid credit code>", "须为 enterprise:<有效的统一社会信用代码>"},

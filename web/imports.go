@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +10,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -211,6 +211,12 @@ type importJobs struct {
 	mu   sync.Mutex
 	jobs map[string]*importJob
 	now  func() time.Time // the wall clock: a job's life is not the registry's business
+	// uploads bounds the uploads read into memory at once.
+	uploads chan struct{}
+	// stop ends every running job (Server.Close); running counts them.
+	stop    context.Context
+	stopAll context.CancelFunc
+	running sync.WaitGroup
 }
 
 const (
@@ -223,7 +229,14 @@ const (
 )
 
 func newImportJobs() *importJobs {
-	return &importJobs{jobs: map[string]*importJob{}, now: time.Now}
+	stop, stopAll := context.WithCancel(context.Background())
+	return &importJobs{jobs: map[string]*importJob{}, now: time.Now, uploads: make(chan struct{}, maxRunningImports), stop: stop, stopAll: stopAll}
+}
+
+// close stops the running jobs and waits for them to end.
+func (js *importJobs) close() {
+	js.stopAll()
+	js.running.Wait()
 }
 
 // importJob is one import the console runs in the background.
@@ -476,13 +489,15 @@ type importUpload struct {
 	form     importFormView
 	kind     importKind
 	fileName string
-	file     *os.File // the upload, in a temporary file
+	data     []byte // the upload, in memory only: its rows may name people by identity number
+	release  func() // gives back the upload's place; nil until one is taken
 }
 
 // readImportForm reads the form as it streams in: the kind comes first
-// and is authorized before a byte of the file is read; the file goes to a
-// temporary file (csvrows reads a seekable file twice, to tell UTF-8 from
-// GB18030), at most maxImportUpload of it. The caller removes the file.
+// and is authorized before a byte of the file is read; the file is read
+// into memory (never onto disk, where identity numbers would lie in
+// clear), at most maxImportUpload of it, and by at most maxRunningImports
+// uploads at once. The caller calls up.release when it is set.
 func (s *Server) readImportForm(w http.ResponseWriter, r *http.Request) (importUpload, *problem) {
 	up := importUpload{}
 	r.Body = http.MaxBytesReader(w, r.Body, maxImportUpload+1<<20)
@@ -513,7 +528,7 @@ func (s *Server) readImportForm(w http.ResponseWriter, r *http.Request) (importU
 		case "skip_invalid":
 			up.form.SkipInvalid = small(part) != ""
 		case "file":
-			if up.file != nil {
+			if up.data != nil {
 				return up, invalid("file", Text{"只能上传一个文件", "only one file may be sent"})
 			}
 			k, ok := importKindNamed(up.form.Kind)
@@ -525,10 +540,16 @@ func (s *Server) readImportForm(w http.ResponseWriter, r *http.Request) (importU
 			}
 			up.kind = k
 			up.fileName = cleanFileName(part.FileName())
-			if up.file, err = os.CreateTemp("", "registry-console-import-*.csv"); err != nil {
-				return up, problemOf(s.log, err)
+			select {
+			case s.imports.uploads <- struct{}{}:
+				up.release = func() { <-s.imports.uploads }
+			default:
+				_, _ = io.Copy(io.Discard, r.Body)
+				return up, &problem{Status: http.StatusTooManyRequests, Headline: Text{"上传的文件过多，请稍后再试", "Too many files are being uploaded; try again shortly"}}
 			}
-			n, err := io.CopyN(up.file, part, maxImportUpload+1)
+			var buf bytes.Buffer
+			n, err := io.CopyN(&buf, part, maxImportUpload+1)
+			up.data = buf.Bytes()
 			if mbe := (*http.MaxBytesError)(nil); n > maxImportUpload || errors.As(err, &mbe) {
 				// Read what is left, within the body's bound, so the browser
 				// gets the answer instead of a reset connection.
@@ -544,7 +565,7 @@ func (s *Server) readImportForm(w http.ResponseWriter, r *http.Request) (importU
 		}
 		_ = part.Close()
 	}
-	if up.file == nil {
+	if up.data == nil {
 		if _, ok := importKindNamed(up.form.Kind); !ok {
 			return up, importInvalid("kind", Text{"请选择导入内容", "choose what to import"})
 		}
@@ -570,21 +591,14 @@ func cleanFileName(name string) string {
 // job of the principal's, then shows the job's progress.
 func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 	up, p := s.readImportForm(w, r)
-	if up.file != nil {
-		defer func() {
-			_ = up.file.Close()
-			_ = os.Remove(up.file.Name())
-		}()
+	if up.release != nil {
+		defer up.release()
 	}
 	if p != nil {
 		s.showImportForm(w, r, up.form, p)
 		return
 	}
-	if _, err := up.file.Seek(0, io.SeekStart); err != nil {
-		s.showImportForm(w, r, up.form, problemOf(s.log, err))
-		return
-	}
-	rd, err := csvrows.NewReader(up.file, csvrows.EncodingAuto)
+	rd, err := csvrows.NewReader(bytes.NewReader(up.data), csvrows.EncodingAuto)
 	if err != nil {
 		s.showImportForm(w, r, up.form, unreadableFile(err))
 		return
@@ -612,31 +626,66 @@ func (s *Server) launchImport(r *http.Request, kind importKind, fileName string,
 		return "", p
 	}
 	// The import outlives the request: it keeps the request's values (the
-	// principal) but not its cancellation.
+	// principal) but not its cancellation; it ends with the server
+	// (Server.Close) and, between batches, with the session that started it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), importTimeout)
+	stopWithServer := context.AfterFunc(s.imports.stop, cancel)
+	var session string
+	if c, err := r.Cookie(s.cookieName(r)); err == nil {
+		session = c.Value
+	}
 	im, err := s.reg.BeginImport(ctx, kind.Kind, opts)
 	if err != nil {
+		stopWithServer()
 		cancel()
 		s.imports.remove(job.id)
 		return "", problemOf(s.log, err)
 	}
-	go s.runImport(ctx, cancel, job, im, rows)
+	s.imports.running.Add(1)
+	go func() {
+		defer s.imports.running.Done()
+		defer stopWithServer()
+		s.runImport(ctx, cancel, session, job, im, rows)
+	}()
 	return job.id, nil
 }
 
+// sessionEnded stops an import whose session was signed out, or whose
+// token was revoked, while it ran.
+var sessionEnded = &problem{Status: http.StatusUnauthorized, Headline: Text{
+	"会话已结束（退出登录或令牌被吊销），导入已停止，未写入任何数据", "The session ended (signed out, or its token revoked): the import stopped and wrote nothing"}}
+
 // runImport feeds the rows to im in batches, recording the progress of
-// each, and finishes it.
-func (s *Server) runImport(ctx context.Context, cancel context.CancelFunc, job *importJob, im *imports.Import, rows importRows) {
+// each, and finishes it; before each batch and before finishing it checks
+// the session that started it is still live.
+func (s *Server) runImport(ctx context.Context, cancel context.CancelFunc, session string, job *importJob, im *imports.Import, rows importRows) {
 	defer cancel()
 	defer im.Abort()
+	live := func() bool {
+		if _, _, err := s.reg.SessionPrincipal(ctx, session); err != nil {
+			p := sessionEnded
+			if registry.KindOf(err) != registry.KindUnauthenticated {
+				p = problemOf(s.log, err)
+			}
+			job.end(s.imports.now(), nil, p, nil)
+			return false
+		}
+		return true
+	}
 	n := rows.count()
 	for from := 0; from < n; from += importBatchRows {
+		if !live() {
+			return
+		}
 		p, err := rows.feed(ctx, im, from, min(from+importBatchRows, n))
 		if err != nil {
 			job.end(s.imports.now(), nil, problemOf(s.log, err), nil)
 			return
 		}
 		job.record(p)
+	}
+	if !live() {
+		return
 	}
 	final, err := im.Finish(ctx, func(p imports.ImportProgress) error {
 		job.record(p)

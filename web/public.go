@@ -82,7 +82,9 @@ func (s *Server) designationQRPNG(w http.ResponseWriter, r *http.Request) {
 }
 
 // designationQR answers the QR code of a designation's page as drawn by
-// draw; browsers may keep it, as the page's address never changes.
+// draw. With a public URL, caches may keep it, as the page's address never
+// changes; without one the address comes from the request's Host header,
+// which a shared cache must not remember for everyone.
 func (s *Server) designationQR(w http.ResponseWriter, r *http.Request, contentType string, draw func(*qrcode.QRCode) ([]byte, error)) {
 	st, ok := s.publicStatus(w, r)
 	if !ok {
@@ -99,7 +101,11 @@ func (s *Server) designationQR(w http.ResponseWriter, r *http.Request, contentTy
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	if s.public != nil {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+	} else {
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+	}
 	_, _ = w.Write(img)
 }
 

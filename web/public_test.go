@@ -172,8 +172,8 @@ func TestPublicPagesEveryType(t *testing.T) {
 				}
 				for _, format := range []string{"qr.png", "qr.svg"} {
 					status, hdr, _ := get(t, s.URL+"/d/"+id+"/"+format)
-					if status != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "image/") {
-						t.Errorf("%s: %d %s", format, status, hdr.Get("Content-Type"))
+					if status != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "image/") || !strings.HasPrefix(hdr.Get("Cache-Control"), "public") {
+						t.Errorf("%s: %d %s %s", format, status, hdr.Get("Content-Type"), hdr.Get("Cache-Control"))
 					}
 				}
 			})
@@ -231,6 +231,11 @@ func TestPublicPageUnknownAndMalformed(t *testing.T) {
 		if hdr.Get("X-Content-Type-Options") != "nosniff" || hdr.Get("Referrer-Policy") == "" {
 			t.Errorf("%s: headers %v", path, hdr)
 		}
+	}
+	// Without a public URL the QR code is made from the Host header, which
+	// no shared cache may keep for others.
+	if _, hdr, _ := get(t, s.URL+"/d/"+w.Giant.ID+"/qr.svg"); !strings.HasPrefix(hdr.Get("Cache-Control"), "private") {
+		t.Errorf("QR code without a public URL: Cache-Control %q", hdr.Get("Cache-Control"))
 	}
 	_, _, en := get(t, s.URL+"/d/"+w.Giant.ID, "Accept-Language", "en-GB,en;q=0.9")
 	mustContain(t, "Accept-Language: en", en, "As checked at", "Valid")

@@ -11,8 +11,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/hangzhou-ai/registry/ratelimit"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 	"github.com/hangzhou-ai/registry/web"
 )
@@ -264,5 +266,39 @@ func TestPageLog(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no page line for GET /console/enterprises by issuer-browser in %v", logs.All())
+	}
+}
+
+// TestConsolePrincipalLimit spends a principal's budget on pages and gets
+// 429, as its API calls would; a cookie naming no session spends the
+// address's public budget.
+func TestConsolePrincipalLimit(t *testing.T) {
+	s := newSite(t, storetest.SQLite(t), web.Config{Principals: ratelimit.New(0.001, 2), Public: ratelimit.New(0.001, 3)})
+	res, _ := signInHTTP(t, noRedirects(), s, s.token(t, "auditor", "auditor"), "/console/")
+	c := sessionCookieOf(t, res)
+	for i, want := range []int{http.StatusOK, http.StatusOK, http.StatusTooManyRequests} {
+		if status, _ := getWith(t, s, "/console/", c); status != want {
+			t.Errorf("page %d: %d, want %d", i+1, status, want)
+		}
+	}
+	forged := &http.Cookie{Name: "registry_session", Value: access.SessionPrefix + strings.Repeat("A", 43)}
+	for i, want := range []int{http.StatusUnauthorized, http.StatusUnauthorized, http.StatusTooManyRequests} {
+		if status, _ := getWith(t, s, "/console/", forged); status != want {
+			t.Errorf("forged cookie %d: %d, want %d", i+1, status, want)
+		}
+	}
+}
+
+// TestPublicURLChecked refuses a public URL the pages cannot be served
+// under.
+func TestPublicURLChecked(t *testing.T) {
+	reg, _ := registrytest.Open(t, storetest.SQLite(t))
+	for url, ok := range map[string]bool{
+		"https://registry.example.gov.cn": true, "https://registry.example.gov.cn/": true, "http://localhost:8080": true,
+		"https://example.gov.cn/registry": false, "registry.example.gov.cn": false, "ftp://x.example": false, "https://x.example/?a=b": false,
+	} {
+		if _, err := web.New(reg, zap.NewNop(), web.Config{PublicURL: url}); (err == nil) != ok {
+			t.Errorf("PublicURL %q: %v, want ok=%v", url, err, ok)
+		}
 	}
 }

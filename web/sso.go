@@ -100,6 +100,25 @@ func (s *Server) redirectURI() string {
 	return s.public.String() + ssoPath + "/callback"
 }
 
+// ssoCookieName is ssoCookie, with the __Host- prefix behind TLS: a
+// browser then takes it only from this host, Secure and with Path=/, so
+// a sibling subdomain cannot plant a sign-in of its own (login CSRF).
+func (s *Server) ssoCookieName(r *http.Request) string {
+	if s.secure(r) {
+		return "__Host-" + ssoCookie
+	}
+	return ssoCookie
+}
+
+// ssoCookiePath is where the browser sends the sign-in cookie: only to
+// the sign-in's own pages, except that __Host- cookies must have Path=/.
+func (s *Server) ssoCookiePath(r *http.Request) string {
+	if s.secure(r) {
+		return "/"
+	}
+	return ssoPath
+}
+
 // pendingSSO is a sign-in under way, kept in the browser's ssoCookie.
 type pendingSSO struct {
 	State    string `json:"s"`
@@ -136,7 +155,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) {
 	p := pendingSSO{State: randomString(), Nonce: randomString(), Verifier: randomString(), Next: next, Started: s.reg.Now().Unix()}
 	b, _ := json.Marshal(p)
 	http.SetCookie(w, &http.Cookie{
-		Name: ssoCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: ssoPath,
+		Name: s.ssoCookieName(r), Value: base64.RawURLEncoding.EncodeToString(b), Path: s.ssoCookiePath(r),
 		MaxAge: int(ssoLife / time.Second), HttpOnly: true, Secure: s.secure(r),
 		// The provider's redirect back is a cross-site navigation, on
 		// which a Strict cookie would not be sent.
@@ -167,7 +186,7 @@ var providerError = regexp.MustCompile(`^[a-z_]{1,64}$`)
 func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	// Whatever happens, this sign-in attempt is over.
-	http.SetCookie(w, &http.Cookie{Name: ssoCookie, Value: "", Path: ssoPath, MaxAge: -1, HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: s.ssoCookieName(r), Value: "", Path: s.ssoCookiePath(r), MaxAge: -1, HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 	pending, ok := s.pendingSSO(r)
 	if !ok || subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(pending.State)) != 1 {
 		s.log.Info("console single sign-on refused: the state does not match this browser's sign-in", zap.Bool("sign_in_under_way", ok))
@@ -235,7 +254,7 @@ type ssoDoneView struct{ Next string }
 // ssoLife by the registry's clock counts as none.
 func (s *Server) pendingSSO(r *http.Request) (pendingSSO, bool) {
 	none := pendingSSO{Next: "/console/"}
-	c, err := r.Cookie(ssoCookie)
+	c, err := r.Cookie(s.ssoCookieName(r))
 	if err != nil {
 		return none, false
 	}

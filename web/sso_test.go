@@ -235,6 +235,9 @@ func startSSO(t *testing.T, c *http.Client, s *ssoSite, next string) (*url.URL, 
 	}
 	cookie := cookieNamed(res, "registry_sso")
 	if cookie == nil {
+		cookie = cookieNamed(res, "__Host-registry_sso")
+	}
+	if cookie == nil {
 		t.Fatalf("no registry_sso cookie; Set-Cookie %q", res.Header.Values("Set-Cookie"))
 	}
 	return u, cookie
@@ -320,12 +323,13 @@ func TestSSOAuthorizationRequest(t *testing.T) {
 }
 
 // TestSSOSecureCookie: with an https public URL the sign-in's cookie is
-// Secure.
+// Secure and __Host- prefixed (Path=/, no Domain), so no sibling
+// subdomain can plant one.
 func TestSSOSecureCookie(t *testing.T) {
 	s := newSSOSite(t, storetest.SQLite(t), "https://registry.example.gov.cn")
 	auth, cookie := startSSO(t, ssoBrowser(t), s, "/console/")
-	if !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || !cookie.HttpOnly {
-		t.Errorf("cookie %+v: want Secure, SameSite=Lax, HttpOnly", cookie)
+	if !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || !cookie.HttpOnly || cookie.Name != "__Host-registry_sso" || cookie.Path != "/" || cookie.Domain != "" {
+		t.Errorf("cookie %+v: want __Host-registry_sso, Secure, SameSite=Lax, HttpOnly, Path=/", cookie)
 	}
 	if got := auth.Query().Get("redirect_uri"); got != "https://registry.example.gov.cn/console/sso/callback" {
 		t.Errorf("redirect_uri %q", got)

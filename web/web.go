@@ -33,6 +33,10 @@ type Config struct {
 	// open and on sign-in; pass the limiter the API's public calls use so
 	// an address has one budget for both. Nil means no limit.
 	Public *ratelimit.PerKey
+	// Principals limits each signed-in principal's console requests; pass
+	// the limiter the API's calls use so a principal has one budget for
+	// both. Nil means no limit.
+	Principals *ratelimit.PerKey
 	// SSO, when set, lets users sign in with a single sign-on token (a JWT
 	// the provider issued) besides a registry token.
 	SSO *oidc.Verifier
@@ -60,8 +64,10 @@ func New(reg *registry.Registry, log *zap.Logger, cfg Config) (*Server, error) {
 	s := &Server{reg: reg, log: log, cfg: cfg, imports: newImportJobs()}
 	if cfg.PublicURL != "" {
 		u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return nil, fmt.Errorf("public URL %q: want http(s)://host[:port][/path]", cfg.PublicURL)
+		// The pages link to themselves from the root (/console/, /d/…),
+		// so the registry must be served at its host's root.
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, fmt.Errorf("public URL %q: want http(s)://host[:port], the registry served at the host's root", cfg.PublicURL)
 		}
 		s.public = u
 	}
@@ -77,6 +83,10 @@ func New(reg *registry.Registry, log *zap.Logger, cfg Config) (*Server, error) {
 	s.static = http.StripPrefix("/static/", http.FileServerFS(static))
 	return s, nil
 }
+
+// Close stops the console's imports still running and waits for them to
+// end; call it before closing the registry.
+func (s *Server) Close() { s.imports.close() }
 
 // Mount adds the pages' routes to mux, which serves the API under "/".
 // Console forms are refused when a browser sends them from another origin
@@ -162,12 +172,17 @@ func cached(h http.Handler) http.Handler {
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.cfg.Public.Allow(clientAddress(r), time.Now()) {
-			w.Header().Set("Retry-After", "1")
-			s.fail(w, r, &problem{Status: http.StatusTooManyRequests, Headline: Text{"请求过于频繁，请稍后再试", "Too many requests from this address; slow down"}})
+			s.tooMany(w, r)
 			return
 		}
 		h(w, r)
 	}
+}
+
+// tooMany answers 429 with the page that says to slow down.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	s.fail(w, r, &problem{Status: http.StatusTooManyRequests, Headline: Text{"请求过于频繁，请稍后再试", "Too many requests; slow down"}})
 }
 
 // clientAddress is the calling host, as the API's limits key it.

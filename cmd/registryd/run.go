@@ -132,11 +132,13 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	}
 
 	rpcLog := log.Named("rpc")
-	// One budget per client address for the public API and the public pages.
+	// One budget per client address for the public API and the public
+	// pages, and one per principal for its API calls and console pages.
 	public := ratelimit.New(c.PublicRateLimit, c.PublicRateBurst)
+	principals := ratelimit.New(c.RateLimit, c.RateBurst)
 	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{
 		PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration,
-		PublicPerSecond: c.PublicRateLimit, PublicBurst: c.PublicRateBurst, Public: public,
+		PublicPerSecond: c.PublicRateLimit, PublicBurst: c.PublicRateBurst, Public: public, Principals: principals,
 	}), rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: c.ImportIdleTimeout, MaxConcurrent: c.MaxConcurrentImports})}
 	tp, stopTracing, err := setupTracing(ctx, getenv, log.Named("otel"))
 	if err != nil {
@@ -187,10 +189,11 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	if sso != nil && ssoLogin == nil {
 		log.Info("the console's sign-in through the identity provider is off: set --public-url to turn it on")
 	}
-	pages, err := web.New(reg, log.Named("web"), web.Config{PublicURL: c.PublicURL, Public: public, SSO: sso, SSOLogin: ssoLogin})
+	pages, err := web.New(reg, log.Named("web"), web.Config{PublicURL: c.PublicURL, Public: public, Principals: principals, SSO: sso, SSOLogin: ssoLogin})
 	if err != nil {
 		return err
 	}
+	defer pages.Close() // before the registry closes: it stops the console's imports
 	mux := http.NewServeMux()
 	mux.Handle("/", rpc.CORS(c.CORSOrigins, rpc.NewHandler(reg, rpcLog, opts...)))
 	pages.Mount(mux)

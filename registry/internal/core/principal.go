@@ -23,6 +23,10 @@ type Principal struct {
 // String renders the principal as role@organisation.
 func (p Principal) String() string { return p.Role + "@" + p.Org }
 
+// Key identifies the principal, subject included, for limits kept per
+// caller (the API's and the console's share one budget per principal).
+func (p Principal) Key() string { return p.Subject + "\x00" + p.Org + "\x00" + p.Role }
+
 // OrgCode returns the code after "kind:" when the organisation is of that kind.
 func (p Principal) OrgCode(kind string) (string, bool) {
 	return strings.CutPrefix(p.Org, kind+":")
