@@ -21,6 +21,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /console/tokens", s.signedIn(s.tokensPage))
 	mux.Handle("POST /console/tokens", s.signedIn(s.createToken))
 	mux.Handle("POST /console/tokens/{id}/revoke", s.signedIn(s.revokeToken))
+	mux.Handle("POST /console/sessions/{id}/end", s.signedIn(s.endSession))
 	mux.Handle("GET /console/policy", s.signedIn(s.policyPage))
 }
 
@@ -53,6 +54,7 @@ type createdToken struct {
 
 type tokensView struct {
 	Tokens    []tokenRow
+	Sessions  []access.Session
 	CanManage bool
 	Roles     []roleOption
 	Created   *createdToken
@@ -104,6 +106,9 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, p *problem, 
 	}
 	// Newest first: the token just made is at the top.
 	slices.Reverse(v.Tokens)
+	if v.Sessions, err = s.reg.ListSessions(r.Context()); err != nil && p == nil {
+		p = problemOf(s.log, err)
+	}
 	s.pageStatus(w, r, http.StatusOK, "admin_tokens.html", Text{"API 令牌", "API tokens"}, p, v)
 }
 
@@ -142,6 +147,21 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done(w, r, "/console/tokens", "token-revoked")
+}
+
+// endSession ends another user's console session (single sign-on
+// sessions have no token to revoke).
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.showTokens(w, r, invalid("id", Text{"须为整数", "must be a whole number"}), nil)
+		return
+	}
+	if _, err := s.reg.EndSessionByID(r.Context(), id); err != nil {
+		s.showTokens(w, r, problemOf(s.log, err), nil)
+		return
+	}
+	done(w, r, "/console/tokens", "session-ended")
 }
 
 // policyActions are the actions the explain form offers.

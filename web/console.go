@@ -298,6 +298,7 @@ var flashes = map[string]Text{
 	// CSV import
 	"import-started": {"导入已开始", "Import started"},
 	// Administrator and parks
+	"session-ended":   {"会话已结束", "Session ended"},
 	"token-revoked":   {"令牌已吊销", "Token revoked"},
 	"park-designated": {"园区已认定", "Park designated"},
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -301,4 +302,51 @@ func TestPublicURLChecked(t *testing.T) {
 			t.Errorf("PublicURL %q: %v, want ok=%v", url, err, ok)
 		}
 	}
+}
+
+// TestAdminEndsSession lists a user's live session on the tokens page and
+// ends it from there: the user's next page asks them to sign in again.
+func TestAdminEndsSession(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		s := newSite(t, db, web.Config{})
+		res, _ := signInHTTP(t, noRedirects(), s, s.token(t, "viewer", economy), "/console/")
+		user := sessionCookieOf(t, res)
+		res, _ = signInHTTP(t, noRedirects(), s, s.token(t, "admin", "admin"), "/console/")
+		admin := sessionCookieOf(t, res)
+		sessions, err := s.Reg.ListSessions(as("admin", "admin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		for _, ss := range sessions {
+			if ss.Subject == "viewer-browser" {
+				id = ss.ID
+			}
+		}
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/console/tokens", nil)
+		req.AddCookie(admin)
+		page, err := noRedirects().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(page.Body)
+		page.Body.Close()
+		if id == 0 || !strings.Contains(string(body), "/console/sessions/"+fmt.Sprint(id)+"/end") {
+			t.Fatalf("the tokens page offers no end button for session %d", id)
+		}
+		// Only an administrator may end it.
+		req, _ = http.NewRequest(http.MethodPost, s.URL+"/console/sessions/"+fmt.Sprint(id)+"/end", nil)
+		req.AddCookie(user)
+		if res, err := noRedirects().Do(req); err != nil || res.StatusCode != http.StatusForbidden {
+			t.Fatalf("the viewer ending a session: %v %v", err, res.StatusCode)
+		}
+		req, _ = http.NewRequest(http.MethodPost, s.URL+"/console/sessions/"+fmt.Sprint(id)+"/end", nil)
+		req.AddCookie(admin)
+		if res, err := noRedirects().Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the administrator ending it: %v %v", err, res.StatusCode)
+		}
+		if status, _ := getWith(t, s, "/console/", user); status != http.StatusUnauthorized {
+			t.Errorf("the ended session still opens the console: %d", status)
+		}
+	})
 }

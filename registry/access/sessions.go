@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/consolesession"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
@@ -172,4 +173,59 @@ func (r *Access) EndSession(ctx context.Context, raw string) error {
 		}
 		return r.Record(ctx, tx, before.Principal, core.Change{Action: "session.end", EntityType: "session", EntityID: fmt.Sprint(s.ID), Before: before})
 	})
+}
+
+// ListSessions lists the console sessions still live, newest first;
+// administrators and auditors may, as for tokens.
+func (r *Access) ListSessions(ctx context.Context) ([]Session, error) {
+	if err := r.mayReadTokens(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := r.DB.ConsoleSession.Query().
+		Where(consolesession.EndedAtIsNil(), consolesession.ExpiresAtGT(r.Now())).
+		Order(ent.Desc(consolesession.FieldID)).Limit(maxListedSessions).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return core.Map(rows, sessionOf), nil
+}
+
+// maxListedSessions bounds ListSessions.
+const maxListedSessions = 1000
+
+// EndSessionByID ends a console session at once, whoever holds it: an
+// administrator's way to end a single sign-on session (a token's sessions
+// also end when the token is revoked). It is audited as done by the
+// administrator.
+func (r *Access) EndSessionByID(ctx context.Context, id int64) (Session, error) {
+	p, err := core.PrincipalOf(ctx)
+	if err != nil {
+		return Session{}, err
+	}
+	if err := r.Authorize(p, authz.ObjToken, authz.ActManage); err != nil {
+		return Session{}, err
+	}
+	var out Session
+	err = r.InTx(ctx, func(tx *ent.Tx) error {
+		s, err := tx.ConsoleSession.Get(ctx, int(id))
+		if ent.IsNotFound(err) {
+			return core.NotFound("session %d does not exist", id)
+		}
+		if err != nil {
+			return err
+		}
+		if s.EndedAt != nil || !r.Now().Before(s.ExpiresAt) {
+			return core.FailedPrecondition("session %d has already ended", id)
+		}
+		n, err := tx.ConsoleSession.Update().Where(consolesession.ID(s.ID), consolesession.EndedAtIsNil()).SetEndedAt(r.Now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return core.FailedPrecondition("session %d has already ended", id)
+		}
+		out = sessionOf(s)
+		return r.Record(ctx, tx, p, core.Change{Action: "session.revoke", EntityType: "session", EntityID: fmt.Sprint(s.ID), Before: out})
+	})
+	return out, err
 }

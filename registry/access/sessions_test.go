@@ -1,6 +1,8 @@
 package access_test
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +145,43 @@ func TestSessions(t *testing.T) {
 			}
 			if p, _, err := f.reg.SessionPrincipal(ctx, id); err != nil || p.Role != "auditor" {
 				t.Errorf("SessionPrincipal: %+v %v", p, err)
+			}
+		})
+
+		t.Run("administrators list and end sessions", func(t *testing.T) {
+			id, started, err := f.reg.StartVerifiedSession(ctx, registry.Principal{Subject: "赵六", Org: "bureau:economy-it", Role: "issuer"}, f.clock.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, who := range []context.Context{f.admin, f.auditor} {
+				list, err := f.reg.ListSessions(who)
+				if err != nil || !slices.ContainsFunc(list, func(s access.Session) bool { return s.ID == started.ID }) {
+					t.Fatalf("ListSessions: %v, %v", list, err)
+				}
+			}
+			if _, err := f.reg.ListSessions(f.issuer); registry.KindOf(err) != registry.KindPermissionDenied {
+				t.Errorf("an issuer lists sessions: %v", err)
+			}
+			for name, who := range map[string]context.Context{"auditor": f.auditor, "issuer": f.issuer} {
+				if _, err := f.reg.EndSessionByID(who, started.ID); registry.KindOf(err) != registry.KindPermissionDenied {
+					t.Errorf("%s ends a session: %v", name, err)
+				}
+			}
+			if _, err := f.reg.EndSessionByID(f.admin, started.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := f.reg.SessionPrincipal(ctx, id); registry.KindOf(err) != registry.KindUnauthenticated {
+				t.Errorf("after an administrator ended it: %v", err)
+			}
+			if _, err := f.reg.EndSessionByID(f.admin, started.ID); registry.KindOf(err) != registry.KindFailedPrecondition {
+				t.Errorf("ending it again: %v", err)
+			}
+			if _, err := f.reg.EndSessionByID(f.admin, 1<<40); registry.KindOf(err) != registry.KindNotFound {
+				t.Errorf("an unknown session: %v", err)
+			}
+			list, err := f.reg.ListSessions(f.admin)
+			if err != nil || slices.ContainsFunc(list, func(s access.Session) bool { return s.ID == started.ID }) {
+				t.Errorf("an ended session is still listed: %v %v", list, err)
 			}
 		})
 

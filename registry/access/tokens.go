@@ -224,24 +224,31 @@ func (r *Access) RevokeToken(ctx context.Context, actor core.Principal, id int64
 
 // ListTokens lists every token without its secret; only administrators and auditors may.
 func (r *Access) ListTokens(ctx context.Context) ([]Token, error) {
-	p, err := core.PrincipalOf(ctx)
-	if err != nil {
+	if err := r.mayReadTokens(ctx); err != nil {
 		return nil, err
-	}
-	d, err := r.Decide(p, authz.ObjToken, authz.ActManage)
-	if err != nil {
-		return nil, err
-	}
-	if !d.Allowed {
-		if err := r.Authorize(p, authz.ObjToken, authz.ActRead); err != nil {
-			return nil, err
-		}
 	}
 	rows, err := r.DB.APIToken.Query().Order(ent.Asc(apitoken.FieldID)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return core.Map(rows, tokenOf), nil
+}
+
+// mayReadTokens lets administrators (who manage tokens) and auditors
+// (who read them) list tokens and sessions.
+func (r *Access) mayReadTokens(ctx context.Context) error {
+	p, err := core.PrincipalOf(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := r.Decide(p, authz.ObjToken, authz.ActManage)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		return r.Authorize(p, authz.ObjToken, authz.ActRead)
+	}
+	return nil
 }
 
 // Authenticate returns the principal of a bearer token. Unknown, malformed,
