@@ -38,6 +38,22 @@ func ownPark(r *http.Request) (code string, operator, ok bool) {
 	return code, p.Role == "operator", ok && code != ""
 }
 
+// ownParkRecord reads the principal's own park, or answers the page that
+// says why not; ok is false when it has answered.
+func (s *Server) ownParkRecord(w http.ResponseWriter, r *http.Request) (pk park.Park, operator, ok bool) {
+	code, operator, ok := ownPark(r)
+	if !ok {
+		s.fail(w, r, parkOnly)
+		return pk, false, false
+	}
+	pk, err := s.reg.GetPark(r.Context(), code)
+	if err != nil {
+		s.failErr(w, r, err)
+		return pk, false, false
+	}
+	return pk, operator, true
+}
+
 type parkView struct {
 	Park     park.Park
 	AsOf     string
@@ -56,19 +72,14 @@ func (s *Server) parkPage(w http.ResponseWriter, r *http.Request) {
 // showPark lists the park's tenancies in force on ?as_of= (today when
 // empty), with the admit and end forms for operators.
 func (s *Server) showPark(w http.ResponseWriter, r *http.Request, p *problem) {
-	code, operator, ok := ownPark(r)
+	pk, operator, ok := s.ownParkRecord(w, r)
 	if !ok {
-		s.fail(w, r, parkOnly)
-		return
-	}
-	pk, err := s.reg.GetPark(r.Context(), code)
-	if err != nil {
-		s.failErr(w, r, err)
 		return
 	}
 	q := r.URL.Query()
 	v := parkView{Park: pk, AsOf: strings.TrimSpace(q.Get("as_of")), Today: s.reg.Today(), Operator: operator, Form: r.PostForm, EndID: r.PathValue("id")}
-	v.Tenants, v.Next, err = s.reg.ListTenants(r.Context(), park.TenantFilter{ParkCode: code, AsOf: v.AsOf, PageSize: maxListed, PageToken: q.Get("page_token")})
+	var err error
+	v.Tenants, v.Next, err = s.reg.ListTenants(r.Context(), park.TenantFilter{ParkCode: pk.Code, AsOf: v.AsOf, PageSize: maxListed, PageToken: q.Get("page_token")})
 	if err != nil && p == nil {
 		p = problemOf(s.log, err)
 	}
@@ -175,18 +186,13 @@ func (s *Server) rulesPage(w http.ResponseWriter, r *http.Request) {
 // to set one: empty, filled from ?benefit= to edit that rule, or with the
 // values of a refused form.
 func (s *Server) showRules(w http.ResponseWriter, r *http.Request, p *problem) {
-	code, operator, ok := ownPark(r)
+	pk, operator, ok := s.ownParkRecord(w, r)
 	if !ok {
-		s.fail(w, r, parkOnly)
-		return
-	}
-	pk, err := s.reg.GetPark(r.Context(), code)
-	if err != nil {
-		s.failErr(w, r, err)
 		return
 	}
 	v := rulesView{Park: pk, Types: enterpriseTypes(), Operator: operator}
-	v.Rules, err = s.reg.ListEligibilityRules(r.Context(), code)
+	var err error
+	v.Rules, err = s.reg.ListEligibilityRules(r.Context(), pk.Code)
 	if err != nil && p == nil {
 		p = problemOf(s.log, err)
 	}
