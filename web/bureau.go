@@ -159,8 +159,11 @@ func (s *Server) grantDesignation(w http.ResponseWriter, r *http.Request) {
 }
 
 type designationView struct {
-	D       designation.Designation
-	CanAct  bool
+	D designation.Designation
+	// May holds, for each of the page's forms (suspend, reinstate, renew,
+	// revoke), whether the registry lets the principal take that action
+	// on this designation: the forms it may not use are not shown.
+	May     map[string]bool
 	PageURL string
 	Form    url.Values
 }
@@ -175,9 +178,15 @@ func (s *Server) showDesignation(w http.ResponseWriter, r *http.Request, p *prob
 		s.failRead(w, r, err)
 		return
 	}
-	pr, _ := registry.PrincipalFrom(r.Context())
-	v := designationView{D: d, PageURL: s.designationURL(r, d.ID), Form: r.PostForm,
-		CanAct: pr.Role == "issuer" && pr.Org == "bureau:"+d.GrantedByBureau && d.Type != "talent-authorization"}
+	v := designationView{D: d, PageURL: s.designationURL(r, d.ID), Form: r.PostForm, May: map[string]bool{}}
+	// A talent authorization is revoked on its own page, which also
+	// releases the recognitions made under it.
+	if d.Type != catalog.TypeTalentAuthorization {
+		for action := range designationActions {
+			ans, err := s.reg.CheckPermission(r.Context(), designation.PermissionQuery{Action: action, Resource: d.ID})
+			v.May[action] = err == nil && ans.Allowed
+		}
+	}
 	s.pageStatus(w, r, http.StatusOK, "designation_console.html", Text{"认定详情", "Designation"}, p, v)
 }
 
