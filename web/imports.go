@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -204,7 +205,7 @@ func importInvalid(field string, reason Text) *problem {
 // job is forgotten an hour after it ended (or sooner, oldest first, to
 // make room for a new one). The rows a dry run keeps for "import for real"
 // are dropped after keepDryRunRows (15 minutes), and kept by at most
-// maxKeptDryRuns jobs at once. A job belongs to the principal who started
+// maxKeptDryRuns jobs at once, at most maxKeptPerOwner of one principal's. A job belongs to the principal who started
 // it: to anyone else it does not exist. A restart forgets every job; an
 // import the restart cut short has written nothing.
 type importJobs struct {
@@ -225,6 +226,7 @@ const (
 	forgetFinished    = time.Hour
 	keepDryRunRows    = 15 * time.Minute
 	maxKeptDryRuns    = 8
+	maxKeptPerOwner   = 2 // so no one principal's dry runs push out everyone else's
 	maxListedErrors   = imports.MaxImportErrors
 )
 
@@ -342,7 +344,8 @@ func (j *importJob) end(at time.Time, final *imports.ImportProgress, failure *pr
 }
 
 // tidy forgets jobs finished more than forgetFinished ago and drops kept
-// rows past keepDryRunRows, or beyond maxKeptDryRuns (oldest first).
+// rows past keepDryRunRows, beyond maxKeptPerOwner of one principal's, or
+// beyond maxKeptDryRuns in all (oldest first).
 // Called with js.mu held.
 func (js *importJobs) tidy() {
 	now := js.now()
@@ -359,17 +362,19 @@ func (js *importJobs) tidy() {
 		}
 		j.mu.Unlock()
 	}
-	for len(kept) > maxKeptDryRuns {
-		oldest := 0
-		for i, j := range kept {
-			if j.ended.Before(kept[oldest].ended) {
-				oldest = i
-			}
+	// Newest first: each owner keeps its newest dry runs.
+	slices.SortFunc(kept, func(a, b *importJob) int { return b.ended.Compare(a.ended) })
+	perOwner := map[registry.Principal]int{}
+	n := 0
+	for _, j := range kept {
+		perOwner[j.owner]++
+		if perOwner[j.owner] > maxKeptPerOwner || n == maxKeptDryRuns {
+			j.mu.Lock()
+			j.rows = nil
+			j.mu.Unlock()
+			continue
 		}
-		kept[oldest].mu.Lock()
-		kept[oldest].rows = nil
-		kept[oldest].mu.Unlock()
-		kept = append(kept[:oldest], kept[oldest+1:]...)
+		n++
 	}
 }
 

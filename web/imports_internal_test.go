@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,5 +81,31 @@ func TestImportStopsWithItsSession(t *testing.T) {
 	}
 	if _, err := reg.GetEnterprise(registry.WithPrincipal(context.Background(), issuer), code); err != nil {
 		t.Errorf("the import did not write the enterprise: %v", err)
+	}
+}
+
+// TestKeptDryRuns checks that one principal's dry runs keep at most
+// maxKeptPerOwner sets of rows, its newest, without pushing out another's.
+func TestKeptDryRuns(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	js := newImportJobs()
+	js.now = func() time.Time { return now }
+	a := registry.Principal{Subject: "a", Org: "bureau:economy-it", Role: "issuer"}
+	b := registry.Principal{Subject: "b", Org: "bureau:economy-it", Role: "issuer"}
+	rows := rowsOf[imports.EnterpriseRow]{rows: make([]imports.EnterpriseRow, 1)}
+	add := func(id string, owner registry.Principal, age time.Duration) {
+		js.jobs[id] = &importJob{id: id, owner: owner, ended: now.Add(-age), rows: rows}
+	}
+	add("b-old", b, 10*time.Minute)
+	for i, age := range []time.Duration{5, 4, 3, 2, 1} {
+		add(fmt.Sprint("a", i), a, age*time.Minute)
+	}
+	js.mu.Lock()
+	js.tidy()
+	js.mu.Unlock()
+	for id, want := range map[string]bool{"b-old": true, "a0": false, "a1": false, "a2": false, "a3": true, "a4": true} {
+		if got := js.jobs[id].rows != nil; got != want {
+			t.Errorf("%s keeps its rows: %v, want %v", id, got, want)
+		}
 	}
 }
