@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"connectrpc.com/connect/v2"
@@ -24,48 +23,15 @@ type importService struct {
 	registryv1connect.UnimplementedImportServiceHandler
 	reg    *registry.Registry
 	limits ImportLimits
-	// slots holds a token per running import; nil when unlimited.
-	slots chan struct{}
-	// running holds the principals with an import under way: one each,
-	// so that no one principal can take every slot.
-	mu      sync.Mutex
-	running map[registry.Principal]bool
+	slots  *imports.Slots
 }
 
 func newImportService(reg *registry.Registry, l ImportLimits) *importService {
-	s := &importService{reg: reg, limits: l, running: map[registry.Principal]bool{}}
-	if l.MaxConcurrent > 0 {
-		s.slots = make(chan struct{}, l.MaxConcurrent)
+	s := &importService{reg: reg, limits: l, slots: l.Slots}
+	if s.slots == nil {
+		s.slots = imports.NewSlots(l.MaxConcurrent)
 	}
 	return s
-}
-
-// acquire takes a slot for one import by p, or refuses at once when p
-// already has one under way or every slot is taken; release gives it back
-// (calling it again does nothing).
-func (s *importService) acquire(p registry.Principal) (release func(), err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.running[p] {
-		return nil, connect.NewError(connect.CodeResourceExhausted, "you already have an import under way; one principal runs one import at a time")
-	}
-	if s.slots != nil {
-		select {
-		case s.slots <- struct{}{}:
-		default:
-			return nil, connect.NewError(connect.CodeResourceExhausted,
-				fmt.Sprintf("%d imports are running, as many as this server allows at once; try again when one has finished", s.limits.MaxConcurrent))
-		}
-	}
-	s.running[p] = true
-	return sync.OnceFunc(func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		delete(s.running, p)
-		if s.slots != nil {
-			<-s.slots
-		}
-	}), nil
 }
 
 // received is the outcome of one Receive.
@@ -169,7 +135,7 @@ func relayImport[Req importRequest](ctx context.Context, s *importService, kind 
 		return err
 	}
 	p, _ := registry.PrincipalFrom(ctx)
-	release, err := s.acquire(p)
+	release, err := s.slots.Acquire(p)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/hangzhou-ai/registry/registry/imports"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
 )
 
@@ -63,6 +64,9 @@ type ImportLimits struct {
 	// MaxConcurrent imports run at once per server; more are refused
 	// with resource_exhausted. 0 means no limit.
 	MaxConcurrent int
+	// Slots, when set, replaces MaxConcurrent with slots shared with the
+	// console's imports, so the bound holds for both.
+	Slots *imports.Slots
 }
 
 // DefaultImportLimits apply without WithImportLimits.

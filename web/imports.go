@@ -201,7 +201,7 @@ func importInvalid(field string, reason Text) *problem {
 
 // importJobs are the console's imports. They are held in this process's
 // memory only, and bounded: at most maxImportJobs (100) at a time, of
-// which at most maxRunningImports running, one per principal; a finished
+// which as many running as the import slots allow (one per principal); a finished
 // job is forgotten an hour after it ended (or sooner, oldest first, to
 // make room for a new one). The rows a dry run keeps for "import for real"
 // are dropped after keepDryRunRows (15 minutes), and kept by at most
@@ -212,8 +212,6 @@ type importJobs struct {
 	mu   sync.Mutex
 	jobs map[string]*importJob
 	now  func() time.Time // the wall clock: a job's life is not the registry's business
-	// uploads bounds the uploads read into memory at once.
-	uploads chan struct{}
 	// stop ends every running job (Server.Close); running counts them.
 	stop    context.Context
 	stopAll context.CancelFunc
@@ -221,18 +219,20 @@ type importJobs struct {
 }
 
 const (
-	maxImportJobs     = 100
-	maxRunningImports = 4
-	forgetFinished    = time.Hour
-	keepDryRunRows    = 15 * time.Minute
-	maxKeptDryRuns    = 8
-	maxKeptPerOwner   = 2 // so no one principal's dry runs push out everyone else's
-	maxListedErrors   = imports.MaxImportErrors
+	maxImportJobs = 100
+	// defaultImportSlots bound the imports running at once when the
+	// server is given no slots shared with the API (Config.ImportSlots).
+	defaultImportSlots = 2
+	forgetFinished     = time.Hour
+	keepDryRunRows     = 15 * time.Minute
+	maxKeptDryRuns     = 8
+	maxKeptPerOwner    = 2 // so no one principal's dry runs push out everyone else's
+	maxListedErrors    = imports.MaxImportErrors
 )
 
 func newImportJobs() *importJobs {
 	stop, stopAll := context.WithCancel(context.Background())
-	return &importJobs{jobs: map[string]*importJob{}, now: time.Now, uploads: make(chan struct{}, maxRunningImports), stop: stop, stopAll: stopAll}
+	return &importJobs{jobs: map[string]*importJob{}, now: time.Now, stop: stop, stopAll: stopAll}
 }
 
 // close stops the running jobs and waits for them to end.
@@ -381,37 +381,23 @@ func (js *importJobs) tidy() {
 // add makes room for and registers a new running job of its owner's,
 // refusing when the owner already has one running or every place is
 // taken by a running job.
-func (js *importJobs) add(j *importJob) *problem {
+func (js *importJobs) add(j *importJob) {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	js.tidy()
 	var oldest *importJob
-	running := 0
 	for _, other := range js.jobs {
 		other.mu.Lock()
 		busy, ended := other.running, other.ended
 		other.mu.Unlock()
-		if busy {
-			running++
-		}
-		if busy && other.owner == j.owner {
-			return &problem{Status: http.StatusTooManyRequests,
-				Headline: Text{"您已有一项导入正在进行，请等它完成后再导入", "You already have an import under way; wait for it to finish"}}
-		}
 		if !busy && (oldest == nil || ended.Before(oldest.ended)) {
 			oldest = other
 		}
 	}
-	if running >= maxRunningImports {
-		return &problem{Status: http.StatusTooManyRequests, Headline: Text{
-			fmt.Sprintf("已有 %d 项导入正在进行，达到上限，请稍后再试", running),
-			fmt.Sprintf("%d imports are under way, as many as the console runs at once; try again when one has finished", running)}}
-	}
-	if len(js.jobs) >= maxImportJobs {
-		delete(js.jobs, oldest.id) // there is one: fewer are running than may be
+	if len(js.jobs) >= maxImportJobs && oldest != nil {
+		delete(js.jobs, oldest.id)
 	}
 	js.jobs[j.id] = j
-	return nil
 }
 
 // remove forgets job id.
@@ -495,14 +481,14 @@ type importUpload struct {
 	kind     importKind
 	fileName string
 	data     []byte // the upload, in memory only: its rows may name people by identity number
-	release  func() // gives back the upload's place; nil until one is taken
+	release  func() // gives back the import's slot; nil until one is taken
 }
 
 // readImportForm reads the form as it streams in: the kind comes first
 // and is authorized before a byte of the file is read; the file is read
 // into memory (never onto disk, where identity numbers would lie in
-// clear), at most maxImportUpload of it, and by at most maxRunningImports
-// uploads at once. The caller calls up.release when it is set.
+// clear), at most maxImportUpload of it, once the import's slot is taken.
+// The caller hands up.release on to the job, or calls it.
 func (s *Server) readImportForm(w http.ResponseWriter, r *http.Request) (importUpload, *problem) {
 	up := importUpload{}
 	r.Body = http.MaxBytesReader(w, r.Body, maxImportUpload+1<<20)
@@ -545,12 +531,13 @@ func (s *Server) readImportForm(w http.ResponseWriter, r *http.Request) (importU
 			}
 			up.kind = k
 			up.fileName = cleanFileName(part.FileName())
-			select {
-			case s.imports.uploads <- struct{}{}:
-				up.release = func() { <-s.imports.uploads }
-			default:
+			// The import's slot is taken before the file is read: it
+			// bounds the uploads in memory and the imports running, the
+			// API's included, and lets each principal run one at a time.
+			p, _ := registry.PrincipalFrom(r.Context())
+			if up.release, err = s.importSlots.Acquire(p); err != nil {
 				_, _ = io.Copy(io.Discard, r.Body)
-				return up, &problem{Status: http.StatusTooManyRequests, Headline: Text{"上传的文件过多，请稍后再试", "Too many files are being uploaded; try again shortly"}}
+				return up, problemOf(s.log, err)
 			}
 			var buf bytes.Buffer
 			n, err := io.CopyN(&buf, part, maxImportUpload+1)
@@ -597,7 +584,11 @@ func cleanFileName(name string) string {
 func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 	up, p := s.readImportForm(w, r)
 	if up.release != nil {
-		defer up.release()
+		defer func() {
+			if up.release != nil {
+				up.release()
+			}
+		}()
 	}
 	if p != nil {
 		s.showImportForm(w, r, up.form, p)
@@ -613,7 +604,8 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 		s.showImportForm(w, r, up.form, p)
 		return
 	}
-	id, p := s.launchImport(r, up.kind, up.fileName, imports.ImportOptions{DryRun: up.form.DryRun, SkipInvalid: up.form.SkipInvalid}, rows)
+	id, p := s.launchImport(r, up.release, up.kind, up.fileName, imports.ImportOptions{DryRun: up.form.DryRun, SkipInvalid: up.form.SkipInvalid}, rows)
+	up.release = nil // the job has it now, or launchImport gave it back
 	if p != nil {
 		s.showImportForm(w, r, up.form, p)
 		return
@@ -622,14 +614,14 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) {
 }
 
 // launchImport begins an import of rows for the request's principal and
-// runs it in the background, returning its job's id.
-func (s *Server) launchImport(r *http.Request, kind importKind, fileName string, opts imports.ImportOptions, rows importRows) (string, *problem) {
+// runs it in the background, returning its job's id. release gives back
+// the import's slot: the job calls it when it ends, or launchImport at
+// once if the import cannot begin.
+func (s *Server) launchImport(r *http.Request, release func(), kind importKind, fileName string, opts imports.ImportOptions, rows importRows) (string, *problem) {
 	owner, _ := registry.PrincipalFrom(r.Context())
 	job := &importJob{id: newJobID(), owner: owner, kind: kind, fileName: fileName, opts: opts, total: rows.count(),
 		running: true, progress: imports.ImportProgress{Outcome: imports.ImportInProgress}}
-	if p := s.imports.add(job); p != nil {
-		return "", p
-	}
+	s.imports.add(job)
 	// The import outlives the request: it keeps the request's values (the
 	// principal) but not its cancellation; it ends with the server
 	// (Server.Close) and, between batches, with the session that started it.
@@ -641,6 +633,7 @@ func (s *Server) launchImport(r *http.Request, kind importKind, fileName string,
 	}
 	im, err := s.reg.BeginImport(ctx, kind.Kind, opts)
 	if err != nil {
+		release()
 		stopWithServer()
 		cancel()
 		s.imports.remove(job.id)
@@ -649,6 +642,7 @@ func (s *Server) launchImport(r *http.Request, kind importKind, fileName string,
 	s.imports.running.Add(1)
 	go func() {
 		defer s.imports.running.Done()
+		defer release()
 		defer stopWithServer()
 		s.runImport(ctx, cancel, session, job, im, rows)
 	}()
@@ -755,7 +749,13 @@ func (s *Server) commitImport(w http.ResponseWriter, r *http.Request) {
 	}
 	opts := job.opts
 	opts.DryRun = false
-	id, p := s.launchImport(r, job.kind, job.fileName, opts, rows)
+	pr, _ := registry.PrincipalFrom(r.Context())
+	release, err := s.importSlots.Acquire(pr)
+	if err != nil {
+		s.pageStatus(w, r, http.StatusOK, "import_job.html", Text{"导入进度", "Import progress"}, problemOf(s.log, err), job.view())
+		return
+	}
+	id, p := s.launchImport(r, release, job.kind, job.fileName, opts, rows)
 	if p != nil {
 		s.pageStatus(w, r, http.StatusOK, "import_job.html", Text{"导入进度", "Import progress"}, p, job.view())
 		return

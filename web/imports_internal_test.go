@@ -57,7 +57,11 @@ func TestImportStopsWithItsSession(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		id, p := s.launchImport(r, kind, "x.csv", imports.ImportOptions{}, rows)
+		release, err := s.importSlots.Acquire(issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, p := s.launchImport(r, release, kind, "x.csv", imports.ImportOptions{}, rows)
 		if p != nil {
 			t.Fatalf("launch: %+v", p)
 		}

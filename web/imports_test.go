@@ -20,6 +20,7 @@ import (
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/imports"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	"github.com/hangzhou-ai/registry/store/storetest"
 	"github.com/hangzhou-ai/registry/web"
@@ -335,4 +336,25 @@ func postImport(t *testing.T, c *http.Client, s *site, kind string, file io.Read
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	return answer{res.StatusCode, string(body)}
+}
+
+// TestImportSlotsShared fills the import slots the API and the console
+// share, from outside the console, and finds a console import refused
+// with 429 before its file is read; once the slot is free it runs.
+func TestImportSlotsShared(t *testing.T) {
+	slots := imports.NewSlots(1)
+	s := newSite(t, storetest.SQLite(t), web.Config{ImportSlots: slots})
+	c := signedInClient(t, s, s.token(t, "issuer", economy))
+	release, err := slots.Acquire(registry.Principal{Subject: "api-caller", Org: economy, Role: "issuer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "credit_code,name\n" + registrytest.CreditCode(t, "91330106MA27XK0A1") + ",杭州云栖智算科技有限公司\n"
+	if got := postImport(t, c, s, "enterprises", strings.NewReader(csv)); got.status != http.StatusTooManyRequests || !strings.Contains(got.body, "imports are running") {
+		t.Fatalf("with every slot taken: %d\n%s", got.status, got.body)
+	}
+	release()
+	if got := postImport(t, c, s, "enterprises", strings.NewReader(csv)); got.status != http.StatusOK || !strings.Contains(got.body, "/console/import/") {
+		t.Fatalf("with the slot free: %d", got.status)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hangzhou-ai/registry/ratelimit"
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/imports"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
 )
 
@@ -37,6 +38,10 @@ type Config struct {
 	// the limiter the API's calls use so a principal has one budget for
 	// both. Nil means no limit.
 	Principals *ratelimit.PerKey
+	// ImportSlots bound the console's imports; pass the slots the API's
+	// imports use (rpc.ImportLimits.Slots) so --max-concurrent-imports
+	// holds for both. Nil means slots of the console's own.
+	ImportSlots *imports.Slots
 	// SSO, when set, lets users sign in with a single sign-on token (a JWT
 	// the provider issued) besides a registry token.
 	SSO *oidc.Verifier
@@ -56,12 +61,16 @@ type Server struct {
 
 	// imports are the console's CSV imports under way or recently
 	// finished (web/imports.go).
-	imports *importJobs
+	imports     *importJobs
+	importSlots *imports.Slots
 }
 
 // New parses the embedded templates and returns the pages' server.
 func New(reg *registry.Registry, log *zap.Logger, cfg Config) (*Server, error) {
-	s := &Server{reg: reg, log: log, cfg: cfg, imports: newImportJobs()}
+	s := &Server{reg: reg, log: log, cfg: cfg, imports: newImportJobs(), importSlots: cfg.ImportSlots}
+	if s.importSlots == nil {
+		s.importSlots = imports.NewSlots(defaultImportSlots)
+	}
 	if cfg.PublicURL != "" {
 		u, err := url.Parse(strings.TrimRight(cfg.PublicURL, "/"))
 		// The pages link to themselves from the root (/console/, /d/…),

@@ -137,7 +137,7 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ImportIdleTimeout, "import-idle-timeout", rpc.DefaultImportLimits.IdleTimeout,
 		"end an import stream, with deadline_exceeded and nothing imported, when its client sends nothing for this long; 0: never")
 	fs.IntVar(&c.MaxConcurrentImports, "max-concurrent-imports", rpc.DefaultImportLimits.MaxConcurrent,
-		"imports this server runs at once; more get resource_exhausted; 0: unlimited")
+		"imports this server runs at once, the API's and the console's together; more get resource_exhausted; 0: unlimited")
 	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", "",
 		"single sign-on: issuer `URL` of the OpenID Connect provider whose JWTs are accepted besides registry tokens; "+
 			"with --public-url the console also signs users in through the provider's page; empty: off")

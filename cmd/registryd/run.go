@@ -18,6 +18,7 @@ import (
 	"github.com/hangzhou-ai/registry/ratelimit"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/imports"
 	"github.com/hangzhou-ai/registry/registry/keys"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
@@ -136,10 +137,12 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	// pages, and one per principal for its API calls and console pages.
 	public := ratelimit.New(c.PublicRateLimit, c.PublicRateBurst)
 	principals := ratelimit.New(c.RateLimit, c.RateBurst)
+	// One bound on the imports running, whether the API or the console started them.
+	importSlots := imports.NewSlots(c.MaxConcurrentImports)
 	opts := []rpc.Option{rpc.WithLimits(rpc.Limits{
 		PerSecond: c.RateLimit, Burst: c.RateBurst, MaxCallDuration: c.MaxCallDuration,
 		PublicPerSecond: c.PublicRateLimit, PublicBurst: c.PublicRateBurst, Public: public, Principals: principals,
-	}), rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: c.ImportIdleTimeout, MaxConcurrent: c.MaxConcurrentImports})}
+	}), rpc.WithImportLimits(rpc.ImportLimits{IdleTimeout: c.ImportIdleTimeout, MaxConcurrent: c.MaxConcurrentImports, Slots: importSlots})}
 	tp, stopTracing, err := setupTracing(ctx, getenv, log.Named("otel"))
 	if err != nil {
 		return err
@@ -189,7 +192,7 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	if sso != nil && ssoLogin == nil {
 		log.Info("the console's sign-in through the identity provider is off: set --public-url to turn it on")
 	}
-	pages, err := web.New(reg, log.Named("web"), web.Config{PublicURL: c.PublicURL, Public: public, Principals: principals, SSO: sso, SSOLogin: ssoLogin})
+	pages, err := web.New(reg, log.Named("web"), web.Config{PublicURL: c.PublicURL, Public: public, Principals: principals, ImportSlots: importSlots, SSO: sso, SSOLogin: ssoLogin})
 	if err != nil {
 		return err
 	}
