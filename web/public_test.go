@@ -318,3 +318,31 @@ func TestVerifyPage(t *testing.T) {
 		mustNotContain(t, "tampered", page, "有效：签名正确")
 	})
 }
+
+// TestPublicPageOnAPhone opens a certificate's page at a phone's width:
+// nothing runs wider than the screen, and the page with its stylesheet,
+// script and QR code weighs little.
+func TestPublicPageOnAPhone(t *testing.T) {
+	s := newSite(t, storetest.SQLite(t), web.Config{})
+	w := newWorld(t, s)
+	ctx := browser(t)
+	run(t, ctx, "opening the page at 375 px", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.Navigate(s.URL+"/d/"+w.Giant.ID), chromedp.WaitVisible(chromedp.CSS("#certificate")))
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		width, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		t.Errorf("the page is %d px wide on a 375 px screen", width)
+	}
+	total := 0
+	for _, path := range []string{"/d/" + w.Giant.ID, "/d/" + w.Giant.ID + "/qr.svg", "/static/app.css", "/static/app.js"} {
+		_, _, body := get(t, s.URL+path)
+		total += len(body)
+	}
+	t.Logf("the page and what it loads: %d bytes", total)
+	if total > 64<<10 {
+		t.Errorf("the page and what it loads weigh %d bytes, want under 64 KiB", total)
+	}
+}
