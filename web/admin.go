@@ -117,7 +117,7 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, p *problem, 
 // page the browser can fetch again (render sends Cache-Control: no-store).
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showTokens(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}), nil)
+		s.showTokens(w, r, formUnreadable, nil)
 		return
 	}
 	days, bad := intValue(r, "ttl_days")

@@ -80,7 +80,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 // the trail's first page.
 func (s *Server) verifyAuditChain(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showAudit(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}), nil)
+		s.showAudit(w, r, formUnreadable, nil)
 		return
 	}
 	rep, err := s.reg.VerifyAuditChain(r.Context())

@@ -82,7 +82,7 @@ func (s *Server) showEnterprises(w http.ResponseWriter, r *http.Request, p *prob
 
 func (s *Server) registerEnterprise(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showEnterprises(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showEnterprises(w, r, formUnreadable)
 		return
 	}
 	e, err := s.reg.RegisterEnterprise(r.Context(), enterprise.NewEnterprise{
@@ -134,7 +134,7 @@ func (s *Server) showEnterprise(w http.ResponseWriter, r *http.Request, code str
 // enterprise's or a talent's page, and shows the page again on a refusal.
 func (s *Server) grantDesignation(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.fail(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.fail(w, r, formUnreadable)
 		return
 	}
 	g := designation.Grant{
@@ -204,7 +204,7 @@ func (s *Server) changeDesignation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := form(w, r); err != nil {
-		s.showDesignation(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showDesignation(w, r, formUnreadable)
 		return
 	}
 	version, bad := intValue(r, "expected_version")
@@ -258,7 +258,7 @@ func (s *Server) showTalents(w http.ResponseWriter, r *http.Request, p *problem)
 
 func (s *Server) registerTalent(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showTalents(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showTalents(w, r, formUnreadable)
 		return
 	}
 	t, err := s.reg.RegisterTalent(r.Context(), talent.NewTalent{

@@ -62,6 +62,10 @@ func problemOf(log *zap.Logger, err error) *problem {
 	return &problem{Status: http.StatusInternalServerError, Headline: Text{"内部错误，请稍后重试", "Internal error; try again later"}}
 }
 
+// formUnreadable answers a posted form that could not be read (too large,
+// or not a form at all).
+var formUnreadable = invalid("form", Text{"表单无法读取", "the form could not be read"})
+
 // invalid is a problem with one field, found by the console itself
 // before calling the registry (a number that is not a number).
 func invalid(field string, reason Text) *problem {

@@ -728,7 +728,7 @@ func (s *Server) commitImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := form(w, r); err != nil {
-		s.fail(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.fail(w, r, formUnreadable)
 		return
 	}
 	job.commit.Lock() // one real import per dry run, however many clicks

@@ -183,7 +183,7 @@ var noPlaces = Text{"该层次名额已用完：授权的剩余名额为 0，请
 // recognize records a recognition from the form, within the quota.
 func (s *Server) recognize(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showRecognitions(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showRecognitions(w, r, formUnreadable)
 		return
 	}
 	_, err := s.reg.RecognizeTalent(r.Context(), talentauth.Recognition{
@@ -205,7 +205,7 @@ func (s *Server) recognize(w http.ResponseWriter, r *http.Request) {
 // which returns its place.
 func (s *Server) withdrawRecognition(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showRecognitions(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showRecognitions(w, r, formUnreadable)
 		return
 	}
 	version, bad := intValue(r, "expected_version")

@@ -107,7 +107,7 @@ func (s *Server) admitTenant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := form(w, r); err != nil {
-		s.showPark(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showPark(w, r, formUnreadable)
 		return
 	}
 	area, bad := floatValue(r, "floor_area_m2")
@@ -132,7 +132,7 @@ func (s *Server) endTenancy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := form(w, r); err != nil {
-		s.showPark(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showPark(w, r, formUnreadable)
 		return
 	}
 	version, bad := intValue(r, "expected_version")
@@ -219,7 +219,7 @@ func (s *Server) setRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := form(w, r); err != nil {
-		s.showRules(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showRules(w, r, formUnreadable)
 		return
 	}
 	months, bad := intValue(r, "min_tenancy_months")

@@ -61,7 +61,7 @@ func (s *Server) showParks(w http.ResponseWriter, r *http.Request, p *problem) {
 // with the park in it, or the form with the problem.
 func (s *Server) registerPark(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showParks(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showParks(w, r, formUnreadable)
 		return
 	}
 	_, err := s.reg.RegisterPark(r.Context(), park.NewPark{

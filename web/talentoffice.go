@@ -119,7 +119,7 @@ func (s *Server) showAuthorizations(w http.ResponseWriter, r *http.Request, p *p
 // number of places for each level filled in, empty or 0 levels left out.
 func (s *Server) issueAuthorization(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showAuthorizations(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showAuthorizations(w, r, formUnreadable)
 		return
 	}
 	year, bad := intValue(r, "year")
@@ -172,7 +172,7 @@ func (s *Server) showAuthorization(w http.ResponseWriter, r *http.Request, p *pr
 
 func (s *Server) revokeAuthorization(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showAuthorization(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showAuthorization(w, r, formUnreadable)
 		return
 	}
 	version, bad := intValue(r, "expected_version")
@@ -254,7 +254,7 @@ func prizeLevels(text string) ([]competition.PrizeLevel, *problem) {
 
 func (s *Server) registerCompetition(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showCompetitions(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showCompetitions(w, r, formUnreadable)
 		return
 	}
 	year, bad := intValue(r, "year")
@@ -307,7 +307,7 @@ func (s *Server) showCompetition(w http.ResponseWriter, r *http.Request, p *prob
 // winner by name and identity document (registered if new).
 func (s *Server) recordAward(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showCompetition(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showCompetition(w, r, formUnreadable)
 		return
 	}
 	in := competition.AwardInput{
@@ -332,7 +332,7 @@ func (s *Server) recordAward(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) recognizeWinner(w http.ResponseWriter, r *http.Request) {
 	if err := form(w, r); err != nil {
-		s.showCompetition(w, r, invalid("form", Text{"表单无法读取", "the form could not be read"}))
+		s.showCompetition(w, r, formUnreadable)
 		return
 	}
 	_, err := s.reg.RecognizeWinner(r.Context(), competition.WinnerRecognition{

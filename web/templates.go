@@ -81,12 +81,6 @@ func funcs(lang string) template.FuncMap {
 			}
 			return t.In(cst).Format("2006-01-02 15:04:05") + " CST"
 		},
-		"percent": func(part, whole int) int {
-			if whole <= 0 {
-				return 0
-			}
-			return min(100, part*100/whole)
-		},
 		"otherLang": func() string {
 			if lang == langEn {
 				return langZh

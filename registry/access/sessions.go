@@ -23,14 +23,18 @@ const MaxSessionLife = 12 * time.Hour
 
 // Session is a signed-in console session, without its id.
 type Session struct {
-	ID        int64          `json:"id"`
-	Principal core.Principal `json:"-"`
-	Subject   string         `json:"subject"`
-	Org       string         `json:"organisation"`
-	Role      string         `json:"role"`
-	Via       string         `json:"via"` // "token" or "sso"
-	CreatedAt time.Time      `json:"created_at"`
-	ExpiresAt time.Time      `json:"expires_at"`
+	ID        int64     `json:"id"`
+	Subject   string    `json:"subject"`
+	Org       string    `json:"organisation"`
+	Role      string    `json:"role"`
+	Via       string    `json:"via"` // "token" or "sso"
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Principal is who the session acts as.
+func (s Session) Principal() core.Principal {
+	return core.Principal{Subject: s.Subject, Org: s.Org, Role: s.Role}
 }
 
 func sessionOf(s *ent.ConsoleSession) Session {
@@ -39,8 +43,7 @@ func sessionOf(s *ent.ConsoleSession) Session {
 		via = "token"
 	}
 	return Session{
-		ID: int64(s.ID), Principal: core.Principal{Subject: s.Subject, Org: s.Organisation, Role: s.Role},
-		Subject: s.Subject, Org: s.Organisation, Role: s.Role, Via: via, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt,
+		ID: int64(s.ID), Subject: s.Subject, Org: s.Organisation, Role: s.Role, Via: via, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt,
 	}
 }
 
@@ -125,7 +128,7 @@ func (r *Access) SessionPrincipal(ctx context.Context, raw string) (core.Princip
 		}
 	}
 	out := sessionOf(s)
-	return out.Principal, out, nil
+	return out.Principal(), out, nil
 }
 
 func (r *Access) liveSession(ctx context.Context, raw string) (*ent.ConsoleSession, error) {
@@ -171,7 +174,7 @@ func (r *Access) EndSession(ctx context.Context, raw string) error {
 		if n == 0 {
 			return core.NewError(core.KindUnauthenticated, "session ended")
 		}
-		return r.Record(ctx, tx, before.Principal, core.Change{Action: "session.end", EntityType: "session", EntityID: fmt.Sprint(s.ID), Before: before})
+		return r.Record(ctx, tx, before.Principal(), core.Change{Action: "session.end", EntityType: "session", EntityID: fmt.Sprint(s.ID), Before: before})
 	})
 }
 

@@ -53,14 +53,14 @@ func TestSessions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(id, access.SessionPrefix) || s.Principal != (registry.Principal{Subject: "王五", Org: "bureau:economy-it", Role: "viewer"}) {
+			if !strings.HasPrefix(id, access.SessionPrefix) || s.Principal() != (registry.Principal{Subject: "王五", Org: "bureau:economy-it", Role: "viewer"}) {
 				t.Fatalf("session %q %+v", id, s)
 			}
 			if want := f.clock.Now().Add(access.MaxSessionLife); !s.ExpiresAt.Equal(want.UTC().Truncate(time.Microsecond)) {
 				t.Errorf("a token without expiry gives a session until %v, want %v", s.ExpiresAt, want)
 			}
 			p, _, err := f.reg.SessionPrincipal(ctx, id)
-			if err != nil || p != s.Principal {
+			if err != nil || p != s.Principal() {
 				t.Fatalf("SessionPrincipal: %+v %v", p, err)
 			}
 			if err := f.reg.EndSession(ctx, id); err != nil {
