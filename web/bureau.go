@@ -1,11 +1,13 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/designation"
@@ -29,29 +31,25 @@ func (s *Server) bureauRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /console/designations/{id}/{action}", s.signedIn(s.changeDesignation))
 }
 
-// grantableTypes are the designation types the principal's bureau may
-// grant through the grant form, for subjects of kind (enterprise or
-// talent). Parks and talent authorizations have forms of their own.
+// grantableTypes are the designation types the registry lets the
+// principal grant through the grant form, for subjects of kind
+// (enterprise or talent). Parks and talent authorizations have forms of
+// their own.
 func (s *Server) grantableTypes(r *http.Request, kind string) []catalog.DesignationType {
-	p, _ := registry.PrincipalFrom(r.Context())
-	bureau, ok := strings.CutPrefix(p.Org, "bureau:")
-	if !ok || p.Role != "issuer" {
-		return nil
-	}
-	rules, err := s.reg.ListGrantRules(r.Context(), "", bureau)
-	if err != nil {
-		return nil
-	}
 	var out []catalog.DesignationType
 	for _, t := range catalog.DesignationTypes {
-		if t.SubjectKind != kind || t.Code == "talent-authorization" {
-			continue
-		}
-		if slices.ContainsFunc(rules, func(g designation.GrantRule) bool { return g.DesignationType == t.Code && g.Action == "grant" }) {
+		if t.SubjectKind == kind && t.Code != catalog.TypeTalentAuthorization && s.mayGrant(r, t.Code) {
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// mayGrant asks the registry whether the principal may grant designations
+// of type typ; the console shows only the forms it may use.
+func (s *Server) mayGrant(r *http.Request, typ string) bool {
+	ans, err := s.reg.CheckPermission(r.Context(), designation.PermissionQuery{Action: authz.ActGrant, DesignationType: typ})
+	return err == nil && ans.Allowed
 }
 
 type enterprisesView struct {
@@ -178,13 +176,13 @@ func (s *Server) showDesignation(w http.ResponseWriter, r *http.Request, p *prob
 		s.failRead(w, r, err)
 		return
 	}
-	v := designationView{D: d, PageURL: s.designationURL(r, d.ID), Form: r.PostForm, May: map[string]bool{}}
+	v := designationView{D: d, PageURL: s.designationURL(r, d.ID), Form: r.PostForm}
 	// A talent authorization is revoked on its own page, which also
 	// releases the recognitions made under it.
 	if d.Type != catalog.TypeTalentAuthorization {
-		for action := range designationActions {
-			ans, err := s.reg.CheckPermission(r.Context(), designation.PermissionQuery{Action: action, Resource: d.ID})
-			v.May[action] = err == nil && ans.Allowed
+		if v.May, err = s.reg.AllowedActions(r.Context(), d.ID, slices.Collect(maps.Keys(designationActions))...); err != nil {
+			s.failRead(w, r, err)
+			return
 		}
 	}
 	s.pageStatus(w, r, http.StatusOK, "designation_console.html", Text{"认定详情", "Designation"}, p, v)

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -45,22 +44,6 @@ func tierOptions() []tierOption {
 		out[i] = tierOption{Code: c, Name: tierNames[c]}
 	}
 	return out
-}
-
-// mayGrant tells whether the principal's bureau may grant typ under the
-// current policy. It only decides which forms a page offers; the
-// registry decides each request.
-func (s *Server) mayGrant(r *http.Request, typ string) bool {
-	p, _ := registry.PrincipalFrom(r.Context())
-	bureau, ok := strings.CutPrefix(p.Org, "bureau:")
-	if !ok || p.Role != "issuer" {
-		return false
-	}
-	rules, err := s.reg.ListGrantRules(r.Context(), typ, bureau)
-	if err != nil {
-		return false
-	}
-	return slices.ContainsFunc(rules, func(g designation.GrantRule) bool { return g.Action == "grant" && g.Role == "issuer" })
 }
 
 // mayRunCompetitions tells whether the principal's forms for registering

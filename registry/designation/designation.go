@@ -361,6 +361,37 @@ func (r *Designations) GetDesignation(ctx context.Context, id string) (Designati
 	return DesignationOf(d, r.Today()), nil
 }
 
+// AllowedActions answers, for each action, whether the caller may take it
+// on designation id, reading the designation once and only for a caller
+// who may read it: what a page needs to offer only the forms the caller
+// may use. The registry still decides each action when it is taken.
+func (r *Designations) AllowedActions(ctx context.Context, id string, actions ...string) (map[string]bool, error) {
+	p, err := core.PrincipalOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := core.RequireID("id", id); err != nil {
+		return nil, err
+	}
+	d, err := r.LoadDesignationFor(ctx, r.DB, p, id)
+	if err != nil {
+		return nil, err
+	}
+	object, owners := authz.DesignationObject(d.Type), DesignationOwners(d)
+	if err := r.Authorize(p, object, authz.ActRead, owners...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(actions))
+	for _, action := range actions {
+		dec, err := r.Decide(p, object, action, owners...)
+		if err != nil {
+			return nil, err
+		}
+		out[action] = dec.Allowed
+	}
+	return out, nil
+}
+
 // DesignationFilter selects designations; zero fields match everything.
 type DesignationFilter struct {
 	EnterpriseCreditCode string
