@@ -40,7 +40,9 @@ type AuditEvent struct {
 	// PrevHash holds the value of the "prev_hash" field.
 	PrevHash string `json:"prev_hash,omitempty"`
 	// Hash holds the value of the "hash" field.
-	Hash         string `json:"hash,omitempty"`
+	Hash string `json:"hash,omitempty"`
+	// OwnerOrg holds the value of the "owner_org" field.
+	OwnerOrg     string `json:"owner_org,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -51,7 +53,7 @@ func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditevent.FieldID:
 			values[i] = new(sql.NullInt64)
-		case auditevent.FieldActorSubject, auditevent.FieldActorOrg, auditevent.FieldActorRole, auditevent.FieldAction, auditevent.FieldEntityType, auditevent.FieldEntityID, auditevent.FieldBefore, auditevent.FieldAfter, auditevent.FieldReason, auditevent.FieldPrevHash, auditevent.FieldHash:
+		case auditevent.FieldActorSubject, auditevent.FieldActorOrg, auditevent.FieldActorRole, auditevent.FieldAction, auditevent.FieldEntityType, auditevent.FieldEntityID, auditevent.FieldBefore, auditevent.FieldAfter, auditevent.FieldReason, auditevent.FieldPrevHash, auditevent.FieldHash, auditevent.FieldOwnerOrg:
 			values[i] = new(sql.NullString)
 		case auditevent.FieldOccurredAt:
 			values[i] = new(sql.NullTime)
@@ -148,6 +150,12 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Hash = value.String
 			}
+		case auditevent.FieldOwnerOrg:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field owner_org", values[i])
+			} else if value.Valid {
+				_m.OwnerOrg = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -219,6 +227,9 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("hash=")
 	builder.WriteString(_m.Hash)
+	builder.WriteString(", ")
+	builder.WriteString("owner_org=")
+	builder.WriteString(_m.OwnerOrg)
 	builder.WriteByte(')')
 	return builder.String()
 }

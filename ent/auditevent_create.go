@@ -118,6 +118,20 @@ func (_c *AuditEventCreate) SetHash(v string) *AuditEventCreate {
 	return _c
 }
 
+// SetOwnerOrg sets the "owner_org" field.
+func (_c *AuditEventCreate) SetOwnerOrg(v string) *AuditEventCreate {
+	_c.mutation.SetOwnerOrg(v)
+	return _c
+}
+
+// SetNillableOwnerOrg sets the "owner_org" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillableOwnerOrg(v *string) *AuditEventCreate {
+	if v != nil {
+		_c.SetOwnerOrg(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AuditEventCreate) SetID(v int64) *AuditEventCreate {
 	_c.mutation.SetID(v)
@@ -171,6 +185,10 @@ func (_c *AuditEventCreate) defaults() {
 		v := auditevent.DefaultReason
 		_c.mutation.SetReason(v)
 	}
+	if _, ok := _c.mutation.OwnerOrg(); !ok {
+		v := auditevent.DefaultOwnerOrg
+		_c.mutation.SetOwnerOrg(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -210,6 +228,9 @@ func (_c *AuditEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.Hash(); !ok {
 		return &ValidationError{Name: "hash", err: errors.New(`ent: missing required field "AuditEvent.hash"`)}
+	}
+	if _, ok := _c.mutation.OwnerOrg(); !ok {
+		return &ValidationError{Name: "owner_org", err: errors.New(`ent: missing required field "AuditEvent.owner_org"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := auditevent.IDValidator(v); err != nil {
@@ -296,6 +317,10 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Hash(); ok {
 		_spec.SetField(auditevent.FieldHash, field.TypeString, value)
 		_node.Hash = value
+	}
+	if value, ok := _c.mutation.OwnerOrg(); ok {
+		_spec.SetField(auditevent.FieldOwnerOrg, field.TypeString, value)
+		_node.OwnerOrg = value
 	}
 	return _node, _spec
 }
@@ -401,6 +426,9 @@ func (u *AuditEventUpsertOne) UpdateNewValues() *AuditEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.Hash(); exists {
 			s.SetIgnore(auditevent.FieldHash)
+		}
+		if _, exists := u.create.mutation.OwnerOrg(); exists {
+			s.SetIgnore(auditevent.FieldOwnerOrg)
 		}
 	}))
 	return u
@@ -650,6 +678,9 @@ func (u *AuditEventUpsertBulk) UpdateNewValues() *AuditEventUpsertBulk {
 			}
 			if _, exists := b.mutation.Hash(); exists {
 				s.SetIgnore(auditevent.FieldHash)
+			}
+			if _, exists := b.mutation.OwnerOrg(); exists {
+				s.SetIgnore(auditevent.FieldOwnerOrg)
 			}
 		}
 	}))

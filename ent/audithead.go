@@ -19,7 +19,11 @@ type AuditHead struct {
 	// Seq holds the value of the "seq" field.
 	Seq int64 `json:"seq,omitempty"`
 	// Hash holds the value of the "hash" field.
-	Hash         string `json:"hash,omitempty"`
+	Hash string `json:"hash,omitempty"`
+	// TreeSize holds the value of the "tree_size" field.
+	TreeSize int64 `json:"tree_size,omitempty"`
+	// Frontier holds the value of the "frontier" field.
+	Frontier     []byte `json:"frontier,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -28,7 +32,9 @@ func (*AuditHead) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case audithead.FieldID, audithead.FieldSeq:
+		case audithead.FieldFrontier:
+			values[i] = new([]byte)
+		case audithead.FieldID, audithead.FieldSeq, audithead.FieldTreeSize:
 			values[i] = new(sql.NullInt64)
 		case audithead.FieldHash:
 			values[i] = new(sql.NullString)
@@ -64,6 +70,18 @@ func (_m *AuditHead) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field hash", values[i])
 			} else if value.Valid {
 				_m.Hash = value.String
+			}
+		case audithead.FieldTreeSize:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field tree_size", values[i])
+			} else if value.Valid {
+				_m.TreeSize = value.Int64
+			}
+		case audithead.FieldFrontier:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field frontier", values[i])
+			} else if value != nil {
+				_m.Frontier = *value
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -106,6 +124,12 @@ func (_m *AuditHead) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("hash=")
 	builder.WriteString(_m.Hash)
+	builder.WriteString(", ")
+	builder.WriteString("tree_size=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TreeSize))
+	builder.WriteString(", ")
+	builder.WriteString("frontier=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Frontier))
 	builder.WriteByte(')')
 	return builder.String()
 }

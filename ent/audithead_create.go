@@ -49,6 +49,26 @@ func (_c *AuditHeadCreate) SetNillableHash(v *string) *AuditHeadCreate {
 	return _c
 }
 
+// SetTreeSize sets the "tree_size" field.
+func (_c *AuditHeadCreate) SetTreeSize(v int64) *AuditHeadCreate {
+	_c.mutation.SetTreeSize(v)
+	return _c
+}
+
+// SetNillableTreeSize sets the "tree_size" field if the given value is not nil.
+func (_c *AuditHeadCreate) SetNillableTreeSize(v *int64) *AuditHeadCreate {
+	if v != nil {
+		_c.SetTreeSize(*v)
+	}
+	return _c
+}
+
+// SetFrontier sets the "frontier" field.
+func (_c *AuditHeadCreate) SetFrontier(v []byte) *AuditHeadCreate {
+	_c.mutation.SetFrontier(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AuditHeadCreate) SetID(v int) *AuditHeadCreate {
 	_c.mutation.SetID(v)
@@ -98,6 +118,10 @@ func (_c *AuditHeadCreate) defaults() {
 		v := audithead.DefaultHash
 		_c.mutation.SetHash(v)
 	}
+	if _, ok := _c.mutation.TreeSize(); !ok {
+		v := audithead.DefaultTreeSize
+		_c.mutation.SetTreeSize(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -107,6 +131,9 @@ func (_c *AuditHeadCreate) check() error {
 	}
 	if _, ok := _c.mutation.Hash(); !ok {
 		return &ValidationError{Name: "hash", err: errors.New(`ent: missing required field "AuditHead.hash"`)}
+	}
+	if _, ok := _c.mutation.TreeSize(); !ok {
+		return &ValidationError{Name: "tree_size", err: errors.New(`ent: missing required field "AuditHead.tree_size"`)}
 	}
 	return nil
 }
@@ -148,6 +175,14 @@ func (_c *AuditHeadCreate) createSpec() (*AuditHead, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Hash(); ok {
 		_spec.SetField(audithead.FieldHash, field.TypeString, value)
 		_node.Hash = value
+	}
+	if value, ok := _c.mutation.TreeSize(); ok {
+		_spec.SetField(audithead.FieldTreeSize, field.TypeInt64, value)
+		_node.TreeSize = value
+	}
+	if value, ok := _c.mutation.Frontier(); ok {
+		_spec.SetField(audithead.FieldFrontier, field.TypeBytes, value)
+		_node.Frontier = value
 	}
 	return _node, _spec
 }
@@ -231,6 +266,42 @@ func (u *AuditHeadUpsert) UpdateHash() *AuditHeadUpsert {
 	return u
 }
 
+// SetTreeSize sets the "tree_size" field.
+func (u *AuditHeadUpsert) SetTreeSize(v int64) *AuditHeadUpsert {
+	u.Set(audithead.FieldTreeSize, v)
+	return u
+}
+
+// UpdateTreeSize sets the "tree_size" field to the value that was provided on create.
+func (u *AuditHeadUpsert) UpdateTreeSize() *AuditHeadUpsert {
+	u.SetExcluded(audithead.FieldTreeSize)
+	return u
+}
+
+// AddTreeSize adds v to the "tree_size" field.
+func (u *AuditHeadUpsert) AddTreeSize(v int64) *AuditHeadUpsert {
+	u.Add(audithead.FieldTreeSize, v)
+	return u
+}
+
+// SetFrontier sets the "frontier" field.
+func (u *AuditHeadUpsert) SetFrontier(v []byte) *AuditHeadUpsert {
+	u.Set(audithead.FieldFrontier, v)
+	return u
+}
+
+// UpdateFrontier sets the "frontier" field to the value that was provided on create.
+func (u *AuditHeadUpsert) UpdateFrontier() *AuditHeadUpsert {
+	u.SetExcluded(audithead.FieldFrontier)
+	return u
+}
+
+// ClearFrontier clears the value of the "frontier" field.
+func (u *AuditHeadUpsert) ClearFrontier() *AuditHeadUpsert {
+	u.SetNull(audithead.FieldFrontier)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -311,6 +382,48 @@ func (u *AuditHeadUpsertOne) SetHash(v string) *AuditHeadUpsertOne {
 func (u *AuditHeadUpsertOne) UpdateHash() *AuditHeadUpsertOne {
 	return u.Update(func(s *AuditHeadUpsert) {
 		s.UpdateHash()
+	})
+}
+
+// SetTreeSize sets the "tree_size" field.
+func (u *AuditHeadUpsertOne) SetTreeSize(v int64) *AuditHeadUpsertOne {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.SetTreeSize(v)
+	})
+}
+
+// AddTreeSize adds v to the "tree_size" field.
+func (u *AuditHeadUpsertOne) AddTreeSize(v int64) *AuditHeadUpsertOne {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.AddTreeSize(v)
+	})
+}
+
+// UpdateTreeSize sets the "tree_size" field to the value that was provided on create.
+func (u *AuditHeadUpsertOne) UpdateTreeSize() *AuditHeadUpsertOne {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.UpdateTreeSize()
+	})
+}
+
+// SetFrontier sets the "frontier" field.
+func (u *AuditHeadUpsertOne) SetFrontier(v []byte) *AuditHeadUpsertOne {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.SetFrontier(v)
+	})
+}
+
+// UpdateFrontier sets the "frontier" field to the value that was provided on create.
+func (u *AuditHeadUpsertOne) UpdateFrontier() *AuditHeadUpsertOne {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.UpdateFrontier()
+	})
+}
+
+// ClearFrontier clears the value of the "frontier" field.
+func (u *AuditHeadUpsertOne) ClearFrontier() *AuditHeadUpsertOne {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.ClearFrontier()
 	})
 }
 
@@ -560,6 +673,48 @@ func (u *AuditHeadUpsertBulk) SetHash(v string) *AuditHeadUpsertBulk {
 func (u *AuditHeadUpsertBulk) UpdateHash() *AuditHeadUpsertBulk {
 	return u.Update(func(s *AuditHeadUpsert) {
 		s.UpdateHash()
+	})
+}
+
+// SetTreeSize sets the "tree_size" field.
+func (u *AuditHeadUpsertBulk) SetTreeSize(v int64) *AuditHeadUpsertBulk {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.SetTreeSize(v)
+	})
+}
+
+// AddTreeSize adds v to the "tree_size" field.
+func (u *AuditHeadUpsertBulk) AddTreeSize(v int64) *AuditHeadUpsertBulk {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.AddTreeSize(v)
+	})
+}
+
+// UpdateTreeSize sets the "tree_size" field to the value that was provided on create.
+func (u *AuditHeadUpsertBulk) UpdateTreeSize() *AuditHeadUpsertBulk {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.UpdateTreeSize()
+	})
+}
+
+// SetFrontier sets the "frontier" field.
+func (u *AuditHeadUpsertBulk) SetFrontier(v []byte) *AuditHeadUpsertBulk {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.SetFrontier(v)
+	})
+}
+
+// UpdateFrontier sets the "frontier" field to the value that was provided on create.
+func (u *AuditHeadUpsertBulk) UpdateFrontier() *AuditHeadUpsertBulk {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.UpdateFrontier()
+	})
+}
+
+// ClearFrontier clears the value of the "frontier" field.
+func (u *AuditHeadUpsertBulk) ClearFrontier() *AuditHeadUpsertBulk {
+	return u.Update(func(s *AuditHeadUpsert) {
+		s.ClearFrontier()
 	})
 }
 

@@ -63,6 +63,39 @@ func (_u *AuditHeadUpdate) SetNillableHash(v *string) *AuditHeadUpdate {
 	return _u
 }
 
+// SetTreeSize sets the "tree_size" field.
+func (_u *AuditHeadUpdate) SetTreeSize(v int64) *AuditHeadUpdate {
+	_u.mutation.ResetTreeSize()
+	_u.mutation.SetTreeSize(v)
+	return _u
+}
+
+// SetNillableTreeSize sets the "tree_size" field if the given value is not nil.
+func (_u *AuditHeadUpdate) SetNillableTreeSize(v *int64) *AuditHeadUpdate {
+	if v != nil {
+		_u.SetTreeSize(*v)
+	}
+	return _u
+}
+
+// AddTreeSize adds value to the "tree_size" field.
+func (_u *AuditHeadUpdate) AddTreeSize(v int64) *AuditHeadUpdate {
+	_u.mutation.AddTreeSize(v)
+	return _u
+}
+
+// SetFrontier sets the "frontier" field.
+func (_u *AuditHeadUpdate) SetFrontier(v []byte) *AuditHeadUpdate {
+	_u.mutation.SetFrontier(v)
+	return _u
+}
+
+// ClearFrontier clears the value of the "frontier" field.
+func (_u *AuditHeadUpdate) ClearFrontier() *AuditHeadUpdate {
+	_u.mutation.ClearFrontier()
+	return _u
+}
+
 // Mutation returns the AuditHeadMutation object of the builder.
 func (_u *AuditHeadUpdate) Mutation() *AuditHeadMutation {
 	return _u.mutation
@@ -119,6 +152,18 @@ func (_u *AuditHeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Hash(); ok {
 		_spec.SetField(audithead.FieldHash, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.TreeSize(); ok {
+		_spec.SetField(audithead.FieldTreeSize, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTreeSize(); ok {
+		_spec.AddField(audithead.FieldTreeSize, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Frontier(); ok {
+		_spec.SetField(audithead.FieldFrontier, field.TypeBytes, value)
+	}
+	if _u.mutation.FrontierCleared() {
+		_spec.ClearField(audithead.FieldFrontier, field.TypeBytes)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -173,6 +218,39 @@ func (_u *AuditHeadUpdateOne) SetNillableHash(v *string) *AuditHeadUpdateOne {
 	if v != nil {
 		_u.SetHash(*v)
 	}
+	return _u
+}
+
+// SetTreeSize sets the "tree_size" field.
+func (_u *AuditHeadUpdateOne) SetTreeSize(v int64) *AuditHeadUpdateOne {
+	_u.mutation.ResetTreeSize()
+	_u.mutation.SetTreeSize(v)
+	return _u
+}
+
+// SetNillableTreeSize sets the "tree_size" field if the given value is not nil.
+func (_u *AuditHeadUpdateOne) SetNillableTreeSize(v *int64) *AuditHeadUpdateOne {
+	if v != nil {
+		_u.SetTreeSize(*v)
+	}
+	return _u
+}
+
+// AddTreeSize adds value to the "tree_size" field.
+func (_u *AuditHeadUpdateOne) AddTreeSize(v int64) *AuditHeadUpdateOne {
+	_u.mutation.AddTreeSize(v)
+	return _u
+}
+
+// SetFrontier sets the "frontier" field.
+func (_u *AuditHeadUpdateOne) SetFrontier(v []byte) *AuditHeadUpdateOne {
+	_u.mutation.SetFrontier(v)
+	return _u
+}
+
+// ClearFrontier clears the value of the "frontier" field.
+func (_u *AuditHeadUpdateOne) ClearFrontier() *AuditHeadUpdateOne {
+	_u.mutation.ClearFrontier()
 	return _u
 }
 
@@ -261,6 +339,18 @@ func (_u *AuditHeadUpdateOne) sqlSave(ctx context.Context) (_node *AuditHead, er
 	}
 	if value, ok := _u.mutation.Hash(); ok {
 		_spec.SetField(audithead.FieldHash, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TreeSize(); ok {
+		_spec.SetField(audithead.FieldTreeSize, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTreeSize(); ok {
+		_spec.AddField(audithead.FieldTreeSize, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Frontier(); ok {
+		_spec.SetField(audithead.FieldFrontier, field.TypeBytes, value)
+	}
+	if _u.mutation.FrontierCleared() {
+		_spec.ClearField(audithead.FieldFrontier, field.TypeBytes)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &AuditHead{config: _u.config}

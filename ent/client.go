@@ -18,6 +18,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/apitoken"
 	"github.com/hangzhou-ai/registry/ent/auditevent"
 	"github.com/hangzhou-ai/registry/ent/audithead"
+	"github.com/hangzhou-ai/registry/ent/audittreehash"
 	"github.com/hangzhou-ai/registry/ent/authorizationquota"
 	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/bureau"
@@ -36,6 +37,8 @@ import (
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
+	"github.com/hangzhou-ai/registry/ent/webhookdelivery"
+	"github.com/hangzhou-ai/registry/ent/webhooksubscription"
 
 	stdsql "database/sql"
 )
@@ -51,6 +54,8 @@ type Client struct {
 	AuditEvent *AuditEventClient
 	// AuditHead is the client for interacting with the AuditHead builders.
 	AuditHead *AuditHeadClient
+	// AuditTreeHash is the client for interacting with the AuditTreeHash builders.
+	AuditTreeHash *AuditTreeHashClient
 	// AuthorizationQuota is the client for interacting with the AuthorizationQuota builders.
 	AuthorizationQuota *AuthorizationQuotaClient
 	// Award is the client for interacting with the Award builders.
@@ -87,6 +92,10 @@ type Client struct {
 	TalentAuthorization *TalentAuthorizationClient
 	// Tenancy is the client for interacting with the Tenancy builders.
 	Tenancy *TenancyClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookSubscription is the client for interacting with the WebhookSubscription builders.
+	WebhookSubscription *WebhookSubscriptionClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -101,6 +110,7 @@ func (c *Client) init() {
 	c.APIToken = NewAPITokenClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.AuditHead = NewAuditHeadClient(c.config)
+	c.AuditTreeHash = NewAuditTreeHashClient(c.config)
 	c.AuthorizationQuota = NewAuthorizationQuotaClient(c.config)
 	c.Award = NewAwardClient(c.config)
 	c.Bureau = NewBureauClient(c.config)
@@ -119,6 +129,8 @@ func (c *Client) init() {
 	c.Talent = NewTalentClient(c.config)
 	c.TalentAuthorization = NewTalentAuthorizationClient(c.config)
 	c.Tenancy = NewTenancyClient(c.config)
+	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
+	c.WebhookSubscription = NewWebhookSubscriptionClient(c.config)
 }
 
 type (
@@ -214,6 +226,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIToken:            NewAPITokenClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
 		AuditHead:           NewAuditHeadClient(cfg),
+		AuditTreeHash:       NewAuditTreeHashClient(cfg),
 		AuthorizationQuota:  NewAuthorizationQuotaClient(cfg),
 		Award:               NewAwardClient(cfg),
 		Bureau:              NewBureauClient(cfg),
@@ -232,6 +245,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Talent:              NewTalentClient(cfg),
 		TalentAuthorization: NewTalentAuthorizationClient(cfg),
 		Tenancy:             NewTenancyClient(cfg),
+		WebhookDelivery:     NewWebhookDeliveryClient(cfg),
+		WebhookSubscription: NewWebhookSubscriptionClient(cfg),
 	}, nil
 }
 
@@ -254,6 +269,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIToken:            NewAPITokenClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
 		AuditHead:           NewAuditHeadClient(cfg),
+		AuditTreeHash:       NewAuditTreeHashClient(cfg),
 		AuthorizationQuota:  NewAuthorizationQuotaClient(cfg),
 		Award:               NewAwardClient(cfg),
 		Bureau:              NewBureauClient(cfg),
@@ -272,6 +288,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Talent:              NewTalentClient(cfg),
 		TalentAuthorization: NewTalentAuthorizationClient(cfg),
 		Tenancy:             NewTenancyClient(cfg),
+		WebhookDelivery:     NewWebhookDeliveryClient(cfg),
+		WebhookSubscription: NewWebhookSubscriptionClient(cfg),
 	}, nil
 }
 
@@ -301,11 +319,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
-		c.CasbinRule, c.Competition, c.ConsoleSession, c.Designation,
-		c.DesignationType, c.EligibilityRule, c.Enterprise, c.IdempotencyKey,
-		c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
-		c.TalentAuthorization, c.Tenancy,
+		c.APIToken, c.AuditEvent, c.AuditHead, c.AuditTreeHash, c.AuthorizationQuota,
+		c.Award, c.Bureau, c.CasbinRule, c.Competition, c.ConsoleSession,
+		c.Designation, c.DesignationType, c.EligibilityRule, c.Enterprise,
+		c.IdempotencyKey, c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
+		c.TalentAuthorization, c.Tenancy, c.WebhookDelivery, c.WebhookSubscription,
 	} {
 		n.Use(hooks...)
 	}
@@ -315,11 +333,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.AuditEvent, c.AuditHead, c.AuthorizationQuota, c.Award, c.Bureau,
-		c.CasbinRule, c.Competition, c.ConsoleSession, c.Designation,
-		c.DesignationType, c.EligibilityRule, c.Enterprise, c.IdempotencyKey,
-		c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
-		c.TalentAuthorization, c.Tenancy,
+		c.APIToken, c.AuditEvent, c.AuditHead, c.AuditTreeHash, c.AuthorizationQuota,
+		c.Award, c.Bureau, c.CasbinRule, c.Competition, c.ConsoleSession,
+		c.Designation, c.DesignationType, c.EligibilityRule, c.Enterprise,
+		c.IdempotencyKey, c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
+		c.TalentAuthorization, c.Tenancy, c.WebhookDelivery, c.WebhookSubscription,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -334,6 +352,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEvent.mutate(ctx, m)
 	case *AuditHeadMutation:
 		return c.AuditHead.mutate(ctx, m)
+	case *AuditTreeHashMutation:
+		return c.AuditTreeHash.mutate(ctx, m)
 	case *AuthorizationQuotaMutation:
 		return c.AuthorizationQuota.mutate(ctx, m)
 	case *AwardMutation:
@@ -370,6 +390,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.TalentAuthorization.mutate(ctx, m)
 	case *TenancyMutation:
 		return c.Tenancy.mutate(ctx, m)
+	case *WebhookDeliveryMutation:
+		return c.WebhookDelivery.mutate(ctx, m)
+	case *WebhookSubscriptionMutation:
+		return c.WebhookSubscription.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -771,6 +795,139 @@ func (c *AuditHeadClient) mutate(ctx context.Context, m *AuditHeadMutation) (Val
 		return (&AuditHeadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditHead mutation op: %q", m.Op())
+	}
+}
+
+// AuditTreeHashClient is a client for the AuditTreeHash schema.
+type AuditTreeHashClient struct {
+	config
+}
+
+// NewAuditTreeHashClient returns a client for the AuditTreeHash from the given config.
+func NewAuditTreeHashClient(c config) *AuditTreeHashClient {
+	return &AuditTreeHashClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `audittreehash.Hooks(f(g(h())))`.
+func (c *AuditTreeHashClient) Use(hooks ...Hook) {
+	c.hooks.AuditTreeHash = append(c.hooks.AuditTreeHash, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `audittreehash.Intercept(f(g(h())))`.
+func (c *AuditTreeHashClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditTreeHash = append(c.inters.AuditTreeHash, interceptors...)
+}
+
+// Create returns a builder for creating a AuditTreeHash entity.
+func (c *AuditTreeHashClient) Create() *AuditTreeHashCreate {
+	mutation := newAuditTreeHashMutation(c.config, OpCreate)
+	return &AuditTreeHashCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditTreeHash entities.
+func (c *AuditTreeHashClient) CreateBulk(builders ...*AuditTreeHashCreate) *AuditTreeHashCreateBulk {
+	return &AuditTreeHashCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditTreeHashClient) MapCreateBulk(slice any, setFunc func(*AuditTreeHashCreate, int)) *AuditTreeHashCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditTreeHashCreateBulk{err: fmt.Errorf("calling to AuditTreeHashClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditTreeHashCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditTreeHashCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditTreeHash.
+func (c *AuditTreeHashClient) Update() *AuditTreeHashUpdate {
+	mutation := newAuditTreeHashMutation(c.config, OpUpdate)
+	return &AuditTreeHashUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditTreeHashClient) UpdateOne(_m *AuditTreeHash) *AuditTreeHashUpdateOne {
+	mutation := newAuditTreeHashMutation(c.config, OpUpdateOne, withAuditTreeHash(_m))
+	return &AuditTreeHashUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditTreeHashClient) UpdateOneID(id int64) *AuditTreeHashUpdateOne {
+	mutation := newAuditTreeHashMutation(c.config, OpUpdateOne, withAuditTreeHashID(id))
+	return &AuditTreeHashUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditTreeHash.
+func (c *AuditTreeHashClient) Delete() *AuditTreeHashDelete {
+	mutation := newAuditTreeHashMutation(c.config, OpDelete)
+	return &AuditTreeHashDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditTreeHashClient) DeleteOne(_m *AuditTreeHash) *AuditTreeHashDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditTreeHashClient) DeleteOneID(id int64) *AuditTreeHashDeleteOne {
+	builder := c.Delete().Where(audittreehash.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditTreeHashDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditTreeHash.
+func (c *AuditTreeHashClient) Query() *AuditTreeHashQuery {
+	return &AuditTreeHashQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditTreeHash},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditTreeHash entity by its id.
+func (c *AuditTreeHashClient) Get(ctx context.Context, id int64) (*AuditTreeHash, error) {
+	return c.Query().Where(audittreehash.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditTreeHashClient) GetX(ctx context.Context, id int64) *AuditTreeHash {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditTreeHashClient) Hooks() []Hook {
+	return c.hooks.AuditTreeHash
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditTreeHashClient) Interceptors() []Interceptor {
+	return c.inters.AuditTreeHash
+}
+
+func (c *AuditTreeHashClient) mutate(ctx context.Context, m *AuditTreeHashMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditTreeHashCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditTreeHashUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditTreeHashUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditTreeHashDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditTreeHash mutation op: %q", m.Op())
 	}
 }
 
@@ -3360,19 +3517,287 @@ func (c *TenancyClient) mutate(ctx context.Context, m *TenancyMutation) (Value, 
 	}
 }
 
+// WebhookDeliveryClient is a client for the WebhookDelivery schema.
+type WebhookDeliveryClient struct {
+	config
+}
+
+// NewWebhookDeliveryClient returns a client for the WebhookDelivery from the given config.
+func NewWebhookDeliveryClient(c config) *WebhookDeliveryClient {
+	return &WebhookDeliveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhookdelivery.Hooks(f(g(h())))`.
+func (c *WebhookDeliveryClient) Use(hooks ...Hook) {
+	c.hooks.WebhookDelivery = append(c.hooks.WebhookDelivery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhookdelivery.Intercept(f(g(h())))`.
+func (c *WebhookDeliveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookDelivery = append(c.inters.WebhookDelivery, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookDelivery entity.
+func (c *WebhookDeliveryClient) Create() *WebhookDeliveryCreate {
+	mutation := newWebhookDeliveryMutation(c.config, OpCreate)
+	return &WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookDelivery entities.
+func (c *WebhookDeliveryClient) CreateBulk(builders ...*WebhookDeliveryCreate) *WebhookDeliveryCreateBulk {
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookDeliveryClient) MapCreateBulk(slice any, setFunc func(*WebhookDeliveryCreate, int)) *WebhookDeliveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookDeliveryCreateBulk{err: fmt.Errorf("calling to WebhookDeliveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookDeliveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Update() *WebhookDeliveryUpdate {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdate)
+	return &WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookDeliveryClient) UpdateOne(_m *WebhookDelivery) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDelivery(_m))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookDeliveryClient) UpdateOneID(id int) *WebhookDeliveryUpdateOne {
+	mutation := newWebhookDeliveryMutation(c.config, OpUpdateOne, withWebhookDeliveryID(id))
+	return &WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Delete() *WebhookDeliveryDelete {
+	mutation := newWebhookDeliveryMutation(c.config, OpDelete)
+	return &WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookDeliveryClient) DeleteOne(_m *WebhookDelivery) *WebhookDeliveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookDeliveryClient) DeleteOneID(id int) *WebhookDeliveryDeleteOne {
+	builder := c.Delete().Where(webhookdelivery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookDeliveryDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookDelivery.
+func (c *WebhookDeliveryClient) Query() *WebhookDeliveryQuery {
+	return &WebhookDeliveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookDelivery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookDelivery entity by its id.
+func (c *WebhookDeliveryClient) Get(ctx context.Context, id int) (*WebhookDelivery, error) {
+	return c.Query().Where(webhookdelivery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookDeliveryClient) GetX(ctx context.Context, id int) *WebhookDelivery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookDeliveryClient) Hooks() []Hook {
+	return c.hooks.WebhookDelivery
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookDeliveryClient) Interceptors() []Interceptor {
+	return c.inters.WebhookDelivery
+}
+
+func (c *WebhookDeliveryClient) mutate(ctx context.Context, m *WebhookDeliveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookDelivery mutation op: %q", m.Op())
+	}
+}
+
+// WebhookSubscriptionClient is a client for the WebhookSubscription schema.
+type WebhookSubscriptionClient struct {
+	config
+}
+
+// NewWebhookSubscriptionClient returns a client for the WebhookSubscription from the given config.
+func NewWebhookSubscriptionClient(c config) *WebhookSubscriptionClient {
+	return &WebhookSubscriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhooksubscription.Hooks(f(g(h())))`.
+func (c *WebhookSubscriptionClient) Use(hooks ...Hook) {
+	c.hooks.WebhookSubscription = append(c.hooks.WebhookSubscription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhooksubscription.Intercept(f(g(h())))`.
+func (c *WebhookSubscriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WebhookSubscription = append(c.inters.WebhookSubscription, interceptors...)
+}
+
+// Create returns a builder for creating a WebhookSubscription entity.
+func (c *WebhookSubscriptionClient) Create() *WebhookSubscriptionCreate {
+	mutation := newWebhookSubscriptionMutation(c.config, OpCreate)
+	return &WebhookSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WebhookSubscription entities.
+func (c *WebhookSubscriptionClient) CreateBulk(builders ...*WebhookSubscriptionCreate) *WebhookSubscriptionCreateBulk {
+	return &WebhookSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookSubscriptionClient) MapCreateBulk(slice any, setFunc func(*WebhookSubscriptionCreate, int)) *WebhookSubscriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookSubscriptionCreateBulk{err: fmt.Errorf("calling to WebhookSubscriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookSubscriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WebhookSubscription.
+func (c *WebhookSubscriptionClient) Update() *WebhookSubscriptionUpdate {
+	mutation := newWebhookSubscriptionMutation(c.config, OpUpdate)
+	return &WebhookSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookSubscriptionClient) UpdateOne(_m *WebhookSubscription) *WebhookSubscriptionUpdateOne {
+	mutation := newWebhookSubscriptionMutation(c.config, OpUpdateOne, withWebhookSubscription(_m))
+	return &WebhookSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookSubscriptionClient) UpdateOneID(id string) *WebhookSubscriptionUpdateOne {
+	mutation := newWebhookSubscriptionMutation(c.config, OpUpdateOne, withWebhookSubscriptionID(id))
+	return &WebhookSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WebhookSubscription.
+func (c *WebhookSubscriptionClient) Delete() *WebhookSubscriptionDelete {
+	mutation := newWebhookSubscriptionMutation(c.config, OpDelete)
+	return &WebhookSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookSubscriptionClient) DeleteOne(_m *WebhookSubscription) *WebhookSubscriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookSubscriptionClient) DeleteOneID(id string) *WebhookSubscriptionDeleteOne {
+	builder := c.Delete().Where(webhooksubscription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookSubscriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for WebhookSubscription.
+func (c *WebhookSubscriptionClient) Query() *WebhookSubscriptionQuery {
+	return &WebhookSubscriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhookSubscription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WebhookSubscription entity by its id.
+func (c *WebhookSubscriptionClient) Get(ctx context.Context, id string) (*WebhookSubscription, error) {
+	return c.Query().Where(webhooksubscription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookSubscriptionClient) GetX(ctx context.Context, id string) *WebhookSubscription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookSubscriptionClient) Hooks() []Hook {
+	return c.hooks.WebhookSubscription
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookSubscriptionClient) Interceptors() []Interceptor {
+	return c.inters.WebhookSubscription
+}
+
+func (c *WebhookSubscriptionClient) mutate(ctx context.Context, m *WebhookSubscriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WebhookSubscription mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, ConsoleSession, Designation, DesignationType, EligibilityRule,
-		Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
-		TalentAuthorization, Tenancy []ent.Hook
+		APIToken, AuditEvent, AuditHead, AuditTreeHash, AuthorizationQuota, Award,
+		Bureau, CasbinRule, Competition, ConsoleSession, Designation, DesignationType,
+		EligibilityRule, Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey,
+		StatusChange, Talent, TalentAuthorization, Tenancy, WebhookDelivery,
+		WebhookSubscription []ent.Hook
 	}
 	inters struct {
-		APIToken, AuditEvent, AuditHead, AuthorizationQuota, Award, Bureau, CasbinRule,
-		Competition, ConsoleSession, Designation, DesignationType, EligibilityRule,
-		Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey, StatusChange, Talent,
-		TalentAuthorization, Tenancy []ent.Interceptor
+		APIToken, AuditEvent, AuditHead, AuditTreeHash, AuthorizationQuota, Award,
+		Bureau, CasbinRule, Competition, ConsoleSession, Designation, DesignationType,
+		EligibilityRule, Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey,
+		StatusChange, Talent, TalentAuthorization, Tenancy, WebhookDelivery,
+		WebhookSubscription []ent.Interceptor
 	}
 )
 

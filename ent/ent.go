@@ -15,6 +15,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/apitoken"
 	"github.com/hangzhou-ai/registry/ent/auditevent"
 	"github.com/hangzhou-ai/registry/ent/audithead"
+	"github.com/hangzhou-ai/registry/ent/audittreehash"
 	"github.com/hangzhou-ai/registry/ent/authorizationquota"
 	"github.com/hangzhou-ai/registry/ent/award"
 	"github.com/hangzhou-ai/registry/ent/bureau"
@@ -33,6 +34,8 @@ import (
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
+	"github.com/hangzhou-ai/registry/ent/webhookdelivery"
+	"github.com/hangzhou-ai/registry/ent/webhooksubscription"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -96,6 +99,7 @@ func checkColumn(t, c string) error {
 			apitoken.Table:            apitoken.ValidColumn,
 			auditevent.Table:          auditevent.ValidColumn,
 			audithead.Table:           audithead.ValidColumn,
+			audittreehash.Table:       audittreehash.ValidColumn,
 			authorizationquota.Table:  authorizationquota.ValidColumn,
 			award.Table:               award.ValidColumn,
 			bureau.Table:              bureau.ValidColumn,
@@ -114,6 +118,8 @@ func checkColumn(t, c string) error {
 			talent.Table:              talent.ValidColumn,
 			talentauthorization.Table: talentauthorization.ValidColumn,
 			tenancy.Table:             tenancy.ValidColumn,
+			webhookdelivery.Table:     webhookdelivery.ValidColumn,
+			webhooksubscription.Table: webhooksubscription.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -22,6 +22,8 @@ import (
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
+	"github.com/hangzhou-ai/registry/ent/webhookdelivery"
+	"github.com/hangzhou-ai/registry/ent/webhooksubscription"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -42,6 +44,10 @@ func init() {
 	auditeventDescReason := auditeventFields[10].Descriptor()
 	// auditevent.DefaultReason holds the default value on creation for the reason field.
 	auditevent.DefaultReason = auditeventDescReason.Default.(string)
+	// auditeventDescOwnerOrg is the schema descriptor for owner_org field.
+	auditeventDescOwnerOrg := auditeventFields[13].Descriptor()
+	// auditevent.DefaultOwnerOrg holds the default value on creation for the owner_org field.
+	auditevent.DefaultOwnerOrg = auditeventDescOwnerOrg.Default.(string)
 	// auditeventDescID is the schema descriptor for id field.
 	auditeventDescID := auditeventFields[0].Descriptor()
 	// auditevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -56,6 +62,10 @@ func init() {
 	auditheadDescHash := auditheadFields[2].Descriptor()
 	// audithead.DefaultHash holds the default value on creation for the hash field.
 	audithead.DefaultHash = auditheadDescHash.Default.(string)
+	// auditheadDescTreeSize is the schema descriptor for tree_size field.
+	auditheadDescTreeSize := auditheadFields[3].Descriptor()
+	// audithead.DefaultTreeSize holds the default value on creation for the tree_size field.
+	audithead.DefaultTreeSize = auditheadDescTreeSize.Default.(int64)
 	authorizationquotaFields := schema.AuthorizationQuota{}.Fields()
 	_ = authorizationquotaFields
 	// authorizationquotaDescPlaces is the schema descriptor for places field.
@@ -254,4 +264,52 @@ func init() {
 	tenancyDescID := tenancyFields[0].Descriptor()
 	// tenancy.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	tenancy.IDValidator = tenancyDescID.Validators[0].(func(string) error)
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescAttempt is the schema descriptor for attempt field.
+	webhookdeliveryDescAttempt := webhookdeliveryFields[2].Descriptor()
+	// webhookdelivery.DefaultAttempt holds the default value on creation for the attempt field.
+	webhookdelivery.DefaultAttempt = webhookdeliveryDescAttempt.Default.(int)
+	// webhookdeliveryDescRedelivery is the schema descriptor for redelivery field.
+	webhookdeliveryDescRedelivery := webhookdeliveryFields[3].Descriptor()
+	// webhookdelivery.DefaultRedelivery holds the default value on creation for the redelivery field.
+	webhookdelivery.DefaultRedelivery = webhookdeliveryDescRedelivery.Default.(bool)
+	// webhookdeliveryDescPending is the schema descriptor for pending field.
+	webhookdeliveryDescPending := webhookdeliveryFields[4].Descriptor()
+	// webhookdelivery.DefaultPending holds the default value on creation for the pending field.
+	webhookdelivery.DefaultPending = webhookdeliveryDescPending.Default.(bool)
+	// webhookdeliveryDescStatusCode is the schema descriptor for status_code field.
+	webhookdeliveryDescStatusCode := webhookdeliveryFields[7].Descriptor()
+	// webhookdelivery.DefaultStatusCode holds the default value on creation for the status_code field.
+	webhookdelivery.DefaultStatusCode = webhookdeliveryDescStatusCode.Default.(int)
+	// webhookdeliveryDescSucceeded is the schema descriptor for succeeded field.
+	webhookdeliveryDescSucceeded := webhookdeliveryFields[8].Descriptor()
+	// webhookdelivery.DefaultSucceeded holds the default value on creation for the succeeded field.
+	webhookdelivery.DefaultSucceeded = webhookdeliveryDescSucceeded.Default.(bool)
+	// webhookdeliveryDescError is the schema descriptor for error field.
+	webhookdeliveryDescError := webhookdeliveryFields[9].Descriptor()
+	// webhookdelivery.DefaultError holds the default value on creation for the error field.
+	webhookdelivery.DefaultError = webhookdeliveryDescError.Default.(string)
+	webhooksubscriptionFields := schema.WebhookSubscription{}.Fields()
+	_ = webhooksubscriptionFields
+	// webhooksubscriptionDescCursor is the schema descriptor for cursor field.
+	webhooksubscriptionDescCursor := webhooksubscriptionFields[8].Descriptor()
+	// webhooksubscription.DefaultCursor holds the default value on creation for the cursor field.
+	webhooksubscription.DefaultCursor = webhooksubscriptionDescCursor.Default.(int64)
+	// webhooksubscriptionDescAttempts is the schema descriptor for attempts field.
+	webhooksubscriptionDescAttempts := webhooksubscriptionFields[9].Descriptor()
+	// webhooksubscription.DefaultAttempts holds the default value on creation for the attempts field.
+	webhooksubscription.DefaultAttempts = webhooksubscriptionDescAttempts.Default.(int)
+	// webhooksubscriptionDescLeasedBy is the schema descriptor for leased_by field.
+	webhooksubscriptionDescLeasedBy := webhooksubscriptionFields[13].Descriptor()
+	// webhooksubscription.DefaultLeasedBy holds the default value on creation for the leased_by field.
+	webhooksubscription.DefaultLeasedBy = webhooksubscriptionDescLeasedBy.Default.(string)
+	// webhooksubscriptionDescDisabledReason is the schema descriptor for disabled_reason field.
+	webhooksubscriptionDescDisabledReason := webhooksubscriptionFields[15].Descriptor()
+	// webhooksubscription.DefaultDisabledReason holds the default value on creation for the disabled_reason field.
+	webhooksubscription.DefaultDisabledReason = webhooksubscriptionDescDisabledReason.Default.(string)
+	// webhooksubscriptionDescID is the schema descriptor for id field.
+	webhooksubscriptionDescID := webhooksubscriptionFields[0].Descriptor()
+	// webhooksubscription.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhooksubscription.IDValidator = webhooksubscriptionDescID.Validators[0].(func(string) error)
 }

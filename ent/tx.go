@@ -20,6 +20,8 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// AuditHead is the client for interacting with the AuditHead builders.
 	AuditHead *AuditHeadClient
+	// AuditTreeHash is the client for interacting with the AuditTreeHash builders.
+	AuditTreeHash *AuditTreeHashClient
 	// AuthorizationQuota is the client for interacting with the AuthorizationQuota builders.
 	AuthorizationQuota *AuthorizationQuotaClient
 	// Award is the client for interacting with the Award builders.
@@ -56,6 +58,10 @@ type Tx struct {
 	TalentAuthorization *TalentAuthorizationClient
 	// Tenancy is the client for interacting with the Tenancy builders.
 	Tenancy *TenancyClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookSubscription is the client for interacting with the WebhookSubscription builders.
+	WebhookSubscription *WebhookSubscriptionClient
 
 	// lazily loaded.
 	client     *Client
@@ -190,6 +196,7 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.AuditHead = NewAuditHeadClient(tx.config)
+	tx.AuditTreeHash = NewAuditTreeHashClient(tx.config)
 	tx.AuthorizationQuota = NewAuthorizationQuotaClient(tx.config)
 	tx.Award = NewAwardClient(tx.config)
 	tx.Bureau = NewBureauClient(tx.config)
@@ -208,6 +215,8 @@ func (tx *Tx) init() {
 	tx.Talent = NewTalentClient(tx.config)
 	tx.TalentAuthorization = NewTalentAuthorizationClient(tx.config)
 	tx.Tenancy = NewTenancyClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookSubscription = NewWebhookSubscriptionClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -98,6 +98,9 @@ func Migrate(ctx context.Context, databaseURL string) (MigrationResult, error) {
 	if err := db.Client.AuditHead.Create().SetID(core.AuditHeadID).OnConflictColumns(audithead.FieldID).Ignore().Exec(ctx); err != nil {
 		return res, fmt.Errorf("audit head: %w", err)
 	}
+	if _, err := core.HashOlderEvents(ctx, db.Client, db.Dialect == "postgres"); err != nil {
+		return res, fmt.Errorf("audit tree: %w", err)
+	}
 	if err := authz.Sync(ctx, db.Client, catalog.DefaultPolicy()); err != nil {
 		return res, fmt.Errorf("default policy: %w", err)
 	}

@@ -35,6 +35,8 @@ const (
 	FieldPrevHash = "prev_hash"
 	// FieldHash holds the string denoting the hash field in the database.
 	FieldHash = "hash"
+	// FieldOwnerOrg holds the string denoting the owner_org field in the database.
+	FieldOwnerOrg = "owner_org"
 	// Table holds the table name of the auditevent in the database.
 	Table = "audit_events"
 )
@@ -54,6 +56,7 @@ var Columns = []string{
 	FieldReason,
 	FieldPrevHash,
 	FieldHash,
+	FieldOwnerOrg,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -73,6 +76,8 @@ var (
 	DefaultAfter string
 	// DefaultReason holds the default value on creation for the "reason" field.
 	DefaultReason string
+	// DefaultOwnerOrg holds the default value on creation for the "owner_org" field.
+	DefaultOwnerOrg string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(int64) error
 )
@@ -143,4 +148,9 @@ func ByPrevHash(opts ...sql.OrderTermOption) OrderOption {
 // ByHash orders the results by the hash field.
 func ByHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHash, opts...).ToFunc()
+}
+
+// ByOwnerOrg orders the results by the owner_org field.
+func ByOwnerOrg(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOwnerOrg, opts...).ToFunc()
 }

@@ -114,6 +114,11 @@ func Hash(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldHash, v))
 }
 
+// OwnerOrg applies equality check predicate on the "owner_org" field. It's identical to OwnerOrgEQ.
+func OwnerOrg(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldOwnerOrg, v))
+}
+
 // OccurredAtEQ applies the EQ predicate on the "occurred_at" field.
 func OccurredAtEQ(v time.Time) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldEQ(FieldOccurredAt, v))
@@ -867,6 +872,71 @@ func HashEqualFold(v string) predicate.AuditEvent {
 // HashContainsFold applies the ContainsFold predicate on the "hash" field.
 func HashContainsFold(v string) predicate.AuditEvent {
 	return predicate.AuditEvent(sql.FieldContainsFold(FieldHash, v))
+}
+
+// OwnerOrgEQ applies the EQ predicate on the "owner_org" field.
+func OwnerOrgEQ(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEQ(FieldOwnerOrg, v))
+}
+
+// OwnerOrgNEQ applies the NEQ predicate on the "owner_org" field.
+func OwnerOrgNEQ(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNEQ(FieldOwnerOrg, v))
+}
+
+// OwnerOrgIn applies the In predicate on the "owner_org" field.
+func OwnerOrgIn(vs ...string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldIn(FieldOwnerOrg, vs...))
+}
+
+// OwnerOrgNotIn applies the NotIn predicate on the "owner_org" field.
+func OwnerOrgNotIn(vs ...string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldNotIn(FieldOwnerOrg, vs...))
+}
+
+// OwnerOrgGT applies the GT predicate on the "owner_org" field.
+func OwnerOrgGT(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGT(FieldOwnerOrg, v))
+}
+
+// OwnerOrgGTE applies the GTE predicate on the "owner_org" field.
+func OwnerOrgGTE(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldGTE(FieldOwnerOrg, v))
+}
+
+// OwnerOrgLT applies the LT predicate on the "owner_org" field.
+func OwnerOrgLT(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLT(FieldOwnerOrg, v))
+}
+
+// OwnerOrgLTE applies the LTE predicate on the "owner_org" field.
+func OwnerOrgLTE(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldLTE(FieldOwnerOrg, v))
+}
+
+// OwnerOrgContains applies the Contains predicate on the "owner_org" field.
+func OwnerOrgContains(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldContains(FieldOwnerOrg, v))
+}
+
+// OwnerOrgHasPrefix applies the HasPrefix predicate on the "owner_org" field.
+func OwnerOrgHasPrefix(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldHasPrefix(FieldOwnerOrg, v))
+}
+
+// OwnerOrgHasSuffix applies the HasSuffix predicate on the "owner_org" field.
+func OwnerOrgHasSuffix(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldHasSuffix(FieldOwnerOrg, v))
+}
+
+// OwnerOrgEqualFold applies the EqualFold predicate on the "owner_org" field.
+func OwnerOrgEqualFold(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldEqualFold(FieldOwnerOrg, v))
+}
+
+// OwnerOrgContainsFold applies the ContainsFold predicate on the "owner_org" field.
+func OwnerOrgContainsFold(v string) predicate.AuditEvent {
+	return predicate.AuditEvent(sql.FieldContainsFold(FieldOwnerOrg, v))
 }
 
 // And groups predicates with the AND operator between them.

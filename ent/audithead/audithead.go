@@ -15,6 +15,10 @@ const (
 	FieldSeq = "seq"
 	// FieldHash holds the string denoting the hash field in the database.
 	FieldHash = "hash"
+	// FieldTreeSize holds the string denoting the tree_size field in the database.
+	FieldTreeSize = "tree_size"
+	// FieldFrontier holds the string denoting the frontier field in the database.
+	FieldFrontier = "frontier"
 	// Table holds the table name of the audithead in the database.
 	Table = "audit_heads"
 )
@@ -24,6 +28,8 @@ var Columns = []string{
 	FieldID,
 	FieldSeq,
 	FieldHash,
+	FieldTreeSize,
+	FieldFrontier,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -41,6 +47,8 @@ var (
 	DefaultSeq int64
 	// DefaultHash holds the default value on creation for the "hash" field.
 	DefaultHash string
+	// DefaultTreeSize holds the default value on creation for the "tree_size" field.
+	DefaultTreeSize int64
 )
 
 // OrderOption defines the ordering options for the AuditHead queries.
@@ -59,4 +67,9 @@ func BySeq(opts ...sql.OrderTermOption) OrderOption {
 // ByHash orders the results by the hash field.
 func ByHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldHash, opts...).ToFunc()
+}
+
+// ByTreeSize orders the results by the tree_size field.
+func ByTreeSize(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTreeSize, opts...).ToFunc()
 }

@@ -62,6 +62,16 @@ func Hash(v string) predicate.AuditHead {
 	return predicate.AuditHead(sql.FieldEQ(FieldHash, v))
 }
 
+// TreeSize applies equality check predicate on the "tree_size" field. It's identical to TreeSizeEQ.
+func TreeSize(v int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldEQ(FieldTreeSize, v))
+}
+
+// Frontier applies equality check predicate on the "frontier" field. It's identical to FrontierEQ.
+func Frontier(v []byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldEQ(FieldFrontier, v))
+}
+
 // SeqEQ applies the EQ predicate on the "seq" field.
 func SeqEQ(v int64) predicate.AuditHead {
 	return predicate.AuditHead(sql.FieldEQ(FieldSeq, v))
@@ -165,6 +175,96 @@ func HashEqualFold(v string) predicate.AuditHead {
 // HashContainsFold applies the ContainsFold predicate on the "hash" field.
 func HashContainsFold(v string) predicate.AuditHead {
 	return predicate.AuditHead(sql.FieldContainsFold(FieldHash, v))
+}
+
+// TreeSizeEQ applies the EQ predicate on the "tree_size" field.
+func TreeSizeEQ(v int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldEQ(FieldTreeSize, v))
+}
+
+// TreeSizeNEQ applies the NEQ predicate on the "tree_size" field.
+func TreeSizeNEQ(v int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldNEQ(FieldTreeSize, v))
+}
+
+// TreeSizeIn applies the In predicate on the "tree_size" field.
+func TreeSizeIn(vs ...int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldIn(FieldTreeSize, vs...))
+}
+
+// TreeSizeNotIn applies the NotIn predicate on the "tree_size" field.
+func TreeSizeNotIn(vs ...int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldNotIn(FieldTreeSize, vs...))
+}
+
+// TreeSizeGT applies the GT predicate on the "tree_size" field.
+func TreeSizeGT(v int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldGT(FieldTreeSize, v))
+}
+
+// TreeSizeGTE applies the GTE predicate on the "tree_size" field.
+func TreeSizeGTE(v int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldGTE(FieldTreeSize, v))
+}
+
+// TreeSizeLT applies the LT predicate on the "tree_size" field.
+func TreeSizeLT(v int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldLT(FieldTreeSize, v))
+}
+
+// TreeSizeLTE applies the LTE predicate on the "tree_size" field.
+func TreeSizeLTE(v int64) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldLTE(FieldTreeSize, v))
+}
+
+// FrontierEQ applies the EQ predicate on the "frontier" field.
+func FrontierEQ(v []byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldEQ(FieldFrontier, v))
+}
+
+// FrontierNEQ applies the NEQ predicate on the "frontier" field.
+func FrontierNEQ(v []byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldNEQ(FieldFrontier, v))
+}
+
+// FrontierIn applies the In predicate on the "frontier" field.
+func FrontierIn(vs ...[]byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldIn(FieldFrontier, vs...))
+}
+
+// FrontierNotIn applies the NotIn predicate on the "frontier" field.
+func FrontierNotIn(vs ...[]byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldNotIn(FieldFrontier, vs...))
+}
+
+// FrontierGT applies the GT predicate on the "frontier" field.
+func FrontierGT(v []byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldGT(FieldFrontier, v))
+}
+
+// FrontierGTE applies the GTE predicate on the "frontier" field.
+func FrontierGTE(v []byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldGTE(FieldFrontier, v))
+}
+
+// FrontierLT applies the LT predicate on the "frontier" field.
+func FrontierLT(v []byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldLT(FieldFrontier, v))
+}
+
+// FrontierLTE applies the LTE predicate on the "frontier" field.
+func FrontierLTE(v []byte) predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldLTE(FieldFrontier, v))
+}
+
+// FrontierIsNil applies the IsNil predicate on the "frontier" field.
+func FrontierIsNil() predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldIsNull(FieldFrontier))
+}
+
+// FrontierNotNil applies the NotNil predicate on the "frontier" field.
+func FrontierNotNil() predicate.AuditHead {
+	return predicate.AuditHead(sql.FieldNotNull(FieldFrontier))
 }
 
 // And groups predicates with the AND operator between them.

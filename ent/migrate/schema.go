@@ -41,6 +41,7 @@ var (
 		{Name: "reason", Type: field.TypeString, Default: ""},
 		{Name: "prev_hash", Type: field.TypeString},
 		{Name: "hash", Type: field.TypeString},
+		{Name: "owner_org", Type: field.TypeString, Default: ""},
 	}
 	// AuditEventsTable holds the schema information for the "audit_events" table.
 	AuditEventsTable = &schema.Table{
@@ -58,6 +59,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[2]},
 			},
+			{
+				Name:    "auditevent_owner_org_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[13], AuditEventsColumns[0]},
+			},
 		},
 	}
 	// AuditHeadsColumns holds the columns for the "audit_heads" table.
@@ -65,12 +71,25 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "seq", Type: field.TypeInt64, Default: 0},
 		{Name: "hash", Type: field.TypeString, Default: ""},
+		{Name: "tree_size", Type: field.TypeInt64, Default: 0},
+		{Name: "frontier", Type: field.TypeBytes, Nullable: true},
 	}
 	// AuditHeadsTable holds the schema information for the "audit_heads" table.
 	AuditHeadsTable = &schema.Table{
 		Name:       "audit_heads",
 		Columns:    AuditHeadsColumns,
 		PrimaryKey: []*schema.Column{AuditHeadsColumns[0]},
+	}
+	// AuditTreeHashesColumns holds the columns for the "audit_tree_hashes" table.
+	AuditTreeHashesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "hash", Type: field.TypeBytes},
+	}
+	// AuditTreeHashesTable holds the schema information for the "audit_tree_hashes" table.
+	AuditTreeHashesTable = &schema.Table{
+		Name:       "audit_tree_hashes",
+		Columns:    AuditTreeHashesColumns,
+		PrimaryKey: []*schema.Column{AuditTreeHashesColumns[0]},
 	}
 	// AuthorizationQuotaColumns holds the columns for the "authorization_quota" table.
 	AuthorizationQuotaColumns = []*schema.Column{
@@ -571,11 +590,84 @@ var (
 			},
 		},
 	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "subscription_id", Type: field.TypeString},
+		{Name: "seq", Type: field.TypeInt64},
+		{Name: "attempt", Type: field.TypeInt, Default: 1},
+		{Name: "redelivery", Type: field.TypeBool, Default: false},
+		{Name: "pending", Type: field.TypeBool, Default: false},
+		{Name: "requested_at", Type: field.TypeTime},
+		{Name: "attempted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "status_code", Type: field.TypeInt, Default: 0},
+		{Name: "succeeded", Type: field.TypeBool, Default: false},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[0]},
+			},
+			{
+				Name:    "webhookdelivery_pending_subscription_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[5], WebhookDeliveriesColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "pending",
+				},
+			},
+		},
+	}
+	// WebhookSubscriptionsColumns holds the columns for the "webhook_subscriptions" table.
+	WebhookSubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "url", Type: field.TypeString, Size: 2147483647},
+		{Name: "entity_types", Type: field.TypeJSON, Nullable: true},
+		{Name: "owner_org", Type: field.TypeString},
+		{Name: "owner_role", Type: field.TypeString},
+		{Name: "created_by", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "secret_sealed", Type: field.TypeBytes},
+		{Name: "cursor", Type: field.TypeInt64, Default: 0},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "failing_since", Type: field.TypeTime, Nullable: true},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "leased_by", Type: field.TypeString, Default: ""},
+		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "disabled_reason", Type: field.TypeString, Default: ""},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+	}
+	// WebhookSubscriptionsTable holds the schema information for the "webhook_subscriptions" table.
+	WebhookSubscriptionsTable = &schema.Table{
+		Name:       "webhook_subscriptions",
+		Columns:    WebhookSubscriptionsColumns,
+		PrimaryKey: []*schema.Column{WebhookSubscriptionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhooksubscription_owner_org_url",
+				Unique:  true,
+				Columns: []*schema.Column{WebhookSubscriptionsColumns[3], WebhookSubscriptionsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "deleted_at IS NULL",
+				},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
 		AuditEventsTable,
 		AuditHeadsTable,
+		AuditTreeHashesTable,
 		AuthorizationQuotaTable,
 		AwardsTable,
 		BureausTable,
@@ -594,6 +686,8 @@ var (
 		TalentsTable,
 		TalentAuthorizationsTable,
 		TenanciesTable,
+		WebhookDeliveriesTable,
+		WebhookSubscriptionsTable,
 	}
 )
 

@@ -15,6 +15,9 @@ type AuditEvent func(*sql.Selector)
 // AuditHead is the predicate function for audithead builders.
 type AuditHead func(*sql.Selector)
 
+// AuditTreeHash is the predicate function for audittreehash builders.
+type AuditTreeHash func(*sql.Selector)
+
 // AuthorizationQuota is the predicate function for authorizationquota builders.
 type AuthorizationQuota func(*sql.Selector)
 
@@ -68,3 +71,9 @@ type TalentAuthorization func(*sql.Selector)
 
 // Tenancy is the predicate function for tenancy builders.
 type Tenancy func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
+
+// WebhookSubscription is the predicate function for webhooksubscription builders.
+type WebhookSubscription func(*sql.Selector)

@@ -28,6 +28,11 @@ func (AuditEvent) Fields() []ent.Field {
 		field.String("reason").Immutable().Default(""),
 		field.String("prev_hash").Immutable(),
 		field.String("hash").Immutable(),
+		// owner_org is the organisation whose own records the entity is
+		// among ("enterprise:<credit code>", "park:<code>"), or empty: it
+		// scopes the change feed for principals who read only their own
+		// organisation's records. It is not part of the hashed event.
+		field.String("owner_org").Immutable().Default(""),
 	}
 }
 
@@ -36,6 +41,21 @@ func (AuditEvent) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("entity_type", "entity_id"),
 		index.Fields("actor_subject"),
+		index.Fields("owner_org", "id"),
+	}
+}
+
+// AuditTreeHash is one stored hash of the Merkle tree over the audit events
+// (RFC 6962 hashing, golang.org/x/mod/sumdb/tlog's stored-hash layout): its
+// id is the tlog stored-hash index. The hashes of an event are written in
+// the transaction that appends it.
+type AuditTreeHash struct{ ent.Schema }
+
+// Fields of the AuditTreeHash.
+func (AuditTreeHash) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int64("id").Immutable(),
+		field.Bytes("hash").Immutable(),
 	}
 }
 
@@ -50,5 +70,12 @@ func (AuditHead) Fields() []ent.Field {
 		field.Int("id").Immutable(),
 		field.Int64("seq").Default(0),
 		field.String("hash").Default(""),
+		// tree_size is how many events the Merkle tree covers: seq, once
+		// Migrate has hashed the events recorded before the tree existed.
+		field.Int64("tree_size").Default(0),
+		// frontier is the concatenated hashes of the tree's complete
+		// subtrees at tree_size, largest first: all an append needs to
+		// extend the tree and compute its root.
+		field.Bytes("frontier").Optional(),
 	}
 }

@@ -25,6 +25,10 @@ type Change struct {
 	Before     any // nil, or a value marshalled to JSON
 	After      any
 	Reason     string
+	// Owner is the organisation among whose own records the entity is
+	// ("enterprise:<credit code>", "park:<code>"), or empty; it scopes the
+	// change feed and is not hashed.
+	Owner string
 }
 
 // CanonicalEvent is the exact byte form that is hashed: fields in fixed
@@ -83,6 +87,7 @@ type PendingEvent struct {
 	Subject, Org, Role           string
 	Action, EntityType, EntityID string
 	Before, After, Reason        string
+	Owner                        string
 	// Tail is the event's canonical JSON after `{"seq":N`, set by
 	// PrepareEvent: hashing the event then needs no marshalling.
 	Tail []byte
@@ -99,7 +104,7 @@ func PrepareEvent(p Principal, at time.Time, c Change) (PendingEvent, error) {
 		return PendingEvent{}, err
 	}
 	e := PendingEvent{At: at, Subject: p.Subject, Org: p.Org, Role: p.Role, Action: c.Action,
-		EntityType: c.EntityType, EntityID: c.EntityID, Before: before, After: after, Reason: c.Reason}
+		EntityType: c.EntityType, EntityID: c.EntityID, Before: before, After: after, Reason: c.Reason, Owner: c.Owner}
 	e.Tail = e.canonicalTail()
 	return e, nil
 }
@@ -177,15 +182,17 @@ func (r *Core) HoldAudit(tx *ent.Tx, sink AuditSink) { r.audits.Store(tx, sink) 
 // ReleaseAudit stops holding tx's events.
 func (r *Core) ReleaseAudit(tx *ent.Tx) { r.audits.Delete(tx) }
 
-// AppendEvents appends events to the audit chain inside tx, in order,
-// with at most three statements (two on PostgreSQL) for up to auditChunk
-// events:
+// AppendEvents appends events to the audit chain and its Merkle tree
+// inside tx, in order, with four statements for up to auditChunk events on
+// SQLite and two on PostgreSQL:
 //
-//  1. UPDATE audit_heads SET seq = seq + n … RETURNING seq, hash advances
-//     the head and returns the sequence and hash the events follow. It takes
-//     the head's row lock, held until the transaction ends;
-//  2. one multi-row INSERT of the events, on PostgreSQL in a WITH clause of
-//  3. the UPDATE that stores the new head hash.
+//  1. UPDATE audit_heads SET seq = seq + n … RETURNING seq, hash,
+//     tree_size, frontier advances the head and returns the sequence, hash
+//     and tree frontier the events follow. It takes the head's row lock,
+//     held until the transaction ends;
+//  2. one multi-row INSERT of the events and
+//  3. one of their tree hashes, on PostgreSQL both in a WITH clause of
+//  4. the UPDATE that stores the new head hash, tree size and frontier.
 //
 // Why the sequence is the commit order. Every transaction that appends
 // takes the head's row lock with statement 1 and keeps it until it commits
@@ -208,34 +215,58 @@ func (r *Core) AppendEvents(ctx context.Context, tx *ent.Tx, events []PendingEve
 	if len(events) == 0 {
 		return nil
 	}
-	seq, prev, err := r.advanceHead(ctx, tx, int64(len(events)))
+	head, err := r.advanceHead(ctx, tx, int64(len(events)))
 	if err != nil {
 		return err
 	}
-	seq -= int64(len(events)) // the sequence before the first event
+	seq, prev, tree := head.before, head.hash, head.tree
 	for start := 0; start < len(events); start += auditChunk {
 		chunk := events[start:min(start+auditChunk, len(events))]
-		q := &sqlText{pg: r.Postgres()}
+		pg := r.Postgres()
 		last := start+len(chunk) == len(events)
-		if last && q.pg {
+		q := &sqlText{pg: pg}
+		if pg {
 			q.WriteString("WITH ev AS (")
 		}
 		q.WriteString(insertEvents)
+		firstHash := len(tree.Stored)
 		for i := range chunk {
 			seq++
 			hash := chunk[i].chainHash(prev, seq)
+			if err := tree.Append(chunk[i].recordHash(seq)); err != nil {
+				return err
+			}
 			if i > 0 {
 				q.WriteString(", ")
 			}
 			q.values(seq, chunk[i].At, chunk[i].Subject, chunk[i].Org, chunk[i].Role, chunk[i].Action,
-				chunk[i].EntityType, chunk[i].EntityID, chunk[i].Before, chunk[i].After, chunk[i].Reason, prev, hash)
+				chunk[i].EntityType, chunk[i].EntityID, chunk[i].Before, chunk[i].After, chunk[i].Reason, prev, hash, chunk[i].Owner)
 			prev = hash
 		}
-		if last && q.pg { // fold the new head hash into the same statement
-			q.WriteString(") UPDATE audit_heads SET hash = ")
-			q.arg(prev)
-			q.WriteString(" WHERE id = ")
-			q.arg(AuditHeadID)
+		hashes := tree.Stored[firstHash:]
+		if !pg {
+			if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+				return fmt.Errorf("audit events: %w", err)
+			}
+			q = &sqlText{}
+			q.treeHashes(hashes)
+			if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+				return fmt.Errorf("audit tree: %w", err)
+			}
+			continue
+		}
+		// PostgreSQL: the events, their tree hashes and, with the last
+		// chunk, the new head in one statement.
+		if last {
+			q.WriteString("), th AS (")
+			q.treeHashes(hashes)
+			q.WriteString(") ")
+			if err := q.updateHead(prev, tree); err != nil {
+				return err
+			}
+		} else {
+			q.WriteString(") ")
+			q.treeHashes(hashes)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
 			return fmt.Errorf("audit events: %w", err)
@@ -244,7 +275,7 @@ func (r *Core) AppendEvents(ctx context.Context, tx *ent.Tx, events []PendingEve
 	if r.Postgres() {
 		return nil
 	}
-	return r.setHeadHash(ctx, tx, prev)
+	return r.setHead(ctx, tx, prev, tree)
 }
 
 // EventSource yields the events of a large append one at a time, so they
@@ -253,12 +284,13 @@ func (r *Core) AppendEvents(ctx context.Context, tx *ent.Tx, events []PendingEve
 type EventSource func() (PendingEvent, error)
 
 // AppendEventStream appends n events read from next to the audit chain
-// inside tx, as AppendEvents does, for imports whose events do not fit in
-// memory: on PostgreSQL it streams them with COPY through sqlTx (the
-// transaction under tx, see BeginWriteTx) and stores the head hash with one
-// more statement; on SQLite it inserts them with a prepared multi-row
-// statement. The head is locked for the append only, after the caller's
-// rows are written.
+// and its tree inside tx, as AppendEvents does, for imports whose events do
+// not fit in memory: on PostgreSQL it streams them with COPY through sqlTx
+// (the transaction under tx, see BeginWriteTx), then their tree hashes
+// (about two per event, 40 bytes each, held until the events are written)
+// with a second COPY, and stores the head with one more statement; on
+// SQLite it inserts them with prepared multi-row statements. The head is
+// locked for the append only, after the caller's rows are written.
 func (r *Core) AppendEventStream(ctx context.Context, tx *ent.Tx, sqlTx *sql.Tx, n int, next EventSource) error {
 	if n == 0 {
 		return nil
@@ -266,11 +298,11 @@ func (r *Core) AppendEventStream(ctx context.Context, tx *ent.Tx, sqlTx *sql.Tx,
 	if sqlTx == nil {
 		return errors.New("audit events: a streamed append needs the SQL transaction")
 	}
-	seq, prev, err := r.advanceHead(ctx, tx, int64(n))
+	head, err := r.advanceHead(ctx, tx, int64(n))
 	if err != nil {
 		return err
 	}
-	seq -= int64(n)
+	seq, prev, tree := head.before, head.hash, head.tree
 	w, err := NewRowWriter(ctx, sqlTx, r.Postgres(), "audit_events", eventColumns...)
 	if err != nil {
 		return fmt.Errorf("audit events: %w", err)
@@ -283,8 +315,12 @@ func (r *Core) AppendEventStream(ctx context.Context, tx *ent.Tx, sqlTx *sql.Tx,
 		}
 		seq++
 		hash := e.chainHash(prev, seq)
+		if err := tree.Append(e.recordHash(seq)); err != nil {
+			_ = w.Abort()
+			return err
+		}
 		if err := w.Write(seq, e.At, e.Subject, e.Org, e.Role, e.Action, e.EntityType, e.EntityID,
-			e.Before, e.After, e.Reason, prev, hash); err != nil {
+			e.Before, e.After, e.Reason, prev, hash, e.Owner); err != nil {
 			_ = w.Abort()
 			return fmt.Errorf("audit events: %w", err)
 		}
@@ -293,50 +329,125 @@ func (r *Core) AppendEventStream(ctx context.Context, tx *ent.Tx, sqlTx *sql.Tx,
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("audit events: %w", err)
 	}
-	return r.setHeadHash(ctx, tx, prev)
+	if err := r.writeTreeHashes(ctx, sqlTx, tree.Stored); err != nil {
+		return err
+	}
+	return r.setHead(ctx, tx, prev, tree)
+}
+
+// writeTreeHashes writes stored tree hashes through sqlTx with a row writer.
+func (r *Core) writeTreeHashes(ctx context.Context, sqlTx *sql.Tx, hashes []StoredHash) error {
+	w, err := NewRowWriter(ctx, sqlTx, r.Postgres(), "audit_tree_hashes", "id", "hash")
+	if err != nil {
+		return fmt.Errorf("audit tree: %w", err)
+	}
+	for _, h := range hashes {
+		if err := w.Write(h.Index, h.Hash[:]); err != nil {
+			_ = w.Abort()
+			return fmt.Errorf("audit tree: %w", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("audit tree: %w", err)
+	}
+	return nil
+}
+
+// lockedHead is the chain's head as an append found it, having locked it.
+type lockedHead struct {
+	// before is the sequence of the last event before the append.
+	before int64
+	// hash is the hash the append's first event follows.
+	hash string
+	// tree extends the tree from its frontier.
+	tree *TreeAppender
 }
 
 // advanceHead adds n to the head's sequence, taking its row lock, and
-// returns the new sequence and the hash the next event follows.
-func (r *Core) advanceHead(ctx context.Context, tx *ent.Tx, n int64) (seq int64, hash string, err error) {
+// returns the head as it was.
+func (r *Core) advanceHead(ctx context.Context, tx *ent.Tx, n int64) (lockedHead, error) {
 	q := &sqlText{pg: r.Postgres()}
 	q.WriteString("UPDATE audit_heads SET seq = seq + ")
 	q.arg(n)
 	q.WriteString(" WHERE id = ")
 	q.arg(AuditHeadID)
-	q.WriteString(" RETURNING seq, hash")
+	q.WriteString(" RETURNING seq, hash, tree_size, frontier")
 	rows, err := tx.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
-		return 0, "", fmt.Errorf("audit head: %w", err)
+		return lockedHead{}, fmt.Errorf("audit head: %w", err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return 0, "", fmt.Errorf("audit head: %w", err)
+			return lockedHead{}, fmt.Errorf("audit head: %w", err)
 		}
-		return 0, "", errors.New("audit head: the head row is missing")
+		return lockedHead{}, errors.New("audit head: the head row is missing")
 	}
-	if err := rows.Scan(&seq, &hash); err != nil {
-		return 0, "", fmt.Errorf("audit head: %w", err)
+	var (
+		h        lockedHead
+		seq      int64
+		size     int64
+		frontier []byte
+	)
+	if err := rows.Scan(&seq, &h.hash, &size, &frontier); err != nil {
+		return lockedHead{}, fmt.Errorf("audit head: %w", err)
 	}
-	return seq, hash, rows.Close()
+	if err := rows.Close(); err != nil {
+		return lockedHead{}, fmt.Errorf("audit head: %w", err)
+	}
+	h.before = seq - n
+	if size != h.before {
+		return lockedHead{}, ErrTreeBehind
+	}
+	if h.tree, err = NewTreeAppender(size, frontier); err != nil {
+		return lockedHead{}, err
+	}
+	return h, nil
 }
 
-func (r *Core) setHeadHash(ctx context.Context, tx *ent.Tx, hash string) error {
+// setHead stores the head's hash, tree size and frontier after an append.
+func (r *Core) setHead(ctx context.Context, tx *ent.Tx, hash string, tree *TreeAppender) error {
 	q := &sqlText{pg: r.Postgres()}
-	q.WriteString("UPDATE audit_heads SET hash = ")
-	q.arg(hash)
-	q.WriteString(" WHERE id = ")
-	q.arg(AuditHeadID)
+	if err := q.updateHead(hash, tree); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	return nil
 }
 
+// updateHead writes the UPDATE that stores the head after an append.
+func (q *sqlText) updateHead(hash string, tree *TreeAppender) error {
+	frontier, err := tree.Frontier()
+	if err != nil {
+		return err
+	}
+	q.WriteString("UPDATE audit_heads SET hash = ")
+	q.arg(hash)
+	q.WriteString(", tree_size = ")
+	q.arg(tree.Size())
+	q.WriteString(", frontier = ")
+	q.arg(frontier)
+	q.WriteString(" WHERE id = ")
+	q.arg(AuditHeadID)
+	return nil
+}
+
+// treeHashes writes the INSERT of stored tree hashes.
+func (q *sqlText) treeHashes(hashes []StoredHash) {
+	q.WriteString(`INSERT INTO audit_tree_hashes ("id", "hash") VALUES `)
+	for i, h := range hashes {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.values(h.Index, h.Hash[:])
+	}
+}
+
 // eventColumns are audit_events' columns in the order the appends write them.
 var eventColumns = []string{"id", "occurred_at", "actor_subject", "actor_org", "actor_role", "action",
-	"entity_type", "entity_id", "before", "after", "reason", "prev_hash", "hash"}
+	"entity_type", "entity_id", "before", "after", "reason", "prev_hash", "hash", "owner_org"}
 
 var insertEvents = `INSERT INTO audit_events (` + quoteColumns(eventColumns) + `) VALUES `
 
@@ -378,6 +489,7 @@ func (q *sqlText) values(vs ...any) {
 	q.WriteByte(')')
 }
 
-// auditChunk rows of 13 columns stay far below PostgreSQL's 65,535 and
+// auditChunk rows of 14 columns and their tree hashes (at most about two
+// per event, two columns each) stay far below PostgreSQL's 65,535 and
 // SQLite's 32,766 bind parameters per statement.
 const auditChunk = 1000

@@ -35,11 +35,14 @@ type AuditEvent struct {
 	EntityType        string                 `protobuf:"bytes,7,opt,name=entity_type,json=entityType,proto3" json:"entity_type,omitempty"`
 	EntityId          string                 `protobuf:"bytes,8,opt,name=entity_id,json=entityId,proto3" json:"entity_id,omitempty"`
 	// before and after are the entity as JSON before and after the change.
-	Before        string `protobuf:"bytes,9,opt,name=before,proto3" json:"before,omitempty"`
-	After         string `protobuf:"bytes,10,opt,name=after,proto3" json:"after,omitempty"`
-	Reason        string `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
-	PrevHash      string `protobuf:"bytes,12,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
-	Hash          string `protobuf:"bytes,13,opt,name=hash,proto3" json:"hash,omitempty"`
+	Before   string `protobuf:"bytes,9,opt,name=before,proto3" json:"before,omitempty"`
+	After    string `protobuf:"bytes,10,opt,name=after,proto3" json:"after,omitempty"`
+	Reason   string `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
+	PrevHash string `protobuf:"bytes,12,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
+	Hash     string `protobuf:"bytes,13,opt,name=hash,proto3" json:"hash,omitempty"`
+	// leaf_hash is the event's RFC 6962 record hash in the audit tree
+	// (SHA-256 of 0x00 and the event's canonical JSON), base64.
+	LeafHash      string `protobuf:"bytes,14,opt,name=leaf_hash,json=leafHash,proto3" json:"leaf_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -161,6 +164,13 @@ func (x *AuditEvent) GetPrevHash() string {
 func (x *AuditEvent) GetHash() string {
 	if x != nil {
 		return x.Hash
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetLeafHash() string {
+	if x != nil {
+		return x.LeafHash
 	}
 	return ""
 }
@@ -400,11 +410,394 @@ func (x *VerifyAuditChainResponse) GetProblem() string {
 	return ""
 }
 
+type GetCheckpointRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCheckpointRequest) Reset() {
+	*x = GetCheckpointRequest{}
+	mi := &file_registry_v1_audit_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCheckpointRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCheckpointRequest) ProtoMessage() {}
+
+func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_audit_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
+func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
+	return file_registry_v1_audit_proto_rawDescGZIP(), []int{5}
+}
+
+type GetCheckpointResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// checkpoint is the signed note, as served at
+	// /.well-known/registry/checkpoint.
+	Checkpoint string `protobuf:"bytes,1,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
+	Origin     string `protobuf:"bytes,2,opt,name=origin,proto3" json:"origin,omitempty"`
+	TreeSize   int64  `protobuf:"varint,3,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// root_hash is the tree's RFC 6962 hash, base64.
+	RootHash string `protobuf:"bytes,4,opt,name=root_hash,json=rootHash,proto3" json:"root_hash,omitempty"`
+	// verifier_key is the note verifier key the checkpoint is signed for.
+	VerifierKey   string `protobuf:"bytes,5,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCheckpointResponse) Reset() {
+	*x = GetCheckpointResponse{}
+	mi := &file_registry_v1_audit_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCheckpointResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCheckpointResponse) ProtoMessage() {}
+
+func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_audit_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCheckpointResponse.ProtoReflect.Descriptor instead.
+func (*GetCheckpointResponse) Descriptor() ([]byte, []int) {
+	return file_registry_v1_audit_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetCheckpointResponse) GetCheckpoint() string {
+	if x != nil {
+		return x.Checkpoint
+	}
+	return ""
+}
+
+func (x *GetCheckpointResponse) GetOrigin() string {
+	if x != nil {
+		return x.Origin
+	}
+	return ""
+}
+
+func (x *GetCheckpointResponse) GetTreeSize() int64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+func (x *GetCheckpointResponse) GetRootHash() string {
+	if x != nil {
+		return x.RootHash
+	}
+	return ""
+}
+
+func (x *GetCheckpointResponse) GetVerifierKey() string {
+	if x != nil {
+		return x.VerifierKey
+	}
+	return ""
+}
+
+type GetInclusionProofRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sequence is the event's sequence (its record index in the tree is
+	// sequence - 1).
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// tree_size is the size of the tree to prove against; 0 means the
+	// latest checkpoint's.
+	TreeSize      int64 `protobuf:"varint,2,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInclusionProofRequest) Reset() {
+	*x = GetInclusionProofRequest{}
+	mi := &file_registry_v1_audit_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInclusionProofRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInclusionProofRequest) ProtoMessage() {}
+
+func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_audit_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
+func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
+	return file_registry_v1_audit_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetInclusionProofRequest) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *GetInclusionProofRequest) GetTreeSize() int64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+type GetInclusionProofResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Sequence int64                  `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	TreeSize int64                  `protobuf:"varint,2,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// leaf_hash is the event's record hash, base64.
+	LeafHash string `protobuf:"bytes,3,opt,name=leaf_hash,json=leafHash,proto3" json:"leaf_hash,omitempty"`
+	// root_hash is the tree's hash at tree_size, base64.
+	RootHash string `protobuf:"bytes,4,opt,name=root_hash,json=rootHash,proto3" json:"root_hash,omitempty"`
+	// proof is the RFC 6962 audit path, each hash base64, as
+	// tlog.ProveRecord makes and tlog.CheckRecord checks.
+	Proof         []string `protobuf:"bytes,5,rep,name=proof,proto3" json:"proof,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInclusionProofResponse) Reset() {
+	*x = GetInclusionProofResponse{}
+	mi := &file_registry_v1_audit_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInclusionProofResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInclusionProofResponse) ProtoMessage() {}
+
+func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_audit_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
+func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
+	return file_registry_v1_audit_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetInclusionProofResponse) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *GetInclusionProofResponse) GetTreeSize() int64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+func (x *GetInclusionProofResponse) GetLeafHash() string {
+	if x != nil {
+		return x.LeafHash
+	}
+	return ""
+}
+
+func (x *GetInclusionProofResponse) GetRootHash() string {
+	if x != nil {
+		return x.RootHash
+	}
+	return ""
+}
+
+func (x *GetInclusionProofResponse) GetProof() []string {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+type GetConsistencyProofRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OldSize int64                  `protobuf:"varint,1,opt,name=old_size,json=oldSize,proto3" json:"old_size,omitempty"`
+	// new_size 0 means the latest checkpoint's size.
+	NewSize       int64 `protobuf:"varint,2,opt,name=new_size,json=newSize,proto3" json:"new_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsistencyProofRequest) Reset() {
+	*x = GetConsistencyProofRequest{}
+	mi := &file_registry_v1_audit_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsistencyProofRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsistencyProofRequest) ProtoMessage() {}
+
+func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_audit_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
+func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
+	return file_registry_v1_audit_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetConsistencyProofRequest) GetOldSize() int64 {
+	if x != nil {
+		return x.OldSize
+	}
+	return 0
+}
+
+func (x *GetConsistencyProofRequest) GetNewSize() int64 {
+	if x != nil {
+		return x.NewSize
+	}
+	return 0
+}
+
+type GetConsistencyProofResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	OldSize     int64                  `protobuf:"varint,1,opt,name=old_size,json=oldSize,proto3" json:"old_size,omitempty"`
+	NewSize     int64                  `protobuf:"varint,2,opt,name=new_size,json=newSize,proto3" json:"new_size,omitempty"`
+	OldRootHash string                 `protobuf:"bytes,3,opt,name=old_root_hash,json=oldRootHash,proto3" json:"old_root_hash,omitempty"`
+	NewRootHash string                 `protobuf:"bytes,4,opt,name=new_root_hash,json=newRootHash,proto3" json:"new_root_hash,omitempty"`
+	// proof is the RFC 6962 consistency proof, each hash base64, as
+	// tlog.ProveTree makes and tlog.CheckTree checks.
+	Proof         []string `protobuf:"bytes,5,rep,name=proof,proto3" json:"proof,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConsistencyProofResponse) Reset() {
+	*x = GetConsistencyProofResponse{}
+	mi := &file_registry_v1_audit_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConsistencyProofResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConsistencyProofResponse) ProtoMessage() {}
+
+func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_audit_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConsistencyProofResponse.ProtoReflect.Descriptor instead.
+func (*GetConsistencyProofResponse) Descriptor() ([]byte, []int) {
+	return file_registry_v1_audit_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetConsistencyProofResponse) GetOldSize() int64 {
+	if x != nil {
+		return x.OldSize
+	}
+	return 0
+}
+
+func (x *GetConsistencyProofResponse) GetNewSize() int64 {
+	if x != nil {
+		return x.NewSize
+	}
+	return 0
+}
+
+func (x *GetConsistencyProofResponse) GetOldRootHash() string {
+	if x != nil {
+		return x.OldRootHash
+	}
+	return ""
+}
+
+func (x *GetConsistencyProofResponse) GetNewRootHash() string {
+	if x != nil {
+		return x.NewRootHash
+	}
+	return ""
+}
+
+func (x *GetConsistencyProofResponse) GetProof() []string {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
 var File_registry_v1_audit_proto protoreflect.FileDescriptor
 
 const file_registry_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x17registry/v1/audit.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x03\n" +
+	"\x17registry/v1/audit.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x03\n" +
 	"\n" +
 	"AuditEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12;\n" +
@@ -423,7 +816,8 @@ const file_registry_v1_audit_proto_rawDesc = "" +
 	" \x01(\tR\x05after\x12\x16\n" +
 	"\x06reason\x18\v \x01(\tR\x06reason\x12\x1b\n" +
 	"\tprev_hash\x18\f \x01(\tR\bprevHash\x12\x12\n" +
-	"\x04hash\x18\r \x01(\tR\x04hash\"\xb4\x01\n" +
+	"\x04hash\x18\r \x01(\tR\x04hash\x12\x1b\n" +
+	"\tleaf_hash\x18\x0e \x01(\tR\bleafHash\"\xb4\x01\n" +
 	"\x16ListAuditEventsRequest\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x120\n" +
@@ -439,10 +833,40 @@ const file_registry_v1_audit_proto_rawDesc = "" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12%\n" +
 	"\x0eevents_checked\x18\x02 \x01(\x03R\reventsChecked\x12,\n" +
 	"\x12first_bad_sequence\x18\x03 \x01(\x03R\x10firstBadSequence\x12\x18\n" +
-	"\aproblem\x18\x04 \x01(\tR\aproblem2\xd7\x01\n" +
+	"\aproblem\x18\x04 \x01(\tR\aproblem\"\x16\n" +
+	"\x14GetCheckpointRequest\"\xac\x01\n" +
+	"\x15GetCheckpointResponse\x12\x1e\n" +
+	"\n" +
+	"checkpoint\x18\x01 \x01(\tR\n" +
+	"checkpoint\x12\x16\n" +
+	"\x06origin\x18\x02 \x01(\tR\x06origin\x12\x1b\n" +
+	"\ttree_size\x18\x03 \x01(\x03R\btreeSize\x12\x1b\n" +
+	"\troot_hash\x18\x04 \x01(\tR\brootHash\x12!\n" +
+	"\fverifier_key\x18\x05 \x01(\tR\vverifierKey\"S\n" +
+	"\x18GetInclusionProofRequest\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x1b\n" +
+	"\ttree_size\x18\x02 \x01(\x03R\btreeSize\"\xa4\x01\n" +
+	"\x19GetInclusionProofResponse\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12\x1b\n" +
+	"\ttree_size\x18\x02 \x01(\x03R\btreeSize\x12\x1b\n" +
+	"\tleaf_hash\x18\x03 \x01(\tR\bleafHash\x12\x1b\n" +
+	"\troot_hash\x18\x04 \x01(\tR\brootHash\x12\x14\n" +
+	"\x05proof\x18\x05 \x03(\tR\x05proof\"R\n" +
+	"\x1aGetConsistencyProofRequest\x12\x19\n" +
+	"\bold_size\x18\x01 \x01(\x03R\aoldSize\x12\x19\n" +
+	"\bnew_size\x18\x02 \x01(\x03R\anewSize\"\xb1\x01\n" +
+	"\x1bGetConsistencyProofResponse\x12\x19\n" +
+	"\bold_size\x18\x01 \x01(\x03R\aoldSize\x12\x19\n" +
+	"\bnew_size\x18\x02 \x01(\x03R\anewSize\x12\"\n" +
+	"\rold_root_hash\x18\x03 \x01(\tR\voldRootHash\x12\"\n" +
+	"\rnew_root_hash\x18\x04 \x01(\tR\vnewRootHash\x12\x14\n" +
+	"\x05proof\x18\x05 \x03(\tR\x05proof2\x8c\x04\n" +
 	"\fAuditService\x12a\n" +
 	"\x0fListAuditEvents\x12#.registry.v1.ListAuditEventsRequest\x1a$.registry.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12d\n" +
-	"\x10VerifyAuditChain\x12$.registry.v1.VerifyAuditChainRequest\x1a%.registry.v1.VerifyAuditChainResponse\"\x03\x90\x02\x01B\xaa\x01\n" +
+	"\x10VerifyAuditChain\x12$.registry.v1.VerifyAuditChainRequest\x1a%.registry.v1.VerifyAuditChainResponse\"\x03\x90\x02\x01\x12[\n" +
+	"\rGetCheckpoint\x12!.registry.v1.GetCheckpointRequest\x1a\".registry.v1.GetCheckpointResponse\"\x03\x90\x02\x01\x12g\n" +
+	"\x11GetInclusionProof\x12%.registry.v1.GetInclusionProofRequest\x1a&.registry.v1.GetInclusionProofResponse\"\x03\x90\x02\x01\x12m\n" +
+	"\x13GetConsistencyProof\x12'.registry.v1.GetConsistencyProofRequest\x1a(.registry.v1.GetConsistencyProofResponse\"\x03\x90\x02\x01B\xaa\x01\n" +
 	"\x0fcom.registry.v1B\n" +
 	"AuditProtoP\x01Z>github.com/hangzhou-ai/registry/rpc/gen/registry/v1;registryv1\xa2\x02\x03RXX\xaa\x02\vRegistry.V1\xca\x02\vRegistry\\V1\xe2\x02\x17Registry\\V1\\GPBMetadata\xea\x02\fRegistry::V1b\x06proto3"
 
@@ -458,28 +882,40 @@ func file_registry_v1_audit_proto_rawDescGZIP() []byte {
 	return file_registry_v1_audit_proto_rawDescData
 }
 
-var file_registry_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_registry_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_registry_v1_audit_proto_goTypes = []any{
-	(*AuditEvent)(nil),               // 0: registry.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),   // 1: registry.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),  // 2: registry.v1.ListAuditEventsResponse
-	(*VerifyAuditChainRequest)(nil),  // 3: registry.v1.VerifyAuditChainRequest
-	(*VerifyAuditChainResponse)(nil), // 4: registry.v1.VerifyAuditChainResponse
-	(*timestamppb.Timestamp)(nil),    // 5: google.protobuf.Timestamp
+	(*AuditEvent)(nil),                  // 0: registry.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),      // 1: registry.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),     // 2: registry.v1.ListAuditEventsResponse
+	(*VerifyAuditChainRequest)(nil),     // 3: registry.v1.VerifyAuditChainRequest
+	(*VerifyAuditChainResponse)(nil),    // 4: registry.v1.VerifyAuditChainResponse
+	(*GetCheckpointRequest)(nil),        // 5: registry.v1.GetCheckpointRequest
+	(*GetCheckpointResponse)(nil),       // 6: registry.v1.GetCheckpointResponse
+	(*GetInclusionProofRequest)(nil),    // 7: registry.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),   // 8: registry.v1.GetInclusionProofResponse
+	(*GetConsistencyProofRequest)(nil),  // 9: registry.v1.GetConsistencyProofRequest
+	(*GetConsistencyProofResponse)(nil), // 10: registry.v1.GetConsistencyProofResponse
+	(*timestamppb.Timestamp)(nil),       // 11: google.protobuf.Timestamp
 }
 var file_registry_v1_audit_proto_depIdxs = []int32{
-	5, // 0: registry.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	5, // 1: registry.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
-	0, // 2: registry.v1.ListAuditEventsResponse.events:type_name -> registry.v1.AuditEvent
-	1, // 3: registry.v1.AuditService.ListAuditEvents:input_type -> registry.v1.ListAuditEventsRequest
-	3, // 4: registry.v1.AuditService.VerifyAuditChain:input_type -> registry.v1.VerifyAuditChainRequest
-	2, // 5: registry.v1.AuditService.ListAuditEvents:output_type -> registry.v1.ListAuditEventsResponse
-	4, // 6: registry.v1.AuditService.VerifyAuditChain:output_type -> registry.v1.VerifyAuditChainResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	11, // 0: registry.v1.AuditEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	11, // 1: registry.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
+	0,  // 2: registry.v1.ListAuditEventsResponse.events:type_name -> registry.v1.AuditEvent
+	1,  // 3: registry.v1.AuditService.ListAuditEvents:input_type -> registry.v1.ListAuditEventsRequest
+	3,  // 4: registry.v1.AuditService.VerifyAuditChain:input_type -> registry.v1.VerifyAuditChainRequest
+	5,  // 5: registry.v1.AuditService.GetCheckpoint:input_type -> registry.v1.GetCheckpointRequest
+	7,  // 6: registry.v1.AuditService.GetInclusionProof:input_type -> registry.v1.GetInclusionProofRequest
+	9,  // 7: registry.v1.AuditService.GetConsistencyProof:input_type -> registry.v1.GetConsistencyProofRequest
+	2,  // 8: registry.v1.AuditService.ListAuditEvents:output_type -> registry.v1.ListAuditEventsResponse
+	4,  // 9: registry.v1.AuditService.VerifyAuditChain:output_type -> registry.v1.VerifyAuditChainResponse
+	6,  // 10: registry.v1.AuditService.GetCheckpoint:output_type -> registry.v1.GetCheckpointResponse
+	8,  // 11: registry.v1.AuditService.GetInclusionProof:output_type -> registry.v1.GetInclusionProofResponse
+	10, // 12: registry.v1.AuditService.GetConsistencyProof:output_type -> registry.v1.GetConsistencyProofResponse
+	8,  // [8:13] is the sub-list for method output_type
+	3,  // [3:8] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_registry_v1_audit_proto_init() }
@@ -493,7 +929,7 @@ func file_registry_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_registry_v1_audit_proto_rawDesc), len(file_registry_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -596,8 +596,15 @@ func (x *GrantDesignationResponse) GetDesignation() *Designation {
 }
 
 type GetDesignationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// as_of (YYYY-MM-DD) answers the designation's status on that date
+	// (DESIGNATION_STATUS_EXPIRED outside its validity) instead of today's.
+	AsOf string `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// known_at answers as the registry recorded it at that instant: a
+	// designation granted later is not found, one suspended, revoked or
+	// renewed later answers as it stood then.
+	KnownAt       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=known_at,json=knownAt,proto3" json:"known_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -637,6 +644,20 @@ func (x *GetDesignationRequest) GetId() string {
 		return x.Id
 	}
 	return ""
+}
+
+func (x *GetDesignationRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GetDesignationRequest) GetKnownAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.KnownAt
+	}
+	return nil
 }
 
 type GetDesignationResponse struct {
@@ -691,9 +712,13 @@ type ListDesignationsRequest struct {
 	Status               DesignationStatus      `protobuf:"varint,4,opt,name=status,proto3,enum=registry.v1.DesignationStatus" json:"status,omitempty"`
 	// as_of (YYYY-MM-DD) keeps only what was valid on that date: within its
 	// validity and neither suspended nor revoked then.
-	AsOf          string `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
-	PageSize      int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	AsOf      string `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	PageSize  int32  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// known_at lists what the registry had recorded at that instant, each
+	// designation as it stood then; with as_of, "what did the registry
+	// record, at known_at, about validity on as_of".
+	KnownAt       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=known_at,json=knownAt,proto3" json:"known_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -775,6 +800,13 @@ func (x *ListDesignationsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListDesignationsRequest) GetKnownAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.KnownAt
+	}
+	return nil
 }
 
 type ListDesignationsResponse struct {
@@ -1317,11 +1349,13 @@ const file_registry_v1_designation_proto_rawDesc = "" +
 	"\x0fdocument_number\x18\a \x01(\tR\x0edocumentNumber\x12\x12\n" +
 	"\x04note\x18\b \x01(\tR\x04note\"V\n" +
 	"\x18GrantDesignationResponse\x12:\n" +
-	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"'\n" +
+	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"s\n" +
 	"\x15GetDesignationRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"T\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x13\n" +
+	"\x05as_of\x18\x02 \x01(\tR\x04asOf\x125\n" +
+	"\bknown_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aknownAt\"T\n" +
 	"\x16GetDesignationResponse\x12:\n" +
-	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"\x89\x02\n" +
+	"\vdesignation\x18\x01 \x01(\v2\x18.registry.v1.DesignationR\vdesignation\"\xc0\x02\n" +
 	"\x17ListDesignationsRequest\x124\n" +
 	"\x16enterprise_credit_code\x18\x01 \x01(\tR\x14enterpriseCreditCode\x12\x1b\n" +
 	"\ttalent_id\x18\x02 \x01(\tR\btalentId\x12\x12\n" +
@@ -1330,7 +1364,8 @@ const file_registry_v1_designation_proto_rawDesc = "" +
 	"\x05as_of\x18\x05 \x01(\tR\x04asOf\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"\x80\x01\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x125\n" +
+	"\bknown_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aknownAt\"\x80\x01\n" +
 	"\x18ListDesignationsResponse\x12<\n" +
 	"\fdesignations\x18\x01 \x03(\v2\x18.registry.v1.DesignationR\fdesignations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
@@ -1419,34 +1454,36 @@ var file_registry_v1_designation_proto_depIdxs = []int32{
 	19, // 2: registry.v1.Designation.updated_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: registry.v1.ListDesignationTypesResponse.types:type_name -> registry.v1.DesignationType
 	2,  // 4: registry.v1.GrantDesignationResponse.designation:type_name -> registry.v1.Designation
-	2,  // 5: registry.v1.GetDesignationResponse.designation:type_name -> registry.v1.Designation
-	0,  // 6: registry.v1.ListDesignationsRequest.status:type_name -> registry.v1.DesignationStatus
-	2,  // 7: registry.v1.ListDesignationsResponse.designations:type_name -> registry.v1.Designation
-	2,  // 8: registry.v1.SuspendDesignationResponse.designation:type_name -> registry.v1.Designation
-	2,  // 9: registry.v1.ReinstateDesignationResponse.designation:type_name -> registry.v1.Designation
-	2,  // 10: registry.v1.RevokeDesignationResponse.designation:type_name -> registry.v1.Designation
-	2,  // 11: registry.v1.RenewDesignationResponse.designation:type_name -> registry.v1.Designation
-	3,  // 12: registry.v1.DesignationService.ListDesignationTypes:input_type -> registry.v1.ListDesignationTypesRequest
-	5,  // 13: registry.v1.DesignationService.GrantDesignation:input_type -> registry.v1.GrantDesignationRequest
-	7,  // 14: registry.v1.DesignationService.GetDesignation:input_type -> registry.v1.GetDesignationRequest
-	9,  // 15: registry.v1.DesignationService.ListDesignations:input_type -> registry.v1.ListDesignationsRequest
-	11, // 16: registry.v1.DesignationService.SuspendDesignation:input_type -> registry.v1.SuspendDesignationRequest
-	13, // 17: registry.v1.DesignationService.ReinstateDesignation:input_type -> registry.v1.ReinstateDesignationRequest
-	15, // 18: registry.v1.DesignationService.RevokeDesignation:input_type -> registry.v1.RevokeDesignationRequest
-	17, // 19: registry.v1.DesignationService.RenewDesignation:input_type -> registry.v1.RenewDesignationRequest
-	4,  // 20: registry.v1.DesignationService.ListDesignationTypes:output_type -> registry.v1.ListDesignationTypesResponse
-	6,  // 21: registry.v1.DesignationService.GrantDesignation:output_type -> registry.v1.GrantDesignationResponse
-	8,  // 22: registry.v1.DesignationService.GetDesignation:output_type -> registry.v1.GetDesignationResponse
-	10, // 23: registry.v1.DesignationService.ListDesignations:output_type -> registry.v1.ListDesignationsResponse
-	12, // 24: registry.v1.DesignationService.SuspendDesignation:output_type -> registry.v1.SuspendDesignationResponse
-	14, // 25: registry.v1.DesignationService.ReinstateDesignation:output_type -> registry.v1.ReinstateDesignationResponse
-	16, // 26: registry.v1.DesignationService.RevokeDesignation:output_type -> registry.v1.RevokeDesignationResponse
-	18, // 27: registry.v1.DesignationService.RenewDesignation:output_type -> registry.v1.RenewDesignationResponse
-	20, // [20:28] is the sub-list for method output_type
-	12, // [12:20] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	19, // 5: registry.v1.GetDesignationRequest.known_at:type_name -> google.protobuf.Timestamp
+	2,  // 6: registry.v1.GetDesignationResponse.designation:type_name -> registry.v1.Designation
+	0,  // 7: registry.v1.ListDesignationsRequest.status:type_name -> registry.v1.DesignationStatus
+	19, // 8: registry.v1.ListDesignationsRequest.known_at:type_name -> google.protobuf.Timestamp
+	2,  // 9: registry.v1.ListDesignationsResponse.designations:type_name -> registry.v1.Designation
+	2,  // 10: registry.v1.SuspendDesignationResponse.designation:type_name -> registry.v1.Designation
+	2,  // 11: registry.v1.ReinstateDesignationResponse.designation:type_name -> registry.v1.Designation
+	2,  // 12: registry.v1.RevokeDesignationResponse.designation:type_name -> registry.v1.Designation
+	2,  // 13: registry.v1.RenewDesignationResponse.designation:type_name -> registry.v1.Designation
+	3,  // 14: registry.v1.DesignationService.ListDesignationTypes:input_type -> registry.v1.ListDesignationTypesRequest
+	5,  // 15: registry.v1.DesignationService.GrantDesignation:input_type -> registry.v1.GrantDesignationRequest
+	7,  // 16: registry.v1.DesignationService.GetDesignation:input_type -> registry.v1.GetDesignationRequest
+	9,  // 17: registry.v1.DesignationService.ListDesignations:input_type -> registry.v1.ListDesignationsRequest
+	11, // 18: registry.v1.DesignationService.SuspendDesignation:input_type -> registry.v1.SuspendDesignationRequest
+	13, // 19: registry.v1.DesignationService.ReinstateDesignation:input_type -> registry.v1.ReinstateDesignationRequest
+	15, // 20: registry.v1.DesignationService.RevokeDesignation:input_type -> registry.v1.RevokeDesignationRequest
+	17, // 21: registry.v1.DesignationService.RenewDesignation:input_type -> registry.v1.RenewDesignationRequest
+	4,  // 22: registry.v1.DesignationService.ListDesignationTypes:output_type -> registry.v1.ListDesignationTypesResponse
+	6,  // 23: registry.v1.DesignationService.GrantDesignation:output_type -> registry.v1.GrantDesignationResponse
+	8,  // 24: registry.v1.DesignationService.GetDesignation:output_type -> registry.v1.GetDesignationResponse
+	10, // 25: registry.v1.DesignationService.ListDesignations:output_type -> registry.v1.ListDesignationsResponse
+	12, // 26: registry.v1.DesignationService.SuspendDesignation:output_type -> registry.v1.SuspendDesignationResponse
+	14, // 27: registry.v1.DesignationService.ReinstateDesignation:output_type -> registry.v1.ReinstateDesignationResponse
+	16, // 28: registry.v1.DesignationService.RevokeDesignation:output_type -> registry.v1.RevokeDesignationResponse
+	18, // 29: registry.v1.DesignationService.RenewDesignation:output_type -> registry.v1.RenewDesignationResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_registry_v1_designation_proto_init() }

@@ -1356,7 +1356,10 @@ type VerifyTenantEligibilityResponse struct {
 	AsOf                    string                 `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	CheckedAt               *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=checked_at,json=checkedAt,proto3" json:"checked_at,omitempty"`
 	// attestation is a compact JWS (EdDSA, Ed25519) of this answer.
-	Attestation   string `protobuf:"bytes,6,opt,name=attestation,proto3" json:"attestation,omitempty"`
+	Attestation string `protobuf:"bytes,6,opt,name=attestation,proto3" json:"attestation,omitempty"`
+	// audit_tree_size is the audit log's tree size the answer was read at
+	// (also the attestation's audit_tree_size claim).
+	AuditTreeSize int64 `protobuf:"varint,7,opt,name=audit_tree_size,json=auditTreeSize,proto3" json:"audit_tree_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1431,6 +1434,13 @@ func (x *VerifyTenantEligibilityResponse) GetAttestation() string {
 		return x.Attestation
 	}
 	return ""
+}
+
+func (x *VerifyTenantEligibilityResponse) GetAuditTreeSize() int64 {
+	if x != nil {
+		return x.AuditTreeSize
+	}
+	return 0
 }
 
 var File_registry_v1_park_proto protoreflect.FileDescriptor
@@ -1539,7 +1549,7 @@ const file_registry_v1_park_proto_rawDesc = "" +
 	"\tpark_code\x18\x01 \x01(\tR\bparkCode\x124\n" +
 	"\x16enterprise_credit_code\x18\x02 \x01(\tR\x14enterpriseCreditCode\x12\x18\n" +
 	"\abenefit\x18\x03 \x01(\tR\abenefit\x12\x13\n" +
-	"\x05as_of\x18\x04 \x01(\tR\x04asOf\"\xa5\x02\n" +
+	"\x05as_of\x18\x04 \x01(\tR\x04asOf\"\xcd\x02\n" +
 	"\x1fVerifyTenantEligibilityResponse\x12\x1a\n" +
 	"\beligible\x18\x01 \x01(\bR\beligible\x128\n" +
 	"\areasons\x18\x02 \x03(\v2\x1e.registry.v1.EligibilityReasonR\areasons\x12:\n" +
@@ -1547,7 +1557,8 @@ const file_registry_v1_park_proto_rawDesc = "" +
 	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x129\n" +
 	"\n" +
 	"checked_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcheckedAt\x12 \n" +
-	"\vattestation\x18\x06 \x01(\tR\vattestation2\xca\x06\n" +
+	"\vattestation\x18\x06 \x01(\tR\vattestation\x12&\n" +
+	"\x0faudit_tree_size\x18\a \x01(\x03R\rauditTreeSize2\xca\x06\n" +
 	"\vParkService\x12S\n" +
 	"\fRegisterPark\x12 .registry.v1.RegisterParkRequest\x1a!.registry.v1.RegisterParkResponse\x12I\n" +
 	"\aGetPark\x12\x1b.registry.v1.GetParkRequest\x1a\x1c.registry.v1.GetParkResponse\"\x03\x90\x02\x01\x12O\n" +

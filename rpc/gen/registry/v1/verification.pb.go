@@ -36,8 +36,13 @@ type AttestationClaims struct {
 	IssuedAt             *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
 	ExpiresAt            *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	KeyId                string                 `protobuf:"bytes,10,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// audit_tree_size is the audit log's tree size when the attestation was
+	// issued: every event it relied on is among the first audit_tree_size,
+	// which AuditService.GetInclusionProof proves against any later
+	// checkpoint.
+	AuditTreeSize int64 `protobuf:"varint,11,opt,name=audit_tree_size,json=auditTreeSize,proto3" json:"audit_tree_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AttestationClaims) Reset() {
@@ -138,6 +143,13 @@ func (x *AttestationClaims) GetKeyId() string {
 		return x.KeyId
 	}
 	return ""
+}
+
+func (x *AttestationClaims) GetAuditTreeSize() int64 {
+	if x != nil {
+		return x.AuditTreeSize
+	}
+	return 0
 }
 
 // DesignationStanding is the current status of a designation an
@@ -699,7 +711,7 @@ var File_registry_v1_verification_proto protoreflect.FileDescriptor
 
 const file_registry_v1_verification_proto_rawDesc = "" +
 	"\n" +
-	"\x1eregistry/v1/verification.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dregistry/v1/designation.proto\"\x88\x03\n" +
+	"\x1eregistry/v1/verification.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dregistry/v1/designation.proto\"\xb0\x03\n" +
 	"\x11AttestationClaims\x12\x1b\n" +
 	"\tpark_code\x18\x01 \x01(\tR\bparkCode\x124\n" +
 	"\x16enterprise_credit_code\x18\x02 \x01(\tR\x14enterpriseCreditCode\x12\x18\n" +
@@ -712,7 +724,8 @@ const file_registry_v1_verification_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x15\n" +
 	"\x06key_id\x18\n" +
-	" \x01(\tR\x05keyId\"{\n" +
+	" \x01(\tR\x05keyId\x12&\n" +
+	"\x0faudit_tree_size\x18\v \x01(\x03R\rauditTreeSize\"{\n" +
 	"\x13DesignationStanding\x12%\n" +
 	"\x0edesignation_id\x18\x01 \x01(\tR\rdesignationId\x12=\n" +
 	"\n" +

@@ -31,6 +31,14 @@ const (
 	// AuditServiceVerifyAuditChainProcedure is the procedure name of the AuditService's
 	// VerifyAuditChain RPC.
 	AuditServiceVerifyAuditChainProcedure = "/registry.v1.AuditService/VerifyAuditChain"
+	// AuditServiceGetCheckpointProcedure is the procedure name of the AuditService's GetCheckpoint RPC.
+	AuditServiceGetCheckpointProcedure = "/registry.v1.AuditService/GetCheckpoint"
+	// AuditServiceGetInclusionProofProcedure is the procedure name of the AuditService's
+	// GetInclusionProof RPC.
+	AuditServiceGetInclusionProofProcedure = "/registry.v1.AuditService/GetInclusionProof"
+	// AuditServiceGetConsistencyProofProcedure is the procedure name of the AuditService's
+	// GetConsistencyProof RPC.
+	AuditServiceGetConsistencyProofProcedure = "/registry.v1.AuditService/GetConsistencyProof"
 )
 
 var (
@@ -50,6 +58,30 @@ var (
 			IdempotencyLevel: connect.IdempotencyNoSideEffects,
 		}
 	})
+	auditServiceGetCheckpointSpec = sync.OnceValue(func() connect.Spec {
+		return connect.Spec{
+			StreamType:       connect.StreamTypeUnary,
+			Schema:           v1.File_registry_v1_audit_proto.Services().ByName("AuditService").Methods().ByName("GetCheckpoint"),
+			Procedure:        AuditServiceGetCheckpointProcedure,
+			IdempotencyLevel: connect.IdempotencyNoSideEffects,
+		}
+	})
+	auditServiceGetInclusionProofSpec = sync.OnceValue(func() connect.Spec {
+		return connect.Spec{
+			StreamType:       connect.StreamTypeUnary,
+			Schema:           v1.File_registry_v1_audit_proto.Services().ByName("AuditService").Methods().ByName("GetInclusionProof"),
+			Procedure:        AuditServiceGetInclusionProofProcedure,
+			IdempotencyLevel: connect.IdempotencyNoSideEffects,
+		}
+	})
+	auditServiceGetConsistencyProofSpec = sync.OnceValue(func() connect.Spec {
+		return connect.Spec{
+			StreamType:       connect.StreamTypeUnary,
+			Schema:           v1.File_registry_v1_audit_proto.Services().ByName("AuditService").Methods().ByName("GetConsistencyProof"),
+			Procedure:        AuditServiceGetConsistencyProofProcedure,
+			IdempotencyLevel: connect.IdempotencyNoSideEffects,
+		}
+	})
 )
 
 // AuditServiceClient is a client for the registry.v1.AuditService service.
@@ -59,6 +91,17 @@ type AuditServiceClient interface {
 	// VerifyAuditChain recomputes every hash and reports the first sequence
 	// at which the chain breaks.
 	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
+	// GetCheckpoint returns the audit log's latest signed checkpoint: a
+	// signed note (golang.org/x/mod/sumdb/note, Ed25519) whose text is the
+	// log's origin, its tree size and its RFC 6962 root hash. Anyone may
+	// ask; it holds hashes only.
+	GetCheckpoint(context.Context, *v1.GetCheckpointRequest) (*v1.GetCheckpointResponse, error)
+	// GetInclusionProof proves that the event with the given sequence is in
+	// the tree of tree_size events. Anyone may ask; it holds hashes only.
+	GetInclusionProof(context.Context, *v1.GetInclusionProofRequest) (*v1.GetInclusionProofResponse, error)
+	// GetConsistencyProof proves that the tree of old_size events is a
+	// prefix of the tree of new_size events. Anyone may ask.
+	GetConsistencyProof(context.Context, *v1.GetConsistencyProofRequest) (*v1.GetConsistencyProofResponse, error)
 }
 
 // NewAuditServiceClient constructs a client for the registry.v1.AuditService service. Multiple
@@ -74,6 +117,17 @@ type AuditServiceHandler interface {
 	// VerifyAuditChain recomputes every hash and reports the first sequence
 	// at which the chain breaks.
 	VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error)
+	// GetCheckpoint returns the audit log's latest signed checkpoint: a
+	// signed note (golang.org/x/mod/sumdb/note, Ed25519) whose text is the
+	// log's origin, its tree size and its RFC 6962 root hash. Anyone may
+	// ask; it holds hashes only.
+	GetCheckpoint(context.Context, *v1.GetCheckpointRequest) (*v1.GetCheckpointResponse, error)
+	// GetInclusionProof proves that the event with the given sequence is in
+	// the tree of tree_size events. Anyone may ask; it holds hashes only.
+	GetInclusionProof(context.Context, *v1.GetInclusionProofRequest) (*v1.GetInclusionProofResponse, error)
+	// GetConsistencyProof proves that the tree of old_size events is a
+	// prefix of the tree of new_size events. Anyone may ask.
+	GetConsistencyProof(context.Context, *v1.GetConsistencyProofRequest) (*v1.GetConsistencyProofResponse, error)
 }
 
 // RegisterAuditServiceHandler registers svc as the registry.v1.AuditService implementation on
@@ -83,6 +137,9 @@ func RegisterAuditServiceHandler(server *connect.Server, svc AuditServiceHandler
 	server.Register(
 		connect.Method{Spec: auditServiceListAuditEventsSpec(), Handler: adapter.listAuditEvents},
 		connect.Method{Spec: auditServiceVerifyAuditChainSpec(), Handler: adapter.verifyAuditChain},
+		connect.Method{Spec: auditServiceGetCheckpointSpec(), Handler: adapter.getCheckpoint},
+		connect.Method{Spec: auditServiceGetInclusionProofSpec(), Handler: adapter.getInclusionProof},
+		connect.Method{Spec: auditServiceGetConsistencyProofSpec(), Handler: adapter.getConsistencyProof},
 	)
 }
 
@@ -95,6 +152,18 @@ func (UnimplementedAuditServiceHandler) ListAuditEvents(context.Context, *v1.Lis
 
 func (UnimplementedAuditServiceHandler) VerifyAuditChain(context.Context, *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.AuditService.VerifyAuditChain is not implemented")
+}
+
+func (UnimplementedAuditServiceHandler) GetCheckpoint(context.Context, *v1.GetCheckpointRequest) (*v1.GetCheckpointResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.AuditService.GetCheckpoint is not implemented")
+}
+
+func (UnimplementedAuditServiceHandler) GetInclusionProof(context.Context, *v1.GetInclusionProofRequest) (*v1.GetInclusionProofResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.AuditService.GetInclusionProof is not implemented")
+}
+
+func (UnimplementedAuditServiceHandler) GetConsistencyProof(context.Context, *v1.GetConsistencyProofRequest) (*v1.GetConsistencyProofResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.AuditService.GetConsistencyProof is not implemented")
 }
 
 type auditServiceClient struct {
@@ -112,6 +181,30 @@ func (c *auditServiceClient) ListAuditEvents(ctx context.Context, req *v1.ListAu
 func (c *auditServiceClient) VerifyAuditChain(ctx context.Context, req *v1.VerifyAuditChainRequest) (*v1.VerifyAuditChainResponse, error) {
 	var res v1.VerifyAuditChainResponse
 	if err := c.client.CallUnary(ctx, auditServiceVerifyAuditChainSpec(), req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (c *auditServiceClient) GetCheckpoint(ctx context.Context, req *v1.GetCheckpointRequest) (*v1.GetCheckpointResponse, error) {
+	var res v1.GetCheckpointResponse
+	if err := c.client.CallUnary(ctx, auditServiceGetCheckpointSpec(), req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (c *auditServiceClient) GetInclusionProof(ctx context.Context, req *v1.GetInclusionProofRequest) (*v1.GetInclusionProofResponse, error) {
+	var res v1.GetInclusionProofResponse
+	if err := c.client.CallUnary(ctx, auditServiceGetInclusionProofSpec(), req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (c *auditServiceClient) GetConsistencyProof(ctx context.Context, req *v1.GetConsistencyProofRequest) (*v1.GetConsistencyProofResponse, error) {
+	var res v1.GetConsistencyProofResponse
+	if err := c.client.CallUnary(ctx, auditServiceGetConsistencyProofSpec(), req, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -137,6 +230,42 @@ func (h auditServiceHandler) verifyAuditChain(ctx context.Context, _ connect.Spe
 		return err
 	}
 	res, err := h.svc.VerifyAuditChain(ctx, &req)
+	if err != nil {
+		return err
+	}
+	return stream.Send(res)
+}
+
+func (h auditServiceHandler) getCheckpoint(ctx context.Context, _ connect.Spec, stream connect.ServerStream) error {
+	var req v1.GetCheckpointRequest
+	if err := stream.Receive(&req); err != nil {
+		return err
+	}
+	res, err := h.svc.GetCheckpoint(ctx, &req)
+	if err != nil {
+		return err
+	}
+	return stream.Send(res)
+}
+
+func (h auditServiceHandler) getInclusionProof(ctx context.Context, _ connect.Spec, stream connect.ServerStream) error {
+	var req v1.GetInclusionProofRequest
+	if err := stream.Receive(&req); err != nil {
+		return err
+	}
+	res, err := h.svc.GetInclusionProof(ctx, &req)
+	if err != nil {
+		return err
+	}
+	return stream.Send(res)
+}
+
+func (h auditServiceHandler) getConsistencyProof(ctx context.Context, _ connect.Spec, stream connect.ServerStream) error {
+	var req v1.GetConsistencyProofRequest
+	if err := stream.Receive(&req); err != nil {
+		return err
+	}
+	res, err := h.svc.GetConsistencyProof(ctx, &req)
 	if err != nil {
 		return err
 	}
