@@ -46,6 +46,10 @@ type Claims struct {
 	DesignationIDs       []string `json:"designation_ids"`
 	IssuedAt             int64    `json:"iat"` // Unix seconds
 	ExpiresAt            int64    `json:"exp"` // Unix seconds
+	// AuditTreeSize is the registry's audit tree size when the answer
+	// was read: the events of every fact it relied on are among the
+	// first AuditTreeSize, provable against any later checkpoint.
+	AuditTreeSize int64 `json:"audit_tree_size,omitempty"`
 }
 
 // Errors of Verify, distinct so callers can say why a token was refused.

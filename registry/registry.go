@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/checkpoint"
 	"github.com/hangzhou-ai/registry/ent/audithead"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/audit"
@@ -44,6 +45,9 @@ type Config struct {
 	// AdminMintableRoles are the roles administrators may mint tokens for
 	// through the API; nil means access.DefaultAdminMintableRoles.
 	AdminMintableRoles []string
+	// CheckpointSigner signs the audit tree's checkpoints; nil: the
+	// registry signs none (GetCheckpoint answers failed_precondition).
+	CheckpointSigner *checkpoint.Signer
 }
 
 // Registry is the registry's one entry point: it composes the programmes'
@@ -163,6 +167,7 @@ func Open(ctx context.Context, cfg Config) (_ *Registry, err error) {
 		Signals:    core.NewSignals(hex.EncodeToString(seal.RandomBytes(8)), postgres),
 	}
 	r := assemble(c, cfg.AdminMintableRoles)
+	r.Trail.Checkpoints = cfg.CheckpointSigner
 	r.db = db
 	r.stopReloads = r.reloadPolicyOnSignal()
 	if postgres {

@@ -81,6 +81,7 @@ func toAuditEvent(e audit.AuditEvent) *registryv1.AuditEvent {
 		Sequence: e.Sequence, OccurredAt: timestamp(e.OccurredAt), ActorSubject: e.Subject,
 		ActorOrganisation: e.Org, ActorRole: e.Role, Action: e.Action, EntityType: e.EntityType,
 		EntityId: e.EntityID, Before: e.Before, After: e.After, Reason: e.Reason, PrevHash: e.PrevHash, Hash: e.Hash,
+		LeafHash: e.LeafHash.String(),
 	}
 }
 

@@ -20,6 +20,11 @@ var publicProcedurePrefixes = []string{
 	"/grpc.reflection.",
 	"/grpc.health.",
 	"/" + registryv1connect.VerificationServiceName + "/",
+	// The audit tree's checkpoints and proofs hold hashes only: anyone
+	// may monitor the log.
+	registryv1connect.AuditServiceGetCheckpointProcedure,
+	registryv1connect.AuditServiceGetInclusionProofProcedure,
+	registryv1connect.AuditServiceGetConsistencyProofProcedure,
 }
 
 func isPublic(procedure string) bool {

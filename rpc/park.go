@@ -126,6 +126,6 @@ func (s *parkService) VerifyTenantEligibility(ctx context.Context, req *registry
 	}
 	return &registryv1.VerifyTenantEligibilityResponse{
 		Eligible: a.Eligible, Reasons: mapSlice(a.Reasons, toReason), MatchedDesignationTypes: a.MatchedDesignationTypes,
-		AsOf: a.AsOf, CheckedAt: timestamp(a.CheckedAt), Attestation: a.Attestation,
+		AsOf: a.AsOf, CheckedAt: timestamp(a.CheckedAt), Attestation: a.Attestation, AuditTreeSize: a.AuditTreeSize,
 	}, nil
 }

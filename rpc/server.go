@@ -72,8 +72,9 @@ var ServiceNames = []string{
 
 // NewHandler serves the registry over HTTP: every service under its
 // Connect/gRPC/gRPC-Web routes, plus grpc.health.v1.Health reporting
-// SERVING for the registry's services, and the attestation signing keys
-// at /.well-known/jwks.json. JSON requests are read strictly and JSON
+// SERVING for the registry's services, the attestation signing keys at
+// /.well-known/jwks.json, and the audit log's signed checkpoint and its
+// verifier key at /.well-known/registry/checkpoint and checkpoint.key. JSON requests are read strictly and JSON
 // answers show every field (jsonCodec). Metrics are not served here: mount
 // Metrics.Handler on a separate, private listener.
 func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Handler {
@@ -82,6 +83,8 @@ func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Ha
 		connecthttp.WithCompressMinBytes(compressMinBytes), connecthttp.WithCodecs(codecs()...))
 	mux.Handle(grpchealth.NewHandler(grpchealth.NewStaticChecker(ServiceNames...)))
 	mux.Handle("GET /.well-known/jwks.json", jwksHandler(reg, log))
+	mux.Handle("GET /.well-known/registry/checkpoint", checkpointHandler(reg, log, false))
+	mux.Handle("GET /.well-known/registry/checkpoint.key", checkpointHandler(reg, log, true))
 	return untimedImports(mux)
 }
 

@@ -44,7 +44,7 @@ func (s *verificationService) VerifyAttestation(ctx context.Context, req *regist
 			ParkCode: cl.ParkCode, EnterpriseCreditCode: cl.EnterpriseCreditCode, Benefit: cl.Benefit, AsOf: cl.AsOf,
 			Eligible: cl.Eligible, ReasonCodes: cl.ReasonCodes, DesignationIds: cl.DesignationIDs,
 			IssuedAt: timestamppb.New(time.Unix(cl.IssuedAt, 0)), ExpiresAt: timestamppb.New(time.Unix(cl.ExpiresAt, 0)),
-			KeyId: c.KeyID,
+			KeyId: c.KeyID, AuditTreeSize: cl.AuditTreeSize,
 		}
 	}
 	return res, nil

@@ -1,15 +1,19 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/hangzhou-ai/registry/authz"
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/auditevent"
+	"github.com/hangzhou-ai/registry/ent/audittreehash"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
@@ -28,6 +32,8 @@ type AuditEvent struct {
 	Reason     string
 	PrevHash   string
 	Hash       string
+	// LeafHash is the event's record hash in the audit tree.
+	LeafHash tlog.Hash
 }
 
 // AuditFilter selects audit events; zero fields match everything.
@@ -86,7 +92,7 @@ func (r *Trail) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEven
 		out[i] = AuditEvent{
 			Sequence: e.ID, OccurredAt: e.OccurredAt, Subject: e.ActorSubject, Org: e.ActorOrg, Role: e.ActorRole,
 			Action: e.Action, EntityType: e.EntityType, EntityID: e.EntityID, Before: e.Before, After: e.After,
-			Reason: e.Reason, PrevHash: e.PrevHash, Hash: e.Hash,
+			Reason: e.Reason, PrevHash: e.PrevHash, Hash: e.Hash, LeafHash: core.LeafHash(e.ID, core.CanonicalOf(e)),
 		}
 	}
 	return out, next, nil
@@ -115,32 +121,47 @@ func (r *Trail) VerifyAuditChain(ctx context.Context) (ChainReport, error) {
 }
 
 func (r *Trail) verifyChain(ctx context.Context) (ChainReport, error) {
-	const batch = 1000
 	var rep ChainReport
 	prev := ""
 	var last int64
-	for {
-		rows, err := r.DB.AuditEvent.Query().Where(auditevent.IDGT(last)).
-			Order(ent.Asc(auditevent.FieldID)).Limit(batch).All(ctx)
-		if err != nil {
-			return rep, err
+	tree, err := core.NewTreeAppender(0, nil)
+	if err != nil {
+		return rep, err
+	}
+	stored := r.storedHashes(ctx)
+	err = r.eachEvent(ctx, func(seq int64, e core.CanonicalEvent, prevHash, hash string) (bool, error) {
+		want := last + 1
+		switch {
+		case seq != want:
+			rep = bad(rep, want, fmt.Sprintf("event %d is missing", want))
+			return false, nil
+		case prevHash != prev:
+			rep = bad(rep, seq, "previous hash does not match")
+			return false, nil
+		case core.ChainHash(prev, e) != hash:
+			rep = bad(rep, seq, "event content does not match its hash")
+			return false, nil
 		}
-		for _, e := range rows {
-			want := last + 1
-			switch {
-			case e.ID != want:
-				return bad(rep, want, fmt.Sprintf("event %d is missing", want)), nil
-			case e.PrevHash != prev:
-				return bad(rep, e.ID, "previous hash does not match"), nil
-			case core.ChainHash(prev, core.CanonicalOf(e)) != e.Hash:
-				return bad(rep, e.ID, "event content does not match its hash"), nil
+		if err := tree.Append(core.LeafHash(seq, e)); err != nil {
+			return false, err
+		}
+		for _, h := range tree.Stored {
+			got, err := stored(h.Index)
+			if err != nil {
+				return false, err
 			}
-			prev, last = e.Hash, e.ID
-			rep.EventsChecked++
+			if got != h.Hash {
+				rep = bad(rep, seq, "the audit tree's stored hashes do not match the events")
+				return false, nil
+			}
 		}
-		if len(rows) < batch {
-			break
-		}
+		tree.Stored = tree.Stored[:0]
+		prev, last = hash, seq
+		rep.EventsChecked++
+		return true, nil
+	})
+	if err != nil || rep.Problem != "" {
+		return rep, err
 	}
 	head, err := r.DB.AuditHead.Get(ctx, core.AuditHeadID)
 	if err != nil {
@@ -153,9 +174,68 @@ func (r *Trail) verifyChain(ctx context.Context) (ChainReport, error) {
 		return bad(rep, last+1, fmt.Sprintf("chain ends at %d but the head records %d", last, head.Seq)), nil
 	case head.Hash != prev:
 		return bad(rep, last, "the last event's hash differs from the head's"), nil
+	case head.TreeSize != last:
+		return bad(rep, min(head.TreeSize, last)+1, fmt.Sprintf("the head's tree covers %d events, the chain holds %d", head.TreeSize, last)), nil
+	}
+	if frontier, err := tree.Frontier(); err != nil || !bytes.Equal(frontier, head.Frontier) {
+		return bad(rep, last, "the head's tree frontier does not match the events"), nil
+	}
+	if more, err := r.DB.AuditTreeHash.Query().Where(audittreehash.IDGTE(tlog.StoredHashCount(last))).Exist(ctx); err != nil {
+		return rep, err
+	} else if more {
+		return bad(rep, last+1, "the audit tree holds hashes of events that are not in the chain"), nil
 	}
 	rep.OK = true
 	return rep, nil
+}
+
+// eachEvent calls fn with every event in sequence order, read in batches,
+// until fn returns false or an error.
+func (r *Trail) eachEvent(ctx context.Context, fn func(seq int64, e core.CanonicalEvent, prevHash, hash string) (bool, error)) error {
+	const batch = 1000
+	var last int64
+	for {
+		rows, err := r.DB.AuditEvent.Query().Where(auditevent.IDGT(last)).
+			Order(ent.Asc(auditevent.FieldID)).Limit(batch).All(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range rows {
+			more, err := fn(e.ID, core.CanonicalOf(e), e.PrevHash, e.Hash)
+			if err != nil || !more {
+				return err
+			}
+			last = e.ID
+		}
+		if len(rows) < batch {
+			return nil
+		}
+	}
+}
+
+// storedHashes reads the stored tree hashes in index order, in batches:
+// the returned function must be called with consecutive indexes from 0.
+func (r *Trail) storedHashes(ctx context.Context) func(index int64) (tlog.Hash, error) {
+	const batch = 2000
+	var buf []*ent.AuditTreeHash
+	var next int64
+	return func(index int64) (tlog.Hash, error) {
+		if len(buf) == 0 {
+			rows, err := r.DB.AuditTreeHash.Query().Where(audittreehash.IDGTE(index)).
+				Order(ent.Asc(audittreehash.FieldID)).Limit(batch).All(ctx)
+			if err != nil {
+				return tlog.Hash{}, err
+			}
+			buf = rows
+		}
+		var h tlog.Hash
+		if len(buf) == 0 || buf[0].ID != index || index != next || len(buf[0].Hash) != tlog.HashSize {
+			return h, nil // the zero hash: missing, never equal to a real one
+		}
+		copy(h[:], buf[0].Hash)
+		buf, next = buf[1:], next+1
+		return h, nil
+	}
 }
 
 func bad(rep ChainReport, seq int64, problem string) ChainReport {

@@ -58,6 +58,10 @@ type EligibilityAnswer struct {
 	AsOf                    string
 	CheckedAt               time.Time
 	Attestation             string
+	// AuditTreeSize is the audit tree's size in the snapshot the answer's
+	// last statement read: every event recording a fact it relied on is
+	// among the first AuditTreeSize (also the attestation's claim).
+	AuditTreeSize int64
 }
 
 // VerifyTenantEligibility evaluates a park's rule for a benefit against
@@ -100,7 +104,7 @@ func (r *Parks) VerifyTenantEligibility(ctx context.Context, q EligibilityQuery)
 	}
 	claims := attest.Claims{
 		Issuer: attest.Issuer, Subject: code, ParkCode: q.ParkCode, EnterpriseCreditCode: code, Benefit: benefit,
-		AsOf: asOf, Eligible: ans.Eligible, DesignationIDs: relied,
+		AsOf: asOf, Eligible: ans.Eligible, DesignationIDs: relied, AuditTreeSize: ans.AuditTreeSize,
 		IssuedAt: ans.CheckedAt.Unix(), ExpiresAt: ans.CheckedAt.Add(AttestationLifetime).Unix(),
 	}
 	for _, reason := range ans.Reasons {
@@ -123,6 +127,7 @@ type tenantFacts struct {
 	enterpriseID          int64
 	registeredOn          string
 	tenancyStart          string // of the earliest tenancy in force
+	treeSize              int64  // the audit tree's, as the facts were read
 }
 
 // eligibilityFactsSQL reads the rule ($1 park, $2 benefit) with the
@@ -133,7 +138,8 @@ const eligibilityFactsSQL = `SELECT r.any_of_designation_types, r.min_tenancy_mo
 	e.id, e.registered_on,
 	(SELECT t.start_date FROM tenancies t
 	 WHERE t.park_id = r.park_id AND t.enterprise_id = e.id AND t.start_date <= $3 AND (t.end_date = '' OR t.end_date >= $3)
-	 ORDER BY t.start_date LIMIT 1)
+	 ORDER BY t.start_date LIMIT 1),
+	` + treeSizeColumn + `
 FROM eligibility_rules r LEFT JOIN enterprises e ON e.credit_code = $4
 WHERE r.park_id = $1 AND r.benefit = $2`
 
@@ -149,7 +155,7 @@ func (r *Parks) eligibilityFacts(ctx context.Context, p core.Principal, parkCode
 		registeredOn sql.NullString
 		tenancyStart sql.NullString
 	)
-	err = row.Scan(&anyOf, &f.minTenancyMonths, &f.maxEnterpriseAgeYears, &enterpriseID, &registeredOn, &tenancyStart)
+	err = row.Scan(&anyOf, &f.minTenancyMonths, &f.maxEnterpriseAgeYears, &enterpriseID, &registeredOn, &tenancyStart, &f.treeSize)
 	if errors.Is(err, sql.ErrNoRows) {
 		return tenantFacts{}, r.missingRule(ctx, p, parkCode, benefit)
 	}
@@ -199,11 +205,15 @@ func (r *Parks) parkExists(ctx context.Context, p core.Principal, parkCode strin
 	return nil
 }
 
+// treeSizeColumn reads the audit tree's size in the statement's own
+// snapshot, so the size covers every row the statement read.
+const treeSizeColumn = `(SELECT h.tree_size FROM audit_heads h WHERE h.id = 1)`
+
 // heldDesignationsSQL lists the designations of enterprise $1 valid and
 // active on $2 whose type is one of n types ($3 …), in id order.
 func heldDesignationsSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`SELECT d.id, d.type FROM designations d
+	b.WriteString(`SELECT d.id, d.type, ` + treeSizeColumn + ` FROM designations d
 WHERE d.enterprise_id = $1 AND d.valid_from <= $2 AND d.valid_until >= $2
 	AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= $2
 		ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active'
@@ -225,11 +235,11 @@ WHERE d.enterprise_id = $1 AND d.valid_from <= $2 AND d.valid_until >= $2
 // of its designations is looked at.
 func (r *Parks) evaluate(ctx context.Context, f tenantFacts, asOf string) (EligibilityAnswer, []string, error) {
 	if !f.tenant {
-		return EligibilityAnswer{AsOf: asOf, MatchedDesignationTypes: []string{}, Reasons: []Reason{
+		return EligibilityAnswer{AsOf: asOf, AuditTreeSize: f.treeSize, MatchedDesignationTypes: []string{}, Reasons: []Reason{
 			{ReasonNoTenancy, fmt.Sprintf("%s 在园区内无有效租约", asOf), fmt.Sprintf("no tenancy in the park is in force on %s", asOf)},
 		}}, nil, nil
 	}
-	ans := EligibilityAnswer{Eligible: true, AsOf: asOf, MatchedDesignationTypes: []string{}}
+	ans := EligibilityAnswer{Eligible: true, AsOf: asOf, AuditTreeSize: f.treeSize, MatchedDesignationTypes: []string{}}
 	fail := func(reason Reason) {
 		ans.Eligible = false
 		ans.Reasons = append(ans.Reasons, reason)
@@ -268,7 +278,8 @@ func (r *Parks) evaluate(ctx context.Context, f tenantFacts, asOf string) (Eligi
 		defer rows.Close()
 		for rows.Next() {
 			var id, typ string
-			if err := rows.Scan(&id, &typ); err != nil {
+			// A later snapshot than the facts': its tree size covers both.
+			if err := rows.Scan(&id, &typ, &ans.AuditTreeSize); err != nil {
 				return ans, nil, err
 			}
 			relied = append(relied, id)

@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/hangzhou-ai/registry/checkpoint"
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/seal"
@@ -45,12 +47,36 @@ func OpenLogged(t testing.TB, db storetest.Database, log *zap.Logger) (*registry
 		t.Fatal(err)
 	}
 	clock := storetest.NewClock(Start)
-	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry")})
+	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: db.URL, Secrets: secrets, Clock: clock.Now, Logger: log.Named("registry"),
+		CheckpointSigner: CheckpointSigner(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reg.Close() })
 	return reg, clock, secrets
+}
+
+// CheckpointOrigin names the test registries' log.
+const CheckpointOrigin = "registry.test/audit"
+
+var checkpointKey = sync.OnceValues(func() (string, error) {
+	skey, _, err := checkpoint.GenerateKey(CheckpointOrigin)
+	return skey, err
+})
+
+// CheckpointSigner is the checkpoint signer of the test registries: one
+// key per test binary, so registries reopened on a database keep it.
+func CheckpointSigner(t testing.TB) *checkpoint.Signer {
+	t.Helper()
+	skey, err := checkpointKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := checkpoint.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // As returns ctx acting as role@org.

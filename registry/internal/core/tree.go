@@ -90,8 +90,12 @@ func DecodeFrontier(n int64, b []byte) (map[int64]tlog.Hash, error) {
 type TreeAppender struct {
 	size   int64
 	hashes map[int64]tlog.Hash
-	// Stored are the hashes to write, in index order.
+	// Stored are the hashes to write, in index order (consecutive: a
+	// tree's stored hashes are numbered in the order they are made).
 	Stored []StoredHash
+	// DiscardStored keeps Stored empty, for appenders that only compute
+	// roots (a verifier reading millions of events).
+	DiscardStored bool
 }
 
 // NewTreeAppender starts from the tree of size events with the given
@@ -128,9 +132,18 @@ func (t *TreeAppender) Append(h tlog.Hash) error {
 	for i, h := range hs {
 		x := first + int64(i)
 		t.hashes[x] = h
-		t.Stored = append(t.Stored, StoredHash{Index: x, Hash: h})
+		if !t.DiscardStored {
+			t.Stored = append(t.Stored, StoredHash{Index: x, Hash: h})
+		}
 	}
 	t.size++
+	if len(t.hashes) > 128 { // keep the frontier only
+		keep := make(map[int64]tlog.Hash, 64)
+		for _, x := range FrontierIndexes(t.size) {
+			keep[x] = t.hashes[x]
+		}
+		t.hashes = keep
+	}
 	return nil
 }
 
