@@ -76,9 +76,10 @@ func NewSigner(signerKey string) (*Signer, error) {
 	}
 	// The note signer key ends with base64 of the algorithm byte and the
 	// Ed25519 seed; the verifier key is derived from the seed.
-	enc := signerKey[strings.LastIndexByte(signerKey, '+')+1:]
-	raw, err := base64.StdEncoding.DecodeString(enc)
-	if err != nil || len(raw) != 1+ed25519.SeedSize {
+	// (PRIVATE+KEY+name+hash+key: the name holds no "+", base64 may).
+	parts := strings.SplitN(signerKey, "+", 5)
+	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+	if len(parts) != 5 || err != nil || len(raw) != 1+ed25519.SeedSize {
 		return nil, errors.New("checkpoint key: not an Ed25519 signer key")
 	}
 	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)

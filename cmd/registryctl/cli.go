@@ -78,8 +78,10 @@ var commands = map[string]command{
 	"token list":   {"", "list tokens (without their secrets)", 0, tokenList},
 
 	// AuditService.
-	"audit list":   {"[--entity TYPE[:ID]] [--actor SUBJECT] [--since DATE|RFC3339] [--page-size N] [--page-token T]", "list audit events", 0, auditList},
-	"audit verify": {"", "verify the audit hash chain (fails when broken)", 0, auditVerify},
+	"audit list":       {"[--entity TYPE[:ID]] [--actor SUBJECT] [--since DATE|RFC3339] [--page-size N] [--page-token T]", "list audit events", 0, auditList},
+	"audit verify":     {"", "verify the audit hash chain (fails when broken)", 0, auditVerify},
+	"audit checkpoint": {"", "the audit log's signed checkpoint (no token needed)", 0, auditCheckpoint},
+	"audit monitor":    {"--state FILE [--key FILE]", "check the log's checkpoint against those saved in FILE, then save it (fails on any rewrite; no token needed)", 0, auditMonitor},
 
 	// TalentAuthorizationService.
 	"authorization issue":     {"--enterprise C --year Y --quota LEVEL=PLACES... --from DATE --until DATE --doc DOCUMENT", "issue a special talent authorization", 0, authorizationIssue},

@@ -62,6 +62,7 @@ func (inv *invocation) commandTree() *cobra.Command {
 	root.AddCommand(inv.serveCommand(), inv.migrateCommand(),
 		noun("token", "bearer tokens, made and revoked on the database directly", inv.tokenCreateCommand(), inv.tokenRevokeCommand()),
 		noun("audit", "the audit trail", inv.auditVerifyCommand()),
+		noun("checkpoint-key", "the key that signs the audit log's checkpoints", inv.checkpointKeyNewCommand(), inv.checkpointKeyShowCommand()),
 		noun("keys", "the attestation signing keys", inv.keysRotateCommand(), inv.keysRetireCommand()),
 		noun("secret", "the secret key protecting identity numbers and signing keys", inv.secretRotateCommand()))
 	return root
@@ -75,6 +76,7 @@ func (inv *invocation) prepare(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	inv.config.SecretKey = inv.getenv("REGISTRY_SECRET_KEY")
+	inv.config.CheckpointKey = inv.getenv("REGISTRY_CHECKPOINT_KEY")
 	return nil
 }
 
@@ -156,7 +158,7 @@ func printHelp(w io.Writer, cmd *cobra.Command) {
 			b.WriteString("\nflags:\n" + own.FlagUsages())
 		}
 	}
-	b.WriteString("\nflags of every command (before or after it):\n" + root.PersistentFlags().FlagUsages() + secretKeyHelp)
+	b.WriteString("\nflags of every command (before or after it):\n" + root.PersistentFlags().FlagUsages() + secretKeyHelp + checkpointKeyHelp)
 	b.WriteString(cmd.Annotations[footerAnnotation])
 	if cmd.HasAvailableSubCommands() {
 		fmt.Fprintf(&b, "\nRun '%s <command> --help' for the flags of a command.\n", cmd.CommandPath())

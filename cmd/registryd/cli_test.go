@@ -83,10 +83,10 @@ func TestCommandLine(t *testing.T) {
 			wantErr: "--oidc-client-secret-file: " + emptySecret + " must hold the secret alone, on one line"},
 
 		{name: "help", args: []string{"--help"},
-			stdout: []string{"usage: registryd <command>", "  keys retire    KID: withdraw a signing key", "  secret rotate  --new-key-file FILE: ",
+			stdout: []string{"usage: registryd <command>", "  keys retire          KID: withdraw a signing key", "  secret rotate        --new-key-file FILE: ", "  checkpoint-key new   --origin NAME --out FILE",
 				"--database-url URL", "(env REGISTRY_DATABASE_URL)", "--secret-key-file FILE", "(env REGISTRY_SECRET_KEY_FILE)",
 				"REGISTRY_SECRET_KEY (environment only)"}},
-		{name: "help command", args: []string{"help"}, stdout: []string{"  token create   --subject S --org O --role R [--ttl 720h]: print a new bearer token"}},
+		{name: "help command", args: []string{"help"}, stdout: []string{"  token create         --subject S --org O --role R [--ttl 720h]: print a new bearer token"}},
 		{name: "a command's help", args: []string{"keys", "retire", "--help"},
 			stderr: []string{"usage: registryd keys retire KID [flags]", "--database-url URL", "(env REGISTRY_DATABASE_URL)", "(env REGISTRY_LOG_LEVEL)"}},
 		{name: "a command's own flags", args: []string{"secret", "rotate", "-h"},

@@ -23,7 +23,11 @@ type config struct {
 	DatabaseURL   string
 	SecretKey     string
 	SecretKeyFile string
-	LogLevel      string
+	// CheckpointKey (environment only) and CheckpointKeyFile give the key
+	// that signs the audit log's checkpoints.
+	CheckpointKey     string
+	CheckpointKeyFile string
+	LogLevel          string
 	// AdminMintableRoles, comma-separated, are the roles administrators
 	// may mint tokens for through the API.
 	AdminMintableRoles string
@@ -212,17 +216,21 @@ func (c *config) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", "",
 		"`FILE` holding the 32-byte secret key (hex or base64) that protects identity numbers and signing keys; "+
 			"with SQLite and no key, DATABASE.key beside the database is used (created together with a new database)")
+	fs.StringVar(&c.CheckpointKeyFile, "checkpoint-key-file", "",
+		"`FILE` holding the note signer key that signs the audit log's checkpoints (see 'registryd checkpoint-key new'); "+
+			"with SQLite and no key, DATABASE.checkpoint.key beside the database is used (made when missing); with PostgreSQL and none, no checkpoints are signed")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn, error")
 	fs.StringVar(&c.AdminMintableRoles, "admin-mintable-roles", strings.Join(access.DefaultAdminMintableRoles(), ","),
 		"comma-separated `ROLES` administrators may mint tokens for through the API (an administrator is as strong as these roles); "+
 			"other tokens are made with 'registryd token create'")
 	cli.Env(fs, "database-url", "REGISTRY_DATABASE_URL")
 	cli.Env(fs, "secret-key-file", "REGISTRY_SECRET_KEY_FILE")
+	cli.Env(fs, "checkpoint-key-file", "REGISTRY_CHECKPOINT_KEY_FILE")
 	cli.Env(fs, "log-level", "REGISTRY_LOG_LEVEL")
 	cli.Env(fs, "admin-mintable-roles", "REGISTRY_ADMIN_MINTABLE_ROLES")
 }
 
-// secretKeyHelp documents the one setting that is not also a flag.
+// secretKeyHelp documents the secret key, a setting that is not also a flag.
 const secretKeyHelp = `  REGISTRY_SECRET_KEY (environment only) the 32-byte key itself, hex or base64; wins over --secret-key-file
 `
 

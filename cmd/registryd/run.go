@@ -49,6 +49,11 @@ func openRegistry(ctx context.Context, c config, log *zap.Logger, migrate bool) 
 	if err != nil {
 		return nil, res, err
 	}
+	cpKey, err := c.checkpointKey()
+	if err != nil {
+		key.discard()
+		return nil, res, err
+	}
 	if migrate {
 		if res, err = registry.Migrate(ctx, c.DatabaseURL); err != nil {
 			key.discard()
@@ -56,7 +61,7 @@ func openRegistry(ctx context.Context, c config, log *zap.Logger, migrate bool) 
 		}
 	}
 	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: c.DatabaseURL, Secrets: key.secrets, Logger: log.Named("registry"),
-		AdminMintableRoles: c.mintableRoles()})
+		AdminMintableRoles: c.mintableRoles(), CheckpointSigner: cpKey.signer})
 	if err != nil {
 		key.discard()
 		if errors.Is(err, keys.ErrSecretKeyMismatch) {
@@ -69,6 +74,13 @@ func openRegistry(ctx context.Context, c config, log *zap.Logger, migrate bool) 
 			zap.String("path", key.created))
 	}
 	log.Debug("secret key", zap.String("fingerprint", key.secrets.Fingerprint()), zap.String("source", key.source))
+	switch {
+	case cpKey.created != "":
+		log.Info("created the checkpoint key file beside the database; back it up apart from the database and publish its verifier key ('registryd checkpoint-key show')",
+			zap.String("path", cpKey.created))
+	case cpKey.signer == nil:
+		log.Warn("no checkpoint key: the audit log's checkpoints are not signed; set --checkpoint-key-file (see 'registryd checkpoint-key new')")
+	}
 	return reg, res, nil
 }
 
@@ -389,17 +401,23 @@ func (inv *invocation) tokenRevokeCommand() *cobra.Command {
 }
 
 // auditVerifyCommand is `registryd audit verify`: it fails when the
-// audit chain is broken, after saying where.
+// audit chain or its tree is broken, or, with --checkpoint, when the log
+// no longer matches a checkpoint saved earlier, after saying where.
 func (inv *invocation) auditVerifyCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify",
-		Short: "recompute the audit chain and report the first bad sequence",
+	var saved, keyFile string
+	cmd := &cobra.Command{
+		Use:   "verify [--checkpoint FILE [--key FILE]]",
+		Short: "recompute the audit chain and tree and report the first bad sequence; with --checkpoint, check the log against a saved checkpoint",
 		Args:  positional(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if keyFile != "" && saved == "" {
+				return errors.New("--key is the verifier key of --checkpoint's checkpoints: give --checkpoint too")
+			}
 			return inv.withRegistry(ctx, func(reg *registry.Registry) error {
 				auditor := registry.Principal{Subject: cliActor(inv.getenv).Subject, Org: "auditor", Role: "auditor"}
-				rep, err := reg.VerifyAuditChain(registry.WithPrincipal(ctx, auditor))
+				ctx := registry.WithPrincipal(ctx, auditor)
+				rep, err := reg.VerifyAuditChain(ctx)
 				if err != nil {
 					return err
 				}
@@ -408,10 +426,16 @@ func (inv *invocation) auditVerifyCommand() *cobra.Command {
 					return errors.New("audit chain does not verify")
 				}
 				fmt.Fprintf(inv.stdout, "audit chain OK: %d events\n", rep.EventsChecked)
-				return nil
+				if saved == "" {
+					return nil
+				}
+				return inv.verifyCheckpoints(ctx, reg, saved, keyFile)
 			})
 		},
 	}
+	cmd.Flags().StringVar(&saved, "checkpoint", "", "`FILE` holding a signed checkpoint, or a state file of 'registryctl audit monitor'")
+	cmd.Flags().StringVar(&keyFile, "key", "", "`FILE` holding the checkpoints' verifier key; default: the configured checkpoint key's")
+	return cmd
 }
 
 // keysRotateCommand is `registryd keys rotate`.
