@@ -165,7 +165,7 @@ func inChunks[T any](t *testing.T, rows []T, write func([]T) error) {
 // registry's size.
 func TestScopedReadsReadIndexRanges(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
-		reg, _ := registrytest.Open(t, db)
+		reg, clock := registrytest.Open(t, db)
 		c := seedCity(t, reg)
 		pool := storetest.OpenSQL(t, db)
 		if db.Name == "postgres" {
@@ -192,6 +192,18 @@ func TestScopedReadsReadIndexRanges(t *testing.T) {
 			}, 0},
 			{"member lists its designations valid on a date", func() error {
 				_, _, err := reg.ListDesignations(member, designation.DesignationFilter{AsOf: "2026-06-01", Status: designation.StatusActive})
+				return err
+			}, 0},
+			{"member lists its designations as known at an instant, valid on a date", func() error {
+				clock.Set(registrytest.Start.Add(time.Hour))
+				defer clock.Set(registrytest.Start)
+				_, _, err := reg.ListDesignations(member, designation.DesignationFilter{KnownAt: registrytest.Start.Add(time.Minute), AsOf: "2026-06-01", Status: designation.StatusActive})
+				return err
+			}, 0},
+			{"member gets a designation as known at an instant, on a date", func() error {
+				clock.Set(registrytest.Start.Add(time.Hour))
+				defer clock.Set(registrytest.Start)
+				_, err := reg.GetDesignationAt(member, designationID(0), designation.At{KnownAt: registrytest.Start.Add(time.Minute), AsOf: "2026-06-01"})
 				return err
 			}, 0},
 			{"bureau lists one enterprise's designations", func() error {

@@ -20,6 +20,14 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
+// fromTimestamp is ts as a time, the zero time when ts is not set.
+func fromTimestamp(ts *timestamppb.Timestamp) time.Time {
+	if ts == nil {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
 func optionalTimestamp(t *time.Time) *timestamppb.Timestamp {
 	if t == nil {
 		return nil

@@ -42,7 +42,7 @@ func (s *designationService) GrantDesignation(ctx context.Context, req *registry
 }
 
 func (s *designationService) GetDesignation(ctx context.Context, req *registryv1.GetDesignationRequest) (*registryv1.GetDesignationResponse, error) {
-	d, err := s.reg.GetDesignation(ctx, req.Id)
+	d, err := s.reg.GetDesignationAt(ctx, req.Id, designation.At{AsOf: req.AsOf, KnownAt: fromTimestamp(req.KnownAt)})
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *designationService) GetDesignation(ctx context.Context, req *registryv1
 func (s *designationService) ListDesignations(ctx context.Context, req *registryv1.ListDesignationsRequest) (*registryv1.ListDesignationsResponse, error) {
 	list, next, err := s.reg.ListDesignations(ctx, designation.DesignationFilter{
 		EnterpriseCreditCode: req.EnterpriseCreditCode, TalentID: req.TalentId, Type: req.Type,
-		Status: fromStatus(req.Status), AsOf: req.AsOf, PageSize: int(req.PageSize), PageToken: req.PageToken,
+		Status: fromStatus(req.Status), AsOf: req.AsOf, KnownAt: fromTimestamp(req.KnownAt), PageSize: int(req.PageSize), PageToken: req.PageToken,
 	})
 	if err != nil {
 		return nil, err

@@ -13,7 +13,6 @@ import (
 	"github.com/hangzhou-ai/registry/ent"
 	"github.com/hangzhou-ai/registry/ent/designation"
 	"github.com/hangzhou-ai/registry/ent/predicate"
-	"github.com/hangzhou-ai/registry/ent/statuschange"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
@@ -342,23 +341,10 @@ func (r *Designations) LoadDesignationFor(ctx context.Context, db *ent.Client, p
 	return d, err
 }
 
-// GetDesignation returns one designation to those who may read it.
+// GetDesignation returns one designation to those who may read it, as
+// it stands today (GetDesignationAt with the zero At).
 func (r *Designations) GetDesignation(ctx context.Context, id string) (Designation, error) {
-	p, err := core.PrincipalOf(ctx)
-	if err != nil {
-		return Designation{}, err
-	}
-	if err := core.RequireID("id", id); err != nil {
-		return Designation{}, err
-	}
-	d, err := r.LoadDesignationFor(ctx, r.DB, p, id)
-	if err != nil {
-		return Designation{}, err
-	}
-	if err := r.Authorize(p, authz.DesignationObject(d.Type), authz.ActRead, DesignationOwners(d)...); err != nil {
-		return Designation{}, err
-	}
-	return DesignationOf(d, r.Today()), nil
+	return r.GetDesignationAt(ctx, id, At{})
 }
 
 // AllowedActions answers, for each action, whether the caller may take it
@@ -399,13 +385,19 @@ type DesignationFilter struct {
 	Type                 string
 	Status               Status
 	// AsOf (YYYY-MM-DD) keeps designations valid on that date.
-	AsOf      string
+	AsOf string
+	// KnownAt, when not zero, lists what the registry had recorded at that
+	// instant, each designation as it stood then, as the registry would
+	// have listed it then: the other filters, Status and AsOf included,
+	// apply to that record, with expiry against KnownAt's date (see At).
+	KnownAt   time.Time
 	PageSize  int
 	PageToken string
 }
 
 // ListDesignations pages through designations by id (which follows grant
-// time). Enterprise members see only designations they own.
+// time). Enterprise members see only designations they own. With KnownAt
+// a page costs two queries more than without, whatever its size.
 func (r *Designations) ListDesignations(ctx context.Context, f DesignationFilter) ([]Designation, string, error) {
 	p, err := core.PrincipalOf(ctx)
 	if err != nil {
@@ -446,19 +438,36 @@ func (r *Designations) ListDesignations(ctx context.Context, f DesignationFilter
 	if f.Type != "" {
 		q = q.Where(designation.Type(f.Type))
 	}
-	today := r.Today()
-	q = q.Where(StatusIs(f.Status, today))
-	if asOf != "" {
-		q = q.Where(designation.ValidFromLTE(asOf), designation.ValidUntilGTE(asOf), ActiveOn(asOf))
+	known := r.knownAt(f.KnownAt)
+	today := r.todayAt(known)
+	if known.IsZero() {
+		q = q.Where(StatusIs(f.Status, today))
+		if asOf != "" {
+			q = q.Where(designation.ValidFromLTE(asOf), designation.ValidUntilGTE(asOf), ActiveOn(asOf))
+		}
+	} else {
+		q = q.Where(designation.CreatedAtLTE(known))
+		if f.Status != "" {
+			q = q.Where(recordedStatusIs(f.Status, today, known))
+		}
+		if asOf != "" {
+			q = q.Where(validOnAsKnown(asOf, known))
+		}
 	}
 	rows, err := q.WithEnterprise().Order(ent.Asc(designation.FieldID)).Limit(size + 1).All(ctx)
 	if err != nil {
 		return nil, "", err
 	}
 	rows, next := core.TrimPage(r.Secrets, rows, size, func(d *ent.Designation) string { return d.ID })
+	rec := record{}
+	if !known.IsZero() {
+		if rec, err = loadRecord(ctx, r.DB, rows, known); err != nil {
+			return nil, "", err
+		}
+	}
 	out := make([]Designation, len(rows))
 	for i, d := range rows {
-		out[i] = DesignationOf(d, today)
+		out[i] = DesignationOf(rec.stood(d), today)
 	}
 	return out, next, nil
 }
@@ -489,13 +498,8 @@ func OwnedByMember(code string) predicate.Designation {
 func ActiveOn(date string) predicate.Designation {
 	return func(s *entsql.Selector) {
 		s.Where(entsql.P(func(b *entsql.Builder) {
-			b.WriteString("COALESCE((SELECT sc.").Ident(statuschange.FieldStatus).
-				WriteString(" FROM ").Ident(statuschange.Table).WriteString(" AS sc WHERE sc.").
-				Ident(statuschange.FieldDesignationID).WriteString(" = ").WriteString(s.C(designation.FieldID)).
-				WriteString(" AND sc.").Ident(statuschange.FieldEffectiveOn).WriteString(" <= ").Arg(date).
-				WriteString(" ORDER BY sc.").Ident(statuschange.FieldEffectiveOn).WriteString(" DESC, sc.").
-				Ident(statuschange.FieldID).WriteString(" DESC LIMIT 1), ").Arg(string(StatusActive)).
-				WriteString(") = ").Arg(string(StatusActive))
+			writeStatusAt(b, s, date, time.Time{})
+			b.WriteString(" = ").Arg(string(StatusActive))
 		}))
 	}
 }

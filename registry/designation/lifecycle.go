@@ -171,7 +171,10 @@ func documentFree(ctx context.Context, tx *ent.Tx, d *ent.Designation, doc strin
 
 // mutateDesignation loads a designation, authorizes action on it, lets
 // apply check and stage the change, and saves it with an optimistic version
-// check and an audit event, all in one transaction.
+// check and an audit event, all in one transaction. The event's Before is
+// the Designation as it stood before the change: reads as recorded at an
+// instant (At.KnownAt) take a designation's validity, document and version
+// then from the first such event after it.
 func (r *Designations) mutateDesignation(ctx context.Context, action, idField, id string, expectedVersion int64, reason string, apply func(*ent.Tx, *ent.Designation, *ent.DesignationUpdate, *core.PolicyChange) error) (Designation, error) {
 	p, err := core.PrincipalOf(ctx)
 	if err != nil {

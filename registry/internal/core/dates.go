@@ -15,7 +15,10 @@ const dateLayout = "2006-01-02"
 type Clock func() time.Time
 
 // Today returns the calendar date in Asia/Shanghai.
-func (r *Core) Today() string { return r.Clock().In(ChinaStandardTime).Format(dateLayout) }
+func (r *Core) Today() string { return DateOf(r.Clock()) }
+
+// DateOf returns the calendar date of the instant t in Asia/Shanghai.
+func DateOf(t time.Time) string { return t.In(ChinaStandardTime).Format(dateLayout) }
 
 // ParseDate validates a YYYY-MM-DD date, adding a violation for field when
 // it is missing (and required) or malformed.
