@@ -10,6 +10,7 @@ import (
 	"connectrpc.com/connect/v2"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/hangzhou-ai/registry/checkpoint"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
@@ -600,6 +601,33 @@ func pmRows() []pmRow {
 					c.ParkCode != pmOwnPark || c.EnterpriseCreditCode != f.tenant || c.Benefit != "rent-reduction" || !c.Eligible ||
 					!slices.Equal(c.DesignationIds, []string{f.giant}) {
 					t.Errorf("checking the fixture attestation: %v", res)
+				}
+			}}
+		}},
+		// The audit tree's checkpoint and proofs: hashes only, for anyone.
+		{rpc: "AuditService.GetCheckpoint", want: pmEveryone, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
+			res, err := f.as[r].Audit.GetCheckpoint(t.Context(), &registryv1.GetCheckpointRequest{})
+			return pmResult{err, func(t *testing.T, succeeded bool) {
+				if succeeded {
+					if _, err := checkpoint.Open([]byte(res.Checkpoint), res.VerifierKey); err != nil || res.TreeSize < 1 {
+						t.Errorf("checkpoint %v: %v", res, err)
+					}
+				}
+			}}
+		}},
+		{rpc: "AuditService.GetInclusionProof", want: pmEveryone, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
+			res, err := f.as[r].Audit.GetInclusionProof(t.Context(), &registryv1.GetInclusionProofRequest{Sequence: 1})
+			return pmResult{err, func(t *testing.T, succeeded bool) {
+				if succeeded && (res.Sequence != 1 || res.LeafHash == "" || res.TreeSize < 1) {
+					t.Errorf("inclusion proof: %v", res)
+				}
+			}}
+		}},
+		{rpc: "AuditService.GetConsistencyProof", want: pmEveryone, call: func(t *testing.T, f *pmFixture, r pmRole) pmResult {
+			res, err := f.as[r].Audit.GetConsistencyProof(t.Context(), &registryv1.GetConsistencyProofRequest{OldSize: 1})
+			return pmResult{err, func(t *testing.T, succeeded bool) {
+				if succeeded && (res.OldSize != 1 || res.NewSize < 1 || res.NewRootHash == "") {
+					t.Errorf("consistency proof: %v", res)
 				}
 			}}
 		}},

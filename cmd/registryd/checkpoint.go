@@ -228,3 +228,24 @@ func (inv *invocation) verifierKey(reg *registry.Registry, keyFile string) (stri
 	}
 	return reg.Trail.Checkpoints.VerifierKey(), nil
 }
+
+// auditCheckpointCommand is `registryd audit checkpoint`: the log's signed
+// checkpoint now, read from the database directly, to save and check later
+// with `audit verify --checkpoint`.
+func (inv *invocation) auditCheckpointCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "checkpoint",
+		Short: "print the audit log's signed checkpoint now (save it to check the log against later)",
+		Args:  positional(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return inv.withRegistry(cmd.Context(), func(reg *registry.Registry) error {
+				c, err := reg.GetCheckpoint(cmd.Context())
+				if err != nil {
+					return err
+				}
+				_, err = inv.stdout.Write(c.Note)
+				return err
+			})
+		},
+	}
+}

@@ -61,7 +61,7 @@ func (inv *invocation) commandTree() *cobra.Command {
 
 	root.AddCommand(inv.serveCommand(), inv.migrateCommand(),
 		noun("token", "bearer tokens, made and revoked on the database directly", inv.tokenCreateCommand(), inv.tokenRevokeCommand()),
-		noun("audit", "the audit trail", inv.auditVerifyCommand()),
+		noun("audit", "the audit trail", inv.auditVerifyCommand(), inv.auditCheckpointCommand()),
 		noun("checkpoint-key", "the key that signs the audit log's checkpoints", inv.checkpointKeyNewCommand(), inv.checkpointKeyShowCommand()),
 		noun("keys", "the attestation signing keys", inv.keysRotateCommand(), inv.keysRetireCommand()),
 		noun("secret", "the secret key protecting identity numbers and signing keys", inv.secretRotateCommand()))
