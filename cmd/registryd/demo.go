@@ -111,6 +111,7 @@ func printDemoURLs(stdout io.Writer, publicURL string, addr net.Addr, designatio
 	}
 	fmt.Fprintf(stdout, "\nconsole (sign in with a token above):  %s/console/\n", base)
 	fmt.Fprintf(stdout, "a certificate's public page:           %s/d/%s\n", base, designationID)
+	fmt.Fprintf(stdout, "the audit log's signed checkpoint:     %s/.well-known/registry/checkpoint (verifier key: checkpoint.key)\n", base)
 }
 
 func seedDemoData(ctx context.Context, reg *registry.Registry, codes []string) error {
