@@ -17,6 +17,7 @@ import (
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/audit"
 	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/change"
 	"github.com/hangzhou-ai/registry/registry/competition"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
@@ -61,6 +62,7 @@ type Registry struct {
 	*keys.Keys
 	*audit.Trail
 	*access.Access
+	*change.Changes
 
 	db          *store.DB
 	listener    *store.Listener // PostgreSQL: other processes' signals
@@ -247,6 +249,7 @@ func (r *Registry) reloadPolicyUntilSettled(done <-chan struct{}) {
 
 // closeListening stops hearing other processes and reloading the policy.
 func (r *Registry) closeListening() {
+	r.Changes.Shutdown()
 	if r.listener != nil {
 		if err := r.listener.Close(); err != nil {
 			r.Log.Debug("closing the change listener", zap.Error(err))
@@ -269,6 +272,7 @@ func assemble(c *core.Core, mintable []string) *Registry {
 	r.Importer = &imports.Importer{Core: c, Enterprises: r.Enterprises, Competitions: r.Competitions}
 	r.Trail = &audit.Trail{Core: c}
 	r.Access = &access.Access{Core: c, Mintable: mintable}
+	r.Changes = &change.Changes{Core: c}
 	return r
 }
 
