@@ -249,7 +249,7 @@ func (r *Registry) reloadPolicyUntilSettled(done <-chan struct{}) {
 
 // closeListening stops hearing other processes and reloading the policy.
 func (r *Registry) closeListening() {
-	r.Changes.Shutdown()
+	r.Changes.Stop()
 	if r.listener != nil {
 		if err := r.listener.Close(); err != nil {
 			r.Log.Debug("closing the change listener", zap.Error(err))

@@ -29,7 +29,14 @@ type notifier struct {
 // lost). A value means "read the feed again", not that a visible change
 // exists. cancel unsubscribes; the channel is not closed.
 func (c *Changes) Notify() (ch <-chan struct{}, cancel func()) {
-	n := c.startNotifier()
+	c.mu.Lock()
+	n := c.startNotifierLocked()
+	c.mu.Unlock()
+	return n.subscribe()
+}
+
+// subscribe adds a channel to tell.
+func (n *notifier) subscribe() (<-chan struct{}, func()) {
 	sub := make(chan struct{}, 1)
 	n.mu.Lock()
 	n.subs[sub] = struct{}{}
@@ -41,10 +48,9 @@ func (c *Changes) Notify() (ch <-chan struct{}, cancel func()) {
 	})
 }
 
-// startNotifier makes the process's notifier on first use.
-func (c *Changes) startNotifier() *notifier {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// startNotifierLocked makes the process's notifier on first use; c.mu is
+// held.
+func (c *Changes) startNotifierLocked() *notifier {
 	if c.notifier == nil {
 		n := &notifier{subs: map[chan struct{}]struct{}{}, done: make(chan struct{})}
 		c.Signals.Subscribe(core.TopicChanges, func(bool) { n.tell() })
@@ -65,7 +71,7 @@ func (c *Changes) startNotifier() *notifier {
 			}
 		}()
 		c.notifier = n
-		if c.closed {
+		if c.stopped {
 			n.close()
 		}
 	}

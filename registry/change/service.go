@@ -24,7 +24,9 @@ type Changes struct {
 
 	mu       sync.Mutex // guards what follows
 	notifier *notifier
-	closed   bool
+	hub      *hub
+	closed   bool // no more watches (EndWatches)
+	stopped  bool // no more notifications (Stop)
 }
 
 // ChangesFor returns up to limit changes with a sequence greater than
