@@ -34,6 +34,7 @@ const (
 	KindUnauthenticated    = core.KindUnauthenticated
 	KindResourceExhausted  = core.KindResourceExhausted
 	KindAborted            = core.KindAborted
+	KindUnavailable        = core.KindUnavailable
 )
 
 // KindOf returns the Kind of err, KindInternal for errors the registry did

@@ -18,6 +18,7 @@ import (
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/audit"
 	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/change"
 	"github.com/hangzhou-ai/registry/registry/competition"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
@@ -65,6 +66,7 @@ type Registry struct {
 	*keys.Keys
 	*audit.Trail
 	*access.Access
+	*change.Changes
 
 	db          *store.DB
 	listener    *store.Listener // PostgreSQL: other processes' signals
@@ -252,6 +254,7 @@ func (r *Registry) reloadPolicyUntilSettled(done <-chan struct{}) {
 
 // closeListening stops hearing other processes and reloading the policy.
 func (r *Registry) closeListening() {
+	r.Changes.Stop()
 	if r.listener != nil {
 		if err := r.listener.Close(); err != nil {
 			r.Log.Debug("closing the change listener", zap.Error(err))
@@ -274,6 +277,7 @@ func assemble(c *core.Core, mintable []string) *Registry {
 	r.Importer = &imports.Importer{Core: c, Enterprises: r.Enterprises, Competitions: r.Competitions}
 	r.Trail = &audit.Trail{Core: c}
 	r.Access = &access.Access{Core: c, Mintable: mintable}
+	r.Changes = &change.Changes{Core: c}
 	return r
 }
 

@@ -21,6 +21,7 @@ var codeOfKind = map[registry.Kind]connect.Code{
 	registry.KindUnauthenticated:    connect.CodeUnauthenticated,
 	registry.KindResourceExhausted:  connect.CodeResourceExhausted,
 	registry.KindAborted:            connect.CodeAborted,
+	registry.KindUnavailable:        connect.CodeUnavailable,
 }
 
 // toConnectError is the one place that turns an error into what the caller

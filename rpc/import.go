@@ -92,7 +92,7 @@ func toProgress(p imports.ImportProgress) *registryv1.ImportProgress {
 	}
 }
 
-// responseControllerKey holds an import stream's *http.ResponseController
+// responseControllerKey holds a long stream's *http.ResponseController
 // in its context.
 type responseControllerKey struct{}
 

@@ -222,7 +222,8 @@ type matrixFixture struct {
 	ownRecognition   string // talent-recognition of ownTalent, granted by talent-office
 	otherLittleGiant string // little-giant of other, granted by economy-it
 
-	seq int // numbers fresh objects
+	seq      int  // numbers fresh objects
+	westLake bool // registered (registerWestLake)
 }
 
 func (f *matrixFixture) next() int { f.seq++; return f.seq }
@@ -617,7 +618,73 @@ func matrixRows() []matrixRow {
 			}}
 		}},
 	)
-	return append(rows, importRows()...)
+	return slices.Concat(rows, importRows(), changeRows())
+}
+
+// feedReaders: the change feed is open to every caller that may read some
+// kind of record; administrators read none.
+var feedReaders = expect{
+	ecoIssuer: success, talentIssuer: success, ecoViewer: success, ownMember: success, otherMember: success,
+	parkOperator: success, parkViewer: success, auditor: success, admin: denied,
+	noToken: unauthenticated, badToken: unauthenticated,
+}
+
+// changeRows are the change feed's two calls. The feed then holds a change
+// every reader may see (west-lake's registration, for park staff), and
+// members see none of the other enterprise's records.
+func changeRows() []matrixRow {
+	check := func(f *matrixFixture, r matrixRole, changes []*registryv1.Change) func(t *testing.T, succeeded bool) {
+		return func(t *testing.T, succeeded bool) {
+			if !succeeded {
+				return
+			}
+			if len(changes) == 0 {
+				t.Errorf("%s sees no change", r)
+			}
+			foreign := map[matrixRole][]string{
+				ownMember:   {f.other, f.otherTalent, f.otherLittleGiant},
+				otherMember: {f.own, f.ownTalent, f.ownLittleGiant, f.ownRecognition},
+			}[r]
+			for _, c := range changes {
+				if slices.Contains(foreign, c.EntityId) {
+					t.Errorf("%s sees %s of %s %s", r, c.Action, c.EntityType, c.EntityId)
+				}
+			}
+		}
+	}
+	return []matrixRow{
+		{rpc: "ChangeService.ListChanges", want: feedReaders, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			f.registerWestLake(t)
+			res, err := f.as[r].Change.ListChanges(t.Context(), &registryv1.ListChangesRequest{PageSize: 500})
+			return result{err, check(f, r, res.GetChanges())}
+		}},
+		{rpc: "ChangeService.WatchChanges", want: feedReaders, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			f.registerWestLake(t)
+			stream, err := f.as[r].Change.WatchChanges(t.Context(), &registryv1.WatchChangesRequest{})
+			if err != nil {
+				return result{err: err}
+			}
+			defer stream.Close()
+			res, err := stream.Receive() // every reader has a backlog
+			if err != nil {
+				return result{err: err}
+			}
+			return result{nil, check(f, r, []*registryv1.Change{res.Change})}
+		}},
+	}
+}
+
+// registerWestLake registers the park west-lake once.
+func (f *matrixFixture) registerWestLake(t *testing.T) {
+	t.Helper()
+	if f.westLake {
+		return
+	}
+	_, err := f.as[ecoIssuer].Park.RegisterPark(t.Context(), &registryv1.RegisterParkRequest{Code: "west-lake", Name: "西湖人工智能产业园", DocumentNumber: "杭经信〔2026〕11号"})
+	if err != nil {
+		t.Fatalf("fixture: registering west-lake: %v", err)
+	}
+	f.westLake = true
 }
 
 // importRows are the four import streams, each sent one dry-run row. Who

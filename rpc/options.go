@@ -18,10 +18,11 @@ type options struct {
 	sso            *oidc.Verifier
 	limits         Limits
 	imports        ImportLimits
+	watches        WatchLimits
 }
 
 func newOptions(opts []Option) *options {
-	o := &options{limits: DefaultLimits, imports: DefaultImportLimits}
+	o := &options{limits: DefaultLimits, imports: DefaultImportLimits, watches: DefaultWatchLimits}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(o)

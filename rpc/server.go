@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,7 @@ func NewServer(reg *registry.Registry, log *zap.Logger, opts ...Option) *connect
 	registryv1connect.RegisterParkServiceHandler(s, &parkService{reg: reg})
 	registryv1connect.RegisterVerificationServiceHandler(s, &verificationService{reg: reg})
 	registryv1connect.RegisterImportServiceHandler(s, newImportService(reg, o.imports))
+	registryv1connect.RegisterChangeServiceHandler(s, &changeService{reg: reg, o: o, limits: o.watches})
 	grpcreflect.Register(s)
 	return s
 }
@@ -68,6 +70,7 @@ var ServiceNames = []string{
 	registryv1connect.ParkServiceName,
 	registryv1connect.VerificationServiceName,
 	registryv1connect.ImportServiceName,
+	registryv1connect.ChangeServiceName,
 }
 
 // NewHandler serves the registry over HTTP: every service under its
@@ -85,18 +88,19 @@ func NewHandler(reg *registry.Registry, log *zap.Logger, opts ...Option) http.Ha
 	mux.Handle("GET /.well-known/jwks.json", jwksHandler(reg, log))
 	mux.Handle("GET /.well-known/registry/checkpoint", checkpointHandler(reg, log, false))
 	mux.Handle("GET /.well-known/registry/checkpoint.key", checkpointHandler(reg, log, true))
-	return untimedImports(mux)
+	return untimedStreams(mux)
 }
 
-// untimedImports lifts the server's read and write timeouts from import
-// streams, which may rightly run for minutes; every other call keeps them.
-// An import still ends when its client goes away, or goes idle (see
-// receiveWithin and sendWithin, which gets the response controller through
-// the request's context).
-func untimedImports(h http.Handler) http.Handler {
-	prefix := "/" + registryv1connect.ImportServiceName + "/"
+// untimedStreams lifts the server's read and write timeouts from import
+// streams, which may rightly run for minutes, and from change watches,
+// which stay open; every other call keeps them. An import still ends when
+// its client goes away, or goes idle (see receiveWithin and sendWithin,
+// which gets the response controller through the request's context), and
+// a watch when its client stops taking changes.
+func untimedStreams(h http.Handler) http.Handler {
+	prefixes := []string{"/" + registryv1connect.ImportServiceName + "/", registryv1connect.ChangeServiceWatchChangesProcedure}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, prefix) {
+		if slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(r.URL.Path, p) }) {
 			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})

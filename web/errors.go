@@ -38,6 +38,7 @@ var kindHeadlines = map[registry.Kind]struct {
 	registry.KindUnauthenticated:    {http.StatusUnauthorized, Text{"请重新登录", "Please sign in again"}},
 	registry.KindResourceExhausted:  {http.StatusTooManyRequests, Text{"超出限额或请求过多", "A limit or quota has been reached"}},
 	registry.KindAborted:            {http.StatusConflict, Text{"记录已被他人修改，请刷新后重试", "Someone else changed the record; reload and try again"}},
+	registry.KindUnavailable:        {http.StatusServiceUnavailable, Text{"服务暂不可用，请稍后重试", "The registry is unavailable; try again shortly"}},
 }
 
 // problemOf turns an error into what the page shows. Registry errors keep

@@ -110,6 +110,10 @@ var commands = map[string]command{
 	"park rules":       {"--park CODE", "list a park's benefit rules", 0, parkRules},
 	"park verify":      {"--park CODE --enterprise C --benefit B [--as-of DATE]", "is a tenant eligible for a benefit? (signed answer)", 0, parkVerify},
 
+	// ChangeService (changes.go): one JSON line per change.
+	"changes list":  {"[--after CURSOR] [--type T]... [--page-size N]", "print the changes after a cursor, to the end of the feed (JSON Lines)", 0, changesList},
+	"changes watch": {"[--after CURSOR] [--type T]...", "print the changes after a cursor, then each as it commits, until interrupted (JSON Lines)", 0, changesWatch},
+
 	// VerificationService: no token needed.
 	"public status": {"DESIGNATION_ID", "a designation's public status", 1, publicStatus},
 	"public verify": {"TOKEN", "check an attestation online (fails unless valid; TOKEN - reads standard input)", 1, publicVerify},
@@ -131,6 +135,7 @@ var nouns = map[string]string{
 	"competition":   "competitions and their awards (CompetitionService)",
 	"park":          "AI parks, tenants and benefit rules (ParkService)",
 	"public":        "public checks, no token needed (VerificationService)",
+	"changes":       "the change feed: changes you may read, in commit order (ChangeService)",
 }
 
 // globals are the flags every command accepts.
@@ -394,6 +399,7 @@ var fieldFlags = map[string]string{
 	"valid_from": "from", "valid_until": "until", "document_number": "doc", "enterprise_credit_code": "enterprise",
 	"employer_credit_code": "employer", "talent_id": "talent", "passport_number": "passport", "designation_type": "type",
 	"park_code": "park", "organisation": "org", "start_date": "start", "end_date": "end", "as_of": "as-of",
+	"after_cursor": "after",
 }
 
 // flagOf names the flag of cmd that sets the request field field, as

@@ -223,7 +223,9 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 	if c.Demo {
 		printDemoURLs(stdout, c.PublicURL, ln.Addr(), demoDesignation)
 	}
-	return serve(ctx, servers, c.ShutdownTimeout, log)
+	// Change watches never end by themselves: end them as the shutdown
+	// begins, telling their clients where to resume.
+	return serve(ctx, servers, c.ShutdownTimeout, log, reg.EndWatches)
 }
 
 // pprofMux serves Go's profiler under /debug/pprof/ on a mux of its own:
@@ -247,8 +249,9 @@ type listener struct {
 }
 
 // serve runs an HTTP/1.1 + h2c server on each listener until ctx ends or
-// one of them fails, then shuts them all down gracefully.
-func serve(ctx context.Context, listeners []listener, shutdownTimeout time.Duration, log *zap.Logger) error {
+// one of them fails, then runs beforeShutdown and shuts them all down
+// gracefully.
+func serve(ctx context.Context, listeners []listener, shutdownTimeout time.Duration, log *zap.Logger, beforeShutdown func()) error {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
@@ -282,6 +285,7 @@ func serve(ctx context.Context, listeners []listener, shutdownTimeout time.Durat
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	beforeShutdown()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	var errs []error

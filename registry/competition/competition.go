@@ -314,7 +314,7 @@ func (r *Competitions) RecordAward(ctx context.Context, tx *ent.Tx, p core.Princ
 		return Award{}, false, err
 	}
 	rec := awardOf(a, t.Name, "")
-	return rec, true, r.Record(ctx, tx, p, core.Change{Action: "award.record", EntityType: "award", EntityID: a.ID, After: rec})
+	return rec, true, r.Record(ctx, tx, p, core.Change{Action: "award.record", EntityType: "award", EntityID: a.ID, After: rec, Owner: talent.Owner(t)})
 }
 
 // resolveWinner finds the talent an award names, registering a winner
@@ -324,7 +324,7 @@ func (r *Competitions) resolveWinner(ctx context.Context, tx *ent.Tx, p core.Pri
 	if w.talentID != "" {
 		return talent.TalentByID(ctx, tx.Client(), fieldAt(prefix, "talent_id"), w.talentID)
 	}
-	byDocument := tx.Talent.Query().Where(enttalent.DocumentHash(r.Talents.DocumentHash(w.doc)))
+	byDocument := tx.Talent.Query().Where(enttalent.DocumentHash(r.Talents.DocumentHash(w.doc))).WithEmployer()
 	t, err := byDocument.Clone().Only(ctx)
 	if ent.IsNotFound(err) {
 		t, err = r.Talents.CreateTalent(ctx, tx, p, w.name, w.doc, nil)
@@ -456,7 +456,7 @@ func (r *Competitions) RecognizeWinner(ctx context.Context, in WinnerRecognition
 			return err
 		}
 		out = designation.DesignationOf(d, r.Today())
-		return r.Record(ctx, tx, p, core.Change{Action: "talent-recognition.recognize-winner", EntityType: "designation", EntityID: d.ID, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "talent-recognition.recognize-winner", EntityType: "designation", EntityID: d.ID, After: out, Owner: designation.Owner(d)})
 	})
 	return out, err
 }

@@ -105,6 +105,26 @@ func DesignationOwners(d *ent.Designation) []string {
 	return owners
 }
 
+// Owner is the one organisation among whose own records designation d is,
+// for principals who read only their own organisation's designations: the
+// enterprise that holds it, the employer of the talent who holds it, or the
+// park that holds it; empty for a talent without an employer. d must be
+// loaded with its holder (and a talent holder with its employer), as
+// LoadDesignation and InsertDesignation return it. It is what the audit
+// event of a change to d records as its owner, which scopes the change
+// feed as ListDesignations and GetDesignation scope reads.
+func Owner(d *ent.Designation) string {
+	switch {
+	case d.Edges.Enterprise != nil:
+		return authz.EnterpriseOrg(d.Edges.Enterprise.CreditCode)
+	case d.ParkCode != nil:
+		return core.ParkOrg(*d.ParkCode)
+	case d.Edges.Talent != nil:
+		return talent.Owner(d.Edges.Talent)
+	}
+	return ""
+}
+
 // Grant is a request to grant a designation.
 type Grant struct {
 	Type                 string
@@ -225,7 +245,7 @@ func (r *Designations) GrantDesignation(ctx context.Context, in Grant) (Designat
 			return err
 		}
 		out = DesignationOf(d, r.Today())
-		return r.Record(ctx, tx, p, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID, After: out, Owner: Owner(d)})
 	})
 	return out, err
 }

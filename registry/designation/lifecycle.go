@@ -216,7 +216,7 @@ func (r *Designations) mutateDesignation(ctx context.Context, action, idField, i
 			return err
 		}
 		out = DesignationOf(d, r.Today())
-		return r.Record(ctx, tx, p, core.Change{Action: "designation." + action, EntityType: "designation", EntityID: id, Before: before, After: out, Reason: reason})
+		return r.Record(ctx, tx, p, core.Change{Action: "designation." + action, EntityType: "designation", EntityID: id, Before: before, After: out, Reason: reason, Owner: Owner(d)})
 	})
 	return out, err
 }

@@ -69,7 +69,7 @@ func (r *Enterprises) RegisterEnterprise(ctx context.Context, in NewEnterprise) 
 			return err
 		}
 		out = EnterpriseOf(e)
-		return r.Record(ctx, tx, p, core.Change{Action: "enterprise.register", EntityType: "enterprise", EntityID: e.CreditCode, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "enterprise.register", EntityType: "enterprise", EntityID: e.CreditCode, After: out, Owner: authz.EnterpriseOrg(e.CreditCode)})
 	})
 	return out, err
 }

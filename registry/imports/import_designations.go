@@ -124,7 +124,7 @@ func (im *Import) writeDesignations(ctx context.Context, rows []DesignationRow) 
 			continue
 		}
 		changes = append(changes, core.Change{Action: "designation.grant", EntityType: "designation", EntityID: d.ID,
-			After: designation.DesignationOf(d, today), Reason: "bulk import"})
+			After: designation.DesignationOf(d, today), Reason: "bulk import", Owner: designation.Owner(d)})
 	}
 	im.progress.Created += int64(len(changes))
 	// The events join the chain once every row is written (writeRowsAndAudit).
@@ -165,7 +165,7 @@ func (im *Import) designationHolders(ctx context.Context, rows []pendingDesignat
 	for _, e := range enterprises {
 		holders["e:"+e.CreditCode] = designationHolder{enterprise: e}
 	}
-	talents, err := im.tx.Talent.Query().Where(talent.IDIn(talentIDs...)).All(ctx)
+	talents, err := im.tx.Talent.Query().Where(talent.IDIn(talentIDs...)).WithEmployer().All(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func (im *Import) createEnterprises(ctx context.Context, list []enterprise.NewEn
 	}
 	changes := make([]core.Change, len(out))
 	for i, e := range out {
-		changes[i] = core.Change{Action: "enterprise.register", EntityType: "enterprise", EntityID: e.CreditCode, After: enterprise.EnterpriseOf(e), Reason: "bulk import"}
+		changes[i] = core.Change{Action: "enterprise.register", EntityType: "enterprise", EntityID: e.CreditCode, After: enterprise.EnterpriseOf(e), Reason: "bulk import", Owner: authz.EnterpriseOrg(e.CreditCode)}
 	}
 	return out, im.r.RecordAll(ctx, im.tx, im.p, changes)
 }

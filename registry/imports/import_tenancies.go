@@ -152,7 +152,7 @@ func (im *Import) writeTenancies(ctx context.Context, rows []TenancyRow) error {
 			builders[i] = im.tx.Tenancy.Create().SetID(t.ID).SetParkID(t.ParkID).SetEnterpriseID(t.EnterpriseID).
 				SetStartDate(t.StartDate).SetEndDate(t.EndDate).SetFloorAreaM2(t.FloorAreaM2).
 				SetCreatedAt(t.CreatedAt).SetUpdatedAt(t.UpdatedAt)
-			changes = append(changes, core.Change{Action: "tenancy.admit", EntityType: "tenancy", EntityID: t.ID, After: park.TenancyOf(t, byID[t.EnterpriseID]), Reason: "bulk import"})
+			changes = append(changes, core.Change{Action: "tenancy.admit", EntityType: "tenancy", EntityID: t.ID, After: park.TenancyOf(t, byID[t.EnterpriseID]), Reason: "bulk import", Owner: core.ParkOrg(t.ParkID)})
 		}
 		if err := im.tx.Tenancy.CreateBulk(builders...).Exec(ctx); err != nil {
 			return fmt.Errorf("insert tenancies: %w", err)

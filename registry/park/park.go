@@ -93,7 +93,7 @@ func (r *Parks) RegisterPark(ctx context.Context, in NewPark) (Park, error) {
 			return err
 		}
 		out = parkOf(pk)
-		return r.Record(ctx, tx, p, core.Change{Action: "park.register", EntityType: "park", EntityID: code, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "park.register", EntityType: "park", EntityID: code, After: out, Owner: core.ParkOrg(code)})
 	})
 	return out, err
 }
@@ -254,7 +254,7 @@ func (r *Parks) AdmitTenant(ctx context.Context, in NewTenancy) (Tenancy, error)
 			return err
 		}
 		out = TenancyOf(t, e)
-		return r.Record(ctx, tx, p, core.Change{Action: "tenancy.admit", EntityType: "tenancy", EntityID: t.ID, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "tenancy.admit", EntityType: "tenancy", EntityID: t.ID, After: out, Owner: core.ParkOrg(t.ParkID)})
 	})
 	return out, err
 }
@@ -328,7 +328,7 @@ func (r *Parks) EndTenancy(ctx context.Context, in EndTenancyRequest) (Tenancy, 
 			return err
 		}
 		out = TenancyOf(t, e)
-		return r.Record(ctx, tx, p, core.Change{Action: "tenancy.end", EntityType: "tenancy", EntityID: t.ID, Before: before, After: out, Reason: reason})
+		return r.Record(ctx, tx, p, core.Change{Action: "tenancy.end", EntityType: "tenancy", EntityID: t.ID, Before: before, After: out, Reason: reason, Owner: core.ParkOrg(t.ParkID)})
 	})
 	return out, err
 }
@@ -485,7 +485,7 @@ func (r *Parks) SetEligibilityRule(ctx context.Context, in EligibilityRule) (Eli
 			return err
 		}
 		out = ruleOf(existing)
-		return r.Record(ctx, tx, p, core.Change{Action: "eligibility-rule.set", EntityType: "eligibility-rule", EntityID: pk.ID + "/" + benefit, Before: before, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "eligibility-rule.set", EntityType: "eligibility-rule", EntityID: pk.ID + "/" + benefit, Before: before, After: out, Owner: core.ParkOrg(pk.ID)})
 	})
 	return out, err
 }

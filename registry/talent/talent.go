@@ -128,7 +128,7 @@ func (r *Talents) CreateTalent(ctx context.Context, tx *ent.Tx, p core.Principal
 		return nil, err
 	}
 	t.Edges.Employer = employer
-	err = r.Record(ctx, tx, p, core.Change{Action: "talent.register", EntityType: "talent", EntityID: t.ID, After: talentOf(t)})
+	err = r.Record(ctx, tx, p, core.Change{Action: "talent.register", EntityType: "talent", EntityID: t.ID, After: talentOf(t), Owner: Owner(t)})
 	return t, err
 }
 
@@ -164,6 +164,16 @@ func (r *Talents) RegisterTalent(ctx context.Context, in NewTalent) (Talent, err
 		return nil
 	})
 	return out, err
+}
+
+// Owner is the organisation among whose own records talent t is: its
+// employer's ("enterprise:<credit code>"), or empty when it has none. t
+// must be loaded with its employer (TalentByID does).
+func Owner(t *ent.Talent) string {
+	if t.Edges.Employer == nil {
+		return ""
+	}
+	return authz.EnterpriseOrg(t.Edges.Employer.CreditCode)
 }
 
 // talentOwners are the organisations that own a talent's records: its employer.

@@ -155,7 +155,7 @@ func (r *Authorizations) IssueTalentAuthorization(ctx context.Context, in NewTal
 		if out, err = r.talentAuthorizationOf(ctx, tx.Client(), d); err != nil {
 			return err
 		}
-		return r.Record(ctx, tx, p, core.Change{Action: "talent-authorization.issue", EntityType: "designation", EntityID: d.ID, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "talent-authorization.issue", EntityType: "designation", EntityID: d.ID, After: out, Owner: designation.Owner(d)})
 	})
 	return out, err
 }
@@ -399,7 +399,7 @@ func (r *Authorizations) RecognizeTalent(ctx context.Context, in Recognition) (d
 			return err
 		}
 		out = designation.DesignationOf(d, r.Today())
-		return r.Record(ctx, tx, p, core.Change{Action: "talent-recognition.recognize", EntityType: "designation", EntityID: d.ID, After: out})
+		return r.Record(ctx, tx, p, core.Change{Action: "talent-recognition.recognize", EntityType: "designation", EntityID: d.ID, After: out, Owner: designation.Owner(d)})
 	})
 	return out, err
 }

@@ -51,6 +51,8 @@ type Clients struct {
 	// Import streams in both directions, which needs HTTP/2: see
 	// WithStreamingHTTPClient.
 	Import registryv1connect.ImportServiceClient
+	// Change reads the change feed; its watches are streams too.
+	Change registryv1connect.ChangeServiceClient
 }
 
 // Option changes how NewClients builds its clients.
@@ -107,6 +109,7 @@ func NewClients(httpClient connecthttp.HTTPClient, baseURL string, opts ...Optio
 		Park:                registryv1connect.NewParkServiceClient(c),
 		Verification:        registryv1connect.NewVerificationServiceClient(c),
 		Import:              registryv1connect.NewImportServiceClient(streams),
+		Change:              registryv1connect.NewChangeServiceClient(streams),
 	}
 }
 

@@ -38,6 +38,8 @@ type Env struct {
 	Clock    *storetest.Clock
 	URL      string
 	Secrets  *seal.Secrets
+
+	srv *httptest.Server
 }
 
 // New starts a registry on db behind an httptest server, without rate
@@ -57,7 +59,16 @@ func NewWithOptions(t testing.TB, db storetest.Database, opts ...rpc.Option) *En
 	srv.Config.Protocols.SetUnencryptedHTTP2(true)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &Env{t: t, DB: db, Registry: reg, Clock: clock, URL: srv.URL, Secrets: secrets}
+	return &Env{t: t, DB: db, Registry: reg, Clock: clock, URL: srv.URL, Secrets: secrets, srv: srv}
+}
+
+// Stop shuts the server down as registryd does: the registry's watches
+// end first (so that their streams do not hold the shutdown up), then the
+// server closes. The registry stays open until the test ends; a test
+// "restarts" with New on the same database.
+func (e *Env) Stop() {
+	e.Registry.EndWatches()
+	e.srv.Close()
 }
 
 // testLogger logs to t until the test's cleanups run, and drops lines

@@ -71,6 +71,8 @@ var programmes = map[string][]string{
 	"registry/keys":        {},
 	"registry/audit":       {},
 	"registry/access":      {},
+	"registry/change": {"registry/competition", "registry/designation", "registry/enterprise", "registry/park",
+		"registry/talent"},
 	"registry/imports": {"registry/designation", "registry/enterprise", "registry/talent", "registry/talentauth",
 		"registry/competition", "registry/park"},
 }

@@ -21,6 +21,9 @@ const (
 	KindUnauthenticated
 	KindResourceExhausted
 	KindAborted
+	// KindUnavailable is a refusal to be retried, perhaps elsewhere: the
+	// process is shutting down.
+	KindUnavailable
 )
 
 // FieldViolation names a request field and says what is wrong with it.

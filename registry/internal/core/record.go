@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -211,9 +212,17 @@ func (r *Core) ReleaseAudit(tx *ent.Tx) { r.audits.Delete(tx) }
 // for these statements and the commit. A writer that took a business row
 // lock waits for the head only after all its own row locks, so the head
 // adds no lock-order cycle among such writers.
+//
+// Events of business records (ChangeEntityTypes) signal TopicChanges once
+// the transaction commits; on PostgreSQL their NOTIFY is sent by statement
+// 4 itself (see notifyingHead), adding no statement.
 func (r *Core) AppendEvents(ctx context.Context, tx *ent.Tx, events []PendingEvent) error {
 	if len(events) == 0 {
 		return nil
+	}
+	signal := changesRecords(events)
+	if signal {
+		r.Signals.onCommit(tx, TopicChanges)
 	}
 	head, err := r.advanceHead(ctx, tx, int64(len(events)))
 	if err != nil {
@@ -260,8 +269,15 @@ func (r *Core) AppendEvents(ctx context.Context, tx *ent.Tx, events []PendingEve
 		if last {
 			q.WriteString("), th AS (")
 			q.treeHashes(hashes)
-			q.WriteString(") ")
-			if err := q.updateHead(prev, tree); err != nil {
+			var err error
+			if signal && r.Signals.notifies() {
+				q.WriteString("), ")
+				err = q.notifyingHead(prev, tree, r.Signals)
+			} else {
+				q.WriteString(") ")
+				err = q.updateHead(prev, tree)
+			}
+			if err != nil {
 				return err
 			}
 		} else {
@@ -275,7 +291,23 @@ func (r *Core) AppendEvents(ctx context.Context, tx *ent.Tx, events []PendingEve
 	if r.Postgres() {
 		return nil
 	}
-	return r.setHead(ctx, tx, prev, tree)
+	return r.setHead(ctx, tx, prev, tree, false)
+}
+
+// ChangeEntityTypes are the entity types of business records, whose
+// changes the change feed carries; a transaction appending an event of one
+// signals TopicChanges. Tokens, sessions, keys and other events are not
+// among them.
+var ChangeEntityTypes = []string{"enterprise", "talent", "designation", "competition", "award", "park", "tenancy", "eligibility-rule"}
+
+// changesRecords tells whether events change a business record.
+func changesRecords(events []PendingEvent) bool {
+	for _, e := range events {
+		if slices.Contains(ChangeEntityTypes, e.EntityType) {
+			return true
+		}
+	}
+	return false
 }
 
 // EventSource yields the events of a large append one at a time, so they
@@ -332,7 +364,9 @@ func (r *Core) AppendEventStream(ctx context.Context, tx *ent.Tx, sqlTx *sql.Tx,
 	if err := r.writeTreeHashes(ctx, sqlTx, tree.Stored); err != nil {
 		return err
 	}
-	return r.setHead(ctx, tx, prev, tree)
+	// Streamed appends are imports of business records.
+	r.Signals.onCommit(tx, TopicChanges)
+	return r.setHead(ctx, tx, prev, tree, true)
 }
 
 // writeTreeHashes writes stored tree hashes through sqlTx with a row writer.
@@ -405,10 +439,16 @@ func (r *Core) advanceHead(ctx context.Context, tx *ent.Tx, n int64) (lockedHead
 	return h, nil
 }
 
-// setHead stores the head's hash, tree size and frontier after an append.
-func (r *Core) setHead(ctx context.Context, tx *ent.Tx, hash string, tree *TreeAppender) error {
+// setHead stores the head's hash, tree size and frontier after an append;
+// with signal on PostgreSQL, the same statement sends TopicChanges' NOTIFY.
+func (r *Core) setHead(ctx context.Context, tx *ent.Tx, hash string, tree *TreeAppender, signal bool) error {
 	q := &sqlText{pg: r.Postgres()}
-	if err := q.updateHead(hash, tree); err != nil {
+	if q.pg && signal && r.Signals.notifies() {
+		q.WriteString("WITH ")
+		if err := q.notifyingHead(hash, tree, r.Signals); err != nil {
+			return err
+		}
+	} else if err := q.updateHead(hash, tree); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
@@ -431,6 +471,24 @@ func (q *sqlText) updateHead(hash string, tree *TreeAppender) error {
 	q.arg(frontier)
 	q.WriteString(" WHERE id = ")
 	q.arg(AuditHeadID)
+	return nil
+}
+
+// notifyingHead ends a PostgreSQL WITH list with the UPDATE of the head,
+// as one more data-modifying WITH query (which runs to completion whether
+// or not it is read), and makes the statement's own query the pg_notify of
+// TopicChanges: telling other processes of the change costs no statement
+// of its own.
+func (q *sqlText) notifyingHead(hash string, tree *TreeAppender, s *Signals) error {
+	q.WriteString("hd AS (")
+	if err := q.updateHead(hash, tree); err != nil {
+		return err
+	}
+	q.WriteString(") SELECT pg_notify(")
+	q.arg(SignalChannel)
+	q.WriteString(", ")
+	q.arg(s.payload(TopicChanges))
+	q.WriteString(")")
 	return nil
 }
 

@@ -21,10 +21,14 @@ const (
 	TopicTokens Topic = "tokens"
 	TopicPolicy Topic = "policy"
 	TopicKeys   Topic = "keys"
+	// TopicChanges is signalled by every transaction that appends audit
+	// events of business records (ChangeEntityTypes): the change feed
+	// reads the new events when it is told.
+	TopicChanges Topic = "changes"
 )
 
 // topics are every Topic there is.
-var topics = []Topic{TopicTokens, TopicPolicy, TopicKeys}
+var topics = []Topic{TopicTokens, TopicPolicy, TopicKeys, TopicChanges}
 
 // SignalChannel is the PostgreSQL notification channel signals travel on.
 const SignalChannel = "registry_changes"
@@ -110,6 +114,19 @@ func (s *Signals) Fresh(t Topic, gen uint64, filled, now time.Time) bool {
 	return last != 0 && now.Sub(s.start)-time.Duration(last) < MaxStaleness
 }
 
+// Hearing tells whether this process hears other processes' signals now:
+// a listener is connected and answered within MaxStaleness of now. A
+// process that does not (SQLite, whose file another process may write, or
+// a lost listener) must look for their changes itself, at least every
+// MaxStaleness.
+func (s *Signals) Hearing(now time.Time) bool {
+	if s == nil {
+		return false
+	}
+	last := s.hearing.Load()
+	return last != 0 && now.Sub(s.start)-time.Duration(last) < MaxStaleness
+}
+
 // Subscribe runs fn after every committed change of topic t: with remote
 // false for this process's own, as it commits, and true for another
 // process's, when heard, or when changes may have been missed (Deaf). fn
@@ -141,10 +158,26 @@ func (s *Signals) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
 		return nil
 	}
 	if s.postgres {
-		payload := string(t) + " " + s.instance
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", SignalChannel, payload); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", SignalChannel, s.payload(t)); err != nil {
 			return fmt.Errorf("signal %s: %w", t, err)
 		}
+	}
+	s.onCommit(tx, t)
+	return nil
+}
+
+// payload is the NOTIFY payload of topic t from this process.
+func (s *Signals) payload(t Topic) string { return string(t) + " " + s.instance }
+
+// notifies tells whether signalling transactions send a NOTIFY for other
+// processes (PostgreSQL).
+func (s *Signals) notifies() bool { return s != nil && s.postgres }
+
+// onCommit runs t's subscribers once tx has tried to commit. The caller
+// has sent the NOTIFY for other processes, if any, in tx.
+func (s *Signals) onCommit(tx *ent.Tx, t Topic) {
+	if s == nil {
+		return
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
@@ -157,7 +190,6 @@ func (s *Signals) Signal(ctx context.Context, tx *ent.Tx, t Topic) error {
 			return err
 		})
 	})
-	return nil
 }
 
 // Heard delivers a notification payload from the channel. This process's
