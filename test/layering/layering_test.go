@@ -2,7 +2,7 @@
 //
 //	cmd → {rpc, web} → registry → registry/<programme> → registry/internal/core → {store, ent, authz, seal}
 //
-// with attest, ident, csvrows and ratelimit as leaves. The test reads the import graph
+// with attest, checkpoint, ident, csvrows and ratelimit as leaves. The test reads the import graph
 // from go list, so a new package is held to the rules of its layer the day it
 // is added.
 package layering
@@ -78,7 +78,7 @@ var programmes = map[string][]string{
 }
 
 // below are the packages under the programmes every programme may import.
-var below = []string{"registry/internal/core", "registry/catalog", "ent", "authz", "seal", "ident", "attest"}
+var below = []string{"registry/internal/core", "registry/catalog", "ent", "authz", "seal", "ident", "attest", "checkpoint"}
 
 var drivers = []string{"github.com/lib/pq", "modernc.org/sqlite"}
 
@@ -133,7 +133,7 @@ func refuse(path, imp string) string {
 		return "authz stands on ent alone"
 	case under(path, "ent") && l != "" && !under(l, "ent"):
 		return "ent is generated from its schema alone"
-	case (under(path, "seal") || under(path, "ident") || under(path, "attest") || under(path, "csvrows") || under(path, "ratelimit")) && l != "" && !under(l, path):
+	case (under(path, "seal") || under(path, "ident") || under(path, "attest") || under(path, "checkpoint") || under(path, "csvrows") || under(path, "ratelimit")) && l != "" && !under(l, path):
 		return "leaves import nothing of the module"
 	case under(path, "store") && l != "" && !under(l, "store") && !under(l, "ent"):
 		return "store knows only ent"
@@ -175,6 +175,7 @@ func TestLayeringRefuses(t *testing.T) {
 		{"registry/talent", "net/http"},
 		{"seal", module + "/ent"},
 		{"attest", module + "/registry"},
+		{"checkpoint", module + "/registry"},
 		{"authz", module + "/registry"},
 		{"store", module + "/registry"},
 	} {
