@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/hangzhou-ai/registry/checkpoint"
 	"github.com/hangzhou-ai/registry/ratelimit"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
@@ -132,6 +134,12 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do if stderr cannot sync
+	if c.Demo && c.CheckpointKey == "" && c.CheckpointKeyFile == "" && strings.HasPrefix(c.DatabaseURL, "postgres") {
+		// A demonstration signs its checkpoints with a throw-away key.
+		if c.CheckpointKey, _, err = checkpoint.GenerateKey(defaultOrigin()); err != nil {
+			return err
+		}
+	}
 	reg, _, err := openRegistry(ctx, c.config, log, true)
 	if err != nil {
 		return err
