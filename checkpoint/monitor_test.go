@@ -11,8 +11,8 @@ import (
 	"github.com/hangzhou-ai/registry/checkpoint"
 )
 
-// memLog is a log of records held in memory, signed by s; serve picks the
-// size whose checkpoint it serves and records the records it is built of.
+// memLog is a log of records held in memory whose checkpoints s signs at
+// size (which a test may set below the records' count).
 type memLog struct {
 	t      *testing.T
 	s      *checkpoint.Signer
