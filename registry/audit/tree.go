@@ -251,6 +251,9 @@ func (r *Trail) VerifyCheckpoints(ctx context.Context, cps []checkpoint.Checkpoi
 		}
 		return true, nil
 	}
+	if ok, err := check(); err != nil || !ok { // checkpoints of size 0
+		return rep, err
+	}
 	err = r.eachEvent(ctx, func(seq int64, e core.CanonicalEvent, _, _ string) (bool, error) {
 		if next == len(cps) {
 			return false, nil // every checkpoint matched; later events are not theirs
@@ -267,9 +270,6 @@ func (r *Trail) VerifyCheckpoints(ctx context.Context, cps []checkpoint.Checkpoi
 		return check()
 	})
 	if err != nil || rep.Problem != "" {
-		return rep, err
-	}
-	if ok, err := check(); err != nil || !ok { // checkpoints of size 0
 		return rep, err
 	}
 	if next < len(cps) {
