@@ -56,6 +56,9 @@ const (
 	ObjToken       = "token"
 	ObjCompetition = "competition"
 	ObjAward       = "award"
+	// ObjWebhook is every organisation's webhook subscriptions (each
+	// organisation manages its own without a rule).
+	ObjWebhook = "webhook"
 	// ObjPark is a park's record; ObjTenancy its tenancies; ObjEligibility
 	// its benefit rules and eligibility answers.
 	ObjPark        = "park"
@@ -91,7 +94,8 @@ func p(role, org, obj, act, scope string) Rule {
 // competitions and records awards; a park's operators manage its tenancies
 // and benefit rules, and its operators and viewers read them and verify
 // tenants' eligibility; auditors read everything;
-// administrators manage tokens and read the policy.
+// administrators manage tokens and every organisation's webhook
+// subscriptions, and read the policy.
 func DefaultPolicy(grants map[string][]string) []Rule {
 	var rules []Rule
 	for _, code := range sortedKeys(grants) {
@@ -133,6 +137,7 @@ func DefaultPolicy(grants map[string][]string) []Rule {
 		p(RoleOperator, "park:*", ObjTenancy, ActManage, ScopeOwn),
 		p(RoleOperator, "park:*", ObjEligibility, ActManage, ScopeOwn),
 		p(RoleAdmin, OrgAdmin, ObjToken, ActManage, ScopeAny),
+		p(RoleAdmin, OrgAdmin, ObjWebhook, ActManage, ScopeAny),
 		p(RoleAdmin, OrgAdmin, ObjPolicy, ActRead, ScopeAny),
 	)
 	return rules

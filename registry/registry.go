@@ -28,8 +28,10 @@ import (
 	"github.com/hangzhou-ai/registry/registry/park"
 	"github.com/hangzhou-ai/registry/registry/talent"
 	"github.com/hangzhou-ai/registry/registry/talentauth"
+	"github.com/hangzhou-ai/registry/registry/webhook"
 	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store"
+	wire "github.com/hangzhou-ai/registry/webhook"
 )
 
 // Config is what Open needs.
@@ -49,6 +51,9 @@ type Config struct {
 	// CheckpointSigner signs the audit tree's checkpoints; nil: the
 	// registry signs none (GetCheckpoint answers failed_precondition).
 	CheckpointSigner *checkpoint.Signer
+	// WebhookURLs is where webhook subscriptions may deliver; the zero
+	// policy allows https to public addresses only.
+	WebhookURLs wire.Policy
 }
 
 // Registry is the registry's one entry point: it composes the programmes'
@@ -67,6 +72,7 @@ type Registry struct {
 	*audit.Trail
 	*access.Access
 	*change.Changes
+	*webhook.Webhooks
 
 	db          *store.DB
 	listener    *store.Listener // PostgreSQL: other processes' signals
@@ -170,6 +176,7 @@ func Open(ctx context.Context, cfg Config) (_ *Registry, err error) {
 	}
 	r := assemble(c, cfg.AdminMintableRoles)
 	r.Trail.Checkpoints = cfg.CheckpointSigner
+	r.Webhooks.URLs = cfg.WebhookURLs
 	r.db = db
 	r.stopReloads = r.reloadPolicyOnSignal()
 	if postgres {
@@ -278,6 +285,7 @@ func assemble(c *core.Core, mintable []string) *Registry {
 	r.Trail = &audit.Trail{Core: c}
 	r.Access = &access.Access{Core: c, Mintable: mintable}
 	r.Changes = &change.Changes{Core: c}
+	r.Webhooks = &webhook.Webhooks{Core: c, Changes: r.Changes}
 	return r
 }
 

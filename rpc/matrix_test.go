@@ -618,7 +618,7 @@ func matrixRows() []matrixRow {
 			}}
 		}},
 	)
-	return slices.Concat(rows, importRows(), changeRows())
+	return slices.Concat(rows, importRows(), changeRows(), webhookRows())
 }
 
 // feedReaders: the change feed is open to every caller that may read some
@@ -670,6 +670,109 @@ func changeRows() []matrixRow {
 				return result{err: err}
 			}
 			return result{nil, check(f, r, []*registryv1.Change{res.Change})}
+		}},
+	}
+}
+
+// subscriberOnly: a change to the own member's subscription: its
+// organisation and administrators may; auditors, who read every
+// subscription, may not change one; nobody else learns it exists.
+var subscriberOnly = expect{
+	ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: notFound, ownMember: success, otherMember: notFound,
+	parkOperator: notFound, parkViewer: notFound, auditor: denied, admin: success,
+	noToken: unauthenticated, badToken: unauthenticated,
+}
+
+// subscriptionReaders: reading the own member's subscription's
+// deliveries: its organisation, administrators and auditors.
+var subscriptionReaders = expect{
+	ecoIssuer: notFound, talentIssuer: notFound, ecoViewer: notFound, ownMember: success, otherMember: notFound,
+	parkOperator: notFound, parkViewer: notFound, auditor: success, admin: success,
+	noToken: unauthenticated, badToken: unauthenticated,
+}
+
+// webhookRows are WebhookService's calls. Whoever may read the feed may
+// subscribe to it; each organisation lists its own subscriptions
+// (administrators and auditors every one), and only the subscriber's
+// organisation and administrators change one.
+func webhookRows() []matrixRow {
+	// ownSubscription subscribes a fresh URL as the own member.
+	ownSubscription := func(t *testing.T, f *matrixFixture) *registryv1.Subscription {
+		t.Helper()
+		res, err := f.as[ownMember].Webhook.CreateSubscription(t.Context(), &registryv1.CreateSubscriptionRequest{
+			Url: fmt.Sprintf("https://hooks.example.com/own/%d", f.next()),
+		})
+		if err != nil {
+			t.Fatalf("fixture: subscribing: %v", err)
+		}
+		// An organisation has at most 20: end it after the case (a case
+		// that deleted it already gets not_found).
+		t.Cleanup(func() {
+			_, _ = f.as[ownMember].Webhook.DeleteSubscription(context.Background(), &registryv1.DeleteSubscriptionRequest{Id: res.Subscription.Id})
+		})
+		return res.Subscription
+	}
+	listed := func(t *testing.T, f *matrixFixture, r matrixRole, id string) bool {
+		t.Helper()
+		res, err := f.as[r].Webhook.ListSubscriptions(t.Context(), &registryv1.ListSubscriptionsRequest{PageSize: 500})
+		if err != nil {
+			t.Fatalf("listing subscriptions as %s: %v", r, err)
+		}
+		return slices.ContainsFunc(res.Subscriptions, func(s *registryv1.Subscription) bool { return s.Id == id })
+	}
+	return []matrixRow{
+		{rpc: "WebhookService.CreateSubscription", want: feedReaders, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			url := fmt.Sprintf("https://hooks.example.com/%d", f.next())
+			res, err := f.as[r].Webhook.CreateSubscription(t.Context(), &registryv1.CreateSubscriptionRequest{Url: url})
+			return result{err, func(t *testing.T, succeeded bool) {
+				if !succeeded {
+					return
+				}
+				if !strings.HasPrefix(res.Secret, "whsec_") || res.Subscription.Url != url || !listed(t, f, r, res.Subscription.Id) {
+					t.Errorf("%s subscribed %v with secret %q, not listed as its own", r, res.Subscription, res.Secret)
+				}
+			}}
+		}},
+		{rpc: "WebhookService.ListSubscriptions", want: everyone, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			own := ownSubscription(t, f)
+			res, err := f.as[r].Webhook.ListSubscriptions(t.Context(), &registryv1.ListSubscriptionsRequest{PageSize: 500})
+			return result{err, func(t *testing.T, succeeded bool) {
+				if !succeeded {
+					return
+				}
+				seen := slices.ContainsFunc(res.Subscriptions, func(s *registryv1.Subscription) bool { return s.Id == own.Id })
+				if want := r == ownMember || r == auditor || r == admin; seen != want {
+					t.Errorf("%s sees the own member's subscription: %v, want %v", r, seen, want)
+				}
+			}}
+		}},
+		{rpc: "WebhookService.DeleteSubscription", want: subscriberOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			own := ownSubscription(t, f)
+			_, err := f.as[r].Webhook.DeleteSubscription(t.Context(), &registryv1.DeleteSubscriptionRequest{Id: own.Id})
+			return result{err, func(t *testing.T, succeeded bool) {
+				if listed(t, f, ownMember, own.Id) == succeeded {
+					t.Errorf("delete by %s succeeded = %v, yet the subscription is listed = %v", r, succeeded, !succeeded)
+				}
+			}}
+		}},
+		{rpc: "WebhookService.ListDeliveries", want: subscriptionReaders, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			own := ownSubscription(t, f)
+			_, err := f.as[r].Webhook.ListDeliveries(t.Context(), &registryv1.ListDeliveriesRequest{SubscriptionId: own.Id})
+			return result{err: err}
+		}},
+		{rpc: "WebhookService.RedeliverChange", want: subscriberOnly, call: func(t *testing.T, f *matrixFixture, r matrixRole) result {
+			own := ownSubscription(t, f)
+			changes, err := f.as[ownMember].Change.ListChanges(t.Context(), &registryv1.ListChangesRequest{PageSize: 1})
+			if err != nil || len(changes.Changes) == 0 {
+				t.Fatalf("fixture: the own member's first change: %v", err)
+			}
+			cursor := changes.Changes[0].Cursor
+			res, err := f.as[r].Webhook.RedeliverChange(t.Context(), &registryv1.RedeliverChangeRequest{SubscriptionId: own.Id, Cursor: cursor})
+			return result{err, func(t *testing.T, succeeded bool) {
+				if succeeded && (res.Delivery.Cursor != cursor || res.Delivery.SubscriptionId != own.Id || res.Delivery.AttemptedAt != nil) {
+					t.Errorf("redelivery by %s: %v", r, res.Delivery)
+				}
+			}}
 		}},
 	}
 }

@@ -54,6 +54,7 @@ func NewServer(reg *registry.Registry, log *zap.Logger, opts ...Option) *connect
 	registryv1connect.RegisterVerificationServiceHandler(s, &verificationService{reg: reg})
 	registryv1connect.RegisterImportServiceHandler(s, newImportService(reg, o.imports))
 	registryv1connect.RegisterChangeServiceHandler(s, &changeService{reg: reg, o: o, limits: o.watches})
+	registryv1connect.RegisterWebhookServiceHandler(s, &webhookService{reg: reg})
 	grpcreflect.Register(s)
 	return s
 }
@@ -71,6 +72,7 @@ var ServiceNames = []string{
 	registryv1connect.VerificationServiceName,
 	registryv1connect.ImportServiceName,
 	registryv1connect.ChangeServiceName,
+	registryv1connect.WebhookServiceName,
 }
 
 // NewHandler serves the registry over HTTP: every service under its

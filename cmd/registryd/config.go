@@ -13,8 +13,10 @@ import (
 	"github.com/hangzhou-ai/registry/cmd/internal/cli"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/webhook"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/seal"
+	wire "github.com/hangzhou-ai/registry/webhook"
 )
 
 // config is what every command shares, from flags and their REGISTRY_*
@@ -31,6 +33,9 @@ type config struct {
 	// AdminMintableRoles, comma-separated, are the roles administrators
 	// may mint tokens for through the API.
 	AdminMintableRoles string
+	// webhookURLs is where webhook subscriptions may deliver (serve's
+	// flags); the zero policy, https to public addresses, elsewhere.
+	webhookURLs wire.Policy
 }
 
 // mintableRoles splits AdminMintableRoles.
@@ -76,6 +81,12 @@ type serveConfig struct {
 	// CORSOrigins are the browser origins allowed to call the API; none
 	// by default.
 	CORSOrigins []string
+	// WebhookAllowHTTP and WebhookAllowPrivate let subscriptions deliver
+	// over plain http and to private, loopback and link-local addresses;
+	// WebhookRetryFor is how long a failing change is retried before its
+	// subscription is disabled.
+	WebhookAllowHTTP, WebhookAllowPrivate bool
+	WebhookRetryFor                       time.Duration
 }
 
 // oidcConfig configures single sign-on; off while Issuer is empty. The
@@ -165,8 +176,16 @@ func (c *serveConfig) register(fs *pflag.FlagSet) {
 		"the registry's `URL` as users reach it (https://registry.example.gov.cn); certificates' QR codes point under it; empty: the address each request came to")
 	fs.StringSliceVar(&c.CORSOrigins, "cors-origins", nil,
 		"comma-separated browser `ORIGINS` (https://app.example.gov.cn) allowed to call the API with Connect or gRPC-Web; empty: none")
+	fs.BoolVar(&c.WebhookAllowHTTP, "webhook-allow-http", false,
+		"let webhook subscriptions deliver over plain http (for tests and private networks); otherwise https only")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false,
+		"let webhook subscriptions deliver to private, loopback and link-local addresses (checked when connecting, after DNS); otherwise public addresses only")
+	fs.DurationVar(&c.WebhookRetryFor, "webhook-retry-for", webhook.DefaultRetryFor,
+		"how long a webhook delivery that keeps failing is retried, with backoff, before its subscription is disabled")
 	for flag, env := range map[string]string{
-		"public-url": "REGISTRY_PUBLIC_URL", "cors-origins": "REGISTRY_CORS_ORIGINS",
+		"webhook-allow-http": "REGISTRY_WEBHOOK_ALLOW_HTTP", "webhook-allow-private": "REGISTRY_WEBHOOK_ALLOW_PRIVATE",
+		"webhook-retry-for": "REGISTRY_WEBHOOK_RETRY_FOR",
+		"public-url":        "REGISTRY_PUBLIC_URL", "cors-origins": "REGISTRY_CORS_ORIGINS",
 		"addr": "REGISTRY_ADDR", "demo": "REGISTRY_DEMO", "shutdown-timeout": "REGISTRY_SHUTDOWN_TIMEOUT",
 		"metrics-addr": "REGISTRY_METRICS_ADDR", "pprof-addr": "REGISTRY_PPROF_ADDR", "policy-reload-interval": "REGISTRY_POLICY_RELOAD_INTERVAL",
 		"rate-limit": "REGISTRY_RATE_LIMIT", "rate-burst": "REGISTRY_RATE_BURST",
@@ -200,6 +219,9 @@ func (c *serveConfig) check() error {
 		if err := rpc.CheckOrigin(o); err != nil {
 			return fmt.Errorf("--cors-origins: %w", err)
 		}
+	}
+	if c.WebhookRetryFor <= 0 {
+		return errors.New("--webhook-retry-for must be positive")
 	}
 	if c.ImportIdleTimeout < 0 || c.MaxConcurrentImports < 0 {
 		return errors.New("--import-idle-timeout and --max-concurrent-imports must not be negative (0 turns them off)")

@@ -22,9 +22,11 @@ import (
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/imports"
 	"github.com/hangzhou-ai/registry/registry/keys"
+	"github.com/hangzhou-ai/registry/registry/webhook"
 	"github.com/hangzhou-ai/registry/rpc"
 	"github.com/hangzhou-ai/registry/rpc/oidc"
 	"github.com/hangzhou-ai/registry/web"
+	wire "github.com/hangzhou-ai/registry/webhook"
 )
 
 func newLogger(level string, stderr io.Writer) (*zap.Logger, error) {
@@ -63,7 +65,7 @@ func openRegistry(ctx context.Context, c config, log *zap.Logger, migrate bool) 
 		}
 	}
 	reg, err := registry.Open(ctx, registry.Config{DatabaseURL: c.DatabaseURL, Secrets: key.secrets, Logger: log.Named("registry"),
-		AdminMintableRoles: c.mintableRoles(), CheckpointSigner: cpKey.signer})
+		AdminMintableRoles: c.mintableRoles(), CheckpointSigner: cpKey.signer, WebhookURLs: c.webhookURLs})
 	if err != nil {
 		key.discard()
 		if errors.Is(err, keys.ErrSecretKeyMismatch) {
@@ -140,11 +142,26 @@ func runServe(ctx context.Context, c serveConfig, getenv func(string) string, st
 			return err
 		}
 	}
+	c.webhookURLs = wire.Policy{AllowHTTP: c.WebhookAllowHTTP, AllowPrivate: c.WebhookAllowPrivate}
 	reg, _, err := openRegistry(ctx, c.config, log, true)
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
+	// Webhook deliveries run beside the servers and stop before the
+	// registry closes; what is left is delivered by the next start.
+	deliverCtx, stopDelivering := context.WithCancel(context.WithoutCancel(ctx))
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		err := reg.Deliver(deliverCtx, webhook.DeliveryConfig{
+			Send: wire.NewSender(c.webhookURLs, 0).Send, Encode: rpc.ChangeJSON, RetryFor: c.WebhookRetryFor,
+		})
+		if err != nil {
+			log.Error("webhook deliveries stopped", zap.Error(err))
+		}
+	}()
+	defer func() { stopDelivering(); <-delivered }()
 	var demoDesignation string
 	if c.Demo {
 		if demoDesignation, err = seedDemo(ctx, reg, stdout); err != nil {

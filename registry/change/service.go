@@ -143,3 +143,46 @@ func (c *Changes) scopeFor(p core.Principal, types []string) (*scope, error) {
 	}
 	return s, nil
 }
+
+// MayRead refuses, as permission denied, a principal that may read no
+// changes of types (empty is every type); an unknown type is an invalid
+// argument naming field. It decides from the policy alone, before any
+// database work: the check a subscription to the feed is made with.
+func (c *Changes) MayRead(p core.Principal, field string, types []string) error {
+	v := &core.Violations{}
+	types = ValidateEntityTypes(v, field, types)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	_, err := c.scopeFor(p, types)
+	return err
+}
+
+// Next returns the first change with a sequence in (after, upTo] that p
+// may read now, of types (every type when empty), or nil when there is
+// none: the next change a subscription of p's delivers. Types must have
+// been validated (MayRead) when the subscription was made.
+func (c *Changes) Next(ctx context.Context, p core.Principal, after, upTo int64, types []string) (*Change, error) {
+	if len(types) == 0 {
+		types = EntityTypes()
+	}
+	s, err := scopeOf(c.Core, p, types)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.read(ctx, s, after, upTo, 1)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
+// Head is the sequence of the last change committed (the audit chain's
+// head): no change after it exists yet.
+func (c *Changes) Head(ctx context.Context) (int64, error) {
+	h, err := c.DB.AuditHead.Get(ctx, core.AuditHeadID)
+	if err != nil {
+		return 0, err
+	}
+	return h.Seq, nil
+}

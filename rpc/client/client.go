@@ -53,6 +53,8 @@ type Clients struct {
 	Import registryv1connect.ImportServiceClient
 	// Change reads the change feed; its watches are streams too.
 	Change registryv1connect.ChangeServiceClient
+	// Webhook subscribes URLs to the change feed.
+	Webhook registryv1connect.WebhookServiceClient
 }
 
 // Option changes how NewClients builds its clients.
@@ -110,6 +112,7 @@ func NewClients(httpClient connecthttp.HTTPClient, baseURL string, opts ...Optio
 		Verification:        registryv1connect.NewVerificationServiceClient(c),
 		Import:              registryv1connect.NewImportServiceClient(streams),
 		Change:              registryv1connect.NewChangeServiceClient(streams),
+		Webhook:             registryv1connect.NewWebhookServiceClient(c),
 	}
 }
 

@@ -2,7 +2,7 @@
 //
 //	cmd → {rpc, web} → registry → registry/<programme> → registry/internal/core → {store, ent, authz, seal}
 //
-// with attest, checkpoint, ident, csvrows and ratelimit as leaves. The test reads the import graph
+// with attest, checkpoint, webhook, ident, csvrows and ratelimit as leaves. The test reads the import graph
 // from go list, so a new package is held to the rules of its layer the day it
 // is added.
 package layering
@@ -73,12 +73,13 @@ var programmes = map[string][]string{
 	"registry/access":      {},
 	"registry/change": {"registry/competition", "registry/designation", "registry/enterprise", "registry/park",
 		"registry/talent"},
+	"registry/webhook": {"registry/change"},
 	"registry/imports": {"registry/designation", "registry/enterprise", "registry/talent", "registry/talentauth",
 		"registry/competition", "registry/park"},
 }
 
 // below are the packages under the programmes every programme may import.
-var below = []string{"registry/internal/core", "registry/catalog", "ent", "authz", "seal", "ident", "attest", "checkpoint"}
+var below = []string{"registry/internal/core", "registry/catalog", "ent", "authz", "seal", "ident", "attest", "checkpoint", "webhook"}
 
 var drivers = []string{"github.com/lib/pq", "modernc.org/sqlite"}
 
@@ -133,7 +134,7 @@ func refuse(path, imp string) string {
 		return "authz stands on ent alone"
 	case under(path, "ent") && l != "" && !under(l, "ent"):
 		return "ent is generated from its schema alone"
-	case (under(path, "seal") || under(path, "ident") || under(path, "attest") || under(path, "checkpoint") || under(path, "csvrows") || under(path, "ratelimit")) && l != "" && !under(l, path):
+	case (under(path, "seal") || under(path, "ident") || under(path, "attest") || under(path, "checkpoint") || under(path, "webhook") || under(path, "csvrows") || under(path, "ratelimit")) && l != "" && !under(l, path):
 		return "leaves import nothing of the module"
 	case under(path, "store") && l != "" && !under(l, "store") && !under(l, "ent"):
 		return "store knows only ent"
@@ -176,6 +177,8 @@ func TestLayeringRefuses(t *testing.T) {
 		{"seal", module + "/ent"},
 		{"attest", module + "/registry"},
 		{"checkpoint", module + "/registry"},
+		{"webhook", module + "/registry/change"},
+		{"registry/webhook", module + "/registry/park"},
 		{"authz", module + "/registry"},
 		{"store", module + "/registry"},
 	} {
