@@ -92,8 +92,10 @@ var ErrSchemaBehind = errors.New("the database schema is behind this build")
 // Migrate brings the database named by databaseURL up to date: it applies
 // the pending schema migrations, then stores the reference data (bureaus,
 // designation types), the default authorization policy and the audit
-// chain's head where they are missing. It is safe to run again and from
-// several processes at once.
+// chain's head where they are missing, and clears the answers of
+// idempotent calls that earlier builds recorded in clear
+// (core.ClearUnsealedAnswers). It is safe to run again and from several
+// processes at once.
 func Migrate(ctx context.Context, databaseURL string) (MigrationResult, error) {
 	db, err := store.Open(databaseURL)
 	if err != nil {
@@ -115,6 +117,9 @@ func Migrate(ctx context.Context, databaseURL string) (MigrationResult, error) {
 	}
 	if err := authz.Sync(ctx, db.Client, catalog.DefaultPolicy()); err != nil {
 		return res, fmt.Errorf("default policy: %w", err)
+	}
+	if _, err := core.ClearUnsealedAnswers(ctx, db.Client); err != nil {
+		return res, err
 	}
 	return res, nil
 }

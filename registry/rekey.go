@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/idempotencykey"
 	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	enttalent "github.com/hangzhou-ai/registry/ent/talent"
@@ -30,9 +31,14 @@ type SecretRotation struct {
 	Talents int `json:"talents"`
 	// SigningKeys counts attestation signing keys re-sealed.
 	SigningKeys int `json:"signing_keys"`
+	// Answers counts recorded answers of idempotent calls re-sealed, and
+	// AnswersCleared those cleared instead (see resealIdempotentAnswers).
+	Answers        int `json:"answers"`
+	AnswersCleared int `json:"answers_cleared"`
 }
 
-// Records is the number of records re-encrypted.
+// Records is the number of identity documents and signing keys
+// re-encrypted; answers of idempotent calls are counted apart (Answers).
 func (s SecretRotation) Records() int { return s.Talents + s.SigningKeys }
 
 // RotateSecretKey moves everything the registry's secret key protects to
@@ -44,6 +50,9 @@ func (s SecretRotation) Records() int { return s.Talents + s.SigningKeys }
 // one audit event by actor, naming both keys by fingerprint and counting the
 // records; no identity number reaches it. A record the current key cannot open, or whose lookup
 // hash does not match its number, stops the rotation and nothing changes.
+// The recorded answers of idempotent calls are re-sealed under next too
+// (resealIdempotentAnswers), so retries still replay them; an answer the
+// current key does not open is cleared instead and does not stop it.
 //
 // Once it returns, r uses next. Run it with no other call in flight on r
 // and no other process writing the database (registryd secret rotate opens
@@ -114,6 +123,9 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor core.Principal, ne
 			}
 			out.SigningKeys++
 		}
+		if out.Answers, out.AnswersCleared, err = resealIdempotentAnswers(ctx, tx, old, next); err != nil {
+			return err
+		}
 		// The database now recognises the new key only.
 		err = tx.KeyCheck.Create().SetID(keys.KeyCheckID).SetCheckValue(next.CheckValue()).
 			SetFingerprint(next.Fingerprint()).SetCreatedAt(r.Now()).
@@ -131,4 +143,41 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor core.Principal, ne
 	}
 	r.Secrets = next
 	return out, nil
+}
+
+// resealIdempotentAnswers re-seals under next, in tx, every recorded answer
+// of an idempotent call (the bearer token an idempotent CreateToken
+// returned, say), in batches, so that a retry after the rotation still
+// replays it. An answer the current key does not open is not a reason to
+// stop the rotation, unlike a talent's document or a signing key: the
+// call it answers has committed and its record can be read, and such an
+// answer would never be replayed anyway (it was stored in clear by an
+// earlier build, or tampered with). It is cleared instead (response and
+// status NULL, state kept, so a retry is refused with failed_precondition)
+// and counted apart. A key that opens nothing stops the rotation before
+// this, at the signing keys.
+func resealIdempotentAnswers(ctx context.Context, tx *ent.Tx, old, next *seal.Secrets) (resealed, cleared int, err error) {
+	for after := 0; ; {
+		rows, err := tx.IdempotencyKey.Query().
+			Where(idempotencykey.IDGT(after), idempotencykey.Or(idempotencykey.ResponseNotNil(), idempotencykey.StatusNotNil())).
+			Order(ent.Asc(idempotencykey.FieldID)).Limit(rekeyBatch).All(ctx)
+		if err != nil {
+			return 0, 0, fmt.Errorf("idempotency answers: %w", err)
+		}
+		for _, k := range rows {
+			ok, err := core.ResealIdempotentAnswer(ctx, tx, old, next, k)
+			if err != nil {
+				return 0, 0, err
+			}
+			if ok {
+				resealed++
+			} else {
+				cleared++
+			}
+		}
+		if len(rows) < rekeyBatch {
+			return resealed, cleared, nil
+		}
+		after = rows[len(rows)-1].ID
+	}
 }

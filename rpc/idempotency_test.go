@@ -1,18 +1,25 @@
 package rpc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"connectrpc.com/connect/v2"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
+	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
@@ -122,6 +129,225 @@ func TestIdempotencyKeys(t *testing.T) {
 			}
 			if _, err := economy.Designation.GrantDesignation(ctx, grant("F")); rpctest.Code(err) != connect.CodeAlreadyExists {
 				t.Fatalf("second grant without a key: %v", err)
+			}
+		})
+	})
+}
+
+// TestIdempotentAnswersAreSealed checks that the recorded answer of an
+// idempotent CreateToken holds the bearer token in no column of its row
+// while a retry still replays it; that an answer moved to another row or
+// column, altered or stored in clear is refused, not replayed; that
+// Migrate clears answers recorded in clear and leaves sealed ones
+// replaying; and that after the secret key is rotated a retry still
+// replays.
+func TestIdempotentAnswersAreSealed(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		env := rpctest.New(t, db)
+		ctx := t.Context()
+		admin := env.As("admin", "admin")
+		conn := storetest.OpenSQL(t, db)
+		request := func(subject string) *registryv1.CreateTokenRequest {
+			return &registryv1.CreateTokenRequest{Subject: subject, Organisation: "bureau:finance", Role: "viewer"}
+		}
+		create := func(key, subject string) (*registryv1.CreateTokenResponse, error) {
+			return admin.Access.CreateToken(withKey(ctx, key), request(subject))
+		}
+		exec := func(t *testing.T, q string, args ...any) {
+			t.Helper()
+			if _, err := conn.ExecContext(ctx, storetest.Rebind(db, q), args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		// row returns every column of the key's row, as text or bytes.
+		row := func(t *testing.T, key string) map[string][]byte {
+			t.Helper()
+			rows, err := conn.QueryContext(ctx, storetest.Rebind(db, `SELECT * FROM idempotency_keys WHERE "key" = ?`), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			cols, err := rows.Columns()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rows.Next() {
+				t.Fatalf("no row for key %q: %v", key, rows.Err())
+			}
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out := map[string][]byte{}
+			for i, c := range cols {
+				switch v := vals[i].(type) {
+				case nil:
+					out[c] = nil
+				case []byte:
+					out[c] = slices.Clone(v)
+				case string:
+					out[c] = []byte(v)
+				default:
+					out[c] = []byte(fmt.Sprint(v))
+				}
+			}
+			return out
+		}
+		tokenCount := func(t *testing.T) int {
+			t.Helper()
+			res, err := admin.Access.ListTokens(ctx, &registryv1.ListTokensRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(res.Tokens)
+		}
+		refused := func(t *testing.T, err error) {
+			t.Helper()
+			var ce *connect.Error
+			if !errors.As(err, &ce) || ce.Code() != connect.CodeFailedPrecondition || !strings.Contains(ce.Message(), "read the record instead of retrying") {
+				t.Fatalf("retry: %v, want failed_precondition telling to read the record", err)
+			}
+			for _, internal := range []string{"cipher", "sealed", "authentication", "prefix", "aad"} {
+				if strings.Contains(strings.ToLower(ce.Message()), internal) {
+					t.Errorf("the refusal %q tells of %q", ce.Message(), internal)
+				}
+			}
+		}
+
+		first, err := create("sealed-1", "viewer-1@bureau:finance")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealedRow := row(t, "sealed-1")
+		t.Run("no token in clear at rest, and a retry replays it", func(t *testing.T) {
+			secret := strings.TrimPrefix(first.Token, access.TokenPrefix)
+			if secret == first.Token || len(secret) < 20 {
+				t.Fatalf("token %q has no secret after its prefix", first.Token)
+			}
+			if !strings.Contains(string(sealedRow["procedure"]), "CreateToken") || len(sealedRow["response"]) == 0 {
+				t.Fatalf("the row read is not the CreateToken answer: %q", sealedRow)
+			}
+			for col, b := range sealedRow {
+				if bytes.Contains(b, []byte(first.Token)) || bytes.Contains(b, []byte(secret)) {
+					t.Errorf("column %s holds the bearer token in clear", col)
+				}
+			}
+			before := tokenCount(t)
+			again, err := create("sealed-1", "viewer-1@bureau:finance")
+			if err != nil || again.Token != first.Token || again.Info.GetId() != first.Info.GetId() {
+				t.Fatalf("retry: %v %+v, want %+v", err, again, first)
+			}
+			if got := tokenCount(t); got != before {
+				t.Fatalf("the retry made %d tokens", got-before)
+			}
+		})
+
+		clear, err := proto.Marshal(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("a moved, altered or clear answer is refused", func(t *testing.T) {
+			cases := []struct {
+				name   string
+				tamper func(t *testing.T, key string)
+			}{
+				{"another row's response", func(t *testing.T, key string) {
+					exec(t, `UPDATE idempotency_keys SET response = ? WHERE "key" = ?`, sealedRow["response"], key)
+				}},
+				{"its response as its status", func(t *testing.T, key string) {
+					exec(t, `UPDATE idempotency_keys SET status = response, response = NULL WHERE "key" = ?`, key)
+				}},
+				{"a byte of its ciphertext changed", func(t *testing.T, key string) {
+					b := row(t, key)["response"]
+					b[len(b)-1] ^= 1
+					exec(t, `UPDATE idempotency_keys SET response = ? WHERE "key" = ?`, b, key)
+				}},
+				{"its response in clear", func(t *testing.T, key string) {
+					exec(t, `UPDATE idempotency_keys SET response = ? WHERE "key" = ?`, clear, key)
+				}},
+				{"no response", func(t *testing.T, key string) {
+					exec(t, `UPDATE idempotency_keys SET response = NULL WHERE "key" = ?`, key)
+				}},
+			}
+			for i, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					key, subject := fmt.Sprintf("tamper-%d", i), fmt.Sprintf("viewer-t%d@bureau:finance", i)
+					if _, err := create(key, subject); err != nil {
+						t.Fatal(err)
+					}
+					c.tamper(t, key)
+					before := tokenCount(t)
+					res, err := create(key, subject)
+					refused(t, err)
+					if res != nil {
+						t.Fatalf("replayed %+v", res)
+					}
+					if got := tokenCount(t); got != before {
+						t.Fatalf("the refused retry made %d tokens", got-before)
+					}
+				})
+			}
+		})
+
+		t.Run("Migrate clears answers recorded in clear and leaves sealed ones", func(t *testing.T) {
+			// An answer an earlier build recorded in clear, for the same
+			// principal and request as sealed-1.
+			exec(t, `INSERT INTO idempotency_keys ("principal", "key", "procedure", "request_hash", "state", "response", "created_at", "updated_at")
+				SELECT "principal", 'legacy-1', "procedure", "request_hash", "state", ?, "created_at", "updated_at" FROM idempotency_keys WHERE "key" = 'sealed-1'`, clear)
+			if !bytes.Contains(row(t, "legacy-1")["response"], []byte(first.Token)) {
+				t.Fatal("the legacy row does not hold the token in clear; the test proves nothing")
+			}
+			for range 2 { // the second run finds nothing left
+				if _, err := registry.Migrate(ctx, db.URL); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, key := range []string{"legacy-1", "tamper-3"} {
+				r := row(t, key)
+				if r["response"] != nil || r["status"] != nil || string(r["state"]) != "done" {
+					t.Errorf("%s after Migrate: response NULL %t, status NULL %t, state %q; want both NULL and done", key, r["response"] == nil, r["status"] == nil, r["state"])
+				}
+			}
+			_, err := create("legacy-1", "viewer-1@bureau:finance")
+			refused(t, err)
+			if got := row(t, "sealed-1"); !bytes.Equal(got["response"], sealedRow["response"]) {
+				t.Error("Migrate changed a sealed answer")
+			}
+			if again, err := create("sealed-1", "viewer-1@bureau:finance"); err != nil || again.Token != first.Token {
+				t.Fatalf("retry after Migrate: %v %+v", err, again)
+			}
+		})
+
+		t.Run("a retry after the secret key is rotated replays", func(t *testing.T) {
+			next, err := seal.NewSecrets(bytes.Repeat([]byte{0x42}, seal.SecretKeySize))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := env.Registry.RotateSecretKey(ctx, registry.Principal{Subject: "registryd:test", Org: "admin", Role: "admin"}, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// sealed-1 opens; tamper-0, -1 and -2 are sealed but do not
+			// open, so they are cleared; the rest Migrate cleared already.
+			if res.Answers != 1 || res.AnswersCleared != 3 {
+				t.Errorf("rotation re-sealed %d answers and cleared %d, want 1 and 3: %+v", res.Answers, res.AnswersCleared, res)
+			}
+			got := row(t, "sealed-1")
+			if bytes.Equal(got["response"], sealedRow["response"]) {
+				t.Error("the answer was not re-sealed")
+			}
+			for col, b := range got {
+				if bytes.Contains(b, []byte(first.Token)) {
+					t.Errorf("column %s holds the bearer token in clear after the rotation", col)
+				}
+			}
+			again, err := create("sealed-1", "viewer-1@bureau:finance")
+			if err != nil || again.Token != first.Token || again.Info.GetId() != first.Info.GetId() {
+				t.Fatalf("retry after the rotation: %v %+v, want %+v", err, again, first)
 			}
 		})
 	})
