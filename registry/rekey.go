@@ -12,9 +12,11 @@ import (
 	"github.com/hangzhou-ai/registry/ent/keycheck"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	enttalent "github.com/hangzhou-ai/registry/ent/talent"
+	"github.com/hangzhou-ai/registry/ent/webhooksubscription"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 	"github.com/hangzhou-ai/registry/registry/keys"
 	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/registry/webhook"
 	"github.com/hangzhou-ai/registry/seal"
 )
 
@@ -31,21 +33,25 @@ type SecretRotation struct {
 	Talents int `json:"talents"`
 	// SigningKeys counts attestation signing keys re-sealed.
 	SigningKeys int `json:"signing_keys"`
+	// WebhookSecrets counts webhook subscriptions' signing secrets
+	// re-sealed.
+	WebhookSecrets int `json:"webhook_secrets"`
 	// Answers counts recorded answers of idempotent calls re-sealed, and
 	// AnswersCleared those cleared instead (see resealIdempotentAnswers).
 	Answers        int `json:"answers"`
 	AnswersCleared int `json:"answers_cleared"`
 }
 
-// Records is the number of identity documents and signing keys
-// re-encrypted; answers of idempotent calls are counted apart (Answers).
-func (s SecretRotation) Records() int { return s.Talents + s.SigningKeys }
+// Records is the number of identity documents, signing keys and webhook
+// secrets re-encrypted; answers of idempotent calls are counted apart
+// (Answers).
+func (s SecretRotation) Records() int { return s.Talents + s.SigningKeys + s.WebhookSecrets }
 
 // RotateSecretKey moves everything the registry's secret key protects to
 // next, in one transaction: every talent's identity or passport number is
 // decrypted with the current key and encrypted with next, its lookup hash
 // recomputed with next, every attestation signing key (retired ones too)
-// re-sealed under next, and the database's key check value replaced by
+// and webhook subscription's signing secret re-sealed under next, and the database's key check value replaced by
 // next's, so that only next opens the registry afterwards. The rotation is
 // one audit event by actor, naming both keys by fingerprint and counting the
 // records; no identity number reaches it. A record the current key cannot open, or whose lookup
@@ -123,6 +129,9 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor core.Principal, ne
 			}
 			out.SigningKeys++
 		}
+		if out.WebhookSecrets, err = resealWebhookSecrets(ctx, tx, old, next); err != nil {
+			return err
+		}
 		if out.Answers, out.AnswersCleared, err = resealIdempotentAnswers(ctx, tx, old, next); err != nil {
 			return err
 		}
@@ -143,6 +152,39 @@ func (r *Registry) RotateSecretKey(ctx context.Context, actor core.Principal, ne
 	}
 	r.Secrets = next
 	return out, nil
+}
+
+// resealWebhookSecrets re-seals under next, in tx, the signing secret of
+// every webhook subscription (deleted ones too). A secret the current key
+// does not open stops the rotation, as a signing key does: deliveries
+// could no longer be signed.
+func resealWebhookSecrets(ctx context.Context, tx *ent.Tx, old, next *seal.Secrets) (int, error) {
+	n := 0
+	for after := ""; ; {
+		rows, err := tx.WebhookSubscription.Query().Where(webhooksubscription.IDGT(after)).
+			Order(ent.Asc(webhooksubscription.FieldID)).Limit(rekeyBatch).All(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("webhook secrets: %w", err)
+		}
+		for _, s := range rows {
+			secret, err := old.Open(s.SecretSealed, webhook.SecretAAD(s.ID))
+			if err != nil {
+				return 0, fmt.Errorf("webhook subscription %s: the current key does not open its secret: %w", s.ID, err)
+			}
+			sealed := next.Seal(secret, webhook.SecretAAD(s.ID))
+			err = tx.WebhookSubscription.UpdateOneID(s.ID).
+				Modify(func(u *sql.UpdateBuilder) { u.Set(webhooksubscription.FieldSecretSealed, sealed) }).
+				Exec(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("webhook subscription %s: %w", s.ID, err)
+			}
+			n++
+		}
+		if len(rows) < rekeyBatch {
+			return n, nil
+		}
+		after = rows[len(rows)-1].ID
+	}
 }
 
 // resealIdempotentAnswers re-seals under next, in tx, every recorded answer

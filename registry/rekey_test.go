@@ -22,6 +22,7 @@ import (
 	"github.com/hangzhou-ai/registry/registry/keys"
 	"github.com/hangzhou-ai/registry/registry/park"
 	"github.com/hangzhou-ai/registry/registry/talent"
+	"github.com/hangzhou-ai/registry/registry/webhook"
 	"github.com/hangzhou-ai/registry/seal"
 	"github.com/hangzhou-ai/registry/store"
 	"github.com/hangzhou-ai/registry/store/storetest"
@@ -286,13 +287,30 @@ func TestRotateSecretKey(t *testing.T) {
 		reg, client := rekeyOpen(t, db.URL, oldKey)
 		f := newRekeyFixture(t, reg, db.URL)
 		before := talentRows(t, client)
+		viewer := core.WithPrincipal(ctx, core.Principal{Subject: "viewer-test", Org: "bureau:economy-it", Role: "viewer"})
+		sub, secret, err := reg.CreateSubscription(viewer, webhook.NewSubscription{URL: "https://hooks.example.com/rekey"})
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		res, err := reg.RotateSecretKey(ctx, rekeyCLI, newKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Talents != 3 || res.SigningKeys != 2 || res.Records() != 5 || res.From != oldKey.Fingerprint() || res.To != newKey.Fingerprint() {
-			t.Fatalf("rotation = %+v, want 3 talents and 2 signing keys from %s to %s", res, oldKey.Fingerprint(), newKey.Fingerprint())
+		t.Run("webhook secret re-sealed", func(t *testing.T) {
+			row, err := client.WebhookSubscription.Get(ctx, sub.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := oldKey.Open(row.SecretSealed, webhook.SecretAAD(sub.ID)); err == nil {
+				t.Error("the old key still opens the webhook secret")
+			}
+			if got, err := newKey.Open(row.SecretSealed, webhook.SecretAAD(sub.ID)); err != nil || got != secret {
+				t.Errorf("the new key opens %q, %v; want the secret shown at subscription", got, err)
+			}
+		})
+		if res.Talents != 3 || res.SigningKeys != 2 || res.WebhookSecrets != 1 || res.Records() != 6 || res.From != oldKey.Fingerprint() || res.To != newKey.Fingerprint() {
+			t.Fatalf("rotation = %+v, want 3 talents, 2 signing keys and 1 webhook secret from %s to %s", res, oldKey.Fingerprint(), newKey.Fingerprint())
 		}
 
 		t.Run("stored under the new key only", func(t *testing.T) {

@@ -250,7 +250,7 @@ func (d *run) deliverSubscription(ctx context.Context, id string, head int64) (a
 			err = errors.Join(err, rerr)
 		}
 	}()
-	secret, err := d.w.Secrets.Open(s.SecretSealed, secretAAD(s.ID))
+	secret, err := d.w.Secrets.Open(s.SecretSealed, SecretAAD(s.ID))
 	if err != nil {
 		return 0, fmt.Errorf("opening the signing secret: %w", err)
 	}

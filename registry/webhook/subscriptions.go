@@ -85,9 +85,9 @@ func owner(s *ent.WebhookSubscription) core.Principal {
 	return core.Principal{Subject: "webhook:" + s.ID, Org: s.OwnerOrg, Role: s.OwnerRole}
 }
 
-// secretAAD binds a sealed secret to its subscription: a sealed secret
-// copied to another subscription does not open.
-func secretAAD(id string) string { return "webhook-secret:" + id }
+// SecretAAD binds a sealed signing secret to its subscription id: a
+// sealed secret copied to another subscription does not open.
+func SecretAAD(id string) string { return "webhook-secret:" + id }
 
 // NewSubscription asks for a subscription.
 type NewSubscription struct {
@@ -147,7 +147,7 @@ func (w *Webhooks) CreateSubscription(ctx context.Context, in NewSubscription) (
 		}
 		row, err := tx.WebhookSubscription.Create().SetID(id).SetURL(url).SetEntityTypes(types).
 			SetOwnerOrg(p.Org).SetOwnerRole(p.Role).SetCreatedBy(p.Subject).SetCreatedAt(w.Now()).
-			SetSecretSealed(w.Secrets.Seal(secret, secretAAD(id))).SetCursor(head.Seq).Save(ctx)
+			SetSecretSealed(w.Secrets.Seal(secret, SecretAAD(id))).SetCursor(head.Seq).Save(ctx)
 		if err != nil {
 			return err
 		}
