@@ -278,9 +278,11 @@ func (d *run) deliverSubscription(ctx context.Context, id string, head int64) (a
 			return attempts, err
 		}
 		if ch == nil {
-			// Nothing more the owner may read: pass over the rest.
+			// Nothing more the owner may read: pass over the rest, and with
+			// it any failure being retried (of a change no longer readable).
 			if s.Cursor < head {
-				return attempts, d.held(id).Where(webhooksubscription.Cursor(s.Cursor)).SetCursor(head).Exec(ctx)
+				return attempts, d.held(id).Where(webhooksubscription.Cursor(s.Cursor)).SetCursor(head).
+					SetAttempts(0).ClearFailingSince().ClearNextAttemptAt().Exec(ctx)
 			}
 			return attempts, nil
 		}
