@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,37 @@ func TestPassingOverEndsTheFailure(t *testing.T) {
 		}
 		if ds[0].Attempt != 1 || ds[0].NextAttemptAt == nil {
 			t.Fatalf("the new change's first failure recorded as %+v", ds[0])
+		}
+	})
+}
+
+// TestDeletingEndsPendingRedeliveries: a redelivery still waiting when
+// its subscription is deleted is never attempted; it does not stay
+// pending, where the pruning of old attempts would never reach it.
+func TestDeletingEndsPendingRedeliveries(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		reg, _ := open(t, db)
+		viewer := registrytest.As(t.Context(), "viewer", economy)
+		r := newReceiver(t)
+		sub := r.subscribe(t, reg, viewer, "enterprise")
+		register(t, reg, 0, 1)
+		deliverDue(t, reg, loopbackConfig())
+		if len(r.deliveries()) != 1 {
+			t.Fatalf("got %d requests", len(r.deliveries()))
+		}
+		if _, err := reg.RedeliverChange(viewer, sub.ID, strings.TrimPrefix(r.ids()[0], "chg_")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.DeleteSubscription(viewer, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		var pending int
+		if err := storetest.OpenSQL(t, db).QueryRowContext(t.Context(), storetest.Rebind(db,
+			"SELECT COUNT(*) FROM webhook_deliveries WHERE subscription_id = ? AND pending"), sub.ID).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending != 0 {
+			t.Fatalf("%d redeliveries of the deleted subscription are still pending", pending)
 		}
 	})
 }
