@@ -358,6 +358,11 @@ func (d *run) deliverChange(ctx context.Context, s *ent.WebhookSubscription, sec
 			return err
 		}
 		if disable != "" {
+			// A disabled subscription attempts no redelivery still waiting.
+			if err := tx.WebhookDelivery.Update().Where(webhookdelivery.SubscriptionID(s.ID), webhookdelivery.Pending(true)).
+				SetPending(false).SetError("the subscription was disabled").Exec(ctx); err != nil {
+				return err
+			}
 			after, err := tx.WebhookSubscription.Get(ctx, s.ID)
 			if err != nil {
 				return err
