@@ -278,9 +278,11 @@ func (d *run) deliverSubscription(ctx context.Context, id string, head int64) (a
 			return attempts, err
 		}
 		if ch == nil {
-			// Nothing more the owner may read: pass over the rest.
+			// Nothing more the owner may read: pass over the rest, and with
+			// it any failure being retried (of a change no longer readable).
 			if s.Cursor < head {
-				return attempts, d.held(id).Where(webhooksubscription.Cursor(s.Cursor)).SetCursor(head).Exec(ctx)
+				return attempts, d.held(id).Where(webhooksubscription.Cursor(s.Cursor)).SetCursor(head).
+					SetAttempts(0).ClearFailingSince().ClearNextAttemptAt().Exec(ctx)
 			}
 			return attempts, nil
 		}
@@ -356,6 +358,11 @@ func (d *run) deliverChange(ctx context.Context, s *ent.WebhookSubscription, sec
 			return err
 		}
 		if disable != "" {
+			// A disabled subscription attempts no redelivery still waiting.
+			if err := tx.WebhookDelivery.Update().Where(webhookdelivery.SubscriptionID(s.ID), webhookdelivery.Pending(true)).
+				SetPending(false).SetError("the subscription was disabled").Exec(ctx); err != nil {
+				return err
+			}
 			after, err := tx.WebhookSubscription.Get(ctx, s.ID)
 			if err != nil {
 				return err

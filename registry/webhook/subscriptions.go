@@ -242,7 +242,8 @@ func (a access) mayChange(p core.Principal, s *ent.WebhookSubscription) error {
 
 // DeleteSubscription ends the subscription id of the caller's
 // organisation (any, for administrators): nothing more is delivered to
-// it, its deliveries stay listed. Deleting it again is not found.
+// it, redeliveries still waiting included (they are recorded as not
+// attempted). Deleting it again is not found.
 func (w *Webhooks) DeleteSubscription(ctx context.Context, id string) (Subscription, error) {
 	p, a, err := w.accessOf(ctx)
 	if err != nil {
@@ -260,6 +261,12 @@ func (w *Webhooks) DeleteSubscription(ctx context.Context, id string) (Subscript
 		before := subscriptionOf(s)
 		s, err = s.Update().SetDeletedAt(w.Now()).ClearLeaseUntil().SetLeasedBy("").Save(ctx)
 		if err != nil {
+			return err
+		}
+		// Its waiting redeliveries are never attempted: they end here, so
+		// that the pruning of old attempts reaches them.
+		if err := tx.WebhookDelivery.Update().Where(webhookdelivery.SubscriptionID(id), webhookdelivery.Pending(true)).
+			SetPending(false).SetError("the subscription was deleted").Exec(ctx); err != nil {
 			return err
 		}
 		out = subscriptionOf(s)
