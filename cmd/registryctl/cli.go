@@ -114,6 +114,13 @@ var commands = map[string]command{
 	"changes list":  {"[--after CURSOR] [--type T]... [--page-size N]", "print the changes after a cursor, to the end of the feed (JSON Lines)", 0, changesList},
 	"changes watch": {"[--after CURSOR] [--type T]...", "print the changes after a cursor, then each as it commits, until interrupted (JSON Lines)", 0, changesWatch},
 
+	// WebhookService (webhooks.go).
+	"webhook subscribe":  {"URL [--type T]...", "subscribe an https URL to the changes you may read (the signing secret is shown once)", 1, webhookSubscribe},
+	"webhook list":       {"[--page-size N] [--page-token T]", "list the subscriptions you may see (your organisation's; every one for administrators and auditors)", 0, webhookList},
+	"webhook delete":     {"ID", "end a subscription", 1, webhookDelete},
+	"webhook deliveries": {"SUBSCRIPTION_ID [--page-size N] [--page-token T]", "list a subscription's delivery attempts, newest first", 1, webhookDeliveries},
+	"webhook redeliver":  {"SUBSCRIPTION_ID CURSOR", "deliver one change to a subscription once more", 2, webhookRedeliver},
+
 	// VerificationService: no token needed.
 	"public status": {"DESIGNATION_ID", "a designation's public status", 1, publicStatus},
 	"public verify": {"TOKEN", "check an attestation online (fails unless valid; TOKEN - reads standard input)", 1, publicVerify},
@@ -136,6 +143,7 @@ var nouns = map[string]string{
 	"park":          "AI parks, tenants and benefit rules (ParkService)",
 	"public":        "public checks, no token needed (VerificationService)",
 	"changes":       "the change feed: changes you may read, in commit order (ChangeService)",
+	"webhook":       "webhook subscriptions to the change feed (WebhookService)",
 }
 
 // globals are the flags every command accepts.
@@ -399,17 +407,22 @@ var fieldFlags = map[string]string{
 	"valid_from": "from", "valid_until": "until", "document_number": "doc", "enterprise_credit_code": "enterprise",
 	"employer_credit_code": "employer", "talent_id": "talent", "passport_number": "passport", "designation_type": "type",
 	"park_code": "park", "organisation": "org", "start_date": "start", "end_date": "end", "as_of": "as-of",
-	"after_cursor": "after",
+	"after_cursor": "after", "entity_types": "type",
 }
 
 // flagOf names the flag of cmd that sets the request field field, as
 // --flag, or returns field as it is when no flag of cmd sets it (a
-// positional argument, a nested field).
+// positional argument, a nested field). An element of a repeated field,
+// field[i], is named by the repeatable flag that sets the field.
 func flagOf(cmd *cobra.Command, field string) string {
 	if cmd == nil {
 		return field
 	}
-	for _, name := range []string{fieldFlags[field], strings.ReplaceAll(field, "_", "-")} {
+	base := field
+	if b, i, ok := strings.Cut(strings.TrimSuffix(field, "]"), "["); ok && strings.HasSuffix(field, "]") && i != "" && strings.Trim(i, "0123456789") == "" {
+		base = b
+	}
+	for _, name := range []string{fieldFlags[base], strings.ReplaceAll(base, "_", "-")} {
 		if name != "" && cmd.Flags().Lookup(name) != nil {
 			return "--" + name
 		}

@@ -31,8 +31,11 @@ type harness struct {
 	vars   map[string]string
 }
 
-func newHarness(t *testing.T) *harness {
-	env := rpctest.New(t, storetest.SQLite(t))
+func newHarness(t *testing.T) *harness { return newHarnessOn(t, storetest.SQLite(t)) }
+
+// newHarnessOn is newHarness with the registry on db.
+func newHarnessOn(t *testing.T, db storetest.Database) *harness {
+	env := rpctest.New(t, db)
 	h := &harness{t: t, env: env, tokens: map[string]string{"anonymous": ""}, vars: map[string]string{}}
 	for name, p := range map[string][2]string{
 		"economy":  {"issuer", "bureau:economy-it"},
