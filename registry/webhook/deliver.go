@@ -53,7 +53,10 @@ type DeliveryConfig struct {
 	// jitter either way.
 	FirstRetry, MaxRetryDelay time.Duration
 	// Lease is how long a process holds a subscription it delivers; a
-	// process that dies leaves it to others when the lease ends.
+	// process that dies leaves it to others when the lease ends. No
+	// attempt starts in the last quarter of a lease, which must therefore
+	// be longer than one attempt may last (Send's timeout), or another
+	// process could send later changes while one is still in flight.
 	Lease time.Duration
 	// Poll is how often due retries and redeliveries are looked for
 	// between changes.
