@@ -19,6 +19,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hangzhou-ai/registry/cmd/internal/cli"
 	"github.com/hangzhou-ai/registry/rpc/client"
@@ -63,8 +64,8 @@ var commands = map[string]command{
 	// DesignationService.
 	"designation types":     {"", "list the designation types and who may grant them", 0, designationTypes},
 	"designation grant":     {"TYPE (--enterprise CREDIT_CODE | --talent ID) [--level L] --from DATE --until DATE --doc DOCUMENT [--note TEXT]", "grant a designation", 1, designationGrant},
-	"designation get":       {"ID", "show a designation", 1, designationGet},
-	"designation list":      {"[--enterprise C] [--talent ID] [--type T] [--status S] [--as-of DATE] [--page-size N] [--page-token T]", "list designations", 0, designationList},
+	"designation get":       {"ID [--as-of DATE] [--known-at INSTANT]", "show a designation (as the registry recorded it at an instant)", 1, designationGet},
+	"designation list":      {"[--enterprise C] [--talent ID] [--type T] [--status S] [--as-of DATE] [--known-at INSTANT] [--page-size N] [--page-token T]", "list designations", 0, designationList},
 	"designation suspend":   {"ID --reason TEXT", "suspend an active designation", 1, designationSuspend},
 	"designation reinstate": {"ID --reason TEXT", "reinstate a suspended designation", 1, designationReinstate},
 	"designation revoke":    {"ID --reason TEXT", "revoke a designation for good", 1, designationRevoke},
@@ -336,6 +337,30 @@ func (d *dateValue) Set(s string) error {
 		}
 	}
 	*d = dateValue(s)
+	return nil
+}
+
+// instantVar defines a flag holding an instant in RFC 3339
+// (2026-06-15T12:00:00+08:00), stored in *p; unset leaves *p nil.
+func instantVar(fs *pflag.FlagSet, p **timestamppb.Timestamp, name, usage string) {
+	fs.Var(&instantValue{p}, name, usage)
+}
+
+type instantValue struct{ p **timestamppb.Timestamp }
+
+func (v *instantValue) String() string {
+	if v.p == nil || *v.p == nil {
+		return ""
+	}
+	return (*v.p).AsTime().Format(time.RFC3339Nano)
+}
+func (v *instantValue) Type() string { return "instant" }
+func (v *instantValue) Set(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return errors.New("want an instant in RFC 3339, e.g. 2026-06-15T12:00:00+08:00")
+	}
+	*v.p = timestamppb.New(t)
 	return nil
 }
 

@@ -181,8 +181,12 @@ func designationGrant(inv *invocation, fs *pflag.FlagSet) action {
 }
 
 func designationGet(inv *invocation, fs *pflag.FlagSet) action {
+	var req registryv1.GetDesignationRequest
+	dateVar(fs, &req.AsOf, "as-of", "its status on this `date` (YYYY-MM-DD), as recorded at --known-at")
+	instantVar(fs, &req.KnownAt, "known-at", "as the registry had recorded it at this `instant` (RFC 3339), before later grants and revocations")
 	return func(pos []string) error {
-		res, err := inv.clients().Designation.GetDesignation(inv.ctx, &registryv1.GetDesignationRequest{Id: pos[0]})
+		req.Id = pos[0]
+		res, err := inv.clients().Designation.GetDesignation(inv.ctx, &req)
 		if err != nil {
 			return err
 		}
@@ -206,6 +210,7 @@ func designationList(inv *invocation, fs *pflag.FlagSet) action {
 	fs.StringVar(&req.Type, "type", "", "only this designation `type`")
 	fs.StringVar(&st, "status", "", "only this `status`: active, suspended, revoked or expired")
 	dateVar(fs, &req.AsOf, "as-of", "only those valid on this `date` (YYYY-MM-DD)")
+	instantVar(fs, &req.KnownAt, "known-at", "as the registry had recorded them at this `instant` (RFC 3339)")
 	page.register(fs)
 	return func([]string) error {
 		var err error
