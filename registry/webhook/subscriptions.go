@@ -128,6 +128,14 @@ func (w *Webhooks) CreateSubscription(ctx context.Context, in NewSubscription) (
 	secret := wire.NewSecret()
 	var out Subscription
 	err = w.InTx(ctx, func(tx *ent.Tx) error {
+		// The organisation's subscriptions are counted under a lock of
+		// its own, so concurrent subscriptions cannot pass the bound
+		// together (SQLite runs one writing transaction at a time).
+		if w.RowLocks {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", "webhook-subscriptions:"+p.Org); err != nil {
+				return err
+			}
+		}
 		live := tx.WebhookSubscription.Query().Where(webhooksubscription.OwnerOrg(p.Org), webhooksubscription.DeletedAtIsNil())
 		if dup, err := live.Clone().Where(webhooksubscription.URL(url)).First(ctx); err == nil {
 			return core.AlreadyExists("subscription %s of %s already delivers to this URL", dup.ID, p.Org)

@@ -633,3 +633,37 @@ func TestAddressCheckedAtConnectTime(t *testing.T) {
 		}
 	})
 }
+
+// TestSubscriptionBoundUnderConcurrency: subscriptions of one
+// organisation made at once never pass MaxSubscriptionsPerOrg.
+func TestSubscriptionBoundUnderConcurrency(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		reg, _ := registrytest.Open(t, db)
+		viewer := registrytest.As(t.Context(), "viewer", economy)
+		const n = webhook.MaxSubscriptionsPerOrg + 10
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				_, _, errs[i] = reg.CreateSubscription(viewer, webhook.NewSubscription{URL: fmt.Sprintf("https://hooks.example.com/%d", i)})
+			})
+		}
+		wg.Wait()
+		made := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				made++
+			case registry.KindOf(err) != registry.KindResourceExhausted:
+				t.Fatalf("subscribing: %v", err)
+			}
+		}
+		subs, _, err := reg.ListSubscriptions(viewer, 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if made != webhook.MaxSubscriptionsPerOrg || len(subs) != made {
+			t.Fatalf("%d subscriptions made, %d listed; want %d", made, len(subs), webhook.MaxSubscriptionsPerOrg)
+		}
+	})
+}
