@@ -34,7 +34,7 @@ const maxAttackAnswer = 64 << 10
 
 // leakPattern matches text that must never reach a caller: SQL, driver
 // and Go runtime text.
-var leakPattern = regexp.MustCompile(`(?i)\b(select|insert|update|delete)\b.*\b(from|into|set|where)\b|pq:|sqlstate|sqlite|syntax error at or near|: syntax error$|out of range for type|goroutine \d|panic|\.go:\d+|runtime\.|ent: `)
+var leakPattern = regexp.MustCompile(`(?i)\b(select|insert|update|delete)\b.*\b(from|into|set|where)\b|pq:|sqlstate|sqlite|syntax error at or near|: syntax error$|out of range for type|goroutine \d|panic|\.go:\d+|runtime\.|\bent: `)
 
 // checkAttackAnswer checks that a refused JSON call answered with the
 // code wanted, naming field (when given), bounded and without internals.
@@ -552,6 +552,40 @@ func TestChangeAttackBadCursor(t *testing.T) {
 		}
 		if code := rpctest.Code(err); code != connect.CodeDeadlineExceeded && code != connect.CodeCanceled && code != 0 {
 			t.Errorf("watch after the largest cursor = %v, want it to wait", err)
+		}
+	})
+}
+
+// TestAuditAttackSince lists the audit trail since instants a binary
+// request can carry and JSON cannot: out of google.protobuf.Timestamp's
+// range, or with nanoseconds outside a second. Each is invalid_argument
+// naming since, never internal; valid extremes list everything or nothing.
+func TestAuditAttackSince(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		env := rpctest.New(t, db)
+		auditor := env.As("auditor", "auditor")
+		if _, err := env.As("issuer", "bureau:economy-it").Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: testCreditCode(t, 14030), Name: "审计时点企业"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, ts := range []*timestamppb.Timestamp{
+			{Seconds: -1 << 62}, {Seconds: 1 << 62}, {Seconds: 1781000000, Nanos: -1}, {Seconds: 1781000000, Nanos: 2e9},
+			{Seconds: -62135596801}, {Seconds: 253402300800},
+		} {
+			t.Run(fmt.Sprintf("since %d.%d", ts.Seconds, ts.Nanos), func(t *testing.T) {
+				_, err := auditor.Audit.ListAuditEvents(t.Context(), &registryv1.ListAuditEventsRequest{Since: ts})
+				if _, ok := fieldViolation(t, err, "since"); rpctest.Code(err) != connect.CodeInvalidArgument || !ok {
+					t.Errorf("ListAuditEvents since %v = %v, want invalid_argument naming since", ts, err)
+				}
+			})
+		}
+		for _, tc := range []struct {
+			since *timestamppb.Timestamp
+			some  bool
+		}{{timestamppb.New(time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)), true}, {timestamppb.New(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)), false}} {
+			res, err := auditor.Audit.ListAuditEvents(t.Context(), &registryv1.ListAuditEventsRequest{Since: tc.since})
+			if err != nil || (len(res.Events) > 0) != tc.some {
+				t.Errorf("ListAuditEvents since %v = %d events, %v; want some: %v", tc.since.AsTime(), len(res.GetEvents()), err, tc.some)
+			}
 		}
 	})
 }
