@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/audit"
 	"github.com/hangzhou-ai/registry/registry/designation"
@@ -20,12 +21,25 @@ func timestamp(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-// fromTimestamp is ts as a time, the zero time when ts is not set.
-func fromTimestamp(ts *timestamppb.Timestamp) time.Time {
+// timestampOf is a request's timestamp field as a time, the zero time
+// when it is not set. One outside google.protobuf.Timestamp's range
+// (years 1 to 9999) or with nanoseconds outside a second, which binary
+// requests can carry and JSON cannot, is an invalid argument naming
+// field: it is never read as some other instant, nor passed to a query.
+func timestampOf(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 	if ts == nil {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	return ts.AsTime()
+	if ts.CheckValid() != nil {
+		return time.Time{}, invalidField(field, "must be a valid timestamp, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z")
+	}
+	return ts.AsTime(), nil
+}
+
+// invalidField is the registry's invalid argument about one field.
+func invalidField(field, description string) error {
+	return &registry.Error{Kind: registry.KindInvalidArgument, Message: "invalid request",
+		Violations: []registry.FieldViolation{{Field: field, Description: description}}}
 }
 
 func optionalTimestamp(t *time.Time) *timestamppb.Timestamp {

@@ -2,6 +2,9 @@ package rpc
 
 import (
 	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/catalog"
@@ -9,6 +12,18 @@ import (
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
 )
+
+// knownAtOf reads a request's known_at (see timestampOf): none is the
+// zero time, as now. One before designation.EarliestKnownAt, which
+// includes 0001-01-01T00:00:00Z (the zero time, that would otherwise read
+// as none), is an invalid argument naming known_at.
+func knownAtOf(ts *timestamppb.Timestamp) (time.Time, error) {
+	t, err := timestampOf("known_at", ts)
+	if err == nil && ts != nil && t.Before(designation.EarliestKnownAt) {
+		err = invalidField("known_at", "must be an instant from "+designation.EarliestKnownAt.Format(time.RFC3339)+" on")
+	}
+	return t, err
+}
 
 type designationService struct {
 	registryv1connect.UnimplementedDesignationServiceHandler
@@ -42,7 +57,11 @@ func (s *designationService) GrantDesignation(ctx context.Context, req *registry
 }
 
 func (s *designationService) GetDesignation(ctx context.Context, req *registryv1.GetDesignationRequest) (*registryv1.GetDesignationResponse, error) {
-	d, err := s.reg.GetDesignationAt(ctx, req.Id, designation.At{AsOf: req.AsOf, KnownAt: fromTimestamp(req.KnownAt)})
+	known, err := knownAtOf(req.KnownAt)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.reg.GetDesignationAt(ctx, req.Id, designation.At{AsOf: req.AsOf, KnownAt: known})
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +69,13 @@ func (s *designationService) GetDesignation(ctx context.Context, req *registryv1
 }
 
 func (s *designationService) ListDesignations(ctx context.Context, req *registryv1.ListDesignationsRequest) (*registryv1.ListDesignationsResponse, error) {
+	known, err := knownAtOf(req.KnownAt)
+	if err != nil {
+		return nil, err
+	}
 	list, next, err := s.reg.ListDesignations(ctx, designation.DesignationFilter{
 		EnterpriseCreditCode: req.EnterpriseCreditCode, TalentID: req.TalentId, Type: req.Type,
-		Status: fromStatus(req.Status), AsOf: req.AsOf, KnownAt: fromTimestamp(req.KnownAt), PageSize: int(req.PageSize), PageToken: req.PageToken,
+		Status: fromStatus(req.Status), AsOf: req.AsOf, KnownAt: known, PageSize: int(req.PageSize), PageToken: req.PageToken,
 	})
 	if err != nil {
 		return nil, err

@@ -409,7 +409,8 @@ type DesignationFilter struct {
 	// KnownAt, when not zero, lists what the registry had recorded at that
 	// instant, each designation as it stood then, as the registry would
 	// have listed it then: the other filters, Status and AsOf included,
-	// apply to that record, with expiry against KnownAt's date (see At).
+	// apply to that record, with expiry against KnownAt's date (see At,
+	// and EarliestKnownAt).
 	KnownAt   time.Time
 	PageSize  int
 	PageToken string
@@ -432,6 +433,7 @@ func (r *Designations) ListDesignations(ctx context.Context, f DesignationFilter
 	after := core.DecodePageToken(r.Secrets, v, f.PageToken)
 	code := core.CreditCode(v, "enterprise_credit_code", f.EnterpriseCreditCode, false)
 	asOf := core.ParseDate(v, "as_of", f.AsOf, false)
+	checkKnownAt(v, f.KnownAt)
 	ValidateStatusFilter(v, f.Status)
 	core.CheckID(v, "talent_id", f.TalentID, false)
 	if err := v.Err(); err != nil {

@@ -31,8 +31,21 @@ type At struct {
 	// found, and one suspended, reinstated, revoked or renewed later
 	// answers as it stood. A status change recorded after KnownAt does not
 	// count, even for an AsOf it took effect before. A KnownAt that has
-	// not yet come answers as now.
+	// not yet come answers as now; one before EarliestKnownAt is an
+	// invalid argument naming known_at.
 	KnownAt time.Time
+}
+
+// EarliestKnownAt is the earliest instant a read may be known at: the
+// dates the registry takes start in 1900 too (see core.ParseDate).
+var EarliestKnownAt = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// checkKnownAt refuses a known_at before EarliestKnownAt (the zero time
+// is none given).
+func checkKnownAt(v *core.Violations, t time.Time) {
+	if !t.IsZero() && t.Before(EarliestKnownAt) {
+		v.Add("known_at", "must be an instant from "+EarliestKnownAt.Format(time.RFC3339)+" on")
+	}
 }
 
 // entityType is the entity type of designations' audit events.
@@ -70,6 +83,7 @@ func (r *Designations) GetDesignationAt(ctx context.Context, id string, at At) (
 	v := &core.Violations{}
 	core.CheckID(v, "id", id, true)
 	asOf := core.ParseDate(v, "as_of", at.AsOf, false)
+	checkKnownAt(v, at.KnownAt)
 	if err := v.Err(); err != nil {
 		return Designation{}, err
 	}
