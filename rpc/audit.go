@@ -20,10 +20,11 @@ type auditService struct {
 }
 
 func (s *auditService) ListAuditEvents(ctx context.Context, req *registryv1.ListAuditEventsRequest) (*registryv1.ListAuditEventsResponse, error) {
-	f := audit.AuditFilter{Entity: req.Entity, Actor: req.Actor, PageSize: int(req.PageSize), PageToken: req.PageToken}
-	if req.Since != nil {
-		f.Since = req.Since.AsTime()
+	since, err := timestampOf("since", req.Since)
+	if err != nil {
+		return nil, err
 	}
+	f := audit.AuditFilter{Entity: req.Entity, Actor: req.Actor, Since: since, PageSize: int(req.PageSize), PageToken: req.PageToken}
 	events, next, err := s.reg.ListAuditEvents(ctx, f)
 	if err != nil {
 		return nil, err
