@@ -589,3 +589,55 @@ func TestAuditAttackSince(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookAttackForeignPageToken passes ListSubscriptions the page
+// token of another list (enterprises, by credit code). It is a token this
+// registry returned, though not for this list: it must be refused as
+// page_token, not read as a position in the subscriptions (page tokens
+// are sealed over their key alone today, so a foreign one answers the
+// first page as if no token had been given).
+func TestWebhookAttackForeignPageToken(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		env := rpctest.New(t, db)
+		economy := env.As("issuer", "bureau:economy-it")
+		for i := range 2 {
+			if _, err := economy.Enterprise.RegisterEnterprise(t.Context(), &registryv1.RegisterEnterpriseRequest{CreditCode: testCreditCode(t, 14040+i), Name: "翻页企业"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		page, err := economy.Enterprise.ListEnterprises(t.Context(), &registryv1.ListEnterprisesRequest{PageSize: 1})
+		if err != nil || page.NextPageToken == "" {
+			t.Fatalf("fixture: a page token of enterprises: %v, %v", page, err)
+		}
+		member := env.As("member", "enterprise:"+testCreditCode(t, 14040))
+		for i := range 3 {
+			attackSubscribe(t, member, fmt.Sprintf("https://hooks.example.com/page/%d", i))
+		}
+		res, err := member.Webhook.ListSubscriptions(t.Context(), &registryv1.ListSubscriptionsRequest{PageToken: page.NextPageToken})
+		if _, ok := fieldViolation(t, err, "page_token"); rpctest.Code(err) != connect.CodeInvalidArgument || !ok {
+			t.Errorf("ListSubscriptions with an enterprises page token = %d subscriptions, %v; want invalid_argument naming page_token", len(res.GetSubscriptions()), err)
+		}
+	})
+}
+
+// TestWebhookAttackSameURLSpelledOtherwise subscribes one organisation to
+// one endpoint spelled otherwise: the host in capitals, the default port
+// written out. These are the same URL (RFC 3986, 6.2.2.1 and 6.2.3), so
+// each second subscription already exists. (Today the URL is compared as
+// url.URL.String gives it, which keeps both spellings: the rule of one
+// live subscription per URL is bypassed.)
+func TestWebhookAttackSameURLSpelledOtherwise(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		env := rpctest.New(t, db)
+		member := env.As("member", "enterprise:"+testCreditCode(t, 14050))
+		attackSubscribe(t, member, "https://hooks.example.com/same")
+		for _, u := range []string{"HTTPS://hooks.example.com/same", "https://HOOKS.example.com/same", "https://hooks.example.com:443/same"} {
+			t.Run(u, func(t *testing.T) {
+				res, err := member.Webhook.CreateSubscription(t.Context(), &registryv1.CreateSubscriptionRequest{Url: u})
+				if rpctest.Code(err) != connect.CodeAlreadyExists {
+					t.Errorf("subscribing %s again = %v, %v; want already_exists", u, res.GetSubscription().GetUrl(), err)
+				}
+			})
+		}
+	})
+}
