@@ -104,11 +104,30 @@ func (p Policy) CheckURL(raw string) (string, error) {
 	if err := p.checkHost(host); err != nil {
 		return "", err
 	}
+	u.Host = canonicalHost(u.Scheme, host, u.Port())
 	out := u.String()
 	if len(out) > MaxURLLen {
 		return "", refuse("must be at most " + strconv.Itoa(MaxURLLen) + " bytes long")
 	}
 	return out, nil
+}
+
+// canonicalHost is the one spelling of a URL's host and port (RFC 3986,
+// 6.2.2.1 and 6.2.3): the name in lower case without a final dot, and no
+// port when it is the scheme's default; so one endpoint is one URL, however
+// it was written.
+func canonicalHost(scheme, host, port string) string {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return host
 }
 
 // checkHost checks a URL's host name (without brackets or port).

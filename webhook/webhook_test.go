@@ -245,6 +245,13 @@ func TestCheckURL(t *testing.T) {
 		{"hex IPv4", private, "https://0x7f000001/", "", "plain IP address", false},
 		{"IPv4 with a trailing dot", public, "https://8.8.8.8./", "", "plain IP address", false},
 		{"numeric label inside a name", public, "https://1.hooks.example.com/", "https://1.hooks.example.com/", "", false},
+		// One endpoint, one spelling (RFC 3986, 6.2.2.1 and 6.2.3).
+		{"scheme and host in capitals", public, "HTTPS://HOOKS.Example.com/Same", "https://hooks.example.com/Same", "", false},
+		{"default https port", public, "https://hooks.example.com:443/same", "https://hooks.example.com/same", "", false},
+		{"default http port", withHTTP, "http://hooks.example.com:80/same", "http://hooks.example.com/same", "", false},
+		{"other port kept", public, "https://hooks.example.com:8443/same", "https://hooks.example.com:8443/same", "", false},
+		{"final dot", public, "https://hooks.example.com./same", "https://hooks.example.com/same", "", false},
+		{"IPv6 with default port", private, "https://[::1]:443/x", "https://[::1]/x", "", false},
 	}
 	// Each private host: refused without AllowPrivate, allowed with it.
 	for _, host := range []string{"127.0.0.1", "[::1]", "10.1.2.3", "169.254.169.254", "[::ffff:127.0.0.1]", "100.64.0.1",
@@ -257,9 +264,13 @@ func TestCheckURL(t *testing.T) {
 		case strings.Contains(strings.ToLower(host), "localhost"):
 			msg = "localhost"
 		}
+		canonical := raw
+		if host == "LocalHost." {
+			canonical = "https://localhost/hook" // one spelling per host
+		}
 		cases = append(cases,
 			checkURLCase{host + " refused", withHTTP, raw, "", msg, true},
-			checkURLCase{host + " allowed", private, raw, raw, "", false})
+			checkURLCase{host + " allowed", private, raw, canonical, "", false})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

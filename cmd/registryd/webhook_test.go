@@ -132,9 +132,22 @@ func TestServeDeliversWebhooks(t *testing.T) {
 			first.header.Get("webhook-id") != "chg_"+change.Cursor {
 			t.Fatalf("delivered %s with webhook-id %s", first.body, first.header.Get("webhook-id"))
 		}
-		ds, err := viewer.Webhook.ListDeliveries(t.Context(), &registryv1.ListDeliveriesRequest{SubscriptionId: sub.Subscription.Id})
-		if err != nil || len(ds.Deliveries) == 0 || !ds.Deliveries[0].Succeeded || ds.Deliveries[0].ChangeId != change.ID {
-			t.Fatalf("deliveries %v, %v", ds, err)
+		// The attempt is recorded once the receiver has answered, so it
+		// may trail the request a little.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			ds, err := viewer.Webhook.ListDeliveries(t.Context(), &registryv1.ListDeliveriesRequest{SubscriptionId: sub.Subscription.Id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds.Deliveries) > 0 {
+				if d := ds.Deliveries[0]; !d.Succeeded || d.ChangeId != change.ID || d.StatusCode != http.StatusOK {
+					t.Fatalf("the attempt is recorded as %v", d)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the delivery is not recorded within 30 seconds")
+			}
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -26,6 +27,13 @@ const (
 	// MaxPendingRedeliveries bounds the redeliveries asked for and not
 	// yet attempted, per subscription.
 	MaxPendingRedeliveries = 100
+)
+
+// idPrefix begins every subscription id; deliveryPrefix every delivery
+// id as the API shows it (and their page tokens' keys).
+const (
+	idPrefix       = "whsub_"
+	deliveryPrefix = "whd_"
 )
 
 // EntityType is the audit entity type of subscriptions.
@@ -124,7 +132,7 @@ func (w *Webhooks) CreateSubscription(ctx context.Context, in NewSubscription) (
 	if len(in.EntityTypes) == 0 {
 		types = nil
 	}
-	id := "whsub_" + hex.EncodeToString(seal.RandomBytes(10))
+	id := idPrefix + hex.EncodeToString(seal.RandomBytes(10))
 	secret := wire.NewSecret()
 	var out Subscription
 	err = w.InTx(ctx, func(tx *ent.Tx) error {
@@ -211,6 +219,9 @@ func (w *Webhooks) ListSubscriptions(ctx context.Context, pageSize int, pageToke
 	v := &core.Violations{}
 	size := core.PageSize(v, pageSize)
 	after := core.DecodePageToken(w.Secrets, v, pageToken)
+	if after != "" && !strings.HasPrefix(after, idPrefix) {
+		v.Add("page_token", "is not a token of this list")
+	}
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
@@ -302,7 +313,22 @@ type Delivery struct {
 
 // IDString is the delivery's id as the API shows it: "whd_" and its
 // number.
-func (d Delivery) IDString() string { return "whd_" + strconv.FormatInt(d.ID, 10) }
+func (d Delivery) IDString() string { return deliveryPrefix + strconv.FormatInt(d.ID, 10) }
+
+// deliveryCursor reads the key of a deliveries page token: the last
+// delivery's id as the API shows it; 0 for the first page. A key of
+// another list is a violation of page_token.
+func deliveryCursor(v *core.Violations, key string) int64 {
+	if key == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(key, deliveryPrefix), 10, 64)
+	if !strings.HasPrefix(key, deliveryPrefix) || err != nil || n <= 0 {
+		v.Add("page_token", "is not a token of this list")
+		return 0
+	}
+	return n
+}
 
 // ChangeID is the delivered change's id, the webhook-id of its deliveries.
 func (d Delivery) ChangeID() string { return change.Change{Seq: d.Seq}.ID() }
@@ -330,7 +356,7 @@ func (w *Webhooks) ListDeliveries(ctx context.Context, subscriptionID string, pa
 		v.Add("subscription_id", "is required")
 	}
 	size := core.PageSize(v, pageSize)
-	before := core.DecodeIntPageToken(w.Secrets, v, pageToken)
+	before := deliveryCursor(v, core.DecodePageToken(w.Secrets, v, pageToken))
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
@@ -345,7 +371,7 @@ func (w *Webhooks) ListDeliveries(ctx context.Context, subscriptionID string, pa
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := core.TrimPage(w.Secrets, rows, size, func(d *ent.WebhookDelivery) string { return strconv.Itoa(d.ID) })
+	rows, next := core.TrimPage(w.Secrets, rows, size, func(d *ent.WebhookDelivery) string { return deliveryOf(d).IDString() })
 	return core.Map(rows, deliveryOf), next, nil
 }
 
