@@ -266,41 +266,7 @@ func dumpTables(t *testing.T, db storetest.Database, conn *sql.DB) map[string][]
 	}
 	out := map[string][]map[string][]byte{}
 	for _, table := range tables {
-		rows, err := conn.QueryContext(t.Context(), `SELECT * FROM "`+table+`"`)
-		if err != nil {
-			t.Fatalf("reading %s: %v", table, err)
-		}
-		cols, err := rows.Columns()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatalf("reading %s: %v", table, err)
-			}
-			row := map[string][]byte{}
-			for i, v := range vals {
-				switch v := v.(type) {
-				case nil:
-				case []byte:
-					row[cols[i]] = bytes.Clone(v)
-				case string:
-					row[cols[i]] = []byte(v)
-				default:
-					row[cols[i]] = fmt.Append(nil, v)
-				}
-			}
-			out[table] = append(out[table], row)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
+		out[table] = storetest.Rows(t, conn, `SELECT * FROM "`+table+`"`)
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -162,40 +161,11 @@ func TestIdempotentAnswersAreSealed(t *testing.T) {
 		// row returns every column of the key's row, as text or bytes.
 		row := func(t *testing.T, key string) map[string][]byte {
 			t.Helper()
-			rows, err := conn.QueryContext(ctx, storetest.Rebind(db, `SELECT * FROM idempotency_keys WHERE "key" = ?`), key)
-			if err != nil {
-				t.Fatal(err)
+			rows := storetest.Rows(t, conn, storetest.Rebind(db, `SELECT * FROM idempotency_keys WHERE "key" = ?`), key)
+			if len(rows) == 0 {
+				t.Fatalf("no row for key %q", key)
 			}
-			defer rows.Close()
-			cols, err := rows.Columns()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !rows.Next() {
-				t.Fatalf("no row for key %q: %v", key, rows.Err())
-			}
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			out := map[string][]byte{}
-			for i, c := range cols {
-				switch v := vals[i].(type) {
-				case nil:
-					out[c] = nil
-				case []byte:
-					out[c] = slices.Clone(v)
-				case string:
-					out[c] = []byte(v)
-				default:
-					out[c] = []byte(fmt.Sprint(v))
-				}
-			}
-			return out
+			return rows[0]
 		}
 		tokenCount := func(t *testing.T) int {
 			t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/change"
 	"github.com/hangzhou-ai/registry/registry/webhook"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -83,5 +84,5 @@ func webhookCursor(seq int64) string {
 	if seq == 0 {
 		return ""
 	}
-	return webhook.Delivery{Seq: seq}.Cursor()
+	return change.Change{Seq: seq}.Cursor()
 }

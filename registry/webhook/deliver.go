@@ -171,13 +171,16 @@ func (d *run) pass(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := d.w.Now()
-	withRedelivery := d.w.DB.WebhookDelivery.Query().Where(webhookdelivery.Pending(true)).
-		Select(webhookdelivery.FieldSubscriptionID)
+	withRedelivery, err := d.w.DB.WebhookDelivery.Query().Where(webhookdelivery.Pending(true)).
+		Select(webhookdelivery.FieldSubscriptionID).Strings(ctx)
+	if err != nil {
+		return 0, err
+	}
 	ids, err := d.w.DB.WebhookSubscription.Query().Where(
 		webhooksubscription.DeletedAtIsNil(), webhooksubscription.DisabledAtIsNil(),
 		webhooksubscription.Or(webhooksubscription.NextAttemptAtIsNil(), webhooksubscription.NextAttemptAtLTE(now)),
 		webhooksubscription.Or(webhooksubscription.LeaseUntilIsNil(), webhooksubscription.LeaseUntilLT(now)),
-		webhooksubscription.Or(webhooksubscription.CursorLT(head), webhooksubscription.IDIn(redeliveryIDs(ctx, withRedelivery)...)),
+		webhooksubscription.Or(webhooksubscription.CursorLT(head), webhooksubscription.IDIn(withRedelivery...)),
 	).Order(ent.Asc(webhooksubscription.FieldID)).IDs(ctx)
 	if err != nil {
 		return 0, err
@@ -208,16 +211,6 @@ func (d *run) pass(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return attempts, errors.Join(errs...)
-}
-
-// redeliveryIDs are the subscriptions with a redelivery waiting; an error
-// reading them leaves them to the next pass.
-func redeliveryIDs(ctx context.Context, q *ent.WebhookDeliverySelect) []string {
-	ids, err := q.Strings(ctx)
-	if err != nil {
-		return nil
-	}
-	return ids
 }
 
 // claim takes the lease of subscription id, if it is free and still due;
@@ -316,8 +309,9 @@ func (d *run) send(ctx context.Context, s *ent.WebhookSubscription, secret strin
 // deliverChange makes one attempt at ch, the change after s's cursor, and
 // records it: on success the cursor moves to it; on failure the next
 // attempt is scheduled, or the subscription disabled once it has failed
-// for cfg.RetryFor. It reports whether the attempt succeeded; s is updated
-// to what was recorded.
+// for cfg.RetryFor. It reports whether the attempt succeeded; after a
+// success s holds the cursor and lease recorded (after a failure the
+// caller stops delivering s).
 func (d *run) deliverChange(ctx context.Context, s *ent.WebhookSubscription, secret string, ch *change.Change) (bool, error) {
 	status, sendErr := d.send(ctx, s, secret, ch)
 	if sendErr != nil && ctx.Err() != nil {
@@ -381,11 +375,11 @@ func (d *run) deliverChange(ctx context.Context, s *ent.WebhookSubscription, sec
 	if err != nil {
 		return false, err
 	}
-	fresh, err := d.w.DB.WebhookSubscription.Get(ctx, s.ID)
-	if err != nil {
-		return false, err
+	if sendErr == nil {
+		// What the update recorded, so the next change follows from it.
+		lease := now.Add(d.cfg.Lease)
+		s.Cursor, s.Attempts, s.FailingSince, s.NextAttemptAt, s.LeaseUntil = ch.Seq, 0, nil, nil, &lease
 	}
-	*s = *fresh
 	if disable != "" {
 		d.w.Log.Warn("webhook subscription disabled", zap.String("subscription", s.ID), zap.String("reason", disable))
 	}

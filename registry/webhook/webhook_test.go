@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -224,7 +225,8 @@ func TestSubscriptionRules(t *testing.T) {
 			{"not a URL", member(t, 1), webhook.NewSubscription{URL: "hooks"}, registry.KindInvalidArgument, "url"},
 			{"no principal", t.Context(), webhook.NewSubscription{URL: public}, registry.KindUnauthenticated, ""},
 		}
-		secrets := map[string]string{}
+		secrets := map[string]string{} // by subscription id
+		ids := map[string]string{}     // by case
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				sub, secret, err := reg.CreateSubscription(c.ctx, c.in)
@@ -239,6 +241,7 @@ func TestSubscriptionRules(t *testing.T) {
 					t.Fatalf("secret %q is not base64 of 32 bytes", secret)
 				}
 				secrets[sub.ID] = secret
+				ids[c.name] = sub.ID
 			})
 		}
 		if len(secrets) != 2 {
@@ -278,15 +281,7 @@ func TestSubscriptionRules(t *testing.T) {
 		if got := list(auditor); len(got) != 2 {
 			t.Fatalf("auditor lists %v", got)
 		}
-		var memberSub, bureauSub string
-		for id := range secrets {
-			s, _, _ := reg.ListSubscriptions(member(t, 0), 0, "")
-			if s[0].ID == id {
-				memberSub = id
-			} else {
-				bureauSub = id
-			}
-		}
+		memberSub, bureauSub := ids["member, every type"], ids["bureau, designations"]
 		_, err := reg.DeleteSubscription(member(t, 1), memberSub)
 		registrytest.Check(t, err, registry.KindNotFound)
 		_, err = reg.DeleteSubscription(auditor, memberSub)
@@ -315,23 +310,9 @@ func TestSubscriptionRules(t *testing.T) {
 // rowsContain tells whether any column of any row of table holds s.
 func rowsContain(t *testing.T, db *sql.DB, table, s string) bool {
 	t.Helper()
-	rows, err := db.QueryContext(t.Context(), "SELECT * FROM "+table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vals {
-			if strings.Contains(fmt.Sprint(v), s) || strings.Contains(fmt.Sprintf("%s", v), s) {
+	for _, row := range storetest.Rows(t, db, "SELECT * FROM "+table) {
+		for _, v := range row {
+			if bytes.Contains(v, []byte(s)) {
 				return true
 			}
 		}

@@ -4,9 +4,11 @@
 package storetest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
@@ -130,6 +132,52 @@ func OpenSQL(t testing.TB, db Database) *sql.DB {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// Rows runs query on conn and returns every row as its columns' values
+// by name, each as the bytes the driver gave (text as its bytes, other
+// values as fmt prints them) and NULL as nil: what tests that look for a
+// value anywhere in a row compare against.
+func Rows(t testing.TB, conn *sql.DB, query string, args ...any) []map[string][]byte {
+	t.Helper()
+	rows, err := conn.QueryContext(t.Context(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string][]byte
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		row := make(map[string][]byte, len(cols))
+		for i, c := range cols {
+			switch v := vals[i].(type) {
+			case nil:
+				row[c] = nil
+			case []byte:
+				row[c] = bytes.Clone(v)
+			case string:
+				row[c] = []byte(v)
+			default:
+				row[c] = fmt.Append(nil, v)
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
 }
 
 // Rebind turns ? placeholders into $1, $2, … for PostgreSQL.
