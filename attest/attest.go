@@ -31,10 +31,21 @@ const ClockSkew = 5 * time.Second
 // typ is the protected header's typ, always written, always required.
 const typ = "JWT"
 
-// Claims are the claims of an eligibility attestation: that the
-// enterprise was or was not eligible for a park's benefit on a date, why,
-// and which designations the answer relied on.
+// Kinds of attestation: an eligibility answer (Kind empty, as every
+// eligibility attestation before kinds were named) or a support statement.
+const (
+	KindEligibility      = ""
+	KindSupportStatement = "support-statement"
+)
+
+// Claims are the claims of an attestation. An eligibility attestation
+// says that the enterprise was or was not eligible for a park's benefit on
+// a date, why, and which designations the answer relied on. A support
+// statement (Kind KindSupportStatement) says what the enterprise was
+// awarded, paid and ordered to repay under the support measures in Year,
+// with the digest of the full statement and the awards it lists.
 type Claims struct {
+	Kind                 string   `json:"kind,omitempty"`
 	Issuer               string   `json:"iss"`
 	Subject              string   `json:"sub"` // the enterprise's credit code
 	ParkCode             string   `json:"park"`
@@ -50,6 +61,15 @@ type Claims struct {
 	// was read: the events of every fact it relied on are among the
 	// first AuditTreeSize, provable against any later checkpoint.
 	AuditTreeSize int64 `json:"audit_tree_size,omitempty"`
+
+	// A support statement's claims.
+	Year            int      `json:"year,omitempty"`
+	AwardedFen      int64    `json:"awarded_fen,omitempty"`
+	DisbursedFen    int64    `json:"disbursed_fen,omitempty"`
+	RecoveredFen    int64    `json:"recovered_fen,omitempty"`
+	OutstandingFen  int64    `json:"outstanding_fen,omitempty"`
+	StatementDigest string   `json:"statement_digest,omitempty"`
+	AwardIDs        []string `json:"award_ids,omitempty"`
 }
 
 // Errors of Verify, distinct so callers can say why a token was refused.

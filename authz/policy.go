@@ -41,7 +41,49 @@ const (
 	ActWithdraw     = "withdraw"
 	ActRecordAwards = "record-awards"
 	ActVerify       = "verify"
+	// Support measures: ActApply files an application, ActDecide decides
+	// it, ActDisburse records payments and ActRecover orders and settles
+	// recoveries.
+	ActApply    = "apply"
+	ActDecide   = "decide"
+	ActDisburse = "disburse"
+	ActRecover  = "recover"
 )
+
+// SupportObject is the policy object of support under the measure of code.
+func SupportObject(code string) string { return "support:" + code }
+
+// SupportActions are what a measure's deciding bureau does with its
+// support.
+var SupportActions = []string{ActApply, ActDecide, ActDisburse, ActRecover}
+
+// SupportPolicy returns the rules of support: for each measure (code ->
+// deciding bureau) the bureau's issuers apply on an enterprise's behalf,
+// decide, disburse and recover; every bureau's staff read all support (a
+// cumulation check reads across measures); enterprise members apply for
+// and read their own enterprise's.
+func SupportPolicy(measures map[string]string) []Rule {
+	var rules []Rule
+	codes := make([]string, 0, len(measures))
+	for code := range measures {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	for _, code := range codes {
+		for _, act := range SupportActions {
+			rules = append(rules, p(RoleIssuer, BureauOrg(measures[code]), SupportObject(code), act, ScopeAny))
+		}
+	}
+	all := SupportObject("*")
+	for _, role := range []string{RoleIssuer, RoleViewer} {
+		rules = append(rules, p(role, "bureau:*", all, ActRead, ScopeAny))
+	}
+	rules = append(rules,
+		p(RoleMember, "enterprise:*", all, ActApply, ScopeOwn),
+		p(RoleMember, "enterprise:*", all, ActRead, ScopeOwn),
+	)
+	return rules
+}
 
 // LifecycleActions are the actions a granting bureau takes on designations
 // it granted.

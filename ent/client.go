@@ -34,6 +34,11 @@ import (
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
+	"github.com/hangzhou-ai/registry/ent/supportapplication"
+	"github.com/hangzhou-ai/registry/ent/supportaward"
+	"github.com/hangzhou-ai/registry/ent/supportcounter"
+	"github.com/hangzhou-ai/registry/ent/supportdisbursement"
+	"github.com/hangzhou-ai/registry/ent/supportrecovery"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
@@ -86,6 +91,16 @@ type Client struct {
 	SigningKey *SigningKeyClient
 	// StatusChange is the client for interacting with the StatusChange builders.
 	StatusChange *StatusChangeClient
+	// SupportApplication is the client for interacting with the SupportApplication builders.
+	SupportApplication *SupportApplicationClient
+	// SupportAward is the client for interacting with the SupportAward builders.
+	SupportAward *SupportAwardClient
+	// SupportCounter is the client for interacting with the SupportCounter builders.
+	SupportCounter *SupportCounterClient
+	// SupportDisbursement is the client for interacting with the SupportDisbursement builders.
+	SupportDisbursement *SupportDisbursementClient
+	// SupportRecovery is the client for interacting with the SupportRecovery builders.
+	SupportRecovery *SupportRecoveryClient
 	// Talent is the client for interacting with the Talent builders.
 	Talent *TalentClient
 	// TalentAuthorization is the client for interacting with the TalentAuthorization builders.
@@ -126,6 +141,11 @@ func (c *Client) init() {
 	c.Park = NewParkClient(c.config)
 	c.SigningKey = NewSigningKeyClient(c.config)
 	c.StatusChange = NewStatusChangeClient(c.config)
+	c.SupportApplication = NewSupportApplicationClient(c.config)
+	c.SupportAward = NewSupportAwardClient(c.config)
+	c.SupportCounter = NewSupportCounterClient(c.config)
+	c.SupportDisbursement = NewSupportDisbursementClient(c.config)
+	c.SupportRecovery = NewSupportRecoveryClient(c.config)
 	c.Talent = NewTalentClient(c.config)
 	c.TalentAuthorization = NewTalentAuthorizationClient(c.config)
 	c.Tenancy = NewTenancyClient(c.config)
@@ -242,6 +262,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Park:                NewParkClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
+		SupportApplication:  NewSupportApplicationClient(cfg),
+		SupportAward:        NewSupportAwardClient(cfg),
+		SupportCounter:      NewSupportCounterClient(cfg),
+		SupportDisbursement: NewSupportDisbursementClient(cfg),
+		SupportRecovery:     NewSupportRecoveryClient(cfg),
 		Talent:              NewTalentClient(cfg),
 		TalentAuthorization: NewTalentAuthorizationClient(cfg),
 		Tenancy:             NewTenancyClient(cfg),
@@ -285,6 +310,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Park:                NewParkClient(cfg),
 		SigningKey:          NewSigningKeyClient(cfg),
 		StatusChange:        NewStatusChangeClient(cfg),
+		SupportApplication:  NewSupportApplicationClient(cfg),
+		SupportAward:        NewSupportAwardClient(cfg),
+		SupportCounter:      NewSupportCounterClient(cfg),
+		SupportDisbursement: NewSupportDisbursementClient(cfg),
+		SupportRecovery:     NewSupportRecoveryClient(cfg),
 		Talent:              NewTalentClient(cfg),
 		TalentAuthorization: NewTalentAuthorizationClient(cfg),
 		Tenancy:             NewTenancyClient(cfg),
@@ -322,8 +352,10 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuditTreeHash, c.AuthorizationQuota,
 		c.Award, c.Bureau, c.CasbinRule, c.Competition, c.ConsoleSession,
 		c.Designation, c.DesignationType, c.EligibilityRule, c.Enterprise,
-		c.IdempotencyKey, c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
-		c.TalentAuthorization, c.Tenancy, c.WebhookDelivery, c.WebhookSubscription,
+		c.IdempotencyKey, c.KeyCheck, c.Park, c.SigningKey, c.StatusChange,
+		c.SupportApplication, c.SupportAward, c.SupportCounter, c.SupportDisbursement,
+		c.SupportRecovery, c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.WebhookDelivery, c.WebhookSubscription,
 	} {
 		n.Use(hooks...)
 	}
@@ -336,8 +368,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIToken, c.AuditEvent, c.AuditHead, c.AuditTreeHash, c.AuthorizationQuota,
 		c.Award, c.Bureau, c.CasbinRule, c.Competition, c.ConsoleSession,
 		c.Designation, c.DesignationType, c.EligibilityRule, c.Enterprise,
-		c.IdempotencyKey, c.KeyCheck, c.Park, c.SigningKey, c.StatusChange, c.Talent,
-		c.TalentAuthorization, c.Tenancy, c.WebhookDelivery, c.WebhookSubscription,
+		c.IdempotencyKey, c.KeyCheck, c.Park, c.SigningKey, c.StatusChange,
+		c.SupportApplication, c.SupportAward, c.SupportCounter, c.SupportDisbursement,
+		c.SupportRecovery, c.Talent, c.TalentAuthorization, c.Tenancy,
+		c.WebhookDelivery, c.WebhookSubscription,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -384,6 +418,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SigningKey.mutate(ctx, m)
 	case *StatusChangeMutation:
 		return c.StatusChange.mutate(ctx, m)
+	case *SupportApplicationMutation:
+		return c.SupportApplication.mutate(ctx, m)
+	case *SupportAwardMutation:
+		return c.SupportAward.mutate(ctx, m)
+	case *SupportCounterMutation:
+		return c.SupportCounter.mutate(ctx, m)
+	case *SupportDisbursementMutation:
+		return c.SupportDisbursement.mutate(ctx, m)
+	case *SupportRecoveryMutation:
+		return c.SupportRecovery.mutate(ctx, m)
 	case *TalentMutation:
 		return c.Talent.mutate(ctx, m)
 	case *TalentAuthorizationMutation:
@@ -3070,6 +3114,671 @@ func (c *StatusChangeClient) mutate(ctx context.Context, m *StatusChangeMutation
 	}
 }
 
+// SupportApplicationClient is a client for the SupportApplication schema.
+type SupportApplicationClient struct {
+	config
+}
+
+// NewSupportApplicationClient returns a client for the SupportApplication from the given config.
+func NewSupportApplicationClient(c config) *SupportApplicationClient {
+	return &SupportApplicationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `supportapplication.Hooks(f(g(h())))`.
+func (c *SupportApplicationClient) Use(hooks ...Hook) {
+	c.hooks.SupportApplication = append(c.hooks.SupportApplication, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `supportapplication.Intercept(f(g(h())))`.
+func (c *SupportApplicationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SupportApplication = append(c.inters.SupportApplication, interceptors...)
+}
+
+// Create returns a builder for creating a SupportApplication entity.
+func (c *SupportApplicationClient) Create() *SupportApplicationCreate {
+	mutation := newSupportApplicationMutation(c.config, OpCreate)
+	return &SupportApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SupportApplication entities.
+func (c *SupportApplicationClient) CreateBulk(builders ...*SupportApplicationCreate) *SupportApplicationCreateBulk {
+	return &SupportApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SupportApplicationClient) MapCreateBulk(slice any, setFunc func(*SupportApplicationCreate, int)) *SupportApplicationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SupportApplicationCreateBulk{err: fmt.Errorf("calling to SupportApplicationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SupportApplicationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SupportApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SupportApplication.
+func (c *SupportApplicationClient) Update() *SupportApplicationUpdate {
+	mutation := newSupportApplicationMutation(c.config, OpUpdate)
+	return &SupportApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SupportApplicationClient) UpdateOne(_m *SupportApplication) *SupportApplicationUpdateOne {
+	mutation := newSupportApplicationMutation(c.config, OpUpdateOne, withSupportApplication(_m))
+	return &SupportApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SupportApplicationClient) UpdateOneID(id string) *SupportApplicationUpdateOne {
+	mutation := newSupportApplicationMutation(c.config, OpUpdateOne, withSupportApplicationID(id))
+	return &SupportApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SupportApplication.
+func (c *SupportApplicationClient) Delete() *SupportApplicationDelete {
+	mutation := newSupportApplicationMutation(c.config, OpDelete)
+	return &SupportApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SupportApplicationClient) DeleteOne(_m *SupportApplication) *SupportApplicationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SupportApplicationClient) DeleteOneID(id string) *SupportApplicationDeleteOne {
+	builder := c.Delete().Where(supportapplication.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SupportApplicationDeleteOne{builder}
+}
+
+// Query returns a query builder for SupportApplication.
+func (c *SupportApplicationClient) Query() *SupportApplicationQuery {
+	return &SupportApplicationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSupportApplication},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SupportApplication entity by its id.
+func (c *SupportApplicationClient) Get(ctx context.Context, id string) (*SupportApplication, error) {
+	return c.Query().Where(supportapplication.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SupportApplicationClient) GetX(ctx context.Context, id string) *SupportApplication {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SupportApplicationClient) Hooks() []Hook {
+	return c.hooks.SupportApplication
+}
+
+// Interceptors returns the client interceptors.
+func (c *SupportApplicationClient) Interceptors() []Interceptor {
+	return c.inters.SupportApplication
+}
+
+func (c *SupportApplicationClient) mutate(ctx context.Context, m *SupportApplicationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SupportApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SupportApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SupportApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SupportApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SupportApplication mutation op: %q", m.Op())
+	}
+}
+
+// SupportAwardClient is a client for the SupportAward schema.
+type SupportAwardClient struct {
+	config
+}
+
+// NewSupportAwardClient returns a client for the SupportAward from the given config.
+func NewSupportAwardClient(c config) *SupportAwardClient {
+	return &SupportAwardClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `supportaward.Hooks(f(g(h())))`.
+func (c *SupportAwardClient) Use(hooks ...Hook) {
+	c.hooks.SupportAward = append(c.hooks.SupportAward, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `supportaward.Intercept(f(g(h())))`.
+func (c *SupportAwardClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SupportAward = append(c.inters.SupportAward, interceptors...)
+}
+
+// Create returns a builder for creating a SupportAward entity.
+func (c *SupportAwardClient) Create() *SupportAwardCreate {
+	mutation := newSupportAwardMutation(c.config, OpCreate)
+	return &SupportAwardCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SupportAward entities.
+func (c *SupportAwardClient) CreateBulk(builders ...*SupportAwardCreate) *SupportAwardCreateBulk {
+	return &SupportAwardCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SupportAwardClient) MapCreateBulk(slice any, setFunc func(*SupportAwardCreate, int)) *SupportAwardCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SupportAwardCreateBulk{err: fmt.Errorf("calling to SupportAwardClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SupportAwardCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SupportAwardCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SupportAward.
+func (c *SupportAwardClient) Update() *SupportAwardUpdate {
+	mutation := newSupportAwardMutation(c.config, OpUpdate)
+	return &SupportAwardUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SupportAwardClient) UpdateOne(_m *SupportAward) *SupportAwardUpdateOne {
+	mutation := newSupportAwardMutation(c.config, OpUpdateOne, withSupportAward(_m))
+	return &SupportAwardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SupportAwardClient) UpdateOneID(id string) *SupportAwardUpdateOne {
+	mutation := newSupportAwardMutation(c.config, OpUpdateOne, withSupportAwardID(id))
+	return &SupportAwardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SupportAward.
+func (c *SupportAwardClient) Delete() *SupportAwardDelete {
+	mutation := newSupportAwardMutation(c.config, OpDelete)
+	return &SupportAwardDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SupportAwardClient) DeleteOne(_m *SupportAward) *SupportAwardDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SupportAwardClient) DeleteOneID(id string) *SupportAwardDeleteOne {
+	builder := c.Delete().Where(supportaward.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SupportAwardDeleteOne{builder}
+}
+
+// Query returns a query builder for SupportAward.
+func (c *SupportAwardClient) Query() *SupportAwardQuery {
+	return &SupportAwardQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSupportAward},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SupportAward entity by its id.
+func (c *SupportAwardClient) Get(ctx context.Context, id string) (*SupportAward, error) {
+	return c.Query().Where(supportaward.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SupportAwardClient) GetX(ctx context.Context, id string) *SupportAward {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SupportAwardClient) Hooks() []Hook {
+	return c.hooks.SupportAward
+}
+
+// Interceptors returns the client interceptors.
+func (c *SupportAwardClient) Interceptors() []Interceptor {
+	return c.inters.SupportAward
+}
+
+func (c *SupportAwardClient) mutate(ctx context.Context, m *SupportAwardMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SupportAwardCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SupportAwardUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SupportAwardUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SupportAwardDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SupportAward mutation op: %q", m.Op())
+	}
+}
+
+// SupportCounterClient is a client for the SupportCounter schema.
+type SupportCounterClient struct {
+	config
+}
+
+// NewSupportCounterClient returns a client for the SupportCounter from the given config.
+func NewSupportCounterClient(c config) *SupportCounterClient {
+	return &SupportCounterClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `supportcounter.Hooks(f(g(h())))`.
+func (c *SupportCounterClient) Use(hooks ...Hook) {
+	c.hooks.SupportCounter = append(c.hooks.SupportCounter, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `supportcounter.Intercept(f(g(h())))`.
+func (c *SupportCounterClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SupportCounter = append(c.inters.SupportCounter, interceptors...)
+}
+
+// Create returns a builder for creating a SupportCounter entity.
+func (c *SupportCounterClient) Create() *SupportCounterCreate {
+	mutation := newSupportCounterMutation(c.config, OpCreate)
+	return &SupportCounterCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SupportCounter entities.
+func (c *SupportCounterClient) CreateBulk(builders ...*SupportCounterCreate) *SupportCounterCreateBulk {
+	return &SupportCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SupportCounterClient) MapCreateBulk(slice any, setFunc func(*SupportCounterCreate, int)) *SupportCounterCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SupportCounterCreateBulk{err: fmt.Errorf("calling to SupportCounterClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SupportCounterCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SupportCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SupportCounter.
+func (c *SupportCounterClient) Update() *SupportCounterUpdate {
+	mutation := newSupportCounterMutation(c.config, OpUpdate)
+	return &SupportCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SupportCounterClient) UpdateOne(_m *SupportCounter) *SupportCounterUpdateOne {
+	mutation := newSupportCounterMutation(c.config, OpUpdateOne, withSupportCounter(_m))
+	return &SupportCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SupportCounterClient) UpdateOneID(id string) *SupportCounterUpdateOne {
+	mutation := newSupportCounterMutation(c.config, OpUpdateOne, withSupportCounterID(id))
+	return &SupportCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SupportCounter.
+func (c *SupportCounterClient) Delete() *SupportCounterDelete {
+	mutation := newSupportCounterMutation(c.config, OpDelete)
+	return &SupportCounterDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SupportCounterClient) DeleteOne(_m *SupportCounter) *SupportCounterDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SupportCounterClient) DeleteOneID(id string) *SupportCounterDeleteOne {
+	builder := c.Delete().Where(supportcounter.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SupportCounterDeleteOne{builder}
+}
+
+// Query returns a query builder for SupportCounter.
+func (c *SupportCounterClient) Query() *SupportCounterQuery {
+	return &SupportCounterQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSupportCounter},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SupportCounter entity by its id.
+func (c *SupportCounterClient) Get(ctx context.Context, id string) (*SupportCounter, error) {
+	return c.Query().Where(supportcounter.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SupportCounterClient) GetX(ctx context.Context, id string) *SupportCounter {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SupportCounterClient) Hooks() []Hook {
+	return c.hooks.SupportCounter
+}
+
+// Interceptors returns the client interceptors.
+func (c *SupportCounterClient) Interceptors() []Interceptor {
+	return c.inters.SupportCounter
+}
+
+func (c *SupportCounterClient) mutate(ctx context.Context, m *SupportCounterMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SupportCounterCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SupportCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SupportCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SupportCounterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SupportCounter mutation op: %q", m.Op())
+	}
+}
+
+// SupportDisbursementClient is a client for the SupportDisbursement schema.
+type SupportDisbursementClient struct {
+	config
+}
+
+// NewSupportDisbursementClient returns a client for the SupportDisbursement from the given config.
+func NewSupportDisbursementClient(c config) *SupportDisbursementClient {
+	return &SupportDisbursementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `supportdisbursement.Hooks(f(g(h())))`.
+func (c *SupportDisbursementClient) Use(hooks ...Hook) {
+	c.hooks.SupportDisbursement = append(c.hooks.SupportDisbursement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `supportdisbursement.Intercept(f(g(h())))`.
+func (c *SupportDisbursementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SupportDisbursement = append(c.inters.SupportDisbursement, interceptors...)
+}
+
+// Create returns a builder for creating a SupportDisbursement entity.
+func (c *SupportDisbursementClient) Create() *SupportDisbursementCreate {
+	mutation := newSupportDisbursementMutation(c.config, OpCreate)
+	return &SupportDisbursementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SupportDisbursement entities.
+func (c *SupportDisbursementClient) CreateBulk(builders ...*SupportDisbursementCreate) *SupportDisbursementCreateBulk {
+	return &SupportDisbursementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SupportDisbursementClient) MapCreateBulk(slice any, setFunc func(*SupportDisbursementCreate, int)) *SupportDisbursementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SupportDisbursementCreateBulk{err: fmt.Errorf("calling to SupportDisbursementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SupportDisbursementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SupportDisbursementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SupportDisbursement.
+func (c *SupportDisbursementClient) Update() *SupportDisbursementUpdate {
+	mutation := newSupportDisbursementMutation(c.config, OpUpdate)
+	return &SupportDisbursementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SupportDisbursementClient) UpdateOne(_m *SupportDisbursement) *SupportDisbursementUpdateOne {
+	mutation := newSupportDisbursementMutation(c.config, OpUpdateOne, withSupportDisbursement(_m))
+	return &SupportDisbursementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SupportDisbursementClient) UpdateOneID(id string) *SupportDisbursementUpdateOne {
+	mutation := newSupportDisbursementMutation(c.config, OpUpdateOne, withSupportDisbursementID(id))
+	return &SupportDisbursementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SupportDisbursement.
+func (c *SupportDisbursementClient) Delete() *SupportDisbursementDelete {
+	mutation := newSupportDisbursementMutation(c.config, OpDelete)
+	return &SupportDisbursementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SupportDisbursementClient) DeleteOne(_m *SupportDisbursement) *SupportDisbursementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SupportDisbursementClient) DeleteOneID(id string) *SupportDisbursementDeleteOne {
+	builder := c.Delete().Where(supportdisbursement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SupportDisbursementDeleteOne{builder}
+}
+
+// Query returns a query builder for SupportDisbursement.
+func (c *SupportDisbursementClient) Query() *SupportDisbursementQuery {
+	return &SupportDisbursementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSupportDisbursement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SupportDisbursement entity by its id.
+func (c *SupportDisbursementClient) Get(ctx context.Context, id string) (*SupportDisbursement, error) {
+	return c.Query().Where(supportdisbursement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SupportDisbursementClient) GetX(ctx context.Context, id string) *SupportDisbursement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SupportDisbursementClient) Hooks() []Hook {
+	return c.hooks.SupportDisbursement
+}
+
+// Interceptors returns the client interceptors.
+func (c *SupportDisbursementClient) Interceptors() []Interceptor {
+	return c.inters.SupportDisbursement
+}
+
+func (c *SupportDisbursementClient) mutate(ctx context.Context, m *SupportDisbursementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SupportDisbursementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SupportDisbursementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SupportDisbursementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SupportDisbursementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SupportDisbursement mutation op: %q", m.Op())
+	}
+}
+
+// SupportRecoveryClient is a client for the SupportRecovery schema.
+type SupportRecoveryClient struct {
+	config
+}
+
+// NewSupportRecoveryClient returns a client for the SupportRecovery from the given config.
+func NewSupportRecoveryClient(c config) *SupportRecoveryClient {
+	return &SupportRecoveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `supportrecovery.Hooks(f(g(h())))`.
+func (c *SupportRecoveryClient) Use(hooks ...Hook) {
+	c.hooks.SupportRecovery = append(c.hooks.SupportRecovery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `supportrecovery.Intercept(f(g(h())))`.
+func (c *SupportRecoveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SupportRecovery = append(c.inters.SupportRecovery, interceptors...)
+}
+
+// Create returns a builder for creating a SupportRecovery entity.
+func (c *SupportRecoveryClient) Create() *SupportRecoveryCreate {
+	mutation := newSupportRecoveryMutation(c.config, OpCreate)
+	return &SupportRecoveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SupportRecovery entities.
+func (c *SupportRecoveryClient) CreateBulk(builders ...*SupportRecoveryCreate) *SupportRecoveryCreateBulk {
+	return &SupportRecoveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SupportRecoveryClient) MapCreateBulk(slice any, setFunc func(*SupportRecoveryCreate, int)) *SupportRecoveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SupportRecoveryCreateBulk{err: fmt.Errorf("calling to SupportRecoveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SupportRecoveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SupportRecoveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SupportRecovery.
+func (c *SupportRecoveryClient) Update() *SupportRecoveryUpdate {
+	mutation := newSupportRecoveryMutation(c.config, OpUpdate)
+	return &SupportRecoveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SupportRecoveryClient) UpdateOne(_m *SupportRecovery) *SupportRecoveryUpdateOne {
+	mutation := newSupportRecoveryMutation(c.config, OpUpdateOne, withSupportRecovery(_m))
+	return &SupportRecoveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SupportRecoveryClient) UpdateOneID(id string) *SupportRecoveryUpdateOne {
+	mutation := newSupportRecoveryMutation(c.config, OpUpdateOne, withSupportRecoveryID(id))
+	return &SupportRecoveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SupportRecovery.
+func (c *SupportRecoveryClient) Delete() *SupportRecoveryDelete {
+	mutation := newSupportRecoveryMutation(c.config, OpDelete)
+	return &SupportRecoveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SupportRecoveryClient) DeleteOne(_m *SupportRecovery) *SupportRecoveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SupportRecoveryClient) DeleteOneID(id string) *SupportRecoveryDeleteOne {
+	builder := c.Delete().Where(supportrecovery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SupportRecoveryDeleteOne{builder}
+}
+
+// Query returns a query builder for SupportRecovery.
+func (c *SupportRecoveryClient) Query() *SupportRecoveryQuery {
+	return &SupportRecoveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSupportRecovery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SupportRecovery entity by its id.
+func (c *SupportRecoveryClient) Get(ctx context.Context, id string) (*SupportRecovery, error) {
+	return c.Query().Where(supportrecovery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SupportRecoveryClient) GetX(ctx context.Context, id string) *SupportRecovery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SupportRecoveryClient) Hooks() []Hook {
+	return c.hooks.SupportRecovery
+}
+
+// Interceptors returns the client interceptors.
+func (c *SupportRecoveryClient) Interceptors() []Interceptor {
+	return c.inters.SupportRecovery
+}
+
+func (c *SupportRecoveryClient) mutate(ctx context.Context, m *SupportRecoveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SupportRecoveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SupportRecoveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SupportRecoveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SupportRecoveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SupportRecovery mutation op: %q", m.Op())
+	}
+}
+
 // TalentClient is a client for the Talent schema.
 type TalentClient struct {
 	config
@@ -3789,15 +4498,17 @@ type (
 		APIToken, AuditEvent, AuditHead, AuditTreeHash, AuthorizationQuota, Award,
 		Bureau, CasbinRule, Competition, ConsoleSession, Designation, DesignationType,
 		EligibilityRule, Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey,
-		StatusChange, Talent, TalentAuthorization, Tenancy, WebhookDelivery,
-		WebhookSubscription []ent.Hook
+		StatusChange, SupportApplication, SupportAward, SupportCounter,
+		SupportDisbursement, SupportRecovery, Talent, TalentAuthorization, Tenancy,
+		WebhookDelivery, WebhookSubscription []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, AuditHead, AuditTreeHash, AuthorizationQuota, Award,
 		Bureau, CasbinRule, Competition, ConsoleSession, Designation, DesignationType,
 		EligibilityRule, Enterprise, IdempotencyKey, KeyCheck, Park, SigningKey,
-		StatusChange, Talent, TalentAuthorization, Tenancy, WebhookDelivery,
-		WebhookSubscription []ent.Interceptor
+		StatusChange, SupportApplication, SupportAward, SupportCounter,
+		SupportDisbursement, SupportRecovery, Talent, TalentAuthorization, Tenancy,
+		WebhookDelivery, WebhookSubscription []ent.Interceptor
 	}
 )
 

@@ -31,6 +31,11 @@ import (
 	"github.com/hangzhou-ai/registry/ent/park"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
+	"github.com/hangzhou-ai/registry/ent/supportapplication"
+	"github.com/hangzhou-ai/registry/ent/supportaward"
+	"github.com/hangzhou-ai/registry/ent/supportcounter"
+	"github.com/hangzhou-ai/registry/ent/supportdisbursement"
+	"github.com/hangzhou-ai/registry/ent/supportrecovery"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
@@ -115,6 +120,11 @@ func checkColumn(t, c string) error {
 			park.Table:                park.ValidColumn,
 			signingkey.Table:          signingkey.ValidColumn,
 			statuschange.Table:        statuschange.ValidColumn,
+			supportapplication.Table:  supportapplication.ValidColumn,
+			supportaward.Table:        supportaward.ValidColumn,
+			supportcounter.Table:      supportcounter.ValidColumn,
+			supportdisbursement.Table: supportdisbursement.ValidColumn,
+			supportrecovery.Table:     supportrecovery.ValidColumn,
 			talent.Table:              talent.ValidColumn,
 			talentauthorization.Table: talentauthorization.ValidColumn,
 			tenancy.Table:             tenancy.ValidColumn,

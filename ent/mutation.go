@@ -32,6 +32,11 @@ import (
 	"github.com/hangzhou-ai/registry/ent/schema"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
+	"github.com/hangzhou-ai/registry/ent/supportapplication"
+	"github.com/hangzhou-ai/registry/ent/supportaward"
+	"github.com/hangzhou-ai/registry/ent/supportcounter"
+	"github.com/hangzhou-ai/registry/ent/supportdisbursement"
+	"github.com/hangzhou-ai/registry/ent/supportrecovery"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
@@ -67,6 +72,11 @@ const (
 	TypePark                = "Park"
 	TypeSigningKey          = "SigningKey"
 	TypeStatusChange        = "StatusChange"
+	TypeSupportApplication  = "SupportApplication"
+	TypeSupportAward        = "SupportAward"
+	TypeSupportCounter      = "SupportCounter"
+	TypeSupportDisbursement = "SupportDisbursement"
+	TypeSupportRecovery     = "SupportRecovery"
 	TypeTalent              = "Talent"
 	TypeTalentAuthorization = "TalentAuthorization"
 	TypeTenancy             = "Tenancy"
@@ -13293,6 +13303,4655 @@ func (m *StatusChangeMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown StatusChange edge %s", name)
+}
+
+// SupportApplicationMutation represents an operation that mutates the SupportApplication nodes in the graph.
+type SupportApplicationMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *string
+	measure_code          *string
+	enterprise_id         *int
+	addenterprise_id      *int
+	year                  *int
+	addyear               *int
+	basis_reference       *string
+	basis_kind            *string
+	basis_amount_fen      *int64
+	addbasis_amount_fen   *int64
+	basis_date            *string
+	project_total_fen     *int64
+	addproject_total_fen  *int64
+	loan_principal_fen    *int64
+	addloan_principal_fen *int64
+	evidence              *string
+	status                *string
+	reason                *string
+	awarded_fen           *int64
+	addawarded_fen        *int64
+	breakdown             *[]schema.BreakdownStep
+	appendbreakdown       []schema.BreakdownStep
+	applied_by            *string
+	applied_at            *time.Time
+	decided_by            *string
+	decided_at            *time.Time
+	clearedFields         map[string]struct{}
+	done                  bool
+	oldValue              func(context.Context) (*SupportApplication, error)
+	predicates            []predicate.SupportApplication
+}
+
+var _ ent.Mutation = (*SupportApplicationMutation)(nil)
+
+// supportapplicationOption allows management of the mutation configuration using functional options.
+type supportapplicationOption func(*SupportApplicationMutation)
+
+// newSupportApplicationMutation creates new mutation for the SupportApplication entity.
+func newSupportApplicationMutation(c config, op Op, opts ...supportapplicationOption) *SupportApplicationMutation {
+	m := &SupportApplicationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSupportApplication,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSupportApplicationID sets the ID field of the mutation.
+func withSupportApplicationID(id string) supportapplicationOption {
+	return func(m *SupportApplicationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SupportApplication
+		)
+		m.oldValue = func(ctx context.Context) (*SupportApplication, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SupportApplication.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSupportApplication sets the old SupportApplication of the mutation.
+func withSupportApplication(node *SupportApplication) supportapplicationOption {
+	return func(m *SupportApplicationMutation) {
+		m.oldValue = func(context.Context) (*SupportApplication, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SupportApplicationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SupportApplicationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SupportApplication entities.
+func (m *SupportApplicationMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SupportApplicationMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SupportApplicationMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SupportApplication.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMeasureCode sets the "measure_code" field.
+func (m *SupportApplicationMutation) SetMeasureCode(s string) {
+	m.measure_code = &s
+}
+
+// MeasureCode returns the value of the "measure_code" field in the mutation.
+func (m *SupportApplicationMutation) MeasureCode() (r string, exists bool) {
+	v := m.measure_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeasureCode returns the old "measure_code" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldMeasureCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeasureCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeasureCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeasureCode: %w", err)
+	}
+	return oldValue.MeasureCode, nil
+}
+
+// ResetMeasureCode resets all changes to the "measure_code" field.
+func (m *SupportApplicationMutation) ResetMeasureCode() {
+	m.measure_code = nil
+}
+
+// SetEnterpriseID sets the "enterprise_id" field.
+func (m *SupportApplicationMutation) SetEnterpriseID(i int) {
+	m.enterprise_id = &i
+	m.addenterprise_id = nil
+}
+
+// EnterpriseID returns the value of the "enterprise_id" field in the mutation.
+func (m *SupportApplicationMutation) EnterpriseID() (r int, exists bool) {
+	v := m.enterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnterpriseID returns the old "enterprise_id" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldEnterpriseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnterpriseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnterpriseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnterpriseID: %w", err)
+	}
+	return oldValue.EnterpriseID, nil
+}
+
+// AddEnterpriseID adds i to the "enterprise_id" field.
+func (m *SupportApplicationMutation) AddEnterpriseID(i int) {
+	if m.addenterprise_id != nil {
+		*m.addenterprise_id += i
+	} else {
+		m.addenterprise_id = &i
+	}
+}
+
+// AddedEnterpriseID returns the value that was added to the "enterprise_id" field in this mutation.
+func (m *SupportApplicationMutation) AddedEnterpriseID() (r int, exists bool) {
+	v := m.addenterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnterpriseID resets all changes to the "enterprise_id" field.
+func (m *SupportApplicationMutation) ResetEnterpriseID() {
+	m.enterprise_id = nil
+	m.addenterprise_id = nil
+}
+
+// SetYear sets the "year" field.
+func (m *SupportApplicationMutation) SetYear(i int) {
+	m.year = &i
+	m.addyear = nil
+}
+
+// Year returns the value of the "year" field in the mutation.
+func (m *SupportApplicationMutation) Year() (r int, exists bool) {
+	v := m.year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYear returns the old "year" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYear: %w", err)
+	}
+	return oldValue.Year, nil
+}
+
+// AddYear adds i to the "year" field.
+func (m *SupportApplicationMutation) AddYear(i int) {
+	if m.addyear != nil {
+		*m.addyear += i
+	} else {
+		m.addyear = &i
+	}
+}
+
+// AddedYear returns the value that was added to the "year" field in this mutation.
+func (m *SupportApplicationMutation) AddedYear() (r int, exists bool) {
+	v := m.addyear
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYear resets all changes to the "year" field.
+func (m *SupportApplicationMutation) ResetYear() {
+	m.year = nil
+	m.addyear = nil
+}
+
+// SetBasisReference sets the "basis_reference" field.
+func (m *SupportApplicationMutation) SetBasisReference(s string) {
+	m.basis_reference = &s
+}
+
+// BasisReference returns the value of the "basis_reference" field in the mutation.
+func (m *SupportApplicationMutation) BasisReference() (r string, exists bool) {
+	v := m.basis_reference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasisReference returns the old "basis_reference" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldBasisReference(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasisReference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasisReference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasisReference: %w", err)
+	}
+	return oldValue.BasisReference, nil
+}
+
+// ResetBasisReference resets all changes to the "basis_reference" field.
+func (m *SupportApplicationMutation) ResetBasisReference() {
+	m.basis_reference = nil
+}
+
+// SetBasisKind sets the "basis_kind" field.
+func (m *SupportApplicationMutation) SetBasisKind(s string) {
+	m.basis_kind = &s
+}
+
+// BasisKind returns the value of the "basis_kind" field in the mutation.
+func (m *SupportApplicationMutation) BasisKind() (r string, exists bool) {
+	v := m.basis_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasisKind returns the old "basis_kind" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldBasisKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasisKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasisKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasisKind: %w", err)
+	}
+	return oldValue.BasisKind, nil
+}
+
+// ResetBasisKind resets all changes to the "basis_kind" field.
+func (m *SupportApplicationMutation) ResetBasisKind() {
+	m.basis_kind = nil
+}
+
+// SetBasisAmountFen sets the "basis_amount_fen" field.
+func (m *SupportApplicationMutation) SetBasisAmountFen(i int64) {
+	m.basis_amount_fen = &i
+	m.addbasis_amount_fen = nil
+}
+
+// BasisAmountFen returns the value of the "basis_amount_fen" field in the mutation.
+func (m *SupportApplicationMutation) BasisAmountFen() (r int64, exists bool) {
+	v := m.basis_amount_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasisAmountFen returns the old "basis_amount_fen" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldBasisAmountFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasisAmountFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasisAmountFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasisAmountFen: %w", err)
+	}
+	return oldValue.BasisAmountFen, nil
+}
+
+// AddBasisAmountFen adds i to the "basis_amount_fen" field.
+func (m *SupportApplicationMutation) AddBasisAmountFen(i int64) {
+	if m.addbasis_amount_fen != nil {
+		*m.addbasis_amount_fen += i
+	} else {
+		m.addbasis_amount_fen = &i
+	}
+}
+
+// AddedBasisAmountFen returns the value that was added to the "basis_amount_fen" field in this mutation.
+func (m *SupportApplicationMutation) AddedBasisAmountFen() (r int64, exists bool) {
+	v := m.addbasis_amount_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBasisAmountFen resets all changes to the "basis_amount_fen" field.
+func (m *SupportApplicationMutation) ResetBasisAmountFen() {
+	m.basis_amount_fen = nil
+	m.addbasis_amount_fen = nil
+}
+
+// SetBasisDate sets the "basis_date" field.
+func (m *SupportApplicationMutation) SetBasisDate(s string) {
+	m.basis_date = &s
+}
+
+// BasisDate returns the value of the "basis_date" field in the mutation.
+func (m *SupportApplicationMutation) BasisDate() (r string, exists bool) {
+	v := m.basis_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasisDate returns the old "basis_date" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldBasisDate(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasisDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasisDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasisDate: %w", err)
+	}
+	return oldValue.BasisDate, nil
+}
+
+// ResetBasisDate resets all changes to the "basis_date" field.
+func (m *SupportApplicationMutation) ResetBasisDate() {
+	m.basis_date = nil
+}
+
+// SetProjectTotalFen sets the "project_total_fen" field.
+func (m *SupportApplicationMutation) SetProjectTotalFen(i int64) {
+	m.project_total_fen = &i
+	m.addproject_total_fen = nil
+}
+
+// ProjectTotalFen returns the value of the "project_total_fen" field in the mutation.
+func (m *SupportApplicationMutation) ProjectTotalFen() (r int64, exists bool) {
+	v := m.project_total_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectTotalFen returns the old "project_total_fen" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldProjectTotalFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectTotalFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectTotalFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectTotalFen: %w", err)
+	}
+	return oldValue.ProjectTotalFen, nil
+}
+
+// AddProjectTotalFen adds i to the "project_total_fen" field.
+func (m *SupportApplicationMutation) AddProjectTotalFen(i int64) {
+	if m.addproject_total_fen != nil {
+		*m.addproject_total_fen += i
+	} else {
+		m.addproject_total_fen = &i
+	}
+}
+
+// AddedProjectTotalFen returns the value that was added to the "project_total_fen" field in this mutation.
+func (m *SupportApplicationMutation) AddedProjectTotalFen() (r int64, exists bool) {
+	v := m.addproject_total_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProjectTotalFen resets all changes to the "project_total_fen" field.
+func (m *SupportApplicationMutation) ResetProjectTotalFen() {
+	m.project_total_fen = nil
+	m.addproject_total_fen = nil
+}
+
+// SetLoanPrincipalFen sets the "loan_principal_fen" field.
+func (m *SupportApplicationMutation) SetLoanPrincipalFen(i int64) {
+	m.loan_principal_fen = &i
+	m.addloan_principal_fen = nil
+}
+
+// LoanPrincipalFen returns the value of the "loan_principal_fen" field in the mutation.
+func (m *SupportApplicationMutation) LoanPrincipalFen() (r int64, exists bool) {
+	v := m.loan_principal_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLoanPrincipalFen returns the old "loan_principal_fen" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldLoanPrincipalFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLoanPrincipalFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLoanPrincipalFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLoanPrincipalFen: %w", err)
+	}
+	return oldValue.LoanPrincipalFen, nil
+}
+
+// AddLoanPrincipalFen adds i to the "loan_principal_fen" field.
+func (m *SupportApplicationMutation) AddLoanPrincipalFen(i int64) {
+	if m.addloan_principal_fen != nil {
+		*m.addloan_principal_fen += i
+	} else {
+		m.addloan_principal_fen = &i
+	}
+}
+
+// AddedLoanPrincipalFen returns the value that was added to the "loan_principal_fen" field in this mutation.
+func (m *SupportApplicationMutation) AddedLoanPrincipalFen() (r int64, exists bool) {
+	v := m.addloan_principal_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLoanPrincipalFen resets all changes to the "loan_principal_fen" field.
+func (m *SupportApplicationMutation) ResetLoanPrincipalFen() {
+	m.loan_principal_fen = nil
+	m.addloan_principal_fen = nil
+}
+
+// SetEvidence sets the "evidence" field.
+func (m *SupportApplicationMutation) SetEvidence(s string) {
+	m.evidence = &s
+}
+
+// Evidence returns the value of the "evidence" field in the mutation.
+func (m *SupportApplicationMutation) Evidence() (r string, exists bool) {
+	v := m.evidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvidence returns the old "evidence" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldEvidence(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvidence: %w", err)
+	}
+	return oldValue.Evidence, nil
+}
+
+// ResetEvidence resets all changes to the "evidence" field.
+func (m *SupportApplicationMutation) ResetEvidence() {
+	m.evidence = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *SupportApplicationMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *SupportApplicationMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *SupportApplicationMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *SupportApplicationMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *SupportApplicationMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *SupportApplicationMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetAwardedFen sets the "awarded_fen" field.
+func (m *SupportApplicationMutation) SetAwardedFen(i int64) {
+	m.awarded_fen = &i
+	m.addawarded_fen = nil
+}
+
+// AwardedFen returns the value of the "awarded_fen" field in the mutation.
+func (m *SupportApplicationMutation) AwardedFen() (r int64, exists bool) {
+	v := m.awarded_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAwardedFen returns the old "awarded_fen" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldAwardedFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAwardedFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAwardedFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAwardedFen: %w", err)
+	}
+	return oldValue.AwardedFen, nil
+}
+
+// AddAwardedFen adds i to the "awarded_fen" field.
+func (m *SupportApplicationMutation) AddAwardedFen(i int64) {
+	if m.addawarded_fen != nil {
+		*m.addawarded_fen += i
+	} else {
+		m.addawarded_fen = &i
+	}
+}
+
+// AddedAwardedFen returns the value that was added to the "awarded_fen" field in this mutation.
+func (m *SupportApplicationMutation) AddedAwardedFen() (r int64, exists bool) {
+	v := m.addawarded_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAwardedFen resets all changes to the "awarded_fen" field.
+func (m *SupportApplicationMutation) ResetAwardedFen() {
+	m.awarded_fen = nil
+	m.addawarded_fen = nil
+}
+
+// SetBreakdown sets the "breakdown" field.
+func (m *SupportApplicationMutation) SetBreakdown(ss []schema.BreakdownStep) {
+	m.breakdown = &ss
+	m.appendbreakdown = nil
+}
+
+// Breakdown returns the value of the "breakdown" field in the mutation.
+func (m *SupportApplicationMutation) Breakdown() (r []schema.BreakdownStep, exists bool) {
+	v := m.breakdown
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBreakdown returns the old "breakdown" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldBreakdown(ctx context.Context) (v []schema.BreakdownStep, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBreakdown is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBreakdown requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBreakdown: %w", err)
+	}
+	return oldValue.Breakdown, nil
+}
+
+// AppendBreakdown adds ss to the "breakdown" field.
+func (m *SupportApplicationMutation) AppendBreakdown(ss []schema.BreakdownStep) {
+	m.appendbreakdown = append(m.appendbreakdown, ss...)
+}
+
+// AppendedBreakdown returns the list of values that were appended to the "breakdown" field in this mutation.
+func (m *SupportApplicationMutation) AppendedBreakdown() ([]schema.BreakdownStep, bool) {
+	if len(m.appendbreakdown) == 0 {
+		return nil, false
+	}
+	return m.appendbreakdown, true
+}
+
+// ClearBreakdown clears the value of the "breakdown" field.
+func (m *SupportApplicationMutation) ClearBreakdown() {
+	m.breakdown = nil
+	m.appendbreakdown = nil
+	m.clearedFields[supportapplication.FieldBreakdown] = struct{}{}
+}
+
+// BreakdownCleared returns if the "breakdown" field was cleared in this mutation.
+func (m *SupportApplicationMutation) BreakdownCleared() bool {
+	_, ok := m.clearedFields[supportapplication.FieldBreakdown]
+	return ok
+}
+
+// ResetBreakdown resets all changes to the "breakdown" field.
+func (m *SupportApplicationMutation) ResetBreakdown() {
+	m.breakdown = nil
+	m.appendbreakdown = nil
+	delete(m.clearedFields, supportapplication.FieldBreakdown)
+}
+
+// SetAppliedBy sets the "applied_by" field.
+func (m *SupportApplicationMutation) SetAppliedBy(s string) {
+	m.applied_by = &s
+}
+
+// AppliedBy returns the value of the "applied_by" field in the mutation.
+func (m *SupportApplicationMutation) AppliedBy() (r string, exists bool) {
+	v := m.applied_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppliedBy returns the old "applied_by" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldAppliedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppliedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppliedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppliedBy: %w", err)
+	}
+	return oldValue.AppliedBy, nil
+}
+
+// ResetAppliedBy resets all changes to the "applied_by" field.
+func (m *SupportApplicationMutation) ResetAppliedBy() {
+	m.applied_by = nil
+}
+
+// SetAppliedAt sets the "applied_at" field.
+func (m *SupportApplicationMutation) SetAppliedAt(t time.Time) {
+	m.applied_at = &t
+}
+
+// AppliedAt returns the value of the "applied_at" field in the mutation.
+func (m *SupportApplicationMutation) AppliedAt() (r time.Time, exists bool) {
+	v := m.applied_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppliedAt returns the old "applied_at" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldAppliedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppliedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppliedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppliedAt: %w", err)
+	}
+	return oldValue.AppliedAt, nil
+}
+
+// ResetAppliedAt resets all changes to the "applied_at" field.
+func (m *SupportApplicationMutation) ResetAppliedAt() {
+	m.applied_at = nil
+}
+
+// SetDecidedBy sets the "decided_by" field.
+func (m *SupportApplicationMutation) SetDecidedBy(s string) {
+	m.decided_by = &s
+}
+
+// DecidedBy returns the value of the "decided_by" field in the mutation.
+func (m *SupportApplicationMutation) DecidedBy() (r string, exists bool) {
+	v := m.decided_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedBy returns the old "decided_by" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldDecidedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedBy: %w", err)
+	}
+	return oldValue.DecidedBy, nil
+}
+
+// ResetDecidedBy resets all changes to the "decided_by" field.
+func (m *SupportApplicationMutation) ResetDecidedBy() {
+	m.decided_by = nil
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (m *SupportApplicationMutation) SetDecidedAt(t time.Time) {
+	m.decided_at = &t
+}
+
+// DecidedAt returns the value of the "decided_at" field in the mutation.
+func (m *SupportApplicationMutation) DecidedAt() (r time.Time, exists bool) {
+	v := m.decided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedAt returns the old "decided_at" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldDecidedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedAt: %w", err)
+	}
+	return oldValue.DecidedAt, nil
+}
+
+// ClearDecidedAt clears the value of the "decided_at" field.
+func (m *SupportApplicationMutation) ClearDecidedAt() {
+	m.decided_at = nil
+	m.clearedFields[supportapplication.FieldDecidedAt] = struct{}{}
+}
+
+// DecidedAtCleared returns if the "decided_at" field was cleared in this mutation.
+func (m *SupportApplicationMutation) DecidedAtCleared() bool {
+	_, ok := m.clearedFields[supportapplication.FieldDecidedAt]
+	return ok
+}
+
+// ResetDecidedAt resets all changes to the "decided_at" field.
+func (m *SupportApplicationMutation) ResetDecidedAt() {
+	m.decided_at = nil
+	delete(m.clearedFields, supportapplication.FieldDecidedAt)
+}
+
+// Where appends a list predicates to the SupportApplicationMutation builder.
+func (m *SupportApplicationMutation) Where(ps ...predicate.SupportApplication) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SupportApplicationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SupportApplicationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SupportApplication, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SupportApplicationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SupportApplicationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SupportApplication).
+func (m *SupportApplicationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SupportApplicationMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.measure_code != nil {
+		fields = append(fields, supportapplication.FieldMeasureCode)
+	}
+	if m.enterprise_id != nil {
+		fields = append(fields, supportapplication.FieldEnterpriseID)
+	}
+	if m.year != nil {
+		fields = append(fields, supportapplication.FieldYear)
+	}
+	if m.basis_reference != nil {
+		fields = append(fields, supportapplication.FieldBasisReference)
+	}
+	if m.basis_kind != nil {
+		fields = append(fields, supportapplication.FieldBasisKind)
+	}
+	if m.basis_amount_fen != nil {
+		fields = append(fields, supportapplication.FieldBasisAmountFen)
+	}
+	if m.basis_date != nil {
+		fields = append(fields, supportapplication.FieldBasisDate)
+	}
+	if m.project_total_fen != nil {
+		fields = append(fields, supportapplication.FieldProjectTotalFen)
+	}
+	if m.loan_principal_fen != nil {
+		fields = append(fields, supportapplication.FieldLoanPrincipalFen)
+	}
+	if m.evidence != nil {
+		fields = append(fields, supportapplication.FieldEvidence)
+	}
+	if m.status != nil {
+		fields = append(fields, supportapplication.FieldStatus)
+	}
+	if m.reason != nil {
+		fields = append(fields, supportapplication.FieldReason)
+	}
+	if m.awarded_fen != nil {
+		fields = append(fields, supportapplication.FieldAwardedFen)
+	}
+	if m.breakdown != nil {
+		fields = append(fields, supportapplication.FieldBreakdown)
+	}
+	if m.applied_by != nil {
+		fields = append(fields, supportapplication.FieldAppliedBy)
+	}
+	if m.applied_at != nil {
+		fields = append(fields, supportapplication.FieldAppliedAt)
+	}
+	if m.decided_by != nil {
+		fields = append(fields, supportapplication.FieldDecidedBy)
+	}
+	if m.decided_at != nil {
+		fields = append(fields, supportapplication.FieldDecidedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SupportApplicationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case supportapplication.FieldMeasureCode:
+		return m.MeasureCode()
+	case supportapplication.FieldEnterpriseID:
+		return m.EnterpriseID()
+	case supportapplication.FieldYear:
+		return m.Year()
+	case supportapplication.FieldBasisReference:
+		return m.BasisReference()
+	case supportapplication.FieldBasisKind:
+		return m.BasisKind()
+	case supportapplication.FieldBasisAmountFen:
+		return m.BasisAmountFen()
+	case supportapplication.FieldBasisDate:
+		return m.BasisDate()
+	case supportapplication.FieldProjectTotalFen:
+		return m.ProjectTotalFen()
+	case supportapplication.FieldLoanPrincipalFen:
+		return m.LoanPrincipalFen()
+	case supportapplication.FieldEvidence:
+		return m.Evidence()
+	case supportapplication.FieldStatus:
+		return m.Status()
+	case supportapplication.FieldReason:
+		return m.Reason()
+	case supportapplication.FieldAwardedFen:
+		return m.AwardedFen()
+	case supportapplication.FieldBreakdown:
+		return m.Breakdown()
+	case supportapplication.FieldAppliedBy:
+		return m.AppliedBy()
+	case supportapplication.FieldAppliedAt:
+		return m.AppliedAt()
+	case supportapplication.FieldDecidedBy:
+		return m.DecidedBy()
+	case supportapplication.FieldDecidedAt:
+		return m.DecidedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SupportApplicationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case supportapplication.FieldMeasureCode:
+		return m.OldMeasureCode(ctx)
+	case supportapplication.FieldEnterpriseID:
+		return m.OldEnterpriseID(ctx)
+	case supportapplication.FieldYear:
+		return m.OldYear(ctx)
+	case supportapplication.FieldBasisReference:
+		return m.OldBasisReference(ctx)
+	case supportapplication.FieldBasisKind:
+		return m.OldBasisKind(ctx)
+	case supportapplication.FieldBasisAmountFen:
+		return m.OldBasisAmountFen(ctx)
+	case supportapplication.FieldBasisDate:
+		return m.OldBasisDate(ctx)
+	case supportapplication.FieldProjectTotalFen:
+		return m.OldProjectTotalFen(ctx)
+	case supportapplication.FieldLoanPrincipalFen:
+		return m.OldLoanPrincipalFen(ctx)
+	case supportapplication.FieldEvidence:
+		return m.OldEvidence(ctx)
+	case supportapplication.FieldStatus:
+		return m.OldStatus(ctx)
+	case supportapplication.FieldReason:
+		return m.OldReason(ctx)
+	case supportapplication.FieldAwardedFen:
+		return m.OldAwardedFen(ctx)
+	case supportapplication.FieldBreakdown:
+		return m.OldBreakdown(ctx)
+	case supportapplication.FieldAppliedBy:
+		return m.OldAppliedBy(ctx)
+	case supportapplication.FieldAppliedAt:
+		return m.OldAppliedAt(ctx)
+	case supportapplication.FieldDecidedBy:
+		return m.OldDecidedBy(ctx)
+	case supportapplication.FieldDecidedAt:
+		return m.OldDecidedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SupportApplication field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportApplicationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case supportapplication.FieldMeasureCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeasureCode(v)
+		return nil
+	case supportapplication.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnterpriseID(v)
+		return nil
+	case supportapplication.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYear(v)
+		return nil
+	case supportapplication.FieldBasisReference:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasisReference(v)
+		return nil
+	case supportapplication.FieldBasisKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasisKind(v)
+		return nil
+	case supportapplication.FieldBasisAmountFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasisAmountFen(v)
+		return nil
+	case supportapplication.FieldBasisDate:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasisDate(v)
+		return nil
+	case supportapplication.FieldProjectTotalFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectTotalFen(v)
+		return nil
+	case supportapplication.FieldLoanPrincipalFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLoanPrincipalFen(v)
+		return nil
+	case supportapplication.FieldEvidence:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvidence(v)
+		return nil
+	case supportapplication.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case supportapplication.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case supportapplication.FieldAwardedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAwardedFen(v)
+		return nil
+	case supportapplication.FieldBreakdown:
+		v, ok := value.([]schema.BreakdownStep)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBreakdown(v)
+		return nil
+	case supportapplication.FieldAppliedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppliedBy(v)
+		return nil
+	case supportapplication.FieldAppliedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppliedAt(v)
+		return nil
+	case supportapplication.FieldDecidedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedBy(v)
+		return nil
+	case supportapplication.FieldDecidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportApplication field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SupportApplicationMutation) AddedFields() []string {
+	var fields []string
+	if m.addenterprise_id != nil {
+		fields = append(fields, supportapplication.FieldEnterpriseID)
+	}
+	if m.addyear != nil {
+		fields = append(fields, supportapplication.FieldYear)
+	}
+	if m.addbasis_amount_fen != nil {
+		fields = append(fields, supportapplication.FieldBasisAmountFen)
+	}
+	if m.addproject_total_fen != nil {
+		fields = append(fields, supportapplication.FieldProjectTotalFen)
+	}
+	if m.addloan_principal_fen != nil {
+		fields = append(fields, supportapplication.FieldLoanPrincipalFen)
+	}
+	if m.addawarded_fen != nil {
+		fields = append(fields, supportapplication.FieldAwardedFen)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SupportApplicationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case supportapplication.FieldEnterpriseID:
+		return m.AddedEnterpriseID()
+	case supportapplication.FieldYear:
+		return m.AddedYear()
+	case supportapplication.FieldBasisAmountFen:
+		return m.AddedBasisAmountFen()
+	case supportapplication.FieldProjectTotalFen:
+		return m.AddedProjectTotalFen()
+	case supportapplication.FieldLoanPrincipalFen:
+		return m.AddedLoanPrincipalFen()
+	case supportapplication.FieldAwardedFen:
+		return m.AddedAwardedFen()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportApplicationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case supportapplication.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnterpriseID(v)
+		return nil
+	case supportapplication.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYear(v)
+		return nil
+	case supportapplication.FieldBasisAmountFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBasisAmountFen(v)
+		return nil
+	case supportapplication.FieldProjectTotalFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProjectTotalFen(v)
+		return nil
+	case supportapplication.FieldLoanPrincipalFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLoanPrincipalFen(v)
+		return nil
+	case supportapplication.FieldAwardedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAwardedFen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportApplication numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SupportApplicationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(supportapplication.FieldBreakdown) {
+		fields = append(fields, supportapplication.FieldBreakdown)
+	}
+	if m.FieldCleared(supportapplication.FieldDecidedAt) {
+		fields = append(fields, supportapplication.FieldDecidedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SupportApplicationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SupportApplicationMutation) ClearField(name string) error {
+	switch name {
+	case supportapplication.FieldBreakdown:
+		m.ClearBreakdown()
+		return nil
+	case supportapplication.FieldDecidedAt:
+		m.ClearDecidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SupportApplication nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SupportApplicationMutation) ResetField(name string) error {
+	switch name {
+	case supportapplication.FieldMeasureCode:
+		m.ResetMeasureCode()
+		return nil
+	case supportapplication.FieldEnterpriseID:
+		m.ResetEnterpriseID()
+		return nil
+	case supportapplication.FieldYear:
+		m.ResetYear()
+		return nil
+	case supportapplication.FieldBasisReference:
+		m.ResetBasisReference()
+		return nil
+	case supportapplication.FieldBasisKind:
+		m.ResetBasisKind()
+		return nil
+	case supportapplication.FieldBasisAmountFen:
+		m.ResetBasisAmountFen()
+		return nil
+	case supportapplication.FieldBasisDate:
+		m.ResetBasisDate()
+		return nil
+	case supportapplication.FieldProjectTotalFen:
+		m.ResetProjectTotalFen()
+		return nil
+	case supportapplication.FieldLoanPrincipalFen:
+		m.ResetLoanPrincipalFen()
+		return nil
+	case supportapplication.FieldEvidence:
+		m.ResetEvidence()
+		return nil
+	case supportapplication.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case supportapplication.FieldReason:
+		m.ResetReason()
+		return nil
+	case supportapplication.FieldAwardedFen:
+		m.ResetAwardedFen()
+		return nil
+	case supportapplication.FieldBreakdown:
+		m.ResetBreakdown()
+		return nil
+	case supportapplication.FieldAppliedBy:
+		m.ResetAppliedBy()
+		return nil
+	case supportapplication.FieldAppliedAt:
+		m.ResetAppliedAt()
+		return nil
+	case supportapplication.FieldDecidedBy:
+		m.ResetDecidedBy()
+		return nil
+	case supportapplication.FieldDecidedAt:
+		m.ResetDecidedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SupportApplication field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SupportApplicationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SupportApplicationMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SupportApplicationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SupportApplicationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SupportApplicationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SupportApplicationMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SupportApplicationMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SupportApplication unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SupportApplicationMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SupportApplication edge %s", name)
+}
+
+// SupportAwardMutation represents an operation that mutates the SupportAward nodes in the graph.
+type SupportAwardMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *string
+	application_id           *string
+	measure_code             *string
+	enterprise_id            *int
+	addenterprise_id         *int
+	year                     *int
+	addyear                  *int
+	basis_reference          *string
+	awarded_fen              *int64
+	addawarded_fen           *int64
+	disbursed_fen            *int64
+	adddisbursed_fen         *int64
+	recovered_fen            *int64
+	addrecovered_fen         *int64
+	awarded_on               *string
+	relied_on_designation_id *string
+	created_at               *time.Time
+	clearedFields            map[string]struct{}
+	done                     bool
+	oldValue                 func(context.Context) (*SupportAward, error)
+	predicates               []predicate.SupportAward
+}
+
+var _ ent.Mutation = (*SupportAwardMutation)(nil)
+
+// supportawardOption allows management of the mutation configuration using functional options.
+type supportawardOption func(*SupportAwardMutation)
+
+// newSupportAwardMutation creates new mutation for the SupportAward entity.
+func newSupportAwardMutation(c config, op Op, opts ...supportawardOption) *SupportAwardMutation {
+	m := &SupportAwardMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSupportAward,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSupportAwardID sets the ID field of the mutation.
+func withSupportAwardID(id string) supportawardOption {
+	return func(m *SupportAwardMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SupportAward
+		)
+		m.oldValue = func(ctx context.Context) (*SupportAward, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SupportAward.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSupportAward sets the old SupportAward of the mutation.
+func withSupportAward(node *SupportAward) supportawardOption {
+	return func(m *SupportAwardMutation) {
+		m.oldValue = func(context.Context) (*SupportAward, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SupportAwardMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SupportAwardMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SupportAward entities.
+func (m *SupportAwardMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SupportAwardMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SupportAwardMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SupportAward.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *SupportAwardMutation) SetApplicationID(s string) {
+	m.application_id = &s
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *SupportAwardMutation) ApplicationID() (r string, exists bool) {
+	v := m.application_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldApplicationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *SupportAwardMutation) ResetApplicationID() {
+	m.application_id = nil
+}
+
+// SetMeasureCode sets the "measure_code" field.
+func (m *SupportAwardMutation) SetMeasureCode(s string) {
+	m.measure_code = &s
+}
+
+// MeasureCode returns the value of the "measure_code" field in the mutation.
+func (m *SupportAwardMutation) MeasureCode() (r string, exists bool) {
+	v := m.measure_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeasureCode returns the old "measure_code" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldMeasureCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeasureCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeasureCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeasureCode: %w", err)
+	}
+	return oldValue.MeasureCode, nil
+}
+
+// ResetMeasureCode resets all changes to the "measure_code" field.
+func (m *SupportAwardMutation) ResetMeasureCode() {
+	m.measure_code = nil
+}
+
+// SetEnterpriseID sets the "enterprise_id" field.
+func (m *SupportAwardMutation) SetEnterpriseID(i int) {
+	m.enterprise_id = &i
+	m.addenterprise_id = nil
+}
+
+// EnterpriseID returns the value of the "enterprise_id" field in the mutation.
+func (m *SupportAwardMutation) EnterpriseID() (r int, exists bool) {
+	v := m.enterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnterpriseID returns the old "enterprise_id" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldEnterpriseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnterpriseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnterpriseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnterpriseID: %w", err)
+	}
+	return oldValue.EnterpriseID, nil
+}
+
+// AddEnterpriseID adds i to the "enterprise_id" field.
+func (m *SupportAwardMutation) AddEnterpriseID(i int) {
+	if m.addenterprise_id != nil {
+		*m.addenterprise_id += i
+	} else {
+		m.addenterprise_id = &i
+	}
+}
+
+// AddedEnterpriseID returns the value that was added to the "enterprise_id" field in this mutation.
+func (m *SupportAwardMutation) AddedEnterpriseID() (r int, exists bool) {
+	v := m.addenterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnterpriseID resets all changes to the "enterprise_id" field.
+func (m *SupportAwardMutation) ResetEnterpriseID() {
+	m.enterprise_id = nil
+	m.addenterprise_id = nil
+}
+
+// SetYear sets the "year" field.
+func (m *SupportAwardMutation) SetYear(i int) {
+	m.year = &i
+	m.addyear = nil
+}
+
+// Year returns the value of the "year" field in the mutation.
+func (m *SupportAwardMutation) Year() (r int, exists bool) {
+	v := m.year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYear returns the old "year" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYear: %w", err)
+	}
+	return oldValue.Year, nil
+}
+
+// AddYear adds i to the "year" field.
+func (m *SupportAwardMutation) AddYear(i int) {
+	if m.addyear != nil {
+		*m.addyear += i
+	} else {
+		m.addyear = &i
+	}
+}
+
+// AddedYear returns the value that was added to the "year" field in this mutation.
+func (m *SupportAwardMutation) AddedYear() (r int, exists bool) {
+	v := m.addyear
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYear resets all changes to the "year" field.
+func (m *SupportAwardMutation) ResetYear() {
+	m.year = nil
+	m.addyear = nil
+}
+
+// SetBasisReference sets the "basis_reference" field.
+func (m *SupportAwardMutation) SetBasisReference(s string) {
+	m.basis_reference = &s
+}
+
+// BasisReference returns the value of the "basis_reference" field in the mutation.
+func (m *SupportAwardMutation) BasisReference() (r string, exists bool) {
+	v := m.basis_reference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasisReference returns the old "basis_reference" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldBasisReference(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasisReference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasisReference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasisReference: %w", err)
+	}
+	return oldValue.BasisReference, nil
+}
+
+// ResetBasisReference resets all changes to the "basis_reference" field.
+func (m *SupportAwardMutation) ResetBasisReference() {
+	m.basis_reference = nil
+}
+
+// SetAwardedFen sets the "awarded_fen" field.
+func (m *SupportAwardMutation) SetAwardedFen(i int64) {
+	m.awarded_fen = &i
+	m.addawarded_fen = nil
+}
+
+// AwardedFen returns the value of the "awarded_fen" field in the mutation.
+func (m *SupportAwardMutation) AwardedFen() (r int64, exists bool) {
+	v := m.awarded_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAwardedFen returns the old "awarded_fen" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldAwardedFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAwardedFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAwardedFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAwardedFen: %w", err)
+	}
+	return oldValue.AwardedFen, nil
+}
+
+// AddAwardedFen adds i to the "awarded_fen" field.
+func (m *SupportAwardMutation) AddAwardedFen(i int64) {
+	if m.addawarded_fen != nil {
+		*m.addawarded_fen += i
+	} else {
+		m.addawarded_fen = &i
+	}
+}
+
+// AddedAwardedFen returns the value that was added to the "awarded_fen" field in this mutation.
+func (m *SupportAwardMutation) AddedAwardedFen() (r int64, exists bool) {
+	v := m.addawarded_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAwardedFen resets all changes to the "awarded_fen" field.
+func (m *SupportAwardMutation) ResetAwardedFen() {
+	m.awarded_fen = nil
+	m.addawarded_fen = nil
+}
+
+// SetDisbursedFen sets the "disbursed_fen" field.
+func (m *SupportAwardMutation) SetDisbursedFen(i int64) {
+	m.disbursed_fen = &i
+	m.adddisbursed_fen = nil
+}
+
+// DisbursedFen returns the value of the "disbursed_fen" field in the mutation.
+func (m *SupportAwardMutation) DisbursedFen() (r int64, exists bool) {
+	v := m.disbursed_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisbursedFen returns the old "disbursed_fen" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldDisbursedFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisbursedFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisbursedFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisbursedFen: %w", err)
+	}
+	return oldValue.DisbursedFen, nil
+}
+
+// AddDisbursedFen adds i to the "disbursed_fen" field.
+func (m *SupportAwardMutation) AddDisbursedFen(i int64) {
+	if m.adddisbursed_fen != nil {
+		*m.adddisbursed_fen += i
+	} else {
+		m.adddisbursed_fen = &i
+	}
+}
+
+// AddedDisbursedFen returns the value that was added to the "disbursed_fen" field in this mutation.
+func (m *SupportAwardMutation) AddedDisbursedFen() (r int64, exists bool) {
+	v := m.adddisbursed_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDisbursedFen resets all changes to the "disbursed_fen" field.
+func (m *SupportAwardMutation) ResetDisbursedFen() {
+	m.disbursed_fen = nil
+	m.adddisbursed_fen = nil
+}
+
+// SetRecoveredFen sets the "recovered_fen" field.
+func (m *SupportAwardMutation) SetRecoveredFen(i int64) {
+	m.recovered_fen = &i
+	m.addrecovered_fen = nil
+}
+
+// RecoveredFen returns the value of the "recovered_fen" field in the mutation.
+func (m *SupportAwardMutation) RecoveredFen() (r int64, exists bool) {
+	v := m.recovered_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecoveredFen returns the old "recovered_fen" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldRecoveredFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecoveredFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecoveredFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecoveredFen: %w", err)
+	}
+	return oldValue.RecoveredFen, nil
+}
+
+// AddRecoveredFen adds i to the "recovered_fen" field.
+func (m *SupportAwardMutation) AddRecoveredFen(i int64) {
+	if m.addrecovered_fen != nil {
+		*m.addrecovered_fen += i
+	} else {
+		m.addrecovered_fen = &i
+	}
+}
+
+// AddedRecoveredFen returns the value that was added to the "recovered_fen" field in this mutation.
+func (m *SupportAwardMutation) AddedRecoveredFen() (r int64, exists bool) {
+	v := m.addrecovered_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRecoveredFen resets all changes to the "recovered_fen" field.
+func (m *SupportAwardMutation) ResetRecoveredFen() {
+	m.recovered_fen = nil
+	m.addrecovered_fen = nil
+}
+
+// SetAwardedOn sets the "awarded_on" field.
+func (m *SupportAwardMutation) SetAwardedOn(s string) {
+	m.awarded_on = &s
+}
+
+// AwardedOn returns the value of the "awarded_on" field in the mutation.
+func (m *SupportAwardMutation) AwardedOn() (r string, exists bool) {
+	v := m.awarded_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAwardedOn returns the old "awarded_on" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldAwardedOn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAwardedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAwardedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAwardedOn: %w", err)
+	}
+	return oldValue.AwardedOn, nil
+}
+
+// ResetAwardedOn resets all changes to the "awarded_on" field.
+func (m *SupportAwardMutation) ResetAwardedOn() {
+	m.awarded_on = nil
+}
+
+// SetReliedOnDesignationID sets the "relied_on_designation_id" field.
+func (m *SupportAwardMutation) SetReliedOnDesignationID(s string) {
+	m.relied_on_designation_id = &s
+}
+
+// ReliedOnDesignationID returns the value of the "relied_on_designation_id" field in the mutation.
+func (m *SupportAwardMutation) ReliedOnDesignationID() (r string, exists bool) {
+	v := m.relied_on_designation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReliedOnDesignationID returns the old "relied_on_designation_id" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldReliedOnDesignationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReliedOnDesignationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReliedOnDesignationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReliedOnDesignationID: %w", err)
+	}
+	return oldValue.ReliedOnDesignationID, nil
+}
+
+// ResetReliedOnDesignationID resets all changes to the "relied_on_designation_id" field.
+func (m *SupportAwardMutation) ResetReliedOnDesignationID() {
+	m.relied_on_designation_id = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SupportAwardMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SupportAwardMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SupportAward entity.
+// If the SupportAward object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportAwardMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SupportAwardMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the SupportAwardMutation builder.
+func (m *SupportAwardMutation) Where(ps ...predicate.SupportAward) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SupportAwardMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SupportAwardMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SupportAward, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SupportAwardMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SupportAwardMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SupportAward).
+func (m *SupportAwardMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SupportAwardMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.application_id != nil {
+		fields = append(fields, supportaward.FieldApplicationID)
+	}
+	if m.measure_code != nil {
+		fields = append(fields, supportaward.FieldMeasureCode)
+	}
+	if m.enterprise_id != nil {
+		fields = append(fields, supportaward.FieldEnterpriseID)
+	}
+	if m.year != nil {
+		fields = append(fields, supportaward.FieldYear)
+	}
+	if m.basis_reference != nil {
+		fields = append(fields, supportaward.FieldBasisReference)
+	}
+	if m.awarded_fen != nil {
+		fields = append(fields, supportaward.FieldAwardedFen)
+	}
+	if m.disbursed_fen != nil {
+		fields = append(fields, supportaward.FieldDisbursedFen)
+	}
+	if m.recovered_fen != nil {
+		fields = append(fields, supportaward.FieldRecoveredFen)
+	}
+	if m.awarded_on != nil {
+		fields = append(fields, supportaward.FieldAwardedOn)
+	}
+	if m.relied_on_designation_id != nil {
+		fields = append(fields, supportaward.FieldReliedOnDesignationID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, supportaward.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SupportAwardMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case supportaward.FieldApplicationID:
+		return m.ApplicationID()
+	case supportaward.FieldMeasureCode:
+		return m.MeasureCode()
+	case supportaward.FieldEnterpriseID:
+		return m.EnterpriseID()
+	case supportaward.FieldYear:
+		return m.Year()
+	case supportaward.FieldBasisReference:
+		return m.BasisReference()
+	case supportaward.FieldAwardedFen:
+		return m.AwardedFen()
+	case supportaward.FieldDisbursedFen:
+		return m.DisbursedFen()
+	case supportaward.FieldRecoveredFen:
+		return m.RecoveredFen()
+	case supportaward.FieldAwardedOn:
+		return m.AwardedOn()
+	case supportaward.FieldReliedOnDesignationID:
+		return m.ReliedOnDesignationID()
+	case supportaward.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SupportAwardMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case supportaward.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case supportaward.FieldMeasureCode:
+		return m.OldMeasureCode(ctx)
+	case supportaward.FieldEnterpriseID:
+		return m.OldEnterpriseID(ctx)
+	case supportaward.FieldYear:
+		return m.OldYear(ctx)
+	case supportaward.FieldBasisReference:
+		return m.OldBasisReference(ctx)
+	case supportaward.FieldAwardedFen:
+		return m.OldAwardedFen(ctx)
+	case supportaward.FieldDisbursedFen:
+		return m.OldDisbursedFen(ctx)
+	case supportaward.FieldRecoveredFen:
+		return m.OldRecoveredFen(ctx)
+	case supportaward.FieldAwardedOn:
+		return m.OldAwardedOn(ctx)
+	case supportaward.FieldReliedOnDesignationID:
+		return m.OldReliedOnDesignationID(ctx)
+	case supportaward.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SupportAward field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportAwardMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case supportaward.FieldApplicationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case supportaward.FieldMeasureCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeasureCode(v)
+		return nil
+	case supportaward.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnterpriseID(v)
+		return nil
+	case supportaward.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYear(v)
+		return nil
+	case supportaward.FieldBasisReference:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasisReference(v)
+		return nil
+	case supportaward.FieldAwardedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAwardedFen(v)
+		return nil
+	case supportaward.FieldDisbursedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisbursedFen(v)
+		return nil
+	case supportaward.FieldRecoveredFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecoveredFen(v)
+		return nil
+	case supportaward.FieldAwardedOn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAwardedOn(v)
+		return nil
+	case supportaward.FieldReliedOnDesignationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReliedOnDesignationID(v)
+		return nil
+	case supportaward.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportAward field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SupportAwardMutation) AddedFields() []string {
+	var fields []string
+	if m.addenterprise_id != nil {
+		fields = append(fields, supportaward.FieldEnterpriseID)
+	}
+	if m.addyear != nil {
+		fields = append(fields, supportaward.FieldYear)
+	}
+	if m.addawarded_fen != nil {
+		fields = append(fields, supportaward.FieldAwardedFen)
+	}
+	if m.adddisbursed_fen != nil {
+		fields = append(fields, supportaward.FieldDisbursedFen)
+	}
+	if m.addrecovered_fen != nil {
+		fields = append(fields, supportaward.FieldRecoveredFen)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SupportAwardMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case supportaward.FieldEnterpriseID:
+		return m.AddedEnterpriseID()
+	case supportaward.FieldYear:
+		return m.AddedYear()
+	case supportaward.FieldAwardedFen:
+		return m.AddedAwardedFen()
+	case supportaward.FieldDisbursedFen:
+		return m.AddedDisbursedFen()
+	case supportaward.FieldRecoveredFen:
+		return m.AddedRecoveredFen()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportAwardMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case supportaward.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnterpriseID(v)
+		return nil
+	case supportaward.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYear(v)
+		return nil
+	case supportaward.FieldAwardedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAwardedFen(v)
+		return nil
+	case supportaward.FieldDisbursedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDisbursedFen(v)
+		return nil
+	case supportaward.FieldRecoveredFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRecoveredFen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportAward numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SupportAwardMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SupportAwardMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SupportAwardMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SupportAward nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SupportAwardMutation) ResetField(name string) error {
+	switch name {
+	case supportaward.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case supportaward.FieldMeasureCode:
+		m.ResetMeasureCode()
+		return nil
+	case supportaward.FieldEnterpriseID:
+		m.ResetEnterpriseID()
+		return nil
+	case supportaward.FieldYear:
+		m.ResetYear()
+		return nil
+	case supportaward.FieldBasisReference:
+		m.ResetBasisReference()
+		return nil
+	case supportaward.FieldAwardedFen:
+		m.ResetAwardedFen()
+		return nil
+	case supportaward.FieldDisbursedFen:
+		m.ResetDisbursedFen()
+		return nil
+	case supportaward.FieldRecoveredFen:
+		m.ResetRecoveredFen()
+		return nil
+	case supportaward.FieldAwardedOn:
+		m.ResetAwardedOn()
+		return nil
+	case supportaward.FieldReliedOnDesignationID:
+		m.ResetReliedOnDesignationID()
+		return nil
+	case supportaward.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SupportAward field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SupportAwardMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SupportAwardMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SupportAwardMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SupportAwardMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SupportAwardMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SupportAwardMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SupportAwardMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SupportAward unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SupportAwardMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SupportAward edge %s", name)
+}
+
+// SupportCounterMutation represents an operation that mutates the SupportCounter nodes in the graph.
+type SupportCounterMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *string
+	used_fen       *int64
+	addused_fen    *int64
+	limit_fen      *int64
+	addlimit_fen   *int64
+	used_count     *int
+	addused_count  *int
+	limit_count    *int
+	addlimit_count *int
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*SupportCounter, error)
+	predicates     []predicate.SupportCounter
+}
+
+var _ ent.Mutation = (*SupportCounterMutation)(nil)
+
+// supportcounterOption allows management of the mutation configuration using functional options.
+type supportcounterOption func(*SupportCounterMutation)
+
+// newSupportCounterMutation creates new mutation for the SupportCounter entity.
+func newSupportCounterMutation(c config, op Op, opts ...supportcounterOption) *SupportCounterMutation {
+	m := &SupportCounterMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSupportCounter,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSupportCounterID sets the ID field of the mutation.
+func withSupportCounterID(id string) supportcounterOption {
+	return func(m *SupportCounterMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SupportCounter
+		)
+		m.oldValue = func(ctx context.Context) (*SupportCounter, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SupportCounter.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSupportCounter sets the old SupportCounter of the mutation.
+func withSupportCounter(node *SupportCounter) supportcounterOption {
+	return func(m *SupportCounterMutation) {
+		m.oldValue = func(context.Context) (*SupportCounter, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SupportCounterMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SupportCounterMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SupportCounter entities.
+func (m *SupportCounterMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SupportCounterMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SupportCounterMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SupportCounter.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUsedFen sets the "used_fen" field.
+func (m *SupportCounterMutation) SetUsedFen(i int64) {
+	m.used_fen = &i
+	m.addused_fen = nil
+}
+
+// UsedFen returns the value of the "used_fen" field in the mutation.
+func (m *SupportCounterMutation) UsedFen() (r int64, exists bool) {
+	v := m.used_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedFen returns the old "used_fen" field's value of the SupportCounter entity.
+// If the SupportCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportCounterMutation) OldUsedFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedFen: %w", err)
+	}
+	return oldValue.UsedFen, nil
+}
+
+// AddUsedFen adds i to the "used_fen" field.
+func (m *SupportCounterMutation) AddUsedFen(i int64) {
+	if m.addused_fen != nil {
+		*m.addused_fen += i
+	} else {
+		m.addused_fen = &i
+	}
+}
+
+// AddedUsedFen returns the value that was added to the "used_fen" field in this mutation.
+func (m *SupportCounterMutation) AddedUsedFen() (r int64, exists bool) {
+	v := m.addused_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsedFen resets all changes to the "used_fen" field.
+func (m *SupportCounterMutation) ResetUsedFen() {
+	m.used_fen = nil
+	m.addused_fen = nil
+}
+
+// SetLimitFen sets the "limit_fen" field.
+func (m *SupportCounterMutation) SetLimitFen(i int64) {
+	m.limit_fen = &i
+	m.addlimit_fen = nil
+}
+
+// LimitFen returns the value of the "limit_fen" field in the mutation.
+func (m *SupportCounterMutation) LimitFen() (r int64, exists bool) {
+	v := m.limit_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLimitFen returns the old "limit_fen" field's value of the SupportCounter entity.
+// If the SupportCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportCounterMutation) OldLimitFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLimitFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLimitFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLimitFen: %w", err)
+	}
+	return oldValue.LimitFen, nil
+}
+
+// AddLimitFen adds i to the "limit_fen" field.
+func (m *SupportCounterMutation) AddLimitFen(i int64) {
+	if m.addlimit_fen != nil {
+		*m.addlimit_fen += i
+	} else {
+		m.addlimit_fen = &i
+	}
+}
+
+// AddedLimitFen returns the value that was added to the "limit_fen" field in this mutation.
+func (m *SupportCounterMutation) AddedLimitFen() (r int64, exists bool) {
+	v := m.addlimit_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLimitFen resets all changes to the "limit_fen" field.
+func (m *SupportCounterMutation) ResetLimitFen() {
+	m.limit_fen = nil
+	m.addlimit_fen = nil
+}
+
+// SetUsedCount sets the "used_count" field.
+func (m *SupportCounterMutation) SetUsedCount(i int) {
+	m.used_count = &i
+	m.addused_count = nil
+}
+
+// UsedCount returns the value of the "used_count" field in the mutation.
+func (m *SupportCounterMutation) UsedCount() (r int, exists bool) {
+	v := m.used_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsedCount returns the old "used_count" field's value of the SupportCounter entity.
+// If the SupportCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportCounterMutation) OldUsedCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsedCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsedCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsedCount: %w", err)
+	}
+	return oldValue.UsedCount, nil
+}
+
+// AddUsedCount adds i to the "used_count" field.
+func (m *SupportCounterMutation) AddUsedCount(i int) {
+	if m.addused_count != nil {
+		*m.addused_count += i
+	} else {
+		m.addused_count = &i
+	}
+}
+
+// AddedUsedCount returns the value that was added to the "used_count" field in this mutation.
+func (m *SupportCounterMutation) AddedUsedCount() (r int, exists bool) {
+	v := m.addused_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsedCount resets all changes to the "used_count" field.
+func (m *SupportCounterMutation) ResetUsedCount() {
+	m.used_count = nil
+	m.addused_count = nil
+}
+
+// SetLimitCount sets the "limit_count" field.
+func (m *SupportCounterMutation) SetLimitCount(i int) {
+	m.limit_count = &i
+	m.addlimit_count = nil
+}
+
+// LimitCount returns the value of the "limit_count" field in the mutation.
+func (m *SupportCounterMutation) LimitCount() (r int, exists bool) {
+	v := m.limit_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLimitCount returns the old "limit_count" field's value of the SupportCounter entity.
+// If the SupportCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportCounterMutation) OldLimitCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLimitCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLimitCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLimitCount: %w", err)
+	}
+	return oldValue.LimitCount, nil
+}
+
+// AddLimitCount adds i to the "limit_count" field.
+func (m *SupportCounterMutation) AddLimitCount(i int) {
+	if m.addlimit_count != nil {
+		*m.addlimit_count += i
+	} else {
+		m.addlimit_count = &i
+	}
+}
+
+// AddedLimitCount returns the value that was added to the "limit_count" field in this mutation.
+func (m *SupportCounterMutation) AddedLimitCount() (r int, exists bool) {
+	v := m.addlimit_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLimitCount resets all changes to the "limit_count" field.
+func (m *SupportCounterMutation) ResetLimitCount() {
+	m.limit_count = nil
+	m.addlimit_count = nil
+}
+
+// Where appends a list predicates to the SupportCounterMutation builder.
+func (m *SupportCounterMutation) Where(ps ...predicate.SupportCounter) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SupportCounterMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SupportCounterMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SupportCounter, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SupportCounterMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SupportCounterMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SupportCounter).
+func (m *SupportCounterMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SupportCounterMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.used_fen != nil {
+		fields = append(fields, supportcounter.FieldUsedFen)
+	}
+	if m.limit_fen != nil {
+		fields = append(fields, supportcounter.FieldLimitFen)
+	}
+	if m.used_count != nil {
+		fields = append(fields, supportcounter.FieldUsedCount)
+	}
+	if m.limit_count != nil {
+		fields = append(fields, supportcounter.FieldLimitCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SupportCounterMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case supportcounter.FieldUsedFen:
+		return m.UsedFen()
+	case supportcounter.FieldLimitFen:
+		return m.LimitFen()
+	case supportcounter.FieldUsedCount:
+		return m.UsedCount()
+	case supportcounter.FieldLimitCount:
+		return m.LimitCount()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SupportCounterMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case supportcounter.FieldUsedFen:
+		return m.OldUsedFen(ctx)
+	case supportcounter.FieldLimitFen:
+		return m.OldLimitFen(ctx)
+	case supportcounter.FieldUsedCount:
+		return m.OldUsedCount(ctx)
+	case supportcounter.FieldLimitCount:
+		return m.OldLimitCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown SupportCounter field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportCounterMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case supportcounter.FieldUsedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedFen(v)
+		return nil
+	case supportcounter.FieldLimitFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLimitFen(v)
+		return nil
+	case supportcounter.FieldUsedCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsedCount(v)
+		return nil
+	case supportcounter.FieldLimitCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLimitCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportCounter field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SupportCounterMutation) AddedFields() []string {
+	var fields []string
+	if m.addused_fen != nil {
+		fields = append(fields, supportcounter.FieldUsedFen)
+	}
+	if m.addlimit_fen != nil {
+		fields = append(fields, supportcounter.FieldLimitFen)
+	}
+	if m.addused_count != nil {
+		fields = append(fields, supportcounter.FieldUsedCount)
+	}
+	if m.addlimit_count != nil {
+		fields = append(fields, supportcounter.FieldLimitCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SupportCounterMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case supportcounter.FieldUsedFen:
+		return m.AddedUsedFen()
+	case supportcounter.FieldLimitFen:
+		return m.AddedLimitFen()
+	case supportcounter.FieldUsedCount:
+		return m.AddedUsedCount()
+	case supportcounter.FieldLimitCount:
+		return m.AddedLimitCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportCounterMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case supportcounter.FieldUsedFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsedFen(v)
+		return nil
+	case supportcounter.FieldLimitFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLimitFen(v)
+		return nil
+	case supportcounter.FieldUsedCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsedCount(v)
+		return nil
+	case supportcounter.FieldLimitCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLimitCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportCounter numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SupportCounterMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SupportCounterMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SupportCounterMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SupportCounter nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SupportCounterMutation) ResetField(name string) error {
+	switch name {
+	case supportcounter.FieldUsedFen:
+		m.ResetUsedFen()
+		return nil
+	case supportcounter.FieldLimitFen:
+		m.ResetLimitFen()
+		return nil
+	case supportcounter.FieldUsedCount:
+		m.ResetUsedCount()
+		return nil
+	case supportcounter.FieldLimitCount:
+		m.ResetLimitCount()
+		return nil
+	}
+	return fmt.Errorf("unknown SupportCounter field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SupportCounterMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SupportCounterMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SupportCounterMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SupportCounterMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SupportCounterMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SupportCounterMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SupportCounterMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SupportCounter unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SupportCounterMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SupportCounter edge %s", name)
+}
+
+// SupportDisbursementMutation represents an operation that mutates the SupportDisbursement nodes in the graph.
+type SupportDisbursementMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	award_id      *string
+	amount_fen    *int64
+	addamount_fen *int64
+	paid_on       *string
+	payer         *string
+	recorded_by   *string
+	recorded_at   *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*SupportDisbursement, error)
+	predicates    []predicate.SupportDisbursement
+}
+
+var _ ent.Mutation = (*SupportDisbursementMutation)(nil)
+
+// supportdisbursementOption allows management of the mutation configuration using functional options.
+type supportdisbursementOption func(*SupportDisbursementMutation)
+
+// newSupportDisbursementMutation creates new mutation for the SupportDisbursement entity.
+func newSupportDisbursementMutation(c config, op Op, opts ...supportdisbursementOption) *SupportDisbursementMutation {
+	m := &SupportDisbursementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSupportDisbursement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSupportDisbursementID sets the ID field of the mutation.
+func withSupportDisbursementID(id string) supportdisbursementOption {
+	return func(m *SupportDisbursementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SupportDisbursement
+		)
+		m.oldValue = func(ctx context.Context) (*SupportDisbursement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SupportDisbursement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSupportDisbursement sets the old SupportDisbursement of the mutation.
+func withSupportDisbursement(node *SupportDisbursement) supportdisbursementOption {
+	return func(m *SupportDisbursementMutation) {
+		m.oldValue = func(context.Context) (*SupportDisbursement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SupportDisbursementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SupportDisbursementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SupportDisbursement entities.
+func (m *SupportDisbursementMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SupportDisbursementMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SupportDisbursementMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SupportDisbursement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAwardID sets the "award_id" field.
+func (m *SupportDisbursementMutation) SetAwardID(s string) {
+	m.award_id = &s
+}
+
+// AwardID returns the value of the "award_id" field in the mutation.
+func (m *SupportDisbursementMutation) AwardID() (r string, exists bool) {
+	v := m.award_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAwardID returns the old "award_id" field's value of the SupportDisbursement entity.
+// If the SupportDisbursement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportDisbursementMutation) OldAwardID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAwardID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAwardID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAwardID: %w", err)
+	}
+	return oldValue.AwardID, nil
+}
+
+// ResetAwardID resets all changes to the "award_id" field.
+func (m *SupportDisbursementMutation) ResetAwardID() {
+	m.award_id = nil
+}
+
+// SetAmountFen sets the "amount_fen" field.
+func (m *SupportDisbursementMutation) SetAmountFen(i int64) {
+	m.amount_fen = &i
+	m.addamount_fen = nil
+}
+
+// AmountFen returns the value of the "amount_fen" field in the mutation.
+func (m *SupportDisbursementMutation) AmountFen() (r int64, exists bool) {
+	v := m.amount_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmountFen returns the old "amount_fen" field's value of the SupportDisbursement entity.
+// If the SupportDisbursement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportDisbursementMutation) OldAmountFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmountFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmountFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmountFen: %w", err)
+	}
+	return oldValue.AmountFen, nil
+}
+
+// AddAmountFen adds i to the "amount_fen" field.
+func (m *SupportDisbursementMutation) AddAmountFen(i int64) {
+	if m.addamount_fen != nil {
+		*m.addamount_fen += i
+	} else {
+		m.addamount_fen = &i
+	}
+}
+
+// AddedAmountFen returns the value that was added to the "amount_fen" field in this mutation.
+func (m *SupportDisbursementMutation) AddedAmountFen() (r int64, exists bool) {
+	v := m.addamount_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmountFen resets all changes to the "amount_fen" field.
+func (m *SupportDisbursementMutation) ResetAmountFen() {
+	m.amount_fen = nil
+	m.addamount_fen = nil
+}
+
+// SetPaidOn sets the "paid_on" field.
+func (m *SupportDisbursementMutation) SetPaidOn(s string) {
+	m.paid_on = &s
+}
+
+// PaidOn returns the value of the "paid_on" field in the mutation.
+func (m *SupportDisbursementMutation) PaidOn() (r string, exists bool) {
+	v := m.paid_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaidOn returns the old "paid_on" field's value of the SupportDisbursement entity.
+// If the SupportDisbursement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportDisbursementMutation) OldPaidOn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaidOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaidOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaidOn: %w", err)
+	}
+	return oldValue.PaidOn, nil
+}
+
+// ResetPaidOn resets all changes to the "paid_on" field.
+func (m *SupportDisbursementMutation) ResetPaidOn() {
+	m.paid_on = nil
+}
+
+// SetPayer sets the "payer" field.
+func (m *SupportDisbursementMutation) SetPayer(s string) {
+	m.payer = &s
+}
+
+// Payer returns the value of the "payer" field in the mutation.
+func (m *SupportDisbursementMutation) Payer() (r string, exists bool) {
+	v := m.payer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPayer returns the old "payer" field's value of the SupportDisbursement entity.
+// If the SupportDisbursement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportDisbursementMutation) OldPayer(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPayer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPayer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPayer: %w", err)
+	}
+	return oldValue.Payer, nil
+}
+
+// ResetPayer resets all changes to the "payer" field.
+func (m *SupportDisbursementMutation) ResetPayer() {
+	m.payer = nil
+}
+
+// SetRecordedBy sets the "recorded_by" field.
+func (m *SupportDisbursementMutation) SetRecordedBy(s string) {
+	m.recorded_by = &s
+}
+
+// RecordedBy returns the value of the "recorded_by" field in the mutation.
+func (m *SupportDisbursementMutation) RecordedBy() (r string, exists bool) {
+	v := m.recorded_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedBy returns the old "recorded_by" field's value of the SupportDisbursement entity.
+// If the SupportDisbursement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportDisbursementMutation) OldRecordedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedBy: %w", err)
+	}
+	return oldValue.RecordedBy, nil
+}
+
+// ResetRecordedBy resets all changes to the "recorded_by" field.
+func (m *SupportDisbursementMutation) ResetRecordedBy() {
+	m.recorded_by = nil
+}
+
+// SetRecordedAt sets the "recorded_at" field.
+func (m *SupportDisbursementMutation) SetRecordedAt(t time.Time) {
+	m.recorded_at = &t
+}
+
+// RecordedAt returns the value of the "recorded_at" field in the mutation.
+func (m *SupportDisbursementMutation) RecordedAt() (r time.Time, exists bool) {
+	v := m.recorded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedAt returns the old "recorded_at" field's value of the SupportDisbursement entity.
+// If the SupportDisbursement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportDisbursementMutation) OldRecordedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedAt: %w", err)
+	}
+	return oldValue.RecordedAt, nil
+}
+
+// ResetRecordedAt resets all changes to the "recorded_at" field.
+func (m *SupportDisbursementMutation) ResetRecordedAt() {
+	m.recorded_at = nil
+}
+
+// Where appends a list predicates to the SupportDisbursementMutation builder.
+func (m *SupportDisbursementMutation) Where(ps ...predicate.SupportDisbursement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SupportDisbursementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SupportDisbursementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SupportDisbursement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SupportDisbursementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SupportDisbursementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SupportDisbursement).
+func (m *SupportDisbursementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SupportDisbursementMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.award_id != nil {
+		fields = append(fields, supportdisbursement.FieldAwardID)
+	}
+	if m.amount_fen != nil {
+		fields = append(fields, supportdisbursement.FieldAmountFen)
+	}
+	if m.paid_on != nil {
+		fields = append(fields, supportdisbursement.FieldPaidOn)
+	}
+	if m.payer != nil {
+		fields = append(fields, supportdisbursement.FieldPayer)
+	}
+	if m.recorded_by != nil {
+		fields = append(fields, supportdisbursement.FieldRecordedBy)
+	}
+	if m.recorded_at != nil {
+		fields = append(fields, supportdisbursement.FieldRecordedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SupportDisbursementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case supportdisbursement.FieldAwardID:
+		return m.AwardID()
+	case supportdisbursement.FieldAmountFen:
+		return m.AmountFen()
+	case supportdisbursement.FieldPaidOn:
+		return m.PaidOn()
+	case supportdisbursement.FieldPayer:
+		return m.Payer()
+	case supportdisbursement.FieldRecordedBy:
+		return m.RecordedBy()
+	case supportdisbursement.FieldRecordedAt:
+		return m.RecordedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SupportDisbursementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case supportdisbursement.FieldAwardID:
+		return m.OldAwardID(ctx)
+	case supportdisbursement.FieldAmountFen:
+		return m.OldAmountFen(ctx)
+	case supportdisbursement.FieldPaidOn:
+		return m.OldPaidOn(ctx)
+	case supportdisbursement.FieldPayer:
+		return m.OldPayer(ctx)
+	case supportdisbursement.FieldRecordedBy:
+		return m.OldRecordedBy(ctx)
+	case supportdisbursement.FieldRecordedAt:
+		return m.OldRecordedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SupportDisbursement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportDisbursementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case supportdisbursement.FieldAwardID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAwardID(v)
+		return nil
+	case supportdisbursement.FieldAmountFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmountFen(v)
+		return nil
+	case supportdisbursement.FieldPaidOn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaidOn(v)
+		return nil
+	case supportdisbursement.FieldPayer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPayer(v)
+		return nil
+	case supportdisbursement.FieldRecordedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedBy(v)
+		return nil
+	case supportdisbursement.FieldRecordedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportDisbursement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SupportDisbursementMutation) AddedFields() []string {
+	var fields []string
+	if m.addamount_fen != nil {
+		fields = append(fields, supportdisbursement.FieldAmountFen)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SupportDisbursementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case supportdisbursement.FieldAmountFen:
+		return m.AddedAmountFen()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportDisbursementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case supportdisbursement.FieldAmountFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmountFen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportDisbursement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SupportDisbursementMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SupportDisbursementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SupportDisbursementMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SupportDisbursement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SupportDisbursementMutation) ResetField(name string) error {
+	switch name {
+	case supportdisbursement.FieldAwardID:
+		m.ResetAwardID()
+		return nil
+	case supportdisbursement.FieldAmountFen:
+		m.ResetAmountFen()
+		return nil
+	case supportdisbursement.FieldPaidOn:
+		m.ResetPaidOn()
+		return nil
+	case supportdisbursement.FieldPayer:
+		m.ResetPayer()
+		return nil
+	case supportdisbursement.FieldRecordedBy:
+		m.ResetRecordedBy()
+		return nil
+	case supportdisbursement.FieldRecordedAt:
+		m.ResetRecordedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SupportDisbursement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SupportDisbursementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SupportDisbursementMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SupportDisbursementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SupportDisbursementMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SupportDisbursementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SupportDisbursementMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SupportDisbursementMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SupportDisbursement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SupportDisbursementMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SupportDisbursement edge %s", name)
+}
+
+// SupportRecoveryMutation represents an operation that mutates the SupportRecovery nodes in the graph.
+type SupportRecoveryMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *string
+	award_id         *string
+	enterprise_id    *int
+	addenterprise_id *int
+	amount_fen       *int64
+	addamount_fen    *int64
+	reason           *string
+	ordered_on       *string
+	ordered_by       *string
+	settled_on       *string
+	settled_by       *string
+	created_at       *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*SupportRecovery, error)
+	predicates       []predicate.SupportRecovery
+}
+
+var _ ent.Mutation = (*SupportRecoveryMutation)(nil)
+
+// supportrecoveryOption allows management of the mutation configuration using functional options.
+type supportrecoveryOption func(*SupportRecoveryMutation)
+
+// newSupportRecoveryMutation creates new mutation for the SupportRecovery entity.
+func newSupportRecoveryMutation(c config, op Op, opts ...supportrecoveryOption) *SupportRecoveryMutation {
+	m := &SupportRecoveryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSupportRecovery,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSupportRecoveryID sets the ID field of the mutation.
+func withSupportRecoveryID(id string) supportrecoveryOption {
+	return func(m *SupportRecoveryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SupportRecovery
+		)
+		m.oldValue = func(ctx context.Context) (*SupportRecovery, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SupportRecovery.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSupportRecovery sets the old SupportRecovery of the mutation.
+func withSupportRecovery(node *SupportRecovery) supportrecoveryOption {
+	return func(m *SupportRecoveryMutation) {
+		m.oldValue = func(context.Context) (*SupportRecovery, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SupportRecoveryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SupportRecoveryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SupportRecovery entities.
+func (m *SupportRecoveryMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SupportRecoveryMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SupportRecoveryMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SupportRecovery.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAwardID sets the "award_id" field.
+func (m *SupportRecoveryMutation) SetAwardID(s string) {
+	m.award_id = &s
+}
+
+// AwardID returns the value of the "award_id" field in the mutation.
+func (m *SupportRecoveryMutation) AwardID() (r string, exists bool) {
+	v := m.award_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAwardID returns the old "award_id" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldAwardID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAwardID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAwardID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAwardID: %w", err)
+	}
+	return oldValue.AwardID, nil
+}
+
+// ResetAwardID resets all changes to the "award_id" field.
+func (m *SupportRecoveryMutation) ResetAwardID() {
+	m.award_id = nil
+}
+
+// SetEnterpriseID sets the "enterprise_id" field.
+func (m *SupportRecoveryMutation) SetEnterpriseID(i int) {
+	m.enterprise_id = &i
+	m.addenterprise_id = nil
+}
+
+// EnterpriseID returns the value of the "enterprise_id" field in the mutation.
+func (m *SupportRecoveryMutation) EnterpriseID() (r int, exists bool) {
+	v := m.enterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnterpriseID returns the old "enterprise_id" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldEnterpriseID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnterpriseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnterpriseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnterpriseID: %w", err)
+	}
+	return oldValue.EnterpriseID, nil
+}
+
+// AddEnterpriseID adds i to the "enterprise_id" field.
+func (m *SupportRecoveryMutation) AddEnterpriseID(i int) {
+	if m.addenterprise_id != nil {
+		*m.addenterprise_id += i
+	} else {
+		m.addenterprise_id = &i
+	}
+}
+
+// AddedEnterpriseID returns the value that was added to the "enterprise_id" field in this mutation.
+func (m *SupportRecoveryMutation) AddedEnterpriseID() (r int, exists bool) {
+	v := m.addenterprise_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEnterpriseID resets all changes to the "enterprise_id" field.
+func (m *SupportRecoveryMutation) ResetEnterpriseID() {
+	m.enterprise_id = nil
+	m.addenterprise_id = nil
+}
+
+// SetAmountFen sets the "amount_fen" field.
+func (m *SupportRecoveryMutation) SetAmountFen(i int64) {
+	m.amount_fen = &i
+	m.addamount_fen = nil
+}
+
+// AmountFen returns the value of the "amount_fen" field in the mutation.
+func (m *SupportRecoveryMutation) AmountFen() (r int64, exists bool) {
+	v := m.amount_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmountFen returns the old "amount_fen" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldAmountFen(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmountFen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmountFen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmountFen: %w", err)
+	}
+	return oldValue.AmountFen, nil
+}
+
+// AddAmountFen adds i to the "amount_fen" field.
+func (m *SupportRecoveryMutation) AddAmountFen(i int64) {
+	if m.addamount_fen != nil {
+		*m.addamount_fen += i
+	} else {
+		m.addamount_fen = &i
+	}
+}
+
+// AddedAmountFen returns the value that was added to the "amount_fen" field in this mutation.
+func (m *SupportRecoveryMutation) AddedAmountFen() (r int64, exists bool) {
+	v := m.addamount_fen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmountFen resets all changes to the "amount_fen" field.
+func (m *SupportRecoveryMutation) ResetAmountFen() {
+	m.amount_fen = nil
+	m.addamount_fen = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *SupportRecoveryMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *SupportRecoveryMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *SupportRecoveryMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetOrderedOn sets the "ordered_on" field.
+func (m *SupportRecoveryMutation) SetOrderedOn(s string) {
+	m.ordered_on = &s
+}
+
+// OrderedOn returns the value of the "ordered_on" field in the mutation.
+func (m *SupportRecoveryMutation) OrderedOn() (r string, exists bool) {
+	v := m.ordered_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderedOn returns the old "ordered_on" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldOrderedOn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderedOn: %w", err)
+	}
+	return oldValue.OrderedOn, nil
+}
+
+// ResetOrderedOn resets all changes to the "ordered_on" field.
+func (m *SupportRecoveryMutation) ResetOrderedOn() {
+	m.ordered_on = nil
+}
+
+// SetOrderedBy sets the "ordered_by" field.
+func (m *SupportRecoveryMutation) SetOrderedBy(s string) {
+	m.ordered_by = &s
+}
+
+// OrderedBy returns the value of the "ordered_by" field in the mutation.
+func (m *SupportRecoveryMutation) OrderedBy() (r string, exists bool) {
+	v := m.ordered_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrderedBy returns the old "ordered_by" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldOrderedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrderedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrderedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrderedBy: %w", err)
+	}
+	return oldValue.OrderedBy, nil
+}
+
+// ResetOrderedBy resets all changes to the "ordered_by" field.
+func (m *SupportRecoveryMutation) ResetOrderedBy() {
+	m.ordered_by = nil
+}
+
+// SetSettledOn sets the "settled_on" field.
+func (m *SupportRecoveryMutation) SetSettledOn(s string) {
+	m.settled_on = &s
+}
+
+// SettledOn returns the value of the "settled_on" field in the mutation.
+func (m *SupportRecoveryMutation) SettledOn() (r string, exists bool) {
+	v := m.settled_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettledOn returns the old "settled_on" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldSettledOn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettledOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettledOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettledOn: %w", err)
+	}
+	return oldValue.SettledOn, nil
+}
+
+// ResetSettledOn resets all changes to the "settled_on" field.
+func (m *SupportRecoveryMutation) ResetSettledOn() {
+	m.settled_on = nil
+}
+
+// SetSettledBy sets the "settled_by" field.
+func (m *SupportRecoveryMutation) SetSettledBy(s string) {
+	m.settled_by = &s
+}
+
+// SettledBy returns the value of the "settled_by" field in the mutation.
+func (m *SupportRecoveryMutation) SettledBy() (r string, exists bool) {
+	v := m.settled_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettledBy returns the old "settled_by" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldSettledBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettledBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettledBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettledBy: %w", err)
+	}
+	return oldValue.SettledBy, nil
+}
+
+// ResetSettledBy resets all changes to the "settled_by" field.
+func (m *SupportRecoveryMutation) ResetSettledBy() {
+	m.settled_by = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SupportRecoveryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SupportRecoveryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SupportRecoveryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the SupportRecoveryMutation builder.
+func (m *SupportRecoveryMutation) Where(ps ...predicate.SupportRecovery) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SupportRecoveryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SupportRecoveryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SupportRecovery, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SupportRecoveryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SupportRecoveryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SupportRecovery).
+func (m *SupportRecoveryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SupportRecoveryMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.award_id != nil {
+		fields = append(fields, supportrecovery.FieldAwardID)
+	}
+	if m.enterprise_id != nil {
+		fields = append(fields, supportrecovery.FieldEnterpriseID)
+	}
+	if m.amount_fen != nil {
+		fields = append(fields, supportrecovery.FieldAmountFen)
+	}
+	if m.reason != nil {
+		fields = append(fields, supportrecovery.FieldReason)
+	}
+	if m.ordered_on != nil {
+		fields = append(fields, supportrecovery.FieldOrderedOn)
+	}
+	if m.ordered_by != nil {
+		fields = append(fields, supportrecovery.FieldOrderedBy)
+	}
+	if m.settled_on != nil {
+		fields = append(fields, supportrecovery.FieldSettledOn)
+	}
+	if m.settled_by != nil {
+		fields = append(fields, supportrecovery.FieldSettledBy)
+	}
+	if m.created_at != nil {
+		fields = append(fields, supportrecovery.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SupportRecoveryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case supportrecovery.FieldAwardID:
+		return m.AwardID()
+	case supportrecovery.FieldEnterpriseID:
+		return m.EnterpriseID()
+	case supportrecovery.FieldAmountFen:
+		return m.AmountFen()
+	case supportrecovery.FieldReason:
+		return m.Reason()
+	case supportrecovery.FieldOrderedOn:
+		return m.OrderedOn()
+	case supportrecovery.FieldOrderedBy:
+		return m.OrderedBy()
+	case supportrecovery.FieldSettledOn:
+		return m.SettledOn()
+	case supportrecovery.FieldSettledBy:
+		return m.SettledBy()
+	case supportrecovery.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SupportRecoveryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case supportrecovery.FieldAwardID:
+		return m.OldAwardID(ctx)
+	case supportrecovery.FieldEnterpriseID:
+		return m.OldEnterpriseID(ctx)
+	case supportrecovery.FieldAmountFen:
+		return m.OldAmountFen(ctx)
+	case supportrecovery.FieldReason:
+		return m.OldReason(ctx)
+	case supportrecovery.FieldOrderedOn:
+		return m.OldOrderedOn(ctx)
+	case supportrecovery.FieldOrderedBy:
+		return m.OldOrderedBy(ctx)
+	case supportrecovery.FieldSettledOn:
+		return m.OldSettledOn(ctx)
+	case supportrecovery.FieldSettledBy:
+		return m.OldSettledBy(ctx)
+	case supportrecovery.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SupportRecovery field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportRecoveryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case supportrecovery.FieldAwardID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAwardID(v)
+		return nil
+	case supportrecovery.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnterpriseID(v)
+		return nil
+	case supportrecovery.FieldAmountFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmountFen(v)
+		return nil
+	case supportrecovery.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case supportrecovery.FieldOrderedOn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderedOn(v)
+		return nil
+	case supportrecovery.FieldOrderedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrderedBy(v)
+		return nil
+	case supportrecovery.FieldSettledOn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettledOn(v)
+		return nil
+	case supportrecovery.FieldSettledBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettledBy(v)
+		return nil
+	case supportrecovery.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportRecovery field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SupportRecoveryMutation) AddedFields() []string {
+	var fields []string
+	if m.addenterprise_id != nil {
+		fields = append(fields, supportrecovery.FieldEnterpriseID)
+	}
+	if m.addamount_fen != nil {
+		fields = append(fields, supportrecovery.FieldAmountFen)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SupportRecoveryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case supportrecovery.FieldEnterpriseID:
+		return m.AddedEnterpriseID()
+	case supportrecovery.FieldAmountFen:
+		return m.AddedAmountFen()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SupportRecoveryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case supportrecovery.FieldEnterpriseID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEnterpriseID(v)
+		return nil
+	case supportrecovery.FieldAmountFen:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmountFen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SupportRecovery numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SupportRecoveryMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SupportRecoveryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SupportRecoveryMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SupportRecovery nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SupportRecoveryMutation) ResetField(name string) error {
+	switch name {
+	case supportrecovery.FieldAwardID:
+		m.ResetAwardID()
+		return nil
+	case supportrecovery.FieldEnterpriseID:
+		m.ResetEnterpriseID()
+		return nil
+	case supportrecovery.FieldAmountFen:
+		m.ResetAmountFen()
+		return nil
+	case supportrecovery.FieldReason:
+		m.ResetReason()
+		return nil
+	case supportrecovery.FieldOrderedOn:
+		m.ResetOrderedOn()
+		return nil
+	case supportrecovery.FieldOrderedBy:
+		m.ResetOrderedBy()
+		return nil
+	case supportrecovery.FieldSettledOn:
+		m.ResetSettledOn()
+		return nil
+	case supportrecovery.FieldSettledBy:
+		m.ResetSettledBy()
+		return nil
+	case supportrecovery.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SupportRecovery field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SupportRecoveryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SupportRecoveryMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SupportRecoveryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SupportRecoveryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SupportRecoveryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SupportRecoveryMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SupportRecoveryMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SupportRecovery unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SupportRecoveryMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SupportRecovery edge %s", name)
 }
 
 // TalentMutation represents an operation that mutates the Talent nodes in the graph.

@@ -19,6 +19,11 @@ import (
 	"github.com/hangzhou-ai/registry/ent/schema"
 	"github.com/hangzhou-ai/registry/ent/signingkey"
 	"github.com/hangzhou-ai/registry/ent/statuschange"
+	"github.com/hangzhou-ai/registry/ent/supportapplication"
+	"github.com/hangzhou-ai/registry/ent/supportaward"
+	"github.com/hangzhou-ai/registry/ent/supportcounter"
+	"github.com/hangzhou-ai/registry/ent/supportdisbursement"
+	"github.com/hangzhou-ai/registry/ent/supportrecovery"
 	"github.com/hangzhou-ai/registry/ent/talent"
 	"github.com/hangzhou-ai/registry/ent/talentauthorization"
 	"github.com/hangzhou-ai/registry/ent/tenancy"
@@ -222,6 +227,112 @@ func init() {
 	statuschangeDescReason := statuschangeFields[3].Descriptor()
 	// statuschange.DefaultReason holds the default value on creation for the reason field.
 	statuschange.DefaultReason = statuschangeDescReason.Default.(string)
+	supportapplicationFields := schema.SupportApplication{}.Fields()
+	_ = supportapplicationFields
+	// supportapplicationDescBasisKind is the schema descriptor for basis_kind field.
+	supportapplicationDescBasisKind := supportapplicationFields[5].Descriptor()
+	// supportapplication.DefaultBasisKind holds the default value on creation for the basis_kind field.
+	supportapplication.DefaultBasisKind = supportapplicationDescBasisKind.Default.(string)
+	// supportapplicationDescProjectTotalFen is the schema descriptor for project_total_fen field.
+	supportapplicationDescProjectTotalFen := supportapplicationFields[8].Descriptor()
+	// supportapplication.DefaultProjectTotalFen holds the default value on creation for the project_total_fen field.
+	supportapplication.DefaultProjectTotalFen = supportapplicationDescProjectTotalFen.Default.(int64)
+	// supportapplicationDescLoanPrincipalFen is the schema descriptor for loan_principal_fen field.
+	supportapplicationDescLoanPrincipalFen := supportapplicationFields[9].Descriptor()
+	// supportapplication.DefaultLoanPrincipalFen holds the default value on creation for the loan_principal_fen field.
+	supportapplication.DefaultLoanPrincipalFen = supportapplicationDescLoanPrincipalFen.Default.(int64)
+	// supportapplicationDescEvidence is the schema descriptor for evidence field.
+	supportapplicationDescEvidence := supportapplicationFields[10].Descriptor()
+	// supportapplication.DefaultEvidence holds the default value on creation for the evidence field.
+	supportapplication.DefaultEvidence = supportapplicationDescEvidence.Default.(string)
+	// supportapplicationDescStatus is the schema descriptor for status field.
+	supportapplicationDescStatus := supportapplicationFields[11].Descriptor()
+	// supportapplication.DefaultStatus holds the default value on creation for the status field.
+	supportapplication.DefaultStatus = supportapplicationDescStatus.Default.(string)
+	// supportapplicationDescReason is the schema descriptor for reason field.
+	supportapplicationDescReason := supportapplicationFields[12].Descriptor()
+	// supportapplication.DefaultReason holds the default value on creation for the reason field.
+	supportapplication.DefaultReason = supportapplicationDescReason.Default.(string)
+	// supportapplicationDescAwardedFen is the schema descriptor for awarded_fen field.
+	supportapplicationDescAwardedFen := supportapplicationFields[13].Descriptor()
+	// supportapplication.DefaultAwardedFen holds the default value on creation for the awarded_fen field.
+	supportapplication.DefaultAwardedFen = supportapplicationDescAwardedFen.Default.(int64)
+	// supportapplicationDescDecidedBy is the schema descriptor for decided_by field.
+	supportapplicationDescDecidedBy := supportapplicationFields[17].Descriptor()
+	// supportapplication.DefaultDecidedBy holds the default value on creation for the decided_by field.
+	supportapplication.DefaultDecidedBy = supportapplicationDescDecidedBy.Default.(string)
+	// supportapplicationDescID is the schema descriptor for id field.
+	supportapplicationDescID := supportapplicationFields[0].Descriptor()
+	// supportapplication.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	supportapplication.IDValidator = supportapplicationDescID.Validators[0].(func(string) error)
+	supportawardFields := schema.SupportAward{}.Fields()
+	_ = supportawardFields
+	// supportawardDescDisbursedFen is the schema descriptor for disbursed_fen field.
+	supportawardDescDisbursedFen := supportawardFields[7].Descriptor()
+	// supportaward.DefaultDisbursedFen holds the default value on creation for the disbursed_fen field.
+	supportaward.DefaultDisbursedFen = supportawardDescDisbursedFen.Default.(int64)
+	// supportawardDescRecoveredFen is the schema descriptor for recovered_fen field.
+	supportawardDescRecoveredFen := supportawardFields[8].Descriptor()
+	// supportaward.DefaultRecoveredFen holds the default value on creation for the recovered_fen field.
+	supportaward.DefaultRecoveredFen = supportawardDescRecoveredFen.Default.(int64)
+	// supportawardDescReliedOnDesignationID is the schema descriptor for relied_on_designation_id field.
+	supportawardDescReliedOnDesignationID := supportawardFields[10].Descriptor()
+	// supportaward.DefaultReliedOnDesignationID holds the default value on creation for the relied_on_designation_id field.
+	supportaward.DefaultReliedOnDesignationID = supportawardDescReliedOnDesignationID.Default.(string)
+	// supportawardDescID is the schema descriptor for id field.
+	supportawardDescID := supportawardFields[0].Descriptor()
+	// supportaward.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	supportaward.IDValidator = supportawardDescID.Validators[0].(func(string) error)
+	supportcounterFields := schema.SupportCounter{}.Fields()
+	_ = supportcounterFields
+	// supportcounterDescUsedFen is the schema descriptor for used_fen field.
+	supportcounterDescUsedFen := supportcounterFields[1].Descriptor()
+	// supportcounter.DefaultUsedFen holds the default value on creation for the used_fen field.
+	supportcounter.DefaultUsedFen = supportcounterDescUsedFen.Default.(int64)
+	// supportcounterDescLimitFen is the schema descriptor for limit_fen field.
+	supportcounterDescLimitFen := supportcounterFields[2].Descriptor()
+	// supportcounter.DefaultLimitFen holds the default value on creation for the limit_fen field.
+	supportcounter.DefaultLimitFen = supportcounterDescLimitFen.Default.(int64)
+	// supportcounterDescUsedCount is the schema descriptor for used_count field.
+	supportcounterDescUsedCount := supportcounterFields[3].Descriptor()
+	// supportcounter.DefaultUsedCount holds the default value on creation for the used_count field.
+	supportcounter.DefaultUsedCount = supportcounterDescUsedCount.Default.(int)
+	// supportcounterDescLimitCount is the schema descriptor for limit_count field.
+	supportcounterDescLimitCount := supportcounterFields[4].Descriptor()
+	// supportcounter.DefaultLimitCount holds the default value on creation for the limit_count field.
+	supportcounter.DefaultLimitCount = supportcounterDescLimitCount.Default.(int)
+	// supportcounterDescID is the schema descriptor for id field.
+	supportcounterDescID := supportcounterFields[0].Descriptor()
+	// supportcounter.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	supportcounter.IDValidator = supportcounterDescID.Validators[0].(func(string) error)
+	supportdisbursementFields := schema.SupportDisbursement{}.Fields()
+	_ = supportdisbursementFields
+	// supportdisbursementDescAmountFen is the schema descriptor for amount_fen field.
+	supportdisbursementDescAmountFen := supportdisbursementFields[2].Descriptor()
+	// supportdisbursement.AmountFenValidator is a validator for the "amount_fen" field. It is called by the builders before save.
+	supportdisbursement.AmountFenValidator = supportdisbursementDescAmountFen.Validators[0].(func(int64) error)
+	// supportdisbursementDescID is the schema descriptor for id field.
+	supportdisbursementDescID := supportdisbursementFields[0].Descriptor()
+	// supportdisbursement.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	supportdisbursement.IDValidator = supportdisbursementDescID.Validators[0].(func(string) error)
+	supportrecoveryFields := schema.SupportRecovery{}.Fields()
+	_ = supportrecoveryFields
+	// supportrecoveryDescAmountFen is the schema descriptor for amount_fen field.
+	supportrecoveryDescAmountFen := supportrecoveryFields[3].Descriptor()
+	// supportrecovery.AmountFenValidator is a validator for the "amount_fen" field. It is called by the builders before save.
+	supportrecovery.AmountFenValidator = supportrecoveryDescAmountFen.Validators[0].(func(int64) error)
+	// supportrecoveryDescSettledOn is the schema descriptor for settled_on field.
+	supportrecoveryDescSettledOn := supportrecoveryFields[7].Descriptor()
+	// supportrecovery.DefaultSettledOn holds the default value on creation for the settled_on field.
+	supportrecovery.DefaultSettledOn = supportrecoveryDescSettledOn.Default.(string)
+	// supportrecoveryDescSettledBy is the schema descriptor for settled_by field.
+	supportrecoveryDescSettledBy := supportrecoveryFields[8].Descriptor()
+	// supportrecovery.DefaultSettledBy holds the default value on creation for the settled_by field.
+	supportrecovery.DefaultSettledBy = supportrecoveryDescSettledBy.Default.(string)
+	// supportrecoveryDescID is the schema descriptor for id field.
+	supportrecoveryDescID := supportrecoveryFields[0].Descriptor()
+	// supportrecovery.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	supportrecovery.IDValidator = supportrecoveryDescID.Validators[0].(func(string) error)
 	talentFields := schema.Talent{}.Fields()
 	_ = talentFields
 	// talentDescName is the schema descriptor for name field.

@@ -52,6 +52,16 @@ type Tx struct {
 	SigningKey *SigningKeyClient
 	// StatusChange is the client for interacting with the StatusChange builders.
 	StatusChange *StatusChangeClient
+	// SupportApplication is the client for interacting with the SupportApplication builders.
+	SupportApplication *SupportApplicationClient
+	// SupportAward is the client for interacting with the SupportAward builders.
+	SupportAward *SupportAwardClient
+	// SupportCounter is the client for interacting with the SupportCounter builders.
+	SupportCounter *SupportCounterClient
+	// SupportDisbursement is the client for interacting with the SupportDisbursement builders.
+	SupportDisbursement *SupportDisbursementClient
+	// SupportRecovery is the client for interacting with the SupportRecovery builders.
+	SupportRecovery *SupportRecoveryClient
 	// Talent is the client for interacting with the Talent builders.
 	Talent *TalentClient
 	// TalentAuthorization is the client for interacting with the TalentAuthorization builders.
@@ -212,6 +222,11 @@ func (tx *Tx) init() {
 	tx.Park = NewParkClient(tx.config)
 	tx.SigningKey = NewSigningKeyClient(tx.config)
 	tx.StatusChange = NewStatusChangeClient(tx.config)
+	tx.SupportApplication = NewSupportApplicationClient(tx.config)
+	tx.SupportAward = NewSupportAwardClient(tx.config)
+	tx.SupportCounter = NewSupportCounterClient(tx.config)
+	tx.SupportDisbursement = NewSupportDisbursementClient(tx.config)
+	tx.SupportRecovery = NewSupportRecoveryClient(tx.config)
 	tx.Talent = NewTalentClient(tx.config)
 	tx.TalentAuthorization = NewTalentAuthorizationClient(tx.config)
 	tx.Tenancy = NewTenancyClient(tx.config)

@@ -1,6 +1,6 @@
 // Package registry is the certification registry's facade: Registry
 // composes one service per programme (registry/enterprise, talent,
-// designation, talentauth, competition, park, imports) and the services
+// designation, talentauth, competition, park, benefit, imports) and the services
 // beside them (keys, audit, access, change, webhook), so that callers hold one value and
 // call its methods. Migrate prepares a database; Open opens a registry on
 // a migrated one; Close releases it.

@@ -17,6 +17,7 @@ import (
 	"github.com/hangzhou-ai/registry/ent/audithead"
 	"github.com/hangzhou-ai/registry/registry/access"
 	"github.com/hangzhou-ai/registry/registry/audit"
+	"github.com/hangzhou-ai/registry/registry/benefit"
 	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/change"
 	"github.com/hangzhou-ai/registry/registry/competition"
@@ -67,6 +68,7 @@ type Registry struct {
 	*talentauth.Authorizations
 	*competition.Competitions
 	*park.Parks
+	*benefit.Benefits
 	*imports.Importer
 	*keys.Keys
 	*audit.Trail
@@ -286,6 +288,7 @@ func assemble(c *core.Core, mintable []string) *Registry {
 	r.Competitions = &competition.Competitions{Core: c, Designations: r.Designations, Talents: r.Talents}
 	r.Keys = &keys.Keys{Core: c}
 	r.Parks = &park.Parks{Core: c, Designations: r.Designations, Keys: r.Keys}
+	r.Benefits = &benefit.Benefits{Core: c, Keys: r.Keys}
 	r.Importer = &imports.Importer{Core: c, Enterprises: r.Enterprises, Competitions: r.Competitions}
 	r.Trail = &audit.Trail{Core: c}
 	r.Access = &access.Access{Core: c, Mintable: mintable}

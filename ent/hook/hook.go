@@ -237,6 +237,66 @@ func (f StatusChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StatusChangeMutation", m)
 }
 
+// The SupportApplicationFunc type is an adapter to allow the use of ordinary
+// function as SupportApplication mutator.
+type SupportApplicationFunc func(context.Context, *ent.SupportApplicationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SupportApplicationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SupportApplicationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportApplicationMutation", m)
+}
+
+// The SupportAwardFunc type is an adapter to allow the use of ordinary
+// function as SupportAward mutator.
+type SupportAwardFunc func(context.Context, *ent.SupportAwardMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SupportAwardFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SupportAwardMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportAwardMutation", m)
+}
+
+// The SupportCounterFunc type is an adapter to allow the use of ordinary
+// function as SupportCounter mutator.
+type SupportCounterFunc func(context.Context, *ent.SupportCounterMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SupportCounterFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SupportCounterMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportCounterMutation", m)
+}
+
+// The SupportDisbursementFunc type is an adapter to allow the use of ordinary
+// function as SupportDisbursement mutator.
+type SupportDisbursementFunc func(context.Context, *ent.SupportDisbursementMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SupportDisbursementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SupportDisbursementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportDisbursementMutation", m)
+}
+
+// The SupportRecoveryFunc type is an adapter to allow the use of ordinary
+// function as SupportRecovery mutator.
+type SupportRecoveryFunc func(context.Context, *ent.SupportRecoveryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SupportRecoveryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SupportRecoveryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SupportRecoveryMutation", m)
+}
+
 // The TalentFunc type is an adapter to allow the use of ordinary
 // function as Talent mutator.
 type TalentFunc func(context.Context, *ent.TalentMutation) (ent.Value, error)

@@ -493,6 +493,163 @@ var (
 			},
 		},
 	}
+	// SupportApplicationsColumns holds the columns for the "support_applications" table.
+	SupportApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "measure_code", Type: field.TypeString},
+		{Name: "enterprise_id", Type: field.TypeInt},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "basis_reference", Type: field.TypeString},
+		{Name: "basis_kind", Type: field.TypeString, Default: ""},
+		{Name: "basis_amount_fen", Type: field.TypeInt64},
+		{Name: "basis_date", Type: field.TypeString},
+		{Name: "project_total_fen", Type: field.TypeInt64, Default: 0},
+		{Name: "loan_principal_fen", Type: field.TypeInt64, Default: 0},
+		{Name: "evidence", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "status", Type: field.TypeString, Default: "pending"},
+		{Name: "reason", Type: field.TypeString, Default: ""},
+		{Name: "awarded_fen", Type: field.TypeInt64, Default: 0},
+		{Name: "breakdown", Type: field.TypeJSON, Nullable: true},
+		{Name: "applied_by", Type: field.TypeString},
+		{Name: "applied_at", Type: field.TypeTime},
+		{Name: "decided_by", Type: field.TypeString, Default: ""},
+		{Name: "decided_at", Type: field.TypeTime, Nullable: true},
+	}
+	// SupportApplicationsTable holds the schema information for the "support_applications" table.
+	SupportApplicationsTable = &schema.Table{
+		Name:       "support_applications",
+		Columns:    SupportApplicationsColumns,
+		PrimaryKey: []*schema.Column{SupportApplicationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "supportapplication_enterprise_id_measure_code_year_basis_reference_basis_kind",
+				Unique:  true,
+				Columns: []*schema.Column{SupportApplicationsColumns[2], SupportApplicationsColumns[1], SupportApplicationsColumns[3], SupportApplicationsColumns[4], SupportApplicationsColumns[5]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status <> 'rejected'",
+				},
+			},
+			{
+				Name:    "supportapplication_measure_code_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{SupportApplicationsColumns[1], SupportApplicationsColumns[11], SupportApplicationsColumns[0]},
+			},
+			{
+				Name:    "supportapplication_enterprise_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{SupportApplicationsColumns[2], SupportApplicationsColumns[0]},
+			},
+		},
+	}
+	// SupportAwardsColumns holds the columns for the "support_awards" table.
+	SupportAwardsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "application_id", Type: field.TypeString, Unique: true},
+		{Name: "measure_code", Type: field.TypeString},
+		{Name: "enterprise_id", Type: field.TypeInt},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "basis_reference", Type: field.TypeString},
+		{Name: "awarded_fen", Type: field.TypeInt64},
+		{Name: "disbursed_fen", Type: field.TypeInt64, Default: 0},
+		{Name: "recovered_fen", Type: field.TypeInt64, Default: 0},
+		{Name: "awarded_on", Type: field.TypeString},
+		{Name: "relied_on_designation_id", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SupportAwardsTable holds the schema information for the "support_awards" table.
+	SupportAwardsTable = &schema.Table{
+		Name:       "support_awards",
+		Columns:    SupportAwardsColumns,
+		PrimaryKey: []*schema.Column{SupportAwardsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "supportaward_enterprise_id_year",
+				Unique:  false,
+				Columns: []*schema.Column{SupportAwardsColumns[3], SupportAwardsColumns[4]},
+			},
+			{
+				Name:    "supportaward_measure_code_year_id",
+				Unique:  false,
+				Columns: []*schema.Column{SupportAwardsColumns[2], SupportAwardsColumns[4], SupportAwardsColumns[0]},
+			},
+			{
+				Name:    "supportaward_awarded_fen_id",
+				Unique:  false,
+				Columns: []*schema.Column{SupportAwardsColumns[6], SupportAwardsColumns[0]},
+			},
+		},
+	}
+	// SupportCountersColumns holds the columns for the "support_counters" table.
+	SupportCountersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "used_fen", Type: field.TypeInt64, Default: 0},
+		{Name: "limit_fen", Type: field.TypeInt64, Default: -1},
+		{Name: "used_count", Type: field.TypeInt, Default: 0},
+		{Name: "limit_count", Type: field.TypeInt, Default: -1},
+	}
+	// SupportCountersTable holds the schema information for the "support_counters" table.
+	SupportCountersTable = &schema.Table{
+		Name:       "support_counters",
+		Columns:    SupportCountersColumns,
+		PrimaryKey: []*schema.Column{SupportCountersColumns[0]},
+	}
+	// SupportDisbursementsColumns holds the columns for the "support_disbursements" table.
+	SupportDisbursementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "award_id", Type: field.TypeString},
+		{Name: "amount_fen", Type: field.TypeInt64},
+		{Name: "paid_on", Type: field.TypeString},
+		{Name: "payer", Type: field.TypeString},
+		{Name: "recorded_by", Type: field.TypeString},
+		{Name: "recorded_at", Type: field.TypeTime},
+	}
+	// SupportDisbursementsTable holds the schema information for the "support_disbursements" table.
+	SupportDisbursementsTable = &schema.Table{
+		Name:       "support_disbursements",
+		Columns:    SupportDisbursementsColumns,
+		PrimaryKey: []*schema.Column{SupportDisbursementsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "supportdisbursement_award_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{SupportDisbursementsColumns[1], SupportDisbursementsColumns[0]},
+			},
+		},
+	}
+	// SupportRecoveriesColumns holds the columns for the "support_recoveries" table.
+	SupportRecoveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "award_id", Type: field.TypeString},
+		{Name: "enterprise_id", Type: field.TypeInt},
+		{Name: "amount_fen", Type: field.TypeInt64},
+		{Name: "reason", Type: field.TypeString, Size: 2147483647},
+		{Name: "ordered_on", Type: field.TypeString},
+		{Name: "ordered_by", Type: field.TypeString},
+		{Name: "settled_on", Type: field.TypeString, Default: ""},
+		{Name: "settled_by", Type: field.TypeString, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// SupportRecoveriesTable holds the schema information for the "support_recoveries" table.
+	SupportRecoveriesTable = &schema.Table{
+		Name:       "support_recoveries",
+		Columns:    SupportRecoveriesColumns,
+		PrimaryKey: []*schema.Column{SupportRecoveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "supportrecovery_award_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{SupportRecoveriesColumns[1], SupportRecoveriesColumns[0]},
+			},
+			{
+				Name:    "supportrecovery_enterprise_id",
+				Unique:  false,
+				Columns: []*schema.Column{SupportRecoveriesColumns[2]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "settled_on = ''",
+				},
+			},
+		},
+	}
 	// TalentsColumns holds the columns for the "talents" table.
 	TalentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString},
@@ -683,6 +840,11 @@ var (
 		ParksTable,
 		SigningKeysTable,
 		StatusChangesTable,
+		SupportApplicationsTable,
+		SupportAwardsTable,
+		SupportCountersTable,
+		SupportDisbursementsTable,
+		SupportRecoveriesTable,
 		TalentsTable,
 		TalentAuthorizationsTable,
 		TenanciesTable,
@@ -697,5 +859,15 @@ func init() {
 	DesignationsTable.ForeignKeys[0].RefTable = EnterprisesTable
 	DesignationsTable.ForeignKeys[1].RefTable = TalentsTable
 	StatusChangesTable.ForeignKeys[0].RefTable = DesignationsTable
+	SupportAwardsTable.Annotation = &entsql.Annotation{}
+	SupportAwardsTable.Annotation.Checks = map[string]string{
+		"support_award_paid_within":      "disbursed_fen >= 0 AND disbursed_fen <= awarded_fen",
+		"support_award_recovered_within": "recovered_fen >= 0 AND recovered_fen <= disbursed_fen",
+	}
+	SupportCountersTable.Annotation = &entsql.Annotation{}
+	SupportCountersTable.Annotation.Checks = map[string]string{
+		"support_counter_count_within": "used_count >= 0 AND (limit_count < 0 OR used_count <= limit_count)",
+		"support_counter_fen_within":   "used_fen >= 0 AND (limit_fen < 0 OR used_fen <= limit_fen)",
+	}
 	TalentsTable.ForeignKeys[0].RefTable = EnterprisesTable
 }

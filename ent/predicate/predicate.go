@@ -63,6 +63,21 @@ type SigningKey func(*sql.Selector)
 // StatusChange is the predicate function for statuschange builders.
 type StatusChange func(*sql.Selector)
 
+// SupportApplication is the predicate function for supportapplication builders.
+type SupportApplication func(*sql.Selector)
+
+// SupportAward is the predicate function for supportaward builders.
+type SupportAward func(*sql.Selector)
+
+// SupportCounter is the predicate function for supportcounter builders.
+type SupportCounter func(*sql.Selector)
+
+// SupportDisbursement is the predicate function for supportdisbursement builders.
+type SupportDisbursement func(*sql.Selector)
+
+// SupportRecovery is the predicate function for supportrecovery builders.
+type SupportRecovery func(*sql.Selector)
+
 // Talent is the predicate function for talent builders.
 type Talent func(*sql.Selector)
 

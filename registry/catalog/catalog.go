@@ -87,8 +87,11 @@ var BureausByCode = func() map[string]Bureau {
 	return m
 }()
 
-// DefaultPolicy is the grant policy the registry stores at first start.
-func DefaultPolicy() []authz.Rule { return authz.DefaultPolicy(defaultGrants()) }
+// DefaultPolicy is the grant policy the registry stores at first start:
+// the designation grants and the support measures' rules.
+func DefaultPolicy() []authz.Rule {
+	return append(authz.DefaultPolicy(defaultGrants()), authz.SupportPolicy(measureBureaus())...)
+}
 
 // defaultGrants maps each designation type to its default granting bureaus.
 func defaultGrants() map[string][]string {

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/authz"
 	entpark "github.com/hangzhou-ai/registry/ent/park"
+	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
@@ -139,7 +139,7 @@ const eligibilityFactsSQL = `SELECT r.any_of_designation_types, r.min_tenancy_mo
 	(SELECT t.start_date FROM tenancies t
 	 WHERE t.park_id = r.park_id AND t.enterprise_id = e.id AND t.start_date <= $3 AND (t.end_date = '' OR t.end_date >= $3)
 	 ORDER BY t.start_date LIMIT 1),
-	` + treeSizeColumn + `
+	` + designation.TreeSizeColumn + `
 FROM eligibility_rules r LEFT JOIN enterprises e ON e.credit_code = $4
 WHERE r.park_id = $1 AND r.benefit = $2`
 
@@ -205,29 +205,6 @@ func (r *Parks) parkExists(ctx context.Context, p core.Principal, parkCode strin
 	return nil
 }
 
-// treeSizeColumn reads the audit tree's size in the statement's own
-// snapshot, so the size covers every row the statement read.
-const treeSizeColumn = `(SELECT h.tree_size FROM audit_heads h WHERE h.id = 1)`
-
-// heldDesignationsSQL lists the designations of enterprise $1 valid and
-// active on $2 whose type is one of n types ($3 …), in id order.
-func heldDesignationsSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`SELECT d.id, d.type, ` + treeSizeColumn + ` FROM designations d
-WHERE d.enterprise_id = $1 AND d.valid_from <= $2 AND d.valid_until >= $2
-	AND COALESCE((SELECT sc.status FROM status_changes sc WHERE sc.designation_id = d.id AND sc.effective_on <= $2
-		ORDER BY sc.effective_on DESC, sc.id DESC LIMIT 1), 'active') = 'active'
-	AND d.type IN (`)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", i+3)
-	}
-	b.WriteString(") ORDER BY d.id")
-	return b.String()
-}
-
 // evaluate applies the rule in f on asOf and returns the answer (unsigned)
 // and the ids of the designations it relied on. A park learns about its
 // tenants only: an enterprise without a tenancy in the park in force on the
@@ -271,7 +248,7 @@ func (r *Parks) evaluate(ctx context.Context, f tenantFacts, asOf string) (Eligi
 		for _, t := range types {
 			args = append(args, t)
 		}
-		rows, err := r.Statements.Query(ctx, heldDesignationsSQL(len(types)), args...)
+		rows, err := r.Statements.Query(ctx, designation.HeldOnSQL(len(types)), args...)
 		if err != nil {
 			return ans, nil, err
 		}

@@ -68,6 +68,7 @@ var programmes = map[string][]string{
 	"registry/talentauth":  {"registry/designation", "registry/enterprise", "registry/talent"},
 	"registry/competition": {"registry/designation", "registry/enterprise", "registry/talent"},
 	"registry/park":        {"registry/designation", "registry/enterprise", "registry/keys"},
+	"registry/benefit":     {"registry/designation", "registry/enterprise", "registry/keys"},
 	"registry/keys":        {},
 	"registry/audit":       {},
 	"registry/access":      {},
@@ -75,7 +76,7 @@ var programmes = map[string][]string{
 		"registry/talent"},
 	"registry/webhook": {"registry/change"},
 	"registry/imports": {"registry/designation", "registry/enterprise", "registry/talent", "registry/talentauth",
-		"registry/competition", "registry/park"},
+		"registry/competition", "registry/park", "registry/benefit"},
 }
 
 // below are the packages under the programmes every programme may import.

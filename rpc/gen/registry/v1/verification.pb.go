@@ -41,8 +41,19 @@ type AttestationClaims struct {
 	// which AuditService.GetInclusionProof proves against any later
 	// checkpoint.
 	AuditTreeSize int64 `protobuf:"varint,11,opt,name=audit_tree_size,json=auditTreeSize,proto3" json:"audit_tree_size,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// kind is eligibility, or support-statement for a support statement's
+	// attestation, whose claims are the fields below.
+	Kind           string `protobuf:"bytes,12,opt,name=kind,proto3" json:"kind,omitempty"`
+	Year           int32  `protobuf:"varint,13,opt,name=year,proto3" json:"year,omitempty"`
+	AwardedFen     int64  `protobuf:"varint,14,opt,name=awarded_fen,json=awardedFen,proto3" json:"awarded_fen,omitempty"`
+	DisbursedFen   int64  `protobuf:"varint,15,opt,name=disbursed_fen,json=disbursedFen,proto3" json:"disbursed_fen,omitempty"`
+	RecoveredFen   int64  `protobuf:"varint,16,opt,name=recovered_fen,json=recoveredFen,proto3" json:"recovered_fen,omitempty"`
+	OutstandingFen int64  `protobuf:"varint,17,opt,name=outstanding_fen,json=outstandingFen,proto3" json:"outstanding_fen,omitempty"`
+	// statement_digest is the SHA-256 (hex) of the statement's canonical JSON.
+	StatementDigest string   `protobuf:"bytes,18,opt,name=statement_digest,json=statementDigest,proto3" json:"statement_digest,omitempty"`
+	AwardIds        []string `protobuf:"bytes,19,rep,name=award_ids,json=awardIds,proto3" json:"award_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AttestationClaims) Reset() {
@@ -150,6 +161,62 @@ func (x *AttestationClaims) GetAuditTreeSize() int64 {
 		return x.AuditTreeSize
 	}
 	return 0
+}
+
+func (x *AttestationClaims) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AttestationClaims) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *AttestationClaims) GetAwardedFen() int64 {
+	if x != nil {
+		return x.AwardedFen
+	}
+	return 0
+}
+
+func (x *AttestationClaims) GetDisbursedFen() int64 {
+	if x != nil {
+		return x.DisbursedFen
+	}
+	return 0
+}
+
+func (x *AttestationClaims) GetRecoveredFen() int64 {
+	if x != nil {
+		return x.RecoveredFen
+	}
+	return 0
+}
+
+func (x *AttestationClaims) GetOutstandingFen() int64 {
+	if x != nil {
+		return x.OutstandingFen
+	}
+	return 0
+}
+
+func (x *AttestationClaims) GetStatementDigest() string {
+	if x != nil {
+		return x.StatementDigest
+	}
+	return ""
+}
+
+func (x *AttestationClaims) GetAwardIds() []string {
+	if x != nil {
+		return x.AwardIds
+	}
+	return nil
 }
 
 // DesignationStanding is the current status of a designation an
@@ -707,11 +774,256 @@ func (x *GetDesignationStatusResponse) GetGrantedByBureau() string {
 	return ""
 }
 
+type ListPublishedAwardsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MeasureCode   string                 `protobuf:"bytes,1,opt,name=measure_code,json=measureCode,proto3" json:"measure_code,omitempty"`
+	Year          int32                  `protobuf:"varint,2,opt,name=year,proto3" json:"year,omitempty"`
+	PageSize      int32                  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPublishedAwardsRequest) Reset() {
+	*x = ListPublishedAwardsRequest{}
+	mi := &file_registry_v1_verification_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPublishedAwardsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPublishedAwardsRequest) ProtoMessage() {}
+
+func (x *ListPublishedAwardsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_verification_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPublishedAwardsRequest.ProtoReflect.Descriptor instead.
+func (*ListPublishedAwardsRequest) Descriptor() ([]byte, []int) {
+	return file_registry_v1_verification_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListPublishedAwardsRequest) GetMeasureCode() string {
+	if x != nil {
+		return x.MeasureCode
+	}
+	return ""
+}
+
+func (x *ListPublishedAwardsRequest) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *ListPublishedAwardsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPublishedAwardsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// PublishedAward is one line of the transparency list.
+type PublishedAward struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	AwardId              string                 `protobuf:"bytes,1,opt,name=award_id,json=awardId,proto3" json:"award_id,omitempty"`
+	EnterpriseName       string                 `protobuf:"bytes,2,opt,name=enterprise_name,json=enterpriseName,proto3" json:"enterprise_name,omitempty"`
+	EnterpriseCreditCode string                 `protobuf:"bytes,3,opt,name=enterprise_credit_code,json=enterpriseCreditCode,proto3" json:"enterprise_credit_code,omitempty"`
+	MeasureCode          string                 `protobuf:"bytes,4,opt,name=measure_code,json=measureCode,proto3" json:"measure_code,omitempty"`
+	MeasureNameZh        string                 `protobuf:"bytes,5,opt,name=measure_name_zh,json=measureNameZh,proto3" json:"measure_name_zh,omitempty"`
+	MeasureNameEn        string                 `protobuf:"bytes,6,opt,name=measure_name_en,json=measureNameEn,proto3" json:"measure_name_en,omitempty"`
+	AwardedFen           int64                  `protobuf:"varint,7,opt,name=awarded_fen,json=awardedFen,proto3" json:"awarded_fen,omitempty"`
+	AwardedOn            string                 `protobuf:"bytes,8,opt,name=awarded_on,json=awardedOn,proto3" json:"awarded_on,omitempty"`
+	Year                 int32                  `protobuf:"varint,9,opt,name=year,proto3" json:"year,omitempty"`
+	RecoveredFen         int64                  `protobuf:"varint,10,opt,name=recovered_fen,json=recoveredFen,proto3" json:"recovered_fen,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *PublishedAward) Reset() {
+	*x = PublishedAward{}
+	mi := &file_registry_v1_verification_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishedAward) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishedAward) ProtoMessage() {}
+
+func (x *PublishedAward) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_verification_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishedAward.ProtoReflect.Descriptor instead.
+func (*PublishedAward) Descriptor() ([]byte, []int) {
+	return file_registry_v1_verification_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PublishedAward) GetAwardId() string {
+	if x != nil {
+		return x.AwardId
+	}
+	return ""
+}
+
+func (x *PublishedAward) GetEnterpriseName() string {
+	if x != nil {
+		return x.EnterpriseName
+	}
+	return ""
+}
+
+func (x *PublishedAward) GetEnterpriseCreditCode() string {
+	if x != nil {
+		return x.EnterpriseCreditCode
+	}
+	return ""
+}
+
+func (x *PublishedAward) GetMeasureCode() string {
+	if x != nil {
+		return x.MeasureCode
+	}
+	return ""
+}
+
+func (x *PublishedAward) GetMeasureNameZh() string {
+	if x != nil {
+		return x.MeasureNameZh
+	}
+	return ""
+}
+
+func (x *PublishedAward) GetMeasureNameEn() string {
+	if x != nil {
+		return x.MeasureNameEn
+	}
+	return ""
+}
+
+func (x *PublishedAward) GetAwardedFen() int64 {
+	if x != nil {
+		return x.AwardedFen
+	}
+	return 0
+}
+
+func (x *PublishedAward) GetAwardedOn() string {
+	if x != nil {
+		return x.AwardedOn
+	}
+	return ""
+}
+
+func (x *PublishedAward) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *PublishedAward) GetRecoveredFen() int64 {
+	if x != nil {
+		return x.RecoveredFen
+	}
+	return 0
+}
+
+type ListPublishedAwardsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Awards        []*PublishedAward      `protobuf:"bytes,1,rep,name=awards,proto3" json:"awards,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	ThresholdFen  int64                  `protobuf:"varint,3,opt,name=threshold_fen,json=thresholdFen,proto3" json:"threshold_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPublishedAwardsResponse) Reset() {
+	*x = ListPublishedAwardsResponse{}
+	mi := &file_registry_v1_verification_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPublishedAwardsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPublishedAwardsResponse) ProtoMessage() {}
+
+func (x *ListPublishedAwardsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_verification_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPublishedAwardsResponse.ProtoReflect.Descriptor instead.
+func (*ListPublishedAwardsResponse) Descriptor() ([]byte, []int) {
+	return file_registry_v1_verification_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListPublishedAwardsResponse) GetAwards() []*PublishedAward {
+	if x != nil {
+		return x.Awards
+	}
+	return nil
+}
+
+func (x *ListPublishedAwardsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListPublishedAwardsResponse) GetThresholdFen() int64 {
+	if x != nil {
+		return x.ThresholdFen
+	}
+	return 0
+}
+
 var File_registry_v1_verification_proto protoreflect.FileDescriptor
 
 const file_registry_v1_verification_proto_rawDesc = "" +
 	"\n" +
-	"\x1eregistry/v1/verification.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dregistry/v1/designation.proto\"\xb0\x03\n" +
+	"\x1eregistry/v1/verification.proto\x12\vregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dregistry/v1/designation.proto\"\xb4\x05\n" +
 	"\x11AttestationClaims\x12\x1b\n" +
 	"\tpark_code\x18\x01 \x01(\tR\bparkCode\x124\n" +
 	"\x16enterprise_credit_code\x18\x02 \x01(\tR\x14enterpriseCreditCode\x12\x18\n" +
@@ -725,7 +1037,16 @@ const file_registry_v1_verification_proto_rawDesc = "" +
 	"expires_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x15\n" +
 	"\x06key_id\x18\n" +
 	" \x01(\tR\x05keyId\x12&\n" +
-	"\x0faudit_tree_size\x18\v \x01(\x03R\rauditTreeSize\"{\n" +
+	"\x0faudit_tree_size\x18\v \x01(\x03R\rauditTreeSize\x12\x12\n" +
+	"\x04kind\x18\f \x01(\tR\x04kind\x12\x12\n" +
+	"\x04year\x18\r \x01(\x05R\x04year\x12\x1f\n" +
+	"\vawarded_fen\x18\x0e \x01(\x03R\n" +
+	"awardedFen\x12#\n" +
+	"\rdisbursed_fen\x18\x0f \x01(\x03R\fdisbursedFen\x12#\n" +
+	"\rrecovered_fen\x18\x10 \x01(\x03R\frecoveredFen\x12'\n" +
+	"\x0foutstanding_fen\x18\x11 \x01(\x03R\x0eoutstandingFen\x12)\n" +
+	"\x10statement_digest\x18\x12 \x01(\tR\x0fstatementDigest\x12\x1b\n" +
+	"\taward_ids\x18\x13 \x03(\tR\bawardIds\"{\n" +
 	"\x13DesignationStanding\x12%\n" +
 	"\x0edesignation_id\x18\x01 \x01(\tR\rdesignationId\x12=\n" +
 	"\n" +
@@ -774,11 +1095,36 @@ const file_registry_v1_verification_proto_rawDesc = "" +
 	"\vvalid_until\x18\n" +
 	" \x01(\tR\n" +
 	"validUntil\x12*\n" +
-	"\x11granted_by_bureau\x18\v \x01(\tR\x0fgrantedByBureau2\xd0\x02\n" +
+	"\x11granted_by_bureau\x18\v \x01(\tR\x0fgrantedByBureau\"\x8f\x01\n" +
+	"\x1aListPublishedAwardsRequest\x12!\n" +
+	"\fmeasure_code\x18\x01 \x01(\tR\vmeasureCode\x12\x12\n" +
+	"\x04year\x18\x02 \x01(\x05R\x04year\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"\xf6\x02\n" +
+	"\x0ePublishedAward\x12\x19\n" +
+	"\baward_id\x18\x01 \x01(\tR\aawardId\x12'\n" +
+	"\x0fenterprise_name\x18\x02 \x01(\tR\x0eenterpriseName\x124\n" +
+	"\x16enterprise_credit_code\x18\x03 \x01(\tR\x14enterpriseCreditCode\x12!\n" +
+	"\fmeasure_code\x18\x04 \x01(\tR\vmeasureCode\x12&\n" +
+	"\x0fmeasure_name_zh\x18\x05 \x01(\tR\rmeasureNameZh\x12&\n" +
+	"\x0fmeasure_name_en\x18\x06 \x01(\tR\rmeasureNameEn\x12\x1f\n" +
+	"\vawarded_fen\x18\a \x01(\x03R\n" +
+	"awardedFen\x12\x1d\n" +
+	"\n" +
+	"awarded_on\x18\b \x01(\tR\tawardedOn\x12\x12\n" +
+	"\x04year\x18\t \x01(\x05R\x04year\x12#\n" +
+	"\rrecovered_fen\x18\n" +
+	" \x01(\x03R\frecoveredFen\"\x9f\x01\n" +
+	"\x1bListPublishedAwardsResponse\x123\n" +
+	"\x06awards\x18\x01 \x03(\v2\x1b.registry.v1.PublishedAwardR\x06awards\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12#\n" +
+	"\rthreshold_fen\x18\x03 \x01(\x03R\fthresholdFen2\xbf\x03\n" +
 	"\x13VerificationService\x12g\n" +
 	"\x11VerifyAttestation\x12%.registry.v1.VerifyAttestationRequest\x1a&.registry.v1.VerifyAttestationResponse\"\x03\x90\x02\x01\x12^\n" +
 	"\x0eGetSigningKeys\x12\".registry.v1.GetSigningKeysRequest\x1a#.registry.v1.GetSigningKeysResponse\"\x03\x90\x02\x01\x12p\n" +
-	"\x14GetDesignationStatus\x12(.registry.v1.GetDesignationStatusRequest\x1a).registry.v1.GetDesignationStatusResponse\"\x03\x90\x02\x01B\xb1\x01\n" +
+	"\x14GetDesignationStatus\x12(.registry.v1.GetDesignationStatusRequest\x1a).registry.v1.GetDesignationStatusResponse\"\x03\x90\x02\x01\x12m\n" +
+	"\x13ListPublishedAwards\x12'.registry.v1.ListPublishedAwardsRequest\x1a(.registry.v1.ListPublishedAwardsResponse\"\x03\x90\x02\x01B\xb1\x01\n" +
 	"\x0fcom.registry.v1B\x11VerificationProtoP\x01Z>github.com/hangzhou-ai/registry/rpc/gen/registry/v1;registryv1\xa2\x02\x03RXX\xaa\x02\vRegistry.V1\xca\x02\vRegistry\\V1\xe2\x02\x17Registry\\V1\\GPBMetadata\xea\x02\fRegistry::V1b\x06proto3"
 
 var (
@@ -793,7 +1139,7 @@ func file_registry_v1_verification_proto_rawDescGZIP() []byte {
 	return file_registry_v1_verification_proto_rawDescData
 }
 
-var file_registry_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_registry_v1_verification_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_registry_v1_verification_proto_goTypes = []any{
 	(*AttestationClaims)(nil),            // 0: registry.v1.AttestationClaims
 	(*DesignationStanding)(nil),          // 1: registry.v1.DesignationStanding
@@ -804,28 +1150,34 @@ var file_registry_v1_verification_proto_goTypes = []any{
 	(*GetSigningKeysResponse)(nil),       // 6: registry.v1.GetSigningKeysResponse
 	(*GetDesignationStatusRequest)(nil),  // 7: registry.v1.GetDesignationStatusRequest
 	(*GetDesignationStatusResponse)(nil), // 8: registry.v1.GetDesignationStatusResponse
-	(*timestamppb.Timestamp)(nil),        // 9: google.protobuf.Timestamp
-	(DesignationStatus)(0),               // 10: registry.v1.DesignationStatus
+	(*ListPublishedAwardsRequest)(nil),   // 9: registry.v1.ListPublishedAwardsRequest
+	(*PublishedAward)(nil),               // 10: registry.v1.PublishedAward
+	(*ListPublishedAwardsResponse)(nil),  // 11: registry.v1.ListPublishedAwardsResponse
+	(*timestamppb.Timestamp)(nil),        // 12: google.protobuf.Timestamp
+	(DesignationStatus)(0),               // 13: registry.v1.DesignationStatus
 }
 var file_registry_v1_verification_proto_depIdxs = []int32{
-	9,  // 0: registry.v1.AttestationClaims.issued_at:type_name -> google.protobuf.Timestamp
-	9,  // 1: registry.v1.AttestationClaims.expires_at:type_name -> google.protobuf.Timestamp
-	10, // 2: registry.v1.DesignationStanding.status_now:type_name -> registry.v1.DesignationStatus
+	12, // 0: registry.v1.AttestationClaims.issued_at:type_name -> google.protobuf.Timestamp
+	12, // 1: registry.v1.AttestationClaims.expires_at:type_name -> google.protobuf.Timestamp
+	13, // 2: registry.v1.DesignationStanding.status_now:type_name -> registry.v1.DesignationStatus
 	0,  // 3: registry.v1.VerifyAttestationResponse.claims:type_name -> registry.v1.AttestationClaims
 	1,  // 4: registry.v1.VerifyAttestationResponse.designations:type_name -> registry.v1.DesignationStanding
 	4,  // 5: registry.v1.GetSigningKeysResponse.keys:type_name -> registry.v1.SigningKey
-	10, // 6: registry.v1.GetDesignationStatusResponse.status:type_name -> registry.v1.DesignationStatus
-	2,  // 7: registry.v1.VerificationService.VerifyAttestation:input_type -> registry.v1.VerifyAttestationRequest
-	5,  // 8: registry.v1.VerificationService.GetSigningKeys:input_type -> registry.v1.GetSigningKeysRequest
-	7,  // 9: registry.v1.VerificationService.GetDesignationStatus:input_type -> registry.v1.GetDesignationStatusRequest
-	3,  // 10: registry.v1.VerificationService.VerifyAttestation:output_type -> registry.v1.VerifyAttestationResponse
-	6,  // 11: registry.v1.VerificationService.GetSigningKeys:output_type -> registry.v1.GetSigningKeysResponse
-	8,  // 12: registry.v1.VerificationService.GetDesignationStatus:output_type -> registry.v1.GetDesignationStatusResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	13, // 6: registry.v1.GetDesignationStatusResponse.status:type_name -> registry.v1.DesignationStatus
+	10, // 7: registry.v1.ListPublishedAwardsResponse.awards:type_name -> registry.v1.PublishedAward
+	2,  // 8: registry.v1.VerificationService.VerifyAttestation:input_type -> registry.v1.VerifyAttestationRequest
+	5,  // 9: registry.v1.VerificationService.GetSigningKeys:input_type -> registry.v1.GetSigningKeysRequest
+	7,  // 10: registry.v1.VerificationService.GetDesignationStatus:input_type -> registry.v1.GetDesignationStatusRequest
+	9,  // 11: registry.v1.VerificationService.ListPublishedAwards:input_type -> registry.v1.ListPublishedAwardsRequest
+	3,  // 12: registry.v1.VerificationService.VerifyAttestation:output_type -> registry.v1.VerifyAttestationResponse
+	6,  // 13: registry.v1.VerificationService.GetSigningKeys:output_type -> registry.v1.GetSigningKeysResponse
+	8,  // 14: registry.v1.VerificationService.GetDesignationStatus:output_type -> registry.v1.GetDesignationStatusResponse
+	11, // 15: registry.v1.VerificationService.ListPublishedAwards:output_type -> registry.v1.ListPublishedAwardsResponse
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_registry_v1_verification_proto_init() }
@@ -840,7 +1192,7 @@ func file_registry_v1_verification_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_registry_v1_verification_proto_rawDesc), len(file_registry_v1_verification_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,9 @@ const (
 	// VerificationServiceGetDesignationStatusProcedure is the procedure name of the
 	// VerificationService's GetDesignationStatus RPC.
 	VerificationServiceGetDesignationStatusProcedure = "/registry.v1.VerificationService/GetDesignationStatus"
+	// VerificationServiceListPublishedAwardsProcedure is the procedure name of the
+	// VerificationService's ListPublishedAwards RPC.
+	VerificationServiceListPublishedAwardsProcedure = "/registry.v1.VerificationService/ListPublishedAwards"
 )
 
 var (
@@ -61,6 +64,14 @@ var (
 			IdempotencyLevel: connect.IdempotencyNoSideEffects,
 		}
 	})
+	verificationServiceListPublishedAwardsSpec = sync.OnceValue(func() connect.Spec {
+		return connect.Spec{
+			StreamType:       connect.StreamTypeUnary,
+			Schema:           v1.File_registry_v1_verification_proto.Services().ByName("VerificationService").Methods().ByName("ListPublishedAwards"),
+			Procedure:        VerificationServiceListPublishedAwardsProcedure,
+			IdempotencyLevel: connect.IdempotencyNoSideEffects,
+		}
+	})
 )
 
 // VerificationServiceClient is a client for the registry.v1.VerificationService service.
@@ -75,6 +86,10 @@ type VerificationServiceClient interface {
 	GetSigningKeys(context.Context, *v1.GetSigningKeysRequest) (*v1.GetSigningKeysResponse, error)
 	// GetDesignationStatus returns a designation's public status.
 	GetDesignationStatus(context.Context, *v1.GetDesignationStatusRequest) (*v1.GetDesignationStatusResponse, error)
+	// ListPublishedAwards is the transparency list of support awards at or
+	// above the publication threshold (100,000 yuan), as state-aid registers
+	// publish them: enterprise, measure, amount and date, newest first.
+	ListPublishedAwards(context.Context, *v1.ListPublishedAwardsRequest) (*v1.ListPublishedAwardsResponse, error)
 }
 
 // NewVerificationServiceClient constructs a client for the registry.v1.VerificationService service.
@@ -95,6 +110,10 @@ type VerificationServiceHandler interface {
 	GetSigningKeys(context.Context, *v1.GetSigningKeysRequest) (*v1.GetSigningKeysResponse, error)
 	// GetDesignationStatus returns a designation's public status.
 	GetDesignationStatus(context.Context, *v1.GetDesignationStatusRequest) (*v1.GetDesignationStatusResponse, error)
+	// ListPublishedAwards is the transparency list of support awards at or
+	// above the publication threshold (100,000 yuan), as state-aid registers
+	// publish them: enterprise, measure, amount and date, newest first.
+	ListPublishedAwards(context.Context, *v1.ListPublishedAwardsRequest) (*v1.ListPublishedAwardsResponse, error)
 }
 
 // RegisterVerificationServiceHandler registers svc as the registry.v1.VerificationService
@@ -105,6 +124,7 @@ func RegisterVerificationServiceHandler(server *connect.Server, svc Verification
 		connect.Method{Spec: verificationServiceVerifyAttestationSpec(), Handler: adapter.verifyAttestation},
 		connect.Method{Spec: verificationServiceGetSigningKeysSpec(), Handler: adapter.getSigningKeys},
 		connect.Method{Spec: verificationServiceGetDesignationStatusSpec(), Handler: adapter.getDesignationStatus},
+		connect.Method{Spec: verificationServiceListPublishedAwardsSpec(), Handler: adapter.listPublishedAwards},
 	)
 }
 
@@ -121,6 +141,10 @@ func (UnimplementedVerificationServiceHandler) GetSigningKeys(context.Context, *
 
 func (UnimplementedVerificationServiceHandler) GetDesignationStatus(context.Context, *v1.GetDesignationStatusRequest) (*v1.GetDesignationStatusResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.VerificationService.GetDesignationStatus is not implemented")
+}
+
+func (UnimplementedVerificationServiceHandler) ListPublishedAwards(context.Context, *v1.ListPublishedAwardsRequest) (*v1.ListPublishedAwardsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.VerificationService.ListPublishedAwards is not implemented")
 }
 
 type verificationServiceClient struct {
@@ -146,6 +170,14 @@ func (c *verificationServiceClient) GetSigningKeys(ctx context.Context, req *v1.
 func (c *verificationServiceClient) GetDesignationStatus(ctx context.Context, req *v1.GetDesignationStatusRequest) (*v1.GetDesignationStatusResponse, error) {
 	var res v1.GetDesignationStatusResponse
 	if err := c.client.CallUnary(ctx, verificationServiceGetDesignationStatusSpec(), req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (c *verificationServiceClient) ListPublishedAwards(ctx context.Context, req *v1.ListPublishedAwardsRequest) (*v1.ListPublishedAwardsResponse, error) {
+	var res v1.ListPublishedAwardsResponse
+	if err := c.client.CallUnary(ctx, verificationServiceListPublishedAwardsSpec(), req, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -183,6 +215,18 @@ func (h verificationServiceHandler) getDesignationStatus(ctx context.Context, _ 
 		return err
 	}
 	res, err := h.svc.GetDesignationStatus(ctx, &req)
+	if err != nil {
+		return err
+	}
+	return stream.Send(res)
+}
+
+func (h verificationServiceHandler) listPublishedAwards(ctx context.Context, _ connect.Spec, stream connect.ServerStream) error {
+	var req v1.ListPublishedAwardsRequest
+	if err := stream.Receive(&req); err != nil {
+		return err
+	}
+	res, err := h.svc.ListPublishedAwards(ctx, &req)
 	if err != nil {
 		return err
 	}

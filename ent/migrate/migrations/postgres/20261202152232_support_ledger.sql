@@ -1,0 +1,30 @@
+-- Create "support_applications" table
+CREATE TABLE "support_applications" ("id" character varying NOT NULL, "measure_code" character varying NOT NULL, "enterprise_id" bigint NOT NULL, "year" bigint NOT NULL, "basis_reference" character varying NOT NULL, "basis_kind" character varying NOT NULL DEFAULT '', "basis_amount_fen" bigint NOT NULL, "basis_date" character varying NOT NULL, "project_total_fen" bigint NOT NULL DEFAULT 0, "loan_principal_fen" bigint NOT NULL DEFAULT 0, "evidence" text NOT NULL DEFAULT '', "status" character varying NOT NULL DEFAULT 'pending', "reason" character varying NOT NULL DEFAULT '', "awarded_fen" bigint NOT NULL DEFAULT 0, "breakdown" jsonb NULL, "applied_by" character varying NOT NULL, "applied_at" timestamptz NOT NULL, "decided_by" character varying NOT NULL DEFAULT '', "decided_at" timestamptz NULL, PRIMARY KEY ("id"));
+-- Create index "supportapplication_enterprise__4209f26fff34391ad9d7b5b720992220" to table: "support_applications"
+CREATE UNIQUE INDEX "supportapplication_enterprise__4209f26fff34391ad9d7b5b720992220" ON "support_applications" ("enterprise_id", "measure_code", "year", "basis_reference", "basis_kind") WHERE ((status)::text <> 'rejected'::text);
+-- Create index "supportapplication_enterprise_id_id" to table: "support_applications"
+CREATE INDEX "supportapplication_enterprise_id_id" ON "support_applications" ("enterprise_id", "id");
+-- Create index "supportapplication_measure_code_status_id" to table: "support_applications"
+CREATE INDEX "supportapplication_measure_code_status_id" ON "support_applications" ("measure_code", "status", "id");
+-- Create "support_awards" table
+CREATE TABLE "support_awards" ("id" character varying NOT NULL, "application_id" character varying NOT NULL, "measure_code" character varying NOT NULL, "enterprise_id" bigint NOT NULL, "year" bigint NOT NULL, "basis_reference" character varying NOT NULL, "awarded_fen" bigint NOT NULL, "disbursed_fen" bigint NOT NULL DEFAULT 0, "recovered_fen" bigint NOT NULL DEFAULT 0, "awarded_on" character varying NOT NULL, "relied_on_designation_id" character varying NOT NULL DEFAULT '', "created_at" timestamptz NOT NULL, PRIMARY KEY ("id"), CONSTRAINT "support_award_paid_within" CHECK ((disbursed_fen >= 0) AND (disbursed_fen <= awarded_fen)), CONSTRAINT "support_award_recovered_within" CHECK ((recovered_fen >= 0) AND (recovered_fen <= disbursed_fen)));
+-- Create index "support_awards_application_id_key" to table: "support_awards"
+CREATE UNIQUE INDEX "support_awards_application_id_key" ON "support_awards" ("application_id");
+-- Create index "supportaward_awarded_fen_id" to table: "support_awards"
+CREATE INDEX "supportaward_awarded_fen_id" ON "support_awards" ("awarded_fen", "id");
+-- Create index "supportaward_enterprise_id_year" to table: "support_awards"
+CREATE INDEX "supportaward_enterprise_id_year" ON "support_awards" ("enterprise_id", "year");
+-- Create index "supportaward_measure_code_year_id" to table: "support_awards"
+CREATE INDEX "supportaward_measure_code_year_id" ON "support_awards" ("measure_code", "year", "id");
+-- Create "support_counters" table
+CREATE TABLE "support_counters" ("id" character varying NOT NULL, "used_fen" bigint NOT NULL DEFAULT 0, "limit_fen" bigint NOT NULL DEFAULT -1, "used_count" bigint NOT NULL DEFAULT 0, "limit_count" bigint NOT NULL DEFAULT -1, PRIMARY KEY ("id"), CONSTRAINT "support_counter_count_within" CHECK ((used_count >= 0) AND ((limit_count < 0) OR (used_count <= limit_count))), CONSTRAINT "support_counter_fen_within" CHECK ((used_fen >= 0) AND ((limit_fen < 0) OR (used_fen <= limit_fen))));
+-- Create "support_disbursements" table
+CREATE TABLE "support_disbursements" ("id" character varying NOT NULL, "award_id" character varying NOT NULL, "amount_fen" bigint NOT NULL, "paid_on" character varying NOT NULL, "payer" character varying NOT NULL, "recorded_by" character varying NOT NULL, "recorded_at" timestamptz NOT NULL, PRIMARY KEY ("id"));
+-- Create index "supportdisbursement_award_id_id" to table: "support_disbursements"
+CREATE INDEX "supportdisbursement_award_id_id" ON "support_disbursements" ("award_id", "id");
+-- Create "support_recoveries" table
+CREATE TABLE "support_recoveries" ("id" character varying NOT NULL, "award_id" character varying NOT NULL, "enterprise_id" bigint NOT NULL, "amount_fen" bigint NOT NULL, "reason" text NOT NULL, "ordered_on" character varying NOT NULL, "ordered_by" character varying NOT NULL, "settled_on" character varying NOT NULL DEFAULT '', "settled_by" character varying NOT NULL DEFAULT '', "created_at" timestamptz NOT NULL, PRIMARY KEY ("id"));
+-- Create index "supportrecovery_award_id_id" to table: "support_recoveries"
+CREATE INDEX "supportrecovery_award_id_id" ON "support_recoveries" ("award_id", "id");
+-- Create index "supportrecovery_enterprise_id" to table: "support_recoveries"
+CREATE INDEX "supportrecovery_enterprise_id" ON "support_recoveries" ("enterprise_id") WHERE ((settled_on)::text = ''::text);

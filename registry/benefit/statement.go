@@ -1,0 +1,264 @@
+package benefit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/hangzhou-ai/registry/attest"
+	"github.com/hangzhou-ai/registry/authz"
+	"github.com/hangzhou-ai/registry/ent"
+	"github.com/hangzhou-ai/registry/ent/supportaward"
+	"github.com/hangzhou-ai/registry/ent/supportrecovery"
+	"github.com/hangzhou-ai/registry/registry/catalog"
+	"github.com/hangzhou-ai/registry/registry/designation"
+	"github.com/hangzhou-ai/registry/registry/enterprise"
+	"github.com/hangzhou-ai/registry/registry/internal/core"
+)
+
+// maxStatementAwards bounds the awards one statement lists.
+const maxStatementAwards = 1000
+
+// MeasureTotals are an enterprise's totals under one measure in a year.
+// HeadroomFen is what the enterprise may still be awarded under the
+// measure's enterprise-year cap that year (0 once a count limit is
+// reached; -1 when the measure has no such cap).
+type MeasureTotals struct {
+	MeasureCode          string `json:"measure_code"`
+	AwardedFen           int64  `json:"awarded_fen"`
+	DisbursedFen         int64  `json:"disbursed_fen"`
+	RecoveredFen         int64  `json:"recovered_fen"`
+	OutstandingFen       int64  `json:"outstanding_fen"`
+	HeadroomFen          int64  `json:"headroom_fen"`
+	EnterpriseYearCapFen int64  `json:"enterprise_year_cap_fen"`
+}
+
+// Statement is everything an enterprise received in a year, with totals
+// (Awarded = Disbursed + Outstanding − Recovered) and a signed attestation
+// of them.
+type Statement struct {
+	EnterpriseCreditCode string          `json:"enterprise_credit_code"`
+	EnterpriseName       string          `json:"enterprise_name"`
+	Year                 int             `json:"year"`
+	Awards               []Award         `json:"awards"`
+	Measures             []MeasureTotals `json:"measures"`
+	AwardedFen           int64           `json:"awarded_fen"`
+	DisbursedFen         int64           `json:"disbursed_fen"`
+	RecoveredFen         int64           `json:"recovered_fen"`
+	OutstandingFen       int64           `json:"outstanding_fen"`
+	UnsettledRecoveryFen int64           `json:"unsettled_recovery_fen"`
+	IssuedAt             time.Time       `json:"issued_at"`
+	AuditTreeSize        int64           `json:"audit_tree_size"`
+	// Digest is the SHA-256 (hex) of the statement's JSON without Digest
+	// and Attestation; the attestation signs it with the totals.
+	Digest      string `json:"-"`
+	Attestation string `json:"-"`
+}
+
+// GetSupportStatement returns an enterprise's statement for year: every
+// award with its disbursements and recoveries (and the current status of
+// a prerequisite designation relied on), totals and headroom per measure,
+// signed with the registry's attestation key so that a bank or another
+// bureau can check it offline. The enterprise's members, bureaus and
+// auditors may read it.
+func (r *Benefits) GetSupportStatement(ctx context.Context, creditCode string, year int) (Statement, error) {
+	p, err := core.PrincipalOf(ctx)
+	if err != nil {
+		return Statement{}, err
+	}
+	v := &core.Violations{}
+	code := core.CreditCode(v, "enterprise_credit_code", creditCode, true)
+	if year == 0 {
+		v.Add("year", "is required")
+	} else {
+		core.ValidateYear(v, "year", year)
+	}
+	if err := v.Err(); err != nil {
+		return Statement{}, err
+	}
+	if err := r.Authorize(p, authz.SupportObject("*"), authz.ActRead, authz.EnterpriseOrg(code)); err != nil {
+		return Statement{}, err
+	}
+	e, err := enterprise.EnterpriseByCode(ctx, r.DB, "enterprise_credit_code", code)
+	if err != nil {
+		return Statement{}, err
+	}
+	size, err := r.treeSize(ctx)
+	if err != nil {
+		return Statement{}, err
+	}
+	rows, err := r.DB.SupportAward.Query().Where(supportaward.EnterpriseID(e.ID), supportaward.Year(year)).
+		Order(ent.Asc(supportaward.FieldID)).Limit(maxStatementAwards).All(ctx)
+	if err != nil {
+		return Statement{}, err
+	}
+	awards, err := r.awardsWithLedger(ctx, rows)
+	if err != nil {
+		return Statement{}, err
+	}
+	st := Statement{EnterpriseCreditCode: e.CreditCode, EnterpriseName: e.Name, Year: year, Awards: awards,
+		IssuedAt: r.Now().Truncate(time.Second), AuditTreeSize: size}
+	if err := r.totals(ctx, &st, e.ID); err != nil {
+		return Statement{}, err
+	}
+	if err := r.sign(ctx, &st); err != nil {
+		return Statement{}, err
+	}
+	return st, nil
+}
+
+// treeSize reads the audit tree's size.
+func (r *Benefits) treeSize(ctx context.Context) (int64, error) {
+	row, err := r.Statements.QueryRow(ctx, "SELECT "+designation.TreeSizeColumn)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = row.Scan(&n)
+	return n, err
+}
+
+// totals adds the statement's totals, per measure with headroom, and what
+// the enterprise owes on unsettled recovery orders.
+func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) error {
+	by := map[string]*MeasureTotals{}
+	var specs []counterSpec
+	for _, m := range catalog.Measures {
+		st.Measures = append(st.Measures, MeasureTotals{MeasureCode: m.Code, EnterpriseYearCapFen: m.EnterpriseYearCapFen})
+		specs = append(specs, countersOf(m, enterpriseID, st.Year, "")...)
+	}
+	for i := range st.Measures {
+		by[st.Measures[i].MeasureCode] = &st.Measures[i]
+	}
+	for _, a := range st.Awards {
+		t := by[a.MeasureCode]
+		t.AwardedFen += a.AwardedFen
+		t.DisbursedFen += a.DisbursedFen
+		t.RecoveredFen += a.RecoveredFen
+		t.OutstandingFen += a.OutstandingFen
+		st.AwardedFen += a.AwardedFen
+		st.DisbursedFen += a.DisbursedFen
+		st.RecoveredFen += a.RecoveredFen
+		st.OutstandingFen += a.OutstandingFen
+	}
+	counters, err := r.readCounters(ctx, specs)
+	if err != nil {
+		return err
+	}
+	for _, m := range catalog.Measures {
+		h := headroomOf(m, enterpriseID, st.Year, "", counters)
+		t := by[m.Code]
+		t.HeadroomFen = h.EnterpriseYearLeft
+		exhausted := (m.MaxAwardsPerEnterpriseYear > 0 && h.AwardsThisEnterpriseYear >= m.MaxAwardsPerEnterpriseYear) ||
+			(m.MaxAwardsPerEnterprise > 0 && h.AwardsThisEnterprise >= m.MaxAwardsPerEnterprise) ||
+			(m.MaxYearsPerEnterprise > 0 && h.NewYearForEnterprise && h.YearsThisEnterprise >= m.MaxYearsPerEnterprise)
+		if exhausted {
+			t.HeadroomFen = 0
+		}
+	}
+	owed, err := r.DB.SupportRecovery.Query().Where(supportrecovery.EnterpriseID(enterpriseID), supportrecovery.SettledOn("")).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range owed {
+		st.UnsettledRecoveryFen += x.AmountFen
+	}
+	return nil
+}
+
+// sign sets the statement's digest and attestation.
+func (r *Benefits) sign(ctx context.Context, st *Statement) error {
+	body, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	st.Digest = hex.EncodeToString(sum[:])
+	kid, key, err := r.Keys.Signer(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(st.Awards))
+	for i, a := range st.Awards {
+		ids[i] = a.ID
+	}
+	claims := attest.Claims{
+		Kind: attest.KindSupportStatement, Issuer: attest.Issuer, Subject: st.EnterpriseCreditCode,
+		EnterpriseCreditCode: st.EnterpriseCreditCode, AsOf: core.DateOf(st.IssuedAt), Year: st.Year,
+		AwardedFen: st.AwardedFen, DisbursedFen: st.DisbursedFen, RecoveredFen: st.RecoveredFen, OutstandingFen: st.OutstandingFen,
+		StatementDigest: st.Digest, AwardIDs: ids, DesignationIDs: []string{}, ReasonCodes: []string{},
+		IssuedAt: st.IssuedAt.Unix(), ExpiresAt: st.IssuedAt.Add(attest.MaxLifetime).Unix(), AuditTreeSize: st.AuditTreeSize,
+	}
+	st.Attestation, err = attest.Sign(key, kid, claims)
+	return err
+}
+
+// PublicationThresholdFen is the least award the transparency list
+// publishes: 100,000 yuan.
+const PublicationThresholdFen = int64(100_000 * catalog.FenPerYuan)
+
+// PublishedAward is one line of the transparency list.
+type PublishedAward struct {
+	AwardID              string
+	EnterpriseName       string
+	EnterpriseCreditCode string
+	Measure              catalog.Measure
+	AwardedFen           int64
+	RecoveredFen         int64
+	AwardedOn            string
+	Year                 int
+}
+
+// PublishedFilter selects the transparency list.
+type PublishedFilter struct {
+	MeasureCode string
+	Year        int
+	PageSize    int
+	PageToken   string
+}
+
+// ListPublishedAwards is the public transparency list: awards of at least
+// PublicationThresholdFen, newest first, with the enterprise's name and
+// credit code, the measure, the amount and its date. Anyone may read it,
+// without a token.
+func (r *Benefits) ListPublishedAwards(ctx context.Context, f PublishedFilter) ([]PublishedAward, string, error) {
+	v := &core.Violations{}
+	if f.MeasureCode != "" {
+		measureOf(v, "measure_code", f.MeasureCode)
+	}
+	if f.Year != 0 {
+		core.ValidateYear(v, "year", f.Year)
+	}
+	size := core.PageSize(v, f.PageSize)
+	after := decodeToken(r, v, f.PageToken, awardIDStart)
+	if err := v.Err(); err != nil {
+		return nil, "", err
+	}
+	q := r.DB.SupportAward.Query().Where(supportaward.AwardedFenGTE(PublicationThresholdFen))
+	if f.MeasureCode != "" {
+		q = q.Where(supportaward.MeasureCode(f.MeasureCode))
+	}
+	if f.Year != 0 {
+		q = q.Where(supportaward.Year(f.Year))
+	}
+	if after != "" {
+		q = q.Where(supportaward.IDLT(after))
+	}
+	rows, err := q.Order(ent.Desc(supportaward.FieldID)).Limit(size + 1).All(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := core.TrimPage(r.Secrets, rows, size, func(a *ent.SupportAward) string { return a.ID })
+	enterprises, err := r.enterprisesOf(ctx, core.Map(rows, func(a *ent.SupportAward) int { return a.EnterpriseID }))
+	if err != nil {
+		return nil, "", err
+	}
+	return core.Map(rows, func(a *ent.SupportAward) PublishedAward {
+		e := enterprises[a.EnterpriseID]
+		return PublishedAward{AwardID: a.ID, EnterpriseName: e.Name, EnterpriseCreditCode: e.CreditCode,
+			Measure: catalog.MeasuresByCode[a.MeasureCode], AwardedFen: a.AwardedFen, RecoveredFen: a.RecoveredFen,
+			AwardedOn: a.AwardedOn, Year: a.Year}
+	}), next, nil
+}
