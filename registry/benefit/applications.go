@@ -129,74 +129,116 @@ func NormalizeReference(ref string) string {
 // enterprise's behalf. It is refused (failed_precondition) outside the
 // measures' window, for a year the measure does not run, for a cost
 // below the measure's threshold, without the prerequisite designation on
-// the basis date, and while the enterprise has an unsettled recovery.
+// the basis date, and while the enterprise has an unsettled recovery; a
+// live application for the same cost item and kind is already_exists.
 func (r *Benefits) ApplyForSupport(ctx context.Context, in NewApplication) (Application, error) {
 	p, err := core.PrincipalOf(ctx)
 	if err != nil {
 		return Application{}, err
 	}
-	v := &core.Violations{}
-	m, known := measureOf(v, "measure_code", in.MeasureCode)
-	code := core.CreditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, true)
-	if !known {
-		if err := r.MayEver(p, authz.ActApply, supportObjects()...); err != nil {
-			return Application{}, err
-		}
-		return Application{}, v.Err()
-	}
-	if code != "" {
-		if err := r.Authorize(p, authz.SupportObject(m.Code), authz.ActApply, authz.EnterpriseOrg(code)); err != nil {
-			return Application{}, err
-		}
-	} else if err := r.MayEver(p, authz.ActApply, authz.SupportObject(m.Code)); err != nil {
+	if err := r.MayEver(p, authz.ActApply, supportObjects()...); err != nil {
 		return Application{}, err
 	}
-	a := r.validateApplication(v, m, in)
+	if m, ok := catalog.MeasuresByCode[in.MeasureCode]; ok {
+		if err := r.mayApply(p, m, core.CreditCode(&core.Violations{}, "", in.EnterpriseCreditCode, false)); err != nil {
+			return Application{}, err
+		}
+	}
+	v := &core.Violations{}
+	m, a, err := r.ValidateApplication(v, in)
 	if err := v.Err(); err != nil {
 		return Application{}, err
 	}
-	if err := r.checkPreconditions(m, a); err != nil {
-		return Application{}, err
-	}
-	e, err := enterprise.EnterpriseByCode(ctx, r.DB, "enterprise_credit_code", code)
 	if err != nil {
-		return Application{}, err
-	}
-	if _, err := r.prerequisite(ctx, m, a, e.ID); err != nil {
 		return Application{}, err
 	}
 	var out Application
 	err = r.InTx(ctx, func(tx *ent.Tx) error {
-		if err := refuseWhileOwing(ctx, tx, e.ID); err != nil {
-			return err
+		var isNew bool
+		out, isNew, err = r.RecordApplication(ctx, tx, p, m, a)
+		if err == nil && !isNew {
+			err = core.AlreadyExists("application %s already asks for %s on %s (%s) in %d", out.ID, m.Code, a.BasisReference, a.BasisKind, a.Year)
 		}
-		existing, err := tx.SupportApplication.Query().Where(
-			supportapplication.EnterpriseID(e.ID), supportapplication.MeasureCode(m.Code),
-			supportapplication.Year(a.Year), supportapplication.BasisReference(a.BasisReference),
-			supportapplication.BasisKind(a.BasisKind), supportapplication.StatusNEQ(StatusRejected)).First(ctx)
-		switch {
-		case err == nil:
-			return core.AlreadyExists("application %s already asks for %s on %s (%s) in %d", existing.ID, m.Code, a.BasisReference, a.BasisKind, a.Year)
-		case !ent.IsNotFound(err):
-			return err
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		row, err := tx.SupportApplication.Create().SetID(applicationIDStart + id.String()).SetMeasureCode(m.Code).
-			SetEnterpriseID(e.ID).SetYear(a.Year).SetBasisReference(a.BasisReference).SetBasisKind(a.BasisKind).
-			SetBasisAmountFen(a.BasisAmountFen).SetBasisDate(a.BasisDate).SetProjectTotalFen(a.ProjectTotalFen).
-			SetLoanPrincipalFen(a.LoanPrincipalFen).SetEvidence(a.Evidence).SetStatus(StatusPending).
-			SetAppliedBy(p.Subject).SetAppliedAt(r.Now()).Save(ctx)
-		if err != nil {
-			return err
-		}
-		out = applicationOf(row, e, "")
-		return r.Record(ctx, tx, p, core.Change{Action: "support.apply", EntityType: "support-application", EntityID: row.ID,
-			After: out, Owner: authz.EnterpriseOrg(e.CreditCode)})
+		return err
 	})
 	return out, err
+}
+
+// mayApply decides whether p may apply under m for the enterprise of code
+// (any enterprise, when code is empty or malformed).
+func (r *Benefits) mayApply(p core.Principal, m catalog.Measure, code string) error {
+	if code == "" {
+		return r.MayEver(p, authz.ActApply, authz.SupportObject(m.Code))
+	}
+	return r.Authorize(p, authz.SupportObject(m.Code), authz.ActApply, authz.EnterpriseOrg(code))
+}
+
+// ValidateApplication checks an application as ApplyForSupport does
+// before it reads the database: field problems go into v; the
+// measures' own refusals (window, year, thresholds) are returned as a
+// failed_precondition whose message starts with the field it is about.
+// It returns the measure (zero when measure_code is unknown) and the
+// application as it would be recorded.
+func (r *Benefits) ValidateApplication(v *core.Violations, in NewApplication) (catalog.Measure, NewApplication, error) {
+	m, known := measureOf(v, "measure_code", in.MeasureCode)
+	in.EnterpriseCreditCode = core.CreditCode(v, "enterprise_credit_code", in.EnterpriseCreditCode, true)
+	if !known {
+		return m, in, nil
+	}
+	a := r.validateApplication(v, m, in)
+	if len(v.List) > 0 {
+		return m, a, nil
+	}
+	return m, a, r.checkPreconditions(m, a)
+}
+
+// RecordApplication records a validated application for p inside tx:
+// it decides p's permission for the enterprise, finds the enterprise
+// (not_found), checks the prerequisite designation on the basis date and
+// that the enterprise owes no recovery (failed_precondition), and records
+// the application and its audit event. A live application for the same
+// enterprise, measure, year, cost item and kind is returned with isNew
+// false, and nothing is written.
+func (r *Benefits) RecordApplication(ctx context.Context, tx *ent.Tx, p core.Principal, m catalog.Measure, a NewApplication) (Application, bool, error) {
+	if err := r.mayApply(p, m, a.EnterpriseCreditCode); err != nil {
+		return Application{}, false, err
+	}
+	e, err := enterprise.EnterpriseByCode(ctx, tx.Client(), "enterprise_credit_code", a.EnterpriseCreditCode)
+	if err != nil {
+		return Application{}, false, err
+	}
+	existing, err := tx.SupportApplication.Query().Where(
+		supportapplication.EnterpriseID(e.ID), supportapplication.MeasureCode(m.Code),
+		supportapplication.Year(a.Year), supportapplication.BasisReference(a.BasisReference),
+		supportapplication.BasisKind(a.BasisKind), supportapplication.StatusNEQ(StatusRejected)).First(ctx)
+	switch {
+	case err == nil:
+		return applicationOf(existing, e, ""), false, nil
+	case !ent.IsNotFound(err):
+		return Application{}, false, err
+	}
+	if _, err := r.prerequisite(ctx, tx, m, a, e.ID); err != nil {
+		return Application{}, false, err
+	}
+	if err := refuseWhileOwing(ctx, tx, e.ID); err != nil {
+		return Application{}, false, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Application{}, false, err
+	}
+	row, err := tx.SupportApplication.Create().SetID(applicationIDStart + id.String()).SetMeasureCode(m.Code).
+		SetEnterpriseID(e.ID).SetYear(a.Year).SetBasisReference(a.BasisReference).SetBasisKind(a.BasisKind).
+		SetBasisAmountFen(a.BasisAmountFen).SetBasisDate(a.BasisDate).SetProjectTotalFen(a.ProjectTotalFen).
+		SetLoanPrincipalFen(a.LoanPrincipalFen).SetEvidence(a.Evidence).SetStatus(StatusPending).
+		SetAppliedBy(p.Subject).SetAppliedAt(r.Now()).Save(ctx)
+	if err != nil {
+		return Application{}, false, err
+	}
+	out := applicationOf(row, e, "")
+	err = r.Record(ctx, tx, p, core.Change{Action: "support.apply", EntityType: "support-application", EntityID: row.ID,
+		After: out, Owner: authz.EnterpriseOrg(e.CreditCode)})
+	return out, true, err
 }
 
 // validateApplication checks an application's fields against m.
@@ -283,12 +325,12 @@ func requiredDesignation(m catalog.Measure, kind string) string {
 // prerequisite returns the designation the application relies on: one of
 // the required type, valid and active on the basis date ("" when none is
 // required), or failed_precondition when the enterprise held none then.
-func (r *Benefits) prerequisite(ctx context.Context, m catalog.Measure, a NewApplication, enterpriseID int) (string, error) {
+func (r *Benefits) prerequisite(ctx context.Context, tx *ent.Tx, m catalog.Measure, a NewApplication, enterpriseID int) (string, error) {
 	typ := requiredDesignation(m, a.BasisKind)
 	if typ == "" {
 		return "", nil
 	}
-	rows, err := r.Statements.Query(ctx, designation.HeldOnSQL(1), enterpriseID, a.BasisDate, typ)
+	rows, err := tx.QueryContext(ctx, designation.HeldOnSQL(1), enterpriseID, a.BasisDate, typ)
 	if err != nil {
 		return "", err
 	}
@@ -306,7 +348,7 @@ func (r *Benefits) prerequisite(ctx context.Context, m catalog.Measure, a NewApp
 	}
 	if id == "" {
 		name := catalog.DesignationTypesByCode[typ].NameEn
-		return "", core.FailedPrecondition("%s (%s) needs a %s designation (%s) in force on the basis date %s; the enterprise held none", m.Code, a.BasisKind, typ, name, a.BasisDate)
+		return "", core.FailedPrecondition("basis_date: %s (%s) needs a %s designation (%s) in force on the basis date %s; the enterprise held none", m.Code, a.BasisKind, typ, name, a.BasisDate)
 	}
 	return id, nil
 }

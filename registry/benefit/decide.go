@@ -190,13 +190,6 @@ func (r *Benefits) DecideApplication(ctx context.Context, d Decision) (Applicati
 		return Application{}, Award{}, core.FailedPrecondition("application %s is %s already", a.ID, a.Status)
 	}
 	m := catalog.MeasuresByCode[a.MeasureCode]
-	relied := ""
-	if d.Approve {
-		in := NewApplication{BasisKind: a.BasisKind, BasisDate: a.BasisDate}
-		if relied, err = r.prerequisite(ctx, m, in, a.EnterpriseID); err != nil {
-			return Application{}, Award{}, err
-		}
-	}
 	var out Application
 	var award Award
 	err = r.InTx(ctx, func(tx *ent.Tx) error {
@@ -224,6 +217,10 @@ func (r *Benefits) DecideApplication(ctx context.Context, d Decision) (Applicati
 				After: out, Reason: reason, Owner: owner})
 		}
 		if err := refuseWhileOwing(ctx, tx, a.EnterpriseID); err != nil {
+			return err
+		}
+		relied, err := r.prerequisite(ctx, tx, m, NewApplication{BasisKind: a.BasisKind, BasisDate: a.BasisDate}, a.EnterpriseID)
+		if err != nil {
 			return err
 		}
 		specs := countersOf(m, a.EnterpriseID, a.Year, a.BasisReference)

@@ -110,7 +110,7 @@ func (r *Benefits) awardOf(a *ent.SupportAward, e *ent.Enterprise, kind string, 
 
 // loadAward loads an award for p acting with action on its measure:
 // not_found for one that does not exist or p may not read.
-func (r *Benefits) loadAward(ctx context.Context, p core.Principal, field, id, action string) (*ent.SupportAward, *ent.Enterprise, error) {
+func (r *Benefits) loadAward(ctx context.Context, db *ent.Client, p core.Principal, field, id, action string) (*ent.SupportAward, *ent.Enterprise, error) {
 	if id == "" {
 		return nil, nil, core.InvalidField(field, "is required")
 	}
@@ -118,14 +118,14 @@ func (r *Benefits) loadAward(ctx context.Context, p core.Principal, field, id, a
 		return nil, nil, core.InvalidField(field, "is not an award id (awd_…)")
 	}
 	missing := core.NotFound("%s: award %s does not exist", field, id)
-	a, err := r.DB.SupportAward.Get(ctx, id)
+	a, err := db.SupportAward.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, nil, r.missing(p, missing)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := r.DB.Enterprise.Get(ctx, a.EnterpriseID)
+	e, err := db.Enterprise.Get(ctx, a.EnterpriseID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -179,59 +179,94 @@ func (r *Benefits) RecordDisbursement(ctx context.Context, in NewDisbursement) (
 		return Disbursement{}, Award{}, err
 	}
 	v := &core.Violations{}
-	checkFen(v, "amount_fen", in.AmountFen, true)
-	paidOn := core.ParseDate(v, "paid_on", in.PaidOn, true)
-	payer := checkPayer(v, "payer", in.Payer)
+	in = r.ValidateDisbursement(v, in)
 	if err := v.Err(); err != nil {
 		return Disbursement{}, Award{}, err
-	}
-	a, e, err := r.loadAward(ctx, p, "award_id", in.AwardID, authz.ActDisburse)
-	if err != nil {
-		return Disbursement{}, Award{}, err
-	}
-	switch {
-	case paidOn < a.AwardedOn:
-		return Disbursement{}, Award{}, core.FailedPrecondition("paid_on: %s is before the award was made on %s", paidOn, a.AwardedOn)
-	case paidOn > r.Today():
-		return Disbursement{}, Award{}, core.FailedPrecondition("paid_on: %s is in the future", paidOn)
 	}
 	var out Disbursement
 	var award Award
 	err = r.InTx(ctx, func(tx *ent.Tx) error {
-		n, err := tx.SupportAward.Update().Where(supportaward.ID(a.ID), func(s *entsql.Selector) {
-			s.Where(sumAtMost(s, supportaward.FieldDisbursedFen, in.AmountFen, supportaward.FieldAwardedFen))
-		}).AddDisbursedFen(in.AmountFen).Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			cur, err := tx.SupportAward.Get(ctx, a.ID)
-			if err != nil {
-				return err
-			}
-			return core.FailedPrecondition("amount_fen: award %s has %s yuan left to pay, less than %s yuan", a.ID, yuanText(cur.AwardedFen-cur.DisbursedFen), yuanText(in.AmountFen))
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		d, err := tx.SupportDisbursement.Create().SetID(disbursementIDStart + id.String()).SetAwardID(a.ID).
-			SetAmountFen(in.AmountFen).SetPaidOn(paidOn).SetPayer(payer).SetRecordedBy(p.Subject).SetRecordedAt(r.Now()).Save(ctx)
-		if err != nil {
-			return err
-		}
-		cur, err := tx.SupportAward.Get(ctx, a.ID)
-		if err != nil {
-			return err
-		}
-		out, award = disbursementOf(d), r.awardOf(cur, e, "", nil, nil, "")
-		return r.Record(ctx, tx, p, core.Change{Action: "support.disburse", EntityType: "support-award", EntityID: a.ID,
-			After: out, Owner: authz.EnterpriseOrg(e.CreditCode)})
+		out, award, _, err = r.RecordDisbursementIn(ctx, tx, p, in, false)
+		return err
 	})
 	if err != nil {
 		return Disbursement{}, Award{}, err
 	}
 	return out, award, nil
+}
+
+// ValidateDisbursement checks a payment's fields into v and returns it as
+// it would be recorded (payer city or district:<GB/T 2260 code>).
+func (r *Benefits) ValidateDisbursement(v *core.Violations, in NewDisbursement) NewDisbursement {
+	if in.AwardID == "" {
+		v.Add("award_id", "is required")
+	} else if !strings.HasPrefix(in.AwardID, awardIDStart) || len(in.AwardID) > 64 {
+		v.Add("award_id", "is not an award id (awd_…)")
+	}
+	checkFen(v, "amount_fen", in.AmountFen, true)
+	in.PaidOn = core.ParseDate(v, "paid_on", in.PaidOn, true)
+	in.Payer = checkPayer(v, "payer", in.Payer)
+	return in
+}
+
+// RecordDisbursementIn records a validated payment for p inside tx: the
+// award must exist and p may read it (not_found otherwise) and disburse
+// under its measure; a payment dated before the award or in the future,
+// or more than is left to pay, is failed_precondition, refused without a
+// failing statement. With once, a payment identical to one recorded (the
+// same award, amount, date and payer) is returned with isNew false and
+// nothing is written: an import run again pays nothing twice.
+func (r *Benefits) RecordDisbursementIn(ctx context.Context, tx *ent.Tx, p core.Principal, in NewDisbursement, once bool) (Disbursement, Award, bool, error) {
+	a, e, err := r.loadAward(ctx, tx.Client(), p, "award_id", in.AwardID, authz.ActDisburse)
+	if err != nil {
+		return Disbursement{}, Award{}, false, err
+	}
+	switch {
+	case in.PaidOn < a.AwardedOn:
+		return Disbursement{}, Award{}, false, core.FailedPrecondition("paid_on: %s is before the award was made on %s", in.PaidOn, a.AwardedOn)
+	case in.PaidOn > r.Today():
+		return Disbursement{}, Award{}, false, core.FailedPrecondition("paid_on: %s is in the future", in.PaidOn)
+	}
+	if once {
+		same, err := tx.SupportDisbursement.Query().Where(supportdisbursement.AwardID(a.ID), supportdisbursement.AmountFen(in.AmountFen),
+			supportdisbursement.PaidOn(in.PaidOn), supportdisbursement.Payer(in.Payer)).First(ctx)
+		switch {
+		case err == nil:
+			return disbursementOf(same), r.awardOf(a, e, "", nil, nil, ""), false, nil
+		case !ent.IsNotFound(err):
+			return Disbursement{}, Award{}, false, err
+		}
+	}
+	n, err := tx.SupportAward.Update().Where(supportaward.ID(a.ID), func(s *entsql.Selector) {
+		s.Where(sumAtMost(s, supportaward.FieldDisbursedFen, in.AmountFen, supportaward.FieldAwardedFen))
+	}).AddDisbursedFen(in.AmountFen).Save(ctx)
+	if err != nil {
+		return Disbursement{}, Award{}, false, err
+	}
+	if n == 0 {
+		cur, err := tx.SupportAward.Get(ctx, a.ID)
+		if err != nil {
+			return Disbursement{}, Award{}, false, err
+		}
+		return Disbursement{}, Award{}, false, core.FailedPrecondition("amount_fen: award %s has %s yuan left to pay, less than %s yuan", a.ID, yuanText(cur.AwardedFen-cur.DisbursedFen), yuanText(in.AmountFen))
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Disbursement{}, Award{}, false, err
+	}
+	d, err := tx.SupportDisbursement.Create().SetID(disbursementIDStart + id.String()).SetAwardID(a.ID).
+		SetAmountFen(in.AmountFen).SetPaidOn(in.PaidOn).SetPayer(in.Payer).SetRecordedBy(p.Subject).SetRecordedAt(r.Now()).Save(ctx)
+	if err != nil {
+		return Disbursement{}, Award{}, false, err
+	}
+	cur, err := tx.SupportAward.Get(ctx, a.ID)
+	if err != nil {
+		return Disbursement{}, Award{}, false, err
+	}
+	out, award := disbursementOf(d), r.awardOf(cur, e, "", nil, nil, "")
+	err = r.Record(ctx, tx, p, core.Change{Action: "support.disburse", EntityType: "support-award", EntityID: a.ID,
+		After: out, Owner: authz.EnterpriseOrg(e.CreditCode)})
+	return out, award, true, err
 }
 
 // sumAtMost is the predicate col + add <= limitCol.
@@ -265,7 +300,7 @@ func (r *Benefits) RecoverAward(ctx context.Context, in NewRecovery) (Recovery, 
 	if err := v.Err(); err != nil {
 		return Recovery{}, Award{}, err
 	}
-	a, e, err := r.loadAward(ctx, p, "award_id", in.AwardID, authz.ActRecover)
+	a, e, err := r.loadAward(ctx, r.DB, p, "award_id", in.AwardID, authz.ActRecover)
 	if err != nil {
 		return Recovery{}, Award{}, err
 	}
@@ -339,7 +374,7 @@ func (r *Benefits) SettleRecovery(ctx context.Context, id, settledOn string) (Re
 	if err != nil {
 		return Recovery{}, err
 	}
-	a, e, err := r.loadAward(ctx, p, "recovery_id", x.AwardID, authz.ActRecover)
+	a, e, err := r.loadAward(ctx, r.DB, p, "recovery_id", x.AwardID, authz.ActRecover)
 	if err != nil {
 		return Recovery{}, err
 	}
