@@ -13,6 +13,8 @@ import (
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/access"
+	"github.com/hangzhou-ai/registry/registry/benefit"
+	"github.com/hangzhou-ai/registry/registry/catalog"
 	"github.com/hangzhou-ai/registry/registry/designation"
 	"github.com/hangzhou-ai/registry/registry/enterprise"
 	"github.com/hangzhou-ai/registry/registry/park"
@@ -189,5 +191,33 @@ func seedDemoParks(ctx context.Context, reg *registry.Registry, codes []string) 
 			return err
 		}
 	}
-	return nil
+	return seedDemoSupport(ctx, reg, codes, thisYear)
+}
+
+// seedDemoSupport gives the second enterprise a compute voucher, approved
+// and partly paid, and leaves the first's application in the bureau's
+// review queue. Outside the measures' years it seeds none.
+func seedDemoSupport(ctx context.Context, reg *registry.Registry, codes []string, year int) error {
+	if year < catalog.MeasureFirstYear || year > catalog.MeasureLastYear {
+		return nil
+	}
+	economy := registry.WithPrincipal(ctx, bureauIssuer("economy-it"))
+	voucher := func(code, ref, kind string, fen int64) benefit.NewApplication {
+		return benefit.NewApplication{MeasureCode: "compute-voucher", EnterpriseCreditCode: code, Year: year, BasisReference: ref,
+			BasisKind: kind, BasisAmountFen: fen, BasisDate: "2025-09-01", Evidence: "算力服务合同及发票"}
+	}
+	paid, err := reg.ApplyForSupport(economy, voucher(codes[1], "HT-2025-0901", "filed-multimodal-model", 1_000_000_000))
+	if err != nil {
+		return fmt.Errorf("demo application: %w", err)
+	}
+	_, award, err := reg.DecideApplication(economy, benefit.Decision{ID: paid.ID, Approve: true})
+	if err != nil {
+		return fmt.Errorf("demo approval: %w", err)
+	}
+	if _, _, err := reg.RecordDisbursement(economy, benefit.NewDisbursement{AwardID: award.ID, AmountFen: award.AwardedFen / 2,
+		PaidOn: time.Now().In(time.FixedZone("CST", 8*60*60)).Format("2006-01-02"), Payer: "district:330114"}); err != nil {
+		return fmt.Errorf("demo disbursement: %w", err)
+	}
+	_, err = reg.ApplyForSupport(economy, voucher(codes[0], "HT-2025-0902", "domestic-compute", 500_000_000))
+	return err
 }
