@@ -118,6 +118,18 @@ func supportObjects() []string {
 	return objs
 }
 
+// mayEverSupport decides, before any database work, whether p may take
+// action on support under some measure.
+func (r *Benefits) mayEverSupport(p core.Principal, action string) error {
+	if err := r.MayEver(p, action, supportObjects()...); err != nil {
+		if core.KindOf(err) == core.KindPermissionDenied {
+			return core.PermissionDenied("%s may not %s support under any measure", p, action)
+		}
+		return err
+	}
+	return nil
+}
+
 // NormalizeReference is a cost item's reference in the one spelling the
 // ledger keys it by: trimmed, half-width, upper case.
 func NormalizeReference(ref string) string {
@@ -136,7 +148,7 @@ func (r *Benefits) ApplyForSupport(ctx context.Context, in NewApplication) (Appl
 	if err != nil {
 		return Application{}, err
 	}
-	if err := r.MayEver(p, authz.ActApply, supportObjects()...); err != nil {
+	if err := r.mayEverSupport(p, authz.ActApply); err != nil {
 		return Application{}, err
 	}
 	if m, ok := catalog.MeasuresByCode[in.MeasureCode]; ok {

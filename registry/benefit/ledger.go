@@ -175,7 +175,7 @@ func (r *Benefits) RecordDisbursement(ctx context.Context, in NewDisbursement) (
 	if err != nil {
 		return Disbursement{}, Award{}, err
 	}
-	if err := r.MayEver(p, authz.ActDisburse, supportObjects()...); err != nil {
+	if err := r.mayEverSupport(p, authz.ActDisburse); err != nil {
 		return Disbursement{}, Award{}, err
 	}
 	v := &core.Violations{}
@@ -291,7 +291,7 @@ func (r *Benefits) RecoverAward(ctx context.Context, in NewRecovery) (Recovery, 
 	if err != nil {
 		return Recovery{}, Award{}, err
 	}
-	if err := r.MayEver(p, authz.ActRecover, supportObjects()...); err != nil {
+	if err := r.mayEverSupport(p, authz.ActRecover); err != nil {
 		return Recovery{}, Award{}, err
 	}
 	v := &core.Violations{}
@@ -350,7 +350,7 @@ func (r *Benefits) SettleRecovery(ctx context.Context, id, settledOn string) (Re
 	if err != nil {
 		return Recovery{}, err
 	}
-	if err := r.MayEver(p, authz.ActRecover, supportObjects()...); err != nil {
+	if err := r.mayEverSupport(p, authz.ActRecover); err != nil {
 		return Recovery{}, err
 	}
 	v := &core.Violations{}
