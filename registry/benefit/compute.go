@@ -2,10 +2,10 @@ package benefit
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hangzhou-ai/registry/ent/schema"
 	"github.com/hangzhou-ai/registry/registry/catalog"
-	"github.com/hangzhou-ai/registry/registry/internal/core"
 )
 
 // Step codes of a breakdown.
@@ -106,15 +106,15 @@ func Compute(m catalog.Measure, b Basis, h Headroom) Computation {
 	amount := rateOf(b.AmountFen, b.Kind.RateBP)
 	if m.PrincipalCapBP > 0 {
 		c.Steps = append(c.Steps, Step{Code: StepInterestShare, Before: b.AmountFen, After: amount,
-			TextZh: fmt.Sprintf("实际支付利息 %s 元的 %s,得 %s 元", yuanText(b.AmountFen), percent(b.Kind.RateBP), yuanText(amount)),
+			TextZh: fmt.Sprintf("实际支付利息 %s 元的 %s，得 %s 元", yuanText(b.AmountFen), percent(b.Kind.RateBP), yuanText(amount)),
 			TextEn: fmt.Sprintf("%s of the interest paid, %s yuan, is %s yuan", percent(b.Kind.RateBP), yuanText(b.AmountFen), yuanText(amount))})
 		limit := rateOf(b.PrincipalFen, m.PrincipalCapBP)
 		c.apply(StepPrincipalCap, limit, &amount,
-			fmt.Sprintf("不超过贷款本金 %s 元的 %s 个百分点,即 %s 元", yuanText(b.PrincipalFen), points(m.PrincipalCapBP), yuanText(limit)),
+			fmt.Sprintf("不超过贷款本金 %s 元的 %s 个百分点，即 %s 元", yuanText(b.PrincipalFen), points(m.PrincipalCapBP), yuanText(limit)),
 			fmt.Sprintf("at most %s percentage points of the principal, %s yuan: %s yuan", points(m.PrincipalCapBP), yuanText(b.PrincipalFen), yuanText(limit)))
 	} else {
 		c.Steps = append(c.Steps, Step{Code: StepComputed, Before: b.AmountFen, After: amount,
-			TextZh: fmt.Sprintf("%s 元 × %s(%s),得 %s 元", yuanText(b.AmountFen), percent(b.Kind.RateBP), b.Kind.NameZh, yuanText(amount)),
+			TextZh: fmt.Sprintf("%s 元 × %s（%s），得 %s 元", yuanText(b.AmountFen), percent(b.Kind.RateBP), b.Kind.NameZh, yuanText(amount)),
 			TextEn: fmt.Sprintf("%s yuan × %s (%s) is %s yuan", yuanText(b.AmountFen), percent(b.Kind.RateBP), b.Kind.NameEn, yuanText(amount))})
 	}
 	if m.PerAwardCapFen > 0 {
@@ -126,17 +126,17 @@ func Compute(m catalog.Measure, b Basis, h Headroom) Computation {
 		before := amount
 		amount = max(0, amount-h.BasisReceived)
 		c.Steps = append(c.Steps, Step{Code: StepOverlap, LimitFen: h.BasisReceived, Before: before, After: amount,
-			TextZh: fmt.Sprintf("同一事项 %s 已获支持 %s 元,从优、就高、不重复,只补差额 %s 元", b.Reference, yuanText(h.BasisReceived), yuanText(amount)),
+			TextZh: fmt.Sprintf("同一事项 %s 已获支持 %s 元，从优、就高、不重复，只补差额 %s 元", b.Reference, yuanText(h.BasisReceived), yuanText(amount)),
 			TextEn: fmt.Sprintf("cost item %s has received %s yuan already: the highest entitlement, never twice, pays the difference of %s yuan", b.Reference, yuanText(h.BasisReceived), yuanText(amount))})
 	}
 	if m.EnterpriseYearCapFen > 0 {
 		c.apply(StepEnterpriseYearCap, h.EnterpriseYearLeft, &amount,
-			fmt.Sprintf("每家企业每年最高 %s 元,%d 年尚余 %s 元", yuanText(m.EnterpriseYearCapFen), b.MeasureYear, yuanText(h.EnterpriseYearLeft)),
+			fmt.Sprintf("每家企业每年最高 %s 元，%d 年尚余 %s 元", yuanText(m.EnterpriseYearCapFen), b.MeasureYear, yuanText(h.EnterpriseYearLeft)),
 			fmt.Sprintf("at most %s yuan per enterprise a year; %s yuan left in %d", yuanText(m.EnterpriseYearCapFen), yuanText(h.EnterpriseYearLeft), b.MeasureYear))
 	}
 	if m.YearlyBudgetFen > 0 {
 		c.apply(StepBudget, h.BudgetLeft, &amount,
-			fmt.Sprintf("%d 年度资金 %s 元,尚余 %s 元", b.MeasureYear, yuanText(m.YearlyBudgetFen), yuanText(h.BudgetLeft)),
+			fmt.Sprintf("%d 年度资金 %s 元，尚余 %s 元", b.MeasureYear, yuanText(m.YearlyBudgetFen), yuanText(h.BudgetLeft)),
 			fmt.Sprintf("the %d budget of %s yuan has %s yuan left", b.MeasureYear, yuanText(m.YearlyBudgetFen), yuanText(h.BudgetLeft)))
 	}
 	c.AwardFen = amount
@@ -168,7 +168,9 @@ func percent(bp int64) string {
 	return fmt.Sprintf("%d.%02d%%", bp/100, bp%100)
 }
 
-// points writes basis points as percentage points.
+// points writes basis points as percentage points, e.g. 150 as 1.5.
 func points(bp int64) string {
-	return core.Truncate(fmt.Sprintf("%d.%02d", bp/100, bp%100), 10)
+	s := fmt.Sprintf("%d.%02d", bp/100, bp%100)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s
 }

@@ -72,7 +72,7 @@ var Measures = []Measure{
 			{"other-compute", "其他算力", "On other compute", 2000, ""},
 		},
 		EnterpriseYearCapFen: yuan(8_000_000), YearlyBudgetFen: yuan(250_000_000),
-		RuleZh: "按算力合同金额的 30%(已备案多模态基础模型或国产算力)或 20%(其他算力)补助，每家企业每年最高 800 万元，年度总额 2.5 亿元",
+		RuleZh: "按算力合同金额的 30%（已备案多模态基础模型或国产算力）或 20%（其他算力）补助，每家企业每年最高 800 万元，年度总额 2.5 亿元",
 		RuleEn: "30% of a compute contract (on a filed multimodal base model or domestic compute) or 20% (other compute); at most 8,000,000 yuan per enterprise a year; yearly budget 250,000,000 yuan",
 	},
 	{
