@@ -268,6 +268,14 @@ func TestSupportStatement(t *testing.T) {
 			t.Fatalf("the page's attestation: %+v %+v (%v)", check, check.Claims, err)
 		}
 		mustContain(t, "digest", page, `id="statement-digest">`+check.Claims.StatementDigest+`<`)
+		// The /verify page the link opens shows a statement's totals, not an eligibility answer.
+		status, _, verified := postForm(t, s.URL+"/verify", "token", token)
+		if status != http.StatusOK {
+			t.Fatalf("verifying: %d", status)
+		}
+		mustContain(t, "verified statement", verified, "有效：签名正确", `id="kind">扶持资金对账单<`, `id="statement-year">2026（`,
+			`id="statement-awarded">2,300,000.00 元<`, awardA, awardFiled, check.Claims.StatementDigest)
+		mustNotContain(t, "verified statement", verified, "不符合条件", `id="eligible"`)
 
 		earlier := member.mustGet(ownStatement + "?year=2025")
 		mustContain(t, "2025", earlier, `id="statement-year">2025<`, `id="total-awarded" data-fen="0">0.00 元<`, "本年度暂无补助",
