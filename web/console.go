@@ -43,6 +43,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	s.importRoutes(mux)
 	s.adminRoutes(mux)
 	s.parksRoutes(mux)
+	s.supportRoutes(mux)
 	s.ssoRoutes(mux)
 }
 
@@ -221,11 +222,17 @@ func navFor(p registry.Principal) []navItem {
 			add("/console/competitions", "赛事与获奖", "Competitions and awards")
 			add("/console/parks", "园区", "Parks")
 		}
+		if decidesSupport(code) {
+			add("/console/support/applications", "扶持资金审核", "Support applications")
+		}
 		if p.Role == "issuer" {
 			add("/console/import", "批量导入", "Import CSV")
 		}
 	case kind == "enterprise":
 		add("/console/mine", "本企业认定", "Our designations")
+		if p.Role == "member" {
+			add("/console/support/statement", "扶持资金对账单", "Support statement")
+		}
 		if p.Role == "talent-assessor" {
 			add("/console/recognitions", "人才评定", "Talent recognitions")
 		}
@@ -301,6 +308,9 @@ var flashes = map[string]Text{
 	"session-ended":   {"会话已结束", "Session ended"},
 	"token-revoked":   {"令牌已吊销", "Token revoked"},
 	"park-designated": {"园区已认定", "Park designated"},
+	// Support applications
+	"approved": {"已批准，补助已登记", "Approved: the award is recorded"},
+	"rejected": {"已驳回", "Rejected"},
 }
 
 // form reads a posted form of at most 1 MiB.

@@ -132,6 +132,8 @@ var fieldLabels = map[string]Text{
 	"designation_type": {"认定类型", "Designation type"},
 	"code":             {"园区代码", "Park code"},
 	"operator_org":     {"运营单位", "Operator"},
+	// Support applications.
+	"measure_code": {"政策措施", "Measure"},
 }
 
 // fieldLabel names a field, or a list element's field ("awards[1].prize"
@@ -167,6 +169,7 @@ var reasons = map[string]string{
 	"must be national, provincial or municipal":                  "须为国家级、省级或市级",
 	"give between 1 and 50 prizes":                               "须填写 1 至 50 个奖项",
 	"give talent_id or the winner's name and document, not both": "填写人才编号，或填写获奖者姓名与证件，不可同时填写",
+	"must be a year between 2000 and 2100":                       "须为 2000 至 2100 之间的年份",
 	"must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit": "须为 1 至 50 个小写字母、数字或连字符，以字母或数字开头",
 }
 

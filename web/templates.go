@@ -75,6 +75,34 @@ func funcs(lang string) template.FuncMap {
 			return code
 		},
 		"roleName": func(role string) string { return roleNames[role].In(lang) },
+		// Support: amounts in fen as yuan, measures, kinds, steps and
+		// application statuses in words.
+		"yuan": func(fen int64) string { return yuan(fen) + Text{" 元", " yuan"}.In(lang) },
+		"measureName": func(code string) string {
+			if m, ok := catalog.MeasuresByCode[code]; ok {
+				return Text{m.NameZh, m.NameEn}.In(lang)
+			}
+			return code
+		},
+		"kindName": func(measure, kind string) string {
+			if k, ok := catalog.MeasuresByCode[measure].Kind(kind); ok {
+				return Text{k.NameZh, k.NameEn}.In(lang)
+			}
+			return kind
+		},
+		"stepName": func(code string) string {
+			if n, ok := stepNames[code]; ok {
+				return n.In(lang)
+			}
+			return code
+		},
+		"applicationStatus": func(s string) string {
+			if w, ok := applicationStatuses[s]; ok {
+				return w.text.In(lang)
+			}
+			return s
+		},
+		"applicationStatusClass": func(s string) string { return applicationStatuses[s].class },
 		"time": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
