@@ -289,7 +289,7 @@ func assemble(c *core.Core, mintable []string) *Registry {
 	r.Keys = &keys.Keys{Core: c}
 	r.Parks = &park.Parks{Core: c, Designations: r.Designations, Keys: r.Keys}
 	r.Benefits = &benefit.Benefits{Core: c, Keys: r.Keys}
-	r.Importer = &imports.Importer{Core: c, Enterprises: r.Enterprises, Competitions: r.Competitions}
+	r.Importer = &imports.Importer{Core: c, Enterprises: r.Enterprises, Competitions: r.Competitions, Benefits: r.Benefits}
 	r.Trail = &audit.Trail{Core: c}
 	r.Access = &access.Access{Core: c, Mintable: mintable}
 	r.Changes = &change.Changes{Core: c}

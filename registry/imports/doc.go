@@ -1,5 +1,6 @@
 // Package imports runs bulk imports of enterprises, designations,
-// tenancies and awards: authorized before the first row, rows checked as
-// they stream in and kept sealed in a temporary file, and written in one
-// short transaction at the end, run again if a concurrent writer collides.
+// tenancies, awards, and support applications and payments: authorized
+// before the first row, rows checked as they stream in and kept sealed in
+// a temporary file, and written in one short transaction at the end, run
+// again if a concurrent writer collides.
 package imports

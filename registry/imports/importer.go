@@ -65,6 +65,10 @@ const (
 	ImportDesignations ImportKind = "designations"
 	ImportAwards       ImportKind = "awards"
 	ImportTenancies    ImportKind = "tenancies"
+	// ImportSupportApplications files support applications, pending;
+	// ImportSupportDisbursements records payments of approved support.
+	ImportSupportApplications  ImportKind = "support-applications"
+	ImportSupportDisbursements ImportKind = "support-disbursements"
 )
 
 // maxFinishErrors bounds the row errors Finish holds in memory: past it
@@ -106,10 +110,12 @@ type Import struct {
 
 // AuthorizeImport refuses, with KindPermissionDenied, a principal who may
 // not import kind at all: who may not register enterprises, grant any
-// designation type, record awards or manage any park's tenancies. It reads
+// designation type, record awards, manage any park's tenancies, or apply
+// for or disburse support under any measure. It reads
 // nothing from the database. A principal it lets through may still have
 // single rows refused (a designation type its bureau does not grant,
-// another park's tenancy).
+// another park's tenancy, another enterprise's application, an award of
+// another bureau's measure).
 func (r *Importer) AuthorizeImport(ctx context.Context, kind ImportKind) error {
 	p, err := core.PrincipalOf(ctx)
 	if err != nil {
@@ -128,6 +134,10 @@ func (r *Importer) authorizeImport(p core.Principal, kind ImportKind) error {
 		return r.MayEver(p, authz.ActManage, authz.ObjTenancy)
 	case ImportDesignations:
 		return r.MayEver(p, authz.ActGrant, core.AnyDesignation()...)
+	case ImportSupportApplications:
+		return r.MayEver(p, authz.ActApply, supportObjects()...)
+	case ImportSupportDisbursements:
+		return r.MayEver(p, authz.ActDisburse, supportObjects()...)
 	}
 	return core.InvalidField("kind", fmt.Sprintf("unknown import kind %q", kind))
 }
@@ -441,6 +451,14 @@ func (im *Import) writeRows(ctx context.Context) error {
 		err = replay(im.rows, importChunk, func(rows []AwardRow) error { return im.spillErrors(im.writeAwards(ctx, rows)) })
 	case ImportTenancies:
 		err = replay(im.rows, importChunk, func(rows []TenancyRow) error { return im.spillErrors(im.writeTenancies(ctx, rows)) })
+	case ImportSupportApplications:
+		err = replay(im.rows, importChunk, func(rows []SupportApplicationRow) error {
+			return im.spillErrors(im.writeSupportApplications(ctx, rows))
+		})
+	case ImportSupportDisbursements:
+		err = replay(im.rows, importChunk, func(rows []SupportDisbursementRow) error {
+			return im.spillErrors(im.writeSupportDisbursements(ctx, rows))
+		})
 	}
 	return err
 }
