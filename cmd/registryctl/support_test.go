@@ -185,3 +185,21 @@ func testSupport(t *testing.T, h *harness) {
 		t.FailNow()
 	}
 }
+
+// TestYuan checks amounts and rates are written from their integers.
+func TestYuan(t *testing.T) {
+	for fen, want := range map[int64]string{0: "0.00", 5: "0.05", 100: "1.00", 99_999: "999.99", 100_000: "1,000.00",
+		123_456_789: "1,234,567.89", 400_000_000: "4,000,000.00", -150: "-1.50", -100_000_000: "-1,000,000.00"} {
+		if got := yuan(fen); got != want {
+			t.Errorf("yuan(%d) = %q, want %q", fen, got, want)
+		}
+	}
+	for bp, want := range map[int64]string{2000: "20%", 10000: "100%", 150: "1.5%", 25: "0.25%", 0: "0%"} {
+		if got := percentBP(bp); got != want {
+			t.Errorf("percentBP(%d) = %q, want %q", bp, got, want)
+		}
+	}
+	if got := fen(200_000_000); got != "200000000 (2,000,000.00)" {
+		t.Errorf("fen = %q", got)
+	}
+}
