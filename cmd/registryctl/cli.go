@@ -42,7 +42,7 @@ type action func(pos []string) error
 // word. Adding a command is adding a line here.
 var commands = map[string]command{
 	// Offline checks.
-	"verify": {"TOKEN --jwks FILE", "check an eligibility attestation offline against a JSON Web Key Set (TOKEN - reads standard input)",
+	"verify": {"TOKEN --jwks FILE", "check an attestation (an eligibility answer or a support statement) offline against a JSON Web Key Set (TOKEN - reads standard input)",
 		1, verifyOffline},
 
 	// ImportService (import.go). FILE "-" reads standard input.
@@ -111,6 +111,19 @@ var commands = map[string]command{
 	"park rules":       {"--park CODE", "list a park's benefit rules", 0, parkRules},
 	"park verify":      {"--park CODE --enterprise C --benefit B [--as-of DATE]", "is a tenant eligible for a benefit? (signed answer)", 0, parkVerify},
 
+	// BenefitService (support.go): amounts in integer fen; tables show yuan beside.
+	"support measures":  {"", "list the support measures, their rules and what is left of this year's budget", 0, supportMeasures},
+	"support apply":     {"--measure M --enterprise CREDIT_CODE --year Y --basis-reference REF [--basis-kind K] --basis-amount-fen N --basis-date DATE [--evidence TEXT] [--project-total-fen N --loan-principal-fen N]", "apply for support (pending until decided)", 0, supportApply},
+	"support get":       {"ID", "show an application and its breakdown (a preview while pending, for those who decide)", 1, supportGet},
+	"support list":      {"[--measure M] [--status pending|approved|rejected] [--enterprise C] [--page-size N] [--page-token T]", "list applications, newest first", 0, supportList},
+	"support decide":    {"ID (--approve | --reject --reason TEXT)", "approve or reject a pending application; approval computes the award", 1, supportDecide},
+	"support disburse":  {"AWARD_ID --amount-fen N --paid-on DATE --payer city|district:<d>", "record a payment of an award, by the city or a district", 1, supportDisburse},
+	"support recover":   {"AWARD_ID --amount-fen N --reason TEXT", "order part or all of an award's paid money back (bars new support until settled)", 1, supportRecover},
+	"support settle":    {"RECOVERY_ID [--settled-on DATE]", "record that a recovery order was repaid", 1, supportSettle},
+	"support awards":    {"[--measure M] [--year Y] [--enterprise C] [--page-size N] [--page-token T]", "list awards with what was paid and ordered back, newest first", 0, supportAwards},
+	"support statement": {"CREDIT_CODE --year Y", "what an enterprise received in a year, per measure, with a signed attestation", 1, supportStatement},
+	"support published": {"[--measure M] [--year Y] [--page-size N] [--page-token T]", "the transparency list of awards of 100,000 yuan or more (VerificationService; no token needed)", 0, supportPublished},
+
 	// ChangeService (changes.go): one JSON line per change.
 	"changes list":  {"[--after CURSOR] [--type T]... [--page-size N]", "print the changes after a cursor, to the end of the feed (JSON Lines)", 0, changesList},
 	"changes watch": {"[--after CURSOR] [--type T]...", "print the changes after a cursor, then each as it commits, until interrupted (JSON Lines)", 0, changesWatch},
@@ -142,6 +155,7 @@ var nouns = map[string]string{
 	"authorization": "special talent authorizations (TalentAuthorizationService)",
 	"competition":   "competitions and their awards (CompetitionService)",
 	"park":          "AI parks, tenants and benefit rules (ParkService)",
+	"support":       "the support ledger: applications, awards, payments and recoveries (BenefitService)",
 	"public":        "public checks, no token needed (VerificationService)",
 	"changes":       "the change feed: changes you may read, in commit order (ChangeService)",
 	"webhook":       "webhook subscriptions to the change feed (WebhookService)",
@@ -199,7 +213,7 @@ func (inv *invocation) execute(args []string) error {
 func (inv *invocation) commandTree() *cobra.Command {
 	root := cli.Root("registryctl", "the registry's command-line client",
 		"registryctl calls the registry: a noun-verb command for every RPC, with the answer as an aligned table or,\n"+
-			"with -o json, as JSON. Its verify command checks an eligibility attestation offline.",
+			"with -o json, as JSON. Its verify command checks an attestation (eligibility or support statement) offline.",
 		inv.stderr, printUsage, inv.prepare)
 	root.SetIn(inv.stdin)
 	root.SetOut(inv.stdout)
@@ -432,7 +446,7 @@ var fieldFlags = map[string]string{
 	"valid_from": "from", "valid_until": "until", "document_number": "doc", "enterprise_credit_code": "enterprise",
 	"employer_credit_code": "employer", "talent_id": "talent", "passport_number": "passport", "designation_type": "type",
 	"park_code": "park", "organisation": "org", "start_date": "start", "end_date": "end", "as_of": "as-of",
-	"after_cursor": "after", "entity_types": "type",
+	"after_cursor": "after", "entity_types": "type", "measure_code": "measure",
 }
 
 // flagOf names the flag of cmd that sets the request field field, as

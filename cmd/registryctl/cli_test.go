@@ -170,9 +170,14 @@ func (h *harness) steps(steps []step) {
 }
 
 // TestCommands walks every RPC through its command, in the order a
-// registry's users would meet them, checking the table and the JSON forms.
+// registry's users would meet them, checking the table and the JSON forms,
+// on each database.
 func TestCommands(t *testing.T) {
-	h := newHarness(t)
+	storetest.ForEachDatabase(t, testCommands)
+}
+
+func testCommands(t *testing.T, db storetest.Database) {
+	h := newHarnessOn(t, db)
 	c1 := registrytest.CreditCode(t, "91330106MA27XK0A1")
 	c2 := registrytest.CreditCode(t, "91110000600037341")
 	h.vars["c1"], h.vars["c2"] = c1, c2
@@ -376,6 +381,12 @@ func TestCommands(t *testing.T) {
 		}
 	})
 
+	// BenefitService, and the transparency list of VerificationService.
+	// The registry's clock stands at rpctest.Start, noon of 2026-06-15 in
+	// Hangzhou: the application's year is 2026 and its contract falls
+	// between the measures' start, 2024-08-19, and that day.
+	testSupport(t, h)
+
 	t.Run("attestation refused once the designation changes", func(t *testing.T) {
 		if _, err := h.run("economy", "designation", "suspend", h.vars["lg"], "--reason", "audit"); err != nil {
 			t.Fatal(err)
@@ -427,6 +438,24 @@ func testErrors(t *testing.T, h *harness) {
 			[]string{"authorization", "issue", "--enterprise", "{c2}", "--year", "2026", "--quota", "D=1", "--from", "2026-01-01", "--until", "2026-12-31", "--doc", "X"},
 			"registryctl: failed_precondition: "},
 		{"bad quota", "talent", []string{"authorization", "issue", "--quota", "D"}, "registryctl: --quota \"D\": want KEY=VALUE"},
+		{"misspelt measure", "member", []string{"support", "apply", "--measure", "compute-vocher", "--enterprise", "{c1}"},
+			"registryctl: invalid_argument: --measure: must be one of compute-voucher, loan-interest-subsidy, "},
+		{"amount fields", "member", []string{"support", "apply", "--measure", "compute-voucher", "--enterprise", "{c1}", "--year", "2026",
+			"--basis-reference", "HT-3", "--basis-kind", "other-compute", "--basis-amount-fen", "-1", "--basis-date", "2026-05-10", "--loan-principal-fen", "100"},
+			"registryctl: invalid_argument: --basis-amount-fen: must not be negative; --loan-principal-fen: is for loan-interest-subsidy only"},
+		{"payer of no district", "economy", []string{"support", "disburse", "{award}", "--amount-fen", "1", "--paid-on", "2026-06-15", "--payer", "district:330199"},
+			"registryctl: invalid_argument: --payer: "},
+		{"paying beyond the award", "economy", []string{"support", "disburse", "{award}", "--amount-fen", "30000001", "--paid-on", "2026-06-15", "--payer", "city"},
+			"registryctl: failed_precondition: amount_fen: award {award} has 300,000.00 yuan left to pay, less than 300,000.01 yuan"},
+		{"statement without a year", "member", []string{"support", "statement", "{c1}"}, "registryctl: invalid_argument: --year: is required"},
+		{"published page token of another list", "anonymous", []string{"support", "published", "--page-token", "bm90LWEtdG9rZW4"},
+			"registryctl: invalid_argument: --page-token: "},
+		{"decide without a verdict", "economy", []string{"support", "decide", "{app}"},
+			"registryctl: give --approve or --reject; usage: registryctl support decide ID (--approve | --reject --reason TEXT)"},
+		{"decide both ways", "economy", []string{"support", "decide", "{app}", "--approve", "--reject", "--reason", "x"},
+			"registryctl: --approve and --reject: give one; usage: registryctl support decide ID (--approve | --reject --reason TEXT)"},
+		{"bad application status", "economy", []string{"support", "list", "--status", "granted"},
+			"registryctl: --status \"granted\": want pending, approved or rejected"},
 		{"bad status", "viewer", []string{"designation", "list", "--status", "gone"}, "registryctl: --status \"gone\": want active, suspended, revoked or expired"},
 		{"missing argument", "economy", []string{"designation", "suspend", "--reason", "x"}, "registryctl: usage: registryctl designation suspend ID --reason TEXT"},
 		{"extra argument", "economy", []string{"enterprise", "get", "a", "b"}, "registryctl: usage: registryctl enterprise get CREDIT_CODE"},
@@ -513,6 +542,8 @@ func TestEnvironment(t *testing.T) {
 		{"unknown command suggests", nil, []string{"park", "lst"}, "", `unknown command "park lst"; did you mean "park get" or "park list"?`},
 		{"noun without verb", nil, []string{"park"}, "", "park: which command?"},
 		{"help for a noun", nil, []string{"help", "park"}, "park verify", ""},
+		{"help for the support ledger", nil, []string{"help", "support"}, "support published", ""},
+		{"published needs no token", map[string]string{"REGISTRY_ADDR": env.URL}, []string{"support", "published"}, "published: awards of at least 10000000 fen (100,000.00 yuan)", ""},
 		{"command help", nil, []string{"designation", "grant", "-h"}, "", ""},
 		{"no command", nil, nil, "", "no command"},
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/hangzhou-ai/registry/attest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 )
 
@@ -210,7 +211,16 @@ func publicVerify(inv *invocation, fs *pflag.FlagSet) action {
 			c := res.GetClaims()
 			t.row("VALID", "SIGNATURE", "EXPIRED", "DESIGNATIONS CHANGED", "PROBLEM")
 			t.row(yesNo(res.GetValid()), yesNo(res.GetSignatureValid()), yesNo(res.GetExpired()), yesNo(res.GetDesignationsChanged()), res.GetProblem())
-			if c != nil {
+			switch {
+			case c.GetKind() == attest.KindSupportStatement:
+				t.section()
+				t.row("KIND", "ENTERPRISE", "YEAR", "AS OF", "AWARDED FEN (YUAN)", "DISBURSED FEN (YUAN)", "RECOVERED FEN (YUAN)", "OUTSTANDING FEN (YUAN)",
+					"KEY", "ISSUED", "EXPIRES")
+				t.row(c.GetKind(), c.GetEnterpriseCreditCode(), num(c.GetYear()), c.GetAsOf(), fen(c.GetAwardedFen()), fen(c.GetDisbursedFen()),
+					fen(c.GetRecoveredFen()), fen(c.GetOutstandingFen()), c.GetKeyId(), stamp(c.GetIssuedAt()), stamp(c.GetExpiresAt()))
+				t.line("awards: %s", awardIDs(c.GetAwardIds()))
+				t.line("statement digest: %s", c.GetStatementDigest())
+			case c != nil:
 				t.section()
 				t.row("PARK", "ENTERPRISE", "BENEFIT", "AS OF", "ELIGIBLE", "REASONS", "KEY", "ISSUED", "EXPIRES")
 				t.row(c.GetParkCode(), c.GetEnterpriseCreditCode(), c.GetBenefit(), c.GetAsOf(), yesNo(c.GetEligible()), list(c.GetReasonCodes()),

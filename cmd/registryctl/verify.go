@@ -17,27 +17,38 @@ import (
 
 // verifiedAttestation is verify's answer with -o json: the claims, and
 // whether the token is valid now (signature, issuance and expiry; never
-// the designations relied on).
+// the designations relied on). Kind is eligibility or support-statement;
+// a support statement's totals are integer fen, written as strings as the
+// registry's JSON writes them.
 type verifiedAttestation struct {
-	Valid          bool     `json:"valid"`
-	Problem        string   `json:"problem"`
-	KeyID          string   `json:"keyId"`
-	Park           string   `json:"park"`
-	Enterprise     string   `json:"enterprise"`
-	Benefit        string   `json:"benefit"`
-	AsOf           string   `json:"asOf"`
-	Eligible       bool     `json:"eligible"`
-	Reasons        []string `json:"reasons"`
-	DesignationIDs []string `json:"designationIds"`
-	IssuedAt       string   `json:"issuedAt"`
-	ExpiresAt      string   `json:"expiresAt"`
+	Valid           bool     `json:"valid"`
+	Problem         string   `json:"problem"`
+	KeyID           string   `json:"keyId"`
+	Kind            string   `json:"kind"`
+	Year            int      `json:"year"`
+	AwardedFen      int64    `json:"awardedFen,string"`
+	DisbursedFen    int64    `json:"disbursedFen,string"`
+	RecoveredFen    int64    `json:"recoveredFen,string"`
+	OutstandingFen  int64    `json:"outstandingFen,string"`
+	StatementDigest string   `json:"statementDigest"`
+	AwardIDs        []string `json:"awardIds"`
+	Park            string   `json:"park"`
+	Enterprise      string   `json:"enterprise"`
+	Benefit         string   `json:"benefit"`
+	AsOf            string   `json:"asOf"`
+	Eligible        bool     `json:"eligible"`
+	Reasons         []string `json:"reasons"`
+	DesignationIDs  []string `json:"designationIds"`
+	IssuedAt        string   `json:"issuedAt"`
+	ExpiresAt       string   `json:"expiresAt"`
 }
 
 // verifyOffline is `registryctl verify TOKEN --jwks FILE`. It checks a
 // token's signature (canonical encoding only) with the key set, that it
 // was issued while its key was the signing key and is valid for at most 30
 // days (the key set's active_from and active_until say when each key
-// signed), and its expiry with the invocation's clock. It cannot know
+// signed), and its expiry with the invocation's clock. A support
+// statement's attestation shows its year and totals. It cannot know
 // whether a designation relied on has changed since;
 // VerificationService.VerifyAttestation answers that online.
 func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
@@ -78,17 +89,18 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 		issued := time.Unix(c.IssuedAt, 0).UTC().Format(time.RFC3339)
 		expires := time.Unix(c.ExpiresAt, 0).UTC()
 		if inv.global.output == "json" {
-			out := verifiedAttestation{Valid: !expired, KeyID: v.KeyID, Park: c.ParkCode, Enterprise: c.EnterpriseCreditCode, Benefit: c.Benefit,
+			out := verifiedAttestation{Valid: !expired, KeyID: v.KeyID, Kind: kindOf(c), Year: c.Year, AwardedFen: c.AwardedFen,
+				DisbursedFen: c.DisbursedFen, RecoveredFen: c.RecoveredFen, OutstandingFen: c.OutstandingFen, StatementDigest: c.StatementDigest,
+				AwardIDs: c.AwardIDs, Park: c.ParkCode, Enterprise: c.EnterpriseCreditCode, Benefit: c.Benefit,
 				AsOf: c.AsOf, Eligible: c.Eligible, Reasons: c.ReasonCodes, DesignationIDs: c.DesignationIDs,
 				IssuedAt: issued, ExpiresAt: expires.Format(time.RFC3339)}
 			if expired {
 				out.Problem = "expired"
 			}
-			if out.Reasons == nil {
-				out.Reasons = []string{}
-			}
-			if out.DesignationIDs == nil {
-				out.DesignationIDs = []string{}
+			for _, s := range []*[]string{&out.Reasons, &out.DesignationIDs, &out.AwardIDs} {
+				if *s == nil {
+					*s = []string{}
+				}
 			}
 			b, err := json.MarshalIndent(out, "", "  ")
 			if err != nil {
@@ -97,6 +109,17 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 			if _, err := inv.stdout.Write(append(b, '\n')); err != nil {
 				return err
 			}
+		} else if c.Kind == attest.KindSupportStatement {
+			fmt.Fprintf(inv.stdout, "signature   valid (key %s)\n", v.KeyID)
+			fmt.Fprintf(inv.stdout, "kind        %s\nenterprise  %s\nyear        %d\nas of       %s\n", c.Kind, c.EnterpriseCreditCode, c.Year, c.AsOf)
+			for _, a := range []struct {
+				name string
+				fen  int64
+			}{{"awarded", c.AwardedFen}, {"disbursed", c.DisbursedFen}, {"recovered", c.RecoveredFen}, {"outstanding", c.OutstandingFen}} {
+				fmt.Fprintf(inv.stdout, "%-11s %d fen (%s yuan)\n", a.name, a.fen, yuan(a.fen))
+			}
+			fmt.Fprintf(inv.stdout, "awards      %s\ndigest      %s\nissued      %s\nexpires     %s\n",
+				awardIDs(c.AwardIDs), c.StatementDigest, issued, expires.Format(time.RFC3339))
 		} else {
 			fmt.Fprintf(inv.stdout, "signature   valid (key %s)\n", v.KeyID)
 			fmt.Fprintf(inv.stdout, "park        %s\nenterprise  %s\nbenefit     %s\nas of       %s\neligible    %v\nreasons     %s\n",
@@ -109,6 +132,23 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 		}
 		return nil
 	}
+}
+
+// kindOf names an attestation's kind as VerificationService does:
+// eligibility answers carry none.
+func kindOf(c *attest.Claims) string {
+	if c.Kind == attest.KindEligibility {
+		return "eligibility"
+	}
+	return c.Kind
+}
+
+// awardIDs lists a support statement's awards, or says there are none.
+func awardIDs(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
 }
 
 // attestationArg is the attestation an argument names: the argument
