@@ -504,7 +504,7 @@ func (r *Benefits) ListApplications(ctx context.Context, f ApplicationFilter) ([
 		return nil, "", err
 	}
 	rows, next := core.TrimPage(r.Secrets, rows, size, func(a *ent.SupportApplication) string { return a.ID })
-	byID, err := r.enterprisesOf(ctx, core.Map(rows, func(a *ent.SupportApplication) int { return a.EnterpriseID }))
+	byID, err := r.enterprisesOf(ctx, r.DB, core.Map(rows, func(a *ent.SupportApplication) int { return a.EnterpriseID }))
 	if err != nil {
 		return nil, "", err
 	}
@@ -543,8 +543,8 @@ func (r *Benefits) enterpriseScope(ctx context.Context, p core.Principal, code s
 }
 
 // enterprisesOf loads the enterprises of ids by id.
-func (r *Benefits) enterprisesOf(ctx context.Context, ids []int) (map[int]*ent.Enterprise, error) {
-	rows, err := r.DB.Enterprise.Query().Where(ententerprise.IDIn(ids...)).All(ctx)
+func (r *Benefits) enterprisesOf(ctx context.Context, db *ent.Client, ids []int) (map[int]*ent.Enterprise, error) {
+	rows, err := db.Enterprise.Query().Where(ententerprise.IDIn(ids...)).All(ctx)
 	if err != nil {
 		return nil, err
 	}

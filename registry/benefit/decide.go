@@ -258,7 +258,9 @@ func (r *Benefits) DecideApplication(ctx context.Context, d Decision) (Applicati
 			return err
 		}
 		out = applicationOf(row, e, aw.ID)
-		award = r.awardOf(aw, e, a.BasisKind, nil, nil, "")
+		if award, err = r.fullAward(ctx, tx, aw.ID); err != nil {
+			return err
+		}
 		return r.RecordAll(ctx, tx, p, []core.Change{
 			{Action: "support.approve", EntityType: "support-application", EntityID: a.ID, After: out, Reason: reason, Owner: owner},
 			{Action: "support.award", EntityType: "support-award", EntityID: aw.ID, After: award, Owner: owner},

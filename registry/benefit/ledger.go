@@ -232,7 +232,8 @@ func (r *Benefits) RecordDisbursementIn(ctx context.Context, tx *ent.Tx, p core.
 			supportdisbursement.PaidOn(in.PaidOn), supportdisbursement.Payer(in.Payer)).First(ctx)
 		switch {
 		case err == nil:
-			return disbursementOf(same), r.awardOf(a, e, "", nil, nil, ""), false, nil
+			award, err := r.fullAward(ctx, tx, a.ID)
+			return disbursementOf(same), award, false, err
 		case !ent.IsNotFound(err):
 			return Disbursement{}, Award{}, false, err
 		}
@@ -259,11 +260,11 @@ func (r *Benefits) RecordDisbursementIn(ctx context.Context, tx *ent.Tx, p core.
 	if err != nil {
 		return Disbursement{}, Award{}, false, err
 	}
-	cur, err := tx.SupportAward.Get(ctx, a.ID)
+	award, err := r.fullAward(ctx, tx, a.ID)
 	if err != nil {
 		return Disbursement{}, Award{}, false, err
 	}
-	out, award := disbursementOf(d), r.awardOf(cur, e, "", nil, nil, "")
+	out := disbursementOf(d)
 	err = r.Record(ctx, tx, p, core.Change{Action: "support.disburse", EntityType: "support-award", EntityID: a.ID,
 		After: out, Owner: authz.EnterpriseOrg(e.CreditCode)})
 	return out, award, true, err
@@ -329,11 +330,10 @@ func (r *Benefits) RecoverAward(ctx context.Context, in NewRecovery) (Recovery, 
 		if err != nil {
 			return err
 		}
-		cur, err := tx.SupportAward.Get(ctx, a.ID)
-		if err != nil {
+		if award, err = r.fullAward(ctx, tx, a.ID); err != nil {
 			return err
 		}
-		out, award = recoveryOf(x), r.awardOf(cur, e, "", nil, nil, "")
+		out = recoveryOf(x)
 		return r.Record(ctx, tx, p, core.Change{Action: "support.recover", EntityType: "support-award", EntityID: a.ID,
 			After: out, Reason: reason, Owner: authz.EnterpriseOrg(e.CreditCode)})
 	})
@@ -460,23 +460,23 @@ func (r *Benefits) ListSupportAwards(ctx context.Context, f AwardFilter) ([]Awar
 		return nil, "", err
 	}
 	rows, next := core.TrimPage(r.Secrets, rows, size, func(a *ent.SupportAward) string { return a.ID })
-	out, err := r.awardsWithLedger(ctx, rows)
+	out, err := r.awardsWithLedger(ctx, r.DB, rows)
 	return out, next, err
 }
 
 // awardsWithLedger completes awards with their enterprise, kind,
 // disbursements, recoveries and the current status of the designation
 // each relied on.
-func (r *Benefits) awardsWithLedger(ctx context.Context, rows []*ent.SupportAward) ([]Award, error) {
+func (r *Benefits) awardsWithLedger(ctx context.Context, db *ent.Client, rows []*ent.SupportAward) ([]Award, error) {
 	if len(rows) == 0 {
 		return []Award{}, nil
 	}
 	ids := core.Map(rows, func(a *ent.SupportAward) string { return a.ID })
-	enterprises, err := r.enterprisesOf(ctx, core.Map(rows, func(a *ent.SupportAward) int { return a.EnterpriseID }))
+	enterprises, err := r.enterprisesOf(ctx, db, core.Map(rows, func(a *ent.SupportAward) int { return a.EnterpriseID }))
 	if err != nil {
 		return nil, err
 	}
-	apps, err := r.DB.SupportApplication.Query().Where(supportapplication.IDIn(core.Map(rows, func(a *ent.SupportAward) string { return a.ApplicationID })...)).
+	apps, err := db.SupportApplication.Query().Where(supportapplication.IDIn(core.Map(rows, func(a *ent.SupportAward) string { return a.ApplicationID })...)).
 		Select(supportapplication.FieldID, supportapplication.FieldBasisKind).All(ctx)
 	if err != nil {
 		return nil, err
@@ -485,11 +485,11 @@ func (r *Benefits) awardsWithLedger(ctx context.Context, rows []*ent.SupportAwar
 	for _, a := range apps {
 		kinds[a.ID] = a.BasisKind
 	}
-	ds, err := r.DB.SupportDisbursement.Query().Where(supportdisbursement.AwardIDIn(ids...)).Order(ent.Asc(supportdisbursement.FieldID)).All(ctx)
+	ds, err := db.SupportDisbursement.Query().Where(supportdisbursement.AwardIDIn(ids...)).Order(ent.Asc(supportdisbursement.FieldID)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := r.DB.SupportRecovery.Query().Where(supportrecovery.AwardIDIn(ids...)).Order(ent.Asc(supportrecovery.FieldID)).All(ctx)
+	rs, err := db.SupportRecovery.Query().Where(supportrecovery.AwardIDIn(ids...)).Order(ent.Asc(supportrecovery.FieldID)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +501,7 @@ func (r *Benefits) awardsWithLedger(ctx context.Context, rows []*ent.SupportAwar
 	}
 	statuses := map[string]string{}
 	if len(relied) > 0 {
-		designations, err := r.DB.Designation.Query().Where(entdesignation.IDIn(relied...)).All(ctx)
+		designations, err := db.Designation.Query().Where(entdesignation.IDIn(relied...)).All(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -529,6 +529,19 @@ func (r *Benefits) awardsWithLedger(ctx context.Context, rows []*ent.SupportAwar
 		out[i] = r.awardOf(a, enterprises[a.EnterpriseID], kinds[a.ApplicationID], dsBy[a.ID], rsBy[a.ID], status)
 	}
 	return out, nil
+}
+
+// fullAward reads award id as ListSupportAwards shows it, inside tx.
+func (r *Benefits) fullAward(ctx context.Context, tx *ent.Tx, id string) (Award, error) {
+	row, err := tx.SupportAward.Get(ctx, id)
+	if err != nil {
+		return Award{}, err
+	}
+	out, err := r.awardsWithLedger(ctx, tx.Client(), []*ent.SupportAward{row})
+	if err != nil {
+		return Award{}, err
+	}
+	return out[0], nil
 }
 
 // MeasureView is a measure with what is left of this year's budget.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/registry"
 	"github.com/hangzhou-ai/registry/registry/benefit"
 	"github.com/hangzhou-ai/registry/registry/designation"
@@ -182,10 +183,15 @@ func TestRecoveryBlocksNewSupport(t *testing.T) {
 		a := fx.apply(t, fx.memberF, voucher(fx.f, "HT-R", "other-compute", 1_000_000))
 		_, aw := fx.approve(t, fx.economy, a.ID)
 		ctx := fx.economy
-		if _, _, err := fx.reg.RecordDisbursement(ctx, benefit.NewDisbursement{AwardID: aw.ID, AmountFen: aw.AwardedFen, PaidOn: "2026-06-15", Payer: "district:滨江区"}); err != nil {
+		paid, paidAward, err := fx.reg.RecordDisbursement(ctx, benefit.NewDisbursement{AwardID: aw.ID, AmountFen: aw.AwardedFen, PaidOn: "2026-06-15", Payer: "district:滨江区"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := fx.reg.RecoverAward(ctx, benefit.NewRecovery{AwardID: aw.ID, AmountFen: aw.AwardedFen + 1, Reason: "合同未履行"})
+		if paid.Payer != "district:330108" || paid.PayerName != "滨江区" || paidAward.BasisKind != "other-compute" ||
+			len(paidAward.Disbursements) != 1 || paidAward.PayableFen != 0 {
+			t.Fatalf("payment %+v of award %+v", paid, paidAward)
+		}
+		_, _, err = fx.reg.RecoverAward(ctx, benefit.NewRecovery{AwardID: aw.ID, AmountFen: aw.AwardedFen + 1, Reason: "合同未履行"})
 		registrytest.Check(t, err, registry.KindFailedPrecondition)
 		rec, after, err := fx.reg.RecoverAward(ctx, benefit.NewRecovery{AwardID: aw.ID, AmountFen: yuan(50_000), Reason: "合同未履行"})
 		if err != nil {
@@ -242,6 +248,14 @@ func TestPrerequisiteAsOfBasisDate(t *testing.T) {
 		}
 		if len(st.Awards) != 1 || st.Awards[0].AwardedFen != yuan(300_000) || st.Awards[0].ReliedOnStatusNow != string(designation.StatusRevoked) {
 			t.Fatalf("statement awards %+v, want the 300,000 award showing its filing revoked", st.Awards)
+		}
+		// The statement's attestation names the filing: its standing shows,
+		// and the statement stays valid.
+		check, err := fx.reg.VerifyAttestation(t.Context(), st.Attestation)
+		if err != nil || !check.Valid || !check.DesignationsChanged || len(check.Designations) != 1 ||
+			check.Designations[0].DesignationID != fx.modelFiling || check.Designations[0].StatusNow != designation.StatusRevoked ||
+			check.Claims.Kind != attest.KindSupportStatement || check.Claims.AwardedFen != yuan(300_000) {
+			t.Fatalf("statement attestation check %+v, %v", check, err)
 		}
 		// A new application on a date after the revocation has no filing.
 		late := voucher(fx.e, "HT-F", "filed-multimodal-model", 1_000_000)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/hangzhou-ai/registry/attest"
@@ -94,7 +95,7 @@ func (r *Benefits) GetSupportStatement(ctx context.Context, creditCode string, y
 	if err != nil {
 		return Statement{}, err
 	}
-	awards, err := r.awardsWithLedger(ctx, rows)
+	awards, err := r.awardsWithLedger(ctx, r.DB, rows)
 	if err != nil {
 		return Statement{}, err
 	}
@@ -168,7 +169,10 @@ func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) 
 	return nil
 }
 
-// sign sets the statement's digest and attestation.
+// sign sets the statement's digest and attestation. The attestation names
+// the prerequisite designations the awards relied on, so that a verifier
+// sees their standing now; a later revocation does not make the statement
+// untrue (see park.VerifyAttestation).
 func (r *Benefits) sign(ctx context.Context, st *Statement) error {
 	body, err := json.Marshal(st)
 	if err != nil {
@@ -181,14 +185,18 @@ func (r *Benefits) sign(ctx context.Context, st *Statement) error {
 		return err
 	}
 	ids := make([]string, len(st.Awards))
+	relied := []string{}
 	for i, a := range st.Awards {
 		ids[i] = a.ID
+		if a.ReliedOnDesignationID != "" && !slices.Contains(relied, a.ReliedOnDesignationID) {
+			relied = append(relied, a.ReliedOnDesignationID)
+		}
 	}
 	claims := attest.Claims{
 		Kind: attest.KindSupportStatement, Issuer: attest.Issuer, Subject: st.EnterpriseCreditCode,
 		EnterpriseCreditCode: st.EnterpriseCreditCode, AsOf: core.DateOf(st.IssuedAt), Year: st.Year,
 		AwardedFen: st.AwardedFen, DisbursedFen: st.DisbursedFen, RecoveredFen: st.RecoveredFen, OutstandingFen: st.OutstandingFen,
-		StatementDigest: st.Digest, AwardIDs: ids, DesignationIDs: []string{}, ReasonCodes: []string{},
+		StatementDigest: st.Digest, AwardIDs: ids, DesignationIDs: relied, ReasonCodes: []string{},
 		IssuedAt: st.IssuedAt.Unix(), ExpiresAt: st.IssuedAt.Add(attest.MaxLifetime).Unix(), AuditTreeSize: st.AuditTreeSize,
 	}
 	st.Attestation, err = attest.Sign(key, kid, claims)
@@ -251,7 +259,7 @@ func (r *Benefits) ListPublishedAwards(ctx context.Context, f PublishedFilter) (
 		return nil, "", err
 	}
 	rows, next := core.TrimPage(r.Secrets, rows, size, func(a *ent.SupportAward) string { return a.ID })
-	enterprises, err := r.enterprisesOf(ctx, core.Map(rows, func(a *ent.SupportAward) int { return a.EnterpriseID }))
+	enterprises, err := r.enterprisesOf(ctx, r.DB, core.Map(rows, func(a *ent.SupportAward) int { return a.EnterpriseID }))
 	if err != nil {
 		return nil, "", err
 	}

@@ -57,7 +57,9 @@ const maxAttestationLen = 16 << 10
 // encoding only, against the registry's published keys (withdrawn keys are
 // unknown), that it was issued while its key was the signing key and is
 // valid for at most 30 days, its expiry against now, and the current status
-// of every designation it relied on. Anyone may ask; nothing beyond the token's own
+// of every designation it relied on: a changed one makes an eligibility
+// attestation invalid (designation_changed), and is only reported for a
+// support statement. Anyone may ask; nothing beyond the token's own
 // claims is revealed.
 func (r *Parks) VerifyAttestation(ctx context.Context, token string) (AttestationCheck, error) {
 	if token == "" {
@@ -122,7 +124,10 @@ func (r *Parks) VerifyAttestation(ctx context.Context, token string) (Attestatio
 	switch {
 	case check.Expired:
 		check.Problem = ProblemExpired
-	case check.DesignationsChanged:
+	case check.DesignationsChanged && claims.Kind != attest.KindSupportStatement:
+		// A support statement reports what was awarded and paid, which
+		// a later revocation does not change: the standing is shown, and
+		// the statement stays valid.
 		check.Problem = ProblemDesignationChanged
 	default:
 		check.Valid = true
