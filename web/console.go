@@ -232,6 +232,7 @@ func navFor(p registry.Principal) []navItem {
 		add("/console/mine", "本企业认定", "Our designations")
 		if p.Role == "member" {
 			add("/console/support/statement", "扶持资金对账单", "Support statement")
+			add("/console/import", "批量申报", "Import applications")
 		}
 		if p.Role == "talent-assessor" {
 			add("/console/recognitions", "人才评定", "Talent recognitions")

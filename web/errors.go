@@ -109,7 +109,7 @@ var fieldLabels = map[string]Text{
 	"team":                     {"团队", "Team"},
 	"title":                    {"名称", "Title"},
 	"competition_id":           {"赛事编号", "Competition id"},
-	"award_id":                 {"获奖记录编号", "Award id"},
+	"award_id":                 {"获奖或资助记录编号", "Award id"},
 	"expected_version":         {"版本", "Version"},
 	"any_of_designation_types": {"任一认定类型", "Any of designation types"},
 	"min_tenancy_months":       {"最短入驻月数", "Minimum tenancy (months)"},
@@ -132,8 +132,20 @@ var fieldLabels = map[string]Text{
 	"designation_type": {"认定类型", "Designation type"},
 	"code":             {"园区代码", "Park code"},
 	"operator_org":     {"运营单位", "Operator"},
-	// Support applications.
-	"measure_code": {"政策措施", "Measure"},
+	// Support applications, payments and recoveries.
+	"measure_code":       {"政策措施", "Measure"},
+	"basis_reference":    {"合同、贷款或项目编号", "Contract, loan or project reference"},
+	"basis_kind":         {"费用类别", "Kind of cost"},
+	"basis_amount_fen":   {"费用金额（分）", "Cost (fen)"},
+	"basis_date":         {"费用发生日期", "Date of the cost"},
+	"project_total_fen":  {"项目总投资（分）", "Project total (fen)"},
+	"loan_principal_fen": {"贷款本金（分）", "Loan principal (fen)"},
+	"evidence":           {"佐证材料", "Evidence"},
+	"amount_fen":         {"金额（分）", "Amount (fen)"},
+	"paid_on":            {"拨付日期", "Paid on"},
+	"payer":              {"出资方", "Payer"},
+	"recovery_id":        {"追回编号", "Recovery id"},
+	"settled_on":         {"缴回日期", "Settled on"},
 }
 
 // fieldLabel names a field, or a list element's field ("awards[1].prize"
@@ -170,7 +182,15 @@ var reasons = map[string]string{
 	"give between 1 and 50 prizes":                               "须填写 1 至 50 个奖项",
 	"give talent_id or the winner's name and document, not both": "填写人才编号，或填写获奖者姓名与证件，不可同时填写",
 	"must be a year between 2000 and 2100":                       "须为 2000 至 2100 之间的年份",
-	"must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit": "须为 1 至 50 个小写字母、数字或连字符，以字母或数字开头",
+	"must be 1-50 lower-case letters, digits and hyphens, starting with a letter or digit":       "须为 1 至 50 个小写字母、数字或连字符，以字母或数字开头",
+	"is required (integer fen, more than 0)":                                                     "必填（以分为单位的正整数）",
+	"must be a whole number of fen, without a decimal point (12.50 yuan is 1250)":                "须为以分为单位的整数，不得含小数点（12.50 元即 1250）",
+	"must be a whole number of fen in digits only, without thousands separators (1,000 is 1000)": "须为以分为单位的整数，不得含千位分隔符（1,000 即 1000）",
+	"must be a whole number of fen in digits only (1,500 yuan is 150000)":                        "须为以分为单位的整数，只能由数字组成（1,500 元即 150000）",
+	"must be a year of four digits, such as 2026":                                                "须为四位数字的年份，如 2026",
+	"is for loan-interest-subsidy only":                                                          "仅适用于融资贴息",
+	"is required: city or district:<district>":                                                   "必填：city（市本级）或 district:<区>",
+	"must be city or district:<district> (e.g. district:330108)":                                 "须为 city（市本级）或 district:<区>（如 district:330108）",
 }
 
 // reasonPrefixes translate descriptions that go on with details (which
