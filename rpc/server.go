@@ -51,6 +51,7 @@ func NewServer(reg *registry.Registry, log *zap.Logger, opts ...Option) *connect
 	registryv1connect.RegisterTalentAuthorizationServiceHandler(s, &talentAuthorizationService{reg: reg})
 	registryv1connect.RegisterCompetitionServiceHandler(s, &competitionService{reg: reg})
 	registryv1connect.RegisterParkServiceHandler(s, &parkService{reg: reg})
+	registryv1connect.RegisterBenefitServiceHandler(s, &benefitService{reg: reg})
 	registryv1connect.RegisterVerificationServiceHandler(s, &verificationService{reg: reg})
 	registryv1connect.RegisterImportServiceHandler(s, newImportService(reg, o.imports))
 	registryv1connect.RegisterChangeServiceHandler(s, &changeService{reg: reg, o: o, limits: o.watches})
@@ -69,6 +70,7 @@ var ServiceNames = []string{
 	registryv1connect.TalentAuthorizationServiceName,
 	registryv1connect.CompetitionServiceName,
 	registryv1connect.ParkServiceName,
+	registryv1connect.BenefitServiceName,
 	registryv1connect.VerificationServiceName,
 	registryv1connect.ImportServiceName,
 	registryv1connect.ChangeServiceName,

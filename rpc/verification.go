@@ -11,6 +11,7 @@ import (
 
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/benefit"
 	"github.com/hangzhou-ai/registry/registry/park"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/gen/registry/v1/registryv1connect"
@@ -44,10 +45,33 @@ func (s *verificationService) VerifyAttestation(ctx context.Context, req *regist
 			ParkCode: cl.ParkCode, EnterpriseCreditCode: cl.EnterpriseCreditCode, Benefit: cl.Benefit, AsOf: cl.AsOf,
 			Eligible: cl.Eligible, ReasonCodes: cl.ReasonCodes, DesignationIds: cl.DesignationIDs,
 			IssuedAt: timestamppb.New(time.Unix(cl.IssuedAt, 0)), ExpiresAt: timestamppb.New(time.Unix(cl.ExpiresAt, 0)),
-			KeyId: c.KeyID, AuditTreeSize: cl.AuditTreeSize,
+			KeyId: c.KeyID, AuditTreeSize: cl.AuditTreeSize, Kind: attestationKind(cl.Kind), Year: int32(cl.Year),
+			AwardedFen: cl.AwardedFen, DisbursedFen: cl.DisbursedFen, RecoveredFen: cl.RecoveredFen, OutstandingFen: cl.OutstandingFen,
+			StatementDigest: cl.StatementDigest, AwardIds: cl.AwardIDs,
 		}
 	}
 	return res, nil
+}
+
+// attestationKind names an attestation's kind: eligibility attestations
+// carry none.
+func attestationKind(kind string) string {
+	if kind == attest.KindEligibility {
+		return "eligibility"
+	}
+	return kind
+}
+
+func (s *verificationService) ListPublishedAwards(ctx context.Context, req *registryv1.ListPublishedAwardsRequest) (*registryv1.ListPublishedAwardsResponse, error) {
+	list, next, err := s.reg.ListPublishedAwards(ctx, benefit.PublishedFilter{
+		MeasureCode: req.MeasureCode, Year: int(req.Year), PageSize: int(req.PageSize), PageToken: req.PageToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.ListPublishedAwardsResponse{
+		Awards: mapSlice(list, toPublishedAward), NextPageToken: next, ThresholdFen: benefit.PublicationThresholdFen,
+	}, nil
 }
 
 func (s *verificationService) GetSigningKeys(ctx context.Context, _ *registryv1.GetSigningKeysRequest) (*registryv1.GetSigningKeysResponse, error) {

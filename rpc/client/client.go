@@ -48,6 +48,8 @@ type Clients struct {
 	// Park and Verification serve park operators and anyone checking.
 	Park         registryv1connect.ParkServiceClient
 	Verification registryv1connect.VerificationServiceClient
+	// Benefit keeps the support ledger: applications, awards, payments.
+	Benefit registryv1connect.BenefitServiceClient
 	// Import streams in both directions, which needs HTTP/2: see
 	// WithStreamingHTTPClient.
 	Import registryv1connect.ImportServiceClient
@@ -110,6 +112,7 @@ func NewClients(httpClient connecthttp.HTTPClient, baseURL string, opts ...Optio
 		Competition:         registryv1connect.NewCompetitionServiceClient(c),
 		Park:                registryv1connect.NewParkServiceClient(c),
 		Verification:        registryv1connect.NewVerificationServiceClient(c),
+		Benefit:             registryv1connect.NewBenefitServiceClient(c),
 		Import:              registryv1connect.NewImportServiceClient(streams),
 		Change:              registryv1connect.NewChangeServiceClient(streams),
 		Webhook:             registryv1connect.NewWebhookServiceClient(c),
