@@ -17,6 +17,7 @@ import (
 
 	"github.com/hangzhou-ai/registry/ident"
 	"github.com/hangzhou-ai/registry/registry"
+	"github.com/hangzhou-ai/registry/registry/benefit"
 	"github.com/hangzhou-ai/registry/registry/registrytest"
 	registryv1 "github.com/hangzhou-ai/registry/rpc/gen/registry/v1"
 	"github.com/hangzhou-ai/registry/rpc/rpctest"
@@ -81,6 +82,9 @@ type hostileEnv struct {
 	economy, talentOffice, auditor, admin, anyone *rpctest.Clients
 	operator, assessor                            *rpctest.Clients
 	park, competition, authEnterprise, auth       string
+	// applicant applies for support; supportAward, of another
+	// enterprise, has money paid on it to order back.
+	applicant, supportAward string
 
 	mu sync.Mutex
 	n  int
@@ -173,7 +177,17 @@ func newHostileEnv(t *testing.T, db storetest.Database) *hostileEnv {
 	h.grant(t, "ai-growth-enterprise", h.authEnterprise)
 	h.auth = must(h.issueAuthorization(t, h.authEnterprise, "杭人才授〔2026〕1号"))(t, "issue authorization").Authorization.Id
 	h.assessor = env.As("talent-assessor", "enterprise:"+h.authEnterprise)
+	h.applicant = h.enterprise(t)
+	app := must(h.economy.Benefit.ApplyForSupport(ctx, h.voucher(h.enterprise(t), "HOSTILE-AWARD")))(t, "apply for support").Application
+	h.supportAward = must(h.economy.Benefit.DecideApplication(ctx, &registryv1.DecideApplicationRequest{Id: app.Id, Approve: true}))(t, "approve support").Award.Id
+	must(h.economy.Benefit.RecordDisbursement(ctx, &registryv1.RecordDisbursementRequest{AwardId: h.supportAward, AmountFen: 1_000_000, PaidOn: "2026-06-15", Payer: "city"}))(t, "pay support")
 	return h
+}
+
+// voucher asks for a compute voucher for code on the contract ref.
+func (h *hostileEnv) voucher(code, ref string) *registryv1.ApplyForSupportRequest {
+	return &registryv1.ApplyForSupportRequest{MeasureCode: "compute-voucher", EnterpriseCreditCode: code, Year: 2026, BasisReference: ref,
+		BasisKind: "other-compute", BasisAmountFen: 10_000_000, BasisDate: "2026-05-01"}
 }
 
 // stored makes the outcome of a call whose value is read back by read
@@ -573,6 +587,85 @@ func hostileCases() []hostileCase {
 		return queried(h.anyone.Verification.GetDesignationStatus(t.Context(), &registryv1.GetDesignationStatusRequest{Id: v}))
 	}, connect.CodeNotFound)
 
+	// BenefitService
+	application := func(h *hostileEnv, t *testing.T, id string) *registryv1.Application {
+		return must(h.auditor.Benefit.GetApplication(t.Context(), &registryv1.GetApplicationRequest{Id: id}))(t, "get application").Application
+	}
+	apply := func(h *hostileEnv, t *testing.T, mutate func(*registryv1.ApplyForSupportRequest), read func(*registryv1.Application) string) hostileOutcome {
+		req := h.voucher(h.applicant, fmt.Sprintf("HT-%d", h.next()))
+		mutate(req)
+		res, err := h.economy.Benefit.ApplyForSupport(t.Context(), req)
+		return stored(res, err, func(r *registryv1.ApplyForSupportResponse) string { return read(application(h, t, r.Application.Id)) })
+	}
+	add("ApplyForSupport.basis_reference", "basis_reference", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		// A cost item is keyed in one spelling: half-width, upper case.
+		return apply(h, t, func(r *registryv1.ApplyForSupportRequest) { r.BasisReference = v }, func(a *registryv1.Application) string {
+			if a.BasisReference != benefit.NormalizeReference(v) {
+				return "(reference normalised otherwise: " + a.BasisReference + ")"
+			}
+			return v
+		})
+	})
+	add("ApplyForSupport.evidence", "evidence", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return apply(h, t, func(r *registryv1.ApplyForSupportRequest) { r.Evidence = v }, func(a *registryv1.Application) string { return a.Evidence })
+	})
+	for field, mutate := range map[string]func(*registryv1.ApplyForSupportRequest, string){
+		"measure_code":           func(r *registryv1.ApplyForSupportRequest, v string) { r.MeasureCode = v },
+		"enterprise_credit_code": func(r *registryv1.ApplyForSupportRequest, v string) { r.EnterpriseCreditCode = v },
+		"basis_kind":             func(r *registryv1.ApplyForSupportRequest, v string) { r.BasisKind = v },
+		"basis_date":             func(r *registryv1.ApplyForSupportRequest, v string) { r.BasisDate = v },
+	} {
+		add("ApplyForSupport."+field, field, func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+			return apply(h, t, func(r *registryv1.ApplyForSupportRequest) { mutate(r, v) }, func(*registryv1.Application) string { return "(accepted)" })
+		})
+	}
+	add("DecideApplication.reason", "reason", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		app := must(h.economy.Benefit.ApplyForSupport(t.Context(), h.voucher(h.applicant, fmt.Sprintf("HT-%d", h.next()))))(t, "apply").Application
+		res, err := h.economy.Benefit.DecideApplication(t.Context(), &registryv1.DecideApplicationRequest{Id: app.Id, Reason: v})
+		return stored(res, err, func(*registryv1.DecideApplicationResponse) string { return application(h, t, app.Id).Reason })
+	})
+	add("RecoverAward.reason", "reason", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		res, err := h.economy.Benefit.RecoverAward(t.Context(), &registryv1.RecoverAwardRequest{AwardId: h.supportAward, AmountFen: 1, Reason: v})
+		return stored(res, err, func(r *registryv1.RecoverAwardResponse) string {
+			awards := must(h.auditor.Benefit.ListAwards(t.Context(), &registryv1.ListSupportAwardsRequest{PageSize: 500}))(t, "list awards").Awards
+			for _, a := range awards {
+				for _, x := range a.Recoveries {
+					if x.Id == r.Recovery.Id {
+						return x.Reason
+					}
+				}
+			}
+			return "(recovery not listed)"
+		})
+	})
+	add("RecordDisbursement.payer", "payer", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.economy.Benefit.RecordDisbursement(t.Context(), &registryv1.RecordDisbursementRequest{AwardId: h.supportAward, AmountFen: 1, PaidOn: "2026-06-15", Payer: v}))
+	})
+	add("RecordDisbursement.award_id", "award_id", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.economy.Benefit.RecordDisbursement(t.Context(), &registryv1.RecordDisbursementRequest{AwardId: v, AmountFen: 1, PaidOn: "2026-06-15", Payer: "city"}))
+	}, connect.CodeNotFound)
+	add("SettleRecovery.recovery_id", "recovery_id", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.economy.Benefit.SettleRecovery(t.Context(), &registryv1.SettleRecoveryRequest{RecoveryId: v}))
+	}, connect.CodeNotFound)
+	add("GetApplication.id", "id", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.auditor.Benefit.GetApplication(t.Context(), &registryv1.GetApplicationRequest{Id: v}))
+	}, connect.CodeNotFound)
+	add("ListApplications.page_token", "page_token", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.auditor.Benefit.ListApplications(t.Context(), &registryv1.ListApplicationsRequest{PageToken: v}))
+	})
+	add("ListAwards.enterprise_credit_code", "enterprise_credit_code", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.auditor.Benefit.ListAwards(t.Context(), &registryv1.ListSupportAwardsRequest{EnterpriseCreditCode: v}))
+	})
+	add("GetSupportStatement.enterprise_credit_code", "enterprise_credit_code", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.auditor.Benefit.GetSupportStatement(t.Context(), &registryv1.GetSupportStatementRequest{EnterpriseCreditCode: v, Year: 2026}))
+	}, connect.CodeNotFound)
+	add("ListPublishedAwards.measure_code", "measure_code", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.anyone.Verification.ListPublishedAwards(t.Context(), &registryv1.ListPublishedAwardsRequest{MeasureCode: v}))
+	})
+	add("ListPublishedAwards.page_token", "page_token", func(t *testing.T, h *hostileEnv, v string) hostileOutcome {
+		return queried(h.anyone.Verification.ListPublishedAwards(t.Context(), &registryv1.ListPublishedAwardsRequest{PageToken: v}))
+	})
+
 	// ImportService
 	enterpriseImport := func(h *hostileEnv, t *testing.T, name, district string) hostileOutcome {
 		code := h.creditCode(t)
@@ -793,6 +886,9 @@ func TestHostileInvalidUTF8(t *testing.T) {
 			{"/registry.v1.AuditService/ListAuditEvents", auditor, nil, 1, "entity"},
 			{"/registry.v1.AuditService/ListAuditEvents", auditor, nil, 2, "actor"},
 			{"/registry.v1.VerificationService/VerifyAttestation", "", nil, 1, "token"},
+			{"/registry.v1.VerificationService/ListPublishedAwards", "", nil, 1, "measureCode"},
+			{"/registry.v1.BenefitService/ApplyForSupport", economy, map[protowire.Number]string{1: "compute-voucher", 2: credit, 5: "other-compute", 8: "2026-05-01"}, 4, "basisReference"},
+			{"/registry.v1.BenefitService/DecideApplication", economy, map[protowire.Number]string{1: "app_01900000-0000-7000-8000-000000000000"}, 3, "reason"},
 		}
 		for _, tc := range cases {
 			for i, b := range bad {

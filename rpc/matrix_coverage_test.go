@@ -21,6 +21,9 @@ func matrixRPCs() map[string]bool {
 	for _, r := range slices.Concat(pmRows(), pmProbingRows()) {
 		names = append(names, r.rpc)
 	}
+	for _, r := range bmRows() {
+		names = append(names, r.rpc)
+	}
 	covered := map[string]bool{}
 	for _, n := range names {
 		rpc, _, _ := strings.Cut(n, ":")

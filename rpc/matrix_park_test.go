@@ -598,7 +598,7 @@ func pmRows() []pmRow {
 				}
 				c := res.Claims
 				if !res.Valid || !res.SignatureValid || res.Expired || res.Problem != "" || res.DesignationsChanged || c == nil ||
-					c.ParkCode != pmOwnPark || c.EnterpriseCreditCode != f.tenant || c.Benefit != "rent-reduction" || !c.Eligible ||
+					c.Kind != "eligibility" || c.ParkCode != pmOwnPark || c.EnterpriseCreditCode != f.tenant || c.Benefit != "rent-reduction" || !c.Eligible ||
 					!slices.Equal(c.DesignationIds, []string{f.giant}) {
 					t.Errorf("checking the fixture attestation: %v", res)
 				}
