@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"golang.org/x/text/width"
@@ -131,9 +132,10 @@ func (r *Benefits) mayEverSupport(p core.Principal, action string) error {
 }
 
 // NormalizeReference is a cost item's reference in the one spelling the
-// ledger keys it by: trimmed, half-width, upper case.
+// ledger keys it by: half-width, upper case, trimmed, each run of spaces
+// one space.
 func NormalizeReference(ref string) string {
-	return strings.ToUpper(width.Fold.String(strings.TrimSpace(ref)))
+	return strings.Join(strings.Fields(strings.ToUpper(width.Fold.String(ref))), " ")
 }
 
 // ApplyForSupport records an application, pending. An enterprise's
@@ -262,6 +264,10 @@ func (r *Benefits) validateApplication(v *core.Violations, m catalog.Measure, in
 		core.ValidateYear(v, "year", in.Year)
 	}
 	out.BasisReference = NormalizeReference(core.CleanText(v, "basis_reference", in.BasisReference, maxBasisRefLen, true))
+	if strings.ContainsFunc(out.BasisReference, func(c rune) bool { return c != ' ' && !unicode.IsGraphic(c) }) {
+		// An invisible character would make one contract two cost items.
+		v.Add("basis_reference", "must hold visible characters only (no zero-width or format characters)")
+	}
 	if in.BasisKind == "" && len(m.Kinds) == 1 {
 		out.BasisKind = m.Kinds[0].Code
 	} else if _, ok := m.Kind(in.BasisKind); !ok {

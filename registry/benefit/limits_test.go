@@ -285,6 +285,7 @@ func TestApplicationRules(t *testing.T) {
 			{"unknown kind", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisKind = "cheap-compute" }), registry.KindInvalidArgument, "basis_kind"},
 			{"negative amount", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisAmountFen = -1 }), registry.KindInvalidArgument, "basis_amount_fen"},
 			{"too large an amount", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisAmountFen = benefit.MaxBasisFen + 1 }), registry.KindInvalidArgument, "basis_amount_fen"},
+			{"an invisible character in the reference", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisReference = "HT-\u200bOK" }), registry.KindInvalidArgument, "basis_reference"},
 			{"no reference", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisReference = " " }), registry.KindInvalidArgument, "basis_reference"},
 			{"loan fields on a voucher", fx.memberE, mod(func(a *benefit.NewApplication) { a.LoanPrincipalFen = 1 }), registry.KindInvalidArgument, "loan_principal_fen"},
 			{"bad date", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisDate = "2026-02-30" }), registry.KindInvalidArgument, "basis_date"},
@@ -412,5 +413,41 @@ func TestLedgerBalances(t *testing.T) {
 		}
 		t.Logf("6 awards, %d fen paid, %d recovered, %d operations refused", disbursed, recovered, refused)
 		fx.checkChain(t)
+	})
+}
+
+// TestPageTokensServeTheirList: each list pages with tokens only it
+// accepts, the two award lists included.
+func TestPageTokensServeTheirList(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
+		fx := newFixture(t, db)
+		for i := range 3 {
+			a := fx.apply(t, fx.memberF, voucher(fx.f, fmt.Sprintf("HT-T%d", i), "other-compute", 1_000_000))
+			fx.approve(t, fx.economy, a.ID)
+		}
+		apps, appToken, err := fx.reg.ListApplications(fx.economy, benefit.ApplicationFilter{PageSize: 1})
+		if err != nil || len(apps) != 1 || appToken == "" {
+			t.Fatalf("applications %v, %q, %v", apps, appToken, err)
+		}
+		awards, awardToken, err := fx.reg.ListSupportAwards(fx.economy, benefit.AwardFilter{PageSize: 1})
+		if err != nil || len(awards) != 1 || awardToken == "" {
+			t.Fatalf("awards %v, %q, %v", awards, awardToken, err)
+		}
+		published, publishedToken, err := fx.reg.ListPublishedAwards(t.Context(), benefit.PublishedFilter{PageSize: 1})
+		if err != nil || len(published) != 1 || publishedToken == "" {
+			t.Fatalf("published %v, %q, %v", published, publishedToken, err)
+		}
+		next, _, err := fx.reg.ListPublishedAwards(t.Context(), benefit.PublishedFilter{PageSize: 1, PageToken: publishedToken})
+		if err != nil || len(next) != 1 || next[0].AwardID == published[0].AwardID {
+			t.Fatalf("the next published page %v, %v", next, err)
+		}
+		_, _, err = fx.reg.ListPublishedAwards(t.Context(), benefit.PublishedFilter{PageToken: awardToken})
+		registrytest.Check(t, err, registry.KindInvalidArgument, "page_token")
+		_, _, err = fx.reg.ListSupportAwards(fx.economy, benefit.AwardFilter{PageToken: publishedToken})
+		registrytest.Check(t, err, registry.KindInvalidArgument, "page_token")
+		_, _, err = fx.reg.ListSupportAwards(fx.economy, benefit.AwardFilter{PageToken: appToken})
+		registrytest.Check(t, err, registry.KindInvalidArgument, "page_token")
+		_, _, err = fx.reg.ListApplications(fx.economy, benefit.ApplicationFilter{PageToken: awardToken})
+		registrytest.Check(t, err, registry.KindInvalidArgument, "page_token")
 	})
 }

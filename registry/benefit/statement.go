@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hangzhou-ai/registry/attest"
@@ -207,6 +208,10 @@ func (r *Benefits) sign(ctx context.Context, st *Statement) error {
 // publishes: 100,000 yuan.
 const PublicationThresholdFen = int64(100_000 * catalog.FenPerYuan)
 
+// publishedPagePrefix marks the transparency list's page tokens, which
+// page on award ids as ListSupportAwards does but serve only this list.
+const publishedPagePrefix = "published/"
+
 // PublishedAward is one line of the transparency list.
 type PublishedAward struct {
 	AwardID              string
@@ -240,7 +245,7 @@ func (r *Benefits) ListPublishedAwards(ctx context.Context, f PublishedFilter) (
 		core.ValidateYear(v, "year", f.Year)
 	}
 	size := core.PageSize(v, f.PageSize)
-	after := decodeToken(r, v, f.PageToken, awardIDStart)
+	after, _ := strings.CutPrefix(decodeToken(r, v, f.PageToken, publishedPagePrefix+awardIDStart), publishedPagePrefix)
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
@@ -258,7 +263,7 @@ func (r *Benefits) ListPublishedAwards(ctx context.Context, f PublishedFilter) (
 	if err != nil {
 		return nil, "", err
 	}
-	rows, next := core.TrimPage(r.Secrets, rows, size, func(a *ent.SupportAward) string { return a.ID })
+	rows, next := core.TrimPage(r.Secrets, rows, size, func(a *ent.SupportAward) string { return publishedPagePrefix + a.ID })
 	enterprises, err := r.enterprisesOf(ctx, r.DB, core.Map(rows, func(a *ent.SupportAward) int { return a.EnterpriseID }))
 	if err != nil {
 		return nil, "", err
