@@ -180,6 +180,19 @@ func (s *benefitService) SettleRecovery(ctx context.Context, req *registryv1.Set
 	return &registryv1.SettleRecoveryResponse{Recovery: toRecovery(x)}, nil
 }
 
+func (s *benefitService) SetEnterpriseCap(ctx context.Context, req *registryv1.SetEnterpriseCapRequest) (*registryv1.SetEnterpriseCapResponse, error) {
+	c, err := s.reg.SetEnterpriseCap(ctx, benefit.NewEnterpriseCap{
+		MeasureCode: req.MeasureCode, EnterpriseCreditCode: req.EnterpriseCreditCode, Year: int(req.Year), CapFen: req.CapFen, Reason: req.Reason,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &registryv1.SetEnterpriseCapResponse{Cap: &registryv1.EnterpriseCap{
+		MeasureCode: c.MeasureCode, EnterpriseCreditCode: c.EnterpriseCreditCode, Year: int32(c.Year),
+		CapFen: c.CapFen, DefaultCapFen: c.DefaultCapFen, UsedFen: c.UsedFen,
+	}}, nil
+}
+
 func (s *benefitService) ListAwards(ctx context.Context, req *registryv1.ListSupportAwardsRequest) (*registryv1.ListSupportAwardsResponse, error) {
 	list, next, err := s.reg.ListSupportAwards(ctx, benefit.AwardFilter{
 		MeasureCode: req.MeasureCode, Year: int(req.Year), EnterpriseCreditCode: req.EnterpriseCreditCode,

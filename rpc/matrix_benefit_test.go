@@ -405,8 +405,47 @@ func TestSupportMatrix(t *testing.T) {
 	})
 }
 
+// bmCapRows set the own enterprise's 2026 cap under the measures with
+// one, each caller asking for a cap of its own, so that a success shows
+// in the statement.
+func bmCapRows() []bmRow {
+	var rows []bmRow
+	for _, c := range []struct {
+		code   string
+		bureau bmRole
+	}{{"compute-voucher", bmEcoIssuer}, {"loan-interest-subsidy", bmFinIssuer}} {
+		rows = append(rows, bmRow{rpc: "BenefitService.SetEnterpriseCap:" + c.code, want: bmOnly(c.bureau, false), call: func(t *testing.T, f *bmFixture, r bmRole) bmResult {
+			capOf := func() int64 {
+				st, err := f.as[bmAuditor].Benefit.GetSupportStatement(t.Context(), &registryv1.GetSupportStatementRequest{EnterpriseCreditCode: f.own, Year: 2026})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range st.Measures {
+					if m.MeasureCode == c.code {
+						return m.EnterpriseYearCapFen
+					}
+				}
+				t.Fatalf("the statement has no %s", c.code)
+				return 0
+			}
+			before, asked := capOf(), 2_000_000_000+int64(r)*100
+			_, err := f.as[r].Benefit.SetEnterpriseCap(t.Context(), &registryv1.SetEnterpriseCapRequest{
+				MeasureCode: c.code, EnterpriseCreditCode: f.own, Year: 2026, CapFen: asked, Reason: "矩阵测试：核定上限",
+			})
+			return bmResult{err, func(t *testing.T, succeeded bool) {
+				after := capOf()
+				if want := map[bool]int64{true: asked, false: before}[succeeded]; after != want {
+					t.Errorf("set cap succeeded = %v: cap %d -> %d", succeeded, before, after)
+				}
+			}}
+		}})
+	}
+	return rows
+}
+
 func bmRows() []bmRow {
-	rows := []bmRow{
+	rows := bmCapRows()
+	rows = append(rows, []bmRow{
 		{rpc: "BenefitService.ListMeasures", want: bmSignedIn, call: func(t *testing.T, f *bmFixture, r bmRole) bmResult {
 			res, err := f.as[r].Benefit.ListMeasures(t.Context(), &registryv1.ListMeasuresRequest{})
 			return bmResult{err, func(t *testing.T, succeeded bool) {
@@ -540,7 +579,7 @@ func bmRows() []bmRow {
 				}
 			}}
 		}},
-	}
+	}...)
 	for _, m := range bmMeasures {
 		rows = append(rows, bmMeasureRows(m)...)
 	}

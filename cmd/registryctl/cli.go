@@ -120,6 +120,7 @@ var commands = map[string]command{
 	"support disburse":  {"AWARD_ID --amount-fen N --paid-on DATE --payer city|district:<d>", "record a payment of an award, by the city or a district", 1, supportDisburse},
 	"support recover":   {"AWARD_ID --amount-fen N --reason TEXT", "order part or all of an award's paid money back (bars new support until settled)", 1, supportRecover},
 	"support settle":    {"RECOVERY_ID [--settled-on DATE]", "record that a recovery order was repaid", 1, supportSettle},
+	"support set-cap":   {"--measure M --enterprise CREDIT_CODE --year Y --cap-fen N --reason TEXT", "set one enterprise's yearly cap under a measure (never below what it was awarded)", 0, supportSetCap},
 	"support awards":    {"[--measure M] [--year Y] [--enterprise C] [--page-size N] [--page-token T]", "list awards with what was paid and ordered back, newest first", 0, supportAwards},
 	"support statement": {"CREDIT_CODE --year Y", "what an enterprise received in a year, per measure, with a signed attestation", 1, supportStatement},
 	"support published": {"[--measure M] [--year Y] [--page-size N] [--page-token T]", "the transparency list of awards of 100,000 yuan or more (VerificationService; no token needed)", 0, supportPublished},

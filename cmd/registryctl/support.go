@@ -276,6 +276,28 @@ func supportSettle(inv *invocation, fs *pflag.FlagSet) action {
 	}
 }
 
+func supportSetCap(inv *invocation, fs *pflag.FlagSet) action {
+	var req registryv1.SetEnterpriseCapRequest
+	var year int
+	fs.StringVar(&req.MeasureCode, "measure", "", "the measure's `code`, e.g. compute-voucher")
+	fs.StringVar(&req.EnterpriseCreditCode, "enterprise", "", "the enterprise's credit `code`")
+	fs.IntVar(&year, "year", 0, "the measure `year`")
+	fs.Int64Var(&req.CapFen, "cap-fen", 0, "the enterprise's cap that year in integer `fen` (1 yuan = 100 fen)")
+	fs.StringVar(&req.Reason, "reason", "", "why (required)")
+	return func([]string) error {
+		req.Year = int32(year)
+		res, err := inv.clients().Benefit.SetEnterpriseCap(inv.ctx, &req)
+		if err != nil {
+			return err
+		}
+		return inv.emit(res, func(t *table) {
+			c := res.GetCap()
+			t.row("MEASURE", "ENTERPRISE", "YEAR", "CAP FEN (YUAN)", "MEASURE'S CAP FEN (YUAN)", "AWARDED FEN (YUAN)")
+			t.row(c.GetMeasureCode(), c.GetEnterpriseCreditCode(), fmt.Sprint(c.GetYear()), fen(c.GetCapFen()), fen(c.GetDefaultCapFen()), fen(c.GetUsedFen()))
+		})
+	}
+}
+
 // recoveryRows shows recovery orders; one not repaid says so in SETTLED ON.
 func recoveryRows(t *table, rs ...*registryv1.Recovery) {
 	t.row("RECOVERY", "AWARD", "AMOUNT FEN (YUAN)", "REASON", "ORDERED ON", "SETTLED ON")

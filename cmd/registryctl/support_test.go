@@ -108,6 +108,16 @@ func testSupport(t *testing.T, h *harness) {
 	}
 
 	h.steps([]step{
+		{name: "support set-cap", as: "economy", args: []string{"support", "set-cap", "--measure", "compute-voucher", "--enterprise", "{c1}", "--year", "2026",
+			"--cap-fen", "1000000000", "--reason", "基础模型企业"},
+			want: []string{"CAP FEN (YUAN)", "compute-voucher", "{c1}", "1000000000 (10,000,000.00)", "800000000 (8,000,000.00)", "200000000 (2,000,000.00)"}},
+	})
+	if _, err := h.run("economy", "support", "set-cap", "--measure", "compute-voucher", "--enterprise", h.vars["c1"], "--year", "2026",
+		"--cap-fen", "100", "--reason", "x"); err == nil || !strings.HasPrefix(err.Error(), "failed_precondition: cap_fen: the enterprise has been awarded 2,000,000.00 yuan") {
+		t.Fatalf("a cap below the award: %v", err)
+	}
+
+	h.steps([]step{
 		{name: "support awards", as: "economy", args: []string{"support", "awards", "--measure", "compute-voucher", "--enterprise", "{c1}", "--year", "2026"},
 			want: []string{"OUTSTANDING FEN (YUAN)", "{award}", "{app}", "HT-1 other-compute", "200000000 (2,000,000.00)", "170000000 (1,700,000.00)",
 				"20000000 (200,000.00)", "50000000 (500,000.00)", "30000000 (300,000.00)"}},
@@ -117,10 +127,10 @@ func testSupport(t *testing.T, h *harness) {
 		{name: "support statement", as: "member", args: []string{"support", "statement", "{c1}", "--year", "2026"},
 			json: map[string]string{"enterpriseName": "杭州云栖智算科技有限公司", "year": "2026", "awardedFen": "200000000", "disbursedFen": "170000000",
 				"recoveredFen": "20000000", "outstandingFen": "50000000", "unsettledRecoveryFen": "0", "awards.0.id": "{award}",
-				"measures.0.measureCode": "compute-voucher", "measures.0.headroomFen": "600000000"},
+				"measures.0.measureCode": "compute-voucher", "measures.0.headroomFen": "800000000", "measures.0.enterpriseYearCapFen": "1000000000"},
 			capture: map[string]string{"statement": "attestation", "digest": "digest"}},
 		{name: "support statement table", as: "economy", args: []string{"support", "statement", "{c1}", "--year", "2026"},
-			want: []string{"杭州云栖智算科技有限公司", "HEADROOM FEN (YUAN)", "600000000 (6,000,000.00)", "杭州市本级", "西湖区",
+			want: []string{"杭州云栖智算科技有限公司", "HEADROOM FEN (YUAN)", "800000000 (8,000,000.00)", "杭州市本级", "西湖区",
 				"digest: {digest}", "attestation: ey"}},
 		{name: "support published", as: "anonymous", args: []string{"support", "published", "--year", "2026"},
 			want: []string{"{award}", "杭州云栖智算科技有限公司", "{c1}", "compute-voucher", "算力券", "200000000 (2,000,000.00)",

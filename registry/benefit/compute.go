@@ -41,6 +41,9 @@ type Basis struct {
 type Headroom struct {
 	// BasisReceived is what the cost item has received under any measure.
 	BasisReceived int64
+	// EnterpriseYearCapFen is the enterprise's cap this year: the
+	// measure's, or the bureau's override (0: the measure's).
+	EnterpriseYearCapFen int64
 	// EnterpriseYearLeft and BudgetLeft are what the caps leave.
 	EnterpriseYearLeft int64
 	BudgetLeft         int64
@@ -130,9 +133,14 @@ func Compute(m catalog.Measure, b Basis, h Headroom) Computation {
 			TextEn: fmt.Sprintf("cost item %s has received %s yuan already: the highest entitlement, never twice, pays the difference of %s yuan", b.Reference, yuanText(h.BasisReceived), yuanText(amount))})
 	}
 	if m.EnterpriseYearCapFen > 0 {
+		zh, en := "每家企业每年最高", "at most"
+		capFen := m.EnterpriseYearCapFen
+		if h.EnterpriseYearCapFen > 0 && h.EnterpriseYearCapFen != capFen {
+			capFen, zh, en = h.EnterpriseYearCapFen, "经核定本企业每年最高", "by the bureau's decision, at most"
+		}
 		c.apply(StepEnterpriseYearCap, h.EnterpriseYearLeft, &amount,
-			fmt.Sprintf("每家企业每年最高 %s 元，%d 年尚余 %s 元", yuanText(m.EnterpriseYearCapFen), b.MeasureYear, yuanText(h.EnterpriseYearLeft)),
-			fmt.Sprintf("at most %s yuan per enterprise a year; %s yuan left in %d", yuanText(m.EnterpriseYearCapFen), yuanText(h.EnterpriseYearLeft), b.MeasureYear))
+			fmt.Sprintf("%s %s 元，%d 年尚余 %s 元", zh, yuanText(capFen), b.MeasureYear, yuanText(h.EnterpriseYearLeft)),
+			fmt.Sprintf("%s %s yuan per enterprise a year; %s yuan left in %d", en, yuanText(capFen), yuanText(h.EnterpriseYearLeft), b.MeasureYear))
 	}
 	if m.YearlyBudgetFen > 0 {
 		c.apply(StepBudget, h.BudgetLeft, &amount,

@@ -66,12 +66,14 @@ func countersOf(m catalog.Measure, enterpriseID, year int, ref string) []counter
 // lockCounters makes the counters of specs where missing and locks them,
 // one at a time in key order (the upsert locks the row on PostgreSQL;
 // SQLite runs one writing transaction at a time), and returns them by key.
+// A counter keeps the limits it was made with, or that SetEnterpriseCap
+// gave it.
 func (r *Benefits) lockCounters(ctx context.Context, tx *ent.Tx, specs []counterSpec) (map[string]*ent.SupportCounter, error) {
 	keys := make([]string, len(specs))
 	for i, s := range specs {
 		keys[i] = s.key
 		err := tx.SupportCounter.Create().SetID(s.key).SetLimitFen(s.limitFen).SetLimitCount(s.limitCount).
-			OnConflictColumns(supportcounter.FieldID).UpdateLimitFen().UpdateLimitCount().Exec(ctx)
+			OnConflictColumns(supportcounter.FieldID).Ignore().Exec(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -125,6 +127,7 @@ func headroomOf(m catalog.Measure, enterpriseID, year int, ref string, c map[str
 	budget := c[budgetKey(m.Code, year)]
 	return Headroom{
 		BasisReceived:            c[basisKey(enterpriseID, ref)].UsedFen,
+		EnterpriseYearCapFen:     ey.LimitFen,
 		EnterpriseYearLeft:       left(ey),
 		BudgetLeft:               left(budget),
 		AwardsThisYear:           budget.UsedCount,

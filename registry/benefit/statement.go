@@ -153,6 +153,9 @@ func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) 
 		h := headroomOf(m, enterpriseID, st.Year, "", counters)
 		t := by[m.Code]
 		t.HeadroomFen = h.EnterpriseYearLeft
+		if m.EnterpriseYearCapFen > 0 {
+			t.EnterpriseYearCapFen = h.EnterpriseYearCapFen
+		}
 		exhausted := (m.MaxAwardsPerEnterpriseYear > 0 && h.AwardsThisEnterpriseYear >= m.MaxAwardsPerEnterpriseYear) ||
 			(m.MaxAwardsPerEnterprise > 0 && h.AwardsThisEnterprise >= m.MaxAwardsPerEnterprise) ||
 			(m.MaxYearsPerEnterprise > 0 && h.NewYearForEnterprise && h.YearsThisEnterprise >= m.MaxYearsPerEnterprise)

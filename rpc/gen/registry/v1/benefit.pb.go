@@ -2357,6 +2357,212 @@ func (x *GetSupportStatementResponse) GetAuditTreeSize() int64 {
 	return 0
 }
 
+type SetEnterpriseCapRequest struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	MeasureCode          string                 `protobuf:"bytes,1,opt,name=measure_code,json=measureCode,proto3" json:"measure_code,omitempty"`
+	EnterpriseCreditCode string                 `protobuf:"bytes,2,opt,name=enterprise_credit_code,json=enterpriseCreditCode,proto3" json:"enterprise_credit_code,omitempty"`
+	Year                 int32                  `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
+	CapFen               int64                  `protobuf:"varint,4,opt,name=cap_fen,json=capFen,proto3" json:"cap_fen,omitempty"`
+	Reason               string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *SetEnterpriseCapRequest) Reset() {
+	*x = SetEnterpriseCapRequest{}
+	mi := &file_registry_v1_benefit_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetEnterpriseCapRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetEnterpriseCapRequest) ProtoMessage() {}
+
+func (x *SetEnterpriseCapRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_benefit_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetEnterpriseCapRequest.ProtoReflect.Descriptor instead.
+func (*SetEnterpriseCapRequest) Descriptor() ([]byte, []int) {
+	return file_registry_v1_benefit_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *SetEnterpriseCapRequest) GetMeasureCode() string {
+	if x != nil {
+		return x.MeasureCode
+	}
+	return ""
+}
+
+func (x *SetEnterpriseCapRequest) GetEnterpriseCreditCode() string {
+	if x != nil {
+		return x.EnterpriseCreditCode
+	}
+	return ""
+}
+
+func (x *SetEnterpriseCapRequest) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *SetEnterpriseCapRequest) GetCapFen() int64 {
+	if x != nil {
+		return x.CapFen
+	}
+	return 0
+}
+
+func (x *SetEnterpriseCapRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// EnterpriseCap is an enterprise's yearly cap under a measure.
+type EnterpriseCap struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	MeasureCode          string                 `protobuf:"bytes,1,opt,name=measure_code,json=measureCode,proto3" json:"measure_code,omitempty"`
+	EnterpriseCreditCode string                 `protobuf:"bytes,2,opt,name=enterprise_credit_code,json=enterpriseCreditCode,proto3" json:"enterprise_credit_code,omitempty"`
+	Year                 int32                  `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
+	CapFen               int64                  `protobuf:"varint,4,opt,name=cap_fen,json=capFen,proto3" json:"cap_fen,omitempty"`
+	// default_cap_fen is the measure's own cap.
+	DefaultCapFen int64 `protobuf:"varint,5,opt,name=default_cap_fen,json=defaultCapFen,proto3" json:"default_cap_fen,omitempty"`
+	UsedFen       int64 `protobuf:"varint,6,opt,name=used_fen,json=usedFen,proto3" json:"used_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnterpriseCap) Reset() {
+	*x = EnterpriseCap{}
+	mi := &file_registry_v1_benefit_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnterpriseCap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnterpriseCap) ProtoMessage() {}
+
+func (x *EnterpriseCap) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_benefit_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnterpriseCap.ProtoReflect.Descriptor instead.
+func (*EnterpriseCap) Descriptor() ([]byte, []int) {
+	return file_registry_v1_benefit_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *EnterpriseCap) GetMeasureCode() string {
+	if x != nil {
+		return x.MeasureCode
+	}
+	return ""
+}
+
+func (x *EnterpriseCap) GetEnterpriseCreditCode() string {
+	if x != nil {
+		return x.EnterpriseCreditCode
+	}
+	return ""
+}
+
+func (x *EnterpriseCap) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *EnterpriseCap) GetCapFen() int64 {
+	if x != nil {
+		return x.CapFen
+	}
+	return 0
+}
+
+func (x *EnterpriseCap) GetDefaultCapFen() int64 {
+	if x != nil {
+		return x.DefaultCapFen
+	}
+	return 0
+}
+
+func (x *EnterpriseCap) GetUsedFen() int64 {
+	if x != nil {
+		return x.UsedFen
+	}
+	return 0
+}
+
+type SetEnterpriseCapResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Cap           *EnterpriseCap         `protobuf:"bytes,1,opt,name=cap,proto3" json:"cap,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetEnterpriseCapResponse) Reset() {
+	*x = SetEnterpriseCapResponse{}
+	mi := &file_registry_v1_benefit_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetEnterpriseCapResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetEnterpriseCapResponse) ProtoMessage() {}
+
+func (x *SetEnterpriseCapResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_registry_v1_benefit_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetEnterpriseCapResponse.ProtoReflect.Descriptor instead.
+func (*SetEnterpriseCapResponse) Descriptor() ([]byte, []int) {
+	return file_registry_v1_benefit_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SetEnterpriseCapResponse) GetCap() *EnterpriseCap {
+	if x != nil {
+		return x.Cap
+	}
+	return nil
+}
+
 var File_registry_v1_benefit_proto protoreflect.FileDescriptor
 
 const file_registry_v1_benefit_proto_rawDesc = "" +
@@ -2580,12 +2786,27 @@ const file_registry_v1_benefit_proto_rawDesc = "" +
 	"\x06digest\x18\v \x01(\tR\x06digest\x12 \n" +
 	"\vattestation\x18\f \x01(\tR\vattestation\x127\n" +
 	"\tissued_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12&\n" +
-	"\x0faudit_tree_size\x18\x0e \x01(\x03R\rauditTreeSize*\x99\x01\n" +
+	"\x0faudit_tree_size\x18\x0e \x01(\x03R\rauditTreeSize\"\xb7\x01\n" +
+	"\x17SetEnterpriseCapRequest\x12!\n" +
+	"\fmeasure_code\x18\x01 \x01(\tR\vmeasureCode\x124\n" +
+	"\x16enterprise_credit_code\x18\x02 \x01(\tR\x14enterpriseCreditCode\x12\x12\n" +
+	"\x04year\x18\x03 \x01(\x05R\x04year\x12\x17\n" +
+	"\acap_fen\x18\x04 \x01(\x03R\x06capFen\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xd8\x01\n" +
+	"\rEnterpriseCap\x12!\n" +
+	"\fmeasure_code\x18\x01 \x01(\tR\vmeasureCode\x124\n" +
+	"\x16enterprise_credit_code\x18\x02 \x01(\tR\x14enterpriseCreditCode\x12\x12\n" +
+	"\x04year\x18\x03 \x01(\x05R\x04year\x12\x17\n" +
+	"\acap_fen\x18\x04 \x01(\x03R\x06capFen\x12&\n" +
+	"\x0fdefault_cap_fen\x18\x05 \x01(\x03R\rdefaultCapFen\x12\x19\n" +
+	"\bused_fen\x18\x06 \x01(\x03R\ausedFen\"H\n" +
+	"\x18SetEnterpriseCapResponse\x12,\n" +
+	"\x03cap\x18\x01 \x01(\v2\x1a.registry.v1.EnterpriseCapR\x03cap*\x99\x01\n" +
 	"\x11ApplicationStatus\x12\"\n" +
 	"\x1eAPPLICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aAPPLICATION_STATUS_PENDING\x10\x01\x12\x1f\n" +
 	"\x1bAPPLICATION_STATUS_APPROVED\x10\x02\x12\x1f\n" +
-	"\x1bAPPLICATION_STATUS_REJECTED\x10\x032\xda\a\n" +
+	"\x1bAPPLICATION_STATUS_REJECTED\x10\x032\xbb\b\n" +
 	"\x0eBenefitService\x12X\n" +
 	"\fListMeasures\x12 .registry.v1.ListMeasuresRequest\x1a!.registry.v1.ListMeasuresResponse\"\x03\x90\x02\x01\x12\\\n" +
 	"\x0fApplyForSupport\x12#.registry.v1.ApplyForSupportRequest\x1a$.registry.v1.ApplyForSupportResponse\x12^\n" +
@@ -2594,7 +2815,8 @@ const file_registry_v1_benefit_proto_rawDesc = "" +
 	"\x11DecideApplication\x12%.registry.v1.DecideApplicationRequest\x1a&.registry.v1.DecideApplicationResponse\x12e\n" +
 	"\x12RecordDisbursement\x12&.registry.v1.RecordDisbursementRequest\x1a'.registry.v1.RecordDisbursementResponse\x12S\n" +
 	"\fRecoverAward\x12 .registry.v1.RecoverAwardRequest\x1a!.registry.v1.RecoverAwardResponse\x12Y\n" +
-	"\x0eSettleRecovery\x12\".registry.v1.SettleRecoveryRequest\x1a#.registry.v1.SettleRecoveryResponse\x12`\n" +
+	"\x0eSettleRecovery\x12\".registry.v1.SettleRecoveryRequest\x1a#.registry.v1.SettleRecoveryResponse\x12_\n" +
+	"\x10SetEnterpriseCap\x12$.registry.v1.SetEnterpriseCapRequest\x1a%.registry.v1.SetEnterpriseCapResponse\x12`\n" +
 	"\n" +
 	"ListAwards\x12%.registry.v1.ListSupportAwardsRequest\x1a&.registry.v1.ListSupportAwardsResponse\"\x03\x90\x02\x01\x12m\n" +
 	"\x13GetSupportStatement\x12'.registry.v1.GetSupportStatementRequest\x1a(.registry.v1.GetSupportStatementResponse\"\x03\x90\x02\x01B\xac\x01\n" +
@@ -2613,7 +2835,7 @@ func file_registry_v1_benefit_proto_rawDescGZIP() []byte {
 }
 
 var file_registry_v1_benefit_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_registry_v1_benefit_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_registry_v1_benefit_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_registry_v1_benefit_proto_goTypes = []any{
 	(ApplicationStatus)(0),              // 0: registry.v1.ApplicationStatus
 	(*BasisKind)(nil),                   // 1: registry.v1.BasisKind
@@ -2644,22 +2866,25 @@ var file_registry_v1_benefit_proto_goTypes = []any{
 	(*MeasureTotals)(nil),               // 26: registry.v1.MeasureTotals
 	(*GetSupportStatementRequest)(nil),  // 27: registry.v1.GetSupportStatementRequest
 	(*GetSupportStatementResponse)(nil), // 28: registry.v1.GetSupportStatementResponse
-	(*timestamppb.Timestamp)(nil),       // 29: google.protobuf.Timestamp
+	(*SetEnterpriseCapRequest)(nil),     // 29: registry.v1.SetEnterpriseCapRequest
+	(*EnterpriseCap)(nil),               // 30: registry.v1.EnterpriseCap
+	(*SetEnterpriseCapResponse)(nil),    // 31: registry.v1.SetEnterpriseCapResponse
+	(*timestamppb.Timestamp)(nil),       // 32: google.protobuf.Timestamp
 }
 var file_registry_v1_benefit_proto_depIdxs = []int32{
 	1,  // 0: registry.v1.Measure.basis_kinds:type_name -> registry.v1.BasisKind
 	2,  // 1: registry.v1.ListMeasuresResponse.measures:type_name -> registry.v1.Measure
 	0,  // 2: registry.v1.Application.status:type_name -> registry.v1.ApplicationStatus
 	5,  // 3: registry.v1.Application.breakdown:type_name -> registry.v1.Step
-	29, // 4: registry.v1.Application.applied_at:type_name -> google.protobuf.Timestamp
-	29, // 5: registry.v1.Application.decided_at:type_name -> google.protobuf.Timestamp
+	32, // 4: registry.v1.Application.applied_at:type_name -> google.protobuf.Timestamp
+	32, // 5: registry.v1.Application.decided_at:type_name -> google.protobuf.Timestamp
 	6,  // 6: registry.v1.ApplyForSupportResponse.application:type_name -> registry.v1.Application
 	6,  // 7: registry.v1.GetApplicationResponse.application:type_name -> registry.v1.Application
 	0,  // 8: registry.v1.ListApplicationsRequest.status:type_name -> registry.v1.ApplicationStatus
 	6,  // 9: registry.v1.ListApplicationsResponse.applications:type_name -> registry.v1.Application
 	6,  // 10: registry.v1.DecideApplicationResponse.application:type_name -> registry.v1.Application
 	17, // 11: registry.v1.DecideApplicationResponse.award:type_name -> registry.v1.SupportAward
-	29, // 12: registry.v1.Disbursement.recorded_at:type_name -> google.protobuf.Timestamp
+	32, // 12: registry.v1.Disbursement.recorded_at:type_name -> google.protobuf.Timestamp
 	15, // 13: registry.v1.SupportAward.disbursements:type_name -> registry.v1.Disbursement
 	16, // 14: registry.v1.SupportAward.recoveries:type_name -> registry.v1.Recovery
 	15, // 15: registry.v1.RecordDisbursementResponse.disbursement:type_name -> registry.v1.Disbursement
@@ -2670,32 +2895,35 @@ var file_registry_v1_benefit_proto_depIdxs = []int32{
 	17, // 20: registry.v1.ListSupportAwardsResponse.awards:type_name -> registry.v1.SupportAward
 	17, // 21: registry.v1.GetSupportStatementResponse.awards:type_name -> registry.v1.SupportAward
 	26, // 22: registry.v1.GetSupportStatementResponse.measures:type_name -> registry.v1.MeasureTotals
-	29, // 23: registry.v1.GetSupportStatementResponse.issued_at:type_name -> google.protobuf.Timestamp
-	3,  // 24: registry.v1.BenefitService.ListMeasures:input_type -> registry.v1.ListMeasuresRequest
-	7,  // 25: registry.v1.BenefitService.ApplyForSupport:input_type -> registry.v1.ApplyForSupportRequest
-	9,  // 26: registry.v1.BenefitService.GetApplication:input_type -> registry.v1.GetApplicationRequest
-	11, // 27: registry.v1.BenefitService.ListApplications:input_type -> registry.v1.ListApplicationsRequest
-	13, // 28: registry.v1.BenefitService.DecideApplication:input_type -> registry.v1.DecideApplicationRequest
-	18, // 29: registry.v1.BenefitService.RecordDisbursement:input_type -> registry.v1.RecordDisbursementRequest
-	20, // 30: registry.v1.BenefitService.RecoverAward:input_type -> registry.v1.RecoverAwardRequest
-	22, // 31: registry.v1.BenefitService.SettleRecovery:input_type -> registry.v1.SettleRecoveryRequest
-	24, // 32: registry.v1.BenefitService.ListAwards:input_type -> registry.v1.ListSupportAwardsRequest
-	27, // 33: registry.v1.BenefitService.GetSupportStatement:input_type -> registry.v1.GetSupportStatementRequest
-	4,  // 34: registry.v1.BenefitService.ListMeasures:output_type -> registry.v1.ListMeasuresResponse
-	8,  // 35: registry.v1.BenefitService.ApplyForSupport:output_type -> registry.v1.ApplyForSupportResponse
-	10, // 36: registry.v1.BenefitService.GetApplication:output_type -> registry.v1.GetApplicationResponse
-	12, // 37: registry.v1.BenefitService.ListApplications:output_type -> registry.v1.ListApplicationsResponse
-	14, // 38: registry.v1.BenefitService.DecideApplication:output_type -> registry.v1.DecideApplicationResponse
-	19, // 39: registry.v1.BenefitService.RecordDisbursement:output_type -> registry.v1.RecordDisbursementResponse
-	21, // 40: registry.v1.BenefitService.RecoverAward:output_type -> registry.v1.RecoverAwardResponse
-	23, // 41: registry.v1.BenefitService.SettleRecovery:output_type -> registry.v1.SettleRecoveryResponse
-	25, // 42: registry.v1.BenefitService.ListAwards:output_type -> registry.v1.ListSupportAwardsResponse
-	28, // 43: registry.v1.BenefitService.GetSupportStatement:output_type -> registry.v1.GetSupportStatementResponse
-	34, // [34:44] is the sub-list for method output_type
-	24, // [24:34] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	32, // 23: registry.v1.GetSupportStatementResponse.issued_at:type_name -> google.protobuf.Timestamp
+	30, // 24: registry.v1.SetEnterpriseCapResponse.cap:type_name -> registry.v1.EnterpriseCap
+	3,  // 25: registry.v1.BenefitService.ListMeasures:input_type -> registry.v1.ListMeasuresRequest
+	7,  // 26: registry.v1.BenefitService.ApplyForSupport:input_type -> registry.v1.ApplyForSupportRequest
+	9,  // 27: registry.v1.BenefitService.GetApplication:input_type -> registry.v1.GetApplicationRequest
+	11, // 28: registry.v1.BenefitService.ListApplications:input_type -> registry.v1.ListApplicationsRequest
+	13, // 29: registry.v1.BenefitService.DecideApplication:input_type -> registry.v1.DecideApplicationRequest
+	18, // 30: registry.v1.BenefitService.RecordDisbursement:input_type -> registry.v1.RecordDisbursementRequest
+	20, // 31: registry.v1.BenefitService.RecoverAward:input_type -> registry.v1.RecoverAwardRequest
+	22, // 32: registry.v1.BenefitService.SettleRecovery:input_type -> registry.v1.SettleRecoveryRequest
+	29, // 33: registry.v1.BenefitService.SetEnterpriseCap:input_type -> registry.v1.SetEnterpriseCapRequest
+	24, // 34: registry.v1.BenefitService.ListAwards:input_type -> registry.v1.ListSupportAwardsRequest
+	27, // 35: registry.v1.BenefitService.GetSupportStatement:input_type -> registry.v1.GetSupportStatementRequest
+	4,  // 36: registry.v1.BenefitService.ListMeasures:output_type -> registry.v1.ListMeasuresResponse
+	8,  // 37: registry.v1.BenefitService.ApplyForSupport:output_type -> registry.v1.ApplyForSupportResponse
+	10, // 38: registry.v1.BenefitService.GetApplication:output_type -> registry.v1.GetApplicationResponse
+	12, // 39: registry.v1.BenefitService.ListApplications:output_type -> registry.v1.ListApplicationsResponse
+	14, // 40: registry.v1.BenefitService.DecideApplication:output_type -> registry.v1.DecideApplicationResponse
+	19, // 41: registry.v1.BenefitService.RecordDisbursement:output_type -> registry.v1.RecordDisbursementResponse
+	21, // 42: registry.v1.BenefitService.RecoverAward:output_type -> registry.v1.RecoverAwardResponse
+	23, // 43: registry.v1.BenefitService.SettleRecovery:output_type -> registry.v1.SettleRecoveryResponse
+	31, // 44: registry.v1.BenefitService.SetEnterpriseCap:output_type -> registry.v1.SetEnterpriseCapResponse
+	25, // 45: registry.v1.BenefitService.ListAwards:output_type -> registry.v1.ListSupportAwardsResponse
+	28, // 46: registry.v1.BenefitService.GetSupportStatement:output_type -> registry.v1.GetSupportStatementResponse
+	36, // [36:47] is the sub-list for method output_type
+	25, // [25:36] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_registry_v1_benefit_proto_init() }
@@ -2709,7 +2937,7 @@ func file_registry_v1_benefit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_registry_v1_benefit_proto_rawDesc), len(file_registry_v1_benefit_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   28,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -49,6 +49,9 @@ const (
 	// BenefitServiceSettleRecoveryProcedure is the procedure name of the BenefitService's
 	// SettleRecovery RPC.
 	BenefitServiceSettleRecoveryProcedure = "/registry.v1.BenefitService/SettleRecovery"
+	// BenefitServiceSetEnterpriseCapProcedure is the procedure name of the BenefitService's
+	// SetEnterpriseCap RPC.
+	BenefitServiceSetEnterpriseCapProcedure = "/registry.v1.BenefitService/SetEnterpriseCap"
 	// BenefitServiceListAwardsProcedure is the procedure name of the BenefitService's ListAwards RPC.
 	BenefitServiceListAwardsProcedure = "/registry.v1.BenefitService/ListAwards"
 	// BenefitServiceGetSupportStatementProcedure is the procedure name of the BenefitService's
@@ -116,6 +119,13 @@ var (
 			Procedure:  BenefitServiceSettleRecoveryProcedure,
 		}
 	})
+	benefitServiceSetEnterpriseCapSpec = sync.OnceValue(func() connect.Spec {
+		return connect.Spec{
+			StreamType: connect.StreamTypeUnary,
+			Schema:     v1.File_registry_v1_benefit_proto.Services().ByName("BenefitService").Methods().ByName("SetEnterpriseCap"),
+			Procedure:  BenefitServiceSetEnterpriseCapProcedure,
+		}
+	})
 	benefitServiceListAwardsSpec = sync.OnceValue(func() connect.Spec {
 		return connect.Spec{
 			StreamType:       connect.StreamTypeUnary,
@@ -158,6 +168,11 @@ type BenefitServiceClient interface {
 	RecoverAward(context.Context, *v1.RecoverAwardRequest) (*v1.RecoverAwardResponse, error)
 	// SettleRecovery records that a recovery order was repaid.
 	SettleRecovery(context.Context, *v1.SettleRecoveryRequest) (*v1.SettleRecoveryResponse, error)
+	// SetEnterpriseCap sets one enterprise's yearly cap under a measure that
+	// has one (the bureau may relax it for base-model enterprises); the
+	// measure's deciding bureau may, with a reason, and never below what the
+	// enterprise has been awarded that year.
+	SetEnterpriseCap(context.Context, *v1.SetEnterpriseCapRequest) (*v1.SetEnterpriseCapResponse, error)
 	// ListAwards lists awards, newest first.
 	ListAwards(context.Context, *v1.ListSupportAwardsRequest) (*v1.ListSupportAwardsResponse, error)
 	// GetSupportStatement returns everything an enterprise received in a
@@ -195,6 +210,11 @@ type BenefitServiceHandler interface {
 	RecoverAward(context.Context, *v1.RecoverAwardRequest) (*v1.RecoverAwardResponse, error)
 	// SettleRecovery records that a recovery order was repaid.
 	SettleRecovery(context.Context, *v1.SettleRecoveryRequest) (*v1.SettleRecoveryResponse, error)
+	// SetEnterpriseCap sets one enterprise's yearly cap under a measure that
+	// has one (the bureau may relax it for base-model enterprises); the
+	// measure's deciding bureau may, with a reason, and never below what the
+	// enterprise has been awarded that year.
+	SetEnterpriseCap(context.Context, *v1.SetEnterpriseCapRequest) (*v1.SetEnterpriseCapResponse, error)
 	// ListAwards lists awards, newest first.
 	ListAwards(context.Context, *v1.ListSupportAwardsRequest) (*v1.ListSupportAwardsResponse, error)
 	// GetSupportStatement returns everything an enterprise received in a
@@ -215,6 +235,7 @@ func RegisterBenefitServiceHandler(server *connect.Server, svc BenefitServiceHan
 		connect.Method{Spec: benefitServiceRecordDisbursementSpec(), Handler: adapter.recordDisbursement},
 		connect.Method{Spec: benefitServiceRecoverAwardSpec(), Handler: adapter.recoverAward},
 		connect.Method{Spec: benefitServiceSettleRecoverySpec(), Handler: adapter.settleRecovery},
+		connect.Method{Spec: benefitServiceSetEnterpriseCapSpec(), Handler: adapter.setEnterpriseCap},
 		connect.Method{Spec: benefitServiceListAwardsSpec(), Handler: adapter.listAwards},
 		connect.Method{Spec: benefitServiceGetSupportStatementSpec(), Handler: adapter.getSupportStatement},
 	)
@@ -253,6 +274,10 @@ func (UnimplementedBenefitServiceHandler) RecoverAward(context.Context, *v1.Reco
 
 func (UnimplementedBenefitServiceHandler) SettleRecovery(context.Context, *v1.SettleRecoveryRequest) (*v1.SettleRecoveryResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.BenefitService.SettleRecovery is not implemented")
+}
+
+func (UnimplementedBenefitServiceHandler) SetEnterpriseCap(context.Context, *v1.SetEnterpriseCapRequest) (*v1.SetEnterpriseCapResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, "registry.v1.BenefitService.SetEnterpriseCap is not implemented")
 }
 
 func (UnimplementedBenefitServiceHandler) ListAwards(context.Context, *v1.ListSupportAwardsRequest) (*v1.ListSupportAwardsResponse, error) {
@@ -326,6 +351,14 @@ func (c *benefitServiceClient) RecoverAward(ctx context.Context, req *v1.Recover
 func (c *benefitServiceClient) SettleRecovery(ctx context.Context, req *v1.SettleRecoveryRequest) (*v1.SettleRecoveryResponse, error) {
 	var res v1.SettleRecoveryResponse
 	if err := c.client.CallUnary(ctx, benefitServiceSettleRecoverySpec(), req, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+func (c *benefitServiceClient) SetEnterpriseCap(ctx context.Context, req *v1.SetEnterpriseCapRequest) (*v1.SetEnterpriseCapResponse, error) {
+	var res v1.SetEnterpriseCapResponse
+	if err := c.client.CallUnary(ctx, benefitServiceSetEnterpriseCapSpec(), req, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil
@@ -439,6 +472,18 @@ func (h benefitServiceHandler) settleRecovery(ctx context.Context, _ connect.Spe
 		return err
 	}
 	res, err := h.svc.SettleRecovery(ctx, &req)
+	if err != nil {
+		return err
+	}
+	return stream.Send(res)
+}
+
+func (h benefitServiceHandler) setEnterpriseCap(ctx context.Context, _ connect.Spec, stream connect.ServerStream) error {
+	var req v1.SetEnterpriseCapRequest
+	if err := stream.Receive(&req); err != nil {
+		return err
+	}
+	res, err := h.svc.SetEnterpriseCap(ctx, &req)
 	if err != nil {
 		return err
 	}
