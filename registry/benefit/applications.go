@@ -3,11 +3,13 @@ package benefit
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 
 	"github.com/hangzhou-ai/registry/authz"
@@ -132,10 +134,10 @@ func (r *Benefits) mayEverSupport(p core.Principal, action string) error {
 }
 
 // NormalizeReference is a cost item's reference in the one spelling the
-// ledger keys it by: half-width, upper case, trimmed, each run of spaces
-// one space.
+// ledger keys it by: half-width, compatibility forms folded (NFKC), upper
+// case, trimmed, each run of spaces one space.
 func NormalizeReference(ref string) string {
-	return strings.Join(strings.Fields(strings.ToUpper(width.Fold.String(ref))), " ")
+	return strings.Join(strings.Fields(strings.ToUpper(norm.NFKC.String(width.Fold.String(ref)))), " ")
 }
 
 // ApplyForSupport records an application, pending. An enterprise's
@@ -264,9 +266,13 @@ func (r *Benefits) validateApplication(v *core.Violations, m catalog.Measure, in
 		core.ValidateYear(v, "year", in.Year)
 	}
 	out.BasisReference = NormalizeReference(core.CleanText(v, "basis_reference", in.BasisReference, maxBasisRefLen, true))
-	if strings.ContainsFunc(out.BasisReference, func(c rune) bool { return c != ' ' && !unicode.IsGraphic(c) }) {
+	switch {
+	case strings.ContainsFunc(out.BasisReference, func(c rune) bool { return c != ' ' && !unicode.IsGraphic(c) }):
 		// An invisible character would make one contract two cost items.
 		v.Add("basis_reference", "must hold visible characters only (no zero-width or format characters)")
+	case out.BasisReference != "" && strings.ContainsRune("=+-@", rune(out.BasisReference[0])):
+		// A full-width ＝ folds to =: checked again in the stored spelling.
+		v.Add("basis_reference", "must not start with = + - or @")
 	}
 	if in.BasisKind == "" && len(m.Kinds) == 1 {
 		out.BasisKind = m.Kinds[0].Code
@@ -307,8 +313,9 @@ func checkFen(v *core.Violations, field string, fen int64, required bool) {
 }
 
 // checkPreconditions refuses an application the measures do not cover:
-// outside their window, for a year they do not run, or for a cost below
-// the measure's threshold.
+// outside their window, for a year they do not run, for a year before the
+// cost's or after this one (a cost counts against one year's caps, the
+// year it is claimed in), or for a cost below the measure's threshold.
 func (r *Benefits) checkPreconditions(m catalog.Measure, a NewApplication) error {
 	if today := r.Today(); today < catalog.MeasureWindowFrom || today > catalog.MeasureWindowUntil {
 		return core.FailedPrecondition("the measures run from %s to %s; today is %s", catalog.MeasureWindowFrom, catalog.MeasureWindowUntil, today)
@@ -320,6 +327,10 @@ func (r *Benefits) checkPreconditions(m catalog.Measure, a NewApplication) error
 		return core.FailedPrecondition("basis_date: the measures cover costs from %s to %s, not %s", catalog.MeasureWindowFrom, catalog.MeasureWindowUntil, a.BasisDate)
 	case a.BasisDate > r.Today():
 		return core.FailedPrecondition("basis_date: %s is in the future", a.BasisDate)
+	case a.Year < yearOf(a.BasisDate):
+		return core.FailedPrecondition("year: a cost of %s counts in %d or later, not in %d", a.BasisDate, yearOf(a.BasisDate), a.Year)
+	case a.Year > yearOf(r.Today()):
+		return core.FailedPrecondition("year: support is claimed in the year it is paid; %d has not begun", a.Year)
 	case m.MinProjectTotalFen > 0 && a.ProjectTotalFen < m.MinProjectTotalFen:
 		return core.FailedPrecondition("project_total_fen: %s supports projects of at least %s yuan; this one is %s yuan", m.Code, yuanText(m.MinProjectTotalFen), yuanText(a.ProjectTotalFen))
 	case m.MinBasisFen > 0 && a.BasisAmountFen < m.MinBasisFen:
@@ -328,6 +339,12 @@ func (r *Benefits) checkPreconditions(m catalog.Measure, a NewApplication) error
 		return core.FailedPrecondition("basis_amount_fen: %s awards at least %s yuan", m.Code, yuanText(m.MinAwardFen))
 	}
 	return nil
+}
+
+// yearOf is the year of a YYYY-MM-DD date.
+func yearOf(date string) int {
+	y, _ := strconv.Atoi(date[:4])
+	return y
 }
 
 // requiredDesignation is the designation type an application under m of
@@ -387,16 +404,10 @@ func refuseWhileOwing(ctx context.Context, tx *ent.Tx, enterpriseID int) error {
 // loadApplication loads an application for p: not_found for an id that
 // does not exist or that p may not read.
 func (r *Benefits) loadApplication(ctx context.Context, p core.Principal, field, id string) (*ent.SupportApplication, *ent.Enterprise, error) {
+	if err := requireRecordID(field, id, applicationIDStart, "an application"); err != nil {
+		return nil, nil, err
+	}
 	missing := core.NotFound("%s: application %s does not exist", field, id)
-	if !strings.HasPrefix(id, applicationIDStart) {
-		if id == "" {
-			return nil, nil, core.InvalidField(field, "is required")
-		}
-		return nil, nil, core.InvalidField(field, "is not an application id (app_…)")
-	}
-	if len(id) > 64 {
-		return nil, nil, core.InvalidField(field, "is not an application id (app_…)")
-	}
 	a, err := r.DB.SupportApplication.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, nil, r.missing(p, missing)
@@ -559,6 +570,26 @@ func (r *Benefits) enterprisesOf(ctx context.Context, db *ent.Client, ids []int)
 		byID[e.ID] = e
 	}
 	return byID, nil
+}
+
+// checkRecordID checks that id is start followed by a registry id (a
+// canonical UUID), as the ledger's ids are, adding a violation of field
+// otherwise: a malformed id never reaches the database.
+func checkRecordID(v *core.Violations, field, id, start, what string) {
+	if id == "" {
+		v.Add(field, "is required")
+		return
+	}
+	if rest, ok := strings.CutPrefix(id, start); !ok || core.RequireID(field, rest) != nil {
+		v.Add(field, fmt.Sprintf("is not %s id (%s…)", what, start))
+	}
+}
+
+// requireRecordID is checkRecordID for a call whose input is the id.
+func requireRecordID(field, id, start, what string) error {
+	v := &core.Violations{}
+	checkRecordID(v, field, id, start, what)
+	return v.Err()
 }
 
 // decodeToken reads a page token of the list whose ids start with start.

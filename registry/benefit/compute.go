@@ -84,11 +84,16 @@ func yuanText(fen int64) string {
 // rateOf is bp basis points of fen, rounded down to the fen.
 func rateOf(fen, bp int64) int64 { return fen/10000*bp + fen%10000*bp/10000 }
 
-// Compute applies measure m to basis b with the headroom h: the rate on
-// the basis (for loans the interest share, then the principal cap), the
-// per-award cap, less what the cost item already received under any
-// measure (不重复, 就高: the highest single entitlement, never a sum), then
-// the enterprise-year cap and the budget left, each recorded as a step.
+// Compute applies measure m to basis b with the headroom h, each limit a
+// step: the rate on the basis (for loans the interest share, then the
+// principal cap) and the per-award cap give the entitlement; less what
+// the cost item already received under any measure (不重复, 就高: a cost
+// item's support is its highest single entitlement, never a sum, and a
+// later higher one pays the difference); then at most what the
+// enterprise-year cap and the budget leave. The overlap comes before the
+// caps: an earlier award on the same item has used the cap already, and
+// subtracting it after the cap would count it twice (a higher kind on a
+// contract whose first award used half the cap would pay nothing).
 // Count limits (awards a year, per enterprise, years) refuse outright.
 func Compute(m catalog.Measure, b Basis, h Headroom) Computation {
 	var c Computation

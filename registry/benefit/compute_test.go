@@ -34,6 +34,8 @@ func TestCompute(t *testing.T) {
 			[]string{StepComputed, StepEnterpriseYearCap, StepBudget}, ""},
 		{"fully supported already", voucher, Basis{Kind: other, AmountFen: 100_000_000, Reference: "HT-1"}, Headroom{BasisReceived: 20_000_000, EnterpriseYearLeft: 1, BudgetLeft: 1}, 0,
 			[]string{StepComputed, StepOverlap, StepEnterpriseYearCap, StepBudget}, "nothing is left"},
+		{"the overlap, then the caps", voucher, Basis{Kind: other, AmountFen: 150_000_000, Reference: "SF-1"}, Headroom{BasisReceived: 20_000_000, EnterpriseYearLeft: 5_000_000, BudgetLeft: 1 << 40}, 5_000_000,
+			[]string{StepComputed, StepOverlap, StepEnterpriseYearCap, StepBudget}, ""},
 		{"below the least award", open, Basis{Kind: contribution, AmountFen: 30_000_000}, Headroom{BasisReceived: 15_000_000}, 0,
 			[]string{StepComputed, StepPerAwardCap, StepOverlap, StepMinimum}, "below the least award"},
 		{"the year's awards made", open, Basis{Kind: contribution, AmountFen: 30_000_000}, Headroom{AwardsThisYear: 10}, 0, nil, "made its 10 awards"},

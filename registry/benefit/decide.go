@@ -192,6 +192,9 @@ func (r *Benefits) DecideApplication(ctx context.Context, d Decision) (Applicati
 	if a.Status != StatusPending {
 		return Application{}, Award{}, core.FailedPrecondition("application %s is %s already", a.ID, a.Status)
 	}
+	if today := r.Today(); d.Approve && (today < catalog.MeasureWindowFrom || today > catalog.MeasureWindowUntil) {
+		return Application{}, Award{}, core.FailedPrecondition("the measures run from %s to %s; nothing is awarded on %s (an application may still be rejected)", catalog.MeasureWindowFrom, catalog.MeasureWindowUntil, today)
+	}
 	m := catalog.MeasuresByCode[a.MeasureCode]
 	var out Application
 	var award Award

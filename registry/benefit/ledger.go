@@ -111,11 +111,8 @@ func (r *Benefits) awardOf(a *ent.SupportAward, e *ent.Enterprise, kind string, 
 // loadAward loads an award for p acting with action on its measure:
 // not_found for one that does not exist or p may not read.
 func (r *Benefits) loadAward(ctx context.Context, db *ent.Client, p core.Principal, field, id, action string) (*ent.SupportAward, *ent.Enterprise, error) {
-	if id == "" {
-		return nil, nil, core.InvalidField(field, "is required")
-	}
-	if !strings.HasPrefix(id, awardIDStart) || len(id) > 64 {
-		return nil, nil, core.InvalidField(field, "is not an award id (awd_…)")
+	if err := requireRecordID(field, id, awardIDStart, "an award"); err != nil {
+		return nil, nil, err
 	}
 	missing := core.NotFound("%s: award %s does not exist", field, id)
 	a, err := db.SupportAward.Get(ctx, id)
@@ -198,11 +195,7 @@ func (r *Benefits) RecordDisbursement(ctx context.Context, in NewDisbursement) (
 // ValidateDisbursement checks a payment's fields into v and returns it as
 // it would be recorded (payer city or district:<GB/T 2260 code>).
 func (r *Benefits) ValidateDisbursement(v *core.Violations, in NewDisbursement) NewDisbursement {
-	if in.AwardID == "" {
-		v.Add("award_id", "is required")
-	} else if !strings.HasPrefix(in.AwardID, awardIDStart) || len(in.AwardID) > 64 {
-		v.Add("award_id", "is not an award id (awd_…)")
-	}
+	checkRecordID(v, "award_id", in.AwardID, awardIDStart, "an award")
 	checkFen(v, "amount_fen", in.AmountFen, true)
 	in.PaidOn = core.ParseDate(v, "paid_on", in.PaidOn, true)
 	in.Payer = checkPayer(v, "payer", in.Payer)
@@ -355,12 +348,7 @@ func (r *Benefits) SettleRecovery(ctx context.Context, id, settledOn string) (Re
 	}
 	v := &core.Violations{}
 	on := core.ParseDate(v, "settled_on", settledOn, false)
-	switch {
-	case id == "":
-		v.Add("recovery_id", "is required")
-	case !strings.HasPrefix(id, recoveryIDStart) || len(id) > 64:
-		v.Add("recovery_id", "is not a recovery id (rcv_…)")
-	}
+	checkRecordID(v, "recovery_id", id, recoveryIDStart, "a recovery")
 	if err := v.Err(); err != nil {
 		return Recovery{}, err
 	}

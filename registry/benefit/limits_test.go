@@ -155,6 +155,9 @@ func TestOverlapAcrossMeasures(t *testing.T) {
 		if demo.BasisReference != "SF-7" {
 			t.Fatalf("reference stored as %q, want SF-7", demo.BasisReference)
 		}
+		if got := benefit.NormalizeReference(" ｓｆ－７\u3000"); got != "SF-7" {
+			t.Fatalf("a full-width spelling normalises to %q, want SF-7", got)
+		}
 		got, aw2 := fx.approve(t, fx.economy, demo.ID)
 		if aw1.AwardedFen != yuan(2_000_000) || aw2.AwardedFen != yuan(3_000_000) {
 			t.Fatalf("awards %d and %d fen, want 2,000,000 and 3,000,000 yuan", aw1.AwardedFen, aw2.AwardedFen)
@@ -286,6 +289,9 @@ func TestApplicationRules(t *testing.T) {
 			{"negative amount", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisAmountFen = -1 }), registry.KindInvalidArgument, "basis_amount_fen"},
 			{"too large an amount", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisAmountFen = benefit.MaxBasisFen + 1 }), registry.KindInvalidArgument, "basis_amount_fen"},
 			{"an invisible character in the reference", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisReference = "HT-\u200bOK" }), registry.KindInvalidArgument, "basis_reference"},
+			{"a full-width formula lead", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisReference = "＝HYPERLINK(1)" }), registry.KindInvalidArgument, "basis_reference"},
+			{"a year before the cost's", fx.memberE, mod(func(a *benefit.NewApplication) { a.Year = 2025 }), registry.KindFailedPrecondition, ""},
+			{"a year not yet begun", fx.memberE, mod(func(a *benefit.NewApplication) { a.Year, a.BasisDate = 2027, "2025-12-01" }), registry.KindFailedPrecondition, ""},
 			{"no reference", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisReference = " " }), registry.KindInvalidArgument, "basis_reference"},
 			{"loan fields on a voucher", fx.memberE, mod(func(a *benefit.NewApplication) { a.LoanPrincipalFen = 1 }), registry.KindInvalidArgument, "loan_principal_fen"},
 			{"bad date", fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisDate = "2026-02-30" }), registry.KindInvalidArgument, "basis_date"},
@@ -322,8 +328,12 @@ func TestApplicationRules(t *testing.T) {
 			registrytest.Check(t, err, registry.KindInvalidArgument, "reason")
 			_, err = fx.reg.GetApplication(fx.memberF, id)
 			registrytest.Check(t, err, registry.KindNotFound)
-			_, _, err = fx.reg.DecideApplication(fx.economy, benefit.Decision{ID: "app_nope", Approve: true})
+			_, _, err = fx.reg.DecideApplication(fx.economy, benefit.Decision{ID: "app_0190a4c2-0000-7000-8000-000000000000", Approve: true})
 			registrytest.Check(t, err, registry.KindNotFound)
+			for _, id := range []string{"app_nope", "app_0190a4c2-0000-7000-8000-000000000000\x00", "0190a4c2-0000-7000-8000-000000000000", "app_0190A4C2-0000-7000-8000-000000000000"} {
+				_, _, err = fx.reg.DecideApplication(fx.economy, benefit.Decision{ID: id, Approve: true})
+				registrytest.Check(t, err, registry.KindInvalidArgument, "id")
+			}
 			rejected, _, err := fx.reg.DecideApplication(fx.economy, benefit.Decision{ID: id, Reason: "材料不全"})
 			if err != nil || rejected.Status != benefit.StatusRejected {
 				t.Fatalf("reject: %+v, %v", rejected, err)
@@ -334,10 +344,17 @@ func TestApplicationRules(t *testing.T) {
 			fx.apply(t, fx.memberE, ok)
 		})
 		t.Run("the window", func(t *testing.T) {
+			pending := fx.apply(t, fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisReference = "HT-PENDING" }))
 			fx.clock.SetDate("2028-01-01")
 			defer fx.clock.SetDate("2026-06-15")
 			_, err := fx.reg.ApplyForSupport(fx.memberE, mod(func(a *benefit.NewApplication) { a.BasisReference = "HT-LATE" }))
 			registrytest.Check(t, err, registry.KindFailedPrecondition)
+			_, _, err = fx.reg.DecideApplication(fx.economy, benefit.Decision{ID: pending.ID, Approve: true})
+			registrytest.Check(t, err, registry.KindFailedPrecondition)
+			rejected, _, err := fx.reg.DecideApplication(fx.economy, benefit.Decision{ID: pending.ID, Reason: "政策期满"})
+			if err != nil || rejected.Status != benefit.StatusRejected {
+				t.Fatalf("rejecting after the window: %+v, %v", rejected, err)
+			}
 		})
 		t.Run("the other enterprise sees none of it", func(t *testing.T) {
 			apps, _, err := fx.reg.ListApplications(fx.memberF, benefit.ApplicationFilter{})

@@ -25,8 +25,9 @@ const maxStatementAwards = 1000
 
 // MeasureTotals are an enterprise's totals under one measure in a year.
 // HeadroomFen is what the enterprise may still be awarded under the
-// measure's enterprise-year cap that year (0 once a count limit is
-// reached; -1 when the measure has no such cap).
+// measure that year: what its enterprise-year cap and the budget leave, 0
+// once a count limit (the measure's awards that year, or the
+// enterprise's) is reached, -1 when neither a cap nor a budget bounds it.
 type MeasureTotals struct {
 	MeasureCode          string `json:"measure_code"`
 	AwardedFen           int64  `json:"awarded_fen"`
@@ -92,9 +93,13 @@ func (r *Benefits) GetSupportStatement(ctx context.Context, creditCode string, y
 		return Statement{}, err
 	}
 	rows, err := r.DB.SupportAward.Query().Where(supportaward.EnterpriseID(e.ID), supportaward.Year(year)).
-		Order(ent.Asc(supportaward.FieldID)).Limit(maxStatementAwards).All(ctx)
+		Order(ent.Asc(supportaward.FieldID)).Limit(maxStatementAwards + 1).All(ctx)
 	if err != nil {
 		return Statement{}, err
+	}
+	if len(rows) > maxStatementAwards {
+		// A statement is whole or it is not signed.
+		return Statement{}, core.FailedPrecondition("the enterprise has more than %d awards in %d: one statement would not hold them; read them with ListAwards", maxStatementAwards, year)
 	}
 	awards, err := r.awardsWithLedger(ctx, r.DB, rows)
 	if err != nil {
@@ -156,7 +161,11 @@ func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) 
 		if m.EnterpriseYearCapFen > 0 {
 			t.EnterpriseYearCapFen = h.EnterpriseYearCapFen
 		}
-		exhausted := (m.MaxAwardsPerEnterpriseYear > 0 && h.AwardsThisEnterpriseYear >= m.MaxAwardsPerEnterpriseYear) ||
+		if m.YearlyBudgetFen > 0 && (t.HeadroomFen < 0 || h.BudgetLeft < t.HeadroomFen) {
+			t.HeadroomFen = h.BudgetLeft
+		}
+		exhausted := (m.MaxAwardsPerYear > 0 && h.AwardsThisYear >= m.MaxAwardsPerYear) ||
+			(m.MaxAwardsPerEnterpriseYear > 0 && h.AwardsThisEnterpriseYear >= m.MaxAwardsPerEnterpriseYear) ||
 			(m.MaxAwardsPerEnterprise > 0 && h.AwardsThisEnterprise >= m.MaxAwardsPerEnterprise) ||
 			(m.MaxYearsPerEnterprise > 0 && h.NewYearForEnterprise && h.YearsThisEnterprise >= m.MaxYearsPerEnterprise)
 		if exhausted {
