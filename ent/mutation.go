@@ -13327,6 +13327,7 @@ type SupportApplicationMutation struct {
 	addloan_principal_fen *int64
 	evidence              *string
 	status                *string
+	live                  *bool
 	reason                *string
 	awarded_fen           *int64
 	addawarded_fen        *int64
@@ -13942,6 +13943,42 @@ func (m *SupportApplicationMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetLive sets the "live" field.
+func (m *SupportApplicationMutation) SetLive(b bool) {
+	m.live = &b
+}
+
+// Live returns the value of the "live" field in the mutation.
+func (m *SupportApplicationMutation) Live() (r bool, exists bool) {
+	v := m.live
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLive returns the old "live" field's value of the SupportApplication entity.
+// If the SupportApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportApplicationMutation) OldLive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLive: %w", err)
+	}
+	return oldValue.Live, nil
+}
+
+// ResetLive resets all changes to the "live" field.
+func (m *SupportApplicationMutation) ResetLive() {
+	m.live = nil
+}
+
 // SetReason sets the "reason" field.
 func (m *SupportApplicationMutation) SetReason(s string) {
 	m.reason = &s
@@ -14290,7 +14327,7 @@ func (m *SupportApplicationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SupportApplicationMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.measure_code != nil {
 		fields = append(fields, supportapplication.FieldMeasureCode)
 	}
@@ -14323,6 +14360,9 @@ func (m *SupportApplicationMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, supportapplication.FieldStatus)
+	}
+	if m.live != nil {
+		fields = append(fields, supportapplication.FieldLive)
 	}
 	if m.reason != nil {
 		fields = append(fields, supportapplication.FieldReason)
@@ -14375,6 +14415,8 @@ func (m *SupportApplicationMutation) Field(name string) (ent.Value, bool) {
 		return m.Evidence()
 	case supportapplication.FieldStatus:
 		return m.Status()
+	case supportapplication.FieldLive:
+		return m.Live()
 	case supportapplication.FieldReason:
 		return m.Reason()
 	case supportapplication.FieldAwardedFen:
@@ -14420,6 +14462,8 @@ func (m *SupportApplicationMutation) OldField(ctx context.Context, name string) 
 		return m.OldEvidence(ctx)
 	case supportapplication.FieldStatus:
 		return m.OldStatus(ctx)
+	case supportapplication.FieldLive:
+		return m.OldLive(ctx)
 	case supportapplication.FieldReason:
 		return m.OldReason(ctx)
 	case supportapplication.FieldAwardedFen:
@@ -14519,6 +14563,13 @@ func (m *SupportApplicationMutation) SetField(name string, value ent.Value) erro
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetStatus(v)
+		return nil
+	case supportapplication.FieldLive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLive(v)
 		return nil
 	case supportapplication.FieldReason:
 		v, ok := value.(string)
@@ -14740,6 +14791,9 @@ func (m *SupportApplicationMutation) ResetField(name string) error {
 		return nil
 	case supportapplication.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case supportapplication.FieldLive:
+		m.ResetLive()
 		return nil
 	case supportapplication.FieldReason:
 		m.ResetReason()
@@ -17136,6 +17190,7 @@ type SupportRecoveryMutation struct {
 	ordered_on       *string
 	ordered_by       *string
 	settled_on       *string
+	settled          *bool
 	settled_by       *string
 	created_at       *time.Time
 	clearedFields    map[string]struct{}
@@ -17540,6 +17595,42 @@ func (m *SupportRecoveryMutation) ResetSettledOn() {
 	m.settled_on = nil
 }
 
+// SetSettled sets the "settled" field.
+func (m *SupportRecoveryMutation) SetSettled(b bool) {
+	m.settled = &b
+}
+
+// Settled returns the value of the "settled" field in the mutation.
+func (m *SupportRecoveryMutation) Settled() (r bool, exists bool) {
+	v := m.settled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettled returns the old "settled" field's value of the SupportRecovery entity.
+// If the SupportRecovery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SupportRecoveryMutation) OldSettled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettled: %w", err)
+	}
+	return oldValue.Settled, nil
+}
+
+// ResetSettled resets all changes to the "settled" field.
+func (m *SupportRecoveryMutation) ResetSettled() {
+	m.settled = nil
+}
+
 // SetSettledBy sets the "settled_by" field.
 func (m *SupportRecoveryMutation) SetSettledBy(s string) {
 	m.settled_by = &s
@@ -17646,7 +17737,7 @@ func (m *SupportRecoveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SupportRecoveryMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.award_id != nil {
 		fields = append(fields, supportrecovery.FieldAwardID)
 	}
@@ -17667,6 +17758,9 @@ func (m *SupportRecoveryMutation) Fields() []string {
 	}
 	if m.settled_on != nil {
 		fields = append(fields, supportrecovery.FieldSettledOn)
+	}
+	if m.settled != nil {
+		fields = append(fields, supportrecovery.FieldSettled)
 	}
 	if m.settled_by != nil {
 		fields = append(fields, supportrecovery.FieldSettledBy)
@@ -17696,6 +17790,8 @@ func (m *SupportRecoveryMutation) Field(name string) (ent.Value, bool) {
 		return m.OrderedBy()
 	case supportrecovery.FieldSettledOn:
 		return m.SettledOn()
+	case supportrecovery.FieldSettled:
+		return m.Settled()
 	case supportrecovery.FieldSettledBy:
 		return m.SettledBy()
 	case supportrecovery.FieldCreatedAt:
@@ -17723,6 +17819,8 @@ func (m *SupportRecoveryMutation) OldField(ctx context.Context, name string) (en
 		return m.OldOrderedBy(ctx)
 	case supportrecovery.FieldSettledOn:
 		return m.OldSettledOn(ctx)
+	case supportrecovery.FieldSettled:
+		return m.OldSettled(ctx)
 	case supportrecovery.FieldSettledBy:
 		return m.OldSettledBy(ctx)
 	case supportrecovery.FieldCreatedAt:
@@ -17784,6 +17882,13 @@ func (m *SupportRecoveryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSettledOn(v)
+		return nil
+	case supportrecovery.FieldSettled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettled(v)
 		return nil
 	case supportrecovery.FieldSettledBy:
 		v, ok := value.(string)
@@ -17895,6 +18000,9 @@ func (m *SupportRecoveryMutation) ResetField(name string) error {
 		return nil
 	case supportrecovery.FieldSettledOn:
 		m.ResetSettledOn()
+		return nil
+	case supportrecovery.FieldSettled:
+		m.ResetSettled()
 		return nil
 	case supportrecovery.FieldSettledBy:
 		m.ResetSettledBy()

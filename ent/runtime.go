@@ -249,16 +249,20 @@ func init() {
 	supportapplicationDescStatus := supportapplicationFields[11].Descriptor()
 	// supportapplication.DefaultStatus holds the default value on creation for the status field.
 	supportapplication.DefaultStatus = supportapplicationDescStatus.Default.(string)
+	// supportapplicationDescLive is the schema descriptor for live field.
+	supportapplicationDescLive := supportapplicationFields[12].Descriptor()
+	// supportapplication.DefaultLive holds the default value on creation for the live field.
+	supportapplication.DefaultLive = supportapplicationDescLive.Default.(bool)
 	// supportapplicationDescReason is the schema descriptor for reason field.
-	supportapplicationDescReason := supportapplicationFields[12].Descriptor()
+	supportapplicationDescReason := supportapplicationFields[13].Descriptor()
 	// supportapplication.DefaultReason holds the default value on creation for the reason field.
 	supportapplication.DefaultReason = supportapplicationDescReason.Default.(string)
 	// supportapplicationDescAwardedFen is the schema descriptor for awarded_fen field.
-	supportapplicationDescAwardedFen := supportapplicationFields[13].Descriptor()
+	supportapplicationDescAwardedFen := supportapplicationFields[14].Descriptor()
 	// supportapplication.DefaultAwardedFen holds the default value on creation for the awarded_fen field.
 	supportapplication.DefaultAwardedFen = supportapplicationDescAwardedFen.Default.(int64)
 	// supportapplicationDescDecidedBy is the schema descriptor for decided_by field.
-	supportapplicationDescDecidedBy := supportapplicationFields[17].Descriptor()
+	supportapplicationDescDecidedBy := supportapplicationFields[18].Descriptor()
 	// supportapplication.DefaultDecidedBy holds the default value on creation for the decided_by field.
 	supportapplication.DefaultDecidedBy = supportapplicationDescDecidedBy.Default.(string)
 	// supportapplicationDescID is the schema descriptor for id field.
@@ -325,8 +329,12 @@ func init() {
 	supportrecoveryDescSettledOn := supportrecoveryFields[7].Descriptor()
 	// supportrecovery.DefaultSettledOn holds the default value on creation for the settled_on field.
 	supportrecovery.DefaultSettledOn = supportrecoveryDescSettledOn.Default.(string)
+	// supportrecoveryDescSettled is the schema descriptor for settled field.
+	supportrecoveryDescSettled := supportrecoveryFields[8].Descriptor()
+	// supportrecovery.DefaultSettled holds the default value on creation for the settled field.
+	supportrecovery.DefaultSettled = supportrecoveryDescSettled.Default.(bool)
 	// supportrecoveryDescSettledBy is the schema descriptor for settled_by field.
-	supportrecoveryDescSettledBy := supportrecoveryFields[8].Descriptor()
+	supportrecoveryDescSettledBy := supportrecoveryFields[9].Descriptor()
 	// supportrecovery.DefaultSettledBy holds the default value on creation for the settled_by field.
 	supportrecovery.DefaultSettledBy = supportrecoveryDescSettledBy.Default.(string)
 	// supportrecoveryDescID is the schema descriptor for id field.

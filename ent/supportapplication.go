@@ -41,6 +41,8 @@ type SupportApplication struct {
 	Evidence string `json:"evidence,omitempty"`
 	// Status holds the value of the "status" field.
 	Status string `json:"status,omitempty"`
+	// Live holds the value of the "live" field.
+	Live bool `json:"live,omitempty"`
 	// Reason holds the value of the "reason" field.
 	Reason string `json:"reason,omitempty"`
 	// AwardedFen holds the value of the "awarded_fen" field.
@@ -65,6 +67,8 @@ func (*SupportApplication) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case supportapplication.FieldBreakdown:
 			values[i] = new([]byte)
+		case supportapplication.FieldLive:
+			values[i] = new(sql.NullBool)
 		case supportapplication.FieldEnterpriseID, supportapplication.FieldYear, supportapplication.FieldBasisAmountFen, supportapplication.FieldProjectTotalFen, supportapplication.FieldLoanPrincipalFen, supportapplication.FieldAwardedFen:
 			values[i] = new(sql.NullInt64)
 		case supportapplication.FieldID, supportapplication.FieldMeasureCode, supportapplication.FieldBasisReference, supportapplication.FieldBasisKind, supportapplication.FieldBasisDate, supportapplication.FieldEvidence, supportapplication.FieldStatus, supportapplication.FieldReason, supportapplication.FieldAppliedBy, supportapplication.FieldDecidedBy:
@@ -157,6 +161,12 @@ func (_m *SupportApplication) assignValues(columns []string, values []any) error
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
 				_m.Status = value.String
+			}
+		case supportapplication.FieldLive:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field live", values[i])
+			} else if value.Valid {
+				_m.Live = value.Bool
 			}
 		case supportapplication.FieldReason:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -271,6 +281,9 @@ func (_m *SupportApplication) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(_m.Status)
+	builder.WriteString(", ")
+	builder.WriteString("live=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Live))
 	builder.WriteString(", ")
 	builder.WriteString("reason=")
 	builder.WriteString(_m.Reason)

@@ -130,6 +130,20 @@ func (_c *SupportApplicationCreate) SetNillableStatus(v *string) *SupportApplica
 	return _c
 }
 
+// SetLive sets the "live" field.
+func (_c *SupportApplicationCreate) SetLive(v bool) *SupportApplicationCreate {
+	_c.mutation.SetLive(v)
+	return _c
+}
+
+// SetNillableLive sets the "live" field if the given value is not nil.
+func (_c *SupportApplicationCreate) SetNillableLive(v *bool) *SupportApplicationCreate {
+	if v != nil {
+		_c.SetLive(*v)
+	}
+	return _c
+}
+
 // SetReason sets the "reason" field.
 func (_c *SupportApplicationCreate) SetReason(v string) *SupportApplicationCreate {
 	_c.mutation.SetReason(v)
@@ -265,6 +279,10 @@ func (_c *SupportApplicationCreate) defaults() {
 		v := supportapplication.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Live(); !ok {
+		v := supportapplication.DefaultLive
+		_c.mutation.SetLive(v)
+	}
 	if _, ok := _c.mutation.Reason(); !ok {
 		v := supportapplication.DefaultReason
 		_c.mutation.SetReason(v)
@@ -313,6 +331,9 @@ func (_c *SupportApplicationCreate) check() error {
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "SupportApplication.status"`)}
+	}
+	if _, ok := _c.mutation.Live(); !ok {
+		return &ValidationError{Name: "live", err: errors.New(`ent: missing required field "SupportApplication.live"`)}
 	}
 	if _, ok := _c.mutation.Reason(); !ok {
 		return &ValidationError{Name: "reason", err: errors.New(`ent: missing required field "SupportApplication.reason"`)}
@@ -414,6 +435,10 @@ func (_c *SupportApplicationCreate) createSpec() (*SupportApplication, *sqlgraph
 		_spec.SetField(supportapplication.FieldStatus, field.TypeString, value)
 		_node.Status = value
 	}
+	if value, ok := _c.mutation.Live(); ok {
+		_spec.SetField(supportapplication.FieldLive, field.TypeBool, value)
+		_node.Live = value
+	}
 	if value, ok := _c.mutation.Reason(); ok {
 		_spec.SetField(supportapplication.FieldReason, field.TypeString, value)
 		_node.Reason = value
@@ -503,6 +528,18 @@ func (u *SupportApplicationUpsert) SetStatus(v string) *SupportApplicationUpsert
 // UpdateStatus sets the "status" field to the value that was provided on create.
 func (u *SupportApplicationUpsert) UpdateStatus() *SupportApplicationUpsert {
 	u.SetExcluded(supportapplication.FieldStatus)
+	return u
+}
+
+// SetLive sets the "live" field.
+func (u *SupportApplicationUpsert) SetLive(v bool) *SupportApplicationUpsert {
+	u.Set(supportapplication.FieldLive, v)
+	return u
+}
+
+// UpdateLive sets the "live" field to the value that was provided on create.
+func (u *SupportApplicationUpsert) UpdateLive() *SupportApplicationUpsert {
+	u.SetExcluded(supportapplication.FieldLive)
 	return u
 }
 
@@ -679,6 +716,20 @@ func (u *SupportApplicationUpsertOne) SetStatus(v string) *SupportApplicationUps
 func (u *SupportApplicationUpsertOne) UpdateStatus() *SupportApplicationUpsertOne {
 	return u.Update(func(s *SupportApplicationUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetLive sets the "live" field.
+func (u *SupportApplicationUpsertOne) SetLive(v bool) *SupportApplicationUpsertOne {
+	return u.Update(func(s *SupportApplicationUpsert) {
+		s.SetLive(v)
+	})
+}
+
+// UpdateLive sets the "live" field to the value that was provided on create.
+func (u *SupportApplicationUpsertOne) UpdateLive() *SupportApplicationUpsertOne {
+	return u.Update(func(s *SupportApplicationUpsert) {
+		s.UpdateLive()
 	})
 }
 
@@ -1035,6 +1086,20 @@ func (u *SupportApplicationUpsertBulk) SetStatus(v string) *SupportApplicationUp
 func (u *SupportApplicationUpsertBulk) UpdateStatus() *SupportApplicationUpsertBulk {
 	return u.Update(func(s *SupportApplicationUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetLive sets the "live" field.
+func (u *SupportApplicationUpsertBulk) SetLive(v bool) *SupportApplicationUpsertBulk {
+	return u.Update(func(s *SupportApplicationUpsert) {
+		s.SetLive(v)
+	})
+}
+
+// UpdateLive sets the "live" field to the value that was provided on create.
+func (u *SupportApplicationUpsertBulk) UpdateLive() *SupportApplicationUpsertBulk {
+	return u.Update(func(s *SupportApplicationUpsert) {
+		s.UpdateLive()
 	})
 }
 

@@ -45,6 +45,20 @@ func (_u *SupportApplicationUpdate) SetNillableStatus(v *string) *SupportApplica
 	return _u
 }
 
+// SetLive sets the "live" field.
+func (_u *SupportApplicationUpdate) SetLive(v bool) *SupportApplicationUpdate {
+	_u.mutation.SetLive(v)
+	return _u
+}
+
+// SetNillableLive sets the "live" field if the given value is not nil.
+func (_u *SupportApplicationUpdate) SetNillableLive(v *bool) *SupportApplicationUpdate {
+	if v != nil {
+		_u.SetLive(*v)
+	}
+	return _u
+}
+
 // SetReason sets the "reason" field.
 func (_u *SupportApplicationUpdate) SetReason(v string) *SupportApplicationUpdate {
 	_u.mutation.SetReason(v)
@@ -182,6 +196,9 @@ func (_u *SupportApplicationUpdate) sqlSave(ctx context.Context) (_node int, err
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(supportapplication.FieldStatus, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.Live(); ok {
+		_spec.SetField(supportapplication.FieldLive, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Reason(); ok {
 		_spec.SetField(supportapplication.FieldReason, field.TypeString, value)
 	}
@@ -243,6 +260,20 @@ func (_u *SupportApplicationUpdateOne) SetStatus(v string) *SupportApplicationUp
 func (_u *SupportApplicationUpdateOne) SetNillableStatus(v *string) *SupportApplicationUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetLive sets the "live" field.
+func (_u *SupportApplicationUpdateOne) SetLive(v bool) *SupportApplicationUpdateOne {
+	_u.mutation.SetLive(v)
+	return _u
+}
+
+// SetNillableLive sets the "live" field if the given value is not nil.
+func (_u *SupportApplicationUpdateOne) SetNillableLive(v *bool) *SupportApplicationUpdateOne {
+	if v != nil {
+		_u.SetLive(*v)
 	}
 	return _u
 }
@@ -413,6 +444,9 @@ func (_u *SupportApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Supp
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(supportapplication.FieldStatus, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Live(); ok {
+		_spec.SetField(supportapplication.FieldLive, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Reason(); ok {
 		_spec.SetField(supportapplication.FieldReason, field.TypeString, value)

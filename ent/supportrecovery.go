@@ -31,6 +31,8 @@ type SupportRecovery struct {
 	OrderedBy string `json:"ordered_by,omitempty"`
 	// SettledOn holds the value of the "settled_on" field.
 	SettledOn string `json:"settled_on,omitempty"`
+	// Settled holds the value of the "settled" field.
+	Settled bool `json:"settled,omitempty"`
 	// SettledBy holds the value of the "settled_by" field.
 	SettledBy string `json:"settled_by,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -43,6 +45,8 @@ func (*SupportRecovery) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case supportrecovery.FieldSettled:
+			values[i] = new(sql.NullBool)
 		case supportrecovery.FieldEnterpriseID, supportrecovery.FieldAmountFen:
 			values[i] = new(sql.NullInt64)
 		case supportrecovery.FieldID, supportrecovery.FieldAwardID, supportrecovery.FieldReason, supportrecovery.FieldOrderedOn, supportrecovery.FieldOrderedBy, supportrecovery.FieldSettledOn, supportrecovery.FieldSettledBy:
@@ -112,6 +116,12 @@ func (_m *SupportRecovery) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SettledOn = value.String
 			}
+		case supportrecovery.FieldSettled:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field settled", values[i])
+			} else if value.Valid {
+				_m.Settled = value.Bool
+			}
 		case supportrecovery.FieldSettledBy:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field settled_by", values[i])
@@ -180,6 +190,9 @@ func (_m *SupportRecovery) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("settled_on=")
 	builder.WriteString(_m.SettledOn)
+	builder.WriteString(", ")
+	builder.WriteString("settled=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Settled))
 	builder.WriteString(", ")
 	builder.WriteString("settled_by=")
 	builder.WriteString(_m.SettledBy)

@@ -73,6 +73,20 @@ func (_c *SupportRecoveryCreate) SetNillableSettledOn(v *string) *SupportRecover
 	return _c
 }
 
+// SetSettled sets the "settled" field.
+func (_c *SupportRecoveryCreate) SetSettled(v bool) *SupportRecoveryCreate {
+	_c.mutation.SetSettled(v)
+	return _c
+}
+
+// SetNillableSettled sets the "settled" field if the given value is not nil.
+func (_c *SupportRecoveryCreate) SetNillableSettled(v *bool) *SupportRecoveryCreate {
+	if v != nil {
+		_c.SetSettled(*v)
+	}
+	return _c
+}
+
 // SetSettledBy sets the "settled_by" field.
 func (_c *SupportRecoveryCreate) SetSettledBy(v string) *SupportRecoveryCreate {
 	_c.mutation.SetSettledBy(v)
@@ -138,6 +152,10 @@ func (_c *SupportRecoveryCreate) defaults() {
 		v := supportrecovery.DefaultSettledOn
 		_c.mutation.SetSettledOn(v)
 	}
+	if _, ok := _c.mutation.Settled(); !ok {
+		v := supportrecovery.DefaultSettled
+		_c.mutation.SetSettled(v)
+	}
 	if _, ok := _c.mutation.SettledBy(); !ok {
 		v := supportrecovery.DefaultSettledBy
 		_c.mutation.SetSettledBy(v)
@@ -171,6 +189,9 @@ func (_c *SupportRecoveryCreate) check() error {
 	}
 	if _, ok := _c.mutation.SettledOn(); !ok {
 		return &ValidationError{Name: "settled_on", err: errors.New(`ent: missing required field "SupportRecovery.settled_on"`)}
+	}
+	if _, ok := _c.mutation.Settled(); !ok {
+		return &ValidationError{Name: "settled", err: errors.New(`ent: missing required field "SupportRecovery.settled"`)}
 	}
 	if _, ok := _c.mutation.SettledBy(); !ok {
 		return &ValidationError{Name: "settled_by", err: errors.New(`ent: missing required field "SupportRecovery.settled_by"`)}
@@ -247,6 +268,10 @@ func (_c *SupportRecoveryCreate) createSpec() (*SupportRecovery, *sqlgraph.Creat
 		_spec.SetField(supportrecovery.FieldSettledOn, field.TypeString, value)
 		_node.SettledOn = value
 	}
+	if value, ok := _c.mutation.Settled(); ok {
+		_spec.SetField(supportrecovery.FieldSettled, field.TypeBool, value)
+		_node.Settled = value
+	}
 	if value, ok := _c.mutation.SettledBy(); ok {
 		_spec.SetField(supportrecovery.FieldSettledBy, field.TypeString, value)
 		_node.SettledBy = value
@@ -316,6 +341,18 @@ func (u *SupportRecoveryUpsert) SetSettledOn(v string) *SupportRecoveryUpsert {
 // UpdateSettledOn sets the "settled_on" field to the value that was provided on create.
 func (u *SupportRecoveryUpsert) UpdateSettledOn() *SupportRecoveryUpsert {
 	u.SetExcluded(supportrecovery.FieldSettledOn)
+	return u
+}
+
+// SetSettled sets the "settled" field.
+func (u *SupportRecoveryUpsert) SetSettled(v bool) *SupportRecoveryUpsert {
+	u.Set(supportrecovery.FieldSettled, v)
+	return u
+}
+
+// UpdateSettled sets the "settled" field to the value that was provided on create.
+func (u *SupportRecoveryUpsert) UpdateSettled() *SupportRecoveryUpsert {
+	u.SetExcluded(supportrecovery.FieldSettled)
 	return u
 }
 
@@ -411,6 +448,20 @@ func (u *SupportRecoveryUpsertOne) SetSettledOn(v string) *SupportRecoveryUpsert
 func (u *SupportRecoveryUpsertOne) UpdateSettledOn() *SupportRecoveryUpsertOne {
 	return u.Update(func(s *SupportRecoveryUpsert) {
 		s.UpdateSettledOn()
+	})
+}
+
+// SetSettled sets the "settled" field.
+func (u *SupportRecoveryUpsertOne) SetSettled(v bool) *SupportRecoveryUpsertOne {
+	return u.Update(func(s *SupportRecoveryUpsert) {
+		s.SetSettled(v)
+	})
+}
+
+// UpdateSettled sets the "settled" field to the value that was provided on create.
+func (u *SupportRecoveryUpsertOne) UpdateSettled() *SupportRecoveryUpsertOne {
+	return u.Update(func(s *SupportRecoveryUpsert) {
+		s.UpdateSettled()
 	})
 }
 
@@ -675,6 +726,20 @@ func (u *SupportRecoveryUpsertBulk) SetSettledOn(v string) *SupportRecoveryUpser
 func (u *SupportRecoveryUpsertBulk) UpdateSettledOn() *SupportRecoveryUpsertBulk {
 	return u.Update(func(s *SupportRecoveryUpsert) {
 		s.UpdateSettledOn()
+	})
+}
+
+// SetSettled sets the "settled" field.
+func (u *SupportRecoveryUpsertBulk) SetSettled(v bool) *SupportRecoveryUpsertBulk {
+	return u.Update(func(s *SupportRecoveryUpsert) {
+		s.SetSettled(v)
+	})
+}
+
+// UpdateSettled sets the "settled" field to the value that was provided on create.
+func (u *SupportRecoveryUpsertBulk) UpdateSettled() *SupportRecoveryUpsertBulk {
+	return u.Update(func(s *SupportRecoveryUpsert) {
+		s.UpdateSettled()
 	})
 }
 

@@ -42,6 +42,20 @@ func (_u *SupportRecoveryUpdate) SetNillableSettledOn(v *string) *SupportRecover
 	return _u
 }
 
+// SetSettled sets the "settled" field.
+func (_u *SupportRecoveryUpdate) SetSettled(v bool) *SupportRecoveryUpdate {
+	_u.mutation.SetSettled(v)
+	return _u
+}
+
+// SetNillableSettled sets the "settled" field if the given value is not nil.
+func (_u *SupportRecoveryUpdate) SetNillableSettled(v *bool) *SupportRecoveryUpdate {
+	if v != nil {
+		_u.SetSettled(*v)
+	}
+	return _u
+}
+
 // SetSettledBy sets the "settled_by" field.
 func (_u *SupportRecoveryUpdate) SetSettledBy(v string) *SupportRecoveryUpdate {
 	_u.mutation.SetSettledBy(v)
@@ -106,6 +120,9 @@ func (_u *SupportRecoveryUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.SettledOn(); ok {
 		_spec.SetField(supportrecovery.FieldSettledOn, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.Settled(); ok {
+		_spec.SetField(supportrecovery.FieldSettled, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.SettledBy(); ok {
 		_spec.SetField(supportrecovery.FieldSettledBy, field.TypeString, value)
 	}
@@ -141,6 +158,20 @@ func (_u *SupportRecoveryUpdateOne) SetSettledOn(v string) *SupportRecoveryUpdat
 func (_u *SupportRecoveryUpdateOne) SetNillableSettledOn(v *string) *SupportRecoveryUpdateOne {
 	if v != nil {
 		_u.SetSettledOn(*v)
+	}
+	return _u
+}
+
+// SetSettled sets the "settled" field.
+func (_u *SupportRecoveryUpdateOne) SetSettled(v bool) *SupportRecoveryUpdateOne {
+	_u.mutation.SetSettled(v)
+	return _u
+}
+
+// SetNillableSettled sets the "settled" field if the given value is not nil.
+func (_u *SupportRecoveryUpdateOne) SetNillableSettled(v *bool) *SupportRecoveryUpdateOne {
+	if v != nil {
+		_u.SetSettled(*v)
 	}
 	return _u
 }
@@ -238,6 +269,9 @@ func (_u *SupportRecoveryUpdateOne) sqlSave(ctx context.Context) (_node *Support
 	}
 	if value, ok := _u.mutation.SettledOn(); ok {
 		_spec.SetField(supportrecovery.FieldSettledOn, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Settled(); ok {
+		_spec.SetField(supportrecovery.FieldSettled, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.SettledBy(); ok {
 		_spec.SetField(supportrecovery.FieldSettledBy, field.TypeString, value)

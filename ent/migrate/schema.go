@@ -507,6 +507,7 @@ var (
 		{Name: "loan_principal_fen", Type: field.TypeInt64, Default: 0},
 		{Name: "evidence", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "status", Type: field.TypeString, Default: "pending"},
+		{Name: "live", Type: field.TypeBool, Default: true},
 		{Name: "reason", Type: field.TypeString, Default: ""},
 		{Name: "awarded_fen", Type: field.TypeInt64, Default: 0},
 		{Name: "breakdown", Type: field.TypeJSON, Nullable: true},
@@ -522,11 +523,11 @@ var (
 		PrimaryKey: []*schema.Column{SupportApplicationsColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "supportapplication_enterprise_id_measure_code_year_basis_reference_basis_kind",
+				Name:    "supportapplication_live_cost_item",
 				Unique:  true,
 				Columns: []*schema.Column{SupportApplicationsColumns[2], SupportApplicationsColumns[1], SupportApplicationsColumns[3], SupportApplicationsColumns[4], SupportApplicationsColumns[5]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "status <> 'rejected'",
+					Where: "live",
 				},
 			},
 			{
@@ -626,6 +627,7 @@ var (
 		{Name: "ordered_on", Type: field.TypeString},
 		{Name: "ordered_by", Type: field.TypeString},
 		{Name: "settled_on", Type: field.TypeString, Default: ""},
+		{Name: "settled", Type: field.TypeBool, Default: false},
 		{Name: "settled_by", Type: field.TypeString, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
 	}
@@ -645,7 +647,7 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{SupportRecoveriesColumns[2]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "settled_on = ''",
+					Where: "NOT settled",
 				},
 			},
 		},

@@ -39,8 +39,11 @@ func (SupportApplication) Fields() []ent.Field {
 		field.Int64("project_total_fen").Immutable().Default(0),
 		field.Int64("loan_principal_fen").Immutable().Default(0),
 		field.Text("evidence").Immutable().Default(""),
-		// status: pending, approved or rejected.
+		// status: pending, approved or rejected; live is false once
+		// rejected (a boolean, so the partial index reads the same on
+		// every dialect).
 		field.String("status").Default("pending"),
+		field.Bool("live").Default(true),
 		field.String("reason").Default(""),
 		field.Int64("awarded_fen").Default(0),
 		field.JSON("breakdown", []BreakdownStep{}).Optional(),
@@ -54,8 +57,8 @@ func (SupportApplication) Fields() []ent.Field {
 // Indexes of the SupportApplication.
 func (SupportApplication) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("enterprise_id", "measure_code", "year", "basis_reference", "basis_kind").Unique().
-			Annotations(entsql.IndexWhere("status <> 'rejected'")),
+		index.Fields("enterprise_id", "measure_code", "year", "basis_reference", "basis_kind").Unique().StorageKey("supportapplication_live_cost_item").
+			Annotations(entsql.IndexWhere("live")),
 		index.Fields("measure_code", "status", "id"),
 		index.Fields("enterprise_id", "id"),
 	}
@@ -138,6 +141,7 @@ func (SupportRecovery) Fields() []ent.Field {
 		field.String("ordered_on").Immutable(),
 		field.String("ordered_by").Immutable(),
 		field.String("settled_on").Default(""),
+		field.Bool("settled").Default(false),
 		field.String("settled_by").Default(""),
 		field.Time("created_at").Immutable(),
 	}
@@ -147,7 +151,7 @@ func (SupportRecovery) Fields() []ent.Field {
 func (SupportRecovery) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("award_id", "id"),
-		index.Fields("enterprise_id").Annotations(entsql.IndexWhere("settled_on = ''")),
+		index.Fields("enterprise_id").Annotations(entsql.IndexWhere("NOT settled")),
 	}
 }
 

@@ -33,6 +33,8 @@ const (
 	FieldEvidence = "evidence"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldLive holds the string denoting the live field in the database.
+	FieldLive = "live"
 	// FieldReason holds the string denoting the reason field in the database.
 	FieldReason = "reason"
 	// FieldAwardedFen holds the string denoting the awarded_fen field in the database.
@@ -65,6 +67,7 @@ var Columns = []string{
 	FieldLoanPrincipalFen,
 	FieldEvidence,
 	FieldStatus,
+	FieldLive,
 	FieldReason,
 	FieldAwardedFen,
 	FieldBreakdown,
@@ -95,6 +98,8 @@ var (
 	DefaultEvidence string
 	// DefaultStatus holds the default value on creation for the "status" field.
 	DefaultStatus string
+	// DefaultLive holds the default value on creation for the "live" field.
+	DefaultLive bool
 	// DefaultReason holds the default value on creation for the "reason" field.
 	DefaultReason string
 	// DefaultAwardedFen holds the default value on creation for the "awarded_fen" field.
@@ -166,6 +171,11 @@ func ByEvidence(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByLive orders the results by the live field.
+func ByLive(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLive, opts...).ToFunc()
 }
 
 // ByReason orders the results by the reason field.

@@ -119,6 +119,11 @@ func Status(v string) predicate.SupportApplication {
 	return predicate.SupportApplication(sql.FieldEQ(FieldStatus, v))
 }
 
+// Live applies equality check predicate on the "live" field. It's identical to LiveEQ.
+func Live(v bool) predicate.SupportApplication {
+	return predicate.SupportApplication(sql.FieldEQ(FieldLive, v))
+}
+
 // Reason applies equality check predicate on the "reason" field. It's identical to ReasonEQ.
 func Reason(v string) predicate.SupportApplication {
 	return predicate.SupportApplication(sql.FieldEQ(FieldReason, v))
@@ -737,6 +742,16 @@ func StatusEqualFold(v string) predicate.SupportApplication {
 // StatusContainsFold applies the ContainsFold predicate on the "status" field.
 func StatusContainsFold(v string) predicate.SupportApplication {
 	return predicate.SupportApplication(sql.FieldContainsFold(FieldStatus, v))
+}
+
+// LiveEQ applies the EQ predicate on the "live" field.
+func LiveEQ(v bool) predicate.SupportApplication {
+	return predicate.SupportApplication(sql.FieldEQ(FieldLive, v))
+}
+
+// LiveNEQ applies the NEQ predicate on the "live" field.
+func LiveNEQ(v bool) predicate.SupportApplication {
+	return predicate.SupportApplication(sql.FieldNEQ(FieldLive, v))
 }
 
 // ReasonEQ applies the EQ predicate on the "reason" field.

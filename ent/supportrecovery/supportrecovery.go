@@ -25,6 +25,8 @@ const (
 	FieldOrderedBy = "ordered_by"
 	// FieldSettledOn holds the string denoting the settled_on field in the database.
 	FieldSettledOn = "settled_on"
+	// FieldSettled holds the string denoting the settled field in the database.
+	FieldSettled = "settled"
 	// FieldSettledBy holds the string denoting the settled_by field in the database.
 	FieldSettledBy = "settled_by"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -43,6 +45,7 @@ var Columns = []string{
 	FieldOrderedOn,
 	FieldOrderedBy,
 	FieldSettledOn,
+	FieldSettled,
 	FieldSettledBy,
 	FieldCreatedAt,
 }
@@ -62,6 +65,8 @@ var (
 	AmountFenValidator func(int64) error
 	// DefaultSettledOn holds the default value on creation for the "settled_on" field.
 	DefaultSettledOn string
+	// DefaultSettled holds the default value on creation for the "settled" field.
+	DefaultSettled bool
 	// DefaultSettledBy holds the default value on creation for the "settled_by" field.
 	DefaultSettledBy string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -109,6 +114,11 @@ func ByOrderedBy(opts ...sql.OrderTermOption) OrderOption {
 // BySettledOn orders the results by the settled_on field.
 func BySettledOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSettledOn, opts...).ToFunc()
+}
+
+// BySettled orders the results by the settled field.
+func BySettled(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSettled, opts...).ToFunc()
 }
 
 // BySettledBy orders the results by the settled_by field.

@@ -99,6 +99,11 @@ func SettledOn(v string) predicate.SupportRecovery {
 	return predicate.SupportRecovery(sql.FieldEQ(FieldSettledOn, v))
 }
 
+// Settled applies equality check predicate on the "settled" field. It's identical to SettledEQ.
+func Settled(v bool) predicate.SupportRecovery {
+	return predicate.SupportRecovery(sql.FieldEQ(FieldSettled, v))
+}
+
 // SettledBy applies equality check predicate on the "settled_by" field. It's identical to SettledByEQ.
 func SettledBy(v string) predicate.SupportRecovery {
 	return predicate.SupportRecovery(sql.FieldEQ(FieldSettledBy, v))
@@ -512,6 +517,16 @@ func SettledOnEqualFold(v string) predicate.SupportRecovery {
 // SettledOnContainsFold applies the ContainsFold predicate on the "settled_on" field.
 func SettledOnContainsFold(v string) predicate.SupportRecovery {
 	return predicate.SupportRecovery(sql.FieldContainsFold(FieldSettledOn, v))
+}
+
+// SettledEQ applies the EQ predicate on the "settled" field.
+func SettledEQ(v bool) predicate.SupportRecovery {
+	return predicate.SupportRecovery(sql.FieldEQ(FieldSettled, v))
+}
+
+// SettledNEQ applies the NEQ predicate on the "settled" field.
+func SettledNEQ(v bool) predicate.SupportRecovery {
+	return predicate.SupportRecovery(sql.FieldNEQ(FieldSettled, v))
 }
 
 // SettledByEQ applies the EQ predicate on the "settled_by" field.

@@ -226,7 +226,7 @@ func (r *Benefits) RecordApplication(ctx context.Context, tx *ent.Tx, p core.Pri
 	existing, err := tx.SupportApplication.Query().Where(
 		supportapplication.EnterpriseID(e.ID), supportapplication.MeasureCode(m.Code),
 		supportapplication.Year(a.Year), supportapplication.BasisReference(a.BasisReference),
-		supportapplication.BasisKind(a.BasisKind), supportapplication.StatusNEQ(StatusRejected)).First(ctx)
+		supportapplication.BasisKind(a.BasisKind), supportapplication.Live(true)).First(ctx)
 	switch {
 	case err == nil:
 		return applicationOf(existing, e, ""), false, nil
@@ -391,7 +391,7 @@ func (r *Benefits) prerequisite(ctx context.Context, tx *ent.Tx, m catalog.Measu
 // refuseWhileOwing refuses new support to an enterprise with an unsettled
 // recovery order.
 func refuseWhileOwing(ctx context.Context, tx *ent.Tx, enterpriseID int) error {
-	owing, err := tx.SupportRecovery.Query().Where(supportrecovery.EnterpriseID(enterpriseID), supportrecovery.SettledOn("")).First(ctx)
+	owing, err := tx.SupportRecovery.Query().Where(supportrecovery.EnterpriseID(enterpriseID), supportrecovery.Settled(false)).First(ctx)
 	switch {
 	case ent.IsNotFound(err):
 		return nil

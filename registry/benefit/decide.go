@@ -205,7 +205,7 @@ func (r *Benefits) DecideApplication(ctx context.Context, d Decision) (Applicati
 		}
 		now := r.Now()
 		n, err := tx.SupportApplication.Update().Where(supportapplication.ID(a.ID), supportapplication.Status(StatusPending)).
-			SetStatus(status).SetReason(reason).SetDecidedBy(p.Subject).SetDecidedAt(now).Save(ctx)
+			SetStatus(status).SetLive(d.Approve).SetReason(reason).SetDecidedBy(p.Subject).SetDecidedAt(now).Save(ctx)
 		if err != nil {
 			return err
 		}

@@ -374,8 +374,8 @@ func (r *Benefits) SettleRecovery(ctx context.Context, id, settledOn string) (Re
 	}
 	var out Recovery
 	err = r.InTx(ctx, func(tx *ent.Tx) error {
-		n, err := tx.SupportRecovery.Update().Where(supportrecovery.ID(x.ID), supportrecovery.SettledOn("")).
-			SetSettledOn(on).SetSettledBy(p.Subject).Save(ctx)
+		n, err := tx.SupportRecovery.Update().Where(supportrecovery.ID(x.ID), supportrecovery.Settled(false)).
+			SetSettledOn(on).SetSettled(true).SetSettledBy(p.Subject).Save(ctx)
 		if err != nil {
 			return err
 		}

@@ -172,7 +172,7 @@ func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) 
 			t.HeadroomFen = 0
 		}
 	}
-	owed, err := r.DB.SupportRecovery.Query().Where(supportrecovery.EnterpriseID(enterpriseID), supportrecovery.SettledOn("")).All(ctx)
+	owed, err := r.DB.SupportRecovery.Query().Where(supportrecovery.EnterpriseID(enterpriseID), supportrecovery.Settled(false)).All(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,9 @@
 -- Create "support_applications" table
-CREATE TABLE "support_applications" ("id" character varying NOT NULL, "measure_code" character varying NOT NULL, "enterprise_id" bigint NOT NULL, "year" bigint NOT NULL, "basis_reference" character varying NOT NULL, "basis_kind" character varying NOT NULL DEFAULT '', "basis_amount_fen" bigint NOT NULL, "basis_date" character varying NOT NULL, "project_total_fen" bigint NOT NULL DEFAULT 0, "loan_principal_fen" bigint NOT NULL DEFAULT 0, "evidence" text NOT NULL DEFAULT '', "status" character varying NOT NULL DEFAULT 'pending', "reason" character varying NOT NULL DEFAULT '', "awarded_fen" bigint NOT NULL DEFAULT 0, "breakdown" jsonb NULL, "applied_by" character varying NOT NULL, "applied_at" timestamptz NOT NULL, "decided_by" character varying NOT NULL DEFAULT '', "decided_at" timestamptz NULL, PRIMARY KEY ("id"));
--- Create index "supportapplication_enterprise__4209f26fff34391ad9d7b5b720992220" to table: "support_applications"
-CREATE UNIQUE INDEX "supportapplication_enterprise__4209f26fff34391ad9d7b5b720992220" ON "support_applications" ("enterprise_id", "measure_code", "year", "basis_reference", "basis_kind") WHERE ((status)::text <> 'rejected'::text);
+CREATE TABLE "support_applications" ("id" character varying NOT NULL, "measure_code" character varying NOT NULL, "enterprise_id" bigint NOT NULL, "year" bigint NOT NULL, "basis_reference" character varying NOT NULL, "basis_kind" character varying NOT NULL DEFAULT '', "basis_amount_fen" bigint NOT NULL, "basis_date" character varying NOT NULL, "project_total_fen" bigint NOT NULL DEFAULT 0, "loan_principal_fen" bigint NOT NULL DEFAULT 0, "evidence" text NOT NULL DEFAULT '', "status" character varying NOT NULL DEFAULT 'pending', "live" boolean NOT NULL DEFAULT true, "reason" character varying NOT NULL DEFAULT '', "awarded_fen" bigint NOT NULL DEFAULT 0, "breakdown" jsonb NULL, "applied_by" character varying NOT NULL, "applied_at" timestamptz NOT NULL, "decided_by" character varying NOT NULL DEFAULT '', "decided_at" timestamptz NULL, PRIMARY KEY ("id"));
 -- Create index "supportapplication_enterprise_id_id" to table: "support_applications"
 CREATE INDEX "supportapplication_enterprise_id_id" ON "support_applications" ("enterprise_id", "id");
+-- Create index "supportapplication_live_cost_item" to table: "support_applications"
+CREATE UNIQUE INDEX "supportapplication_live_cost_item" ON "support_applications" ("enterprise_id", "measure_code", "year", "basis_reference", "basis_kind") WHERE live;
 -- Create index "supportapplication_measure_code_status_id" to table: "support_applications"
 CREATE INDEX "supportapplication_measure_code_status_id" ON "support_applications" ("measure_code", "status", "id");
 -- Create "support_awards" table
@@ -23,8 +23,8 @@ CREATE TABLE "support_disbursements" ("id" character varying NOT NULL, "award_id
 -- Create index "supportdisbursement_award_id_id" to table: "support_disbursements"
 CREATE INDEX "supportdisbursement_award_id_id" ON "support_disbursements" ("award_id", "id");
 -- Create "support_recoveries" table
-CREATE TABLE "support_recoveries" ("id" character varying NOT NULL, "award_id" character varying NOT NULL, "enterprise_id" bigint NOT NULL, "amount_fen" bigint NOT NULL, "reason" text NOT NULL, "ordered_on" character varying NOT NULL, "ordered_by" character varying NOT NULL, "settled_on" character varying NOT NULL DEFAULT '', "settled_by" character varying NOT NULL DEFAULT '', "created_at" timestamptz NOT NULL, PRIMARY KEY ("id"));
+CREATE TABLE "support_recoveries" ("id" character varying NOT NULL, "award_id" character varying NOT NULL, "enterprise_id" bigint NOT NULL, "amount_fen" bigint NOT NULL, "reason" text NOT NULL, "ordered_on" character varying NOT NULL, "ordered_by" character varying NOT NULL, "settled_on" character varying NOT NULL DEFAULT '', "settled" boolean NOT NULL DEFAULT false, "settled_by" character varying NOT NULL DEFAULT '', "created_at" timestamptz NOT NULL, PRIMARY KEY ("id"));
 -- Create index "supportrecovery_award_id_id" to table: "support_recoveries"
 CREATE INDEX "supportrecovery_award_id_id" ON "support_recoveries" ("award_id", "id");
 -- Create index "supportrecovery_enterprise_id" to table: "support_recoveries"
-CREATE INDEX "supportrecovery_enterprise_id" ON "support_recoveries" ("enterprise_id") WHERE ((settled_on)::text = ''::text);
+CREATE INDEX "supportrecovery_enterprise_id" ON "support_recoveries" ("enterprise_id") WHERE (NOT settled);

@@ -1,7 +1,7 @@
 -- Create "support_applications" table
-CREATE TABLE `support_applications` (`id` text NOT NULL, `measure_code` text NOT NULL, `enterprise_id` integer NOT NULL, `year` integer NOT NULL, `basis_reference` text NOT NULL, `basis_kind` text NOT NULL DEFAULT (''), `basis_amount_fen` integer NOT NULL, `basis_date` text NOT NULL, `project_total_fen` integer NOT NULL DEFAULT (0), `loan_principal_fen` integer NOT NULL DEFAULT (0), `evidence` text NOT NULL DEFAULT (''), `status` text NOT NULL DEFAULT ('pending'), `reason` text NOT NULL DEFAULT (''), `awarded_fen` integer NOT NULL DEFAULT (0), `breakdown` json NULL, `applied_by` text NOT NULL, `applied_at` datetime NOT NULL, `decided_by` text NOT NULL DEFAULT (''), `decided_at` datetime NULL, PRIMARY KEY (`id`));
--- Create index "supportapplication_enterprise_i_009f0b69481d61a7a59ca9c42c09d6dd" to table: "support_applications"
-CREATE UNIQUE INDEX `supportapplication_enterprise_i_009f0b69481d61a7a59ca9c42c09d6dd` ON `support_applications` (`enterprise_id`, `measure_code`, `year`, `basis_reference`, `basis_kind`) WHERE status <> 'rejected';
+CREATE TABLE `support_applications` (`id` text NOT NULL, `measure_code` text NOT NULL, `enterprise_id` integer NOT NULL, `year` integer NOT NULL, `basis_reference` text NOT NULL, `basis_kind` text NOT NULL DEFAULT (''), `basis_amount_fen` integer NOT NULL, `basis_date` text NOT NULL, `project_total_fen` integer NOT NULL DEFAULT (0), `loan_principal_fen` integer NOT NULL DEFAULT (0), `evidence` text NOT NULL DEFAULT (''), `status` text NOT NULL DEFAULT ('pending'), `live` bool NOT NULL DEFAULT (true), `reason` text NOT NULL DEFAULT (''), `awarded_fen` integer NOT NULL DEFAULT (0), `breakdown` json NULL, `applied_by` text NOT NULL, `applied_at` datetime NOT NULL, `decided_by` text NOT NULL DEFAULT (''), `decided_at` datetime NULL, PRIMARY KEY (`id`));
+-- Create index "supportapplication_live_cost_item" to table: "support_applications"
+CREATE UNIQUE INDEX `supportapplication_live_cost_item` ON `support_applications` (`enterprise_id`, `measure_code`, `year`, `basis_reference`, `basis_kind`) WHERE live;
 -- Create index "supportapplication_measure_code_status_id" to table: "support_applications"
 CREATE INDEX `supportapplication_measure_code_status_id` ON `support_applications` (`measure_code`, `status`, `id`);
 -- Create index "supportapplication_enterprise_id_id" to table: "support_applications"
@@ -23,8 +23,8 @@ CREATE TABLE `support_disbursements` (`id` text NOT NULL, `award_id` text NOT NU
 -- Create index "supportdisbursement_award_id_id" to table: "support_disbursements"
 CREATE INDEX `supportdisbursement_award_id_id` ON `support_disbursements` (`award_id`, `id`);
 -- Create "support_recoveries" table
-CREATE TABLE `support_recoveries` (`id` text NOT NULL, `award_id` text NOT NULL, `enterprise_id` integer NOT NULL, `amount_fen` integer NOT NULL, `reason` text NOT NULL, `ordered_on` text NOT NULL, `ordered_by` text NOT NULL, `settled_on` text NOT NULL DEFAULT (''), `settled_by` text NOT NULL DEFAULT (''), `created_at` datetime NOT NULL, PRIMARY KEY (`id`));
+CREATE TABLE `support_recoveries` (`id` text NOT NULL, `award_id` text NOT NULL, `enterprise_id` integer NOT NULL, `amount_fen` integer NOT NULL, `reason` text NOT NULL, `ordered_on` text NOT NULL, `ordered_by` text NOT NULL, `settled_on` text NOT NULL DEFAULT (''), `settled` bool NOT NULL DEFAULT (false), `settled_by` text NOT NULL DEFAULT (''), `created_at` datetime NOT NULL, PRIMARY KEY (`id`));
 -- Create index "supportrecovery_award_id_id" to table: "support_recoveries"
 CREATE INDEX `supportrecovery_award_id_id` ON `support_recoveries` (`award_id`, `id`);
 -- Create index "supportrecovery_enterprise_id" to table: "support_recoveries"
-CREATE INDEX `supportrecovery_enterprise_id` ON `support_recoveries` (`enterprise_id`) WHERE settled_on = '';
+CREATE INDEX `supportrecovery_enterprise_id` ON `support_recoveries` (`enterprise_id`) WHERE NOT settled;
