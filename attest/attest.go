@@ -38,6 +38,15 @@ const (
 	KindSupportStatement = "support-statement"
 )
 
+// KindName names an attestation's kind as the registry reports it:
+// "eligibility" for the eligibility answers, which carry no kind.
+func KindName(kind string) string {
+	if kind == KindEligibility {
+		return "eligibility"
+	}
+	return kind
+}
+
 // Claims are the claims of an attestation. An eligibility attestation
 // says that the enterprise was or was not eligible for a park's benefit on
 // a date, why, and which designations the answer relied on. A support

@@ -21,15 +21,19 @@ var applicationStatusToProto = map[string]registryv1.ApplicationStatus{
 	benefit.StatusRejected: registryv1.ApplicationStatus_APPLICATION_STATUS_REJECTED,
 }
 
-// fromApplicationStatus maps a filter status; unspecified, or a number
-// the contract does not name, filters nothing.
+// fromApplicationStatus maps a filter status; unspecified filters
+// nothing, and a number the contract does not name passes through as
+// text so the registry refuses it by name, as designation statuses do.
 func fromApplicationStatus(s registryv1.ApplicationStatus) string {
 	for k, v := range applicationStatusToProto {
 		if v == s {
 			return k
 		}
 	}
-	return ""
+	if s == registryv1.ApplicationStatus_APPLICATION_STATUS_UNSPECIFIED {
+		return ""
+	}
+	return s.String()
 }
 
 func toBasisKind(k catalog.BasisKind) *registryv1.BasisKind {

@@ -45,21 +45,12 @@ func (s *verificationService) VerifyAttestation(ctx context.Context, req *regist
 			ParkCode: cl.ParkCode, EnterpriseCreditCode: cl.EnterpriseCreditCode, Benefit: cl.Benefit, AsOf: cl.AsOf,
 			Eligible: cl.Eligible, ReasonCodes: cl.ReasonCodes, DesignationIds: cl.DesignationIDs,
 			IssuedAt: timestamppb.New(time.Unix(cl.IssuedAt, 0)), ExpiresAt: timestamppb.New(time.Unix(cl.ExpiresAt, 0)),
-			KeyId: c.KeyID, AuditTreeSize: cl.AuditTreeSize, Kind: attestationKind(cl.Kind), Year: int32(cl.Year),
+			KeyId: c.KeyID, AuditTreeSize: cl.AuditTreeSize, Kind: attest.KindName(cl.Kind), Year: int32(cl.Year),
 			AwardedFen: cl.AwardedFen, DisbursedFen: cl.DisbursedFen, RecoveredFen: cl.RecoveredFen, OutstandingFen: cl.OutstandingFen,
 			StatementDigest: cl.StatementDigest, AwardIds: cl.AwardIDs,
 		}
 	}
 	return res, nil
-}
-
-// attestationKind names an attestation's kind: eligibility attestations
-// carry none.
-func attestationKind(kind string) string {
-	if kind == attest.KindEligibility {
-		return "eligibility"
-	}
-	return kind
 }
 
 func (s *verificationService) ListPublishedAwards(ctx context.Context, req *registryv1.ListPublishedAwardsRequest) (*registryv1.ListPublishedAwardsResponse, error) {

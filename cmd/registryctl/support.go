@@ -214,7 +214,7 @@ func breakdownRows(t *table, steps []*registryv1.Step) {
 	t.row("STEP", "LIMIT FEN (YUAN)", "BEFORE → AFTER FEN (YUAN)", "说明", "EXPLANATION")
 	for _, s := range steps {
 		change := fmt.Sprintf("%d → %d (%s → %s)", s.GetBeforeFen(), s.GetAfterFen(), yuan(s.GetBeforeFen()), yuan(s.GetAfterFen()))
-		t.row(s.GetCode(), limitFen(s.GetLimitFen()), change, s.GetTextZh(), s.GetTextEn())
+		t.row(s.GetCode(), fen(s.GetLimitFen()), change, s.GetTextZh(), s.GetTextEn())
 	}
 }
 

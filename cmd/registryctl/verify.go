@@ -134,14 +134,8 @@ func verifyOffline(inv *invocation, fs *pflag.FlagSet) action {
 	}
 }
 
-// kindOf names an attestation's kind as VerificationService does:
-// eligibility answers carry none.
-func kindOf(c *attest.Claims) string {
-	if c.Kind == attest.KindEligibility {
-		return "eligibility"
-	}
-	return c.Kind
-}
+// kindOf names an attestation's kind as VerificationService does.
+func kindOf(c *attest.Claims) string { return attest.KindName(c.Kind) }
 
 // awardIDs lists a support statement's awards, or says there are none.
 func awardIDs(ids []string) string {

@@ -196,17 +196,19 @@ func seedDemoParks(ctx context.Context, reg *registry.Registry, codes []string) 
 
 // seedDemoSupport gives the second enterprise a compute voucher, approved
 // and partly paid, and leaves the first's application in the bureau's
-// review queue. Outside the measures' years it seeds none.
+// review queue, all on costs dated today. Outside the measures' window it
+// seeds none.
 func seedDemoSupport(ctx context.Context, reg *registry.Registry, codes []string, year int) error {
-	if year < catalog.MeasureFirstYear || year > catalog.MeasureLastYear {
+	today := reg.Today()
+	if today < catalog.MeasureWindowFrom || today > catalog.MeasureWindowUntil {
 		return nil
 	}
 	economy := registry.WithPrincipal(ctx, bureauIssuer("economy-it"))
 	voucher := func(code, ref, kind string, fen int64) benefit.NewApplication {
 		return benefit.NewApplication{MeasureCode: "compute-voucher", EnterpriseCreditCode: code, Year: year, BasisReference: ref,
-			BasisKind: kind, BasisAmountFen: fen, BasisDate: "2025-09-01", Evidence: "算力服务合同及发票"}
+			BasisKind: kind, BasisAmountFen: fen, BasisDate: today, Evidence: "算力服务合同及发票"}
 	}
-	paid, err := reg.ApplyForSupport(economy, voucher(codes[1], "HT-2025-0901", "filed-multimodal-model", 1_000_000_000))
+	paid, err := reg.ApplyForSupport(economy, voucher(codes[1], "HT-DEMO-01", "filed-multimodal-model", 1_000_000_000))
 	if err != nil {
 		return fmt.Errorf("demo application: %w", err)
 	}
@@ -215,9 +217,9 @@ func seedDemoSupport(ctx context.Context, reg *registry.Registry, codes []string
 		return fmt.Errorf("demo approval: %w", err)
 	}
 	if _, _, err := reg.RecordDisbursement(economy, benefit.NewDisbursement{AwardID: award.ID, AmountFen: award.AwardedFen / 2,
-		PaidOn: time.Now().In(time.FixedZone("CST", 8*60*60)).Format("2006-01-02"), Payer: "district:330114"}); err != nil {
+		PaidOn: today, Payer: "district:330114"}); err != nil {
 		return fmt.Errorf("demo disbursement: %w", err)
 	}
-	_, err = reg.ApplyForSupport(economy, voucher(codes[0], "HT-2025-0902", "domestic-compute", 500_000_000))
+	_, err = reg.ApplyForSupport(economy, voucher(codes[0], "HT-DEMO-02", "domestic-compute", 500_000_000))
 	return err
 }

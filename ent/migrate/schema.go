@@ -871,5 +871,13 @@ func init() {
 		"support_counter_count_within": "used_count >= 0 AND (limit_count < 0 OR used_count <= limit_count)",
 		"support_counter_fen_within":   "used_fen >= 0 AND (limit_fen < 0 OR used_fen <= limit_fen)",
 	}
+	SupportDisbursementsTable.Annotation = &entsql.Annotation{}
+	SupportDisbursementsTable.Annotation.Checks = map[string]string{
+		"support_disbursement_positive": "amount_fen > 0",
+	}
+	SupportRecoveriesTable.Annotation = &entsql.Annotation{}
+	SupportRecoveriesTable.Annotation.Checks = map[string]string{
+		"support_recovery_positive": "amount_fen > 0",
+	}
 	TalentsTable.ForeignKeys[0].RefTable = EnterprisesTable
 }

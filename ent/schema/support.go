@@ -126,6 +126,11 @@ func (SupportDisbursement) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("award_id", "id")}
 }
 
+// Annotations of the SupportDisbursement.
+func (SupportDisbursement) Annotations() []schema.Annotation {
+	return []schema.Annotation{entsql.Checks(map[string]string{"support_disbursement_positive": "amount_fen > 0"})}
+}
+
 // SupportRecovery is an order to pay back part of an award; settled_on is
 // empty until it is repaid.
 type SupportRecovery struct{ ent.Schema }
@@ -153,6 +158,11 @@ func (SupportRecovery) Indexes() []ent.Index {
 		index.Fields("award_id", "id"),
 		index.Fields("enterprise_id").Annotations(entsql.IndexWhere("NOT settled")),
 	}
+}
+
+// Annotations of the SupportRecovery.
+func (SupportRecovery) Annotations() []schema.Annotation {
+	return []schema.Annotation{entsql.Checks(map[string]string{"support_recovery_positive": "amount_fen > 0"})}
 }
 
 // SupportCounter is one limit being consumed: a measure's yearly budget

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/text/unicode/norm"
@@ -267,6 +268,9 @@ func (r *Benefits) validateApplication(v *core.Violations, m catalog.Measure, in
 	}
 	out.BasisReference = NormalizeReference(core.CleanText(v, "basis_reference", in.BasisReference, maxBasisRefLen, true))
 	switch {
+	case utf8.RuneCountInString(out.BasisReference) > maxBasisRefLen:
+		// NFKC may lengthen a reference (one ligature, several letters).
+		v.Add("basis_reference", fmt.Sprintf("must be at most %d characters once normalised", maxBasisRefLen))
 	case strings.ContainsFunc(out.BasisReference, func(c rune) bool { return c != ' ' && !unicode.IsGraphic(c) }):
 		// An invisible character would make one contract two cost items.
 		v.Add("basis_reference", "must hold visible characters only (no zero-width or format characters)")
@@ -543,7 +547,11 @@ func (r *Benefits) enterpriseScope(ctx context.Context, p core.Principal, code s
 		return nil, err
 	}
 	if !all {
-		own, _ := p.OrgCode("enterprise")
+		own, ok := p.OrgCode("enterprise")
+		if !ok || own == "" {
+			// Own-scope reading is for enterprises; anything else reads none.
+			return nil, core.PermissionDenied("%s may not read support", p)
+		}
 		if code != "" && code != own {
 			return nil, core.PermissionDenied("%s may read only its own enterprise's support", p)
 		}

@@ -2,6 +2,8 @@ package benefit
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hangzhou-ai/registry/ent/schema"
@@ -66,19 +68,16 @@ type Computation struct {
 
 // yuanText writes fen as yuan with two decimals and thousands separators.
 func yuanText(fen int64) string {
-	neg := fen < 0
-	if neg {
-		fen = -fen
+	u := uint64(fen)
+	sign := ""
+	if fen < 0 {
+		u, sign = -u, "-" // two's complement: right for math.MinInt64 too
 	}
-	whole, cents := fen/catalog.FenPerYuan, fen%catalog.FenPerYuan
-	s := fmt.Sprintf("%d", whole)
+	s := strconv.FormatUint(u/catalog.FenPerYuan, 10)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}
-	if neg {
-		s = "-" + s
-	}
-	return fmt.Sprintf("%s.%02d", s, cents)
+	return fmt.Sprintf("%s%s.%02d", sign, s, u%catalog.FenPerYuan)
 }
 
 // rateOf is bp basis points of fen, rounded down to the fen.
@@ -97,18 +96,7 @@ func rateOf(fen, bp int64) int64 { return fen/10000*bp + fen%10000*bp/10000 }
 // Count limits (awards a year, per enterprise, years) refuse outright.
 func Compute(m catalog.Measure, b Basis, h Headroom) Computation {
 	var c Computation
-	switch {
-	case m.MaxAwardsPerYear > 0 && h.AwardsThisYear >= m.MaxAwardsPerYear:
-		c.Refusal = fmt.Sprintf("%s has made its %d awards of %d", m.Code, m.MaxAwardsPerYear, b.MeasureYear)
-		return c
-	case m.MaxAwardsPerEnterpriseYear > 0 && h.AwardsThisEnterpriseYear >= m.MaxAwardsPerEnterpriseYear:
-		c.Refusal = fmt.Sprintf("the enterprise has had its %d award(s) of %s in %d", m.MaxAwardsPerEnterpriseYear, m.Code, b.MeasureYear)
-		return c
-	case m.MaxAwardsPerEnterprise > 0 && h.AwardsThisEnterprise >= m.MaxAwardsPerEnterprise:
-		c.Refusal = fmt.Sprintf("%s is awarded at most %d time(s) per enterprise, and the enterprise has had it", m.Code, m.MaxAwardsPerEnterprise)
-		return c
-	case m.MaxYearsPerEnterprise > 0 && h.NewYearForEnterprise && h.YearsThisEnterprise >= m.MaxYearsPerEnterprise:
-		c.Refusal = fmt.Sprintf("%s supports an enterprise for at most %d years, and the enterprise has had them", m.Code, m.MaxYearsPerEnterprise)
+	if c.Refusal = countLimitReached(m, b.MeasureYear, h); c.Refusal != "" {
 		return c
 	}
 	amount := rateOf(b.AmountFen, b.Kind.RateBP)
@@ -155,7 +143,7 @@ func Compute(m catalog.Measure, b Basis, h Headroom) Computation {
 	c.AwardFen = amount
 	switch {
 	case amount <= 0:
-		c.Refusal = "nothing is left to award: " + c.Steps[len(c.Steps)-1].TextEn
+		c.Refusal = "nothing is left to award: " + c.Steps[slices.IndexFunc(c.Steps, func(s Step) bool { return s.After <= 0 })].TextEn
 	case m.MinAwardFen > 0 && amount < m.MinAwardFen:
 		c.Steps = append(c.Steps, Step{Code: StepMinimum, LimitFen: m.MinAwardFen, Before: amount, After: 0,
 			TextZh: fmt.Sprintf("低于单项最低 %s 元", yuanText(m.MinAwardFen)),
@@ -164,6 +152,23 @@ func Compute(m catalog.Measure, b Basis, h Headroom) Computation {
 		c.AwardFen = 0
 	}
 	return c
+}
+
+// countLimitReached tells which of m's count limits (awards a year, an
+// enterprise's awards a year or ever, its years) an award in year would
+// break, or "" when none.
+func countLimitReached(m catalog.Measure, year int, h Headroom) string {
+	switch {
+	case m.MaxAwardsPerYear > 0 && h.AwardsThisYear >= m.MaxAwardsPerYear:
+		return fmt.Sprintf("%s has made its %d awards of %d", m.Code, m.MaxAwardsPerYear, year)
+	case m.MaxAwardsPerEnterpriseYear > 0 && h.AwardsThisEnterpriseYear >= m.MaxAwardsPerEnterpriseYear:
+		return fmt.Sprintf("the enterprise has had its %d award(s) of %s in %d", m.MaxAwardsPerEnterpriseYear, m.Code, year)
+	case m.MaxAwardsPerEnterprise > 0 && h.AwardsThisEnterprise >= m.MaxAwardsPerEnterprise:
+		return fmt.Sprintf("%s is awarded at most %d time(s) per enterprise, and the enterprise has had it", m.Code, m.MaxAwardsPerEnterprise)
+	case m.MaxYearsPerEnterprise > 0 && h.NewYearForEnterprise && h.YearsThisEnterprise >= m.MaxYearsPerEnterprise:
+		return fmt.Sprintf("%s supports an enterprise for at most %d years, and the enterprise has had them", m.Code, m.MaxYearsPerEnterprise)
+	}
+	return ""
 }
 
 // apply records a cap of limit on the amount so far, and lowers it.

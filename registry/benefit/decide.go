@@ -87,12 +87,12 @@ func (r *Benefits) lockCounters(ctx context.Context, tx *ent.Tx, specs []counter
 
 // readCounters reads the counters of specs without locking them; a
 // counter not yet made is unused.
-func (r *Benefits) readCounters(ctx context.Context, specs []counterSpec) (map[string]*ent.SupportCounter, error) {
+func (r *Benefits) readCounters(ctx context.Context, db *ent.Client, specs []counterSpec) (map[string]*ent.SupportCounter, error) {
 	keys := make([]string, len(specs))
 	for i, s := range specs {
 		keys[i] = s.key
 	}
-	rows, err := r.DB.SupportCounter.Query().Where(supportcounter.IDIn(keys...)).All(ctx)
+	rows, err := db.SupportCounter.Query().Where(supportcounter.IDIn(keys...)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func basisOf(m catalog.Measure, a *ent.SupportApplication) Basis {
 // preview computes what approving a pending application would award now.
 func (r *Benefits) preview(ctx context.Context, a *ent.SupportApplication) (Computation, error) {
 	m := catalog.MeasuresByCode[a.MeasureCode]
-	c, err := r.readCounters(ctx, countersOf(m, a.EnterpriseID, a.Year, a.BasisReference))
+	c, err := r.readCounters(ctx, r.DB, countersOf(m, a.EnterpriseID, a.Year, a.BasisReference))
 	if err != nil {
 		return Computation{}, err
 	}
@@ -166,9 +166,12 @@ type Decision struct {
 // designation as of the basis date, locks the counters the award
 // consumes, computes the award (Compute) and records it with its
 // breakdown, all in one transaction: concurrent approvals never take a
-// cap, a budget or a count limit past its limit. An approval that would
-// award nothing, or break a count limit, is failed_precondition and
-// leaves the application pending; a rejection needs a reason.
+// cap, a budget or a count limit past its limit. An approval is
+// failed_precondition, and leaves the application pending, when it would
+// award nothing or break a count limit, when the enterprise owes an
+// unsettled recovery, when the designation is missing, or outside the
+// measures' window; a rejection needs a reason and may be made at any
+// time. An application decided already is failed_precondition.
 func (r *Benefits) DecideApplication(ctx context.Context, d Decision) (Application, Award, error) {
 	p, err := core.PrincipalOf(ctx)
 	if err != nil {

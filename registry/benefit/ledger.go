@@ -136,6 +136,16 @@ func (r *Benefits) loadAward(ctx context.Context, db *ent.Client, p core.Princip
 	return a, e, nil
 }
 
+// lockAward locks an award's row until tx ends (PostgreSQL; SQLite runs
+// one writing transaction at a time).
+func (r *Benefits) lockAward(ctx context.Context, tx *ent.Tx, id string) error {
+	if !r.RowLocks {
+		return nil
+	}
+	_, err := tx.SupportAward.Query().Where(supportaward.ID(id)).ForUpdate().IDs(ctx)
+	return err
+}
+
 // NewDisbursement is a payment to record.
 type NewDisbursement struct {
 	AwardID   string
@@ -221,6 +231,11 @@ func (r *Benefits) RecordDisbursementIn(ctx context.Context, tx *ent.Tx, p core.
 		return Disbursement{}, Award{}, false, core.FailedPrecondition("paid_on: %s is in the future", in.PaidOn)
 	}
 	if once {
+		// The award's row is locked first, so that two imports of one
+		// file cannot both find the payment missing and both make it.
+		if err := r.lockAward(ctx, tx, a.ID); err != nil {
+			return Disbursement{}, Award{}, false, err
+		}
 		same, err := tx.SupportDisbursement.Query().Where(supportdisbursement.AwardID(a.ID), supportdisbursement.AmountFen(in.AmountFen),
 			supportdisbursement.PaidOn(in.PaidOn), supportdisbursement.Payer(in.Payer)).First(ctx)
 		switch {
@@ -337,7 +352,8 @@ func (r *Benefits) RecoverAward(ctx context.Context, in NewRecovery) (Recovery, 
 }
 
 // SettleRecovery records that a recovery order was repaid on settledOn
-// (today if empty); the measure's bureau may.
+// (today if empty); the measure's bureau may. A date before the order or
+// in the future, or an order settled already, is failed_precondition.
 func (r *Benefits) SettleRecovery(ctx context.Context, id, settledOn string) (Recovery, error) {
 	p, err := core.PrincipalOf(ctx)
 	if err != nil {
@@ -550,7 +566,7 @@ func (r *Benefits) ListMeasures(ctx context.Context) ([]MeasureView, error) {
 	for _, m := range catalog.Measures {
 		specs = append(specs, counterSpec{budgetKey(m.Code, year), limitOr(m.YearlyBudgetFen), countOr(m.MaxAwardsPerYear)})
 	}
-	counters, err := r.readCounters(ctx, specs)
+	counters, err := r.readCounters(ctx, r.DB, specs)
 	if err != nil {
 		return nil, err
 	}

@@ -207,7 +207,6 @@ func TestRecoveryBlocksNewSupport(t *testing.T) {
 		registrytest.Check(t, err, registry.KindFailedPrecondition)
 		_, _, err = fx.reg.DecideApplication(ctx, benefit.Decision{ID: pendingBefore.ID, Approve: true})
 		registrytest.Check(t, err, registry.KindFailedPrecondition)
-		// The enterprise's own application for someone else's measure is no way round it.
 		st, err := fx.reg.GetSupportStatement(fx.memberF, fx.f, 2026)
 		if err != nil || st.UnsettledRecoveryFen != yuan(50_000) {
 			t.Fatalf("statement %+v, %v; want 50,000 yuan owed", st, err)

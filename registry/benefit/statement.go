@@ -3,11 +3,15 @@ package benefit
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/hangzhou-ai/registry/attest"
 	"github.com/hangzhou-ai/registry/authz"
@@ -88,26 +92,8 @@ func (r *Benefits) GetSupportStatement(ctx context.Context, creditCode string, y
 	if err != nil {
 		return Statement{}, err
 	}
-	size, err := r.treeSize(ctx)
+	st, err := r.readStatement(ctx, e, year)
 	if err != nil {
-		return Statement{}, err
-	}
-	rows, err := r.DB.SupportAward.Query().Where(supportaward.EnterpriseID(e.ID), supportaward.Year(year)).
-		Order(ent.Asc(supportaward.FieldID)).Limit(maxStatementAwards + 1).All(ctx)
-	if err != nil {
-		return Statement{}, err
-	}
-	if len(rows) > maxStatementAwards {
-		// A statement is whole or it is not signed.
-		return Statement{}, core.FailedPrecondition("the enterprise has more than %d awards in %d: one statement would not hold them; read them with ListAwards", maxStatementAwards, year)
-	}
-	awards, err := r.awardsWithLedger(ctx, r.DB, rows)
-	if err != nil {
-		return Statement{}, err
-	}
-	st := Statement{EnterpriseCreditCode: e.CreditCode, EnterpriseName: e.Name, Year: year, Awards: awards,
-		IssuedAt: r.Now().Truncate(time.Second), AuditTreeSize: size}
-	if err := r.totals(ctx, &st, e.ID); err != nil {
 		return Statement{}, err
 	}
 	if err := r.sign(ctx, &st); err != nil {
@@ -116,20 +102,61 @@ func (r *Benefits) GetSupportStatement(ctx context.Context, creditCode string, y
 	return st, nil
 }
 
-// treeSize reads the audit tree's size.
-func (r *Benefits) treeSize(ctx context.Context) (int64, error) {
-	row, err := r.Statements.QueryRow(ctx, "SELECT "+designation.TreeSizeColumn)
-	if err != nil {
-		return 0, err
+// readStatement reads an enterprise's statement for year in one
+// read-only transaction (REPEATABLE READ on PostgreSQL; SQLite's is a
+// snapshot), so that the awards, their payments and recoveries, the
+// counters and the audit tree size are one state of the ledger, and the
+// tree size covers every event behind it.
+func (r *Benefits) readStatement(ctx context.Context, e *ent.Enterprise, year int) (Statement, error) {
+	var opts *sql.TxOptions
+	if r.Postgres() {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
-	var n int64
-	err = row.Scan(&n)
-	return n, err
+	tx, err := r.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return Statement{}, err
+	}
+	defer func() {
+		if err := tx.Rollback(); err != nil {
+			r.Log.Debug("ending a statement's read", zap.Error(err))
+		}
+	}()
+	db := tx.Client()
+	rows, err := db.SupportAward.Query().Where(supportaward.EnterpriseID(e.ID), supportaward.Year(year)).
+		Order(ent.Asc(supportaward.FieldID)).Limit(maxStatementAwards + 1).All(ctx)
+	if err != nil {
+		return Statement{}, err
+	}
+	if len(rows) > maxStatementAwards {
+		// A statement is whole or it is not signed.
+		return Statement{}, core.FailedPrecondition("the enterprise has more than %d awards in %d: one statement would not hold them; read them with ListAwards", maxStatementAwards, year)
+	}
+	awards, err := r.awardsWithLedger(ctx, db, rows)
+	if err != nil {
+		return Statement{}, err
+	}
+	st := Statement{EnterpriseCreditCode: e.CreditCode, EnterpriseName: e.Name, Year: year, Awards: awards,
+		IssuedAt: r.Now().Truncate(time.Second)}
+	if err := r.totals(ctx, db, &st, e.ID); err != nil {
+		return Statement{}, err
+	}
+	size, err := tx.QueryContext(ctx, "SELECT "+designation.TreeSizeColumn)
+	if err != nil {
+		return Statement{}, err
+	}
+	defer size.Close()
+	if !size.Next() {
+		return Statement{}, errors.Join(errors.New("benefit: the audit head is missing"), size.Err())
+	}
+	if err := size.Scan(&st.AuditTreeSize); err != nil {
+		return Statement{}, err
+	}
+	return st, size.Close()
 }
 
 // totals adds the statement's totals, per measure with headroom, and what
 // the enterprise owes on unsettled recovery orders.
-func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) error {
+func (r *Benefits) totals(ctx context.Context, db *ent.Client, st *Statement, enterpriseID int) error {
 	by := map[string]*MeasureTotals{}
 	var specs []counterSpec
 	for _, m := range catalog.Measures {
@@ -150,7 +177,7 @@ func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) 
 		st.RecoveredFen += a.RecoveredFen
 		st.OutstandingFen += a.OutstandingFen
 	}
-	counters, err := r.readCounters(ctx, specs)
+	counters, err := r.readCounters(ctx, db, specs)
 	if err != nil {
 		return err
 	}
@@ -164,15 +191,11 @@ func (r *Benefits) totals(ctx context.Context, st *Statement, enterpriseID int) 
 		if m.YearlyBudgetFen > 0 && (t.HeadroomFen < 0 || h.BudgetLeft < t.HeadroomFen) {
 			t.HeadroomFen = h.BudgetLeft
 		}
-		exhausted := (m.MaxAwardsPerYear > 0 && h.AwardsThisYear >= m.MaxAwardsPerYear) ||
-			(m.MaxAwardsPerEnterpriseYear > 0 && h.AwardsThisEnterpriseYear >= m.MaxAwardsPerEnterpriseYear) ||
-			(m.MaxAwardsPerEnterprise > 0 && h.AwardsThisEnterprise >= m.MaxAwardsPerEnterprise) ||
-			(m.MaxYearsPerEnterprise > 0 && h.NewYearForEnterprise && h.YearsThisEnterprise >= m.MaxYearsPerEnterprise)
-		if exhausted {
+		if countLimitReached(m, st.Year, h) != "" {
 			t.HeadroomFen = 0
 		}
 	}
-	owed, err := r.DB.SupportRecovery.Query().Where(supportrecovery.EnterpriseID(enterpriseID), supportrecovery.Settled(false)).All(ctx)
+	owed, err := db.SupportRecovery.Query().Where(supportrecovery.EnterpriseID(enterpriseID), supportrecovery.Settled(false)).All(ctx)
 	if err != nil {
 		return err
 	}
@@ -282,6 +305,9 @@ func (r *Benefits) ListPublishedAwards(ctx context.Context, f PublishedFilter) (
 	}
 	return core.Map(rows, func(a *ent.SupportAward) PublishedAward {
 		e := enterprises[a.EnterpriseID]
+		if e == nil {
+			e = &ent.Enterprise{} // enterprises are never deleted; were one missing, its line would show no name
+		}
 		return PublishedAward{AwardID: a.ID, EnterpriseName: e.Name, EnterpriseCreditCode: e.CreditCode,
 			Measure: catalog.MeasuresByCode[a.MeasureCode], AwardedFen: a.AwardedFen, RecoveredFen: a.RecoveredFen,
 			AwardedOn: a.AwardedOn, Year: a.Year}

@@ -460,8 +460,8 @@ func (x *ListMeasuresResponse) GetMeasures() []*Measure {
 // Step is one step of an award's computation.
 type Step struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// code: computed, per_award_cap, overlap, enterprise_year_cap, budget,
-	// interest_share, principal_cap, awards_per_year, …
+	// code: computed (or interest_share, then principal_cap, for loans),
+	// per_award_cap, overlap, enterprise_year_cap, budget, minimum.
 	Code          string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	LimitFen      int64  `protobuf:"varint,2,opt,name=limit_fen,json=limitFen,proto3" json:"limit_fen,omitempty"`
 	BeforeFen     int64  `protobuf:"varint,3,opt,name=before_fen,json=beforeFen,proto3" json:"before_fen,omitempty"`
@@ -1427,9 +1427,10 @@ type SupportAward struct {
 	AwardedFen           int64                  `protobuf:"varint,9,opt,name=awarded_fen,json=awardedFen,proto3" json:"awarded_fen,omitempty"`
 	DisbursedFen         int64                  `protobuf:"varint,10,opt,name=disbursed_fen,json=disbursedFen,proto3" json:"disbursed_fen,omitempty"`
 	RecoveredFen         int64                  `protobuf:"varint,11,opt,name=recovered_fen,json=recoveredFen,proto3" json:"recovered_fen,omitempty"`
-	// outstanding_fen = awarded − disbursed + recovered: the part of the award
-	// not with the enterprise (never paid, or paid back by order), so that
-	// awarded = disbursed + outstanding − recovered.
+	// recovered_fen is what recovery orders have ordered back (settled or
+	// not). outstanding_fen = awarded − disbursed + recovered: the part of
+	// the award not left with the enterprise (never paid, or ordered back),
+	// so that awarded = disbursed + outstanding − recovered.
 	OutstandingFen int64 `protobuf:"varint,12,opt,name=outstanding_fen,json=outstandingFen,proto3" json:"outstanding_fen,omitempty"`
 	// payable_fen is what may still be disbursed: awarded − disbursed.
 	PayableFen int64  `protobuf:"varint,13,opt,name=payable_fen,json=payableFen,proto3" json:"payable_fen,omitempty"`
@@ -2065,7 +2066,11 @@ type MeasureTotals struct {
 	DisbursedFen   int64                  `protobuf:"varint,3,opt,name=disbursed_fen,json=disbursedFen,proto3" json:"disbursed_fen,omitempty"`
 	RecoveredFen   int64                  `protobuf:"varint,4,opt,name=recovered_fen,json=recoveredFen,proto3" json:"recovered_fen,omitempty"`
 	OutstandingFen int64                  `protobuf:"varint,5,opt,name=outstanding_fen,json=outstandingFen,proto3" json:"outstanding_fen,omitempty"`
-	// headroom_fen is what the enterprise-year cap leaves (-1: no cap).
+	// headroom_fen is what the enterprise may still be awarded under the
+	// measure this year: what its enterprise-year cap and the budget leave;
+	// 0 once a count limit is reached; -1 when neither a cap nor a budget
+	// bounds it. An unsettled recovery order bars new support whatever it
+	// says.
 	HeadroomFen          int64 `protobuf:"varint,6,opt,name=headroom_fen,json=headroomFen,proto3" json:"headroom_fen,omitempty"`
 	EnterpriseYearCapFen int64 `protobuf:"varint,7,opt,name=enterprise_year_cap_fen,json=enterpriseYearCapFen,proto3" json:"enterprise_year_cap_fen,omitempty"`
 	unknownFields        protoimpl.UnknownFields
@@ -2216,8 +2221,8 @@ type GetSupportStatementResponse struct {
 	OutstandingFen       int64                  `protobuf:"varint,9,opt,name=outstanding_fen,json=outstandingFen,proto3" json:"outstanding_fen,omitempty"`
 	// unsettled_recovery_fen is what the enterprise owes on unpaid orders.
 	UnsettledRecoveryFen int64 `protobuf:"varint,10,opt,name=unsettled_recovery_fen,json=unsettledRecoveryFen,proto3" json:"unsettled_recovery_fen,omitempty"`
-	// digest is the SHA-256 (hex) of the statement's canonical JSON, which
-	// the attestation signs.
+	// digest identifies the statement: the SHA-256 (hex) of the registry's
+	// JSON serialisation of it, which the attestation signs.
 	Digest string `protobuf:"bytes,11,opt,name=digest,proto3" json:"digest,omitempty"`
 	// attestation is a compact JWS over the statement's totals and digest,
 	// verified by VerificationService.VerifyAttestation or offline with the

@@ -23,7 +23,9 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// AttestationClaims are the claims of an eligibility attestation.
+// AttestationClaims are the claims of an attestation: an eligibility
+// answer (kind eligibility: park_code … reason_codes) or a support
+// statement (kind support-statement: year and the totals below).
 type AttestationClaims struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	ParkCode             string                 `protobuf:"bytes,1,opt,name=park_code,json=parkCode,proto3" json:"park_code,omitempty"`
@@ -49,7 +51,9 @@ type AttestationClaims struct {
 	DisbursedFen   int64  `protobuf:"varint,15,opt,name=disbursed_fen,json=disbursedFen,proto3" json:"disbursed_fen,omitempty"`
 	RecoveredFen   int64  `protobuf:"varint,16,opt,name=recovered_fen,json=recoveredFen,proto3" json:"recovered_fen,omitempty"`
 	OutstandingFen int64  `protobuf:"varint,17,opt,name=outstanding_fen,json=outstandingFen,proto3" json:"outstanding_fen,omitempty"`
-	// statement_digest is the SHA-256 (hex) of the statement's canonical JSON.
+	// statement_digest identifies the statement signed: the SHA-256 (hex) of
+	// the registry's JSON serialisation of it, which the registry can
+	// reproduce; an outside verifier relies on the totals and award_ids.
 	StatementDigest string   `protobuf:"bytes,18,opt,name=statement_digest,json=statementDigest,proto3" json:"statement_digest,omitempty"`
 	AwardIds        []string `protobuf:"bytes,19,rep,name=award_ids,json=awardIds,proto3" json:"award_ids,omitempty"`
 	unknownFields   protoimpl.UnknownFields
@@ -319,8 +323,11 @@ func (x *VerifyAttestationRequest) GetToken() string {
 
 type VerifyAttestationResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// valid is true when the signature checks with a registry key, the token
-	// has not expired, and every designation relied on still stands.
+	// valid is true when the signature checks with a registry key and the
+	// token has not expired, and, for an eligibility attestation, every
+	// designation relied on still stands. A support statement stays valid
+	// when a designation its awards relied on changes later (what was
+	// awarded and paid does not change); designations shows it.
 	Valid          bool `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
 	SignatureValid bool `protobuf:"varint,2,opt,name=signature_valid,json=signatureValid,proto3" json:"signature_valid,omitempty"`
 	Expired        bool `protobuf:"varint,3,opt,name=expired,proto3" json:"expired,omitempty"`

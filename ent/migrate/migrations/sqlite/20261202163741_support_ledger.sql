@@ -19,11 +19,11 @@ CREATE INDEX `supportaward_awarded_fen_id` ON `support_awards` (`awarded_fen`, `
 -- Create "support_counters" table
 CREATE TABLE `support_counters` (`id` text NOT NULL, `used_fen` integer NOT NULL DEFAULT (0), `limit_fen` integer NOT NULL DEFAULT (-1), `used_count` integer NOT NULL DEFAULT (0), `limit_count` integer NOT NULL DEFAULT (-1), PRIMARY KEY (`id`), CONSTRAINT `support_counter_count_within` CHECK (used_count >= 0 AND (limit_count < 0 OR used_count <= limit_count)), CONSTRAINT `support_counter_fen_within` CHECK (used_fen >= 0 AND (limit_fen < 0 OR used_fen <= limit_fen)));
 -- Create "support_disbursements" table
-CREATE TABLE `support_disbursements` (`id` text NOT NULL, `award_id` text NOT NULL, `amount_fen` integer NOT NULL, `paid_on` text NOT NULL, `payer` text NOT NULL, `recorded_by` text NOT NULL, `recorded_at` datetime NOT NULL, PRIMARY KEY (`id`));
+CREATE TABLE `support_disbursements` (`id` text NOT NULL, `award_id` text NOT NULL, `amount_fen` integer NOT NULL, `paid_on` text NOT NULL, `payer` text NOT NULL, `recorded_by` text NOT NULL, `recorded_at` datetime NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `support_disbursement_positive` CHECK (amount_fen > 0));
 -- Create index "supportdisbursement_award_id_id" to table: "support_disbursements"
 CREATE INDEX `supportdisbursement_award_id_id` ON `support_disbursements` (`award_id`, `id`);
 -- Create "support_recoveries" table
-CREATE TABLE `support_recoveries` (`id` text NOT NULL, `award_id` text NOT NULL, `enterprise_id` integer NOT NULL, `amount_fen` integer NOT NULL, `reason` text NOT NULL, `ordered_on` text NOT NULL, `ordered_by` text NOT NULL, `settled_on` text NOT NULL DEFAULT (''), `settled` bool NOT NULL DEFAULT (false), `settled_by` text NOT NULL DEFAULT (''), `created_at` datetime NOT NULL, PRIMARY KEY (`id`));
+CREATE TABLE `support_recoveries` (`id` text NOT NULL, `award_id` text NOT NULL, `enterprise_id` integer NOT NULL, `amount_fen` integer NOT NULL, `reason` text NOT NULL, `ordered_on` text NOT NULL, `ordered_by` text NOT NULL, `settled_on` text NOT NULL DEFAULT (''), `settled` bool NOT NULL DEFAULT (false), `settled_by` text NOT NULL DEFAULT (''), `created_at` datetime NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `support_recovery_positive` CHECK (amount_fen > 0));
 -- Create index "supportrecovery_award_id_id" to table: "support_recoveries"
 CREATE INDEX `supportrecovery_award_id_id` ON `support_recoveries` (`award_id`, `id`);
 -- Create index "supportrecovery_enterprise_id" to table: "support_recoveries"
