@@ -14,14 +14,13 @@ import (
 	"github.com/hangzhou-ai/registry/store/storetest"
 )
 
-// TestReviewIdempotentPaymentRace: RecordDisbursementIn with once (what a
-// support-disbursements import calls for every row) promises that a
-// payment identical to one recorded "is returned with isNew false and
-// nothing is written: an import run again pays nothing twice". The check
-// is a SELECT with no unique index behind it, so two transactions that
-// record the same payment at once (the same file imported twice
-// concurrently, on PostgreSQL) both see none and both write it.
-func TestReviewIdempotentPaymentRace(t *testing.T) {
+// TestImportedPaymentOnceAtOnce: RecordDisbursementIn with once (what a
+// support-disbursements import calls for every row) records a payment
+// identical to one recorded nothing the second time, even when the two
+// come at once (one file imported twice concurrently). Found in review:
+// the check was a SELECT before any lock, and on PostgreSQL both imports
+// saw no payment and both made it; the award's row is now locked first.
+func TestImportedPaymentOnceAtOnce(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		fx := newFixture(t, db)
 		a := fx.apply(t, fx.memberE, voucher(fx.e, "HT-IDEM", "other-compute", 10_000_000))
@@ -65,15 +64,14 @@ func TestReviewIdempotentPaymentRace(t *testing.T) {
 	})
 }
 
-// TestReviewStatementIsOneSnapshot: GetSupportStatement reads the audit
-// tree size, the awards, their payments, the counters and the recovery
-// orders in separate statements outside any transaction, then signs the
-// result. A payment committed between the award rows and the payment rows
-// is listed under an award whose disbursed total (and the attested
-// totals) does not include it, and its audit event lies beyond the
-// attested audit_tree_size. The interceptor only makes the interleaving
-// certain; any concurrent payment can land there.
-func TestReviewStatementIsOneSnapshot(t *testing.T) {
+// TestStatementIsOneSnapshot: a payment made while a statement is read
+// is in all of it or none of it: the signed totals, the award's payments
+// and the attested audit tree size are one state of the ledger. Found in
+// review: the statement was read in separate statements outside any
+// transaction, and a payment landing between the award rows and the
+// payment rows was listed but not totalled. The interceptor makes the
+// interleaving certain.
+func TestStatementIsOneSnapshot(t *testing.T) {
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		fx := newFixture(t, db)
 		a := fx.apply(t, fx.memberE, voucher(fx.e, "HT-SNAP", "other-compute", 10_000_000))

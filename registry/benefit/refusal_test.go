@@ -7,12 +7,11 @@ import (
 	"github.com/hangzhou-ai/registry/registry/catalog"
 )
 
-// TestReviewRefusalNamesTheBindingStep: when a cap leaves nothing, the
-// refusal names that cap, not whichever step came last. Compute builds
-// the refusal from c.Steps[len(c.Steps)-1], so an exhausted
-// enterprise-year cap is reported as "the 2026 budget … has 242,000,000.00
-// yuan left", which tells the bureau the wrong limit.
-func TestReviewRefusalNamesTheBindingStep(t *testing.T) {
+// TestRefusalNamesTheBindingStep: when a cap leaves nothing, the refusal
+// names that cap, not whichever step came last (found in review: an
+// exhausted enterprise-year cap was reported as the budget's "242,000,000.00
+// yuan left", the wrong limit for the bureau to look at).
+func TestRefusalNamesTheBindingStep(t *testing.T) {
 	voucher := catalog.MeasuresByCode["compute-voucher"]
 	other, _ := voucher.Kind("other-compute")
 	got := Compute(voucher, Basis{Kind: other, AmountFen: 100_000_000, MeasureYear: 2026},
