@@ -91,7 +91,7 @@ type NewApplication struct {
 	Evidence             string
 }
 
-// Measure returns the measure of code, reporting an unknown one against
+// measureOf returns the measure of code, reporting an unknown one against
 // field.
 func measureOf(v *core.Violations, field, code string) (catalog.Measure, bool) {
 	m, ok := catalog.MeasuresByCode[code]
