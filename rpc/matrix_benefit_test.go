@@ -3,7 +3,6 @@ package rpc_test
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"connectrpc.com/connect/v2"
@@ -73,13 +72,6 @@ const (
 	bmUnauth   = connect.CodeUnauthenticated
 	bmNotFound = connect.CodeNotFound
 )
-
-func bmCodeName(c connect.Code) string {
-	if c == bmOK {
-		return "success"
-	}
-	return c.String()
-}
 
 // bmExpect gives the outcome for every role; a row must name all of them.
 type bmExpect map[bmRole]connect.Code
@@ -214,21 +206,9 @@ type bmFixture struct {
 
 func (f *bmFixture) next() int { f.seq++; return f.seq }
 
-// bmQuietTB drops zaptest's debug and info lines (one per RPC).
-type bmQuietTB struct{ testing.TB }
-
-func (q bmQuietTB) Logf(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	if strings.Contains(line, "\tINFO\t") || strings.Contains(line, "\tDEBUG\t") {
-		return
-	}
-	q.TB.Helper()
-	q.TB.Logf("%s", line)
-}
-
 func newBMFixture(t *testing.T, db storetest.Database) *bmFixture {
 	t.Helper()
-	env := rpctest.New(bmQuietTB{t}, db)
+	env := rpctest.New(quietTB{t}, db)
 	f := &bmFixture{
 		env: env, own: registrytest.CreditCode(t, "91330106MA2BM0001"), other: registrytest.CreditCode(t, "91330106MA2BM0002"),
 		paid: registrytest.CreditCode(t, "91330106MA2BM0003"), awards: map[string]string{},
@@ -360,48 +340,19 @@ func (f *bmFixture) settle(t *testing.T, m bmMeasure, id string) {
 	}
 }
 
-// bmResult is what a case's call returned, with an optional check, run
-// with whether the call succeeded, that the registry's state agrees.
-type bmResult struct {
-	err   error
-	check func(t *testing.T, succeeded bool)
-}
+// bmResult is what a case's call returned (see result).
+type bmResult = result
 
 // bmRow is one RPC (in one situation) and its outcome for every role.
-type bmRow struct {
-	rpc  string
-	want bmExpect
-	call func(t *testing.T, f *bmFixture, r bmRole) bmResult
-}
+type bmRow = matrixCall[*bmFixture, bmRole]
 
 // TestSupportMatrix calls every RPC of BenefitService, and the public
 // transparency list, as every role and asserts the exact outcome.
 func TestSupportMatrix(t *testing.T) {
 	rows := bmRows()
-	for _, row := range rows {
-		for r := range bmNumRoles {
-			if _, ok := row.want[r]; !ok {
-				t.Fatalf("row %s has no expectation for %s", row.rpc, r)
-			}
-		}
-	}
+	requireExpectations(t, bmNumRoles, rows)
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
-		f := newBMFixture(t, db)
-		for _, row := range rows {
-			t.Run(row.rpc, func(t *testing.T) {
-				for r := range bmNumRoles {
-					t.Run(r.String(), func(t *testing.T) {
-						res := row.call(t, f, r)
-						if got, want := rpctest.Code(res.err), row.want[r]; got != want {
-							t.Errorf("%s as %s: got %s (%v), want %s", row.rpc, r, bmCodeName(got), res.err, bmCodeName(want))
-						}
-						if res.check != nil {
-							res.check(t, res.err == nil)
-						}
-					})
-				}
-			})
-		}
+		runMatrixRows(t, newBMFixture(t, db), bmNumRoles, rows)
 	})
 }
 

@@ -90,13 +90,6 @@ const (
 	pmNotFound = connect.CodeNotFound
 )
 
-func pmCodeName(c connect.Code) string {
-	if c == pmOK {
-		return "success"
-	}
-	return c.String()
-}
-
 // pmExpect gives the outcome for every role; a row must name all of them.
 type pmExpect map[pmRole]connect.Code
 
@@ -223,23 +216,10 @@ type pmFixture struct {
 
 func (f *pmFixture) next() int { f.seq++; return f.seq }
 
-// pmQuietTB drops zaptest's debug and info lines (one per RPC) so that a
-// failing case shows its own message; warnings and errors still show.
-type pmQuietTB struct{ testing.TB }
-
-func (q pmQuietTB) Logf(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	if strings.Contains(line, "\tINFO\t") || strings.Contains(line, "\tDEBUG\t") {
-		return
-	}
-	q.TB.Helper()
-	q.TB.Logf("%s", line)
-}
-
 func newPMFixture(t *testing.T, db storetest.Database) *pmFixture {
 	t.Helper()
 	ctx := t.Context()
-	env := rpctest.New(pmQuietTB{t}, db)
+	env := rpctest.New(quietTB{t}, db)
 	f := &pmFixture{env: env, tenant: registrytest.CreditCode(t, "91330106MA2PM0001")}
 	orgs := map[pmRole][2]string{
 		pmEcoIssuer:     {"issuer", "bureau:economy-it"},
@@ -368,38 +348,11 @@ func (f *pmFixture) rules(t *testing.T, park string) []*registryv1.EligibilityRu
 	return res.Rules
 }
 
-// pmResult is what a case's call returned: the RPC's error and an optional
-// check, run with whether the call succeeded, that the registry's state (or
-// the response) agrees.
-type pmResult struct {
-	err   error
-	check func(t *testing.T, succeeded bool)
-}
+// pmResult is what a case's call returned (see result).
+type pmResult = result
 
 // pmRow is one RPC (in one situation) and its outcome for every role.
-type pmRow struct {
-	rpc  string
-	want pmExpect
-	call func(t *testing.T, f *pmFixture, r pmRole) pmResult
-}
-
-func runPMRows(t *testing.T, f *pmFixture, rows []pmRow) {
-	for _, row := range rows {
-		t.Run(row.rpc, func(t *testing.T) {
-			for r := range pmNumRoles {
-				t.Run(r.String(), func(t *testing.T) {
-					res := row.call(t, f, r)
-					if got, want := rpctest.Code(res.err), row.want[r]; got != want {
-						t.Errorf("%s as %s: got %s (%v), want %s", row.rpc, r, pmCodeName(got), res.err, pmCodeName(want))
-					}
-					if res.check != nil {
-						res.check(t, res.err == nil)
-					}
-				})
-			}
-		})
-	}
-}
+type pmRow = matrixCall[*pmFixture, pmRole]
 
 // TestParkMatrix calls every RPC of ParkService and VerificationService as
 // every role and asserts the exact outcome ("Access"), then asks about
@@ -407,17 +360,11 @@ func runPMRows(t *testing.T, f *pmFixture, rows []pmRow) {
 // name nothing ("Probing"). One fixture serves both on each database.
 func TestParkMatrix(t *testing.T) {
 	access, probing := pmRows(), pmProbingRows()
-	for _, row := range slices.Concat(access, probing) {
-		for r := range pmNumRoles {
-			if _, ok := row.want[r]; !ok {
-				t.Fatalf("row %s has no expectation for %s", row.rpc, r)
-			}
-		}
-	}
+	requireExpectations(t, pmNumRoles, slices.Concat(access, probing))
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
 		f := newPMFixture(t, db)
-		t.Run("Access", func(t *testing.T) { runPMRows(t, f, access) })
-		t.Run("Probing", func(t *testing.T) { runPMRows(t, f, probing) })
+		t.Run("Access", func(t *testing.T) { runMatrixRows(t, f, pmNumRoles, access) })
+		t.Run("Probing", func(t *testing.T) { runMatrixRows(t, f, pmNumRoles, probing) })
 	})
 }
 

@@ -3,7 +3,6 @@ package rpc_test
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"connectrpc.com/connect/v2"
@@ -71,13 +70,6 @@ const (
 	tmFailed   = connect.CodeFailedPrecondition
 	tmExists   = connect.CodeAlreadyExists
 )
-
-func tmCodeName(c connect.Code) string {
-	if c == tmOK {
-		return "success"
-	}
-	return c.String()
-}
 
 // tmExpect gives the outcome for every role; a row must name all of them.
 type tmExpect map[tmRole]connect.Code
@@ -210,22 +202,9 @@ type tmFixture struct {
 
 func (f *tmFixture) next() int { f.seq++; return f.seq }
 
-// tmQuietTB drops zaptest's debug and info lines (one per RPC) so that a
-// failing case shows its own message; warnings and errors still show.
-type tmQuietTB struct{ testing.TB }
-
-func (q tmQuietTB) Logf(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
-	if strings.Contains(line, "\tINFO\t") || strings.Contains(line, "\tDEBUG\t") {
-		return
-	}
-	q.TB.Helper()
-	q.TB.Logf("%s", line)
-}
-
 func newTMFixture(t *testing.T, db storetest.Database) *tmFixture {
 	t.Helper()
-	env := rpctest.New(tmQuietTB{t}, db)
+	env := rpctest.New(quietTB{t}, db)
 	f := &tmFixture{env: env, own: registrytest.CreditCode(t, "91330108MA2TM0001"), other: registrytest.CreditCode(t, "91330108MA2TM0002")}
 	orgs := map[tmRole][2]string{
 		tmTalentIssuer:  {"issuer", "bureau:talent-office"},
@@ -451,48 +430,18 @@ func (f *tmFixture) mayRecognise(t *testing.T, code string) bool {
 	return res.Allowed
 }
 
-// tmResult is what a case's call returned: the RPC's error and an optional
-// check, run with whether the call succeeded, that the registry's state (or
-// the response) agrees.
-type tmResult struct {
-	err   error
-	check func(t *testing.T, succeeded bool)
-}
+// tmResult is what a case's call returned (see result).
+type tmResult = result
 
 // tmRow is one RPC (in one situation) and its outcome for every role.
-type tmRow struct {
-	rpc  string
-	want tmExpect
-	call func(t *testing.T, f *tmFixture, r tmRole) tmResult
-}
+type tmRow = matrixCall[*tmFixture, tmRole]
 
 // runTMRows runs every row as every role on every database, each database
 // with one fixture.
 func runTMRows(t *testing.T, rows []tmRow) {
-	for _, row := range rows {
-		for r := range tmNumRoles {
-			if _, ok := row.want[r]; !ok {
-				t.Fatalf("row %s has no expectation for %s", row.rpc, r)
-			}
-		}
-	}
+	requireExpectations(t, tmNumRoles, rows)
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
-		f := newTMFixture(t, db)
-		for _, row := range rows {
-			t.Run(row.rpc, func(t *testing.T) {
-				for r := range tmNumRoles {
-					t.Run(r.String(), func(t *testing.T) {
-						res := row.call(t, f, r)
-						if got, want := rpctest.Code(res.err), row.want[r]; got != want {
-							t.Errorf("%s as %s: got %s (%v), want %s", row.rpc, r, tmCodeName(got), res.err, tmCodeName(want))
-						}
-						if res.check != nil {
-							res.check(t, res.err == nil)
-						}
-					})
-				}
-			})
-		}
+		runMatrixRows(t, newTMFixture(t, db), tmNumRoles, rows)
 	})
 }
 

@@ -343,41 +343,65 @@ type result struct {
 	check func(t *testing.T, succeeded bool)
 }
 
-// matrixRow is one RPC (in one situation) and its outcome for every role.
-type matrixRow struct {
+// matrixRoles are the roles a matrix calls as: 0 up to a count.
+type matrixRoles interface {
+	~int
+	String() string
+}
+
+// matrixCall is one RPC (in one situation) of an authorization matrix
+// over fixture F, and its outcome for every role R. The matrices of the
+// programmes (matrix_*_test.go) are matrixCalls over their own fixture
+// and roles.
+type matrixCall[F any, R matrixRoles] struct {
 	rpc  string
-	want expect
-	call func(t *testing.T, f *matrixFixture, r matrixRole) result
+	want map[R]connect.Code
+	call func(t *testing.T, f F, r R) result
+}
+
+// matrixRow is a row of the registry-wide matrix.
+type matrixRow = matrixCall[*matrixFixture, matrixRole]
+
+// requireExpectations fails the test unless every row names the outcome
+// of every role below n.
+func requireExpectations[F any, R matrixRoles](t *testing.T, n R, rows []matrixCall[F, R]) {
+	t.Helper()
+	for _, row := range rows {
+		for r := range n {
+			if _, ok := row.want[r]; !ok {
+				t.Fatalf("row %s has no expectation for %s", row.rpc, r)
+			}
+		}
+	}
+}
+
+// runMatrixRows calls every row as every role below n against f, checks
+// the outcome, and runs the row's check of the registry's state.
+func runMatrixRows[F any, R matrixRoles](t *testing.T, f F, n R, rows []matrixCall[F, R]) {
+	for _, row := range rows {
+		t.Run(row.rpc, func(t *testing.T) {
+			for r := range n {
+				t.Run(r.String(), func(t *testing.T) {
+					res := row.call(t, f, r)
+					if got, want := rpctest.Code(res.err), row.want[r]; got != want {
+						t.Errorf("%s as %s: got %s (%v), want %s", row.rpc, r, codeName(got), res.err, codeName(want))
+					}
+					if res.check != nil {
+						res.check(t, res.err == nil)
+					}
+				})
+			}
+		})
+	}
 }
 
 // TestAuthorizationMatrix calls every RPC as every role and asserts the
 // exact outcome.
 func TestAuthorizationMatrix(t *testing.T) {
 	rows := matrixRows()
-	for _, row := range rows {
-		for r := range numMatrixRoles {
-			if _, ok := row.want[r]; !ok {
-				t.Fatalf("row %s has no expectation for %s", row.rpc, r)
-			}
-		}
-	}
+	requireExpectations(t, numMatrixRoles, rows)
 	storetest.ForEachDatabase(t, func(t *testing.T, db storetest.Database) {
-		f := newMatrixFixture(t, db)
-		for _, row := range rows {
-			t.Run(row.rpc, func(t *testing.T) {
-				for r := range numMatrixRoles {
-					t.Run(r.String(), func(t *testing.T) {
-						res := row.call(t, f, r)
-						if got, want := rpctest.Code(res.err), row.want[r]; got != want {
-							t.Errorf("%s as %s: got %s (%v), want %s", row.rpc, r, codeName(got), res.err, codeName(want))
-						}
-						if res.check != nil {
-							res.check(t, res.err == nil)
-						}
-					})
-				}
-			})
-		}
+		runMatrixRows(t, newMatrixFixture(t, db), numMatrixRoles, rows)
 	})
 }
 
