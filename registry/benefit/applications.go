@@ -113,19 +113,10 @@ func measureCodes() []string {
 	return codes
 }
 
-// supportObjects are the policy objects of every measure.
-func supportObjects() []string {
-	objs := make([]string, len(catalog.Measures))
-	for i, m := range catalog.Measures {
-		objs[i] = authz.SupportObject(m.Code)
-	}
-	return objs
-}
-
 // mayEverSupport decides, before any database work, whether p may take
 // action on support under some measure.
 func (r *Benefits) mayEverSupport(p core.Principal, action string) error {
-	if err := r.MayEver(p, action, supportObjects()...); err != nil {
+	if err := r.MayEver(p, action, core.AnySupport()...); err != nil {
 		if core.KindOf(err) == core.KindPermissionDenied {
 			return core.PermissionDenied("%s may not %s support under any measure", p, action)
 		}

@@ -48,15 +48,6 @@ type SupportDisbursementRow struct {
 // SupportDisbursementColumns are the columns of a support payment import.
 var SupportDisbursementColumns = []string{"award_id", "amount_fen", "paid_on", "payer"}
 
-// supportObjects are the policy objects of every measure.
-func supportObjects() []string {
-	objs := make([]string, len(catalog.Measures))
-	for i, m := range catalog.Measures {
-		objs[i] = authz.SupportObject(m.Code)
-	}
-	return objs
-}
-
 // validApplication is a checked application row.
 type validApplication struct {
 	m catalog.Measure

@@ -135,9 +135,9 @@ func (r *Importer) authorizeImport(p core.Principal, kind ImportKind) error {
 	case ImportDesignations:
 		return r.MayEver(p, authz.ActGrant, core.AnyDesignation()...)
 	case ImportSupportApplications:
-		return r.MayEver(p, authz.ActApply, supportObjects()...)
+		return r.MayEver(p, authz.ActApply, core.AnySupport()...)
 	case ImportSupportDisbursements:
-		return r.MayEver(p, authz.ActDisburse, supportObjects()...)
+		return r.MayEver(p, authz.ActDisburse, core.AnySupport()...)
 	}
 	return core.InvalidField("kind", fmt.Sprintf("unknown import kind %q", kind))
 }

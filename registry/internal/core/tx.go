@@ -184,6 +184,15 @@ func (r *Core) MayEver(p Principal, action string, objects ...string) error {
 	return PermissionDenied("%s may not %s designations", p, action)
 }
 
+// AnySupport lists the policy objects of support under every measure.
+func AnySupport() []string {
+	objects := make([]string, len(catalog.Measures))
+	for i, m := range catalog.Measures {
+		objects[i] = authz.SupportObject(m.Code)
+	}
+	return objects
+}
+
 // AnyDesignation lists the policy objects of every designation type.
 func AnyDesignation() []string {
 	objects := make([]string, len(catalog.DesignationTypes))
